@@ -1,0 +1,344 @@
+"""The ``sheets-connector`` command: thin wrappers over the library.
+
+Every user error is one clear message and an exit code (2 for a config/usage problem, 1 when a
+run could not complete); never a traceback unless ``--debug`` is given.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import traceback
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from . import __version__
+from .config import Config, json_schema, load_config
+from .errors import ConnectorError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DEMO_API_KEY = "demo-key"
+
+
+class Ctx:
+    debug = False
+
+
+def _fail(e: BaseException, debug: bool) -> "NoReturn":  # type: ignore[name-defined]
+    if isinstance(e, ConnectorError):
+        err.print("Error: " + str(e), markup=False)
+        sys.exit(e.exit_code)
+    if debug:
+        traceback.print_exc()
+    else:
+        err.print(
+            f"Unexpected error: {type(e).__name__}: {e}\n"
+            "Nothing was lost; run the same command with --debug to see the details and report them.",
+            markup=False,
+        )
+    sys.exit(1)
+
+
+@contextmanager
+def _errors(debug: bool) -> Iterator[None]:
+    try:
+        yield
+    except (click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as e:  # noqa: BLE001 - turned into one clear message
+        _fail(e, debug)
+
+
+@contextmanager
+def _progress(enabled: bool):
+    """A progress bar on a terminal; a no-op callback otherwise."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            label = {"send": "Sending to inwise", "pull": "Pulling new contacts"}.get(stage, stage)
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(label, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _load(config_path: str) -> Config:
+    return load_config(config_path)
+
+
+# --- output ------------------------------------------------------------------------------------
+
+LABELS = {
+    "created": "✓ created",
+    "updated": "✓ updated",
+    "conflict": "✗ conflict",
+    "invalid": "✗ invalid",
+    "duplicate": "✗ duplicate",
+    "error": "✗ error",
+}
+
+
+def print_summary(summary, *, max_problems: int = 15) -> None:
+    verb = "Checked (dry run, nothing sent or written)" if summary.dry_run else "Synced"
+    if summary.command == "pull-new":
+        verb = "Pulled new contacts for"
+    out.print(f"{verb}: {summary.source} · mode {summary.mode} · {summary.duration_s:.1f} s", markup=False)
+    if summary.command != "pull-new":
+        t = RichTable(show_header=True, header_style="bold")
+        t.add_column("outcome")
+        t.add_column("rows", justify="right")
+        for k, label in LABELS.items():
+            if summary.dry_run and k in ("created", "updated", "conflict", "error"):
+                continue
+            t.add_row(label, str(summary.counts.get(k, 0)))
+        if summary.dry_run:
+            t.add_row("→ would send", str(len(summary.preview)))
+        t.add_row("rows read", str(summary.rows_read), style="dim")
+        out.print(t)
+    probs = summary.problems()
+    if probs:
+        out.print(f"Rows that need attention ({len(probs)}):", markup=False)
+        for o in probs[:max_problems]:
+            out.print(f"  row {o.row}: ✗ {o.detail}", markup=False)
+        if len(probs) > max_problems:
+            out.print(f"  … and {len(probs) - max_problems} more: see the results column in the sheet.", markup=False)
+    if summary.api_calls:
+        calls = ", ".join(f"{k} ×{v}" for k, v in sorted(summary.api_calls.items()))
+        out.print(f"inwise calls: {calls}" + (f" (+{summary.retries} retries)" if summary.retries else ""), markup=False)
+    if not summary.dry_run:
+        out.print(
+            f"New contacts from inwise: {summary.new_contacts_pulled} pulled, {summary.new_contacts_appended} added to the sheet",
+            markup=False,
+        )
+    for w in summary.warnings:
+        err.print(f"Warning: {w}", markup=False)
+    if summary.written_to:
+        out.print(f"Results written to: {summary.written_to}", markup=False)
+
+
+def _emit(summary, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        print_summary(summary)
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sheets-connector")
+@click.option("--debug", is_flag=True, help="Show full tracebacks for unexpected errors.")
+def main(debug: bool) -> None:
+    """Keep your inwise contact list in a spreadsheet.
+
+    \b
+    Start here:   sheets-connector demo
+    Your sheet:   sheets-connector check --config mapping.yaml
+                  sheets-connector sync --config mapping.yaml
+    """
+    Ctx.debug = debug
+
+
+config_option = click.option(
+    "--config", "-c", "config_path", required=True, type=click.Path(dir_okay=False),
+    help="The YAML mapping (see mapping.example.yaml).",
+)
+
+
+@main.command()
+@config_option
+@click.option("--dry-run", is_flag=True, help="Read, map and validate; show what would be sent. Sends and writes nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
+def sync(config_path: str, dry_run: bool, as_json: bool) -> None:
+    """Send every row to inwise and write each row's outcome back.
+
+    \b
+    Example:
+      export INWISE_API_KEY=...
+      sheets-connector sync --config mapping.yaml
+      sheets-connector sync --config mapping.yaml --dry-run
+    """
+    from .sync import sync as run_sync
+
+    with _errors(Ctx.debug):
+        cfg = _load(config_path)
+        with _progress(not as_json) as progress:
+            summary = run_sync(cfg, dry_run=dry_run, progress=progress)
+        _emit(summary, as_json)
+        if dry_run and not as_json:
+            _print_preview(summary.preview)
+
+
+def _print_preview(preview: list[dict], n: int = 5) -> None:
+    if not preview:
+        return
+    out.print(f"First {min(n, len(preview))} of {len(preview)} contacts as they would be sent:", markup=False)
+    for item in preview[:n]:
+        out.print("  " + json.dumps(item, ensure_ascii=False), markup=False)
+
+
+@main.command("pull-new")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
+def pull_new_cmd(config_path: str, as_json: bool) -> None:
+    """Only add the contacts inwise created since the last pull to the new-contacts tab.
+
+    \b
+    Example:
+      sheets-connector pull-new --config mapping.yaml
+    """
+    from .sync import pull_new
+
+    with _errors(Ctx.debug):
+        cfg = _load(config_path)
+        with _progress(not as_json) as progress:
+            summary = pull_new(cfg, progress=progress)
+        _emit(summary, as_json)
+
+
+@main.command()
+@config_option
+@click.option("--rows", default=5, show_default=True, help="How many rows to preview.")
+def check(config_path: str, rows: int) -> None:
+    """Validate the mapping against the real header row and preview the first rows.
+
+    \b
+    Example:
+      sheets-connector check --config mapping.yaml
+    """
+    from .contacts import column_letter, header_key
+    from .inwise import contact_body
+    from .sync import plan, send_options
+
+    with _errors(Ctx.debug):
+        cfg = _load(config_path)
+        p = plan(cfg)
+        c = p.mapper.columns
+        out.print(f"Mapping OK for {p.data.location} (header on row {p.data.header_row})", markup=False)
+        t = RichTable(show_header=True, header_style="bold")
+        t.add_column("inwise")
+        t.add_column("column")
+        t.add_column("header")
+        for role, idx in (("email", c.email), ("mobile", c.mobile), ("external_id", c.external_id)):
+            if idx is not None:
+                t.add_row(role, column_letter(idx), p.data.header[idx])
+        for number, idx, _ in c.fields:
+            t.add_row(f"field{number}", column_letter(idx), p.data.header[idx])
+        keys = [header_key(h) for h in p.data.header]
+        for label, h in (("results", cfg.results.column), ("contact id", cfg.results.contact_id_column),
+                         ("synced at", cfg.results.synced_at_column)):
+            if h:
+                where = column_letter(keys.index(header_key(h))) if header_key(h) in keys else "(will be added)"
+                t.add_row(f"→ {label}", where, h)
+        out.print(t)
+        problems = [m for m in p.mapped if m.problem]
+        to_send = p.to_send()
+        out.print(f"{len(p.mapped)} rows with data: {len(to_send)} ready to send, {len(problems)} need attention.", markup=False)
+        for m in problems[:10]:
+            out.print(f"  row {m.number}: ✗ {m.problem.message}", markup=False)
+        if len(problems) > 10:
+            out.print(f"  … and {len(problems) - 10} more (sync --dry-run lists them all with --json).", markup=False)
+        opts = send_options(cfg)
+        _print_preview([{"row": n, **contact_body(ct, opts)} for n, ct in to_send], rows)
+        if not os.environ.get(cfg.inwise.api_key_env):
+            err.print(f"Note: {cfg.inwise.api_key_env} is not set; sync will need it.", markup=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it local).")
+@click.option("--port", "-p", default=8765, show_default=True, help="Port (0 = any free port).")
+@click.option("--api-key", "-k", "api_keys", multiple=True, envvar="INWISE_API_KEY",
+              help="API key(s) the sandbox accepts [default: $INWISE_API_KEY or sandbox-key].")
+@click.option("--latency-ms", default=0.0, help="Fixed latency added to every API request.")
+@click.option("--jitter-ms", default=0.0, help="Extra random latency, 0..N ms.")
+@click.option("--error-rate", default=0.0, help="Share (0-1) of API requests answered 503.")
+@click.option("--rate-limit-rate", default=0.0, help="Share (0-1) answered 429 with Retry-After.")
+@click.option("--retry-after", default=1.0, help="Retry-After seconds sent with 429s.")
+@click.option("--drop-rate", default=0.0, help="Share (0-1) of connections dropped without an answer.")
+@click.option("--max-concurrent", default=0, help="Answer 429 above this many requests in flight (0 = no cap).")
+@click.option("--seed", type=int, default=None, help="Random seed for the injected faults.")
+@click.option("--state-file", type=click.Path(dir_okay=False), default=None, help="Keep contacts in this JSON file across restarts.")
+@click.option("--seed-file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="JSON list of contacts that exist before the first run.")
+@click.option("--demo-contacts", is_flag=True, help="Start with the demo's existing contacts.")
+def sandbox(host, port, api_keys, latency_ms, jitter_ms, error_rate, rate_limit_rate, retry_after, drop_rate,
+            max_concurrent, seed, state_file, seed_file, demo_contacts) -> None:
+    """Run the local inwise sandbox (a stand-in for the inwise API) until Ctrl-C.
+
+    \b
+    Example:
+      sheets-connector sandbox --port 8765 --api-key my-test-key --latency-ms 50
+      # in mapping.yaml:  inwise: {base_url: http://127.0.0.1:8765/rest/v1}
+    """
+    from .sandbox import Faults, serve
+
+    with _errors(Ctx.debug):
+        keys = tuple(k for k in api_keys if k) or ("sandbox-key",)
+        if demo_contacts and not seed_file:
+            seed_file = str(resources.files("sheets_connector") / "examples" / "existing_contacts.json")
+        faults = Faults(latency_ms=latency_ms, jitter_ms=jitter_ms, error_rate=error_rate,
+                        rate_limit_rate=rate_limit_rate, retry_after_s=retry_after, drop_rate=drop_rate,
+                        max_concurrent=max_concurrent, seed=seed)
+        serve(host=host, port=port, api_keys=keys, faults=faults, state_file=state_file, seed_file=seed_file)
+
+
+@main.command()
+@click.option("--workdir", "-w", default="sheets-connector-demo", show_default=True, type=click.Path(file_okay=False),
+              help="Folder that receives the example workbook and mapping.")
+@click.option("--mode", type=click.Choice(["upsert", "batch"]), default=None, help="Override the send mode.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
+def demo(workdir: str, mode: str | None, as_json: bool) -> None:
+    """Sync the bundled example workbook to a local inwise sandbox (no account needed).
+
+    \b
+    Example:
+      sheets-connector demo
+      sheets-connector demo --workdir /tmp/try-it --mode batch
+    """
+    from .demo import run_demo
+
+    with _errors(Ctx.debug):
+        with _progress(not as_json) as progress:
+            summary, paths = run_demo(Path(workdir), mode=mode, progress=progress)
+        if as_json:
+            d = summary.to_dict()
+            d["demo"] = {k: str(v) for k, v in paths.items()}
+            click.echo(json.dumps(d, ensure_ascii=False, indent=2, default=str))
+            return
+        print_summary(summary)
+        out.print(
+            f"\nOpen the updated workbook: {paths['workbook']}\n"
+            f"The mapping it used:        {paths['mapping']}\n"
+            "Next: copy mapping.example.yaml, point it at your own workbook, and run\n"
+            "  sheets-connector check --config mapping.yaml",
+            markup=False,
+        )
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the mapping file (for editors and validation)."""
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

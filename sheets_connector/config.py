@@ -1,0 +1,429 @@
+"""Load and validate the YAML mapping.
+
+The model below *is* the schema (``sheets-connector schema`` prints it as JSON Schema).  Every
+error names the key path and, where it comes from the file, the line, and says how to fix it;
+it is raised as ``ConfigError`` (exit code 2, no traceback).  The inwise API key is never in the
+YAML: only the name of the environment variable that holds it.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import ConfigError
+from .normalize import calling_code_for, date_pattern, region_for
+
+DEFAULT_BASE_URL = "https://api.inwise.com/rest/v1"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- source ---------------------------------------------------------------------------------
+
+
+class XlsxSource(_Strict):
+    """An .xlsx / .xlsm workbook on disk."""
+
+    type: Literal["xlsx"] = "xlsx"
+    path: str = Field(description="Path of the workbook, relative to this mapping file.")
+    worksheet: str | None = Field(None, description="Worksheet (tab) holding the contacts; default: the first.")
+    header_row: int = Field(1, ge=1, description="Row number of the header row.")
+
+
+# Google Sheets arrives as a second member of this union (type: google_sheet).
+Source = Annotated[Union[XlsxSource], Field(discriminator="type")]
+
+
+# --- columns ----------------------------------------------------------------------------------
+
+
+class FieldColumn(_Strict):
+    """A personal field's column, with an optional date format for date cells."""
+
+    column: str
+    date_format: str | None = Field(None, description="For date cells, e.g. dd/mm/yyyy (default: the top-level date_format).")
+
+    @field_validator("date_format")
+    @classmethod
+    def _check_date_format(cls, v: str | None) -> str | None:
+        if v is not None:
+            date_pattern(v)  # raises ValueError with a clear message
+        return v
+
+
+class Columns(_Strict):
+    """Which header holds what. Headers match ignoring case and surrounding spaces."""
+
+    email: str | None = Field(None, description="Header of the email column.")
+    mobile: str | None = Field(None, description="Header of the mobile number column.")
+    external_id: str | None = Field(None, description="Header of your own id for the contact (sent as external_id).")
+    fields: dict[int, Union[str, FieldColumn]] = Field(
+        default_factory=dict,
+        description="inwise personal fields by number: 1 first name, 2 last name, 21 birthday, ...",
+    )
+
+    @field_validator("fields")
+    @classmethod
+    def _check_numbers(cls, v: dict[int, Any]) -> dict[int, Any]:
+        bad = [n for n in v if n < 1]
+        if bad:
+            raise ValueError(f"personal field numbers start at 1 (got {bad[0]})")
+        return v
+
+    @model_validator(mode="after")
+    def _need_key(self) -> "Columns":
+        if not self.email and not self.mobile:
+            raise ValueError("map at least one of 'email' or 'mobile': inwise identifies contacts by them")
+        return self
+
+    def field_columns(self) -> dict[int, FieldColumn]:
+        return {
+            n: (c if isinstance(c, FieldColumn) else FieldColumn(column=c)) for n, c in sorted(self.fields.items())
+        }
+
+
+# --- inwise -----------------------------------------------------------------------------------
+
+
+class MobileOptions(_Strict):
+    default_country: str = Field("IL", description="Country of local numbers: a region code (IL) or calling code (972).")
+    trim_leading_zero: bool = Field(True, description="Sent to inwise with local numbers (0541111111 -> 541111111).")
+
+    @field_validator("default_country")
+    @classmethod
+    def _check_country(cls, v: str) -> str:
+        return region_for(v)  # raises ValueError with a clear message
+
+    @property
+    def region(self) -> str:
+        return self.default_country
+
+    @property
+    def calling_code(self) -> str:
+        return calling_code_for(self.default_country)
+
+
+class InwiseSettings(_Strict):
+    base_url: str = Field(DEFAULT_BASE_URL, description="inwise REST base URL (the local sandbox for tests/demo).")
+    api_key_env: str = Field("INWISE_API_KEY", description="Environment variable holding the API key.")
+    mode: Literal["upsert", "batch"] = Field(
+        "upsert", description="upsert: one create-or-update call per row (per-row results); batch: batchInsert."
+    )
+    groups: list[int] = Field(default_factory=list, description="Group IDs to add every contact to.")
+    confirmation_status: str | None = Field(None, description="e.g. confirmed; leave out to keep inwise's default.")
+    update_existing: bool = Field(True, description="Update contacts that already exist (batch mode).")
+    clear_existing_fields: bool = Field(False, description="Clear personal fields not sent (upsert mode).")
+    mobile: MobileOptions = Field(default_factory=MobileOptions)
+    batch_size: int = Field(1000, ge=1, le=50_000, description="Rows per batchInsert call.")
+    concurrency: int = Field(8, ge=1, le=64, description="Parallel requests in upsert mode.")
+    timeout_seconds: float = Field(60, gt=0, le=600, description="Read timeout of one request.")
+    retries: int = Field(5, ge=0, le=20, description="Retries of a failed request (429, 5xx, dropped connection).")
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_url(cls, v: str) -> str:
+        if not (v.startswith("https://") or v.startswith("http://")):
+            raise ValueError(f"must start with https:// (got {v!r})")
+        return v.rstrip("/")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _check_env_name(cls, v: str) -> str:
+        if not v.replace("_", "").isalnum():
+            raise ValueError(
+                "must be the NAME of an environment variable (like INWISE_API_KEY), not the key itself"
+            )
+        return v
+
+
+# --- results / new contacts ---------------------------------------------------------------------
+
+
+class ResultsSettings(_Strict):
+    column: str = Field("Sync result", description="Header of the results column (created if missing).")
+    contact_id_column: str | None = Field(None, description="Optional header for the inwise contact id.")
+    synced_at_column: str | None = Field(None, description="Optional header for the last-synced time.")
+    time_format: str = Field("dd/mm/yyyy HH:MM", description="How times are shown in results.")
+
+    @field_validator("time_format")
+    @classmethod
+    def _check_time_format(cls, v: str) -> str:
+        date_pattern(v)
+        return v
+
+
+NEW_CONTACT_ATTRIBUTES = ("id", "email", "mobile_number", "created_date", "confirmation_status", "external_id")
+
+
+class NewContactsSettings(_Strict):
+    enabled: bool = True
+    tab: str = Field("New contacts", description="Tab that receives contacts inwise newly created.")
+    columns: list[str] | dict[str, str] | None = Field(
+        None,
+        description=(
+            "Contact attributes to write: id, email, mobile_number, created_date, confirmation_status, "
+            "external_id, field<N>. A list uses them as headers; a mapping gives each its header. "
+            "Default: id, email, mobile_number, your mapped fields (with your headers), created_date."
+        ),
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _check_attrs(cls, v: list[str] | dict[str, str] | None) -> list[str] | dict[str, str] | None:
+        if v is None:
+            return v
+        for attr in v:
+            a = attr.strip().lower()
+            if a in NEW_CONTACT_ATTRIBUTES or (a.startswith("field") and a[5:].isdigit()):
+                continue
+            hint = difflib.get_close_matches(a, NEW_CONTACT_ATTRIBUTES, n=1)
+            raise ValueError(
+                f"unknown contact attribute {attr!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + f"; use one of {', '.join(NEW_CONTACT_ATTRIBUTES)} or field<N>"
+            )
+        return v
+
+
+class Config(_Strict):
+    """The whole mapping file."""
+
+    source: Source
+    columns: Columns
+    inwise: InwiseSettings = Field(default_factory=InwiseSettings)
+    results: ResultsSettings = Field(default_factory=ResultsSettings)
+    new_contacts: NewContactsSettings = Field(default_factory=NewContactsSettings)
+    date_format: str = Field("dd/mm/yyyy", description="Default format of date cells sent as personal fields.")
+    state_dir: str | None = Field(
+        None, description="Folder for the connector's own files (pulled-contacts journal); default .sheets-connector next to this file."
+    )
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _file: Path | None = PrivateAttr(default=None)
+
+    @field_validator("date_format")
+    @classmethod
+    def _check_date_format(cls, v: str) -> str:
+        date_pattern(v)
+        return v
+
+    @model_validator(mode="after")
+    def _no_column_clash(self) -> "Config":
+        inputs = {
+            _norm(h)
+            for h in [self.columns.email, self.columns.mobile, self.columns.external_id]
+            + [c.column for c in self.columns.field_columns().values()]
+            if h
+        }
+        for key, h in (
+            ("column", self.results.column),
+            ("contact_id_column", self.results.contact_id_column),
+            ("synced_at_column", self.results.synced_at_column),
+        ):
+            if h and _norm(h) in inputs:
+                raise ValueError(
+                    f"results.{key} {h!r} is also one of your input columns; the connector writes into it, "
+                    "so it would overwrite what you typed. Choose another header."
+                )
+        if self.inwise.mode == "batch" and self.columns.external_id:
+            raise ValueError(
+                "batch mode cannot send external_id (batchInsert has no such column); use mode: upsert or drop columns.external_id"
+            )
+        return self
+
+    # -- resolved paths ---------------------------------------------------------------------
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir
+
+    @property
+    def file(self) -> Path | None:
+        return self._file
+
+    def source_path(self) -> Path:
+        p = Path(os.path.expanduser(self.source.path))
+        return p if p.is_absolute() else (self._base_dir / p)
+
+    def state_path(self) -> Path:
+        if self.state_dir:
+            p = Path(os.path.expanduser(self.state_dir))
+            return p if p.is_absolute() else (self._base_dir / p)
+        return self._base_dir / ".sheets-connector"
+
+    def api_key(self, environ: dict[str, str] | None = None) -> str:
+        env = os.environ if environ is None else environ
+        key = (env.get(self.inwise.api_key_env) or "").strip()
+        if not key:
+            raise ConfigError(
+                f"No inwise API key: the environment variable {self.inwise.api_key_env} is not set.\n"
+                f"Set it before running, e.g.  export {self.inwise.api_key_env}=<your key>  "
+                "(inwise: Settings > API). The key is never stored in the mapping file."
+            )
+        return key
+
+
+def _norm(header: str) -> str:
+    return " ".join(header.split()).casefold()
+
+
+# --- loading with line numbers ----------------------------------------------------------------
+
+
+def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    """Map every key path in the YAML document to its 1-based line number."""
+    out = {} if out is None else out
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = str(k.value)
+            out[path + (key,)] = k.start_mark.line + 1
+            _line_map(v, path + (key,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            out[path + (str(i),)] = v.start_mark.line + 1
+            _line_map(v, path + (str(i),), out)
+    return out
+
+
+def _fields_of(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The allowed keys at ``loc`` (for 'did you mean' on an unknown key)."""
+    current: Any = model
+    for part in loc:
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        ann = fields[part].annotation
+        current = _model_in(ann)
+        if current is None:
+            return []
+    return list(getattr(current, "model_fields", {}))
+
+
+def _model_in(ann: Any) -> Any:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in getattr(ann, "__args__", ()) or ():
+        m = _model_in(arg)
+        if m is not None:
+            return m
+    return None
+
+
+def _friendly(err: dict) -> str:
+    t = err["type"]
+    msg = err["msg"]
+    inp = err.get("input")
+    if t == "missing":
+        return "is required but missing"
+    if t == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"must be {expected} (got {inp!r})"
+    if t in ("int_parsing", "int_type", "int_from_float"):
+        return f"must be a whole number (got {inp!r})"
+    if t in ("bool_parsing", "bool_type"):
+        return f"must be true or false (got {inp!r})"
+    if t in ("float_parsing", "float_type"):
+        return f"must be a number (got {inp!r})"
+    if t == "string_type":
+        return f"must be text (got {inp!r})"
+    if t in ("dict_type", "model_type", "model_attributes_type"):
+        return f"must be a mapping of keys to values (got {inp!r})"
+    if t == "list_type":
+        return f"must be a list (got {inp!r})"
+    if t == "union_tag_invalid":
+        return f"type must be one of: xlsx (got {err.get('ctx', {}).get('tag')!r})"
+    if t == "union_tag_not_found":
+        return "needs a 'type' (xlsx)"
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, "):]
+    return msg[:1].lower() + msg[1:]
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    """Drop pydantic's union/discriminator members from a location ('xlsx', 'str', 'FieldColumn'...)."""
+    out = []
+    for part in loc:
+        if isinstance(part, str) and (
+            part in ("xlsx",) or part.startswith(("str", "FieldColumn", "list[", "dict[", "function-"))
+        ):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    """Read and validate a mapping file. Raises ConfigError with every problem found."""
+    p = Path(path)
+    where = str(p)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"Mapping file not found: {p.resolve()}\nCopy mapping.example.yaml to start one.") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
+        raise ConfigError(f"Cannot read the mapping file {where}: {e}") from None
+    return parse_config(text, where=where, base_dir=p.resolve().parent, file=p.resolve())
+
+
+def parse_config(text: str, *, where: str = "<mapping>", base_dir: Path | None = None, file: Path | None = None) -> Config:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError(
+            f"{where}{line}: this is not valid YAML ({problem}). Check the indentation and the colons on that line."
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: the mapping must be a set of keys (source:, columns:, ...); see mapping.example.yaml.")
+    lines = _line_map(node) if node is not None else {}
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = _clean_loc(tuple(err["loc"]))
+            key = ".".join(str(x) for x in loc) or "(top level)"
+            line = None
+            for n in range(len(loc), -1, -1):
+                line = lines.get(tuple(str(x) for x in loc[:n]))
+                if line is not None:
+                    break
+            text_ = _friendly(err)
+            if err["type"] == "extra_forbidden":
+                allowed = _fields_of(Config, loc[:-1])
+                hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+                text_ = f"unknown key {str(loc[-1])!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+                if allowed:
+                    text_ += f" (allowed here: {', '.join(allowed)})"
+            at = f"{where}, line {line}" if line else where
+            problems.append(f"{at}: {key}: {text_}")
+        # one message per distinct problem, in file order
+        seen: list[str] = []
+        for p_ in problems:
+            if p_ not in seen:
+                seen.append(p_)
+        raise ConfigError("The mapping has a problem:\n  " + "\n  ".join(seen)) from None
+    cfg._base_dir = base_dir or Path.cwd()
+    cfg._file = file
+    return cfg
+
+
+def json_schema() -> dict:
+    return Config.model_json_schema()

@@ -1,0 +1,64 @@
+"""Plain data types that cross module boundaries (mapping -> inwise -> results).
+
+Nothing here does I/O.  Modules upstream in the data path never import modules downstream;
+all of them may import this one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One contact, normalised and ready to send to inwise."""
+
+    email: str | None  # email-validator's normalised form, e.g. "dana@example.co.il"
+    mobile: str | None  # international digits only, no "+", e.g. "972541111111"
+    fields: tuple[tuple[int, str], ...] = ()  # (personal field number, text), sorted by number
+    external_id: str | None = None
+
+    def field_dict(self) -> dict[int, str]:
+        return dict(self.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class SendOptions:
+    """What every contact of a run is sent with (from the mapping's ``inwise`` section)."""
+
+    groups: tuple[int, ...] = ()
+    confirmation_status: str | None = None  # e.g. "confirmed"; None = leave to inwise
+    default_country_code: str = "972"  # calling code, digits only
+    trim_leading_zero: bool = True
+    update_existing: bool = True  # batchInsert's updateExistingContacts
+    clear_existing_fields: bool = False
+
+
+UpsertStatus = Literal["ok", "conflict", "rejected", "error"]
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    """The outcome of one POST /contacts, after retries.
+
+    - ok:        200; ``contact_id`` is set.
+    - conflict:  422; ``conflict`` maps "email"/"mobile" to the existing contact IDs.
+    - rejected:  another 4xx; ``message`` is inwise's own message.
+    - error:     retries ran out (5xx, 429, timeouts, dropped connections); ``message`` says what.
+    """
+
+    status: UpsertStatus
+    contact_id: int | None = None
+    conflict: dict[str, int] = field(default_factory=dict)
+    message: str | None = None
+    http_status: int | None = None
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """The outcome of one POST /contacts/batchInsert call (a chunk of rows)."""
+
+    ok: bool
+    http_status: int | None = None
+    message: str | None = None
+    body: dict | None = None  # inwise's JSON answer, whatever it holds (undocumented)

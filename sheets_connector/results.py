@@ -1,0 +1,61 @@
+"""Per-row outcomes and the words office staff read in the results column."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from .model import UpsertResult
+
+Outcome = Literal["created", "updated", "conflict", "invalid", "duplicate", "error"]
+OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "conflict", "invalid", "duplicate", "error")
+
+
+@dataclass(slots=True)
+class RowOutcome:
+    row: int
+    outcome: Outcome
+    contact_id: int | None = None
+    detail: str = ""  # plain words for ✗ outcomes
+    conflict: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("created", "updated")
+
+    def status(self, when: datetime, time_pattern: str) -> str:
+        """The text written in the results column."""
+        stamp = when.strftime(time_pattern)
+        cid = f" · #{self.contact_id}" if self.contact_id is not None else ""
+        if self.outcome == "created":
+            return f"✓ created{cid} · {stamp}"
+        if self.outcome == "updated":
+            return f"✓ updated{cid} · {stamp}"
+        if self.outcome == "conflict":
+            return f"✗ {self.detail}"
+        return f"✗ {self.detail}"
+
+
+def conflict_text(conflict: dict[str, int], message: str | None) -> str:
+    parts = []
+    if "email" in conflict:
+        parts.append(f"email → #{conflict['email']}")
+    if "mobile" in conflict:
+        parts.append(f"mobile → #{conflict['mobile']}")
+    if parts:
+        return (
+            "conflict: " + ", ".join(parts)
+            + " (two different inwise contacts: correct the email or the mobile, or merge the contacts in inwise)"
+        )
+    return f"conflict: {message or 'inwise reported a conflict'}"
+
+
+def from_upsert(row: int, result: UpsertResult) -> RowOutcome:
+    """Turn the client's answer into a row outcome (created/updated is settled later, from the feed)."""
+    if result.status == "ok":
+        return RowOutcome(row, "updated", contact_id=result.contact_id)
+    if result.status == "conflict":
+        return RowOutcome(row, "conflict", detail=conflict_text(result.conflict, result.message), conflict=dict(result.conflict))
+    if result.status == "rejected":
+        return RowOutcome(row, "error", detail=f"inwise refused this row: {result.message or 'no reason given'} - fix the row and sync again")
+    return RowOutcome(row, "error", detail=f"inwise error: {result.message or 'no answer'} - sync again later to retry this row")

@@ -1,0 +1,123 @@
+"""What must outlive a process.
+
+Today: the journal of contacts pulled from inwise's once-only ``GET /contacts`` feed.  inwise
+returns each newly created contact exactly once, ever, so every page is appended to a local
+journal and fsynced *before* the next page is requested or anything else can fail.  A contact
+leaves the "pending" list only after the workbook holding it has been saved.  A crash at any
+point therefore loses nothing: the next run appends whatever is still pending.
+
+(Run history, row fingerprints and retry queues join this module in a later issue.)
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class PulledStore:
+    """Append-only journal of pulled contacts + the set of ids already written to the sheet."""
+
+    JOURNAL = "pulled-contacts.jsonl"
+    DELIVERED = "delivered-contact-ids.json"
+
+    def __init__(self, directory: str | os.PathLike):
+        self.dir = Path(directory)
+        self._lock = threading.Lock()
+
+    @property
+    def journal_path(self) -> Path:
+        return self.dir / self.JOURNAL
+
+    @property
+    def delivered_path(self) -> Path:
+        return self.dir / self.DELIVERED
+
+    def _ensure_dir(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def append_page(self, contacts: list[dict]) -> None:
+        """Durably record a page from the feed (fsync) before anything else happens."""
+        if not contacts:
+            return
+        with self._lock:
+            self._ensure_dir()
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            lines = "".join(
+                json.dumps({"pulled_at": now, "contact": c}, ensure_ascii=False) + "\n" for c in contacts
+            )
+            new = not self.journal_path.exists()
+            with open(self.journal_path, "a", encoding="utf-8") as f:
+                f.write(lines)
+                f.flush()
+                os.fsync(f.fileno())
+            if new:
+                _fsync_dir(self.dir)
+
+    def _delivered(self) -> set[str]:
+        try:
+            return set(json.loads(self.delivered_path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return set()
+
+    def all_contacts(self) -> list[dict]:
+        """Every contact ever pulled, in pull order, one per id (the last copy wins)."""
+        by_id: dict[str, dict] = {}
+        try:
+            f = open(self.journal_path, encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        with f:
+            for line in f:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    # only a crash in the middle of the very last write can leave half a line;
+                    # that page was never acknowledged, everything before it is intact
+                    continue
+                c = rec.get("contact") or {}
+                by_id[str(c.get("id"))] = c
+        return list(by_id.values())
+
+    def pending(self) -> list[dict]:
+        """Pulled contacts not yet written to the sheet."""
+        done = self._delivered()
+        return [c for c in self.all_contacts() if str(c.get("id")) not in done]
+
+    def mark_delivered(self, ids: Iterable[object]) -> None:
+        ids = {str(i) for i in ids}
+        if not ids:
+            return
+        with self._lock:
+            self._ensure_dir()
+            done = self._delivered() | ids
+            atomic_write_text(self.delivered_path, json.dumps(sorted(done)))

@@ -1,0 +1,461 @@
+"""The one pass: config -> table -> mapping -> inwise -> results.
+
+Source- and mode-agnostic: a new source is a new ``Table``; a new send mode is one function
+here.  The CLI (and later the web service and the scheduler) only call ``sync``, ``pull_new``
+and ``plan``.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from .config import Config
+from .contacts import ContactMapper, MappedRow, header_key
+from .errors import ConnectorError, SourceError
+from .inwise import InwiseClient, contact_body
+from .model import Contact, SendOptions
+from .normalize import clean_text, date_pattern, email_key, normalize_mobile, ValueProblem
+from .results import OUTCOMES, RowOutcome, from_upsert
+from .state import PulledStore
+from .tables.base import Table, TableData
+
+# progress(stage, done, total): stage is "send" or "pull"; total None when unknown
+Progress = Callable[[str, int, "int | None"], None]
+
+
+# --- summary ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RunSummary:
+    command: str
+    source: str
+    mode: str
+    dry_run: bool = False
+    rows_read: int = 0  # data rows below the header that hold anything
+    empty_rows: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: {o: 0 for o in OUTCOMES})
+    api_calls: dict[str, int] = field(default_factory=dict)
+    retries: int = 0
+    new_contacts_pulled: int = 0
+    new_contacts_appended: int = 0
+    duration_s: float = 0.0
+    written_to: str | None = None
+    is_copy: bool = False
+    lost: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    outcomes: list[RowOutcome] = field(default_factory=list)
+    preview: list[dict] = field(default_factory=list)  # dry run: what would be sent
+    started_at: str = ""
+
+    def problems(self) -> list[RowOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    def to_dict(self, max_rows: int = 1000) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if k not in ("outcomes", "preview")}
+        d["rows_sent"] = self.counts["created"] + self.counts["updated"] + self.counts["conflict"] + self.counts["error"]
+        probs = self.problems()
+        d["problems"] = [
+            {"row": o.row, "outcome": o.outcome, "detail": o.detail, **({"conflict": o.conflict} if o.conflict else {})}
+            for o in probs[:max_rows]
+        ]
+        d["problems_truncated"] = max(0, len(probs) - max_rows)
+        if self.dry_run:
+            d["preview"] = self.preview[:max_rows]
+            d["would_send"] = len(self.preview)
+        return d
+
+
+# --- building blocks ----------------------------------------------------------------------------
+
+
+def open_table(config: Config) -> Table:
+    src = config.source
+    if src.type == "xlsx":
+        from .tables.xlsx import XlsxTable
+
+        return XlsxTable(config.source_path(), src.worksheet, src.header_row)
+    raise ConnectorError(f"Unsupported source type {src.type!r}")  # pragma: no cover - the config forbids it
+
+
+def send_options(config: Config) -> SendOptions:
+    iw = config.inwise
+    return SendOptions(
+        groups=tuple(iw.groups),
+        confirmation_status=iw.confirmation_status,
+        default_country_code=iw.mobile.calling_code,
+        trim_leading_zero=iw.mobile.trim_leading_zero,
+        update_existing=iw.update_existing,
+        clear_existing_fields=iw.clear_existing_fields,
+    )
+
+
+def make_client(config: Config, environ: dict[str, str] | None = None) -> InwiseClient:
+    iw = config.inwise
+    return InwiseClient(
+        iw.base_url,
+        config.api_key(environ),
+        timeout=(10.0, float(iw.timeout_seconds)),
+        retries=iw.retries,
+        pool_size=max(iw.concurrency, 2),
+        api_key_source=iw.api_key_env,
+    )
+
+
+@dataclass
+class Plan:
+    """Everything known before anything is sent."""
+
+    table: Table
+    data: TableData
+    mapper: ContactMapper
+    mapped: list[MappedRow]
+
+    def to_send(self) -> list[tuple[int, Contact]]:
+        return [(m.number, m.contact) for m in self.mapped if m.contact is not None]
+
+
+def plan(config: Config, table: Table | None = None) -> Plan:
+    """Read the table and map every row (no network)."""
+    table = table or open_table(config)
+    data = table.read()
+    mapper = ContactMapper(config, data.header, data.location)
+    mapped = mapper.map_rows(data.rows)
+    return Plan(table, data, mapper, mapped)
+
+
+def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# --- the new-contacts tab -----------------------------------------------------------------------
+
+ATTRIBUTE_HEADERS = {
+    "id": "inwise ID",
+    "email": "Email",
+    "mobile_number": "Mobile",
+    "created_date": "Created",
+    "confirmation_status": "Confirmation status",
+    "external_id": "External ID",
+}
+
+
+def new_contact_columns(config: Config, field_headers: dict[int, str]) -> list[tuple[str, str]]:
+    """(attribute, header) pairs for the new-contacts tab."""
+    cols = config.new_contacts.columns
+
+    def header_for(attr: str) -> str:
+        if attr in ATTRIBUTE_HEADERS:
+            return ATTRIBUTE_HEADERS[attr]
+        n = int(attr[5:])
+        return field_headers.get(n) or f"Field {n}"
+
+    if cols is None:
+        attrs = ["id", "email", "mobile_number"] + [f"field{n}" for n in sorted(field_headers)] + ["created_date"]
+        return [(a, header_for(a)) for a in attrs]
+    if isinstance(cols, dict):
+        return [(a.strip().lower(), h) for a, h in cols.items()]
+    return [(a.strip().lower(), header_for(a.strip().lower())) for a in cols]
+
+
+def _created_value(v: Any) -> Any:
+    if not isinstance(v, str) or not v:
+        return v
+    try:
+        dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        return v
+    if dt.tzinfo is not None:
+        dt = dt.astimezone().replace(tzinfo=None)  # the machine's local time, as staff read it
+    return dt
+
+
+def contact_attribute(contact: dict, attr: str) -> Any:
+    if attr.startswith("field") and attr[5:].isdigit():
+        for f in contact.get("fields") or []:
+            if str(f.get("name", "")).lower() == attr:
+                return f.get("content")
+        return None
+    v = contact.get(attr)
+    if attr == "created_date":
+        return _created_value(v)
+    if attr == "id" and v is not None:
+        try:
+            return int(v)
+        except (TypeError, ValueError):
+            return v
+    if attr == "mobile_number" and v is not None:
+        return str(v)
+    return v
+
+
+def _append_new_contacts(config: Config, table: Table, contacts: list[dict], field_headers: dict[int, str]) -> int:
+    if not config.new_contacts.enabled or not contacts:
+        return 0
+    columns = new_contact_columns(config, field_headers)
+    tab = config.new_contacts.tab
+    existing_ids: set[str] = set()
+    found = table.read_tab(tab)
+    if found is not None:
+        header, rows = found
+        id_header = next((h for a, h in columns if a == "id"), None)
+        if id_header is not None:
+            idx = [i for i, h in enumerate(header) if header_key(h) == header_key(id_header)]
+            if idx:
+                for r in rows:
+                    v = r[idx[0]] if idx[0] < len(r) else None
+                    if v not in (None, ""):
+                        existing_ids.add(clean_text(int(v) if isinstance(v, float) and v.is_integer() else v))
+    rows_out = [
+        [contact_attribute(c, a) for a, _ in columns]
+        for c in contacts
+        if str(c.get("id")) not in existing_ids
+    ]
+    if not rows_out:
+        return 0
+    return table.append_rows(tab, [h for _, h in columns], rows_out)
+
+
+def _pull(client: InwiseClient, store: PulledStore, progress: Progress | None) -> int:
+    n = 0
+    for page in client.pull_new_contacts():
+        store.append_page(page)  # durable before the next request
+        n += len(page)
+        if progress:
+            progress("pull", n, None)
+    return n
+
+
+def _save(table: Table, summary: RunSummary, columns: dict[str, dict[int, Any]], store: PulledStore, delivered: list[dict]) -> None:
+    try:
+        report = table.save()
+    except ConnectorError as e:
+        csv_path = _fallback_csv(table, columns)
+        raise SourceError(
+            f"{e}\nThe contacts WERE sent to inwise. "
+            + (f"Each row's result is in {csv_path}. " if csv_path else "")
+            + "Newly created contacts are kept and will be added to the sheet on the next run."
+        ) from None
+    summary.written_to = report.path
+    summary.is_copy = report.is_copy
+    summary.lost = list(report.lost)
+    if report.is_copy and report.message:
+        summary.warnings.append(report.message)
+    store.mark_delivered(c.get("id") for c in delivered)
+
+
+def _fallback_csv(table: Table, columns: dict[str, dict[int, Any]]) -> str | None:
+    """When the workbook cannot be saved, keep the per-row results in a CSV next to it."""
+    path = getattr(table, "path", None)
+    if path is None or not columns:
+        return None
+    p = Path(path)
+    out = p.with_name(f"{p.stem} sync results {datetime.now().strftime('%Y-%m-%d %H%M%S')}.csv")
+    rows = sorted({r for col in columns.values() for r in col})
+    try:
+        with open(out, "w", newline="", encoding="utf-8-sig") as f:
+            w = csv.writer(f)
+            w.writerow(["Row", *columns.keys()])
+            for r in rows:
+                w.writerow([r, *(columns[h].get(r, "") for h in columns)])
+    except OSError:
+        return None
+    return str(out)
+
+
+# --- the commands ------------------------------------------------------------------------------------
+
+
+def sync(
+    config: Config,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    environ: dict[str, str] | None = None,
+    table: Table | None = None,
+    now: Callable[[], datetime] = datetime.now,
+) -> RunSummary:
+    """Sync every row of the source to inwise and write the outcome back."""
+    t0 = time.monotonic()
+    started = now()
+    p = plan(config, table)
+    table = p.table
+    summary = RunSummary(
+        command="sync",
+        source=p.data.location,
+        mode=config.inwise.mode,
+        dry_run=dry_run,
+        rows_read=len(p.mapped),
+        empty_rows=len(p.data.rows) - len(p.mapped),
+        started_at=started.isoformat(timespec="seconds"),
+    )
+    outcomes: dict[int, RowOutcome] = {}
+    for m in p.mapped:
+        if m.problem is not None:
+            outcomes[m.number] = RowOutcome(m.number, m.problem.kind, detail=m.problem.message)
+    to_send = p.to_send()
+    options = send_options(config)
+
+    if dry_run:
+        summary.preview = [{"row": n, **contact_body(c, options)} for n, c in to_send]
+        _finish(summary, outcomes, t0)
+        return summary
+
+    table.check_writable()  # before anything is sent: results must have somewhere to go
+    store = PulledStore(config.state_path())
+    with make_client(config, environ) as client:
+        if config.inwise.mode == "upsert":
+            _send_upsert(client, config, options, to_send, outcomes, progress)
+        else:
+            _send_batch(client, config, options, to_send, outcomes, progress)
+        summary.new_contacts_pulled = _pull(client, store, progress)
+        stats = client.stats()
+    summary.api_calls = dict(stats["calls"])
+    summary.retries = stats["retries"]
+
+    pending = store.pending()
+    _settle_created(config, outcomes, to_send, pending)
+
+    when = now()
+    columns = _result_columns(config, outcomes, when)
+    table.set_columns(columns)
+    summary.new_contacts_appended = _append_new_contacts(config, table, pending, p.mapper.columns.field_headers)
+    _save(table, summary, columns, store, pending)
+    _finish(summary, outcomes, t0)
+    return summary
+
+
+def pull_new(
+    config: Config,
+    *,
+    progress: Progress | None = None,
+    environ: dict[str, str] | None = None,
+    table: Table | None = None,
+) -> RunSummary:
+    """Only pull contacts inwise created since the last pull into the new-contacts tab."""
+    t0 = time.monotonic()
+    table = table or open_table(config)
+    data = table.read()
+    mapper = ContactMapper(config, data.header, data.location)
+    summary = RunSummary(command="pull-new", source=data.location, mode=config.inwise.mode,
+                         started_at=datetime.now().isoformat(timespec="seconds"))
+    if not config.new_contacts.enabled:
+        summary.warnings.append("new_contacts.enabled is false in the mapping: nothing to do.")
+        _finish(summary, {}, t0)
+        return summary
+    table.check_writable()
+    store = PulledStore(config.state_path())
+    with make_client(config, environ) as client:
+        summary.new_contacts_pulled = _pull(client, store, progress)
+        stats = client.stats()
+    summary.api_calls = dict(stats["calls"])
+    summary.retries = stats["retries"]
+    pending = store.pending()
+    summary.new_contacts_appended = _append_new_contacts(config, table, pending, mapper.columns.field_headers)
+    if pending:
+        _save(table, summary, {}, store, pending)
+    _finish(summary, {}, t0)
+    return summary
+
+
+def _finish(summary: RunSummary, outcomes: dict[int, RowOutcome], t0: float) -> None:
+    summary.outcomes = [outcomes[k] for k in sorted(outcomes)]
+    for o in summary.outcomes:
+        summary.counts[o.outcome] += 1
+    summary.duration_s = round(time.monotonic() - t0, 3)
+
+
+# --- sending ------------------------------------------------------------------------------------------
+
+
+def _send_upsert(client, config, options, to_send, outcomes, progress) -> None:
+    total = len(to_send)
+    done = 0
+
+    def on_result(row: int, result) -> None:
+        nonlocal done
+        outcomes[row] = from_upsert(row, result)
+        done += 1
+        if progress:
+            progress("send", done, total)
+
+    client.upsert_many(to_send, options, concurrency=config.inwise.concurrency, on_result=on_result)
+
+
+def _send_batch(client, config, options, to_send, outcomes, progress) -> None:
+    field_numbers = sorted(config.columns.field_columns())
+    groups: list[int | None] = list(config.inwise.groups) or [None]
+    done = 0
+    for chunk in _chunks(to_send, config.inwise.batch_size):
+        contacts = [c for _, c in chunk]
+        failure = None
+        for i, group in enumerate(groups):
+            res = client.batch_insert(contacts, options, field_numbers=field_numbers, group_id=group)
+            if not res.ok:
+                failure = res.message or f"HTTP {res.http_status}"
+                if i > 0:
+                    failure = f"sent, but adding to group {group} failed: {failure}"
+                break
+        for row, _ in chunk:
+            if failure:
+                outcomes[row] = RowOutcome(row, "error", detail=f"inwise error (batch): {failure} - sync again later to retry this row")
+            else:
+                # batchInsert gives no per-row answer: rows seen in the new-contacts feed become
+                # "created" (with their id) below; the others updated an existing contact.
+                outcomes[row] = RowOutcome(row, "updated")
+        done += len(chunk)
+        if progress:
+            progress("send", done, len(to_send))
+
+
+def _settle_created(config: Config, outcomes: dict[int, RowOutcome], to_send, pulled: list[dict]) -> None:
+    """A row is 'created' exactly when its contact shows up in the created-contacts feed."""
+    ids = {str(c.get("id")) for c in pulled}
+    by_email: dict[str, int] = {}
+    by_mobile: dict[str, int] = {}
+    if config.inwise.mode == "batch":
+        region = config.inwise.mobile.region
+        for c in pulled:
+            try:
+                cid = int(c.get("id"))
+            except (TypeError, ValueError):
+                continue
+            if c.get("email"):
+                by_email[email_key(str(c["email"]))] = cid
+            if c.get("mobile_number"):
+                try:
+                    by_mobile[normalize_mobile(str(c["mobile_number"]), region)] = cid
+                except ValueProblem:
+                    pass
+    contacts = dict(to_send)
+    for row, o in outcomes.items():
+        if o.outcome != "updated":
+            continue
+        if o.contact_id is not None:
+            if str(o.contact_id) in ids:
+                o.outcome = "created"
+            continue
+        c = contacts.get(row)
+        if c is None:
+            continue
+        cid = (by_email.get(email_key(c.email)) if c.email else None) or (by_mobile.get(c.mobile) if c.mobile else None)
+        if cid is not None:
+            o.outcome = "created"
+            o.contact_id = cid
+
+
+def _result_columns(config: Config, outcomes: dict[int, RowOutcome], when: datetime) -> dict[str, dict[int, Any]]:
+    res = config.results
+    pattern = date_pattern(res.time_format)
+    columns: dict[str, dict[int, Any]] = {res.column: {r: o.status(when, pattern) for r, o in outcomes.items()}}
+    if res.contact_id_column:
+        columns[res.contact_id_column] = {r: o.contact_id for r, o in outcomes.items() if o.contact_id is not None}
+    if res.synced_at_column:
+        columns[res.synced_at_column] = {r: when.replace(microsecond=0) for r, o in outcomes.items() if o.ok}
+    return columns
