@@ -185,7 +185,11 @@ class ContactMapper:
                 fields.append((number, text))
         external_id = None
         if c.external_id is not None and not is_blank(values[c.external_id]):
-            external_id = format_field(values[c.external_id])
+            try:
+                external_id = format_field(values[c.external_id])
+            except ValueProblem as e:
+                h = c.headers["external_id"]
+                return MappedRow(row.number, problem=RowProblem("invalid", f"{e} (column {h!r})", h))
 
         # duplicates inside the sheet: the first row wins, later ones say which row they repeat
         ekey = email_key(email) if email else None

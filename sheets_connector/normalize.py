@@ -1,0 +1,726 @@
+"""Cell normalisers: raw spreadsheet cell values -> clean email, mobile and personal-field text.
+
+Everything here is pure (no I/O) and safe to call from any module.  A value that cannot be used
+raises :class:`ValueProblem`, whose ``str()`` is a short message for office staff, shown in the
+sheet's results column, e.g. ``invalid mobile "12345": too short for a mobile number``.
+
+Validation is left to the libraries (phonenumbers for mobiles, email-validator for emails, no
+DNS); this module only cleans away first what spreadsheets do to contact data:
+
+- invisible direction marks and non-breaking spaces pasted from phones and RTL (Hebrew) text;
+- numeric cells: ``0541111111`` typed as a number arrives as ``541111111`` (int or float),
+  long numbers as ``972541111111.0`` or ``9.72541111111E+11`` (a float, or that very text);
+- ``mailto:`` / ``tel:`` prefixes, ``Name <address>`` display forms, separators in numbers.
+
+Mobile rule (decided here, see :func:`normalize_mobile`): a number that phonenumbers knows
+(``is_valid_number``) is accepted only if its type is MOBILE or FIXED_LINE_OR_MOBILE; a number
+it does not know is accepted when it is possible (reason exactly IS_POSSIBLE) overall *and* as a
+MOBILE.  Accepted numbers are returned as international digits without "+".
+
+Repeated values are common in big lists, so email and mobile results (good or bad) are cached on
+the cleaned text; :func:`cache_info` and :func:`clear_caches` expose the caches.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
+
+__all__ = [
+    "ValueProblem",
+    "clean_text",
+    "is_blank",
+    "normalize_email",
+    "email_key",
+    "region_for",
+    "calling_code_for",
+    "normalize_mobile",
+    "format_field",
+    "date_pattern",
+    "cache_info",
+    "clear_caches",
+    "MOBILE_TYPES",
+]
+
+ProblemKind = Literal["email", "mobile", "field"]
+
+#: Longest value quoted in a problem message; longer values are cut and end with "…".
+MAX_SHOWN = 40
+
+_CACHE_SIZE = 1 << 16
+
+
+# --------------------------------------------------------------------------------------------
+# The problem type
+# --------------------------------------------------------------------------------------------
+class ValueProblem(ValueError):
+    """A cell value that cannot be used.
+
+    ``str(e)`` is a short, plain message for office staff, shown in the sheet's results column
+    after a ✗, e.g. ``invalid mobile "12345": too short for a mobile number`` or
+    ``invalid email "dana@": nothing after the @``.  It quotes the value as typed (cleaned of
+    invisible characters, truncated to ~40 characters) and says what is wrong in everyday words.
+
+    Attributes:
+        kind: ``"email"``, ``"mobile"`` or ``"field"``.
+        value: the value as shown in the message (cleaned, possibly truncated).
+        reason: what is wrong, e.g. ``"too short for a mobile number"``.
+    """
+
+    _LABELS = {"email": "email", "mobile": "mobile", "field": "value"}
+
+    def __init__(self, kind: ProblemKind, value: str, reason: str) -> None:
+        super().__init__(kind, value, reason)  # keeps the exception picklable
+        self.kind: str = kind
+        self.value: str = value
+        self.reason: str = reason
+
+    def __str__(self) -> str:
+        label = self._LABELS.get(self.kind, self.kind)
+        return f'invalid {label} "{self.value}": {self.reason}'
+
+
+def _shown(text: str) -> str:
+    """The value as quoted in a message: already cleaned, cut to ``MAX_SHOWN`` characters."""
+    if len(text) > MAX_SHOWN:
+        return text[: MAX_SHOWN - 1].rstrip() + "…"
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Text cleaning
+# --------------------------------------------------------------------------------------------
+# Bidi/invisible marks that RTL text and phones paste into cells.  U+061C (Arabic letter mark)
+# and U+2060 (word joiner) are the same kind of invisible mark and are removed too.
+_INVISIBLE = (
+    [chr(c) for c in range(0x200B, 0x2010)]  # ZWSP, ZWNJ, ZWJ, LRM, RLM
+    + [chr(c) for c in range(0x202A, 0x202F)]  # LRE, RLE, PDF, LRO, RLO
+    + [chr(c) for c in range(0x2066, 0x206A)]  # LRI, RLI, FSI, PDI
+    + ["\ufeff", "\u00ad", "\u061c", "\u2060"]  # BOM/ZWNBSP, soft hyphen, ALM, word joiner
+)
+# Control characters (not whitespace) are dropped as well: they are never meant as content and
+# break the XML of an .xlsx when written back.
+_CONTROL = [chr(c) for c in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0)) if not chr(c).isspace()]
+_DROP = str.maketrans(dict.fromkeys(_INVISIBLE + _CONTROL))
+
+# What spreadsheet apps show for a formula that failed (Excel, LibreOffice, Google Sheets).
+_SPREADSHEET_ERRORS = frozenset(
+    {
+        "#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!",
+        "#CALC!", "#GETTING_DATA", "#ERROR!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!",
+        "#UNKNOWN!", "#N/A!", "ERR:502", "ERR:504", "ERR:508", "ERR:522",
+    }
+)  # fmt: skip
+
+
+def clean_text(value: Any) -> str:
+    """Any cell value -> one line of plain text.
+
+    Removes invisible/bidi marks (U+200B–U+200F, U+202A–U+202E, U+2066–U+2069, U+FEFF, U+00AD,
+    plus U+061C, U+2060 and control characters), turns every kind of Unicode space
+    (NBSP, narrow NBSP, thin space…) and line breaks into a normal space, collapses runs of
+    spaces and strips the ends.  Contact fields are single-line, so a newline inside a cell
+    becomes one space.  ``None`` -> ``""``; a non-text value is first formatted like
+    :func:`format_field` (``541111111.0`` -> ``"541111111"``).
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        value = _nontext_to_str(value)
+    # str.split() without arguments splits on every Unicode whitespace (NBSP, U+202F, U+3000…).
+    return " ".join(value.translate(_DROP).split())
+
+
+def is_blank(value: Any) -> bool:
+    """True for ``None``, ``""`` and text made only of whitespace and invisible marks."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.translate(_DROP).strip()
+    return False
+
+
+def _is_spreadsheet_error(text: str) -> bool:
+    return text.upper() in _SPREADSHEET_ERRORS
+
+
+_ERROR_REASON = "the cell shows a spreadsheet error, not a value (fix the formula or type the value)"
+
+
+# --------------------------------------------------------------------------------------------
+# Emails
+# --------------------------------------------------------------------------------------------
+_MAILTO = re.compile(r"^mailto:\s*", re.IGNORECASE)
+_QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”", "‘": "’", "„": "“", "«": "»"}
+
+
+class _Outcome(NamedTuple):
+    """A cached answer: ``ok`` with the normalised value, or not ``ok`` with a reason."""
+
+    ok: bool
+    text: str  # the normalised value when ok, else the reason
+
+
+def normalize_email(value: Any) -> str:
+    """Return email-validator's normalised form of the address in a cell.
+
+    The domain is lowercased and IDNA-normalised (an IDN domain stays in its Unicode form, as
+    email-validator's ``normalized`` gives it); the part before the @ is kept as typed.  No DNS
+    lookups (``check_deliverability=False``).
+
+    Cleaned first: surrounding spaces, NBSP, invisible marks, a ``mailto:`` prefix (and any
+    ``?subject=…`` after the address), quotes around the whole value, a trailing ``;`` or ``,``
+    left from a pasted address list, and the display form
+    ``Dana Cohen <dana@example.com>`` / ``<dana@example.com>`` (the address inside the angle
+    brackets is used).
+
+    Raises:
+        ValueProblem: the value is not an email address; the message says why in plain words,
+            e.g. ``invalid email "dana@": nothing after the @``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, type(None))):
+        shown = clean_text(value)
+        raise ValueProblem("email", _shown(shown), "not an email address")
+    text = clean_text(value)
+    outcome = _email_outcome(text)
+    if outcome.ok:
+        return outcome.text
+    raise ValueProblem("email", _shown(text), outcome.text)
+
+
+def email_key(email: str) -> str:
+    """Matching key for an email: the normalised address, lowercased (inwise matches emails
+    case-insensitively)."""
+    return clean_text(email).lower()
+
+
+def _unwrap_email(text: str) -> str:
+    """Strip what people paste around an address: mailto:, <…>, display names, quotes."""
+    text = _MAILTO.sub("", text)
+    # "Dana Cohen <dana@example.com>" or "<dana@example.com>": take what is inside the brackets.
+    if text.endswith(">") and "<" in text:
+        text = text[text.rindex("<") + 1 : -1].strip()
+        text = _MAILTO.sub("", text)
+    # mailto links may carry ?subject=…; an address has no "?" after its domain.
+    if "?" in text and "@" in text.split("?", 1)[0]:
+        text = text.split("?", 1)[0]
+    # The whole value in quotes: "dana@example.com" / 'dana@example.com'.
+    if len(text) >= 2 and text[0] in _QUOTES and text[-1] == _QUOTES[text[0]]:
+        text = text[1:-1].strip()
+    # A separator left over from a pasted address list ("dana@example.com;").
+    return text.rstrip(",;").rstrip()
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _email_outcome(text: str) -> _Outcome:
+    """Validate one cleaned cell text; cached (good and bad answers alike)."""
+    if not text:
+        return _Outcome(False, "the cell is empty")
+    if _is_spreadsheet_error(text):
+        return _Outcome(False, _ERROR_REASON)
+    address = _unwrap_email(text)
+    try:
+        result = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return _Outcome(False, _email_reason(address, str(exc)))
+    return _Outcome(True, result.normalized)
+
+
+def _email_reason(address: str, library_message: str) -> str:
+    """Turn an email-validator refusal into everyday words.
+
+    Only called after email-validator refused ``address``; the checks below choose the wording,
+    they never decide validity.
+    """
+    if not address:
+        return "the cell is empty"
+    ats = address.count("@")
+    if ats == 0:
+        return "the @ is missing"
+    parts = [p for p in re.split(r"[\s,;]+", address) if p]
+    if len(parts) > 1 and sum("@" in p for p in parts) > 1:
+        return "more than one email address in one cell (keep one address per cell)"
+    if ats > 1:
+        return "more than one @"
+    local, _, domain = address.partition("@")
+    if not local.strip():
+        return "nothing before the @"
+    if not domain.strip():
+        return "nothing after the @"
+    if any(ch.isspace() for ch in address):
+        return "has a space in it"
+    msg = library_message.lower()
+    rules = (
+        ("cannot end with a period", "ends with a dot"),
+        ("cannot start with a period", "starts with a dot"),
+        ("period immediately before the @", "has a dot just before the @"),
+        ("period immediately after the @", "has a dot just after the @"),
+        ("two periods in a row", "has two dots in a row"),
+        ("should have a period", 'the part after the @ needs a dot, like "example.com"'),
+        ("special-use or reserved", "the part after the @ is a reserved name, not a real domain"),
+        ("valid top-level domain", "the ending after the last dot is not a real domain ending"),
+        ("too long", "too long for an email address"),
+        ("quoting the part before", "quotes are not allowed in the address"),
+        ("bracketed ip address", "an IP address in brackets is not allowed after the @"),
+    )
+    for needle, reason in rules:
+        if needle in msg:
+            return reason
+    if "invalid character" in msg:
+        listed = library_message.rsplit(": ", 1)[-1].strip().rstrip(".")
+        chars = ", ".join(item.strip("'") for item in listed.split(", "))
+        return f"has a character an email address cannot contain ({chars})"
+    # Anything else: the library's own sentence, made to read like the rest.
+    plain = library_message.strip().rstrip(".").replace("@-sign", "@").replace("The email address ", "")
+    return plain[:1].lower() + plain[1:] if plain else "not an email address"
+
+
+# --------------------------------------------------------------------------------------------
+# Regions and calling codes
+# --------------------------------------------------------------------------------------------
+_REGION_ALIASES = {"UK": "GB"}
+
+
+@lru_cache(maxsize=256)
+def region_for(country: str | int) -> str:
+    """A country given as a region code or a calling code -> phonenumbers region code.
+
+    ``"IL"``, ``"il"``, ``"972"``, ``"+972"``, ``"00972"`` and ``972`` all give ``"IL"``;
+    ``"1"`` gives ``"US"`` (the main region of that code); ``"UK"`` is taken as ``"GB"``.
+
+    Raises:
+        ValueError: the value is neither a known two-letter region nor a country calling code.
+    """
+    raw = clean_text(country)
+    text = raw.upper()
+    text = _REGION_ALIASES.get(text, text)
+    if text in phonenumbers.SUPPORTED_REGIONS:
+        return text
+    digits = text[1:] if text.startswith("+") else text[2:] if text.startswith("00") else text
+    if digits.isdigit() and digits.isascii():
+        region = phonenumbers.region_code_for_country_code(int(digits))
+        if region in phonenumbers.SUPPORTED_REGIONS:
+            return region
+    raise ValueError(
+        f'unknown country "{raw}": give a two-letter country code such as "IL", "US", "GB" '
+        f'or a calling code such as "972", "+1", "44"'
+    )
+
+
+def calling_code_for(region: str) -> str:
+    """Region code -> country calling code as digits: ``"IL"`` -> ``"972"``, ``"US"`` -> ``"1"``.
+
+    Accepts whatever :func:`region_for` accepts.  Raises ``ValueError`` for an unknown country.
+    """
+    return str(phonenumbers.country_code_for_region(region_for(region)))
+
+
+# --------------------------------------------------------------------------------------------
+# Mobiles
+# --------------------------------------------------------------------------------------------
+#: Number types accepted for a number phonenumbers knows.  PAGER, PERSONAL_NUMBER (e.g. UK 070
+#: forwarding numbers), VOIP, toll-free and the rest are refused: SMS to them is unreliable.
+MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+_TYPE_REASONS = {
+    PhoneNumberType.FIXED_LINE: "a landline number, not a mobile",
+    PhoneNumberType.TOLL_FREE: "a toll-free number, not a mobile",
+    PhoneNumberType.PREMIUM_RATE: "a premium-rate number, not a mobile",
+    PhoneNumberType.SHARED_COST: "a shared-cost number, not a mobile",
+    PhoneNumberType.VOIP: "an internet (VoIP) number, not a mobile",
+    PhoneNumberType.PERSONAL_NUMBER: "a personal (call forwarding) number, not a mobile",
+    PhoneNumberType.PAGER: "a pager number, not a mobile",
+    PhoneNumberType.UAN: "a company switchboard number, not a mobile",
+    PhoneNumberType.VOICEMAIL: "a voicemail access number, not a mobile",
+}
+_LENGTH_REASONS = {
+    ValidationResult.TOO_SHORT: "too short for a mobile number",
+    ValidationResult.TOO_LONG: "too long for a mobile number",
+    ValidationResult.INVALID_LENGTH: "the wrong number of digits for a mobile number",
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "a local number without the area code",
+    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+}
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+    NumberParseException.NOT_A_NUMBER: "not a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short for a mobile number",
+    NumberParseException.TOO_SHORT_NSN: "too short for a mobile number",
+    NumberParseException.TOO_LONG: "too long for a mobile number",
+}
+
+_MAX_DIGITS = 30  # numbers with more digits are refused before any conversion to text
+_NOT_A_PHONE = "not a phone number"
+_NO_SUCH_NUMBER = "no phone number in that country looks like this (check the digits)"
+_DECIMAL = "a decimal number, not a phone number"
+_LOST_DIGITS = (
+    "shown in short scientific form, so digits may be missing "
+    "(format the column as plain numbers or text and retype the number)"
+)
+
+_TEL = re.compile(r"^(?:tel|phone|callto|sms):\s*", re.IGNORECASE)
+# Separators people put inside phone numbers: spaces are already normal spaces after clean_text.
+_SEPARATORS = str.maketrans(dict.fromkeys(" -.()[]/\\_\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d"))
+_SCIENTIFIC = re.compile(r"^\+?(\d+)(?:[.,](\d*))?[eE]\+?(\d+)$")
+_POINT_ZERO = re.compile(r"^(\+?\d+)[.,]0+$")
+_DECIMAL_TEXT = re.compile(r"^[1-9]\d*\.\d+$|^0\.\d+$")
+_PHONE_CHARS = re.compile(r"^\+?\d+$")
+_MANY_NUMBERS = re.compile(r"[,;|&]|\bor\b|\band\b|\sאו\s", re.IGNORECASE)
+
+
+def normalize_mobile(value: Any, region: str = "IL") -> str:
+    """Return a cell's mobile number as international digits without "+", e.g. ``"972541111111"``.
+
+    ``value`` may be text or a number cell: ``541111111`` (Excel dropped the leading zero),
+    ``972541111111.0``, ``9.72541111111E+11`` (as a float or as that text), ``"972541111111.0"``.
+    Numbers are converted exactly through ``Decimal``; a non-integral value (``12.5``) is refused.
+    Direction marks, NBSP, spaces, dashes, dots, parentheses, ``(0)``, a ``tel:`` prefix, a
+    leading ``+`` or ``00`` are cleaned away.  ``region`` (anything :func:`region_for` takes)
+    is the country of numbers written without a country code.
+
+    Digits without "+" that start with the region's calling code (``972541111111`` with IL) are
+    read as international first, so the code is never added twice; if that reading is not a
+    usable mobile, the national reading is tried.
+
+    Accepted: a number phonenumbers knows (``is_valid_number``) whose type is in
+    :data:`MOBILE_TYPES` (MOBILE, FIXED_LINE_OR_MOBILE — the North American shared ranges);
+    or a number it does not know whose ``is_possible_number_with_reason`` is exactly
+    IS_POSSIBLE and which is possible as a MOBILE (exactly IS_POSSIBLE, not LOCAL_ONLY).  The
+    second branch lets through real mobiles in ranges the metadata does not list yet, such as
+    inwise's own example ``0541111111``; it also requires the digits to fit the country's
+    general numbering pattern from the metadata (so ``0212345678`` is refused).  A known
+    landline is refused even if its length would fit a mobile.
+
+    Raises:
+        ValueProblem: not a usable mobile, e.g. ``invalid mobile "12345": too short for a
+            mobile number`` or ``invalid mobile "02-6251111": a landline number, not a mobile``.
+        ValueError: ``region`` is not a known country (a configuration error).
+    """
+    region_code = region_for(region)
+    text = _mobile_cell_text(value)
+    outcome = _mobile_outcome(text, region_code)
+    if outcome.ok:
+        return outcome.text
+    raise ValueProblem("mobile", _shown(text), outcome.text)
+
+
+def _mobile_cell_text(value: Any) -> str:
+    """A mobile cell value -> text to judge; numbers become exact digit strings."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, bool):
+        raise ValueProblem("mobile", "TRUE" if value else "FALSE", _NOT_A_PHONE)
+    if isinstance(value, int):
+        if value.bit_length() > 4 * _MAX_DIGITS:  # far longer than any phone number
+            raise ValueProblem("mobile", _shown(_number_text(value)), _LENGTH_REASONS[ValidationResult.TOO_LONG])
+        if value < 0:
+            raise ValueProblem("mobile", _shown(str(value)), _NOT_A_PHONE)
+        return str(value)
+    if isinstance(value, (float, Decimal)):
+        shown = _shown(_number_text(value))
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueProblem("mobile", shown, _NOT_A_PHONE)
+        exact = Decimal(value)  # exact binary value of a float, never float formatting
+        if not exact.is_finite() or exact < 0:
+            raise ValueProblem("mobile", shown, _NOT_A_PHONE)
+        if exact != exact.to_integral_value():
+            raise ValueProblem("mobile", shown, _DECIMAL)
+        if exact.adjusted() >= _MAX_DIGITS:
+            raise ValueProblem("mobile", shown, _LENGTH_REASONS[ValidationResult.TOO_LONG])
+        return str(int(exact))
+    raise ValueProblem("mobile", _shown(clean_text(value)), _NOT_A_PHONE)
+
+
+def _unicode_digits_to_ascii(text: str) -> str:
+    """Arabic-Indic, fullwidth and other decimal digits -> 0-9 (phones paste them)."""
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _mobile_outcome(text: str, region: str) -> _Outcome:
+    """Judge one cleaned mobile text for one region; cached (good and bad answers alike)."""
+    if not text:
+        return _Outcome(False, "the cell is empty")
+    if _is_spreadsheet_error(text):
+        return _Outcome(False, _ERROR_REASON)
+    text = _TEL.sub("", _unicode_digits_to_ascii(text))
+
+    # Numbers that reached us as text: "972541111111.0", "9.72541111111E+11", "12.5".
+    scientific = _SCIENTIFIC.match(text)
+    if scientific:
+        whole, fraction, _ = scientific.groups()
+        try:
+            exact = Decimal(text.lstrip("+").replace(",", "."))
+        except InvalidOperation:  # pragma: no cover - the pattern only lets numbers through
+            return _Outcome(False, _NOT_A_PHONE)
+        if exact != exact.to_integral_value():
+            return _Outcome(False, _DECIMAL)
+        if exact.adjusted() >= _MAX_DIGITS:
+            return _Outcome(False, _LENGTH_REASONS[ValidationResult.TOO_LONG])
+        digits = str(int(exact))
+        shown_digits = len((whole + (fraction or "")).lstrip("0"))
+        if len(digits) > shown_digits:
+            return _Outcome(False, _LOST_DIGITS)
+        text = digits
+    elif point_zero := _POINT_ZERO.match(text):
+        text = point_zero.group(1)
+    elif _DECIMAL_TEXT.match(text):
+        # "12.5" is a decimal number; "054.1111111" (leading zero) is a number with a dot in it.
+        return _Outcome(False, _DECIMAL)
+
+    compact = text.replace("(0)", "").translate(_SEPARATORS)
+    if not _PHONE_CHARS.match(compact):
+        if _MANY_NUMBERS.search(text) and sum(ch.isdigit() for ch in text) >= 14:
+            return _Outcome(False, "more than one number in one cell (keep one mobile per cell)")
+        if any(ch.isalpha() for ch in compact):
+            return _Outcome(False, _NOT_A_PHONE + " (it has letters in it)")
+        return _Outcome(False, _NOT_A_PHONE)
+
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]  # the international prefix of most countries
+    if compact.startswith("+"):
+        return _judge_text(compact, region)[0]
+
+    code = str(phonenumbers.country_code_for_region(region))
+    if compact.startswith(code):
+        international, known = _judge_text("+" + compact, region)
+        if international.ok:
+            return international
+        national, national_known = _judge_text(compact, region)
+        if national.ok or (national_known and not known):
+            return national
+        return international
+    return _judge_text(compact, region)[0]
+
+
+def _judge_text(text: str, region: str) -> tuple[_Outcome, bool]:
+    """Parse and judge; also says whether phonenumbers knows the number (is_valid_number)."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        return _Outcome(False, _PARSE_REASONS.get(exc.error_type, _NOT_A_PHONE)), False
+    if phonenumbers.is_valid_number(number):
+        kind = phonenumbers.number_type(number)
+        if kind in MOBILE_TYPES:
+            return _Outcome(True, _e164_digits(number)), True
+        return _Outcome(False, _TYPE_REASONS.get(kind, "not a mobile number")), True
+    overall = phonenumbers.is_possible_number_with_reason(number)
+    as_mobile = phonenumbers.is_possible_number_for_type_with_reason(number, PhoneNumberType.MOBILE)
+    if overall == ValidationResult.IS_POSSIBLE and as_mobile == ValidationResult.IS_POSSIBLE:
+        if not _fits_country_numbering(number):
+            return _Outcome(False, _NO_SUCH_NUMBER), False
+        return _Outcome(True, _e164_digits(number)), False
+    if overall == ValidationResult.INVALID_COUNTRY_CODE:
+        return _Outcome(False, _LENGTH_REASONS[overall]), False
+    reason = as_mobile if as_mobile != ValidationResult.IS_POSSIBLE else overall
+    return _Outcome(False, _LENGTH_REASONS.get(reason, "not a usable mobile number")), False
+
+
+def _fits_country_numbering(number: phonenumbers.PhoneNumber) -> bool:
+    """Whether the number fits the general numbering pattern of its country (any region that
+    shares the calling code): lengths alone let through e.g. Israeli 02-1234567-8, which no
+    Israeli number looks like.  Uses phonenumbers' metadata, not a pattern of our own."""
+    nsn = phonenumbers.national_significant_number(number)
+    for region in phonenumbers.region_codes_for_country_code(number.country_code):
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        pattern = metadata.general_desc.national_number_pattern if metadata else None
+        if pattern is None or re.fullmatch(pattern, nsn):
+            return True
+    return False
+
+
+def _e164_digits(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+
+
+# --------------------------------------------------------------------------------------------
+# Personal fields
+# --------------------------------------------------------------------------------------------
+def format_field(
+    value: Any, *, date_format: str = "%d/%m/%Y", datetime_format: str | None = None
+) -> str:
+    """A personal-field cell value -> the text sent to inwise.
+
+    - ``datetime.date`` -> ``date_format`` (default ``dd/mm/yyyy``);
+    - ``datetime.datetime`` -> ``date_format`` at midnight, else ``datetime_format`` (default
+      ``date_format + " %H:%M"``); times are rounded to the second first, undoing Excel's
+      floating-point noise (13:29:59.9996 is 13:30);
+    - ``datetime.time`` -> ``"%H:%M"``; ``datetime.timedelta`` (a duration) -> ``"H:MM"``
+      (``":SS"`` added when there are seconds);
+    - ``int`` -> digits; an integral ``float`` -> digits without ".0", exact (``1e16`` ->
+      ``"10000000000000000"``); other floats -> shortest text without exponent
+      (``12.5`` -> ``"12.5"``, ``1e-05`` -> ``"0.00001"``);
+    - ``bool`` -> ``"TRUE"`` / ``"FALSE"`` as Excel shows them;
+    - text -> :func:`clean_text` (invisible marks removed, trimmed, Hebrew kept as is);
+    - ``None`` -> ``""``.
+
+    Raises:
+        ValueProblem: (kind ``"field"``) the cell shows a spreadsheet error such as ``#N/A``,
+            or holds a number that is not finite.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = clean_text(value)
+        if _is_spreadsheet_error(text):
+            raise ValueProblem("field", _shown(text), _ERROR_REASON)
+        return text
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float, Decimal)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueProblem("field", str(value), "not a number a spreadsheet can show")
+        return _number_text(value)
+    if isinstance(value, _dt.datetime):
+        moment = _round_to_second(value)
+        if moment.time() == _dt.time(0, 0):
+            return moment.strftime(date_format)
+        return moment.strftime(datetime_format or date_format + " %H:%M")
+    if isinstance(value, _dt.date):
+        return value.strftime(date_format)
+    if isinstance(value, _dt.time):
+        moment = _round_to_second(_dt.datetime.combine(_dt.date(2000, 1, 1), value))
+        return moment.strftime("%H:%M")
+    if isinstance(value, _dt.timedelta):
+        return _duration_text(value)
+    return clean_text(str(value))
+
+
+def _nontext_to_str(value: Any) -> str:
+    """Text for a non-text cell value, as clean_text sees it (never raises)."""
+    try:
+        return format_field(value)
+    except ValueProblem:
+        return str(value)
+
+
+def _number_text(value: int | float | Decimal) -> str:
+    """Exact digits for integral numbers, shortest plain decimal text for the rest."""
+    if isinstance(value, int):
+        # Python refuses str() of ints over 4300 digits; Decimal has no such limit.
+        return str(value) if value.bit_length() < 10_000 else format(Decimal(value), "f")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value.is_integer():
+            return str(int(value))
+        exact = Decimal(repr(value))  # repr is the shortest text that reads back the same float
+    else:
+        if not value.is_finite():
+            return str(value)
+        if value == value.to_integral_value():
+            return format(value.to_integral_value(), "f")
+        exact = value
+    text = format(exact, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _round_to_second(moment: _dt.datetime) -> _dt.datetime:
+    if moment.microsecond >= 500_000:
+        moment += _dt.timedelta(seconds=1)
+    return moment.replace(microsecond=0)
+
+
+def _duration_text(value: _dt.timedelta) -> str:
+    seconds = round(value.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{hours}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
+
+
+# --------------------------------------------------------------------------------------------
+# Date patterns
+# --------------------------------------------------------------------------------------------
+_FRIENDLY_TOKENS = re.compile(r"yyyy|yy|mm|dd|hh|ss|[/.\-: ,]|.", re.IGNORECASE)
+_FRIENDLY_SIMPLE = {"yyyy": "%Y", "yy": "%y", "dd": "%d", "hh": "%H", "ss": "%S"}
+_STRFTIME_ALLOWED = set("aAbBdHIjmMpSyY%")
+_STRFTIME_DATE = set("aAbBdjmyY")
+_DATE_EXAMPLES = 'for example "dd/mm/yyyy", "yyyy-mm-dd", "mm/dd/yyyy", "dd.mm.yy" or "dd/mm/yyyy hh:mm"'
+
+
+def date_pattern(fmt: str) -> str:
+    """A friendly date format -> a strftime pattern.
+
+    ``"dd/mm/yyyy"`` -> ``"%d/%m/%Y"``, ``"yyyy-mm-dd"`` -> ``"%Y-%m-%d"``, ``"mm/dd/yyyy"`` ->
+    ``"%m/%d/%Y"``, ``"dd.mm.yy"`` -> ``"%d.%m.%y"``; case does not matter.  With a time part,
+    ``hh`` is the 24-hour hour, ``ss`` seconds, and ``mm`` right after ``hh:`` (or before
+    ``:ss``) means minutes: ``"dd/mm/yyyy hh:mm"`` -> ``"%d/%m/%Y %H:%M"``.  Separators may be
+    ``/ . - : ,`` and spaces.
+
+    A pattern that already contains ``%`` is returned unchanged after checking that it formats
+    a date with portable directives only (``%d %m %Y %y %b %B %a %A %j %H %I %M %S %p %%``).
+
+    Raises:
+        ValueError: the format cannot be understood; the message lists examples.
+    """
+    raw = fmt
+    fmt = fmt.strip() if isinstance(fmt, str) else ""
+    if not fmt:
+        raise ValueError(f"empty date format: write one, {_DATE_EXAMPLES}")
+    if "%" in fmt:
+        return _checked_strftime(fmt)
+    tokens = _FRIENDLY_TOKENS.findall(fmt)
+    out: list[str] = []
+    for index, token in enumerate(tokens):
+        low = token.lower()
+        if low in _FRIENDLY_SIMPLE:
+            out.append(_FRIENDLY_SIMPLE[low])
+        elif low == "mm":
+            before = [t.lower() for t in tokens[max(0, index - 2) : index]]
+            after = [t.lower() for t in tokens[index + 1 : index + 3]]
+            is_minutes = before == ["hh", ":"] or after == [":", "ss"]
+            out.append("%M" if is_minutes else "%m")
+        elif len(token) == 1 and token in "/.-: ,":
+            out.append(token)
+        else:
+            raise ValueError(
+                f'date format "{raw}" not understood (at "{token}"): use dd, mm, yyyy or yy '
+                f"with / . - between them, {_DATE_EXAMPLES}"
+            )
+    pattern = "".join(out)
+    if not any(code in pattern for code in ("%d", "%m", "%Y", "%y")):
+        raise ValueError(f'date format "{raw}" has no day, month or year in it: {_DATE_EXAMPLES}')
+    return pattern
+
+
+def _checked_strftime(fmt: str) -> str:
+    directives = re.findall(r"%(.?)", fmt)
+    bad = [d for d in directives if d not in _STRFTIME_ALLOWED]
+    if bad:
+        raise ValueError(
+            f'date format "{fmt}" uses "%{bad[0]}", which is not a portable date code: '
+            f"use %d %m %Y %y %b %B %a %A %j %H %I %M %S %p, {_DATE_EXAMPLES}"
+        )
+    if not any(d in _STRFTIME_DATE for d in directives):
+        raise ValueError(f'date format "{fmt}" does not show a date: {_DATE_EXAMPLES}')
+    try:
+        _dt.datetime(2024, 1, 31, 13, 45, 30).strftime(fmt)
+    except ValueError as exc:  # pragma: no cover - the directives above all format
+        raise ValueError(f'date format "{fmt}" cannot format a date ({exc}): {_DATE_EXAMPLES}') from None
+    return fmt
+
+
+# --------------------------------------------------------------------------------------------
+# Caches
+# --------------------------------------------------------------------------------------------
+def cache_info() -> dict[str, Any]:
+    """Hit/miss counters of the email and mobile caches (``functools`` ``CacheInfo`` tuples)."""
+    return {"email": _email_outcome.cache_info(), "mobile": _mobile_outcome.cache_info()}
+
+
+def clear_caches() -> None:
+    """Empty the email and mobile caches (tests; or after changing phonenumbers metadata)."""
+    _email_outcome.cache_clear()
+    _mobile_outcome.cache_clear()

@@ -1,0 +1,132 @@
+"""Rows -> contacts: header resolution and every row rule."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sheets_connector.config import parse_config
+from sheets_connector.contacts import ContactMapper, column_letter
+from sheets_connector.errors import ConfigError
+from sheets_connector.tables.base import SourceRow
+
+CFG = """\
+source: {type: xlsx, path: x.xlsx}
+columns:
+  email: Email
+  mobile: Mobile
+  external_id: Member no.
+  fields:
+    1: First name
+    21: Birthday
+    5: Score
+results:
+  column: Sync result
+"""
+HEADER = ["Member no.", " first NAME ", "Email", "Mobile", "Birthday", "Score", "Sync result"]
+
+
+def mapper(cfg: str = CFG, header=HEADER) -> ContactMapper:
+    return ContactMapper(parse_config(cfg), header, "contacts.xlsx, sheet 'Contacts'")
+
+
+def row(n, member=None, first=None, email=None, mobile=None, birthday=None, score=None, result=None):
+    return SourceRow(n, (member, first, email, mobile, birthday, score, result))
+
+
+def test_headers_match_ignoring_case_and_spaces():
+    m = mapper()
+    assert m.columns.email == 2 and m.columns.mobile == 3 and m.columns.fields[0][:2] == (1, 1)
+
+
+def test_missing_header_lists_present_and_suggests():
+    with pytest.raises(ConfigError) as e:
+        mapper(header=["Member no.", "First name", "E-mail", "Mobile", "Birthday", "Score"])
+    msg = str(e.value)
+    assert "no column 'Email'" in msg and "Did you mean 'E-mail'" in msg and "'Mobile'" in msg
+    assert "contacts.xlsx, sheet 'Contacts'" in msg
+
+
+def test_duplicate_header_is_an_error():
+    with pytest.raises(ConfigError) as e:
+        mapper(header=["Member no.", "First name", "Email", "Mobile", "Birthday", "Score", "email"])
+    assert "appears 2 times" in str(e.value) and "C, G" in str(e.value)
+
+
+def test_empty_rows_are_skipped_even_with_an_old_result():
+    m = mapper()
+    assert m.map_row(row(5)) is None
+    assert m.map_row(row(6, email="  ", mobile="\u200f", result="✓ created · #1")) is None
+
+
+def test_clean_row_becomes_a_contact():
+    m = mapper()
+    r = m.map_row(row(2, "M-1", " דנה ", " Dana@Example.COM ", "054-1111111", dt.date(1980, 6, 12), 97.0))
+    c = r.contact
+    assert r.problem is None
+    assert c.email == "Dana@example.com" and c.mobile == "972541111111"
+    assert c.field_dict() == {1: "דנה", 21: "12/06/1980", 5: "97"}
+    assert c.external_id == "M-1"
+
+
+@pytest.mark.parametrize("cell", [541111111, 972541111111.0, "9.72541111111E+11", "\u200e054\u00a01111111"])
+def test_numeric_and_dirty_mobiles(cell):
+    assert mapper().map_row(row(2, mobile=cell)).contact.mobile == "972541111111"
+
+
+def test_invalid_email_is_a_row_status_naming_the_column():
+    r = mapper().map_row(row(3, email="dana@@example.com", mobile="0541111111"))
+    assert r.contact is None and r.problem.kind == "invalid"
+    assert "dana@@example.com" in r.problem.message and "'Email'" in r.problem.message
+    assert "fix the cell" in r.problem.message
+
+
+def test_seven_digit_phone_is_invalid():
+    r = mapper().map_row(row(3, mobile="2262649"))
+    assert r.problem.kind == "invalid" and "2262649" in r.problem.message and "'Mobile'" in r.problem.message
+
+
+def test_neither_email_nor_mobile():
+    r = mapper().map_row(row(4, first="Ronit"))
+    assert r.problem.kind == "invalid" and "no email or mobile" in r.problem.message
+
+
+def test_duplicates_point_at_the_first_row():
+    m = mapper()
+    assert m.map_row(row(2, email="noa@example.com")).contact
+    d = m.map_row(row(9, email="NOA@example.com"))
+    assert d.problem.kind == "duplicate" and "row 2" in d.problem.message and "email" in d.problem.message
+    assert m.map_row(row(10, mobile="0541111111")).contact
+    d2 = m.map_row(row(11, mobile=541111111))  # the same number after Excel dropped the zero
+    assert d2.problem.kind == "duplicate" and "row 10" in d2.problem.message and "mobile" in d2.problem.message
+
+
+def test_invalid_rows_do_not_claim_a_duplicate_slot():
+    m = mapper()
+    assert m.map_row(row(2, email="bad@", mobile="0541111111")).problem
+    assert m.map_row(row(3, mobile="0541111111")).contact  # row 2 was never sent
+
+
+def test_column_mapped_twice():
+    cfg = CFG.replace("5: Score", "5: Email")
+    with pytest.raises(ConfigError) as e:
+        mapper(cfg)
+    assert "mapped twice" in str(e.value)
+
+
+def test_date_format_per_field():
+    cfg = CFG.replace("21: Birthday", "21: {column: Birthday, date_format: yyyy-mm-dd}")
+    c = mapper(cfg).map_row(row(2, email="a@example.com", birthday=dt.datetime(1980, 6, 12))).contact
+    assert c.field_dict()[21] == "1980-06-12"
+
+
+def test_column_letters():
+    assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+
+
+def test_spreadsheet_error_cells_are_row_problems_not_crashes():
+    m = mapper()
+    r = m.map_row(row(2, member="#N/A", email="a@example.com"))
+    assert r.problem.kind == "invalid" and "'Member no.'" in r.problem.message
+    r2 = m.map_row(row(3, email="b@example.com", score="#DIV/0!"))
+    assert r2.problem.kind == "invalid" and "'Score'" in r2.problem.message
