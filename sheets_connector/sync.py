@@ -222,13 +222,20 @@ def _append_new_contacts(config: Config, table: Table, contacts: list[dict], fie
     return table.append_rows(tab, [h for _, h in columns], rows_out)
 
 
-def _pull(client: InwiseClient, store: PulledStore, progress: Progress | None) -> int:
+def _pull(client: InwiseClient, store: PulledStore, progress: Progress | None, summary: RunSummary) -> int:
     n = 0
     for page in client.pull_new_contacts():
         store.append_page(page)  # durable before the next request
         n += len(page)
         if progress:
             progress("pull", n, None)
+    lost = getattr(client, "feed_answers_maybe_lost", 0)
+    if lost:
+        summary.warnings.append(
+            f"{lost} answer(s) of inwise's new-contacts feed were cut off in transit; inwise hands each new "
+            "contact out only once, so some new contacts may be missing from the new-contacts tab. "
+            "They are still in inwise: export recent contacts there to check."
+        )
     return n
 
 
@@ -314,7 +321,7 @@ def sync(
             _send_upsert(client, config, options, to_send, outcomes, progress)
         else:
             _send_batch(client, config, options, to_send, outcomes, progress)
-        summary.new_contacts_pulled = _pull(client, store, progress)
+        summary.new_contacts_pulled = _pull(client, store, progress, summary)
         stats = client.stats()
     summary.api_calls = dict(stats["calls"])
     summary.retries = stats["retries"]
@@ -352,7 +359,7 @@ def pull_new(
     table.check_writable()
     store = PulledStore(config.state_path())
     with make_client(config, environ) as client:
-        summary.new_contacts_pulled = _pull(client, store, progress)
+        summary.new_contacts_pulled = _pull(client, store, progress, summary)
         stats = client.stats()
     summary.api_calls = dict(stats["calls"])
     summary.retries = stats["retries"]
