@@ -1,0 +1,157 @@
+"""The command line as a user runs it: a real subprocess, real files, a real sandbox."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from util import column, write_workbook
+
+ROWS = [
+    ["Dana", "Cohen", "dana@example.co.il", "054-1111111", None],
+    ["Rachel", "Green", "rachel@@example.com", None, None],
+]
+
+
+def run(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    e = {k: v for k, v in os.environ.items() if k != "INWISE_API_KEY"}
+    e.update(env or {})
+    e["COLUMNS"] = "200"
+    return subprocess.run([sys.executable, "-m", "sheets_connector", *args], capture_output=True, text=True,
+                          env=e, cwd=cwd, timeout=120)
+
+
+def write_mapping(tmp: Path, base_url: str, extra: str = "") -> Path:
+    p = tmp / "mapping.yaml"
+    p.write_text(f"""\
+source: {{type: xlsx, path: contacts.xlsx}}
+columns:
+  email: Email
+  mobile: Mobile
+  fields: {{1: First name, 2: Last name}}
+inwise:
+  base_url: {base_url}
+{extra}""", encoding="utf-8")
+    return p
+
+
+def test_config_error_exits_2_without_traceback(tmp_path):
+    p = tmp_path / "mapping.yaml"
+    p.write_text("source: {type: xlsx, path: c.xlsx}\ncolumns:\n  email: Email\ninwise:\n  mode: bulk\n")
+    r = run("sync", "--config", str(p))
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and "line 5" in r.stderr and "inwise.mode" in r.stderr
+
+
+def test_missing_header_in_sheet_exits_2_and_suggests(tmp_path, sandbox):
+    write_workbook(tmp_path / "contacts.xlsx", ROWS, header=["First name", "Last name", "E-mail", "Mobile", "B"])
+    r = run("check", "--config", str(write_mapping(tmp_path, sandbox.base_url)))
+    assert r.returncode == 2 and "Did you mean 'E-mail'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_check_prints_mapping_and_preview(tmp_path, sandbox):
+    write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    r = run("check", "--config", str(write_mapping(tmp_path, sandbox.base_url)))
+    assert r.returncode == 0, r.stderr
+    assert "Mapping OK" in r.stdout and "field1" in r.stdout and "(will be added)" in r.stdout
+    assert '"mobile_number": "972541111111"' in r.stdout
+    assert "row 3" in r.stdout and "rachel@@example.com" in r.stdout
+    assert sandbox.stats()["total"] == 0
+
+
+def test_sync_json(tmp_path, sandbox):
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    r = run("sync", "--config", str(write_mapping(tmp_path, sandbox.base_url)), "--json",
+            env={"INWISE_API_KEY": "test-key"})
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["counts"]["created"] == 1 and d["counts"]["invalid"] == 1
+    assert d["api_calls"] == {"POST /contacts": 1, "GET /contacts": 1}
+    assert d["written_to"] == str(wb)
+    assert column(wb, "Sync result")[2].startswith("✓ created")
+
+
+def test_sync_dry_run_prints_preview(tmp_path, sandbox):
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    before = wb.read_bytes()
+    r = run("sync", "--config", str(write_mapping(tmp_path, sandbox.base_url)), "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "dry run" in r.stdout and "would send" in r.stdout and "972541111111" in r.stdout
+    assert wb.read_bytes() == before and sandbox.stats()["total"] == 0
+
+
+def test_missing_api_key_is_a_clear_error(tmp_path, sandbox):
+    write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    r = run("sync", "--config", str(write_mapping(tmp_path, sandbox.base_url)))
+    assert r.returncode == 2 and "INWISE_API_KEY is not set" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_wrong_api_key_never_printed(tmp_path, sandbox):
+    write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    r = run("sync", "--config", str(write_mapping(tmp_path, sandbox.base_url)),
+            env={"INWISE_API_KEY": "s3cr3t-wrong"})
+    assert r.returncode == 1 and "401" in r.stderr
+    assert "s3cr3t-wrong" not in r.stderr + r.stdout
+
+
+def test_demo_command(tmp_path):
+    r = run("demo", "--workdir", str(tmp_path / "demo"), "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    c = d["counts"]
+    assert c["created"] >= 15 and c["updated"] == 2 and c["conflict"] == 1
+    assert c["invalid"] == 4 and c["duplicate"] == 2 and c["error"] == 0
+    wb = Path(d["demo"]["workbook"])
+    assert wb == tmp_path / "demo" / "contacts.xlsx"
+    ws = load_workbook(wb)
+    assert {"Contacts", "About", "New contacts"} <= set(ws.sheetnames)
+    assert ws["About"]["B3"].value.startswith("=COUNTA")  # formula kept
+    new_tab = list(ws["New contacts"].iter_rows(values_only=True))
+    assert d["new_contacts_appended"] == c["created"] == len(new_tab) - 1
+    heads = [x.value for x in ws["Contacts"][1]]
+    status = {i + 2: r[heads.index("Sync result")] for i, r in enumerate(ws["Contacts"].iter_rows(min_row=2, values_only=True))}
+    assert status[14] is None and status[13].startswith("✗ conflict: email → #")
+    assert status[3].startswith("✓ updated") and status[2].startswith("✓ created")
+
+
+def test_demo_human_output_and_rerun(tmp_path):
+    for _ in range(2):  # running it twice works (fresh copy, fresh sandbox)
+        r = run("demo", "--workdir", str(tmp_path / "demo"))
+        assert r.returncode == 0, r.stderr
+    assert "✓ created" in r.stdout and "conflict" in r.stdout and "Open the updated workbook" in r.stdout
+    assert "row 15: ✗ no email or mobile" in r.stdout
+
+
+def test_sandbox_command_serves(tmp_path):
+    import socket
+    import time
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    e = {k: v for k, v in os.environ.items() if k != "INWISE_API_KEY"}
+    proc = subprocess.Popen([sys.executable, "-m", "sheets_connector", "sandbox", "--port", str(port),
+                             "--api-key", "k1", "--demo-contacts"], env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/rest/v1/contacts"
+        for _ in range(100):
+            try:
+                r = requests.get(url, headers={"X-API-Key": "k1"}, timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert r.status_code == 200 and r.json() == []  # seeded contacts are not "new"
+        assert requests.get(url, headers={"X-API-Key": "nope"}, timeout=1).status_code == 401
+        all_ = requests.get(f"http://127.0.0.1:{port}/_sandbox/contacts", timeout=1).json()
+        assert len(all_) == 4
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    assert "k1" not in out + err

@@ -1,0 +1,205 @@
+"""The whole pass, end to end: real .xlsx files, real HTTP to the sandbox, results read back."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+
+from sheets_connector import sync as sync_mod
+from sheets_connector.errors import InwiseAuthError, SourceError
+from sheets_connector.state import PulledStore
+from sheets_connector.sync import pull_new, sync
+
+from util import column, make_config, tab_rows, write_workbook
+
+ENV = {"INWISE_API_KEY": "test-key"}
+ROWS = [
+    ["Dana", "Cohen", "dana@example.co.il", "054-1111111", dt.date(1980, 6, 12)],  # 2 created
+    ["Noa", "Levi", "NOA.LEVI@example.co.il", "0521234567", None],  # 3 updated (seeded)
+    ["Eitan", "Bar", "yossi.b@example.com", "0547654321", None],  # 4 conflict
+    ["Rachel", "Green", "rachel@@example.com", "0543333333", None],  # 5 invalid email
+    ["Tamar", "Peretz", "tamar@example.co.il", "2262649", None],  # 6 invalid mobile
+    ["Noa", "L.", "noa.levi@example.co.il", None, None],  # 7 duplicate of 3
+    [None, None, None, None, None],  # 8 empty
+    ["Yossi", "Mizrahi", None, 541111112, None],  # 9 created (numeric mobile)
+]
+SEED = [
+    {"email": "noa.levi@example.co.il", "mobile_number": "972521234567"},
+    {"email": "yossi.b@example.com", "mobile_number": "972531111111"},
+    {"email": "miri@example.com", "mobile_number": "972547654321"},
+]
+
+
+@pytest.fixture
+def seeded(sandbox):
+    ids = sandbox.add_contacts(SEED)
+    return sandbox, ids
+
+
+def test_upsert_end_to_end(tmp_path, seeded):
+    sandbox, ids = seeded
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    cfg = make_config(tmp_path, sandbox.base_url)
+    s = sync(cfg, environ=ENV)
+
+    assert s.counts == {"created": 2, "updated": 1, "conflict": 1, "invalid": 2, "duplicate": 1, "error": 0}
+    assert s.rows_read == 7 and s.empty_rows == 1
+    assert s.api_calls == {"POST /contacts": 4, "GET /contacts": 1}
+    res = column(wb, "Sync result")
+    ident = column(wb, "inwise ID")
+    assert res[2].startswith("✓ created · #") and str(ident[2]) in res[2]
+    assert res[3].startswith(f"✓ updated · #{ids[0]}") and ident[3] == ids[0]
+    assert res[4] == (f"✗ conflict: email → #{ids[1]}, mobile → #{ids[2]} (two different inwise contacts: "
+                      "correct the email or the mobile, or merge the contacts in inwise)")
+    assert "rachel@@example.com" in res[5] and "'Email'" in res[5]
+    assert "2262649" in res[6]
+    assert res[7] == "✗ duplicate of row 3 (same email) - not sent"
+    assert res[8] is None  # empty row untouched
+    assert res[9].startswith("✓ created")
+    synced = column(wb, "Last synced")
+    assert isinstance(synced[2], dt.datetime) and synced[4] is None
+
+    # what inwise holds: 3 seeded + 2 new, with fields, groups and local numbers normalised
+    contacts = {c["email"] or c["mobile_number"]: c for c in sandbox.contacts()}
+    assert len(contacts) == 5
+    dana = contacts["dana@example.co.il"]
+    assert dana["mobile_number"] == "972541111111" and 715983 in dana["groups"]
+    assert {"name": "field21", "content": "12/06/1980"} in dana["fields"]
+    assert "972541111112" in contacts
+
+    # the new-contacts tab got exactly the two created contacts
+    rows = tab_rows(wb, "New contacts")
+    assert rows[0][:3] == ["inwise ID", "Email", "Mobile"]
+    assert sorted(r[0] for r in rows[1:]) == sorted([ident[2], ident[9]])
+    assert s.new_contacts_pulled == 2 and s.new_contacts_appended == 2
+
+
+def test_second_run_updates_and_appends_nothing_twice(tmp_path, seeded):
+    sandbox, _ = seeded
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    cfg = make_config(tmp_path, sandbox.base_url)
+    sync(cfg, environ=ENV)
+    s2 = sync(cfg, environ=ENV)
+    assert s2.counts["created"] == 0 and s2.counts["updated"] == 3
+    assert len(tab_rows(wb, "New contacts")) == 3  # header + 2, not 4
+    assert len(sandbox.contacts()) == 5
+
+
+def test_batch_mode(tmp_path, seeded):
+    sandbox, ids = seeded
+    rows = [r for r in ROWS if r[2] != "yossi.b@example.com"]  # batch mode cannot report conflicts
+    wb = write_workbook(tmp_path / "contacts.xlsx", rows)
+    cfg = make_config(tmp_path, sandbox.base_url, mode="batch", extra="  batch_size: 2")
+    s = sync(cfg, environ=ENV)
+    assert s.counts["created"] == 2 and s.counts["updated"] == 1 and s.counts["invalid"] == 2
+    assert s.api_calls["POST /contacts/batchInsert"] == 2  # 3 sendable rows in chunks of 2
+    res = column(wb, "Sync result")
+    assert res[2].startswith("✓ created · #") and res[3].startswith("✓ updated")
+    emails = {c["email"] for c in sandbox.contacts()}
+    assert "dana@example.co.il" in emails
+    dana = next(c for c in sandbox.contacts() if c["email"] == "dana@example.co.il")
+    assert dana["mobile_number"] == "972541111111" and 715983 in dana["groups"]
+
+
+def test_faults_are_retried_without_losing_or_duplicating_rows(tmp_path, sandbox):
+    rows = [[f"P{i}", "Test", f"p{i}@example.com", f"05{i % 10}{i:07d}"[:10], None] for i in range(60)]
+    wb = write_workbook(tmp_path / "contacts.xlsx", rows)
+    sandbox.set_faults(error_rate=0.15, rate_limit_rate=0.1, retry_after_s=0, drop_rate=0.1, seed=7)
+    cfg = make_config(tmp_path, sandbox.base_url, extra="  retries: 10")
+    s = sync(cfg, environ=ENV)
+    assert s.counts["created"] == 60 and s.counts["error"] == 0
+    assert s.retries > 0
+    assert len(sandbox.contacts()) == 60  # no duplicate contact
+    assert all(v.startswith("✓ created") for v in column(wb, "Sync result").values())
+
+
+def test_retries_running_out_marks_rows_and_the_run_goes_on(tmp_path, sandbox):
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS[:2])
+    sandbox.fail_next(4, status=503, path="/contacts", method="POST")  # 1 try + 3 retries of the first row
+    cfg = make_config(tmp_path, sandbox.base_url, extra="  concurrency: 1")
+    s = sync(cfg, environ=ENV)
+    res = column(wb, "Sync result")
+    assert s.counts["error"] == 1 and s.counts["created"] == 1
+    assert "✗ inwise error:" in res[2] and "503" in res[2] and "sync again" in res[2]
+    assert res[3].startswith("✓ created")
+
+
+def test_wrong_api_key_stops_before_writing(tmp_path, sandbox):
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    before = wb.read_bytes()
+    cfg = make_config(tmp_path, sandbox.base_url)
+    with pytest.raises(InwiseAuthError) as e:
+        sync(cfg, environ={"INWISE_API_KEY": "wrong-key-123"})
+    assert "wrong-key-123" not in str(e.value) and "INWISE_API_KEY" in str(e.value)
+    assert wb.read_bytes() == before
+
+
+def test_dry_run_sends_and_writes_nothing(tmp_path, sandbox):
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    before = hashlib.sha256(wb.read_bytes()).hexdigest()
+    cfg = make_config(tmp_path, sandbox.base_url)
+    s = sync(cfg, dry_run=True, environ={})
+    assert len(s.preview) == 4 and s.preview[0]["row"] == 2
+    assert s.preview[0]["mobile_number"] == "972541111111"
+    assert s.counts["invalid"] == 2 and s.counts["duplicate"] == 1
+    assert sandbox.stats()["total"] == 0
+    assert hashlib.sha256(wb.read_bytes()).hexdigest() == before
+    assert not (tmp_path / ".sheets-connector").exists()
+
+
+def test_pulled_contacts_survive_a_failed_save(tmp_path, sandbox, monkeypatch):
+    """The feed gives each contact once: a crash after pulling must not lose it."""
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS[:1])
+    cfg = make_config(tmp_path, sandbox.base_url)
+    table = sync_mod.open_table(cfg)
+
+    def boom():
+        raise SourceError("disk full (simulated)")
+
+    monkeypatch.setattr(table, "save", boom)
+    with pytest.raises(SourceError) as e:
+        sync(cfg, environ=ENV, table=table)
+    assert "WERE sent" in str(e.value)
+    csvs = list(tmp_path.glob("contacts sync results *.csv"))
+    assert len(csvs) == 1 and "✓ created" in csvs[0].read_text(encoding="utf-8-sig")
+    assert len(PulledStore(cfg.state_path()).pending()) == 1
+    # the feed will never return Dana again; the journal still has her
+    s = pull_new(cfg, environ=ENV)
+    assert s.new_contacts_pulled == 0 and s.new_contacts_appended == 1
+    rows = tab_rows(wb, "New contacts")
+    assert rows[1][1] == "dana@example.co.il"
+    assert PulledStore(cfg.state_path()).pending() == []
+
+
+def test_pull_new_appends_contacts_created_elsewhere(tmp_path, sandbox):
+    import requests
+
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS[:1])
+    for i in range(3):  # e.g. a sign-up form on the website
+        r = requests.post(sandbox.base_url + "/contacts", headers={"X-API-Key": "test-key"},
+                          json={"email": f"web{i}@example.com", "fields": [{"name": "field1", "content": f"Web {i}"}]})
+        assert r.status_code == 200
+    cfg = make_config(tmp_path, sandbox.base_url)
+    s = pull_new(cfg, environ=ENV)
+    assert s.new_contacts_pulled == 3 and s.new_contacts_appended == 3
+    rows = tab_rows(wb, "New contacts")
+    assert rows[0] == ["inwise ID", "Email", "Mobile", "First name", "Last name", "Birthday", "Created"]
+    assert {r[1] for r in rows[1:]} == {"web0@example.com", "web1@example.com", "web2@example.com"}
+    assert {r[3] for r in rows[1:]} == {"Web 0", "Web 1", "Web 2"}
+    assert all(isinstance(r[6], dt.datetime) for r in rows[1:])
+    assert column(wb, "First name")[2] == "Dana"  # the contacts sheet is untouched
+    s2 = pull_new(cfg, environ=ENV)
+    assert s2.new_contacts_appended == 0 and len(tab_rows(wb, "New contacts")) == 4
+
+
+def test_summary_json_shape(tmp_path, seeded):
+    sandbox, _ = seeded
+    write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    s = sync(make_config(tmp_path, sandbox.base_url), environ=ENV)
+    d = json.loads(json.dumps(s.to_dict(), default=str))
+    assert d["counts"]["created"] == 2 and d["rows_read"] == 7
+    assert d["api_calls"]["POST /contacts"] == 4 and d["duration_s"] >= 0
+    assert {p["row"] for p in d["problems"]} == {4, 5, 6, 7}
+    assert d["problems"][0]["conflict"]
