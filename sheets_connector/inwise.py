@@ -106,22 +106,34 @@ RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
 MESSAGE_LIMIT = 200
 
 
+def is_domestic(contact: Contact, options: SendOptions) -> bool:
+    """True when the local-number flags are safe for this contact's mobile.
+
+    That is: no mobile, a number already starting with the default calling code, or a local
+    number with its trunk zero (``0541111111``, when a caller sends digits as typed).
+    """
+    code = options.default_country_code
+    m = contact.mobile
+    return m is None or m.startswith("0") or (bool(code) and m.startswith(code))
+
+
 def contact_body(contact: Contact, options: SendOptions) -> dict[str, Any]:
     """The JSON body of ``POST /contacts`` for one contact (documented fields only).
 
-    ``email``/``mobile_number`` are omitted when absent.  For a mobile the three local-number
-    flags are always sent: ``contact.mobile`` is already international digits, and with
-    ``add_default_country_to_mobile_number_only_if_not_exists`` inwise adds the country code
-    only when it is missing, so the flags are harmless for it and helpful for a local number.
+    ``email``/``mobile_number`` are omitted when absent.  ``contact.mobile`` is already
+    international digits.  The three local-number flags are sent only with a number of the
+    default country: inwise cannot tell that ``15046218927`` already carries a (US) country
+    code, so "add the default country code if not there" would turn it into 97215046218927.
     """
     body: dict[str, Any] = {}
     if contact.email is not None:
         body["email"] = contact.email
     if contact.mobile is not None:
         body["mobile_number"] = contact.mobile
-        body["trim_mobile_number_leading_zero"] = bool(options.trim_leading_zero)
-        body["add_default_country_to_mobile_number_only_if_not_exists"] = True
-        body["mobile_number_default_country_code"] = options.default_country_code
+        if is_domestic(contact, options):
+            body["trim_mobile_number_leading_zero"] = bool(options.trim_leading_zero)
+            body["add_default_country_to_mobile_number_only_if_not_exists"] = True
+            body["mobile_number_default_country_code"] = options.default_country_code
     body["fields"] = [{"name": f"field{number}", "content": text} for number, text in contact.fields]
     if options.confirmation_status:
         body["confirmation_status"] = options.confirmation_status
@@ -177,9 +189,12 @@ def batch_body(contacts: Sequence[Contact], options: SendOptions, *, field_numbe
         "csv_file": build_batch_csv(contacts, field_numbers),
         "fields_mapping": batch_fields_mapping(field_numbers),
         "updateExistingContacts": bool(options.update_existing),
-        "country_code": options.default_country_code,
-        "trim_leading_zero": bool(options.trim_leading_zero),
     }
+    # As in contact_body: the country code and trim flag go only with default-country numbers
+    # (callers send foreign numbers in a batch of their own, see sync._send_batch).
+    if all(is_domestic(c, options) for c in contacts):
+        body["country_code"] = options.default_country_code
+        body["trim_leading_zero"] = bool(options.trim_leading_zero)
     if group_id is not None:
         body["group_id"] = str(group_id)  # a string in the documentation's example
     return body

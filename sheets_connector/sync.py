@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Sequence
 from .config import Config
 from .contacts import ContactMapper, MappedRow, header_key
 from .errors import ConnectorError, SourceError
-from .inwise import InwiseClient, contact_body
+from .inwise import InwiseClient, contact_body, is_domestic
 from .model import Contact, SendOptions
 from .normalize import clean_text, date_pattern, email_key, normalize_mobile, ValueProblem
 from .results import OUTCOMES, RowOutcome, from_upsert
@@ -399,7 +399,12 @@ def _send_batch(client, config, options, to_send, outcomes, progress) -> None:
     field_numbers = sorted(config.columns.field_columns())
     groups: list[int | None] = list(config.inwise.groups) or [None]
     done = 0
-    for chunk in _chunks(to_send, config.inwise.batch_size):
+    # Numbers of the default country and foreign numbers go in separate calls: only the first
+    # may carry batchInsert's country_code (it would be prefixed to a foreign number).
+    domestic = [item for item in to_send if is_domestic(item[1], options)]
+    foreign = [item for item in to_send if not is_domestic(item[1], options)]
+    parts = [c for part in (domestic, foreign) for c in _chunks(part, config.inwise.batch_size)]
+    for chunk in parts:
         contacts = [c for _, c in chunk]
         failure = None
         for i, group in enumerate(groups):

@@ -21,6 +21,7 @@ from sheets_connector.errors import InwiseAuthError, InwiseError
 from sheets_connector.inwise import (
     FEED_PAGE_SIZE,
     InwiseClient,
+    batch_body,
     batch_fields_mapping,
     build_batch_csv,
     contact_body,
@@ -94,14 +95,14 @@ def test_contact_body_sends_only_what_is_set() -> None:
 
     full = contact_body(
         Contact(None, "972541111111", ((1, "fname1"), (21, "12/06/1980")), external_id="row-7"),
-        SendOptions(groups=(1, 2), confirmation_status="confirmed", default_country_code="1",
+        SendOptions(groups=(1, 2), confirmation_status="confirmed", default_country_code="972",
                     trim_leading_zero=False, clear_existing_fields=True),
     )
     assert full == {
         "mobile_number": "972541111111",
         "trim_mobile_number_leading_zero": False,
         "add_default_country_to_mobile_number_only_if_not_exists": True,
-        "mobile_number_default_country_code": "1",
+        "mobile_number_default_country_code": "972",
         "fields": [{"name": "field1", "content": "fname1"}, {"name": "field21", "content": "12/06/1980"}],
         "confirmation_status": "confirmed",
         "add_to_groups_ids": [1, 2],
@@ -552,3 +553,20 @@ def test_pull_answer_lost_after_processing_is_counted(sb: Sandbox, client: Inwis
     assert list(client.pull_new_contacts()) == [[]]  # the lost page is gone from the feed
     assert client.feed_answers_maybe_lost == 1
     assert client.retries == 1
+
+
+def test_foreign_numbers_never_get_the_default_country_code(sb: Sandbox, client: InwiseClient) -> None:
+    """inwise cannot tell 15046218927 already has a country code: no local-number flags with it."""
+    opts = SendOptions(default_country_code="972")
+    body = contact_body(Contact(None, "15046218927"), opts)
+    assert body["mobile_number"] == "15046218927"
+    assert "mobile_number_default_country_code" not in body
+    assert "add_default_country_to_mobile_number_only_if_not_exists" not in body
+    assert contact_body(Contact(None, "972541111111"), opts)["mobile_number_default_country_code"] == "972"
+    for number in ("15046218927", "447911123456", "972541111111"):
+        assert client.upsert(Contact(None, number), opts).status == "ok"
+    assert sorted(c["mobile_number"] for c in sb.contacts()) == ["15046218927", "447911123456", "972541111111"]
+    mixed = batch_body([Contact(None, "447911123456")], opts, field_numbers=[], group_id=None)
+    assert "country_code" not in mixed and "trim_leading_zero" not in mixed
+    home = batch_body([Contact(None, "972541111112")], opts, field_numbers=[], group_id=None)
+    assert home["country_code"] == "972" and home["trim_leading_zero"] is True

@@ -203,3 +203,20 @@ def test_summary_json_shape(tmp_path, seeded):
     assert d["api_calls"]["POST /contacts"] == 4 and d["duration_s"] >= 0
     assert {p["row"] for p in d["problems"]} == {4, 5, 6, 7}
     assert d["problems"][0]["conflict"]
+
+
+@pytest.mark.parametrize("mode", ["upsert", "batch"])
+def test_foreign_mobiles_arrive_intact(tmp_path, sandbox, mode):
+    rows = [
+        ["Michael", "Brown", "m@example.com", "+1 504-621-8927", None],
+        ["Emma", "Smith", "e@example.co.uk", "+44 7911 123456", None],
+        ["Dana", "Cohen", "d@example.co.il", "054-1111111", None],
+        ["Avi", "Katz", "a@example.co.il", 541111112, None],
+    ]
+    write_workbook(tmp_path / "contacts.xlsx", rows)
+    s = sync(make_config(tmp_path, sandbox.base_url, mode=mode), environ=ENV)
+    assert s.counts["created"] == 4
+    assert sorted(c["mobile_number"] for c in sandbox.contacts()) == [
+        "15046218927", "447911123456", "972541111111", "972541111112"]
+    if mode == "batch":  # one call for the default country's numbers, one for the others
+        assert s.api_calls["POST /contacts/batchInsert"] == 2
