@@ -220,3 +220,19 @@ def test_foreign_mobiles_arrive_intact(tmp_path, sandbox, mode):
         "15046218927", "447911123456", "972541111111", "972541111112"]
     if mode == "batch":  # one call for the default country's numbers, one for the others
         assert s.api_calls["POST /contacts/batchInsert"] == 2
+
+
+def test_new_columns_are_readable_in_excel(tmp_path, sandbox):
+    """Ids and times in columns the connector adds never show as 4.39E+08 or ###."""
+    from openpyxl import load_workbook
+
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS[:2])
+    sync(make_config(tmp_path, sandbox.base_url), environ=ENV)
+    ws = load_workbook(wb)["Contacts"]
+    heads = {c.value: c.column_letter for c in ws[1]}
+    assert ws[f"{heads['inwise ID']}2"].number_format == "0"
+    assert ws[f"{heads['Last synced']}2"].number_format == "dd/mm/yyyy hh:mm"
+    assert ws.column_dimensions[heads["Sync result"]].width >= len("✓ created · #439130001 · 28/11/2026 09:15")
+    assert ws.column_dimensions[heads["Last synced"]].width >= 16
+    tab = load_workbook(wb)["New contacts"]
+    assert tab["A2"].number_format == "0" and tab.freeze_panes == "A2"

@@ -46,7 +46,7 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from xml.sax.saxutils import escape as xml_escape
 
 import olefile
@@ -678,11 +678,41 @@ def _cell_value(value: CellValue) -> CellValue:
 
 
 def _put(cell: Any, value: CellValue) -> None:
-    """Write one value; a text starting with "=" stays text, never becomes a formula."""
+    """Write one value; a text starting with "=" stays text, never becomes a formula.
+
+    Where the cell has no number format of its own, dates get a day-first one and long whole
+    numbers (contact ids) a plain one, so they never show as ### or 4.39E+08.
+    """
     value = _cell_value(value)
+    own_format = cell.number_format != "General"  # before openpyxl sets its own for dates
     cell.value = value
     if isinstance(value, str) and cell.data_type == "f":
         cell.data_type = "s"  # openpyxl writes data_type "s" as an inline string
+    if not own_format:
+        if isinstance(value, _dt.datetime):
+            cell.number_format = "dd/mm/yyyy hh:mm"
+        elif isinstance(value, _dt.date):
+            cell.number_format = "dd/mm/yyyy"
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**7:
+            cell.number_format = "0"
+
+
+def _display_width(value: CellValue) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, _dt.datetime):
+        return 16
+    if isinstance(value, _dt.date):
+        return 10
+    return len(str(value))
+
+
+def _fit_width(ws: Any, col: int, header: str, values: Iterable[CellValue]) -> None:
+    """Size a column the connector created to its content (10..60 characters)."""
+    from openpyxl.utils import get_column_letter
+
+    widest = max((_display_width(v) for v in values), default=0)
+    ws.column_dimensions[get_column_letter(col)].width = max(10, min(60, max(widest, len(header)) + 2))
 
 
 def _header_cells(ws: Any, row: int) -> dict[int, str]:
@@ -761,6 +791,7 @@ def _write_with_openpyxl(
                     col = _new_header(ws, header_row, last, title, last or None)
                     by_name[_norm(title)] = col
                     last = col
+                    _fit_width(ws, col, title, cells.values())
                 for row, value in cells.items():
                     cell = ws.cell(row=row, column=col)
                     if isinstance(cell, MergedCell):
@@ -876,6 +907,7 @@ def _append(wb: Any, pending: _PendingAppend) -> None:
 
     ws = next((w for w in wb.worksheets if w.title == pending.title), None) or \
         next((w for w in wb.worksheets if _norm(w.title) == _norm(pending.title)), None)
+    created = ws is None
     if ws is None:
         ws = wb.create_sheet(pending.title)
     # The header is the first non-empty row; rows go after the last non-empty row, not after
@@ -906,6 +938,10 @@ def _append(wb: Any, pending: _PendingAppend) -> None:
                 if value is not None:
                     _put(ws.cell(row=next_row, column=col), value)
             next_row += 1
+        if created:
+            ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+            for i, (h, col) in enumerate(zip(batch_header, cols)):
+                _fit_width(ws, col, h, (r[i] for r in rows[:2000] if i < len(r)))
 
 
 # --------------------------------------------------------------------------------------------
