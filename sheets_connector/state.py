@@ -17,28 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+from .fsutil import atomic_write_text, fsync_dir
 
 
 class PulledStore:
@@ -78,7 +57,7 @@ class PulledStore:
                 f.flush()
                 os.fsync(f.fileno())
             if new:
-                _fsync_dir(self.dir)
+                fsync_dir(self.dir)
 
     def _delivered(self) -> set[str]:
         try:

@@ -212,14 +212,23 @@ def _append_new_contacts(config: Config, table: Table, contacts: list[dict], fie
                     v = r[idx[0]] if idx[0] < len(r) else None
                     if v not in (None, ""):
                         existing_ids.add(clean_text(int(v) if isinstance(v, float) and v.is_integer() else v))
+    # inwise's feed lists the newest first; the tab reads like a log, oldest at the top
+    ordered = sorted(contacts, key=lambda c: (str(c.get("created_date") or ""), _id_key(c.get("id"))))
     rows_out = [
         [contact_attribute(c, a) for a, _ in columns]
-        for c in contacts
+        for c in ordered
         if str(c.get("id")) not in existing_ids
     ]
     if not rows_out:
         return 0
     return table.append_rows(tab, [h for _, h in columns], rows_out)
+
+
+def _id_key(v: Any) -> tuple[int, str]:
+    try:
+        return (int(v), "")
+    except (TypeError, ValueError):
+        return (0, str(v))
 
 
 def _pull(client: InwiseClient, store: PulledStore, progress: Progress | None, summary: RunSummary) -> int:

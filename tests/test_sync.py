@@ -236,3 +236,11 @@ def test_new_columns_are_readable_in_excel(tmp_path, sandbox):
     assert ws.column_dimensions[heads["Last synced"]].width >= 16
     tab = load_workbook(wb)["New contacts"]
     assert tab["A2"].number_format == "0" and tab.freeze_panes == "A2"
+
+
+def test_new_contacts_tab_is_in_creation_order(tmp_path, sandbox):
+    rows = [[f"P{i}", "T", f"p{i}@example.com", None, None] for i in range(5)]
+    wb = write_workbook(tmp_path / "contacts.xlsx", rows)
+    sync(make_config(tmp_path, sandbox.base_url, extra="  concurrency: 1"), environ=ENV)
+    ids = [r[0] for r in tab_rows(wb, "New contacts")[1:]]
+    assert ids == sorted(ids) and len(ids) == 5

@@ -54,6 +54,7 @@ import python_calamine
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from ..errors import ConfigError, SourceError
+from ..fsutil import fsync_dir
 from .base import CellValue, SaveReport, SourceRow, TableData
 from .xlsx_inventory import (
     Inventory,
@@ -593,7 +594,7 @@ class XlsxTable:
                         f"Could not replace {self.path}: it is open in another program or read-only. "
                         "Your file was not changed. Close it and run again."
                     ) from None
-                _fsync_dir(self._target.parent)
+                fsync_dir(self._target.parent)
                 report = SaveReport(path=str(self.path))
         except OSError as e:
             _remove_quietly(tmp)
@@ -648,10 +649,10 @@ class XlsxTable:
                 if candidate.exists():
                     continue
                 os.replace(tmp, candidate)
-                _fsync_dir(folder)
+                fsync_dir(folder)
                 return candidate
             os.unlink(tmp)
-            _fsync_dir(folder)
+            fsync_dir(folder)
             return candidate
         raise SourceError(f"Could not find a free name for the results copy next to {self.path}; tidy up the old copies and run again.")
 
@@ -1141,20 +1142,6 @@ def _excel_owner(owner: Path) -> str:
         if name.isprintable():
             return name
     return ""
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _remove_quietly(path: Path) -> None:
