@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .config import Config
 from .contacts import ContactMapper, MappedRow, header_key
@@ -42,6 +43,7 @@ class RunSummary:
     counts: dict[str, int] = field(default_factory=lambda: {o: 0 for o in OUTCOMES})
     api_calls: dict[str, int] = field(default_factory=dict)
     retries: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: read, map, send, pull, write, save
     new_contacts_pulled: int = 0
     new_contacts_appended: int = 0
     duration_s: float = 0.0
@@ -120,12 +122,30 @@ class Plan:
         return [(m.number, m.contact) for m in self.mapped if m.contact is not None]
 
 
-def plan(config: Config, table: Table | None = None) -> Plan:
+class _Stages:
+    """Wall time per stage of a run (reported in the summary and by the benchmark)."""
+
+    def __init__(self, timings: dict[str, float]):
+        self.timings = timings
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - t, 4)
+
+
+def plan(config: Config, table: Table | None = None, timings: dict[str, float] | None = None) -> Plan:
     """Read the table and map every row (no network)."""
+    stage = _Stages({} if timings is None else timings)
     table = table or open_table(config)
-    data = table.read()
-    mapper = ContactMapper(config, data.header, data.location)
-    mapped = mapper.map_rows(data.rows)
+    with stage("read"):
+        data = table.read()
+    with stage("map"):
+        mapper = ContactMapper(config, data.header, data.location)
+        mapped = mapper.map_rows(data.rows)
     return Plan(table, data, mapper, mapped)
 
 
@@ -300,7 +320,9 @@ def sync(
     """Sync every row of the source to inwise and write the outcome back."""
     t0 = time.monotonic()
     started = now()
-    p = plan(config, table)
+    timings: dict[str, float] = {}
+    stage = _Stages(timings)
+    p = plan(config, table, timings)
     table = p.table
     summary = RunSummary(
         command="sync",
@@ -310,6 +332,7 @@ def sync(
         rows_read=len(p.mapped),
         empty_rows=len(p.data.rows) - len(p.mapped),
         started_at=started.isoformat(timespec="seconds"),
+        timings=timings,
     )
     outcomes: dict[int, RowOutcome] = {}
     for m in p.mapped:
@@ -326,23 +349,26 @@ def sync(
     table.check_writable()  # before anything is sent: results must have somewhere to go
     store = PulledStore(config.state_path())
     with make_client(config, environ) as client:
-        if config.inwise.mode == "upsert":
-            _send_upsert(client, config, options, to_send, outcomes, progress)
-        else:
-            _send_batch(client, config, options, to_send, outcomes, progress)
-        summary.new_contacts_pulled = _pull(client, store, progress, summary)
+        with stage("send"):
+            if config.inwise.mode == "upsert":
+                _send_upsert(client, config, options, to_send, outcomes, progress)
+            else:
+                _send_batch(client, config, options, to_send, outcomes, progress)
+        with stage("pull"):
+            summary.new_contacts_pulled = _pull(client, store, progress, summary)
+            pending = store.pending()
         stats = client.stats()
     summary.api_calls = dict(stats["calls"])
     summary.retries = stats["retries"]
 
-    pending = store.pending()
-    _settle_created(config, outcomes, to_send, pending)
-
-    when = now()
-    columns = _result_columns(config, outcomes, when)
-    table.set_columns(columns)
-    summary.new_contacts_appended = _append_new_contacts(config, table, pending, p.mapper.columns.field_headers)
-    _save(table, summary, columns, store, pending)
+    with stage("write"):
+        _settle_created(config, outcomes, to_send, pending)
+        when = now()
+        columns = _result_columns(config, outcomes, when)
+        table.set_columns(columns)
+        summary.new_contacts_appended = _append_new_contacts(config, table, pending, p.mapper.columns.field_headers)
+    with stage("save"):
+        _save(table, summary, columns, store, pending)
     _finish(summary, outcomes, t0)
     return summary
 

@@ -203,6 +203,8 @@ def test_summary_json_shape(tmp_path, seeded):
     assert d["api_calls"]["POST /contacts"] == 4 and d["duration_s"] >= 0
     assert {p["row"] for p in d["problems"]} == {4, 5, 6, 7}
     assert d["problems"][0]["conflict"]
+    assert set(d["timings"]) == {"read", "map", "send", "pull", "write", "save"}
+    assert all(v >= 0 for v in d["timings"].values())
 
 
 @pytest.mark.parametrize("mode", ["upsert", "batch"])

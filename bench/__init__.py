@@ -1,0 +1,1 @@
+"""The sheets-connector benchmark: `python -m bench` (see README, "Benchmark")."""

@@ -1,0 +1,368 @@
+"""The benchmark: where the time goes, against the limit and a naive baseline.
+
+    python -m bench                 # every scenario, full sizes (a few minutes)
+    python -m bench --quick         # small sizes, to check the harness
+    python -m bench -s 1,6          # chosen scenarios
+
+Starts the inwise sandbox on 127.0.0.1 itself, generates seeded workbooks (cached in
+bench/.cache), prints a table and writes bench/results/<date>.json with the machine's facts.
+Absolute times on shared 2-core machines move between runs, so every timing is also given as a
+ratio to a limit or to a naive baseline measured in the same run.
+
+Adding a scenario is a function returning a ``Result`` and one line in SCENARIOS.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import requests
+
+from sheets_connector.config import load_config
+from sheets_connector.contacts import ContactMapper
+from sheets_connector.normalize import clear_caches
+from sheets_connector.sandbox import Faults, Sandbox
+from sheets_connector.sync import plan, pull_new, send_options, sync
+from sheets_connector.inwise import contact_body
+from sheets_connector.tables.base import SourceRow
+
+from . import data
+
+ROOT = Path(__file__).resolve().parent
+KEY = "bench-key"
+ENV = {"BENCH_INWISE_KEY": KEY}
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float | int | str
+    unit: str = ""
+    target: str = ""
+    ok: bool | None = None  # None: no target
+
+
+@dataclass
+class Result:
+    scenario: str
+    title: str
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, *a: Any, **k: Any) -> None:
+        self.figures.append(Figure(*a, **k))
+
+
+@dataclass
+class Ctx:
+    quick: bool
+    repeat: int
+    work: Path
+    cache: Path
+
+
+def _median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def _folder(ctx: Ctx, name: str, workbook: Path, base_url: str, *, mode: str, concurrency: int = 8,
+            batch_size: int = 1000) -> Path:
+    folder = ctx.work / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copyfile(workbook, folder / "contacts.xlsx")
+    (folder / "mapping.yaml").write_text(
+        data.MAPPING.format(base_url=base_url, mode=mode, concurrency=concurrency, batch_size=batch_size),
+        encoding="utf-8")
+    return folder
+
+
+def _child(command: str, mapping: Path) -> tuple[dict, float]:
+    env = {**os.environ, **ENV}
+    t = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "bench.child", command, str(mapping)], capture_output=True,
+                       text=True, env=env, cwd=ROOT.parent, timeout=1800)
+    wall = time.perf_counter() - t
+    if p.returncode != 0:
+        raise RuntimeError(f"bench child failed ({p.returncode}):\n{p.stderr[-3000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1]), wall
+
+
+# --- scenario 1 ----------------------------------------------------------------------------------
+
+
+def s1_upsert(ctx: Ctx) -> Result:
+    n = 300 if ctx.quick else 2000
+    latency, conc = 50, 8
+    res = Result("1", f"Per-row upsert, .xlsx, {n:,} rows, {latency} ms per request, concurrency {conc}")
+    wb = data.cached_workbook(ctx.cache, n)
+    walls, sends, sent = [], [], 0
+    for i in range(ctx.repeat):
+        with Sandbox(api_keys=(KEY,), faults=Faults(latency_ms=latency)) as sb:
+            folder = _folder(ctx, f"s1-{i}", wb, sb.base_url, mode="upsert", concurrency=conc)
+            cfg = load_config(folder / "mapping.yaml")
+            t = time.perf_counter()
+            s = sync(cfg, environ=ENV)
+            walls.append(time.perf_counter() - t)
+            sends.append(s.timings["send"])
+            sent = s.api_calls.get("POST /contacts", 0)
+            max_in_flight = sb.stats()["max_in_flight"]
+            # the naive baseline, in the same run against the same server: one request per row,
+            # sequentially, a new connection each time (requests.post without a Session)
+            if i == 0:
+                p = plan(cfg)
+                opts = send_options(cfg)
+                sample = [contact_body(c, opts) for _, c in p.to_send()[: (30 if ctx.quick else 100)]]
+                t = time.perf_counter()
+                for body in sample:
+                    requests.post(sb.base_url + "/contacts", json=body, headers={"X-API-Key": KEY}, timeout=30)
+                naive_per_row = (time.perf_counter() - t) / len(sample)
+    wall = _median(walls)
+    limit = sent * latency / 1000 / conc
+    naive = naive_per_row * sent
+    res.add("rows sent", sent)
+    res.add("wall time (median)", round(wall, 2), "s")
+    res.add("send stage (median)", round(_median(sends), 2), "s")
+    res.add("rows/s", round(sent / wall, 1))
+    res.add("limit N×latency/concurrency", round(limit, 2), "s")
+    res.add("wall / limit", round(wall / limit, 3), "×", "≤ 1.2", wall / limit <= 1.2)
+    res.add("naive sequential baseline (extrapolated)", round(naive, 1), "s")
+    res.add("naive / ours", round(naive / wall, 2), "×", "≥ 6", naive / wall >= 6)
+    res.add("peak requests in flight", max_in_flight, "", f"≤ {conc}", max_in_flight <= conc)
+    res.notes.append(f"naive baseline measured on {len(sample)} rows in the same run "
+                     f"({naive_per_row * 1000:.1f} ms/row) and scaled to {sent} rows")
+    res.raw = {"walls": walls, "sends": sends, "naive_per_row_s": naive_per_row}
+    return res
+
+
+# --- scenario 2 ----------------------------------------------------------------------------------
+
+
+def s2_batch(ctx: Ctx) -> Result:
+    n = 5000 if ctx.quick else 100_000
+    res = Result("2", f"Batch mode, .xlsx, {n:,} rows × 10 columns")
+    t = time.perf_counter()
+    wb = data.cached_workbook(ctx.cache, n)
+    gen = time.perf_counter() - t
+    with Sandbox(api_keys=(KEY,)) as sb:
+        folder = _folder(ctx, "s2", wb, sb.base_url, mode="batch", batch_size=1000)
+        summary, proc_wall = _child("sync", folder / "mapping.yaml")
+        stats = sb.stats()
+    tm = summary["timings"]
+    wall = summary["duration_s"]
+    for stage in ("read", "map", "send", "pull", "write", "save"):
+        res.add(f"  {stage}", round(tm.get(stage, 0.0), 2), "s")
+    res.add("wall time (sync)", round(wall, 2), "s", "< 60 s", wall < 60)
+    res.add("wall / 60 s limit", round(wall / 60, 3), "×", "< 1", wall < 60)
+    res.add("process wall (incl. interpreter start)", round(proc_wall, 2), "s")
+    res.add("peak RSS", round(summary["peak_rss_mb"]), "MiB", "< 1024", summary["peak_rss_mb"] < 1024)
+    res.add("peak RSS / 1 GiB limit", round(summary["peak_rss_mb"] / 1024, 3), "×", "< 1", summary["peak_rss_mb"] < 1024)
+    reqs = {k: sum(v.values()) for k, v in stats["requests"].items()}
+    for k, v in sorted(reqs.items()):
+        res.add(f"inwise {k}", v, "requests")
+    res.add("rows/s", round(summary["rows_read"] / wall))
+    res.add("outcomes", " ".join(f"{k}={v}" for k, v in summary["counts"].items() if v))
+    res.add("written in place", "yes" if not summary["is_copy"] else "no (copy)")
+    if not ctx.quick:
+        # the naive write-back: what a script would do - load the workbook with openpyxl,
+        # write one cell per row, save it - measured on the same file in the same run
+        naive = _naive_writeback(wb)
+        res.add("naive openpyxl write-back (load+write+save)", round(naive, 2), "s")
+        res.add("naive write-back / ours (write+save)", round(naive / max(tm["write"] + tm["save"], 1e-9), 2), "×")
+    res.notes.append(f"workbook generated/cached in {gen:.1f} s (not counted)")
+    res.raw = {"summary": summary}
+    return res
+
+
+def _naive_writeback(wb: Path) -> float:
+    from openpyxl import load_workbook
+
+    t = time.perf_counter()
+    book = load_workbook(wb)
+    ws = book["Contacts"]
+    col = ws.max_column + 1
+    for r in range(2, ws.max_row + 1):
+        ws.cell(row=r, column=col, value="✓ created · #439130001")
+    with tempfile.TemporaryDirectory() as d:
+        book.save(Path(d) / "out.xlsx")
+    return time.perf_counter() - t
+
+
+# --- scenario 5 ----------------------------------------------------------------------------------
+
+
+def s5_pull(ctx: Ctx) -> Result:
+    n = 2000 if ctx.quick else 10_000
+    res = Result("5", f"New-contacts pull: {n:,} contacts created since the last run")
+    wb = data.cached_workbook(ctx.cache, 10)
+    walls, pulls, saves, gets, appended = [], [], [], 0, 0
+    for i in range(ctx.repeat):
+        with Sandbox(api_keys=(KEY,)) as sb:
+            csv_text = "Email,Name\n" + "".join(f"web{j}@example.com,Web {j}\n" for j in range(n))
+            r = requests.post(sb.base_url + "/contacts/batchInsert", headers={"X-API-Key": KEY}, timeout=120, json={
+                "csv_file": csv_text, "updateExistingContacts": True,
+                "fields_mapping": [{"field_name": "[Email]", "file_column_name": "Email"},
+                                   {"field_name": "1", "file_column_name": "Name"}]})
+            r.raise_for_status()
+            sb.reset_stats()
+            folder = _folder(ctx, f"s5-{i}", wb, sb.base_url, mode="upsert")
+            t = time.perf_counter()
+            s = pull_new(load_config(folder / "mapping.yaml"), environ=ENV)
+            walls.append(time.perf_counter() - t)
+            pulls.append(s.timings.get("pull", 0.0) if s.timings else 0.0)
+            gets = sum(sb.stats()["requests"].get("GET /contacts", {}).values())
+            appended = s.new_contacts_appended
+    minimum = math.floor(n / 1000) + 1
+    res.add("feed requests", gets, "", f"= {minimum} (⌊N/1000⌋+1)", gets == minimum)
+    res.add("contacts appended", appended, "", f"= {n}", appended == n)
+    res.add("wall time (median)", round(_median(walls), 2), "s")
+    res.add("contacts/s", round(n / _median(walls)))
+    res.raw = {"walls": walls}
+    return res
+
+
+# --- scenario 6 ----------------------------------------------------------------------------------
+
+
+def s6_cpu(ctx: Ctx) -> Result:
+    n = 2000 if ctx.quick else 20_000
+    res = Result("6", f"Local CPU: mapping + validation of {n:,} rows, one core")
+    cfg = load_config(_folder(ctx, "s6", data.cached_workbook(ctx.cache, 10), "http://127.0.0.1:9/rest/v1",
+                              mode="upsert") / "mapping.yaml")
+    header = data.HEADER
+    rows = [SourceRow(i + 2, tuple(r)) for i, r in enumerate(data.rows(n, seed=6))]
+    ours, floor = [], []
+    for _ in range(ctx.repeat):
+        clear_caches()
+        mapper = ContactMapper(cfg, header, "bench")
+        t = time.process_time()
+        mapped = mapper.map_rows(rows)
+        ours.append(time.process_time() - t)
+        floor.append(_library_floor(rows))
+    o, f = _median(ours), _median(floor)
+    res.add("rows/s per core (ours)", round(n / o))
+    res.add("µs per row (ours)", round(o / n * 1e6, 1), "µs")
+    res.add("µs per row, libraries alone", round(f / n * 1e6, 1), "µs")
+    res.add("ours / libraries alone", round(o / f, 2), "×")
+    res.add("rows sent / problems", f"{sum(1 for m in mapped if m.contact)} / {sum(1 for m in mapped if m.problem)}")
+    res.notes.append("libraries alone: email_validator.validate_email (no DNS) + phonenumbers.parse + "
+                     "is_valid_number on the same cells, no cleaning, no caching: the floor a naive script pays")
+    return res
+
+
+def _library_floor(rows: list[SourceRow]) -> float:
+    import email_validator
+    import phonenumbers
+
+    t = time.process_time()
+    for r in rows:
+        email, mobile = r.values[3], r.values[4]
+        if email:
+            try:
+                email_validator.validate_email(str(email), check_deliverability=False)
+            except email_validator.EmailNotValidError:
+                pass
+        if mobile:
+            try:
+                phonenumbers.is_valid_number(phonenumbers.parse(str(mobile), "IL"))
+            except phonenumbers.NumberParseException:
+                pass
+    return time.process_time() - t
+
+
+# Scenarios 3 (Google Sheets request counts) and 4 (unchanged re-sync) arrive with their issues:
+# a function like the ones above and one line here.
+SCENARIOS: dict[str, Callable[[Ctx], Result]] = {"1": s1_upsert, "2": s2_batch, "5": s5_pull, "6": s6_cpu}
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = ""
+    try:
+        kb = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")))
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration):
+        pass
+    pkgs = {}
+    for name in ("sheets-connector", "openpyxl", "python-calamine", "phonenumbers", "email-validator",
+                 "pydantic", "requests", "urllib3", "PyYAML"):
+        try:
+            pkgs[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pkgs[name] = None
+    return {"cores": os.cpu_count(), "cpu": cpu, "memory": mem, "python": platform.python_version(),
+            "platform": platform.platform(), "packages": pkgs}
+
+
+def print_table(results: list[Result]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(highlight=False)
+    for r in results:
+        t = Table(title=f"Scenario {r.scenario}: {r.title}", title_justify="left", show_header=True)
+        for c in ("figure", "value", "target", ""):
+            t.add_column(c)
+        for f in r.figures:
+            mark = "" if f.ok is None else ("✓" if f.ok else "✗")
+            t.add_row(f.name, f"{f.value} {f.unit}".strip(), f.target, mark)
+        con.print(t)
+        for n in r.notes:
+            con.print(f"  note: {n}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("-s", "--scenarios", default=",".join(SCENARIOS), help="comma-separated, e.g. 1,6")
+    ap.add_argument("--quick", action="store_true", help="small sizes: checks the harness, not the targets")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per short scenario (median reported)")
+    ap.add_argument("--out", type=Path, default=ROOT / "results", help="folder for the JSON report")
+    args = ap.parse_args(argv)
+    chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SCENARIOS]
+    if unknown:
+        ap.error(f"unknown scenario(s) {unknown}; available: {', '.join(SCENARIOS)}")
+    with tempfile.TemporaryDirectory(prefix="sc-bench-") as work:
+        ctx = Ctx(quick=args.quick, repeat=1 if args.quick else max(1, args.repeat), work=Path(work),
+                  cache=ROOT / ".cache")
+        results = []
+        for s in chosen:
+            print(f"running scenario {s} ...", file=sys.stderr, flush=True)
+            results.append(SCENARIOS[s](ctx))
+    print_table(results)
+    report = {"date": datetime.now().isoformat(timespec="seconds"), "command": "python -m bench " + " ".join(argv or sys.argv[1:]),
+              "quick": args.quick, "machine": machine(), "scenarios": [asdict(r) for r in results]}
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out / f"{date.today().isoformat()}{'-quick' if args.quick else ''}.json"
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    print(f"report: {out}", file=sys.stderr)
+    failed = [f"{r.scenario}: {f.name}" for r in results for f in r.figures if f.ok is False]
+    if failed and not args.quick:
+        print("targets missed: " + "; ".join(failed), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""Smoke test of the benchmark harness: its smallest scenarios run once (no timing asserted)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.__main__ import main  # noqa: E402
+
+
+def test_bench_quick_runs_and_writes_a_report(tmp_path, capsys):
+    assert main(["--quick", "-s", "5,6", "--out", str(tmp_path)]) == 0
+    report = json.loads(next(tmp_path.glob("*-quick.json")).read_text(encoding="utf-8"))
+    assert report["machine"]["cores"] >= 1 and report["machine"]["packages"]["openpyxl"]
+    by_id = {s["scenario"]: s for s in report["scenarios"]}
+    figures5 = {f["name"]: f for f in by_id["5"]["figures"]}
+    assert figures5["feed requests"]["ok"] is True and figures5["contacts appended"]["value"] == 2000
+    figures6 = {f["name"]: f for f in by_id["6"]["figures"]}
+    assert figures6["rows/s per core (ours)"]["value"] > 0
+    assert "Scenario 6" in capsys.readouterr().out
