@@ -18,6 +18,7 @@ class RowOutcome:
     contact_id: int | None = None
     detail: str = ""  # plain words for ✗ outcomes
     conflict: dict[str, int] = field(default_factory=dict)
+    unconfirmed: str = ""  # batch mode: inwise reported failures in this row's batch without saying which
 
     @property
     def ok(self) -> bool:
@@ -29,6 +30,8 @@ class RowOutcome:
         cid = f" · #{self.contact_id}" if self.contact_id is not None else ""
         if self.outcome == "created":
             return f"✓ created{cid} · {stamp}"
+        if self.outcome == "updated" and self.unconfirmed:
+            return f"✓ updated? · {stamp} · {self.unconfirmed}"
         if self.outcome == "updated":
             return f"✓ updated{cid} · {stamp}"
         if self.outcome == "conflict":

@@ -353,7 +353,7 @@ def sync(
             if config.inwise.mode == "upsert":
                 _send_upsert(client, config, options, to_send, outcomes, progress)
             else:
-                _send_batch(client, config, options, to_send, outcomes, progress)
+                _send_batch(client, config, options, to_send, outcomes, progress, summary.warnings)
         with stage("pull"):
             summary.new_contacts_pulled = _pull(client, store, progress, summary)
             pending = store.pending()
@@ -430,10 +430,11 @@ def _send_upsert(client, config, options, to_send, outcomes, progress) -> None:
     client.upsert_many(to_send, options, concurrency=config.inwise.concurrency, on_result=on_result)
 
 
-def _send_batch(client, config, options, to_send, outcomes, progress) -> None:
+def _send_batch(client, config, options, to_send, outcomes, progress, warnings: list[str]) -> None:
     field_numbers = sorted(config.columns.field_columns())
     groups: list[int | None] = list(config.inwise.groups) or [None]
     done = 0
+    unconfirmed_chunks: list[int] = []
     # Numbers of the default country and foreign numbers go in separate calls: only the first
     # may carry batchInsert's country_code (it would be prefixed to a foreign number).
     domestic = [item for item in to_send if is_domestic(item[1], options)]
@@ -449,16 +450,46 @@ def _send_batch(client, config, options, to_send, outcomes, progress) -> None:
                 if i > 0:
                     failure = f"sent, but adding to group {group} failed: {failure}"
                 break
+        failed_in_chunk = 0 if failure else _reported_failures(res.body)
         for row, _ in chunk:
             if failure:
                 outcomes[row] = RowOutcome(row, "error", detail=f"inwise error (batch): {failure} - sync again later to retry this row")
             else:
                 # batchInsert gives no per-row answer: rows seen in the new-contacts feed become
-                # "created" (with their id) below; the others updated an existing contact.
+                # "created" (with their id) below; the others updated an existing contact -
+                # unless inwise says some rows of the batch failed, which it does not say which.
                 outcomes[row] = RowOutcome(row, "updated")
+                if failed_in_chunk:
+                    outcomes[row].unconfirmed = (
+                        f"inwise reported {failed_in_chunk} failed row(s) in this batch and batch mode cannot tell "
+                        "which; run with mode: upsert to see each row's result"
+                    )
+        if failed_in_chunk:
+            unconfirmed_chunks.append(failed_in_chunk)
         done += len(chunk)
         if progress:
             progress("send", done, len(to_send))
+    if unconfirmed_chunks:
+        warnings.append(
+            f"inwise reported {sum(unconfirmed_chunks)} failed row(s) in {len(unconfirmed_chunks)} batch(es); "
+            "batchInsert does not say which, so those batches' rows are marked 'updated?'. "
+            "Run with mode: upsert to get a result for every row (conflicts, refusals)."
+        )
+
+
+def _reported_failures(body: dict | None) -> int:
+    """How many rows inwise says failed in a batchInsert answer (undocumented: best effort)."""
+    if not isinstance(body, dict):
+        return 0
+    for key in ("failed", "Failed", "failures", "errors", "rejected"):
+        v = body.get(key)
+        if isinstance(v, bool):
+            continue
+        if isinstance(v, int):
+            return max(v, 0)
+        if isinstance(v, list):
+            return len(v)
+    return 0
 
 
 def _settle_created(config: Config, outcomes: dict[int, RowOutcome], to_send, pulled: list[dict]) -> None:
@@ -495,6 +526,7 @@ def _settle_created(config: Config, outcomes: dict[int, RowOutcome], to_send, pu
         if cid is not None:
             o.outcome = "created"
             o.contact_id = cid
+            o.unconfirmed = ""
 
 
 def _result_columns(config: Config, outcomes: dict[int, RowOutcome], when: datetime) -> dict[str, dict[int, Any]]:

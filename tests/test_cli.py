@@ -155,3 +155,14 @@ def test_sandbox_command_serves(tmp_path):
         proc.terminate()
         out, err = proc.communicate(timeout=10)
     assert "k1" not in out + err
+
+
+def test_demo_batch_mode(tmp_path):
+    r = run("demo", "--workdir", str(tmp_path / "demo"), "--mode", "batch", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    c = d["counts"]
+    # batchInsert gives no per-row answer: the conflict row cannot be told apart from an update
+    assert c["created"] == 21 and c["invalid"] == 4 and c["duplicate"] == 2 and c["error"] == 0
+    assert c["updated"] == 3 and c["conflict"] == 0
+    assert d["api_calls"]["POST /contacts/batchInsert"] == 2  # Israeli numbers, then the foreign ones

@@ -246,3 +246,15 @@ def test_new_contacts_tab_is_in_creation_order(tmp_path, sandbox):
     sync(make_config(tmp_path, sandbox.base_url, extra="  concurrency: 1"), environ=ENV)
     ids = [r[0] for r in tab_rows(wb, "New contacts")[1:]]
     assert ids == sorted(ids) and len(ids) == 5
+
+
+def test_batch_failures_are_not_reported_as_plain_success(tmp_path, seeded):
+    """batchInsert answers per batch: rows of a batch with failures say they are unconfirmed."""
+    sandbox, _ = seeded
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)  # row 4 conflicts
+    s = sync(make_config(tmp_path, sandbox.base_url, mode="batch"), environ=ENV)
+    res = column(wb, "Sync result")
+    assert res[3].startswith("✓ updated? ·") and "mode: upsert" in res[3]
+    assert res[4].startswith("✓ updated? ·")
+    assert res[2].startswith("✓ created · #")  # confirmed by the new-contacts feed
+    assert any("1 failed row(s)" in w for w in s.warnings)
