@@ -472,7 +472,20 @@ def test_plain_workbook_is_not_turned_into_a_macro_workbook(tmp_path: Path) -> N
         assert b"sheet.main+xml" in zf.read("[Content_Types].xml") and b"macroEnabled" not in zf.read("[Content_Types].xml")
 
 
-def test_what_openpyxl_would_drop_goes_to_a_copy_and_the_original_is_untouched(tmp_path: Path) -> None:
+def force_openpyxl(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make save() use the openpyxl writer, as it does where the in-zip patch does not apply."""
+    from sheets_connector.tables import xlsx_patch
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise xlsx_patch._Unsupported("forced by the test")
+
+    monkeypatch.setattr(xlsx_patch, "write_patched", refuse)
+
+
+def test_what_openpyxl_would_drop_goes_to_a_copy_and_the_original_is_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The in-zip patch keeps sparklines (tests/test_xlsx_patch.py writes this file in place);
+    # where openpyxl has to write, what it drops sends the results to a copy.
+    force_openpyxl(monkeypatch)
     path = fixture_copy(tmp_path, "sparklines.xlsx")
     before = sha(path)
     table = XlsxTable(path)
@@ -531,6 +544,7 @@ def test_a_symlink_stays_a_symlink(tmp_path: Path) -> None:
 
 
 def test_crash_while_writing_leaves_the_original_and_no_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    force_openpyxl(monkeypatch)  # a crash in the in-zip patch: tests/test_xlsx_patch.py
     path = fixture_copy(tmp_path, "libreoffice_features.xlsx")
     before = sha(path)
 
@@ -566,15 +580,15 @@ def test_crash_while_swapping_leaves_the_original_and_no_temp_file(tmp_path: Pat
 def test_a_written_file_that_fails_the_check_is_not_swapped_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = contacts_workbook(tmp_path / "c.xlsx")
     before = sha(path)
-    real = xlsx_module._write_with_openpyxl
+    real = xlsx_module._write_workbook
 
-    def broken(src: Path, dst: Path, **kw: object) -> dict:
+    def broken(src: Path, dst: Path, **kw: object) -> tuple[dict, str]:
         out = real(src, dst, **kw)
         with zipfile.ZipFile(dst, "a") as zf:
             zf.writestr("xl/orphan.bin", b"no content type")
         return out
 
-    monkeypatch.setattr(xlsx_module, "_write_with_openpyxl", broken)
+    monkeypatch.setattr(xlsx_module, "_write_workbook", broken)
     table = XlsxTable(path)
     table.set_columns({"Result": {2: "ok"}})
     with pytest.raises(SourceError, match="did not pass the safety check.*NOT changed"):

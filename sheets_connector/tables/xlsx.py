@@ -4,22 +4,28 @@ Reading uses python-calamine (Rust): about 1.2 s for 100,000 rows x 10 columns h
 openpyxl needs ~20-30 s.  It returns the values formulas had when the file was last saved.
 
 Measured on this machine for 100,000 rows x 10 columns (a results column of 100k cells):
-``read()`` 1.2 s, ``check_writable()`` 0.05 s, ``save()`` 26 s, of which openpyxl's
-``load_workbook`` + ``save`` are ~95%; the checks around them (inventory of both files, zip
-CRC test, putting formula values back) take ~1.5 s.
+``read()`` 1.2 s, ``check_writable()`` 0.05 s, ``save()`` a few seconds with the in-zip patch
+(see ``xlsx_patch``), 26 s when it falls back to openpyxl, of which openpyxl's
+``load_workbook`` + ``save`` are ~95%; the checks around the writer (inventory of both files,
+zip CRC test) take ~1.5 s.
 
 Writing is buffered (``set_columns``, ``append_rows``) and applied once by ``save()``:
 
 1. The file is checked again (still an .xlsx, not locked, not changed since ``read()``).
-2. ``_write_with_openpyxl`` loads the workbook with openpyxl (formulas kept, not values),
-   applies the writes and saves to a temporary file in the same folder, fsynced.  This is
-   where the time goes on a large file (~29 s load + ~26 s save for 100k rows); it is the
-   one function to swap for an in-zip XML patch later.
-3. The temporary file is verified (a complete zip, every part typed, every relationship
-   resolvable, openable by calamine) and its inventory (``xlsx_inventory``) is compared with
-   the original's.  What openpyxl dropped and can be put back cheaply (custom document
-   properties, custom XML parts, the thumbnail) is grafted back from the original and checked
-   again.
+2. ``_write_workbook`` writes the new workbook to a temporary file in the same folder, fsynced,
+   choosing the writer in one place:
+   - ``xlsx_patch.write_patched`` patches the results into the sheet XML inside the zip and
+     copies every other part unchanged, so nothing can be lost and a 100k-row sheet takes
+     seconds;
+   - where the patch does not apply (it says why: a formula or merged cells where a result
+     goes, a table around the new column, namespace prefixes, ...), ``_write_with_openpyxl``
+     loads the workbook with openpyxl (formulas kept, not values), applies the writes and
+     saves (~29 s load + ~26 s save for 100k rows).
+3. Whichever writer ran, the temporary file is verified (a complete zip, every part typed,
+   every relationship resolvable, openable by calamine) and its inventory (``xlsx_inventory``)
+   is compared with the original's.  What openpyxl dropped and can be put back cheaply
+   (custom document properties, custom XML parts, the thumbnail) is grafted back from the
+   original and checked again.
 4. Nothing lost: the original's permission bits are applied and ``os.replace`` swaps the file
    in atomically.  Something still lost: the original is left untouched and the results go to
    ``<stem> (with sync results)<ext>`` next to it, with a plain-words report.
@@ -229,6 +235,7 @@ class XlsxTable:
         self._columns: dict[str, tuple[str, dict[int, CellValue]]] = {}
         self._appends: dict[str, _PendingAppend] = {}
         self._fingerprint: tuple[int, int] | None = None
+        self._writer: str | None = None  # which writer the last save() used: "patch" or "openpyxl"
 
     # ---- names and messages
 
@@ -565,7 +572,7 @@ class XlsxTable:
 
         tmp = self._temp_path()
         try:
-            allowed = _write_with_openpyxl(
+            allowed, self._writer = _write_workbook(
                 self._target, tmp, sheet=self._sheet, worksheet=self.worksheet, header_row=self.header_row,
                 columns=list(self._columns.values()), appends=list(self._appends.values()),
                 keep_vba=content_type in _MACRO_MAIN_TYPES, template=content_type in _TEMPLATE_MAIN_TYPES,
@@ -658,7 +665,38 @@ class XlsxTable:
 
 
 # --------------------------------------------------------------------------------------------
-# Writing with openpyxl (the part a later in-zip XML patch would replace)
+# Choosing the writer
+
+
+def _write_workbook(
+    src: Path, dst: Path, *, sheet: str | None, worksheet: str | None, header_row: int,
+    columns: list[tuple[str, dict[int, CellValue]]], appends: list[_PendingAppend],
+    keep_vba: bool, template: bool, resolve_sheet: Callable[[str | None, Sequence[str], Sequence[str]], str],
+) -> tuple[dict[tuple[str, str], int], str]:
+    """Write ``src`` with the buffered writes to ``dst``: by patching the sheet XML inside the
+    zip (``xlsx_patch``, seconds, keeps every other part byte for byte) where it applies, else
+    with openpyxl (``_write_with_openpyxl``).  Returns (``allowed`` losses, the writer used)."""
+    from .xlsx_patch import _Unsupported, write_patched
+
+    try:
+        write_patched(src, dst, sheet=sheet, worksheet=worksheet, header_row=header_row,
+                      columns=columns, appends=appends, resolve_sheet=resolve_sheet)
+        return {}, "patch"
+    except _Unsupported as e:
+        log.info("%s: writing the results with openpyxl (slower) because %s", src.name, e.reason)
+    except (SourceError, ConfigError, OSError):
+        raise  # the file, the settings or the disk: openpyxl would meet the same
+    except Exception:  # noqa: BLE001 - a fault in the fast writer must not cost the user the results
+        log.warning("%s: the fast writer failed; writing the results with openpyxl instead", src.name, exc_info=True)
+    allowed = _write_with_openpyxl(
+        src, dst, sheet=sheet, worksheet=worksheet, header_row=header_row, columns=columns, appends=appends,
+        keep_vba=keep_vba, template=template, resolve_sheet=resolve_sheet,
+    )
+    return allowed, "openpyxl"
+
+
+# --------------------------------------------------------------------------------------------
+# Writing with openpyxl (the fallback when the in-zip patch does not apply)
 
 
 def _cell_value(value: CellValue) -> CellValue:
