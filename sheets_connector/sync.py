@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -20,7 +21,7 @@ from .contacts import ContactMapper, MappedRow, header_key
 from .errors import ConnectorError, SourceError
 from .inwise import InwiseClient, contact_body, is_domestic
 from .model import Contact, SendOptions
-from .normalize import clean_text, date_pattern, email_key, normalize_mobile, ValueProblem
+from .normalize import clean_text, date_pattern, email_key
 from .results import OUTCOMES, RowOutcome, from_upsert
 from .state import PulledStore
 from .tables.base import Table, TableData
@@ -215,30 +216,72 @@ def contact_attribute(contact: dict, attr: str) -> Any:
     return v
 
 
-def _append_new_contacts(config: Config, table: Table, contacts: list[dict], field_headers: dict[int, str]) -> int:
-    if not config.new_contacts.enabled or not contacts:
-        return 0
-    columns = new_contact_columns(config, field_headers)
-    tab = config.new_contacts.tab
-    existing_ids: set[str] = set()
+@dataclass
+class PulledIndex:
+    """What a run needs of the pulled contacts, without keeping every contact as a dict."""
+
+    ids: list[str] = field(default_factory=list)  # pending ids, marked delivered after the save
+    id_set: set[str] = field(default_factory=set)
+    by_email: dict[str, int] = field(default_factory=dict)  # batch mode: matching rows to new contacts
+    by_mobile: dict[str, int] = field(default_factory=dict)
+    tab_rows: list[tuple[tuple, str, list]] = field(default_factory=list)  # (order key, id, values)
+
+
+def index_pulled(config: Config, store: PulledStore, columns: list[tuple[str, str]]) -> PulledIndex:
+    """One streaming pass over the contacts pulled and not yet written to the sheet."""
+    idx = PulledIndex()
+    batch = config.inwise.mode == "batch"
+    tab = config.new_contacts.enabled
+    for c in store.iter_pending():
+        key = str(c.get("id"))
+        idx.ids.append(key)
+        idx.id_set.add(key)
+        if batch:
+            try:
+                cid = int(c.get("id"))
+            except (TypeError, ValueError):
+                cid = None
+            if cid is not None:
+                if c.get("email"):
+                    idx.by_email[email_key(str(c["email"]))] = cid
+                if c.get("mobile_number"):
+                    # inwise returns mobiles as international digits, the form we sent: compare
+                    # digits instead of parsing every pulled number again
+                    idx.by_mobile[_DIGITS.sub("", str(c["mobile_number"]))] = cid
+        if tab:
+            order = (str(c.get("created_date") or ""), _id_key(c.get("id")))
+            idx.tab_rows.append((order, key, [contact_attribute(c, a) for a, _ in columns]))
+    return idx
+
+
+def _existing_ids(table: Table, tab: str, columns: list[tuple[str, str]]) -> set[str]:
+    """The contact ids already in the new-contacts tab (so nothing is appended twice)."""
+    existing: set[str] = set()
     found = table.read_tab(tab)
-    if found is not None:
-        header, rows = found
-        id_header = next((h for a, h in columns if a == "id"), None)
-        if id_header is not None:
-            idx = [i for i, h in enumerate(header) if header_key(h) == header_key(id_header)]
-            if idx:
-                for r in rows:
-                    v = r[idx[0]] if idx[0] < len(r) else None
-                    if v not in (None, ""):
-                        existing_ids.add(clean_text(int(v) if isinstance(v, float) and v.is_integer() else v))
+    if found is None:
+        return existing
+    header, rows = found
+    id_header = next((h for a, h in columns if a == "id"), None)
+    if id_header is None:
+        return existing
+    idx = [i for i, h in enumerate(header) if header_key(h) == header_key(id_header)]
+    if not idx:
+        return existing
+    for r in rows:
+        v = r[idx[0]] if idx[0] < len(r) else None
+        if v not in (None, ""):
+            existing.add(clean_text(int(v) if isinstance(v, float) and v.is_integer() else v))
+    return existing
+
+
+def _append_new_contacts(config: Config, table: Table, pulled: PulledIndex, columns: list[tuple[str, str]]) -> int:
+    if not config.new_contacts.enabled or not pulled.tab_rows:
+        return 0
+    tab = config.new_contacts.tab
+    existing = _existing_ids(table, tab, columns)
     # inwise's feed lists the newest first; the tab reads like a log, oldest at the top
-    ordered = sorted(contacts, key=lambda c: (str(c.get("created_date") or ""), _id_key(c.get("id"))))
-    rows_out = [
-        [contact_attribute(c, a) for a, _ in columns]
-        for c in ordered
-        if str(c.get("id")) not in existing_ids
-    ]
+    pulled.tab_rows.sort(key=lambda t: t[0])
+    rows_out = [values for _, key, values in pulled.tab_rows if key not in existing]
     if not rows_out:
         return 0
     return table.append_rows(tab, [h for _, h in columns], rows_out)
@@ -268,7 +311,7 @@ def _pull(client: InwiseClient, store: PulledStore, progress: Progress | None, s
     return n
 
 
-def _save(table: Table, summary: RunSummary, columns: dict[str, dict[int, Any]], store: PulledStore, delivered: list[dict]) -> None:
+def _save(table: Table, summary: RunSummary, columns: dict[str, dict[int, Any]], store: PulledStore, delivered: list[str]) -> None:
     try:
         report = table.save()
     except ConnectorError as e:
@@ -283,7 +326,7 @@ def _save(table: Table, summary: RunSummary, columns: dict[str, dict[int, Any]],
     summary.lost = list(report.lost)
     if report.is_copy and report.message:
         summary.warnings.append(report.message)
-    store.mark_delivered(c.get("id") for c in delivered)
+    store.mark_delivered(delivered)
 
 
 def _fallback_csv(table: Table, columns: dict[str, dict[int, Any]]) -> str | None:
@@ -339,6 +382,7 @@ def sync(
         if m.problem is not None:
             outcomes[m.number] = RowOutcome(m.number, m.problem.kind, detail=m.problem.message)
     to_send = p.to_send()
+    p.data.rows = []  # the raw cells are mapped: let them go (a large sheet's rows cost ~100 MB)
     options = send_options(config)
 
     if dry_run:
@@ -356,19 +400,20 @@ def sync(
                 _send_batch(client, config, options, to_send, outcomes, progress, summary.warnings)
         with stage("pull"):
             summary.new_contacts_pulled = _pull(client, store, progress, summary)
-            pending = store.pending()
+            tab_columns = new_contact_columns(config, p.mapper.columns.field_headers)
+            pulled = index_pulled(config, store, tab_columns)
         stats = client.stats()
     summary.api_calls = dict(stats["calls"])
     summary.retries = stats["retries"]
 
     with stage("write"):
-        _settle_created(config, outcomes, to_send, pending)
+        _settle_created(outcomes, to_send, pulled)
         when = now()
         columns = _result_columns(config, outcomes, when)
         table.set_columns(columns)
-        summary.new_contacts_appended = _append_new_contacts(config, table, pending, p.mapper.columns.field_headers)
+        summary.new_contacts_appended = _append_new_contacts(config, table, pulled, tab_columns)
     with stage("save"):
-        _save(table, summary, columns, store, pending)
+        _save(table, summary, columns, store, pulled.ids if config.new_contacts.enabled else [])
     _finish(summary, outcomes, t0)
     return summary
 
@@ -398,10 +443,11 @@ def pull_new(
         stats = client.stats()
     summary.api_calls = dict(stats["calls"])
     summary.retries = stats["retries"]
-    pending = store.pending()
-    summary.new_contacts_appended = _append_new_contacts(config, table, pending, mapper.columns.field_headers)
-    if pending:
-        _save(table, summary, {}, store, pending)
+    tab_columns = new_contact_columns(config, mapper.columns.field_headers)
+    pulled = index_pulled(config, store, tab_columns)
+    summary.new_contacts_appended = _append_new_contacts(config, table, pulled, tab_columns)
+    if pulled.ids:
+        _save(table, summary, {}, store, pulled.ids)
     _finish(summary, {}, t0)
     return summary
 
@@ -477,6 +523,9 @@ def _send_batch(client, config, options, to_send, outcomes, progress, warnings: 
         )
 
 
+_DIGITS = re.compile(r"\D")
+
+
 def _reported_failures(body: dict | None) -> int:
     """How many rows inwise says failed in a batchInsert answer (undocumented: best effort)."""
     if not isinstance(body, dict):
@@ -492,37 +541,21 @@ def _reported_failures(body: dict | None) -> int:
     return 0
 
 
-def _settle_created(config: Config, outcomes: dict[int, RowOutcome], to_send, pulled: list[dict]) -> None:
+def _settle_created(outcomes: dict[int, RowOutcome], to_send, pulled: PulledIndex) -> None:
     """A row is 'created' exactly when its contact shows up in the created-contacts feed."""
-    ids = {str(c.get("id")) for c in pulled}
-    by_email: dict[str, int] = {}
-    by_mobile: dict[str, int] = {}
-    if config.inwise.mode == "batch":
-        region = config.inwise.mobile.region
-        for c in pulled:
-            try:
-                cid = int(c.get("id"))
-            except (TypeError, ValueError):
-                continue
-            if c.get("email"):
-                by_email[email_key(str(c["email"]))] = cid
-            if c.get("mobile_number"):
-                try:
-                    by_mobile[normalize_mobile(str(c["mobile_number"]), region)] = cid
-                except ValueProblem:
-                    pass
     contacts = dict(to_send)
     for row, o in outcomes.items():
         if o.outcome != "updated":
             continue
         if o.contact_id is not None:
-            if str(o.contact_id) in ids:
+            if str(o.contact_id) in pulled.id_set:
                 o.outcome = "created"
             continue
         c = contacts.get(row)
         if c is None:
             continue
-        cid = (by_email.get(email_key(c.email)) if c.email else None) or (by_mobile.get(c.mobile) if c.mobile else None)
+        cid = (pulled.by_email.get(email_key(c.email)) if c.email else None) or (
+            pulled.by_mobile.get(c.mobile) if c.mobile else None)
         if cid is not None:
             o.outcome = "created"
             o.contact_id = cid
