@@ -333,13 +333,48 @@ def print_table(results: list[Result]) -> None:
             con.print(f"  note: {n}")
 
 
+README = ROOT.parent / "README.md"
+MARK_START, MARK_END = "<!-- bench-table -->", "<!-- /bench-table -->"
+
+
+def markdown(report: dict) -> str:
+    """The README's table, from a JSON report."""
+    m = report["machine"]
+    lines = [MARK_START, "",
+             f"Latest full run: `{report['command'].strip()}` on {report['date'][:10]}, "
+             f"{m['cores']} cores ({m['cpu'] or 'cpu unknown'}), Python {m['python']}, "
+             f"report `bench/results/{report['date'][:10]}.json`.", ""]
+    for sc in report["scenarios"]:
+        lines += [f"**Scenario {sc['scenario']}: {sc['title']}**", "", "| figure | value | target |", "| --- | --- | --- |"]
+        for f in sc["figures"]:
+            mark = "" if f["ok"] is None else (" ✓" if f["ok"] else " ✗")
+            lines.append(f"| {f['name'].strip()} | {f['value']} {f['unit']} | {f['target']}{mark} |".replace("  ", " "))
+        lines += [""] + [f"_{n}_" for n in sc["notes"]] + [""]
+    lines.append(MARK_END)
+    return "\n".join(lines)
+
+
+def update_readme(report: dict) -> None:
+    text = README.read_text(encoding="utf-8")
+    if MARK_START not in text:
+        raise SystemExit(f"{README} has no {MARK_START} marker")
+    head, rest = text.split(MARK_START, 1)
+    tail = rest.split(MARK_END, 1)[1] if MARK_END in rest else "\n"
+    README.write_text(head + markdown(report) + tail, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("-s", "--scenarios", default=",".join(SCENARIOS), help="comma-separated, e.g. 1,6")
     ap.add_argument("--quick", action="store_true", help="small sizes: checks the harness, not the targets")
     ap.add_argument("--repeat", type=int, default=3, help="runs per short scenario (median reported)")
     ap.add_argument("--out", type=Path, default=ROOT / "results", help="folder for the JSON report")
+    ap.add_argument("--update-readme", action="store_true", help="write this run's table into README.md")
+    ap.add_argument("--readme-from", type=Path, help="only rewrite README.md's table from an existing JSON report")
     args = ap.parse_args(argv)
+    if args.readme_from:
+        update_readme(json.loads(args.readme_from.read_text(encoding="utf-8")))
+        return 0
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in SCENARIOS]
     if unknown:
@@ -358,6 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out / f"{date.today().isoformat()}{'-quick' if args.quick else ''}.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     print(f"report: {out}", file=sys.stderr)
+    if args.update_readme and not args.quick:
+        update_readme(report)
+        print(f"table written to {README}", file=sys.stderr)
     failed = [f"{r.scenario}: {f.name}" for r in results for f in r.figures if f.ok is False]
     if failed and not args.quick:
         print("targets missed: " + "; ".join(failed), file=sys.stderr)

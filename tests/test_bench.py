@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.__main__ import main  # noqa: E402
+from bench.__main__ import main, markdown  # noqa: E402
 
 
 def test_bench_quick_runs_and_writes_a_report(tmp_path, capsys):
@@ -21,3 +21,5 @@ def test_bench_quick_runs_and_writes_a_report(tmp_path, capsys):
     figures6 = {f["name"]: f for f in by_id["6"]["figures"]}
     assert figures6["rows/s per core (ours)"]["value"] > 0
     assert "Scenario 6" in capsys.readouterr().out
+    table = markdown(report)
+    assert table.startswith("<!-- bench-table -->") and "| feed requests | 3 | = 3 (⌊N/1000⌋+1) ✓ |" in table

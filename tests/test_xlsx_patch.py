@@ -24,6 +24,7 @@ from python_calamine import CalamineWorkbook
 from sheets_connector.errors import SourceError
 from sheets_connector.tables import xlsx as xlsx_module
 from sheets_connector.tables import xlsx_patch
+from sheets_connector.tables.xlsx_patch import mark_full_calc
 from sheets_connector.tables.xlsx import XlsxTable
 from sheets_connector.tables.xlsx_inventory import find_losses, take_inventory
 
@@ -224,7 +225,9 @@ def test_only_the_written_cells_change(tmp_path: Path) -> None:
     assert [str(r) for r in ws.merged_cells.ranges] == ["N5:O6"] and ws.freeze_panes == "A2"
     # every other part is byte for byte the original's
     old, new = parts(original), parts(path)
-    assert {n for n in old if old[n] != new[n]} == {"xl/worksheets/sheet1.xml"}
+    assert {n for n in old if old[n] != new[n]} == {"xl/worksheets/sheet1.xml", "xl/workbook.xml"}
+    # workbook.xml differs only by the mark asking for a recalculation (it has formulas)
+    assert new["xl/workbook.xml"] == mark_full_calc(old["xl/workbook.xml"])
     assert members(original) == members(path)
     assert find_losses(take_inventory(original), take_inventory(path)) == []
 
@@ -433,7 +436,13 @@ def test_fixtures_keep_every_other_part_byte_for_byte(tmp_path: Path, name: str)
     old, new = parts(FIXTURES / name), parts(path)
     target = sheet_part(path, table._sheet)
     assert set(old) == set(new)
-    assert {n for n in old if old[n] != new[n]} == {target}
+    changed = {n for n in old if old[n] != new[n]}
+    # the sheet, and workbook.xml only by the recalculation mark where the workbook has formulas
+    assert changed - {"xl/workbook.xml"} == {target}
+    if "xl/workbook.xml" in changed:
+        assert take_inventory(FIXTURES / name).count(table._sheet, "formula") or any(
+            k[1] == "formula" for k in take_inventory(FIXTURES / name).features)
+        assert new["xl/workbook.xml"] == mark_full_calc(old["xl/workbook.xml"])
     assert members(FIXTURES / name) == members(path)  # same names, order and compression
     assert find_losses(take_inventory(FIXTURES / name), take_inventory(path)) == []
     data = XlsxTable(path).read()
@@ -744,3 +753,28 @@ def test_twenty_thousand_rows_round_trip(tmp_path: Path) -> None:
         assert row[12] == when
     assert b"<dimension" not in parts(path)["xl/worksheets/sheet1.xml"][:2000]  # openpyxl's streaming writer wrote none
     assert elapsed < 15  # seconds; typically ~1 s here (openpyxl needs ~10 s for this file)
+
+
+def test_mark_full_calc_places_calcpr_by_the_schema() -> None:
+    ns = b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    plain = ns + b'<sheets><sheet name="A" sheetId="1"/></sheets></workbook>'
+    assert mark_full_calc(plain) == ns + b'<sheets><sheet name="A" sheetId="1"/></sheets><calcPr fullCalcOnLoad="1"/></workbook>'
+    named = ns + b'<sheets/><definedNames><definedName name="x">A!$A$1</definedName></definedNames><oleSize ref="A1"/></workbook>'
+    assert b'</definedNames><calcPr fullCalcOnLoad="1"/><oleSize' in mark_full_calc(named)
+    existing = ns + b'<sheets/><calcPr calcId="191029" fullCalcOnLoad="0"/></workbook>'
+    assert mark_full_calc(existing) == ns + b'<sheets/><calcPr calcId="191029" fullCalcOnLoad="1"/></workbook>'
+
+
+def test_workbook_without_formulas_keeps_workbook_xml(tmp_path: Path) -> None:
+    path = tmp_path / "plain.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["Email"])
+    wb.active.append(["a@example.com"])
+    wb.save(path)
+    old = parts(path)
+    table = XlsxTable(path)
+    table.read()
+    table.set_columns({"Sync result": {2: "ok"}})
+    save(table)
+    assert table._writer == "patch"
+    assert parts(path)["xl/workbook.xml"] == old["xl/workbook.xml"]

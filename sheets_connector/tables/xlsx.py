@@ -577,6 +577,7 @@ class XlsxTable:
                 columns=list(self._columns.values()), appends=list(self._appends.values()),
                 keep_vba=content_type in _MACRO_MAIN_TYPES, template=content_type in _TEMPLATE_MAIN_TYPES,
                 resolve_sheet=self._resolve_sheet,
+                recalc=any(what == "formula" and bag for (_w, what), bag in before.features.items()),
             )
             lost = self._verify(tmp, before, allowed)
             if lost:
@@ -672,6 +673,7 @@ def _write_workbook(
     src: Path, dst: Path, *, sheet: str | None, worksheet: str | None, header_row: int,
     columns: list[tuple[str, dict[int, CellValue]]], appends: list[_PendingAppend],
     keep_vba: bool, template: bool, resolve_sheet: Callable[[str | None, Sequence[str], Sequence[str]], str],
+    recalc: bool = False,
 ) -> tuple[dict[tuple[str, str], int], str]:
     """Write ``src`` with the buffered writes to ``dst``: by patching the sheet XML inside the
     zip (``xlsx_patch``, seconds, keeps every other part byte for byte) where it applies, else
@@ -680,7 +682,7 @@ def _write_workbook(
 
     try:
         write_patched(src, dst, sheet=sheet, worksheet=worksheet, header_row=header_row,
-                      columns=columns, appends=appends, resolve_sheet=resolve_sheet)
+                      columns=columns, appends=appends, resolve_sheet=resolve_sheet, recalc=recalc)
         return {}, "patch"
     except _Unsupported as e:
         log.info("%s: writing the results with openpyxl (slower) because %s", src.name, e.reason)

@@ -1244,6 +1244,27 @@ def _add_new_tabs(book: _Book, new_tabs: list[tuple[str, str]]) -> None:
     book.replace["[Content_Types].xml"] = _before_end(ct_xml, b"Types", "".join(overrides).encode())
 
 
+_CALC_PR = re.compile(rb"<calcPr\b([^>]*?)(/?)>")
+_FULL_CALC = re.compile(rb"""\sfullCalcOnLoad\s*=\s*["'][^"']*["']""")
+# CT_Workbook's children before calcPr, last first: calcPr goes right after the last one present
+_BEFORE_CALC = (rb"</definedNames\s*>|<definedNames\b[^>]*/>", rb"</externalReferences\s*>",
+                rb"</functionGroups\s*>|<functionGroups\b[^>]*/>", rb"</sheets\s*>")
+
+
+def mark_full_calc(workbook_xml: bytes) -> bytes:
+    """workbook.xml with ``<calcPr fullCalcOnLoad="1">`` (Excel and LibreOffice recalculate on open)."""
+    m = _CALC_PR.search(workbook_xml)
+    if m:
+        attrs = _FULL_CALC.sub(b"", m.group(1))
+        return workbook_xml[: m.start()] + b"<calcPr" + attrs + b' fullCalcOnLoad="1"' + m.group(2) + b">" + workbook_xml[m.end():]
+    for pattern in _BEFORE_CALC:
+        found = list(re.finditer(pattern, workbook_xml))
+        if found:
+            at = found[-1].end()
+            return workbook_xml[:at] + b'<calcPr fullCalcOnLoad="1"/>' + workbook_xml[at:]
+    raise _Unsupported("workbook.xml has no list of sheets")
+
+
 def _before_end(data: bytes, root: bytes, added: bytes) -> bytes:
     close = re.compile(rb"</" + root + rb"\s*>\s*\Z").search(data)
     if close:
@@ -1266,8 +1287,12 @@ def write_patched(
     src: Path, dst: Path, *, sheet: str | None, worksheet: str | None, header_row: int,
     columns: list[tuple[str, dict[int, CellValue]]], appends: list[_PendingAppend],
     resolve_sheet: Callable[[str | None, Sequence[str], Sequence[str]], str],
+    recalc: bool = False,
 ) -> None:
     """Write ``src`` with the writes applied to ``dst`` (fsynced), patching the XML in the zip.
+
+    ``recalc``: the workbook has formulas, so it is marked for a full recalculation when next
+    opened (a COUNTIF over the results column must not show last run's figures).
 
     Raises ``_Unsupported`` (before writing anything) when the workbook needs the openpyxl
     writer; ``dst`` is then left as it was.
@@ -1317,6 +1342,8 @@ def write_patched(
                 del patched
                 spooled[part] = spool
             _add_new_tabs(book, new_tabs)
+            if recalc:
+                book.replace[book.main] = mark_full_calc(book.replace.get(book.main, book.workbook_xml))
             if book.styles.changed:
                 assert book.styles_part is not None
                 book.replace[book.styles_part] = book.styles.render()
