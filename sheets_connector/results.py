@@ -19,6 +19,7 @@ class RowOutcome:
     detail: str = ""  # plain words for ✗ outcomes
     conflict: dict[str, int] = field(default_factory=dict)
     unconfirmed: str = ""  # batch mode: inwise reported failures in this row's batch without saying which
+    unsettled: bool = False  # the new-contacts feed could not be read: created or updated is unknown
 
     @property
     def ok(self) -> bool:
@@ -30,6 +31,8 @@ class RowOutcome:
         cid = f" · #{self.contact_id}" if self.contact_id is not None else ""
         if self.outcome == "created":
             return f"✓ created{cid} · {stamp}"
+        if self.outcome == "updated" and self.unsettled:
+            return f"✓ synced{cid} · {stamp}"
         if self.outcome == "updated" and self.unconfirmed:
             return f"✓ updated? · {stamp} · {self.unconfirmed}"
         if self.outcome == "updated":

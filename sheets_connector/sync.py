@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .config import Config
 from .contacts import ContactMapper, MappedRow, header_key
-from .errors import ConnectorError, SourceError
+from .errors import ConnectorError, InwiseError, SourceError
 from .inwise import InwiseClient, contact_body, is_domestic
 from .model import Contact, SendOptions
 from .normalize import clean_text, date_pattern, email_key
@@ -399,7 +399,17 @@ def sync(
             else:
                 _send_batch(client, config, options, to_send, outcomes, progress, summary.warnings)
         with stage("pull"):
-            summary.new_contacts_pulled = _pull(client, store, progress, summary)
+            pull_failed = False
+            try:
+                summary.new_contacts_pulled = _pull(client, store, progress, summary)
+            except InwiseError as e:
+                # the rows were sent: their results must still be written
+                pull_failed = True
+                summary.warnings.append(
+                    f"Could not read inwise's list of new contacts ({e}). Every row's result is written, but "
+                    "created and updated rows cannot be told apart this time (they say '✓ synced'); new "
+                    "contacts will be added to the new-contacts tab by the next sync or pull-new."
+                )
             tab_columns = new_contact_columns(config, p.mapper.columns.field_headers)
             pulled = index_pulled(config, store, tab_columns)
         stats = client.stats()
@@ -408,6 +418,10 @@ def sync(
 
     with stage("write"):
         _settle_created(outcomes, to_send, pulled)
+        if pull_failed:
+            for o in outcomes.values():
+                if o.outcome == "updated":
+                    o.unsettled = True
         when = now()
         columns = _result_columns(config, outcomes, when)
         table.set_columns(columns)
@@ -462,12 +476,31 @@ def _finish(summary: RunSummary, outcomes: dict[int, RowOutcome], t0: float) -> 
 # --- sending ------------------------------------------------------------------------------------------
 
 
+def _unreachable(config: Config, message: str | None) -> InwiseError:
+    return InwiseError(
+        f"Cannot reach inwise at {config.inwise.base_url}: {message or 'no answer'}.\n"
+        "Nothing was written to the workbook. Check inwise.base_url in the mapping and the network "
+        "connection, then run the sync again."
+    )
+
+
 def _send_upsert(client, config, options, to_send, outcomes, progress) -> None:
     total = len(to_send)
     done = 0
+    answered = False  # has inwise answered anything yet?
+    silent = 0
+    # if the first requests all end without any HTTP answer, inwise is down or the URL is
+    # wrong: stop instead of marking every row of the sheet as an error
+    give_up_after = min(total, max(3, config.inwise.concurrency))
 
     def on_result(row: int, result) -> None:
-        nonlocal done
+        nonlocal done, answered, silent
+        if result.http_status is not None or result.status == "ok":
+            answered = True
+        elif not answered:
+            silent += 1
+            if silent >= give_up_after:
+                raise _unreachable(config, result.message)
         outcomes[row] = from_upsert(row, result)
         done += 1
         if progress:
@@ -491,6 +524,8 @@ def _send_batch(client, config, options, to_send, outcomes, progress, warnings: 
         failure = None
         for i, group in enumerate(groups):
             res = client.batch_insert(contacts, options, field_numbers=field_numbers, group_id=group)
+            if not res.ok and res.http_status is None and done == 0 and i == 0:
+                raise _unreachable(config, res.message)
             if not res.ok:
                 failure = res.message or f"HTTP {res.http_status}"
                 if i > 0:

@@ -258,3 +258,37 @@ def test_batch_failures_are_not_reported_as_plain_success(tmp_path, seeded):
     assert res[4].startswith("✓ updated? ·")
     assert res[2].startswith("✓ created · #")  # confirmed by the new-contacts feed
     assert any("1 failed row(s)" in w for w in s.warnings)
+
+
+@pytest.mark.parametrize("mode", ["upsert", "batch"])
+def test_unreachable_inwise_stops_early_and_writes_nothing(tmp_path, mode):
+    import socket
+
+    from sheets_connector.errors import InwiseError
+
+    with socket.socket() as s:  # a port where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    rows = [[f"P{i}", "T", f"p{i}@example.com", None, None] for i in range(40)]
+    wb = write_workbook(tmp_path / "contacts.xlsx", rows)
+    before = wb.read_bytes()
+    cfg = make_config(tmp_path, f"http://127.0.0.1:{port}/rest/v1", mode=mode, extra="  retries: 1")
+    with pytest.raises(InwiseError) as e:
+        sync(cfg, environ=ENV)
+    msg = str(e.value)
+    assert "Cannot reach inwise" in msg and f"127.0.0.1:{port}" in msg and "Nothing was written" in msg
+    assert wb.read_bytes() == before
+
+
+def test_a_failed_new_contacts_pull_still_writes_every_result(tmp_path, seeded):
+    sandbox, _ = seeded
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    sandbox.fail_next(3, status=503, path="/contacts", method="GET")  # 1 try + 2 retries
+    s = sync(make_config(tmp_path, sandbox.base_url, extra="  retries: 2"), environ=ENV)
+    res = column(wb, "Sync result")
+    assert res[2].startswith("✓ synced · #") and res[3].startswith("✓ synced · #")
+    assert res[4].startswith("✗ conflict") and res[5].startswith("✗ invalid")
+    assert any("new contacts" in w and "next sync" in w for w in s.warnings)
+    # the contacts were not lost: inwise's feed still has them, the next run adds them
+    s2 = pull_new(make_config(tmp_path, sandbox.base_url), environ=ENV)
+    assert s2.new_contacts_appended == 2
