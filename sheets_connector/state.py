@@ -65,35 +65,8 @@ class PulledStore:
         except FileNotFoundError:
             return set()
 
-    def all_contacts(self) -> list[dict]:
-        """Every contact ever pulled, in pull order, one per id (the last copy wins)."""
-        by_id: dict[str, dict] = {}
-        try:
-            f = open(self.journal_path, encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        with f:
-            for line in f:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    # only a crash in the middle of the very last write can leave half a line;
-                    # that page was never acknowledged, everything before it is intact
-                    continue
-                c = rec.get("contact") or {}
-                by_id[str(c.get("id"))] = c
-        return list(by_id.values())
-
-    def iter_pending(self) -> Iterator[dict]:
-        """Pulled contacts not yet written to the sheet, streamed in pull order (one per id).
-
-        Streaming keeps a run's memory flat: 100,000 pulled contacts as dicts cost ~300 MB.
-        """
-        done = self._delivered()
-        seen: set[str] = set()
+    def _journal(self) -> Iterator[dict]:
+        """Every contact in the journal, in pull order."""
         try:
             f = open(self.journal_path, encoding="utf-8")
         except FileNotFoundError:
@@ -104,14 +77,32 @@ class PulledStore:
                 if not line:
                     continue
                 try:
-                    c = json.loads(line).get("contact") or {}
+                    yield json.loads(line).get("contact") or {}
                 except (json.JSONDecodeError, AttributeError):
-                    continue  # see all_contacts: only a torn last line, never acknowledged
-                key = str(c.get("id"))
-                if key in done or key in seen:
+                    # only a crash in the middle of the very last write can leave half a line;
+                    # that page was never acknowledged, everything before it is intact
                     continue
-                seen.add(key)
-                yield c
+
+    def all_contacts(self) -> list[dict]:
+        """Every contact ever pulled, in pull order, one per id (the last copy wins)."""
+        by_id: dict[str, dict] = {}
+        for c in self._journal():
+            by_id[str(c.get("id"))] = c
+        return list(by_id.values())
+
+    def iter_pending(self) -> Iterator[dict]:
+        """Pulled contacts not yet written to the sheet, streamed in pull order (one per id).
+
+        Streaming keeps a run's memory flat: 100,000 pulled contacts as dicts cost ~300 MB.
+        """
+        done = self._delivered()
+        seen: set[str] = set()
+        for c in self._journal():
+            key = str(c.get("id"))
+            if key in done or key in seen:
+                continue
+            seen.add(key)
+            yield c
 
     def pending(self) -> list[dict]:
         """Pulled contacts not yet written to the sheet."""

@@ -292,3 +292,14 @@ def test_a_failed_new_contacts_pull_still_writes_every_result(tmp_path, seeded):
     # the contacts were not lost: inwise's feed still has them, the next run adds them
     s2 = pull_new(make_config(tmp_path, sandbox.base_url), environ=ENV)
     assert s2.new_contacts_appended == 2
+
+
+def test_journal_survives_a_torn_last_line(tmp_path):
+    store = PulledStore(tmp_path)
+    store.append_page([{"id": 1, "email": "a@example.com"}, {"id": 2, "email": "b@example.com"}])
+    with open(store.journal_path, "a", encoding="utf-8") as f:
+        f.write('{"pulled_at": "2026-11-28T09:00:00", "contact": {"id": 3, "em')  # crash mid-write
+    assert [c["id"] for c in store.pending()] == [1, 2]
+    store.mark_delivered([1])
+    assert [c["id"] for c in store.pending()] == [2]
+    assert [c["id"] for c in store.all_contacts()] == [1, 2]
