@@ -186,6 +186,8 @@ def sync(config_path: str, dry_run: bool, as_json: bool) -> None:
         _emit(summary, as_json)
         if dry_run and not as_json:
             _print_preview(summary.preview)
+        if summary.interrupted:
+            sys.exit(130)
 
 
 def _print_preview(preview: list[dict], n: int = 5) -> None:

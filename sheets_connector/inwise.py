@@ -589,6 +589,21 @@ class InwiseClient:
                                     other.cancel()
                             continue
                         on_result(key, result)
+            except KeyboardInterrupt:
+                # Ctrl-C: start nothing new, but requests already on the wire may have changed
+                # inwise - wait for them and report them, so their rows get a true result.
+                for future in pending:
+                    future.cancel()
+                for future, key in list(pending.items()):
+                    if future.cancelled():
+                        continue
+                    try:
+                        result = future.result()
+                    except (CancelledError, InwiseAuthError):
+                        continue
+                    on_result(key, result)
+                pending.clear()
+                raise
             finally:
                 for future in pending:
                     future.cancel()

@@ -44,7 +44,8 @@ class RunSummary:
     counts: dict[str, int] = field(default_factory=lambda: {o: 0 for o in OUTCOMES})
     api_calls: dict[str, int] = field(default_factory=dict)
     retries: int = 0
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: read, map, send, pull, write, save
+    timings: dict[str, float] = field(default_factory=dict)
+    interrupted: bool = False  # stopped with Ctrl-C: only part of the rows were sent  # seconds per stage: read, map, send, pull, write, save
     new_contacts_pulled: int = 0
     new_contacts_appended: int = 0
     duration_s: float = 0.0
@@ -394,10 +395,19 @@ def sync(
     store = PulledStore(config.state_path())
     with make_client(config, environ) as client:
         with stage("send"):
-            if config.inwise.mode == "upsert":
-                _send_upsert(client, config, options, to_send, outcomes, progress)
-            else:
-                _send_batch(client, config, options, to_send, outcomes, progress, summary.warnings)
+            try:
+                if config.inwise.mode == "upsert":
+                    _send_upsert(client, config, options, to_send, outcomes, progress)
+                else:
+                    _send_batch(client, config, options, to_send, outcomes, progress, summary.warnings)
+            except KeyboardInterrupt:
+                # stopped by the user: what was sent still gets its result written (a second
+                # Ctrl-C from here on stops everything)
+                summary.interrupted = True
+                left = _not_sent(to_send, outcomes)
+                summary.warnings.append(
+                    f"Stopped by you: {len(to_send) - left} of {len(to_send)} rows were sent and have their result; "
+                    f"the other {left} say 'not sent'. Run the sync again to send them.")
         with stage("pull"):
             pull_failed = False
             try:
@@ -509,6 +519,16 @@ def _send_upsert(client, config, options, to_send, outcomes, progress) -> None:
     client.upsert_many(to_send, options, concurrency=config.inwise.concurrency, on_result=on_result)
 
 
+def _not_sent(to_send, outcomes: dict[int, RowOutcome]) -> int:
+    """After Ctrl-C: rows that were never sent say so (their old result would be misleading)."""
+    n = 0
+    for row, _ in to_send:
+        if row not in outcomes:
+            outcomes[row] = RowOutcome(row, "error", detail="not sent: the sync was stopped before this row - run it again")
+            n += 1
+    return n
+
+
 def _send_batch(client, config, options, to_send, outcomes, progress, warnings: list[str]) -> None:
     field_numbers = sorted(config.columns.field_columns())
     groups: list[int | None] = list(config.inwise.groups) or [None]
@@ -523,7 +543,14 @@ def _send_batch(client, config, options, to_send, outcomes, progress, warnings: 
         contacts = [c for _, c in chunk]
         failure = None
         for i, group in enumerate(groups):
-            res = client.batch_insert(contacts, options, field_numbers=field_numbers, group_id=group)
+            try:
+                res = client.batch_insert(contacts, options, field_numbers=field_numbers, group_id=group)
+            except KeyboardInterrupt:
+                for row, _ in chunk:
+                    outcomes[row] = RowOutcome(row, "error", detail=(
+                        "the sync was stopped while this row's batch was being sent: inwise may or may not "
+                        "have it - run the sync again (sending twice is safe)"))
+                raise
             if not res.ok and res.http_status is None and done == 0 and i == 0:
                 raise _unreachable(config, res.message)
             if not res.ok:

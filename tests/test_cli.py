@@ -166,3 +166,28 @@ def test_demo_batch_mode(tmp_path):
     assert c["created"] == 21 and c["invalid"] == 4 and c["duplicate"] == 2 and c["error"] == 0
     assert c["updated"] == 3 and c["conflict"] == 0
     assert d["api_calls"]["POST /contacts/batchInsert"] == 2  # Israeli numbers, then the foreign ones
+
+
+def test_real_ctrl_c_writes_what_was_sent_and_exits_130(tmp_path, sandbox):
+    import signal
+    import time
+
+    rows = [[f"P{i}", "T", f"p{i}@example.com", None, None] for i in range(400)]
+    wb = write_workbook(tmp_path / "contacts.xlsx", rows)
+    sandbox.set_faults(latency_ms=30)
+    e = {k: v for k, v in os.environ.items() if k != "INWISE_API_KEY"}
+    e["INWISE_API_KEY"] = "test-key"
+    proc = subprocess.Popen([sys.executable, "-m", "sheets_connector", "sync", "--config",
+                             str(write_mapping(tmp_path, sandbox.base_url, "  concurrency: 4\n"))],
+                            env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while sandbox.stats()["total"] < 40 and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Stopped by you" in err and "Traceback" not in err
+    res = column(wb, "Sync result")
+    created = sum(1 for v in res.values() if v and v.startswith("✓ created"))
+    not_sent = sum(1 for v in res.values() if v and "not sent" in v)
+    assert created == len(sandbox.contacts()) and created >= 40 and created + not_sent == 400

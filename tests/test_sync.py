@@ -303,3 +303,29 @@ def test_journal_survives_a_torn_last_line(tmp_path):
     store.mark_delivered([1])
     assert [c["id"] for c in store.pending()] == [2]
     assert [c["id"] for c in store.all_contacts()] == [1, 2]
+
+
+@pytest.mark.parametrize("mode", ["upsert", "batch"])
+def test_ctrl_c_keeps_the_results_of_what_was_sent(tmp_path, sandbox, mode):
+    """Ctrl-C lands in the main thread, like this progress callback's interrupt."""
+    rows = [[f"P{i}", "T", f"p{i}@example.com", None, None] for i in range(60)]
+    wb = write_workbook(tmp_path / "contacts.xlsx", rows)
+    sandbox.set_faults(latency_ms=20)
+
+    pressed = []
+
+    def progress(stage, done, total):
+        if stage == "send" and done >= 10 and not pressed:
+            pressed.append(done)  # one Ctrl-C (a second one is meant to stop everything)
+            raise KeyboardInterrupt
+
+    cfg = make_config(tmp_path, sandbox.base_url, mode=mode, extra="  batch_size: 10")
+    s = sync(cfg, environ=ENV, progress=progress)
+    assert s.interrupted and any("Stopped by you" in w for w in s.warnings)
+    res = column(wb, "Sync result")
+    created = [r for r, v in res.items() if v.startswith("✓ created")]
+    not_sent = [r for r, v in res.items() if "not sent" in v]
+    assert len(created) >= 10 and len(created) + len(not_sent) == 60
+    # every contact inwise has is reported as created in the sheet, and vice versa
+    assert len(sandbox.contacts()) == len(created)
+    assert len(tab_rows(wb, "New contacts")) == len(created) + 1
