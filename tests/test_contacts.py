@@ -130,3 +130,21 @@ def test_spreadsheet_error_cells_are_row_problems_not_crashes():
     assert r.problem.kind == "invalid" and "'Member no.'" in r.problem.message
     r2 = m.map_row(row(3, email="b@example.com", score="#DIV/0!"))
     assert r2.problem.kind == "invalid" and "'Score'" in r2.problem.message
+
+
+def test_parallel_normalisation_gives_the_same_result_as_one_row_at_a_time():
+    from sheets_connector.contacts import _normalize_in_parallel
+
+    def rows():
+        out = []
+        for i in range(3000):
+            email = f"u{i % 2500}@example.com" if i % 7 else "bad@@example.com"  # duplicates, invalid
+            mobile = [f"054{i:07d}", 540000000 + i, float(f"97254{i:07d}"), "2262649", None][i % 5]
+            out.append(row(i + 2, f"M{i}", "דנה" if i % 2 else "Dana", email, mobile, dt.date(1980, 1, 1 + i % 28), i * 1.0))
+        return out
+
+    sequential = mapper().map_rows(rows(), workers=1)
+    parallel = mapper().map_rows(rows(), workers=2)
+    assert parallel == sequential
+    assert sum(1 for m in sequential if m.problem and m.problem.kind == "duplicate") > 100
+    assert _normalize_in_parallel(mapper(), rows()[:2000], 2) is not None  # really ran in processes
