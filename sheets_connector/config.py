@@ -215,6 +215,15 @@ class Config(_Strict):
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _file: Path | None = PrivateAttr(default=None)
+    _where: str = PrivateAttr(default="the mapping")
+    _lines: dict = PrivateAttr(default_factory=dict)
+
+    def locate(self, *path: object) -> str:
+        """Where a key is in the mapping file, for messages: "mapping.yaml, line 7 (columns.email)"."""
+        key = ".".join(str(p) for p in path)
+        line = self._lines.get(tuple(str(p) for p in path))
+        name = Path(self._where).name if self._file else self._where
+        return f"{name}, line {line} ({key})" if line else f"{key} in {name}"
 
     @field_validator("date_format")
     @classmethod
@@ -422,6 +431,8 @@ def parse_config(text: str, *, where: str = "<mapping>", base_dir: Path | None =
         raise ConfigError("The mapping has a problem:\n  " + "\n  ".join(seen)) from None
     cfg._base_dir = base_dir or Path.cwd()
     cfg._file = file
+    cfg._where = where
+    cfg._lines = lines
     return cfg
 
 

@@ -39,8 +39,10 @@ def header_key(text: object) -> str:
     return " ".join(clean_text(text).split()).casefold()
 
 
-def find_column(header: Sequence[str], wanted: str, *, what: str, location: str) -> int:
-    """Index of ``wanted`` in ``header``; a ConfigError that lists the headers and suggests one."""
+def find_column(header: Sequence[str], wanted: str, *, what: str, location: str, setting: str = "") -> int:
+    """Index of ``wanted`` in ``header``; a ConfigError that lists the headers and suggests one.
+
+    ``setting`` says where the name comes from ("mapping.yaml, line 5 (columns.email)")."""
     key = header_key(wanted)
     hits = [i for i, h in enumerate(header) if header_key(h) == key]
     if len(hits) == 1:
@@ -59,7 +61,7 @@ def find_column(header: Sequence[str], wanted: str, *, what: str, location: str)
     raise ConfigError(
         f"{location}: there is no column {wanted!r} for {what}.{hint}\n"
         f"  The header row has: {listing}\n"
-        "  Fix the header in the sheet or the name in the mapping file."
+        f"  Fix the header in the sheet or the name in {setting or 'the mapping file'}."
     )
 
 
@@ -107,13 +109,18 @@ class ContactMapper:
         self.region = config.inwise.mobile.region
         cols = config.columns
         loc = location
-        email = find_column(header, cols.email, what="email", location=loc) if cols.email else None
-        mobile = find_column(header, cols.mobile, what="mobile", location=loc) if cols.mobile else None
-        ext = find_column(header, cols.external_id, what="external id", location=loc) if cols.external_id else None
+        at = config.locate
+        email = find_column(header, cols.email, what="email", location=loc,
+                            setting=at("columns", "email")) if cols.email else None
+        mobile = find_column(header, cols.mobile, what="mobile", location=loc,
+                             setting=at("columns", "mobile")) if cols.mobile else None
+        ext = find_column(header, cols.external_id, what="external id", location=loc,
+                          setting=at("columns", "external_id")) if cols.external_id else None
         fields: list[tuple[int, int, str]] = []
         field_headers: dict[int, str] = {}
         for number, spec in cols.field_columns().items():
-            idx = find_column(header, spec.column, what=f"personal field {number}", location=loc)
+            idx = find_column(header, spec.column, what=f"personal field {number}", location=loc,
+                              setting=at("columns", "fields", number))
             fields.append((number, idx, date_pattern(spec.date_format or config.date_format)))
             field_headers[number] = clean_text(header[idx])
         used = [i for i in (email, mobile, ext) if i is not None] + [i for _, i, _ in fields]

@@ -51,6 +51,7 @@ def test_missing_header_in_sheet_exits_2_and_suggests(tmp_path, sandbox):
     write_workbook(tmp_path / "contacts.xlsx", ROWS, header=["First name", "Last name", "E-mail", "Mobile", "B"])
     r = run("check", "--config", str(write_mapping(tmp_path, sandbox.base_url)))
     assert r.returncode == 2 and "Did you mean 'E-mail'" in r.stderr and "Traceback" not in r.stderr
+    assert "mapping.yaml, line 3 (columns.email)" in r.stderr
 
 
 def test_check_prints_mapping_and_preview(tmp_path, sandbox):
