@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from .errors import ConfigError
-from .normalize import calling_code_for, date_pattern, region_for
+from .normalize import calling_code_for, date_pattern, header_key, region_for
 
 DEFAULT_BASE_URL = "https://api.inwise.com/rest/v1"
 
@@ -234,7 +234,7 @@ class Config(_Strict):
     @model_validator(mode="after")
     def _no_column_clash(self) -> "Config":
         inputs = {
-            _norm(h)
+            header_key(h)
             for h in [self.columns.email, self.columns.mobile, self.columns.external_id]
             + [c.column for c in self.columns.field_columns().values()]
             if h
@@ -244,7 +244,7 @@ class Config(_Strict):
             ("contact_id_column", self.results.contact_id_column),
             ("synced_at_column", self.results.synced_at_column),
         ):
-            if h and _norm(h) in inputs:
+            if h and header_key(h) in inputs:
                 raise ValueError(
                     f"results.{key} {h!r} is also one of your input columns; the connector writes into it, "
                     "so it would overwrite what you typed. Choose another header."
@@ -284,10 +284,6 @@ class Config(_Strict):
                 "(inwise: Settings > API). The key is never stored in the mapping file."
             )
         return key
-
-
-def _norm(header: str) -> str:
-    return " ".join(header.split()).casefold()
 
 
 # --- loading with line numbers ----------------------------------------------------------------

@@ -25,6 +25,7 @@ from .normalize import (
     date_pattern,
     email_key,
     format_field,
+    header_key,
     is_blank,
     normalize_email,
     normalize_mobile,
@@ -32,11 +33,6 @@ from .normalize import (
 from .tables.base import SourceRow
 
 log = logging.getLogger(__name__)
-
-
-def header_key(text: object) -> str:
-    """How headers are matched: ignoring case, surrounding and repeated spaces, invisible marks."""
-    return " ".join(clean_text(text).split()).casefold()
 
 
 def find_column(header: Sequence[str], wanted: str, *, what: str, location: str, setting: str = "") -> int:

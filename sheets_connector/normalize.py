@@ -139,6 +139,12 @@ def clean_text(value: Any) -> str:
     return " ".join(value.translate(_DROP).split())
 
 
+def header_key(text: Any) -> str:
+    """How headers and tab names are matched, everywhere: ignoring case, surrounding and
+    repeated spaces (non-breaking ones too) and invisible marks."""
+    return " ".join(clean_text(text).split()).casefold()
+
+
 def is_blank(value: Any) -> bool:
     """True for ``None``, ``""`` and text made only of whitespace and invisible marks."""
     if value is None:

@@ -648,3 +648,10 @@ def test_date_pattern_errors(fmt: str, says: str) -> None:
     message = str(info.value)
     assert says in message
     assert '"dd/mm/yyyy"' in message and '"yyyy-mm-dd"' in message  # lists examples
+
+
+@pytest.mark.parametrize("text", ["Sync result", "  sync result ", "SYNC\u00a0 RESULT", "\u200fSync result\u200e", "sync\tresult"])
+def test_header_key_is_one_rule_for_every_header(text):
+    from sheets_connector.normalize import header_key
+
+    assert header_key(text) == "sync result"

@@ -329,3 +329,15 @@ def test_ctrl_c_keeps_the_results_of_what_was_sent(tmp_path, sandbox, mode):
     # every contact inwise has is reported as created in the sheet, and vice versa
     assert len(sandbox.contacts()) == len(created)
     assert len(tab_rows(wb, "New contacts")) == len(created) + 1
+
+
+def test_an_existing_results_header_is_reused_whatever_its_spacing(tmp_path, sandbox):
+    """The mapping and the writer match headers by the same rule: no second results column."""
+    from openpyxl import load_workbook
+
+    header = ["First name", "Last name", "Email", "Mobile", "Birthday", "  sync\u00a0 RESULT\u200f "]
+    wb = write_workbook(tmp_path / "contacts.xlsx", [r + ["old"] for r in ROWS[:1]], header=header)
+    sync(make_config(tmp_path, sandbox.base_url), environ=ENV)
+    heads = [c.value for c in load_workbook(wb)["Contacts"][1]]
+    assert heads[:6] == header and "Sync result" not in heads
+    assert load_workbook(wb)["Contacts"]["F2"].value.startswith("✓ created")

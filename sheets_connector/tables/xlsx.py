@@ -61,6 +61,7 @@ from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from ..errors import ConfigError, SourceError
 from ..fsutil import fsync_dir
+from ..normalize import header_key
 from .base import CellValue, SaveReport, SourceRow, TableData
 from .xlsx_inventory import (
     Inventory,
@@ -89,11 +90,6 @@ _TEMPLATE_MAIN_TYPES = {
 }
 _EXCEL_MAX_TEXT = 32767
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-
-
-def _norm(text: object) -> str:
-    """How headers and tab names are matched: ignoring case and surrounding spaces."""
-    return str(text).strip().casefold()
 
 
 def _header_text(value: object) -> str:
@@ -423,15 +419,15 @@ class XlsxTable:
             return worksheets[0]
         if wanted in names:
             return wanted
-        loose = [n for n in names if _norm(n) == _norm(wanted)]
+        loose = [n for n in names if header_key(n) == header_key(wanted)]
         if len(loose) == 1:
             return loose[0]
         listed = ", ".join(f"'{n}'" for n in names)
         close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.4) or \
-            difflib.get_close_matches(_norm(wanted), [_norm(n) for n in names], n=1, cutoff=0.4)
+            difflib.get_close_matches(header_key(wanted), [header_key(n) for n in names], n=1, cutoff=0.4)
         hint = ""
         if close:
-            match = next((n for n in names if n == close[0] or _norm(n) == close[0]), close[0])
+            match = next((n for n in names if n == close[0] or header_key(n) == close[0]), close[0])
             hint = f" Did you mean '{match}'?"
         raise ConfigError(f"{self.path.name} has no sheet named '{wanted}'. Its sheets are: {listed}.{hint} Fix the worksheet name in your settings.")
 
@@ -481,7 +477,7 @@ class XlsxTable:
         found = False
         with self._open_calamine() as wb:
             names = wb.sheet_names
-            name = tab if tab in names else next((n for n in names if _norm(n) == _norm(tab)), None)
+            name = tab if tab in names else next((n for n in names if header_key(n) == header_key(tab)), None)
             if name is not None:
                 found = True
                 sheet = wb.get_sheet_by_name(name)
@@ -495,21 +491,21 @@ class XlsxTable:
                     rows = [list(r) + [None] * (len(header) - len(r)) for r in _calamine_rows(data[1:], len(cells), lead)]
                     while rows and all(v is None for v in rows[-1]):
                         rows.pop()
-        pending = self._appends.get(_norm(tab))
+        pending = self._appends.get(header_key(tab))
         if pending:
             found = True
             for batch_header, batch_rows in pending.batches:
-                index = {_norm(hd): i for i, hd in enumerate(header) if _norm(hd)}
+                index = {header_key(hd): i for i, hd in enumerate(header) if header_key(hd)}
                 for hd in batch_header:
-                    if _norm(hd) not in index:
-                        index[_norm(hd)] = len(header)
+                    if header_key(hd) not in index:
+                        index[header_key(hd)] = len(header)
                         header.append(str(hd))
                 for r in rows:
                     r.extend([None] * (len(header) - len(r)))
                 for values in batch_rows:
                     row: list[CellValue] = [None] * len(header)
                     for hd, v in zip(batch_header, values):
-                        row[index[_norm(hd)]] = v
+                        row[index[header_key(hd)]] = v
                     rows.append(row)
         return (header, rows) if found else None
 
@@ -523,7 +519,7 @@ class XlsxTable:
             for row in cells:
                 if isinstance(row, bool) or not isinstance(row, int) or row <= self.header_row:
                     raise ValueError(f"row {row!r} is not a data row below header row {self.header_row}")
-            key = _norm(header)
+            key = header_key(header)
             title, buffered = self._columns.setdefault(key, (str(header).strip(), {}))
             buffered.update(cells)
 
@@ -535,17 +531,17 @@ class XlsxTable:
                 f"'{tab}' cannot be the name of a tab in an Excel workbook: it must be 1 to 31 characters, "
                 "without [ ] : * ? / \\ and not starting or ending with an apostrophe. Change the tab name in your settings."
             )
-        if _norm(title) == _norm(self._sheet or self.worksheet or "\0"):
+        if header_key(title) == header_key(self._sheet or self.worksheet or "\0"):
             raise ConfigError(f"The tab for new rows cannot be the contacts sheet '{title}' itself. Choose another tab name in your settings.")
         head = [str(h) for h in header]
-        if len({_norm(h) for h in head}) != len(head) or any(not h.strip() for h in head):
+        if len({header_key(h) for h in head}) != len(head) or any(not h.strip() for h in head):
             raise ValueError(f"append_rows needs distinct, non-blank headers, got {head!r}")
         batch: list[list[CellValue]] = []
         for r in rows:
             if len(r) > len(head):
                 raise ValueError(f"a row has {len(r)} values for {len(head)} headers")
             batch.append(list(r) + [None] * (len(head) - len(r)))
-        pending = self._appends.setdefault(_norm(title), _PendingAppend(title))
+        pending = self._appends.setdefault(header_key(title), _PendingAppend(title))
         pending.batches.append((head, batch))
         return len(batch)
 
@@ -823,14 +819,14 @@ def _write_with_openpyxl(
             headers = _header_cells(ws, header_row)
             by_name = {}
             for c in sorted(headers):
-                by_name.setdefault(_norm(headers[c]), c)
+                by_name.setdefault(header_key(headers[c]), c)
             last = max(headers, default=0)
             skipped = 0
             for title, cells in columns:
-                col = by_name.get(_norm(title))
+                col = by_name.get(header_key(title))
                 if col is None:
                     col = _new_header(ws, header_row, last, title, last or None)
-                    by_name[_norm(title)] = col
+                    by_name[header_key(title)] = col
                     last = col
                     _fit_width(ws, col, title, cells.values())
                 for row, value in cells.items():
@@ -947,7 +943,7 @@ def _append(wb: Any, pending: _PendingAppend) -> None:
     from openpyxl.styles import Font
 
     ws = next((w for w in wb.worksheets if w.title == pending.title), None) or \
-        next((w for w in wb.worksheets if _norm(w.title) == _norm(pending.title)), None)
+        next((w for w in wb.worksheets if header_key(w.title) == header_key(pending.title)), None)
     created = ws is None
     if ws is None:
         ws = wb.create_sheet(pending.title)
@@ -959,11 +955,11 @@ def _append(wb: Any, pending: _PendingAppend) -> None:
     headers = _header_cells(ws, header_row)
     index = {}
     for c in sorted(headers):
-        index.setdefault(_norm(headers[c]), c)
+        index.setdefault(header_key(headers[c]), c)
     last = max(headers, default=0)
     for batch_header, rows in pending.batches:
         for h in batch_header:
-            if _norm(h) not in index:
+            if header_key(h) not in index:
                 if last:
                     col = _new_header(ws, header_row, last, h, last)
                 else:
@@ -971,9 +967,9 @@ def _append(wb: Any, pending: _PendingAppend) -> None:
                     cell = ws.cell(row=header_row, column=col, value=h)
                     cell.data_type = "s"
                     cell.font = Font(bold=True)
-                index[_norm(h)] = last = col
+                index[header_key(h)] = last = col
         next_row = max(next_row, header_row + 1)
-        cols = [index[_norm(h)] for h in batch_header]
+        cols = [index[header_key(h)] for h in batch_header]
         for values in rows:
             for col, value in zip(cols, values):
                 if value is not None:

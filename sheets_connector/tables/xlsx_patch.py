@@ -64,7 +64,8 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape as _xml_escape
 
 from .base import CellValue
-from .xlsx import _EXCEL_MAX_TEXT, _PendingAppend, _cell_value, _display_width, _header_text, _norm
+from ..normalize import header_key
+from .xlsx import _EXCEL_MAX_TEXT, _PendingAppend, _cell_value, _display_width, _header_text
 from .xlsx_inventory import InventoryError, Package, rels_part_for
 
 __all__ = ["write_patched"]
@@ -1136,11 +1137,11 @@ def _set_columns(book: _Book, sheet: _Sheet, header_row: int, columns: list[tupl
     headers, values = _header_cells(sheet, header_row)
     by_name: dict[str, int] = {}
     for c in sorted(headers):
-        by_name.setdefault(_norm(headers[c]), c)
+        by_name.setdefault(header_key(headers[c]), c)
     last = max(headers, default=0)
     taken = dict(values)
     for title, cells in columns:
-        col = by_name.get(_norm(title))
+        col = by_name.get(header_key(title))
         if col is None:
             col = _free_column(sheet, header_row, last, taken)
             if last:
@@ -1150,7 +1151,7 @@ def _set_columns(book: _Book, sheet: _Sheet, header_row: int, columns: list[tupl
                 style = book.styles.bold()
             sheet.put_header(header_row, col, title, style)
             taken[col] = title
-            by_name[_norm(title)] = last = col
+            by_name[header_key(title)] = last = col
             sheet.new_columns.add(col)
             sheet.widths[col] = _fit(title, cells.values())
         sheet.put_column(col, cells)
@@ -1164,12 +1165,12 @@ def _append(book: _Book, sheet: _Sheet, pending: _PendingAppend, created: bool) 
     headers, values = _header_cells(sheet, header_row) if filled else ({}, {})
     index: dict[str, int] = {}
     for c in sorted(headers):
-        index.setdefault(_norm(headers[c]), c)
+        index.setdefault(header_key(headers[c]), c)
     last = max(headers, default=0)
     taken = dict(values)
     for batch_header, rows in pending.batches:
         for h in batch_header:
-            if _norm(h) not in index:
+            if header_key(h) not in index:
                 if last:
                     col = _free_column(sheet, header_row, last, taken)
                     style = _header_style(sheet, header_row, last)
@@ -1181,9 +1182,9 @@ def _append(book: _Book, sheet: _Sheet, pending: _PendingAppend, created: bool) 
                 sheet.put_header(header_row, col, h, style)
                 sheet.new_columns.add(col)
                 taken[col] = h
-                index[_norm(h)] = last = col
+                index[header_key(h)] = last = col
         next_row = max(next_row, header_row + 1)
-        cols = [index[_norm(h)] for h in batch_header]
+        cols = [index[header_key(h)] for h in batch_header]
         sheet.put_rows(next_row, cols, rows)
         next_row += len(rows)
         if created:
@@ -1316,7 +1317,7 @@ def write_patched(
             or posixpath.join(posixpath.dirname(book.main), "worksheets")
         for pending in appends:
             info = next((s for s in book.sheets if s.name == pending.title), None) or \
-                next((s for s in book.sheets if _norm(s.name) == _norm(pending.title)), None)
+                next((s for s in book.sheets if header_key(s.name) == header_key(pending.title)), None)
             if info is not None:
                 if info.part == target_part:
                     raise _Unsupported("new rows would go to the contacts sheet itself")
