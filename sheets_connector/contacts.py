@@ -62,13 +62,10 @@ def find_column(header: Sequence[str], wanted: str, *, what: str, location: str,
 
 
 def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    n = index + 1
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    """0 -> A, 25 -> Z, 26 -> AA (0-based, as header lists are)."""
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
 
 
 @dataclass(slots=True)

@@ -7,12 +7,11 @@ and ``plan``.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 

@@ -727,11 +727,23 @@ def _put(cell: Any, value: CellValue) -> None:
         cell.data_type = "s"  # openpyxl writes data_type "s" as an inline string
     if not own_format:
         if isinstance(value, _dt.datetime):
-            cell.number_format = "dd/mm/yyyy hh:mm"
+            cell.number_format = FORMAT_DATETIME
         elif isinstance(value, _dt.date):
-            cell.number_format = "dd/mm/yyyy"
-        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**7:
-            cell.number_format = "0"
+            cell.number_format = FORMAT_DATE
+        elif is_long_id(value):
+            cell.number_format = FORMAT_ID
+
+
+# How the connector formats and sizes what it writes, for both writers (openpyxl and the
+# in-zip patch): dates day-first, contact ids (long whole numbers) as plain digits.
+FORMAT_DATETIME = "dd/mm/yyyy hh:mm"
+FORMAT_DATE = "dd/mm/yyyy"
+FORMAT_ID = "0"
+
+
+def is_long_id(value: CellValue) -> bool:
+    """A whole number General format would show as 4.39E+08."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**7
 
 
 def _display_width(value: CellValue) -> int:
@@ -744,12 +756,16 @@ def _display_width(value: CellValue) -> int:
     return len(str(value))
 
 
+def column_width(header: str, values: Iterable[CellValue]) -> int:
+    """Width of a column the connector created: its content, 10..60 characters."""
+    widest = max((_display_width(v) for v in values), default=0)
+    return max(10, min(60, max(widest, len(header)) + 2))
+
+
 def _fit_width(ws: Any, col: int, header: str, values: Iterable[CellValue]) -> None:
-    """Size a column the connector created to its content (10..60 characters)."""
     from openpyxl.utils import get_column_letter
 
-    widest = max((_display_width(v) for v in values), default=0)
-    ws.column_dimensions[get_column_letter(col)].width = max(10, min(60, max(widest, len(header)) + 2))
+    ws.column_dimensions[get_column_letter(col)].width = column_width(header, values)
 
 
 def _header_cells(ws: Any, row: int) -> dict[int, str]:

@@ -65,7 +65,10 @@ from xml.sax.saxutils import escape as _xml_escape
 
 from .base import CellValue
 from ..normalize import header_key
-from .xlsx import _EXCEL_MAX_TEXT, _PendingAppend, _cell_value, _display_width, _header_text
+from openpyxl.utils import get_column_letter
+
+from .xlsx import (FORMAT_DATE, FORMAT_DATETIME, FORMAT_ID, _EXCEL_MAX_TEXT, _PendingAppend, _cell_value,
+                   _header_text, column_width, is_long_id)
 from .xlsx_inventory import InventoryError, Package, rels_part_for
 
 __all__ = ["write_patched"]
@@ -78,11 +81,8 @@ _WORKSHEET_REL = _REL_NS + "/worksheet"
 
 # Number formats of the values we write into a cell whose own format does not fit them
 # (the same ones the openpyxl writer uses, see xlsx._put).
-_FMT_DATETIME = "dd/mm/yyyy hh:mm"
-_FMT_DATE = "dd/mm/yyyy"
 _FMT_TIME = "h:mm:ss"
 _FMT_DURATION = "[hh]:mm:ss"
-_FMT_ID = "0"
 _BUILTIN_FORMAT_IDS = {"General": 0, "0": 1, "h:mm:ss": 21}
 # Built-in number format ids that show dates or times (ECMA-376 18.8.30, incl. the East Asian ones).
 _BUILTIN_DATE_IDS = set(range(14, 23)) | set(range(27, 37)) | {45, 46, 47} | set(range(50, 59))
@@ -114,14 +114,6 @@ def _col_number(letters: bytes) -> int:
             n = n * 26 + ch - 64
         _COL_CACHE[letters] = n
     return n
-
-
-def _col_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _split_ref(ref: str) -> tuple[int, int]:
@@ -471,7 +463,7 @@ class _Values:
         key = (s, fmt)
         styled = self._styled.get(key)
         if styled is None:
-            keep = not self.styles.is_general(s) if fmt == _FMT_ID else self.styles.is_date(s)
+            keep = not self.styles.is_general(s) if fmt == FORMAT_ID else self.styles.is_date(s)
             styled = self._styled[key] = s if keep else self.styles.with_format(s, fmt)
         return styled
 
@@ -497,17 +489,17 @@ class _Values:
             t, body = b' t="b"', b"<v>1</v>" if value else b"<v>0</v>"
         elif isinstance(value, int):
             body = b"<v>" + str(int(value)).encode() + b"</v>"
-            if abs(value) >= 10**7:
-                fmt = _FMT_ID
+            if is_long_id(value):
+                fmt = FORMAT_ID
         elif isinstance(value, float):
             if math.isfinite(value):
                 body = b"<v>" + repr(float(value)).encode() + b"</v>"
             else:  # Excel has no NaN or infinity: written as the text Python shows
                 t, body = b' t="inlineStr"', b"<is><t>" + str(value).encode() + b"</t></is>"
         elif isinstance(value, _dt.datetime):
-            body, fmt = b"<v>" + self._serial(value) + b"</v>", _FMT_DATETIME
+            body, fmt = b"<v>" + self._serial(value) + b"</v>", FORMAT_DATETIME
         elif isinstance(value, _dt.date):
-            body, fmt = b"<v>" + self._serial(value) + b"</v>", _FMT_DATE
+            body, fmt = b"<v>" + self._serial(value) + b"</v>", FORMAT_DATE
         elif isinstance(value, _dt.time):
             seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 10**6
             body, fmt = b"<v>" + repr(seconds / 86400).encode() + b"</v>", _FMT_TIME
@@ -877,7 +869,7 @@ class _Sheet:
     def _cell(self, col: int, r: int, rnum: bytes, value: CellValue, existing_style: int | None) -> bytes:
         letters = self._letters.get(col)
         if letters is None:
-            letters = self._letters[col] = _col_letters(col).encode()
+            letters = self._letters[col] = get_column_letter(col).encode()
         fixed = self.fixed.get((r, col)) if r in self.fixed_rows else None
         return self.values.cell(letters + rnum, value, fixed[1] if fixed else None, existing_style)
 
@@ -919,7 +911,7 @@ class _Sheet:
             r1, c1, r2, c2 = bounds
             if old and not (old == (1, 1, 1, 1) and not self.rnums):
                 r1, c1, r2, c2 = min(r1, old[0]), min(c1, old[1]), max(r2, old[2]), max(c2, old[3])
-            ref = f"{_col_letters(c1)}{r1}" + ("" if (r1, c1) == (r2, c2) else f":{_col_letters(c2)}{r2}")
+            ref = f"{get_column_letter(c1)}{r1}" + ("" if (r1, c1) == (r2, c2) else f":{get_column_letter(c2)}{r2}")
             if old != (r1, c1, r2, c2):
                 edits.append((dim.start(2), dim.end(2), ref.encode()))
         if self.widths:
@@ -1105,12 +1097,6 @@ def _open_book(zf: zipfile.ZipFile) -> _Book:
     return _Book(zf, pkg, main, workbook_xml, sheets, styles_part, sst, styles, _Values(styles, date1904))
 
 
-def _fit(header: str, values: Iterable[CellValue]) -> int:
-    """Width of a column the connector created (the rule of xlsx._fit_width)."""
-    widest = max((_display_width(v) for v in values), default=0)
-    return max(10, min(60, max(widest, len(header)) + 2))
-
-
 def _header_cells(sheet: _Sheet, row: int) -> tuple[dict[int, str], dict[int, object]]:
     """({column: header text} of the non-blank cells of ``row``, {column: value} of all its values)."""
     values = sheet.row_values(row)
@@ -1153,7 +1139,7 @@ def _set_columns(book: _Book, sheet: _Sheet, header_row: int, columns: list[tupl
             taken[col] = title
             by_name[header_key(title)] = last = col
             sheet.new_columns.add(col)
-            sheet.widths[col] = _fit(title, cells.values())
+            sheet.widths[col] = column_width(title, cells.values())
         sheet.put_column(col, cells)
 
 
@@ -1189,7 +1175,7 @@ def _append(book: _Book, sheet: _Sheet, pending: _PendingAppend, created: bool) 
         next_row += len(rows)
         if created:
             for i, (h, col) in enumerate(zip(batch_header, cols)):
-                sheet.widths[col] = _fit(h, (r[i] for r in rows[:2000] if i < len(r)))
+                sheet.widths[col] = column_width(h, (r[i] for r in rows[:2000] if i < len(r)))
 
 
 _NEW_SHEET = (
