@@ -212,7 +212,7 @@ def s5_pull(ctx: Ctx) -> Result:
     n = 2000 if ctx.quick else 10_000
     res = Result("5", f"New-contacts pull: {n:,} contacts created since the last run")
     wb = data.cached_workbook(ctx.cache, 10)
-    walls, pulls, saves, gets, appended = [], [], [], 0, 0
+    walls, pulls, gets, appended = [], [], 0, 0
     for i in range(ctx.repeat):
         with Sandbox(api_keys=(KEY,)) as sb:
             csv_text = "Email,Name\n" + "".join(f"web{j}@example.com,Web {j}\n" for j in range(n))

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import traceback
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NoReturn
 
 import click
 from rich.console import Console
@@ -34,7 +33,7 @@ class Ctx:
     debug = False
 
 
-def _fail(e: BaseException, debug: bool) -> "NoReturn":  # type: ignore[name-defined]
+def _fail(e: BaseException, debug: bool) -> NoReturn:
     if isinstance(e, ConnectorError):
         err.print("Error: " + str(e), markup=False)
         sys.exit(e.exit_code)

@@ -220,8 +220,7 @@ def contact_attribute(contact: dict, attr: str) -> Any:
 class PulledIndex:
     """What a run needs of the pulled contacts, without keeping every contact as a dict."""
 
-    ids: list[str] = field(default_factory=list)  # pending ids, marked delivered after the save
-    id_set: set[str] = field(default_factory=set)
+    ids: set[str] = field(default_factory=set)  # pending ids, marked delivered after the save
     by_email: dict[str, int] = field(default_factory=dict)  # batch mode: matching rows to new contacts
     by_mobile: dict[str, int] = field(default_factory=dict)
     tab_rows: list[tuple[tuple, str, list]] = field(default_factory=list)  # (order key, id, values)
@@ -234,8 +233,7 @@ def index_pulled(config: Config, store: PulledStore, columns: list[tuple[str, st
     tab = config.new_contacts.enabled
     for c in store.iter_pending():
         key = str(c.get("id"))
-        idx.ids.append(key)
-        idx.id_set.add(key)
+        idx.ids.add(key)
         if batch:
             try:
                 cid = int(c.get("id"))
@@ -311,7 +309,7 @@ def _pull(client: InwiseClient, store: PulledStore, progress: Progress | None, s
     return n
 
 
-def _save(table: Table, summary: RunSummary, columns: dict[str, dict[int, Any]], store: PulledStore, delivered: list[str]) -> None:
+def _save(table: Table, summary: RunSummary, columns: dict[str, dict[int, Any]], store: PulledStore, delivered: Iterable[str]) -> None:
     try:
         report = table.save()
     except ConnectorError as e:
@@ -609,7 +607,7 @@ def _settle_created(outcomes: dict[int, RowOutcome], to_send, pulled: PulledInde
         if o.outcome != "updated":
             continue
         if o.contact_id is not None:
-            if str(o.contact_id) in pulled.id_set:
+            if str(o.contact_id) in pulled.ids:
                 o.outcome = "created"
             continue
         c = contacts.get(row)
