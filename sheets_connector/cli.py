@@ -184,15 +184,15 @@ def sync(config_path: str, dry_run: bool, as_json: bool) -> None:
             summary = run_sync(cfg, dry_run=dry_run, progress=progress)
         _emit(summary, as_json)
         if dry_run and not as_json:
-            _print_preview(summary.preview)
+            _print_preview(summary.preview, len(summary.preview))
         if summary.interrupted:
             sys.exit(130)
 
 
-def _print_preview(preview: list[dict], n: int = 5) -> None:
+def _print_preview(preview: list[dict], total: int, n: int = 5) -> None:
     if not preview:
         return
-    out.print(f"First {min(n, len(preview))} of {len(preview)} contacts as they would be sent:", markup=False)
+    out.print(f"First {min(n, len(preview))} of {total} contacts as they would be sent:", markup=False)
     for item in preview[:n]:
         out.print("  " + json.dumps(item, ensure_ascii=False), markup=False)
 
@@ -227,7 +227,6 @@ def check(config_path: str, rows: int) -> None:
       sheets-connector check --config mapping.yaml
     """
     from .contacts import column_letter, header_key
-    from .inwise import contact_body
     from .sync import plan, send_options
 
     with _errors(Ctx.debug):
@@ -258,8 +257,7 @@ def check(config_path: str, rows: int) -> None:
             out.print(f"  row {m.number}: ✗ {m.problem.message}", markup=False)
         if len(problems) > 10:
             out.print(f"  … and {len(problems) - 10} more (sync --dry-run lists them all with --json).", markup=False)
-        opts = send_options(cfg)
-        _print_preview([{"row": n, **contact_body(ct, opts)} for n, ct in to_send], rows)
+        _print_preview(p.preview(send_options(cfg), limit=rows), len(to_send))
         if not os.environ.get(cfg.inwise.api_key_env):
             err.print(f"Note: {cfg.inwise.api_key_env} is not set; sync will need it.", markup=False)
 

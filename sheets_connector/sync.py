@@ -7,6 +7,7 @@ and ``plan``.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 import time
 from contextlib import contextmanager
@@ -121,6 +122,11 @@ class Plan:
 
     def to_send(self) -> list[tuple[int, Contact]]:
         return [(m.number, m.contact) for m in self.mapped if m.contact is not None]
+
+    def preview(self, options: SendOptions, limit: int | None = None) -> list[dict]:
+        """The first ``limit`` (default: all) rows as they would be sent, with their row number."""
+        rows = (m for m in self.mapped if m.contact is not None)
+        return [{"row": m.number, **contact_body(m.contact, options)} for m in itertools.islice(rows, limit)]
 
 
 class _Stages:
@@ -384,7 +390,7 @@ def sync(
     options = send_options(config)
 
     if dry_run:
-        summary.preview = [{"row": n, **contact_body(c, options)} for n, c in to_send]
+        summary.preview = p.preview(options)
         _finish(summary, outcomes, t0)
         return summary
 
