@@ -35,7 +35,6 @@ import re
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -46,6 +45,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from .errors import ConnectorError
+from .fsutil import atomic_write_text
 
 __all__ = ["Faults", "Sandbox", "SandboxError", "serve", "API_PREFIX", "INSPECT_PREFIX"]
 
@@ -666,10 +666,10 @@ class Sandbox:
         return result
 
     def _persist_locked(self) -> None:
-        """Write the state file atomically (temp file + os.replace), if there is one.
+        """Write the state file atomically, if there is one.
 
-        No fsync: os.replace already guarantees a reader sees the old or the new file whole,
-        which is all a demo needs, and it keeps thousands of small writes fast.
+        Not durable (no fsync): a reader sees the old or the new file whole, which is all a demo
+        needs, and it keeps thousands of small writes fast.
         """
         if self._state_file is None:
             return
@@ -680,19 +680,8 @@ class Sandbox:
             "feed_pending": list(self._feed),
             "contacts": [_public(self._contacts[cid]) for cid in sorted(self._contacts)],
         }
-        target = self._state_file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, ensure_ascii=False)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        self._state_file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self._state_file, json.dumps(data, ensure_ascii=False), durable=False)
 
     def _load_state(self, path: Path) -> None:
         def bad(why: str) -> SandboxError:
