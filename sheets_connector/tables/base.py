@@ -1,13 +1,25 @@
-"""The one "table" interface every source implements (.xlsx today, Google Sheets next).
+"""The one "table" interface every source implements (.xlsx, Google Sheets).
 
 A sync reads the header and rows once, then hands back everything it wants written in a few
-batched calls, and finally commits.  A source decides how to place results: the .xlsx source by
-row number, the Google Sheets source (later) by row identity, re-read just before writing.
+batched calls, and finally commits.
+
+Row identity: every result cell is addressed by a ``RowRef``, the row number where the row was
+read plus its ``RowKey`` (normalised email, else normalised mobile; ``None`` for a row with
+neither).  How a source places a result is its own business:
+
+- .xlsx places by row number: nothing can move a file's rows while the connector holds it.
+- Google Sheets re-reads the rows just before writing, computes each row's key with the
+  ``identify`` function the sync passes in, and writes each result on the row that now holds
+  that key (staff may insert, delete or sort rows during a run).  A key that vanished gets
+  nothing; a result is never written on another contact's row.
+
+``set_columns`` returns the results it could not place, with the reason, so the run summary can
+tell the user.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Callable, Literal, Mapping, Protocol, Sequence
 
 CellValue = Any  # str | int | float | bool | datetime.date | datetime.datetime | datetime.time | None
 
@@ -16,6 +28,37 @@ CellValue = Any  # str | int | float | bool | datetime.date | datetime.datetime 
 class SourceRow:
     number: int  # the row number the user sees in the spreadsheet (1-based)
     values: tuple[CellValue, ...]  # aligned with TableData.header; short rows are padded with None
+
+
+@dataclass(frozen=True, slots=True)
+class RowKey:
+    """A contact's identity within a sheet: its normalised email, else its normalised mobile."""
+
+    kind: Literal["email", "mobile"]
+    value: str  # email_key() of the email / international digits of the mobile
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class RowRef:
+    """Where a result goes: the row number where the row was read, and the row's identity."""
+
+    number: int
+    key: RowKey | None = None
+
+
+# Computes a row's key from its cells (the mapping's rule); handed to set_columns by the sync.
+RowIdentifier = Callable[[SourceRow], "RowKey | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Unplaced:
+    """A result the table did not write, and why (in plain words, for the run summary)."""
+
+    ref: RowRef
+    reason: str
 
 
 @dataclass(slots=True)
@@ -43,11 +86,14 @@ class Table(Protocol):
     def read(self) -> TableData:
         """Header and all rows below it.  Raises ConfigError/SourceError with a clear message."""
 
-    def set_columns(self, columns: Mapping[str, Mapping[int, CellValue]]) -> None:
-        """Write values into named columns: {header: {row number: value}}.
+    def set_columns(
+        self, columns: Mapping[str, Mapping[RowRef, CellValue]], identify: RowIdentifier | None = None
+    ) -> list[Unplaced]:
+        """Write values into named columns: {header: {row ref: value}}.
 
         A header that is not in the header row (matched ignoring case and surrounding spaces)
         is added after the last non-blank header cell.  Only the given cells are touched.
+        Returns the refs that were not written (see the module docstring for placement).
         """
 
     def read_tab(self, tab: str) -> tuple[list[str], list[list[CellValue]]] | None:
