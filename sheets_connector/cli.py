@@ -6,6 +6,7 @@ run could not complete); never a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import traceback
@@ -25,9 +26,6 @@ from .errors import ConnectorError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-DEMO_API_KEY = "demo-key"
-
 
 class Ctx:
     debug = False
@@ -288,16 +286,21 @@ def sandbox(host, port, api_keys, latency_ms, jitter_ms, error_rate, rate_limit_
       sheets-connector sandbox --port 8765 --api-key my-test-key --latency-ms 50
       # in mapping.yaml:  inwise: {base_url: http://127.0.0.1:8765/rest/v1}
     """
-    from .sandbox import Faults, serve
+    from .sandbox import DEFAULT_API_KEY, Faults, serve
 
     with _errors(Ctx.debug):
-        keys = tuple(k for k in api_keys if k) or ("sandbox-key",)
+        keys = tuple(k for k in api_keys if k) or (DEFAULT_API_KEY,)
         if demo_contacts and not seed_file:
             seed_file = str(resources.files("sheets_connector") / "examples" / "existing_contacts.json")
         faults = Faults(latency_ms=latency_ms, jitter_ms=jitter_ms, error_rate=error_rate,
                         rate_limit_rate=rate_limit_rate, retry_after_s=retry_after, drop_rate=drop_rate,
                         max_concurrent=max_concurrent, seed=seed)
-        serve(host=host, port=port, api_keys=keys, faults=faults, state_file=state_file, seed_file=seed_file)
+        requests_log = logging.getLogger("sheets_connector.sandbox")  # one stderr line per request
+        requests_log.addHandler(logging.StreamHandler(sys.stderr))
+        requests_log.setLevel(logging.INFO)
+        serve(host=host, port=port, api_keys=keys, faults=faults, state_file=state_file, seed_file=seed_file,
+              on_ready=lambda sb: click.echo(f"inwise sandbox listening on {sb.base_url} (API key: set)"))
+        click.echo("inwise sandbox stopped.")
 
 
 @main.command()

@@ -30,3 +30,7 @@ class InwiseError(ConnectorError):
 
 class InwiseAuthError(InwiseError):
     """inwise answered 401/403: the API key is missing or wrong."""
+
+
+class SandboxError(ConnectorError):
+    """The local sandbox cannot start or load its files (port in use, unreadable state/seed file)."""

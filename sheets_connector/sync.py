@@ -104,8 +104,7 @@ def make_client(config: Config, environ: dict[str, str] | None = None) -> Inwise
     return InwiseClient(
         iw.base_url,
         config.api_key(environ),
-        timeout=(10.0, float(iw.timeout_seconds)),
-        retries=iw.retries,
+        policy=iw.retry_policy(),
         pool_size=max(iw.concurrency, 2),
         api_key_source=iw.api_key_env,
     )

@@ -10,8 +10,8 @@ import io
 import json
 import socket
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -28,11 +28,17 @@ from sheets_connector.inwise import (
     parse_conflict,
 )
 from sheets_connector.model import Contact, SendOptions, UpsertResult
+from sheets_connector.retry import RetryPolicy, build_retry
 from sheets_connector.sandbox import Sandbox
 
 KEY = "test-key"
 WRONG_KEY = "wrong-key-0123456789abcdef"
-FAST = dict(backoff_factor=0.01, backoff_max=0.05, timeout=(2.0, 5.0))
+# A tiny backoff: tests never sleep through real backoff.
+FAST = RetryPolicy(backoff_factor=0.01, backoff_max=0.05, connect_timeout=2.0, read_timeout=5.0)
+
+
+def fast(**changes: Any) -> RetryPolicy:
+    return RetryPolicy(**{**FAST.model_dump(), **changes})
 
 
 @pytest.fixture
@@ -43,8 +49,21 @@ def sb() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def client(sb: Sandbox) -> Iterator[InwiseClient]:
-    with InwiseClient(sb.base_url, KEY, **FAST) as c:
+    with InwiseClient(sb.base_url, KEY, policy=FAST) as c:
         yield c
+
+
+T = TypeVar("T")
+
+
+def finishes(call: Callable[[], T], within: float = 30.0) -> T:
+    """``call()``, failing the test instead of hanging if it does not return (a liveness guard)."""
+    out: list[T] = []
+    thread = threading.Thread(target=lambda: out.append(call()), daemon=True)
+    thread.start()
+    thread.join(within)
+    assert out, f"did not finish within {within} s"
+    return out[0]
 
 
 def requests_to(sb: Sandbox, key: str) -> dict[str, int]:
@@ -155,7 +174,7 @@ def test_upsert_bad_email_is_rejected_with_inwise_message(sb: Sandbox, client: I
 
 
 def test_wrong_key_raises_auth_error_without_the_key(sb: Sandbox) -> None:
-    with InwiseClient(sb.base_url, WRONG_KEY, api_key_source="MY_INWISE_KEY", **FAST) as client:
+    with InwiseClient(sb.base_url, WRONG_KEY, api_key_source="MY_INWISE_KEY", policy=FAST) as client:
         with pytest.raises(InwiseAuthError) as caught:
             client.upsert(Contact("a@example.com", None), SendOptions())
         assert WRONG_KEY not in repr(client)
@@ -172,7 +191,7 @@ def test_key_that_cannot_be_a_header_is_refused_without_showing_it(sb: Sandbox) 
     with pytest.raises(InwiseAuthError, match="No inwise API key"):
         InwiseClient(sb.base_url, "  ")
     # Surrounding whitespace (a pasted key with a newline) is harmless.
-    with InwiseClient(sb.base_url, f" {KEY}\n", **FAST) as client:
+    with InwiseClient(sb.base_url, f" {KEY}\n", policy=FAST) as client:
         assert client.upsert(Contact("a@example.com", None), SendOptions()).status == "ok"
 
 
@@ -182,7 +201,7 @@ def test_session_headers_and_proxy_variables_are_ignored(sb: Sandbox, monkeypatc
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    with InwiseClient(sb.base_url, KEY, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=FAST) as client:
         assert client.session.headers["User-Agent"] == f"sheets-connector/{__version__}"
         assert client.session.headers["Accept"] == "application/json"
         assert client.session.trust_env is False
@@ -232,21 +251,21 @@ def echoing_server(sb: Sandbox) -> Iterator[str]:
 
 def test_a_key_echoed_by_the_server_is_redacted(echoing_server: str) -> None:
     contact = Contact("a@example.com", None)
-    with InwiseClient(echoing_server + "/plain", WRONG_KEY, **FAST) as client:
+    with InwiseClient(echoing_server + "/plain", WRONG_KEY, policy=FAST) as client:
         rejected = client.upsert(contact, SendOptions())
     assert rejected.status == "rejected" and rejected.message is not None
     assert WRONG_KEY not in rejected.message and "The key *** is not valid" in rejected.message
-    with InwiseClient(echoing_server + "/conflict", WRONG_KEY, **FAST) as client:
+    with InwiseClient(echoing_server + "/conflict", WRONG_KEY, policy=FAST) as client:
         conflict = client.upsert(contact, SendOptions())
     assert conflict.conflict == {"email": 77} and WRONG_KEY not in (conflict.message or "")
-    with InwiseClient(echoing_server + "/auth", WRONG_KEY, **FAST) as client:
+    with InwiseClient(echoing_server + "/auth", WRONG_KEY, policy=FAST) as client:
         with pytest.raises(InwiseAuthError) as caught:
             client.upsert(contact, SendOptions())
     assert WRONG_KEY not in str(caught.value) and "***" in str(caught.value)
 
 
 def test_redirects_are_not_followed(sb: Sandbox, echoing_server: str) -> None:
-    with InwiseClient(echoing_server + "/redirect", KEY, **FAST) as client:
+    with InwiseClient(echoing_server + "/redirect", KEY, policy=FAST) as client:
         result = client.upsert(Contact("a@example.com", None), SendOptions())
     assert result.status == "error" and result.http_status == 301
     assert "redirect" in (result.message or "") and "check the inwise API address" in (result.message or "")
@@ -273,13 +292,17 @@ def test_429_with_retry_after_zero_then_ok(sb: Sandbox, client: InwiseClient) ->
 
 
 def test_huge_retry_after_is_capped(sb: Sandbox) -> None:
+    assert build_retry(RetryPolicy(retry_after_max=7)).parse_retry_after("3600") == 7  # urllib3's own cap
     sb.fail_next(1, status=429, retry_after=3600)
-    with InwiseClient(sb.base_url, KEY, max_retry_after=0.2, **FAST) as client:
-        started = time.monotonic()
-        result = client.upsert(Contact("a@example.com", None), SendOptions())
-        elapsed = time.monotonic() - started
-    assert result.status == "ok" and client.retries == 1
-    assert 0.15 <= elapsed < 1.5, elapsed  # waited the cap, not an hour
+    with InwiseClient(sb.base_url, KEY, policy=fast(retry_after_max=0)) as client:
+        result = finishes(lambda: client.upsert(Contact("a@example.com", None), SendOptions()))
+    assert result.status == "ok" and client.retries == 1  # waited the cap, not an hour
+
+
+def test_unreadable_retry_after_falls_back_to_the_backoff(sb: Sandbox, client: InwiseClient) -> None:
+    sb.fail_next(1, status=503, retry_after=0.2)  # "0.2" is not valid HTTP
+    assert client.upsert(Contact("a@example.com", None), SendOptions()).status == "ok"
+    assert client.retries == 1
 
 
 def test_dropped_connections_are_retried(sb: Sandbox, client: InwiseClient) -> None:
@@ -299,7 +322,7 @@ def test_answer_lost_after_processing_is_retried_without_a_duplicate(sb: Sandbox
 
 def test_retries_exhausted_is_an_error_result(sb: Sandbox) -> None:
     sb.set_faults(error_rate=1.0)
-    with InwiseClient(sb.base_url, KEY, retries=3, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=3)) as client:
         result = client.upsert(Contact("a@example.com", None), SendOptions())
         assert client.retries == 3
     assert result.status == "error" and result.http_status == 503
@@ -310,7 +333,7 @@ def test_retries_exhausted_is_an_error_result(sb: Sandbox) -> None:
 
 def test_rate_limit_exhausted_says_so(sb: Sandbox) -> None:
     sb.fail_next(10, status=429, retry_after=0)
-    with InwiseClient(sb.base_url, KEY, retries=1, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=1)) as client:
         result = client.upsert(Contact("a@example.com", None), SendOptions())
     assert result.status == "error" and result.http_status == 429
     assert result.message == "inwise was still rate-limiting us after 2 tries (HTTP 429 Too Many Requests)"
@@ -318,7 +341,7 @@ def test_rate_limit_exhausted_says_so(sb: Sandbox) -> None:
 
 def test_drops_exhausted_is_an_error_result(sb: Sandbox) -> None:
     sb.fail_next(10, drop=True)
-    with InwiseClient(sb.base_url, KEY, retries=2, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=2)) as client:
         result = client.upsert(Contact("a@example.com", None), SendOptions())
     assert result.status == "error"
     assert result.message == "inwise did not answer after 3 tries (connection dropped)"
@@ -327,7 +350,7 @@ def test_drops_exhausted_is_an_error_result(sb: Sandbox) -> None:
 
 def test_timeouts_exhausted_is_an_error_result(sb: Sandbox) -> None:
     sb.set_faults(latency_ms=400)
-    with InwiseClient(sb.base_url, KEY, retries=1, timeout=(2.0, 0.1), backoff_factor=0.01) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=1, read_timeout=0.1)) as client:
         result = client.upsert(Contact("a@example.com", None), SendOptions())
         assert client.retries == 1
     assert result.status == "error"
@@ -338,7 +361,7 @@ def test_nobody_listening_is_an_error_result() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with InwiseClient(f"http://127.0.0.1:{port}/rest/v1", KEY, retries=1, **FAST) as client:
+    with InwiseClient(f"http://127.0.0.1:{port}/rest/v1", KEY, policy=fast(retries=1)) as client:
         result = client.upsert(Contact("a@example.com", None), SendOptions())
     assert result.status == "error"
     assert result.message == f"inwise did not answer after 2 tries (could not connect to 127.0.0.1:{port})"
@@ -359,7 +382,7 @@ def test_upsert_many_bounded_concurrency(sb: Sandbox) -> None:
         results[key] = result
         threads.add(threading.current_thread().name)
 
-    with InwiseClient(sb.base_url, KEY, pool_size=4, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, pool_size=4, policy=FAST) as client:
         client.upsert_many(iter(items), SendOptions(), concurrency=4, on_result=on_result)
         assert client.calls["POST /contacts"] == 200
     assert threads == {threading.current_thread().name}  # called in the caller's thread
@@ -377,7 +400,7 @@ def test_upsert_many_under_random_faults_loses_no_row(sb: Sandbox) -> None:
     n = 300
     items = [(f"row{i}", Contact(f"user{i}@example.com", None)) for i in range(n)]
     results: dict[str, list[UpsertResult]] = {}
-    with InwiseClient(sb.base_url, KEY, retries=3, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=3)) as client:
         client.upsert_many(items, SendOptions(), concurrency=4,
                            on_result=lambda k, r: results.setdefault(k, []).append(r))
         retries = client.retries
@@ -405,13 +428,43 @@ def test_upsert_many_stops_on_auth_error(sb: Sandbox) -> None:
             yield i, Contact(f"user{i}@example.com", None)
 
     seen: list[int] = []
-    with InwiseClient(sb.base_url, WRONG_KEY, **FAST) as client:
+    with InwiseClient(sb.base_url, WRONG_KEY, policy=FAST) as client:
         with pytest.raises(InwiseAuthError) as caught:
             client.upsert_many(items(), SendOptions(), concurrency=3, on_result=lambda k, r: seen.append(k))
     assert WRONG_KEY not in str(caught.value)
     assert consumed <= 2 * 3 + 1  # the in-flight window, not the 1000 rows
     assert sb.stats()["total"] <= 2 * 3
     assert seen == []
+
+
+def test_upsert_many_cancel_reports_what_was_on_the_wire_and_starts_nothing_new(sb: Sandbox) -> None:
+    sb.set_faults(latency_ms=20)
+    items = [(i, Contact(f"user{i}@example.com", None)) for i in range(200)]
+    cancel = threading.Event()
+    results: dict[int, UpsertResult] = {}
+
+    def on_result(key: int, result: UpsertResult) -> None:
+        results[key] = result
+        if len(results) == 10:
+            cancel.set()
+
+    with InwiseClient(sb.base_url, KEY, policy=FAST) as client:
+        client.upsert_many(items, SendOptions(), concurrency=4, on_result=on_result, cancel=cancel)
+    assert 10 <= len(results) < 200
+    # Every request inwise received was reported, and no other.
+    assert sb.stats()["total"] == len(results) == len(sb.contacts())
+    assert {c["email"] for c in sb.contacts()} == {f"user{i}@example.com" for i in results}
+    assert all(r.status == "ok" for r in results.values())
+
+
+def test_upsert_many_with_cancel_already_set_sends_nothing(sb: Sandbox) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    seen: list[int] = []
+    with InwiseClient(sb.base_url, KEY, policy=FAST) as client:
+        client.upsert_many([(1, Contact("a@example.com", None))], SendOptions(), concurrency=2,
+                           on_result=lambda k, r: seen.append(k), cancel=cancel)
+    assert seen == [] and sb.stats()["total"] == 0
 
 
 def test_upsert_many_reports_conflicts_and_rejections_per_row(sb: Sandbox) -> None:
@@ -423,7 +476,7 @@ def test_upsert_many_reports_conflicts_and_rejections_per_row(sb: Sandbox) -> No
         ("clash", Contact("taken@example.com", "972541111111")),
     ]
     results: dict[str, UpsertResult] = {}
-    with InwiseClient(sb.base_url, KEY, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=FAST) as client:
         client.upsert_many(items, SendOptions(), concurrency=2, on_result=results.__setitem__)
     assert results["good"].status == "ok"
     assert results["bad"].status == "rejected"
@@ -479,7 +532,7 @@ def test_batch_insert_lands_tricky_values(sb: Sandbox, client: InwiseClient) -> 
 
 
 def test_batch_insert_retries_and_failures(sb: Sandbox) -> None:
-    with InwiseClient(sb.base_url, KEY, retries=2, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=2)) as client:
         sb.fail_next(1, drop=True, after_processing=True)
         ok = client.batch_insert(TRICKY[:2], SendOptions(), field_numbers=[1, 2, 21], group_id=None)
         assert ok.ok and client.retries == 1
@@ -493,7 +546,7 @@ def test_batch_insert_retries_and_failures(sb: Sandbox) -> None:
         refused = client.batch_insert([Contact("bad-email", None)], SendOptions(), field_numbers=[], group_id=None)
         assert refused.ok  # the sandbox counts a bad row as failed inside a 200
         assert refused.body is not None and refused.body["failed"] == 1
-    with InwiseClient(sb.base_url, WRONG_KEY, **FAST) as bad:
+    with InwiseClient(sb.base_url, WRONG_KEY, policy=FAST) as bad:
         with pytest.raises(InwiseAuthError):
             bad.batch_insert(TRICKY, SendOptions(), field_numbers=[1, 2, 21], group_id=None)
 
@@ -527,7 +580,7 @@ def test_pull_new_contacts_drains_the_feed_page_by_page(sb: Sandbox, client: Inw
 
 
 def test_pull_page_failing_after_retries_raises(sb: Sandbox) -> None:
-    with InwiseClient(sb.base_url, KEY, retries=2, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=2)) as client:
         _create_via_api(client, 1200)
         pages = client.pull_new_contacts()
         assert len(next(pages)) == 1000
@@ -542,7 +595,7 @@ def test_pull_page_failing_after_retries_raises(sb: Sandbox) -> None:
 
 
 def test_pull_with_wrong_key_raises_auth_error(sb: Sandbox) -> None:
-    with InwiseClient(sb.base_url, WRONG_KEY, **FAST) as client:
+    with InwiseClient(sb.base_url, WRONG_KEY, policy=FAST) as client:
         with pytest.raises(InwiseAuthError):
             next(client.pull_new_contacts())
 
@@ -553,6 +606,31 @@ def test_pull_answer_lost_after_processing_is_counted(sb: Sandbox, client: Inwis
     assert list(client.pull_new_contacts()) == [[]]  # the lost page is gone from the feed
     assert client.feed_answers_maybe_lost == 1
     assert client.retries == 1
+
+
+def test_pull_stops_before_the_next_page_once_cancelled(sb: Sandbox, client: InwiseClient) -> None:
+    _create_via_api(client, 2500)
+    cancel = threading.Event()
+    pages = client.pull_new_contacts(cancel=cancel)
+    assert len(next(pages)) == FEED_PAGE_SIZE
+    cancel.set()
+    assert list(pages) == []
+    assert client.calls["GET /contacts"] == 1 and sb.feed_pending() == 1500
+
+
+def test_pull_cancelled_while_a_page_arrives_completes_that_page(sb: Sandbox, client: InwiseClient) -> None:
+    _create_via_api(client, 1500)
+    sb.set_faults(feed_pause_ms=300)
+    cancel = threading.Event()
+    received: list[list[dict[str, Any]]] = []
+    puller = threading.Thread(target=lambda: received.extend(client.pull_new_contacts(cancel=cancel)))
+    puller.start()
+    assert sb.wait_for_paused_feed_answer(timeout=10)  # headers and half the page are on the wire
+    cancel.set()
+    puller.join(10)
+    assert not puller.is_alive()
+    assert [len(page) for page in received] == [FEED_PAGE_SIZE]
+    assert client.calls["GET /contacts"] == 1 and sb.feed_pending() == 500
 
 
 def test_foreign_numbers_never_get_the_default_country_code(sb: Sandbox, client: InwiseClient) -> None:

@@ -342,18 +342,56 @@ def test_latency_is_added_to_api_requests_only(sandbox: Sandbox) -> None:
     session = client()
     upsert(sandbox, {"email": "warm@example.com"}, session)
     sandbox.set_faults(latency_ms=150)
-    started = time.perf_counter()
     assert upsert(sandbox, {"email": "slow@example.com"}, session).status_code == 200
-    assert time.perf_counter() - started >= 0.14
-    started = time.perf_counter()
-    assert session.get(sandbox.inspect_url + "/stats", timeout=10).status_code == 200
-    assert time.perf_counter() - started < 0.1
+    assert session.get(sandbox.inspect_url + "/stats", timeout=10).json()["delay_ms"] == 150  # not /_sandbox
 
     sandbox.set_faults(latency_ms=10, jitter_ms=60, seed=3)
     for _ in range(3):
-        started = time.perf_counter()
         feed(sandbox, session)
-        assert 0.009 <= time.perf_counter() - started < 1.0
+    assert 150 + 3 * 10 <= sandbox.stats()["delay_ms"] <= 150 + 3 * 70
+
+
+def test_a_delayed_request_is_held_before_it_is_processed(sandbox: Sandbox) -> None:
+    sandbox.set_faults(latency_ms=500)
+    sender = threading.Thread(target=lambda: upsert(sandbox, {"email": "held@example.com"}))
+    sender.start()
+    for _ in range(1000):
+        if sandbox.stats()["in_flight"]:
+            break
+        time.sleep(0.01)
+    assert sandbox.stats()["in_flight"] == 1
+    assert sandbox.contacts() == []  # arrived, not processed yet
+    sender.join(10)
+    assert [c["email"] for c in sandbox.contacts()] == ["held@example.com"]
+
+
+def test_feed_pause_holds_an_answer_after_half_its_body_and_says_so(sandbox: Sandbox) -> None:
+    ids = [upsert(sandbox, {"email": f"f{i}@example.com"}).json()["id"] for i in range(3)]
+    sandbox.set_faults(feed_pause_ms=400)
+    conn = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=10)
+    try:
+        conn.request("GET", "/rest/v1/contacts", headers={"X-API-Key": KEY})
+        response = conn.getresponse()  # the status line and headers arrive before the pause
+        assert response.status == 200
+        assert sandbox.wait_for_paused_feed_answer(timeout=10)
+        status = requests.get(sandbox.inspect_url + "/feed", timeout=10).json()
+        # The page has left the feed although the client holds only half of it.
+        assert status == {"pending": 0, "pages_handed_out": 1, "answers_paused": 1,
+                          "last_page": {"contacts": 3, "ids": ids[::-1]}}
+        body = json.loads(response.read())
+    finally:
+        conn.close()
+    assert [c["id"] for c in body] == ids[::-1]
+    assert sandbox.feed_status()["answers_paused"] == 0
+    assert not sandbox.wait_for_paused_feed_answer(timeout=0.01)
+
+
+def test_fail_next_can_answer_with_a_given_message(sandbox: Sandbox) -> None:
+    sandbox.fail_next(status=400, message="Parameter 'X-API-Key' is invalid.")
+    response = upsert(sandbox, {"email": "m@example.com"})
+    assert response.status_code == 400 and response.json() == {"message": "Parameter 'X-API-Key' is invalid."}
+    with pytest.raises(ValueError):
+        sandbox.fail_next(message=3)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("status", [503, 500])
@@ -647,16 +685,18 @@ def test_serve_prints_its_url_logs_without_the_key_and_stops_on_ctrl_c(tmp_path:
     seed.write_text(json.dumps([{"email": "seed@example.com", "fields": [{"name": "field1", "content": "שלום"}]}]),
                     encoding="utf-8")
     secret = "s3cret-key-never-printed"
-    code = ("import sys; from sheets_connector.sandbox import serve; "
-            "serve(port=0, api_keys=(sys.argv[1],), seed_file=sys.argv[2], verbose=True)")
+    # What the CLI does: log request lines to stderr, print the address once listening.
+    code = ("import logging, sys; from sheets_connector.sandbox import serve; "
+            "logging.basicConfig(level=logging.INFO, format='%(message)s'); "
+            "serve(port=0, api_keys=(sys.argv[1],), seed_file=sys.argv[2], verbose=True, "
+            "on_ready=lambda sb: print('listening on', sb.base_url, flush=True))")
     proc = subprocess.Popen([sys.executable, "-c", code, secret, str(seed)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, encoding="utf-8",
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         line = proc.stdout.readline().strip()
-        assert line.startswith("inwise sandbox listening on http://127.0.0.1:")
-        assert line.endswith("/rest/v1 (API key: set)")
-        base_url = line.split(" ")[4]
+        assert line.startswith("listening on http://127.0.0.1:") and line.endswith("/rest/v1")
+        base_url = line.split(" ")[2]
         response = requests.get(base_url + "/contacts", headers={"X-API-Key": secret}, timeout=10)
         assert response.status_code == 200 and response.json() == []
         [contact] = requests.get(base_url.replace("/rest/v1", "/_sandbox/contacts"), timeout=10).json()
