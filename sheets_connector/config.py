@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from .errors import ConfigError
+from .tables.base import Table
 from .normalize import calling_code_for, date_pattern, header_key, region_for
 
 DEFAULT_BASE_URL = "https://api.inwise.com/rest/v1"
@@ -44,9 +45,44 @@ class XlsxSource(_Strict):
     worksheet: str | None = Field(None, description="Worksheet (tab) holding the contacts; default: the first.")
     header_row: int = Field(1, ge=1, description="Row number of the header row.")
 
+    def open_table(self, config: Config) -> Table:
+        from .tables.xlsx import XlsxTable
 
-# Google Sheets arrives as a second member of this union (type: google_sheet).
-Source = Annotated[Union[XlsxSource], Field(discriminator="type")]
+        return XlsxTable(config.resolve_path(self.path), self.worksheet, self.header_row)
+
+
+class GoogleSheetSource(_Strict):
+    """A worksheet of a Google Sheets spreadsheet."""
+
+    type: Literal["google_sheet"] = "google_sheet"
+    spreadsheet: str = Field(description="The spreadsheet's URL (as in the browser) or its key.")
+    worksheet: str | None = Field(None, description="Worksheet (tab) holding the contacts; default: the first.")
+    header_row: int = Field(1, ge=1, description="Row number of the header row.")
+    auth: Literal["service_account", "oauth"] = Field(
+        "service_account",
+        description="service_account: a key file (shared with the sheet); oauth: log in as yourself in a browser.",
+    )
+    credentials: str | None = Field(
+        None,
+        description=(
+            "service_account: path of the key file (default: $GOOGLE_APPLICATION_CREDENTIALS); "
+            "oauth: path of the OAuth client file. Relative to this mapping file. Keep it outside the repository."
+        ),
+    )
+    api_url: str | None = Field(
+        None, description="Sheets API address; only for the local emulator (default: Google's)."
+    )
+
+    def open_table(self, config: Config) -> Table:
+        from .tables.gsheet import GoogleSheetTable
+
+        return GoogleSheetTable.from_source(self, config)
+
+
+# A new source is one more model here with its own ``open_table``; nothing else branches on the type.
+SOURCE_MODELS: tuple[type[BaseModel], ...] = (XlsxSource, GoogleSheetSource)
+SOURCE_TYPES: tuple[str, ...] = tuple(m.model_fields["type"].default for m in SOURCE_MODELS)
+Source = Annotated[Union[XlsxSource, GoogleSheetSource], Field(discriminator="type")]
 
 
 # --- columns ----------------------------------------------------------------------------------
@@ -264,14 +300,17 @@ class Config(_Strict):
     def file(self) -> Path | None:
         return self._file
 
-    def source_path(self) -> Path:
-        p = Path(os.path.expanduser(self.source.path))
+    def resolve_path(self, path: str) -> Path:
+        """A path from the mapping: ``~`` expanded, relative to the mapping file's folder."""
+        p = Path(os.path.expanduser(path))
         return p if p.is_absolute() else (self._base_dir / p)
+
+    def open_table(self) -> Table:
+        return self.source.open_table(self)
 
     def state_path(self) -> Path:
         if self.state_dir:
-            p = Path(os.path.expanduser(self.state_dir))
-            return p if p.is_absolute() else (self._base_dir / p)
+            return self.resolve_path(self.state_dir)
         return self._base_dir / ".sheets-connector"
 
     def api_key(self, environ: dict[str, str] | None = None) -> str:
@@ -351,9 +390,9 @@ def _friendly(err: dict) -> str:
     if t == "list_type":
         return f"must be a list (got {inp!r})"
     if t == "union_tag_invalid":
-        return f"type must be one of: xlsx (got {err.get('ctx', {}).get('tag')!r})"
+        return f"type must be one of: {', '.join(SOURCE_TYPES)} (got {err.get('ctx', {}).get('tag')!r})"
     if t == "union_tag_not_found":
-        return "needs a 'type' (xlsx)"
+        return f"needs a 'type' (one of: {', '.join(SOURCE_TYPES)})"
     if msg.startswith("Value error, "):
         return msg[len("Value error, "):]
     return msg[:1].lower() + msg[1:]
@@ -364,7 +403,7 @@ def _clean_loc(loc: tuple) -> tuple:
     out = []
     for part in loc:
         if isinstance(part, str) and (
-            part in ("xlsx",) or part.startswith(("str", "FieldColumn", "list[", "dict[", "function-"))
+            part in SOURCE_TYPES or part.startswith(("str", "FieldColumn", "list[", "dict[", "function-"))
         ):
             continue
         out.append(part)

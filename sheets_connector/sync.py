@@ -79,12 +79,7 @@ class RunSummary:
 
 
 def open_table(config: Config) -> Table:
-    src = config.source
-    if src.type == "xlsx":
-        from .tables.xlsx import XlsxTable
-
-        return XlsxTable(config.source_path(), src.worksheet, src.header_row)
-    raise ConnectorError(f"Unsupported source type {src.type!r}")  # pragma: no cover - the config forbids it
+    return config.open_table()
 
 
 def send_options(config: Config) -> SendOptions:
