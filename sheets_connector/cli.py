@@ -6,13 +6,15 @@ run could not complete); never a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import signal
 import sys
 import traceback
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Iterator, NoReturn
+from typing import Any, Iterator, NoReturn
 
 import click
 from rich.console import Console
@@ -20,17 +22,75 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from . import __version__
-from .config import Config, json_schema, load_config
+from .cancel import CancelToken
+from .config import json_schema, load_config
 from .errors import ConnectorError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DEMO_API_KEY = "demo-key"
-
 
 class Ctx:
     debug = False
+
+
+class _OneLine(logging.Formatter):
+    """Library log records as one plain line; the traceback only with --debug."""
+
+    def __init__(self, debug: bool) -> None:
+        super().__init__("%(levelname_word)s%(message)s")
+        self.debug = debug
+
+    def format(self, record: logging.LogRecord) -> str:
+        word = {"WARNING": "Warning: ", "ERROR": "Error: ", "CRITICAL": "Error: "}.get(record.levelname, "")
+        record.levelname_word = word
+        text = record.getMessage()
+        line = f"{word}{text}"
+        if self.debug and record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def setup_logging(debug: bool) -> None:
+    """The CLI's logging: warnings from the library as one line on stderr; everything with --debug."""
+    logger = logging.getLogger("sheets_connector")
+    for h in list(logger.handlers):
+        if getattr(h, "_sheets_connector_cli", False):
+            logger.removeHandler(h)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._sheets_connector_cli = True  # type: ignore[attr-defined]
+    handler.setFormatter(_OneLine(debug))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+    logger.propagate = False
+
+
+@contextmanager
+def stop_on_signals(cancel: CancelToken) -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) cancels the run: rows on their way finish and every result is written.
+    A second one stops at once (the results then go to a CSV)."""
+    presses = 0
+
+    def handler(signum: int, frame: Any) -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            err.print("\nStopping: rows already on their way finish and get their result, then the results are "
+                      "written. (Press Ctrl-C again to stop at once.)", markup=False)
+            cancel.cancel("stopped by you")
+        else:
+            cancel.interrupt()
+
+    try:
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def _fail(e: BaseException, debug: bool) -> NoReturn:
@@ -52,8 +112,12 @@ def _fail(e: BaseException, debug: bool) -> NoReturn:
 def _errors(debug: bool) -> Iterator[None]:
     try:
         yield
-    except (click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+    except (click.ClickException, click.Abort, SystemExit):
         raise
+    except KeyboardInterrupt:
+        # only reaches here outside a sync's send/write (those keep their results themselves)
+        err.print("Stopped by you. Nothing was lost: run the same command again to finish.", markup=False)
+        sys.exit(130)
     except BaseException as e:  # noqa: BLE001 - turned into one clear message
         _fail(e, debug)
 
@@ -77,10 +141,6 @@ def _progress(enabled: bool):
             bar.update(tasks[stage], completed=done, total=total)
 
         yield update
-
-
-def _load(config_path: str) -> Config:
-    return load_config(config_path)
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -155,6 +215,7 @@ def main(debug: bool) -> None:
                   sheets-connector sync --config mapping.yaml
     """
     Ctx.debug = debug
+    setup_logging(debug)
 
 
 config_option = click.option(
@@ -179,9 +240,10 @@ def sync(config_path: str, dry_run: bool, as_json: bool) -> None:
     from .sync import sync as run_sync
 
     with _errors(Ctx.debug):
-        cfg = _load(config_path)
-        with _progress(not as_json) as progress:
-            summary = run_sync(cfg, dry_run=dry_run, progress=progress)
+        cfg = load_config(config_path)
+        cancel = CancelToken()
+        with _progress(not as_json) as progress, stop_on_signals(cancel):
+            summary = run_sync(cfg, dry_run=dry_run, progress=progress, cancel=cancel)
         _emit(summary, as_json)
         if dry_run and not as_json:
             _print_preview(summary.preview, len(summary.preview))
@@ -210,10 +272,13 @@ def pull_new_cmd(config_path: str, as_json: bool) -> None:
     from .sync import pull_new
 
     with _errors(Ctx.debug):
-        cfg = _load(config_path)
-        with _progress(not as_json) as progress:
-            summary = pull_new(cfg, progress=progress)
+        cfg = load_config(config_path)
+        cancel = CancelToken()
+        with _progress(not as_json) as progress, stop_on_signals(cancel):
+            summary = pull_new(cfg, progress=progress, cancel=cancel)
         _emit(summary, as_json)
+        if summary.interrupted:
+            sys.exit(130)
 
 
 @main.command()
@@ -230,7 +295,7 @@ def check(config_path: str, rows: int) -> None:
     from .sync import plan, send_options
 
     with _errors(Ctx.debug):
-        cfg = _load(config_path)
+        cfg = load_config(config_path)
         p = plan(cfg)
         c = p.mapper.columns
         out.print(f"Mapping OK for {p.data.location} (header on row {p.data.header_row})", markup=False)
@@ -316,13 +381,21 @@ def demo(workdir: str, mode: str | None, as_json: bool) -> None:
     from .demo import run_demo
 
     with _errors(Ctx.debug):
-        with _progress(not as_json) as progress:
-            summary, paths = run_demo(Path(workdir), mode=mode, progress=progress)
+        cancel = CancelToken()
+        with _progress(not as_json) as progress, stop_on_signals(cancel):
+            summary, paths = run_demo(Path(workdir), mode=mode, progress=progress, cancel=cancel)
         if as_json:
             d = summary.to_dict()
             d["demo"] = {k: str(v) for k, v in paths.items()}
             click.echo(json.dumps(d, ensure_ascii=False, indent=2, default=str))
-            return
+        else:
+            _print_demo_end(summary, paths)
+        if summary.interrupted:
+            sys.exit(130)
+
+
+def _print_demo_end(summary: Any, paths: dict[str, Path]) -> None:
+    if True:
         print_summary(summary)
         out.print(
             f"\nOpen the updated workbook: {paths['workbook']}\n"

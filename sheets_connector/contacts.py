@@ -30,7 +30,7 @@ from .normalize import (
     normalize_email,
     normalize_mobile,
 )
-from .tables.base import SourceRow
+from .tables.base import RowKey, RowRef, SourceRow
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,20 @@ class MappedRow:
     number: int
     contact: Contact | None = None
     problem: RowProblem | None = None
+    key: RowKey | None = None  # the row's identity (see row_key); None when it has neither
+
+    @property
+    def ref(self) -> RowRef:
+        return RowRef(self.number, self.key)
+
+
+def row_key(email: str | None, mobile: str | None) -> RowKey | None:
+    """A contact's identity: its normalised email, else its normalised mobile."""
+    if email:
+        return RowKey("email", email_key(email))
+    if mobile:
+        return RowKey("mobile", mobile)
+    return None
 
 
 @dataclass(slots=True)
@@ -168,11 +182,12 @@ class ContactMapper:
                 mobile = normalize_mobile(values[c.mobile], self.region)
             except ValueProblem as e:
                 problems.append(RowProblem("invalid", f"{e} (column {c.headers['mobile']!r})", c.headers["mobile"]))
+        key = row_key(email, mobile)
         if problems:
             # Sending the row without the bad value would create a contact the user did not ask for
             # and hide the typo; the row waits until the cell is fixed.
             msg = "; ".join(p.message for p in problems) + " - fix the cell and sync again"
-            return MappedRow(row.number, problem=RowProblem("invalid", msg, problems[0].column))
+            return MappedRow(row.number, problem=RowProblem("invalid", msg, problems[0].column), key=key)
         if email is None and mobile is None:
             wanted = " or ".join(repr(h) for h in (c.headers["email"], c.headers["mobile"]) if h)
             return MappedRow(
@@ -191,6 +206,7 @@ class ContactMapper:
                 return MappedRow(
                     row.number,
                     problem=RowProblem("invalid", f"{e} (column {c.field_headers[number]!r})", c.field_headers[number]),
+                    key=key,
                 )
             if text:
                 fields.append((number, text))
@@ -200,9 +216,15 @@ class ContactMapper:
                 external_id = format_field(values[c.external_id])
             except ValueProblem as e:
                 h = c.headers["external_id"]
-                return MappedRow(row.number, problem=RowProblem("invalid", f"{e} (column {h!r})", h))
+                return MappedRow(row.number, problem=RowProblem("invalid", f"{e} (column {h!r})", h), key=key)
 
-        return MappedRow(row.number, contact=Contact(email=email, mobile=mobile, fields=tuple(fields), external_id=external_id))
+        contact = Contact(email=email, mobile=mobile, fields=tuple(fields), external_id=external_id)
+        return MappedRow(row.number, contact=contact, key=key)
+
+    def identify(self, row: SourceRow) -> RowKey | None:
+        """The key of a row read again (a ``RowIdentifier`` for tables that place by identity)."""
+        m = self.normalize_row(row)
+        return None if m is None else m.key
 
     def _dedupe(self, m: MappedRow) -> MappedRow:
         """Duplicates inside the sheet: the first row wins, later ones say which row they repeat."""
@@ -215,11 +237,13 @@ class ContactMapper:
             return MappedRow(
                 m.number,
                 problem=RowProblem("duplicate", f"duplicate of row {self._seen_email[ekey]} (same email) - not sent", c.headers["email"]),
+                key=m.key,
             )
         if mobile and mobile in self._seen_mobile:
             return MappedRow(
                 m.number,
                 problem=RowProblem("duplicate", f"duplicate of row {self._seen_mobile[mobile]} (same mobile) - not sent", c.headers["mobile"]),
+                key=m.key,
             )
         if ekey:
             self._seen_email[ekey] = m.number

@@ -30,3 +30,9 @@ class InwiseError(ConnectorError):
 
 class InwiseAuthError(InwiseError):
     """inwise answered 401/403: the API key is missing or wrong."""
+
+
+class RunStopped(ConnectorError):
+    """The user stopped the run at once (a second Ctrl-C): the message says what was kept where."""
+
+    exit_code = 130
