@@ -37,7 +37,7 @@ def _tree_rss_mb(root: int) -> float:
     for pid in tree:
         try:
             with open(f"/proc/{pid}/status") as f:
-                total += next((int(l.split()[1]) for l in f if l.startswith("VmRSS:")), 0)
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
         except OSError:
             pass
     return total / 1024

@@ -13,8 +13,8 @@ interrupt is raised when that step ends.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 class CancelToken:

@@ -11,20 +11,26 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
 from rich.table import Table as RichTable
 
 from . import __version__
 from .cancel import CancelToken
 from .config import json_schema, load_config
 from .errors import ConnectorError
+
+if TYPE_CHECKING:
+    from .sync.summary import Progress, RunSummary
+
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -123,16 +129,16 @@ def _errors(debug: bool) -> Iterator[None]:
 
 
 @contextmanager
-def _progress(enabled: bool):
+def _progress(enabled: bool) -> Iterator[Progress | None]:
     """A progress bar on a terminal; a no-op callback otherwise."""
     if not enabled or not err.is_terminal:
         yield None
         return
-    with Progress(
+    with ProgressBar(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, transient=True,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int | None) -> None:
             label = {"send": "Sending to inwise", "pull": "Pulling new contacts"}.get(stage, stage)
@@ -155,7 +161,7 @@ LABELS = {
 }
 
 
-def print_summary(summary, *, max_problems: int = 15) -> None:
+def print_summary(summary: RunSummary, *, max_problems: int = 15) -> None:
     verb = "Checked (dry run, nothing sent or written)" if summary.dry_run else "Synced"
     if summary.command == "pull-new":
         verb = "Pulled new contacts for"
@@ -193,7 +199,7 @@ def print_summary(summary, *, max_problems: int = 15) -> None:
         out.print(f"Results written to: {summary.written_to}", markup=False)
 
 
-def _emit(summary, as_json: bool) -> None:
+def _emit(summary: RunSummary, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2, default=str))
     else:
@@ -319,7 +325,7 @@ def check(config_path: str, rows: int) -> None:
         to_send = p.to_send()
         out.print(f"{len(p.mapped)} rows with data: {len(to_send)} ready to send, {len(problems)} need attention.", markup=False)
         for m in problems[:10]:
-            out.print(f"  row {m.number}: ✗ {m.problem.message}", markup=False)
+            out.print(f"  row {m.number}: ✗ {m.problem.message if m.problem else ''}", markup=False)
         if len(problems) > 10:
             out.print(f"  … and {len(problems) - 10} more (sync --dry-run lists them all with --json).", markup=False)
         _print_preview(p.preview(send_options(cfg), limit=rows), len(to_send))
@@ -344,8 +350,9 @@ def check(config_path: str, rows: int) -> None:
 @click.option("--seed-file", type=click.Path(dir_okay=False, exists=True), default=None,
               help="JSON list of contacts that exist before the first run.")
 @click.option("--demo-contacts", is_flag=True, help="Start with the demo's existing contacts.")
-def sandbox(host, port, api_keys, latency_ms, jitter_ms, error_rate, rate_limit_rate, retry_after, drop_rate,
-            max_concurrent, seed, state_file, seed_file, demo_contacts) -> None:
+def sandbox(host: str, port: int, api_keys: tuple[str, ...], latency_ms: float, jitter_ms: float, error_rate: float,
+            rate_limit_rate: float, retry_after: float, drop_rate: float, max_concurrent: int, seed: int | None,
+            state_file: str | None, seed_file: str | None, demo_contacts: bool) -> None:
     """Run the local inwise sandbox (a stand-in for the inwise API) until Ctrl-C.
 
     \b
@@ -394,7 +401,7 @@ def demo(workdir: str, mode: str | None, as_json: bool) -> None:
             sys.exit(130)
 
 
-def _print_demo_end(summary: Any, paths: dict[str, Path]) -> None:
+def _print_demo_end(summary: RunSummary, paths: dict[str, Path]) -> None:
     if True:
         print_summary(summary)
         out.print(

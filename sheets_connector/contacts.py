@@ -13,8 +13,9 @@ import difflib
 import logging
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 from .config import Config
 from .errors import ConfigError
@@ -137,7 +138,7 @@ class ContactMapper:
                 f"{location}: column {header[min(dupes)]!r} is mapped twice in the mapping file; "
                 "each column can feed one thing only."
             )
-        own = set()
+        own: set[int] = set()
         for h in (config.results.column, config.results.contact_id_column, config.results.synced_at_column):
             if h:
                 own.update(i for i, x in enumerate(header) if header_key(x) == header_key(h))
@@ -257,9 +258,8 @@ class ContactMapper:
         stays in this process, in row order, so the result is the same as one row at a time."""
         rows = rows if isinstance(rows, list) else list(rows)
         n = _worker_count(len(rows)) if workers is None else workers
-        normalized = _normalize_in_parallel(self, rows, n) if n > 1 else None
-        if normalized is None:
-            normalized = (self.normalize_row(r) for r in rows)
+        parallel = _normalize_in_parallel(self, rows, n) if n > 1 else None
+        normalized = parallel if parallel is not None else (self.normalize_row(r) for r in rows)
         return [self._dedupe(m) for m in normalized if m is not None]
 
 
@@ -307,6 +307,7 @@ def _normalize_in_parallel(mapper: ContactMapper, rows: list[SourceRow], workers
 
     # forkserver, not fork: this process may run threads (an in-process sandbox, a web server)
     # and forking those is unsafe
+    ctx: multiprocessing.context.BaseContext
     try:
         ctx = multiprocessing.get_context("forkserver")
     except ValueError:  # platforms without it

@@ -10,10 +10,10 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+from .cancel import CancelToken
 from .config import load_config
 from .errors import SourceError
 from .sandbox import Sandbox
-from .cancel import CancelToken
 from .sync import Progress, RunSummary, sync
 
 DEMO_API_KEY = "demo-key"

@@ -538,9 +538,10 @@ def _fits_country_numbering(number: phonenumbers.PhoneNumber) -> bool:
     shares the calling code): lengths alone let through e.g. Israeli 02-1234567-8, which no
     Israeli number looks like.  Uses phonenumbers' metadata, not a pattern of our own."""
     nsn = phonenumbers.national_significant_number(number)
-    for region in phonenumbers.region_codes_for_country_code(number.country_code):
+    for region in phonenumbers.region_codes_for_country_code(number.country_code or 0):
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        pattern = metadata.general_desc.national_number_pattern if metadata else None
+        desc = metadata.general_desc if metadata else None
+        pattern = desc.national_number_pattern if desc else None
         if pattern is None or re.fullmatch(pattern, nsn):
             return True
     return False

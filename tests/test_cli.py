@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from openpyxl import load_workbook
-
 from util import column, write_workbook
 
 ROWS = [

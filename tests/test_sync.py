@@ -6,13 +6,12 @@ import hashlib
 import json
 
 import pytest
+from util import column, make_config, tab_rows, write_workbook
 
 from sheets_connector.cancel import CancelToken
 from sheets_connector.errors import InwiseAuthError, SourceError
 from sheets_connector.state import PulledStore
 from sheets_connector.sync import pull_new, sync
-
-from util import column, make_config, tab_rows, write_workbook
 
 ENV = {"INWISE_API_KEY": "test-key"}
 ROWS = [

@@ -6,7 +6,8 @@ sheet has received.  ``PulledStore`` (journal.py) implements it with an fsynced 
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Protocol
+from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 from .journal import PulledStore
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from ..fsutil import atomic_write_text, fsync_dir
 

@@ -8,9 +8,9 @@ a hard stop (a second Ctrl-C): the results known so far go to a CSV and ``RunSto
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Mapping
 
 from ..cancel import CancelToken
 from ..config import Config

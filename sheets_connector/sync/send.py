@@ -6,8 +6,9 @@ its result, or "not sent" when the run was cancelled before it went out.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from ..cancel import CancelToken
 from ..config import Config

@@ -1,8 +1,9 @@
 """The run summary: what the CLI prints, ``--json`` emits and (later) the run history keeps."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..results import OUTCOMES, RowOutcome
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..cancel import CancelToken
 from ..config import Config
