@@ -155,8 +155,11 @@ def _send_and_write(run: Run, p: Plan, summary: RunSummary, outcomes: Outcomes, 
                     )
                 if cancel.is_set() and not summary.interrupted:
                     summary.interrupted = True
-                    summary.warnings.append("Stopped by you while reading inwise's new contacts: every row was "
-                                            "sent and has its result; the rest of the new contacts arrive next run.")
+                    pull_failed = True  # the feed was not read to its end: created vs updated is unknown
+                    summary.warnings.append(
+                        "Stopped by you while reading inwise's new contacts: every row was sent and has its result "
+                        "(rows not yet matched to a new contact say '✓ synced'); the rest of the new contacts "
+                        "are added by the next sync or pull-new.")
                 pulled = newcontacts.index_pulled(config, store, tab_columns)
             stats = client.stats()
         summary.api_calls = dict(stats["calls"])
@@ -175,6 +178,9 @@ def _send_and_write(run: Run, p: Plan, summary: RunSummary, outcomes: Outcomes, 
     with stage("save"):
         delivered = pulled.ids if config.new_contacts.enabled else set()
         writeback.save(table, summary, columns, store, delivered, cancel, run.clock)
+    if cancel.is_set() and not summary.interrupted:
+        summary.interrupted = True  # stopped by the user, but only once every result was saved
+        summary.warnings.append("Stopped by you once the results were written: every row has its result.")
 
 
 def _unplaced_text(unplaced: list) -> str:
