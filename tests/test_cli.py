@@ -11,8 +11,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from sheets_connector.cli import main, setup_logging
 from util import column, write_workbook
+
+from sheets_connector.cli import main, setup_logging
 
 ROWS = [
     ["Dana", "Cohen", "dana@example.co.il", "054-1111111", None],

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from util import column, write_workbook
 
 
