@@ -8,6 +8,7 @@ of a forkserver, which getrusage(RUSAGE_CHILDREN) does not see: /proc is sampled
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import os
 import resource
 import sys
@@ -59,6 +60,8 @@ def main() -> None:
     done.set()
     sampler.join()
     d = summary.to_dict(max_rows=0)
+    if d.get("written_to"):  # the report is committed: no path of this machine in it
+        d["written_to"] = Path(d["written_to"]).name
     d["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     d["peak_rss_all_processes_mb"] = max(peak[0], d["peak_rss_mb"])
     print(json.dumps(d, default=str))

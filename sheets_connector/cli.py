@@ -383,7 +383,7 @@ def demo(workdir: str, mode: str | None, as_json: bool) -> None:
     \b
     Example:
       sheets-connector demo
-      sheets-connector demo --workdir /tmp/try-it --mode batch
+      sheets-connector demo --workdir try-it --mode batch
     """
     from .demo import run_demo
 
