@@ -8,11 +8,11 @@ of a forkserver, which getrusage(RUSAGE_CHILDREN) does not see: /proc is sampled
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import os
 import resource
 import sys
 import threading
+from pathlib import Path
 
 from sheets_connector.config import load_config
 from sheets_connector.sync import pull_new, sync
