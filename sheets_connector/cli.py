@@ -156,6 +156,7 @@ LABELS = {
     "updated": "✓ updated",
     "conflict": "✗ conflict",
     "invalid": "✗ invalid",
+    "missing": "✗ no email or mobile",
     "duplicate": "✗ duplicate",
     "error": "✗ error",
 }
@@ -184,7 +185,10 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15) -> None:
         for o in probs[:max_problems]:
             out.print(f"  row {o.row}: ✗ {o.detail}", markup=False)
         if len(probs) > max_problems:
-            out.print(f"  … and {len(probs) - max_problems} more: see the results column in the sheet.", markup=False)
+            more = len(probs) - max_problems
+            where = ("add --json to list them all (nothing was written to the sheet)" if summary.dry_run
+                     else "see the results column in the sheet, or add --json to list them all")
+            out.print(f"  … and {more} more: {where}.", markup=False)
     if summary.api_calls:
         calls = ", ".join(f"{k} ×{v}" for k, v in sorted(summary.api_calls.items()))
         out.print(f"inwise calls: {calls}" + (f" (+{summary.retries} retries)" if summary.retries else ""), markup=False)
@@ -252,17 +256,18 @@ def sync(config_path: str, dry_run: bool, as_json: bool) -> None:
             summary = run_sync(cfg, dry_run=dry_run, progress=progress, cancel=cancel)
         _emit(summary, as_json)
         if dry_run and not as_json:
-            _print_preview(summary.preview, len(summary.preview))
+            _print_preview(summary.preview_lines, len(summary.preview))
         if summary.interrupted:
             sys.exit(130)
 
 
-def _print_preview(preview: list[dict], total: int, n: int = 5) -> None:
-    if not preview:
+def _print_preview(lines: list[str], total: int, n: int = 5, raw_hint: str = "--json") -> None:
+    if not lines:
         return
-    out.print(f"First {min(n, len(preview))} of {total} contacts as they would be sent:", markup=False)
-    for item in preview[:n]:
-        out.print("  " + json.dumps(item, ensure_ascii=False), markup=False)
+    out.print(f"First {min(n, len(lines))} of {total} contacts as they would be sent "
+              f"({raw_hint} shows what goes to inwise):", markup=False)
+    for line in lines[:n]:
+        out.print("  " + line, markup=False)
 
 
 @main.command("pull-new")
@@ -298,7 +303,7 @@ def check(config_path: str, rows: int) -> None:
       sheets-connector check --config mapping.yaml
     """
     from .contacts import column_letter, header_key
-    from .sync import plan, send_options
+    from .sync import plan
 
     with _errors(Ctx.debug):
         cfg = load_config(config_path)
@@ -327,8 +332,8 @@ def check(config_path: str, rows: int) -> None:
         for m in problems[:10]:
             out.print(f"  row {m.number}: ✗ {m.problem.message if m.problem else ''}", markup=False)
         if len(problems) > 10:
-            out.print(f"  … and {len(problems) - 10} more (sync --dry-run lists them all with --json).", markup=False)
-        _print_preview(p.preview(send_options(cfg), limit=rows), len(to_send))
+            out.print(f"  … and {len(problems) - 10} more: `sync --dry-run --json` lists them all.", markup=False)
+        _print_preview(p.preview_lines(limit=rows), len(to_send), n=rows, raw_hint="sync --dry-run --json")
         if not os.environ.get(cfg.inwise.api_key_env):
             err.print(f"Note: {cfg.inwise.api_key_env} is not set; sync will need it.", markup=False)
 

@@ -194,13 +194,33 @@ class ResultsSettings(_Strict):
     column: str = Field("Sync result", description="Header of the results column (created if missing).")
     contact_id_column: str | None = Field(None, description="Optional header for the inwise contact id.")
     synced_at_column: str | None = Field(None, description="Optional header for the last-synced time.")
-    time_format: str = Field("dd/mm/yyyy HH:MM", description="How times are shown in results.")
+    time_format: str | None = Field(
+        None,
+        description=(
+            "How times are shown in results, e.g. dd/mm/yyyy HH:MM. Default: the convention of "
+            "inwise.mobile.default_country (mm/dd/yyyy in the US, yyyy-mm-dd in East Asia, dd/mm/yyyy elsewhere)."
+        ),
+    )
 
     @field_validator("time_format")
     @classmethod
-    def _check_time_format(cls, v: str) -> str:
-        date_pattern(v)
+    def _check_time_format(cls, v: str | None) -> str | None:
+        if v is not None:
+            date_pattern(v)
         return v
+
+
+# Where the date is not written day first; everywhere else dd/mm/yyyy is what staff read.
+MONTH_FIRST = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM", "PH", "FM", "MH", "PW"})
+YEAR_FIRST = frozenset({"CN", "JP", "KR", "KP", "TW", "HU", "LT", "MN", "IR"})
+
+
+def default_time_format(region: str) -> str:
+    if region in MONTH_FIRST:
+        return "mm/dd/yyyy HH:MM"
+    if region in YEAR_FIRST:
+        return "yyyy-mm-dd HH:MM"
+    return "dd/mm/yyyy HH:MM"
 
 
 NEW_CONTACT_ATTRIBUTES = ("id", "email", "mobile_number", "created_date", "confirmation_status", "external_id")
@@ -307,6 +327,10 @@ class Config(_Strict):
 
     def open_table(self) -> Table:
         return self.source.open_table(self)
+
+    def time_format(self) -> str:
+        """The results' time format: the mapping's, else the default country's convention."""
+        return self.results.time_format or default_time_format(self.inwise.mobile.region)
 
     def state_path(self) -> Path:
         if self.state_dir:

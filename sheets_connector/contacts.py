@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,15 +52,36 @@ def find_column(header: Sequence[str], wanted: str, *, what: str, location: str,
             f"{location}: the header {wanted!r} ({what}) appears {len(hits)} times (columns {cols}). "
             "Rename the extra columns so each header is unique."
         )
-    by_key = {header_key(h): h for h in present}
-    close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0.6)
-    hint = f" Did you mean {by_key[close[0]]!r}?" if close else ""
+    guess = suggest_header(wanted, present, what)
+    hint = f" Did you mean {guess!r}?" if guess else ""
     listing = ", ".join(repr(h) for h in present) or "(the header row is empty)"
     raise ConfigError(
         f"{location}: there is no column {wanted!r} for {what}.{hint}\n"
         f"  The header row has: {listing}\n"
         f"  Fix the header in the sheet or the name in {setting or 'the mapping file'}."
     )
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.split(r"[^\w]+", header_key(text)) if w}
+
+
+def suggest_header(wanted: str, present: Sequence[str], role: str = "") -> str | None:
+    """The header the user most likely meant: by shared words first (``Email address`` for the
+    email column -> ``email``, not ``address``), the role's own words counting double, then by
+    spelling (``E-mial`` -> ``E-mail``)."""
+    want, role_words = _words(wanted), _words(role)
+    best, best_score = None, 0
+    for h in present:
+        words = _words(h)
+        score = len(words & want) + 2 * len(words & role_words)
+        if score > best_score:
+            best, best_score = h, score
+    if best is not None:
+        return best
+    by_key = {header_key(h): h for h in present}
+    close = difflib.get_close_matches(header_key(wanted), list(by_key), n=1, cutoff=0.6)
+    return by_key[close[0]] if close else None
 
 
 def column_letter(index: int) -> str:
@@ -71,7 +93,7 @@ def column_letter(index: int) -> str:
 
 @dataclass(slots=True)
 class RowProblem:
-    kind: Literal["invalid", "duplicate"]
+    kind: Literal["invalid", "missing", "duplicate"]
     message: str  # plain words, shown after "✗ " in the results column
     column: str | None = None  # header of the offending column, when there is one
 
@@ -86,6 +108,15 @@ class MappedRow:
     @property
     def ref(self) -> RowRef:
         return RowRef(self.number, self.key)
+
+
+def describe_contact(contact: Contact, field_headers: dict[int, str]) -> str:
+    """A contact as staff recognise it: ``dana@example.co.il · +972541111111 · First name = Dana``."""
+    parts = [p for p in (contact.email, f"+{contact.mobile}" if contact.mobile else None) if p]
+    parts += [f"{field_headers.get(n) or f'field {n}'} = {text}" for n, text in contact.fields]
+    if contact.external_id:
+        parts.append(f"external id = {contact.external_id}")
+    return " · ".join(parts)
 
 
 def row_key(email: str | None, mobile: str | None) -> RowKey | None:
@@ -193,7 +224,7 @@ class ContactMapper:
             wanted = " or ".join(repr(h) for h in (c.headers["email"], c.headers["mobile"]) if h)
             return MappedRow(
                 row.number,
-                problem=RowProblem("invalid", f"no email or mobile - fill in {wanted} to send this contact"),
+                problem=RowProblem("missing", f"no email or mobile - fill in {wanted} to send this contact"),
             )
 
         fields: list[tuple[int, str]] = []

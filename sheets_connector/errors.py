@@ -24,6 +24,20 @@ class ConfigError(ConnectorError):
     exit_code = 2
 
 
+class WorksheetNotFound(ConfigError):
+    """The source has no worksheet by the name the mapping gives; ``str()`` says which exist.
+
+    The table does not know the mapping file: the sync adds where the name is set (``at``)."""
+
+    def __init__(self, message: str, at: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.at = at
+
+    def __str__(self) -> str:
+        return f"{self.message} Fix the worksheet name in {self.at or 'the mapping file'}."
+
+
 class SourceError(ConnectorError):
     """The spreadsheet cannot be read or written (locked, password-protected, not an .xlsx...)."""
 

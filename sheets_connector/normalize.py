@@ -406,9 +406,11 @@ def _mobile_cell_text(value: Any) -> str:
             raise ValueProblem("mobile", _shown(_number_text(value)), _LENGTH_REASONS[ValidationResult.TOO_LONG])
         if value < 0:
             raise ValueProblem("mobile", _shown(str(value)), _NOT_A_PHONE)
+        if value >= 10**15:  # a spreadsheet number keeps 15 significant digits; beyond is float noise
+            return _displayed_number(float(value))
         return str(value)
     if isinstance(value, (float, Decimal)):
-        shown = _shown(_number_text(value))
+        shown = _shown(_displayed_number(value))
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueProblem("mobile", shown, _NOT_A_PHONE)
         exact = Decimal(value)  # exact binary value of a float, never float formatting
@@ -418,7 +420,8 @@ def _mobile_cell_text(value: Any) -> str:
             raise ValueProblem("mobile", shown, _DECIMAL)
         if exact.adjusted() >= _MAX_DIGITS:
             raise ValueProblem("mobile", shown, _LENGTH_REASONS[ValidationResult.TOO_LONG])
-        return str(int(exact))
+        # a float holds 15 significant digits of what was typed; the rest is binary noise
+        return _displayed_number(value) if isinstance(value, float) else str(int(exact))
     raise ValueProblem("mobile", _shown(clean_text(value)), _NOT_A_PHONE)
 
 
@@ -586,6 +589,14 @@ def _nontext_to_str(value: Any) -> str:
         return format_field(value)
     except ValueProblem:
         return str(value)
+
+
+def _displayed_number(value: float | Decimal) -> str:
+    """A number as a spreadsheet shows it: at most 15 significant digits (Excel's precision), so a
+    17-digit cell typed as 77327770904244100 is quoted so, not as its float artefact ...096."""
+    if isinstance(value, float) and math.isfinite(value):
+        return _number_text(Decimal(f"{value:.15g}"))
+    return _number_text(value)
 
 
 def _number_text(value: int | float | Decimal) -> str:

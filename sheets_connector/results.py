@@ -8,8 +8,9 @@ from typing import Literal
 from .model import UpsertResult
 from .tables.base import RowKey, RowRef
 
-Outcome = Literal["created", "updated", "conflict", "invalid", "duplicate", "error"]
-OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "conflict", "invalid", "duplicate", "error")
+Outcome = Literal["created", "updated", "conflict", "invalid", "missing", "duplicate", "error"]
+# "missing": a row with data but neither an email nor a mobile (its own line: real lists have many)
+OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "conflict", "invalid", "missing", "duplicate", "error")
 
 
 @dataclass(slots=True)

@@ -70,7 +70,8 @@ def test_check_prints_mapping_and_preview(tmp_path, sandbox):
     r = run("check", "--config", str(write_mapping(tmp_path, sandbox.base_url)))
     assert r.returncode == 0, r.stderr
     assert "Mapping OK" in r.stdout and "field1" in r.stdout and "(will be added)" in r.stdout
-    assert '"mobile_number": "972541111111"' in r.stdout
+    assert "row 2: dana@example.co.il · +972541111111 · First name = Dana · Last name = Cohen" in r.stdout
+    assert "add_default_country" not in r.stdout  # raw API JSON only with sync --dry-run --json
     assert "row 3" in r.stdout and "rachel@@example.com" in r.stdout
     assert sandbox.stats()["total"] == 0
 
@@ -116,7 +117,7 @@ def test_demo_command(tmp_path):
     d = json.loads(r.stdout)
     c = d["counts"]
     assert c["created"] >= 15 and c["updated"] == 2 and c["conflict"] == 1
-    assert c["invalid"] == 4 and c["duplicate"] == 2 and c["error"] == 0
+    assert c["invalid"] == 3 and c["missing"] == 1 and c["duplicate"] == 2 and c["error"] == 0
     wb = Path(d["demo"]["workbook"])
     assert wb == tmp_path / "demo" / "contacts.xlsx"
     ws = load_workbook(wb)
@@ -175,7 +176,7 @@ def test_demo_batch_mode(tmp_path):
     d = json.loads(r.stdout)
     c = d["counts"]
     # batchInsert gives no per-row answer: the conflict row cannot be told apart from an update
-    assert c["created"] == 21 and c["invalid"] == 4 and c["duplicate"] == 2 and c["error"] == 0
+    assert c["created"] == 21 and c["invalid"] == 3 and c["missing"] == 1 and c["duplicate"] == 2 and c["error"] == 0
     assert c["updated"] == 3 and c["conflict"] == 0
     assert d["api_calls"]["POST /contacts/batchInsert"] == 2  # Israeli numbers, then the foreign ones
 

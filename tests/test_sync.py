@@ -43,7 +43,7 @@ def test_upsert_end_to_end(tmp_path, seeded):
     cfg = make_config(tmp_path, sandbox.base_url)
     s = sync(cfg, environ=ENV)
 
-    assert s.counts == {"created": 2, "updated": 1, "conflict": 1, "invalid": 2, "duplicate": 1, "error": 0}
+    assert s.counts == {"created": 2, "updated": 1, "conflict": 1, "invalid": 2, "missing": 0, "duplicate": 1, "error": 0}
     assert s.rows_read == 7 and s.empty_rows == 1
     assert s.api_calls == {"POST /contacts": 4, "GET /contacts": 1}
     res = column(wb, "Sync result")

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
-from ..contacts import ContactMapper, MappedRow
+from ..contacts import ContactMapper, MappedRow, describe_contact
+from ..errors import WorksheetNotFound
 from ..inwise import contact_body
 from ..model import Contact, SendOptions
 from ..tables.base import RowRef, Table, TableData
@@ -60,13 +61,24 @@ class Plan:
         return [{"row": m.number, **contact_body(m.contact, options)}
                 for m in itertools.islice(rows, limit) if m.contact is not None]
 
+    def preview_lines(self, limit: int | None = None) -> list[str]:
+        """The first ``limit`` rows to send, in words staff recognise (raw JSON is ``preview``)."""
+        headers = self.mapper.columns.field_headers
+        rows = (m for m in self.mapped if m.contact is not None)
+        return [f"row {m.number}: {describe_contact(m.contact, headers)}"
+                for m in itertools.islice(rows, limit) if m.contact is not None]
+
 
 def plan(config: Config, table: Table | None = None, timings: dict[str, float] | None = None) -> Plan:
     """Read the table and map every row (no network)."""
     stage = Stages({} if timings is None else timings)
     table = table or config.open_table()
     with stage("read"):
-        data = table.read()
+        try:
+            data = table.read()
+        except WorksheetNotFound as e:
+            e.at = config.locate("source", "worksheet")
+            raise
     with stage("map"):
         mapper = ContactMapper(config, data.header, data.location)
         mapped = mapper.map_rows(data.rows)

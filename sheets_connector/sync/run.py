@@ -25,6 +25,14 @@ from .send import NOT_SENT, Outcomes, SendContext, ToSend, mark_not_sent, send
 from .summary import Progress, RunSummary
 
 Clock = Callable[[], datetime]
+
+
+def now() -> datetime:
+    """The default clock (looked up at call time, so a test can freeze it)."""
+    return datetime.now()
+
+
+PREVIEW_LINES = 20  # rows a dry run describes in words (--json gives every row's API body)
 ClientFactory = Callable[[Config], InwiseClient]
 
 
@@ -49,7 +57,7 @@ class Run:
     store: FeedStore | None = None
     client_factory: ClientFactory | None = None
     environ: Mapping[str, str] | None = None
-    clock: Clock = datetime.now
+    clock: Clock = now
     progress: Progress | None = None
     cancel: CancelToken = field(default_factory=CancelToken)
     t0: float = field(default_factory=time.monotonic)
@@ -87,7 +95,7 @@ def sync(
     store: FeedStore | None = None,
     client_factory: ClientFactory | None = None,
     environ: Mapping[str, str] | None = None,
-    clock: Clock = datetime.now,
+    clock: Clock = now,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> RunSummary:
@@ -111,6 +119,7 @@ def sync(
     options = send_options(config)
     if dry_run:
         summary.preview = p.preview(options)
+        summary.preview_lines = p.preview_lines(PREVIEW_LINES)
         summary.finish(outcomes, time.monotonic() - run.t0)
         return summary
     if run.cancel.is_set():
@@ -196,7 +205,7 @@ def pull_new(
     store: FeedStore | None = None,
     client_factory: ClientFactory | None = None,
     environ: Mapping[str, str] | None = None,
-    clock: Clock = datetime.now,
+    clock: Clock = now,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> RunSummary:

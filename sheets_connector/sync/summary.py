@@ -32,7 +32,8 @@ class RunSummary:
     lost: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     outcomes: list[RowOutcome] = field(default_factory=list)
-    preview: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be sent
+    preview: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be sent (API bodies)
+    preview_lines: list[str] = field(default_factory=list)  # dry run: the first rows in plain words
     started_at: str = ""
 
     def problems(self) -> list[RowOutcome]:
@@ -44,15 +45,16 @@ class RunSummary:
             self.counts[o.outcome] += 1
         self.duration_s = round(duration_s, 3)
 
-    def to_dict(self, max_rows: int = 1000) -> dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if k not in ("outcomes", "preview")}
+    def to_dict(self, max_rows: int | None = None) -> dict[str, Any]:
+        """JSON-ready; every problem row and preview row unless ``max_rows`` caps them."""
+        d = {k: v for k, v in asdict(self).items() if k not in ("outcomes", "preview", "preview_lines")}
         d["rows_sent"] = sum(self.counts[k] for k in ("created", "updated", "conflict", "error"))
         probs = self.problems()
         d["problems"] = [
             {"row": o.row, "outcome": o.outcome, "detail": o.detail, **({"conflict": o.conflict} if o.conflict else {})}
             for o in probs[:max_rows]
         ]
-        d["problems_truncated"] = max(0, len(probs) - max_rows)
+        d["problems_truncated"] = 0 if max_rows is None else max(0, len(probs) - max_rows)
         if self.dry_run:
             d["preview"] = self.preview[:max_rows]
             d["would_send"] = len(self.preview)

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from ..cancel import CancelToken
 from ..config import Config
@@ -58,7 +57,7 @@ def mark_unsettled(outcomes: Outcomes) -> None:
 
 def result_columns(config: Config, outcomes: Mapping[int, RowOutcome], when: datetime) -> ResultColumns:
     res = config.results
-    pattern = date_pattern(res.time_format)
+    pattern = date_pattern(config.time_format())
     columns: ResultColumns = {res.column: {o.ref: o.status(when, pattern) for o in outcomes.values()}}
     if res.contact_id_column:
         columns[res.contact_id_column] = {o.ref: o.contact_id for o in outcomes.values() if o.contact_id is not None}
@@ -68,7 +67,7 @@ def result_columns(config: Config, outcomes: Mapping[int, RowOutcome], when: dat
 
 
 def save(table: Table, summary: RunSummary, columns: ResultColumns, store: FeedStore,
-         delivered: Iterable[str], cancel: CancelToken, clock: Any = datetime.now) -> None:
+         delivered: Iterable[str], cancel: CancelToken, clock: Callable[[], datetime]) -> None:
     """Commit the table; a hard stop waits for the save. On failure keep the results in a CSV."""
     try:
         with cancel.critical():

@@ -59,7 +59,7 @@ import olefile
 import python_calamine
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from ..errors import ConfigError, SourceError
+from ..errors import ConfigError, SourceError, WorksheetNotFound
 from ..fsutil import fsync_dir
 from ..normalize import header_key
 from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
@@ -429,7 +429,7 @@ class XlsxTable:
         if close:
             match = next((n for n in names if n == close[0] or header_key(n) == close[0]), close[0])
             hint = f" Did you mean '{match}'?"
-        raise ConfigError(f"{self.path.name} has no sheet named '{wanted}'. Its sheets are: {listed}.{hint} Fix the worksheet name in your settings.")
+        raise WorksheetNotFound(f"{self.path.name} has no sheet named '{wanted}'. Its sheets are: {listed}.{hint}")
 
     def read(self) -> TableData:
         """Header and all rows below it (see ``base.Table.read``)."""
