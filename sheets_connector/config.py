@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -24,8 +24,8 @@ from pydantic import (
 )
 
 from .errors import ConfigError
-from .tables.base import Table
 from .normalize import calling_code_for, date_pattern, header_key, region_for
+from .tables.base import Table
 
 DEFAULT_BASE_URL = "https://api.inwise.com/rest/v1"
 
@@ -82,7 +82,7 @@ class GoogleSheetSource(_Strict):
 # A new source is one more model here with its own ``open_table``; nothing else branches on the type.
 SOURCE_MODELS: tuple[type[BaseModel], ...] = (XlsxSource, GoogleSheetSource)
 SOURCE_TYPES: tuple[str, ...] = tuple(m.model_fields["type"].default for m in SOURCE_MODELS)
-Source = Annotated[Union[XlsxSource, GoogleSheetSource], Field(discriminator="type")]
+Source = Annotated[XlsxSource | GoogleSheetSource, Field(discriminator="type")]
 
 
 # --- columns ----------------------------------------------------------------------------------
@@ -108,7 +108,7 @@ class Columns(_Strict):
     email: str | None = Field(None, description="Header of the email column.")
     mobile: str | None = Field(None, description="Header of the mobile number column.")
     external_id: str | None = Field(None, description="Header of your own id for the contact (sent as external_id).")
-    fields: dict[int, Union[str, FieldColumn]] = Field(
+    fields: dict[int, str | FieldColumn] = Field(
         default_factory=dict,
         description="inwise personal fields by number: 1 first name, 2 last name, 21 birthday, ...",
     )
@@ -122,7 +122,7 @@ class Columns(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _need_key(self) -> "Columns":
+    def _need_key(self) -> Columns:
         if not self.email and not self.mobile:
             raise ValueError("map at least one of 'email' or 'mobile': inwise identifies contacts by them")
         return self
@@ -268,7 +268,7 @@ class Config(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _no_column_clash(self) -> "Config":
+    def _no_column_clash(self) -> Config:
         inputs = {
             header_key(h)
             for h in [self.columns.email, self.columns.mobile, self.columns.external_id]
@@ -368,7 +368,7 @@ def _model_in(ann: Any) -> Any:
     return None
 
 
-def _friendly(err: dict) -> str:
+def _friendly(err: dict[str, Any]) -> str:
     t = err["type"]
     msg = err["msg"]
     inp = err.get("input")
@@ -429,10 +429,10 @@ def parse_config(text: str, *, where: str = "<mapping>", base_dir: Path | None =
         data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        line = f", line {mark.line + 1}" if mark is not None else ""
+        at_line = f", line {mark.line + 1}" if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e)
         raise ConfigError(
-            f"{where}{line}: this is not valid YAML ({problem}). Check the indentation and the colons on that line."
+            f"{where}{at_line}: this is not valid YAML ({problem}). Check the indentation and the colons on that line."
         ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: the mapping must be a set of keys (source:, columns:, ...); see mapping.example.yaml.")
@@ -449,7 +449,7 @@ def parse_config(text: str, *, where: str = "<mapping>", base_dir: Path | None =
                 line = lines.get(tuple(str(x) for x in loc[:n]))
                 if line is not None:
                     break
-            text_ = _friendly(err)
+            text_ = _friendly(dict(err))
             if err["type"] == "extra_forbidden":
                 allowed = _fields_of(Config, loc[:-1])
                 hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)

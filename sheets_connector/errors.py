@@ -7,6 +7,10 @@ for these.  Messages never contain secrets (API keys, credentials).
 """
 from __future__ import annotations
 
+from typing import Literal
+
+ProblemKind = Literal["email", "mobile", "field"]
+
 
 class ConnectorError(Exception):
     """Base class: a problem the user can understand and act on."""
@@ -30,3 +34,36 @@ class InwiseError(ConnectorError):
 
 class InwiseAuthError(InwiseError):
     """inwise answered 401/403: the API key is missing or wrong."""
+
+
+class RunStopped(ConnectorError):
+    """The user stopped the run at once (a second Ctrl-C): the message says what was kept where."""
+
+    exit_code = 130
+
+
+class ValueProblem(ValueError):  # a cell's problem, not a run's: written on its row, never raised to the user
+    """A cell value that cannot be used.
+
+    ``str(e)`` is a short, plain message for office staff, shown in the sheet's results column
+    after a ✗, e.g. ``invalid mobile "12345": too short for a mobile number`` or
+    ``invalid email "dana@": nothing after the @``.  It quotes the value as typed (cleaned of
+    invisible characters, truncated to ~40 characters) and says what is wrong in everyday words.
+
+    Attributes:
+        kind: ``"email"``, ``"mobile"`` or ``"field"``.
+        value: the value as shown in the message (cleaned, possibly truncated).
+        reason: what is wrong, e.g. ``"too short for a mobile number"``.
+    """
+
+    _LABELS = {"email": "email", "mobile": "mobile", "field": "value"}
+
+    def __init__(self, kind: ProblemKind, value: str, reason: str) -> None:
+        super().__init__(kind, value, reason)  # keeps the exception picklable
+        self.kind: str = kind
+        self.value: str = value
+        self.reason: str = reason
+
+    def __str__(self) -> str:
+        label = self._LABELS.get(self.kind, self.kind)
+        return f'invalid {label} "{self.value}": {self.reason}'

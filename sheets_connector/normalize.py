@@ -28,11 +28,13 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
+
+from .errors import ValueProblem
 
 __all__ = [
     "ValueProblem",
@@ -50,7 +52,6 @@ __all__ = [
     "MOBILE_TYPES",
 ]
 
-ProblemKind = Literal["email", "mobile", "field"]
 
 #: Longest value quoted in a problem message; longer values are cut and end with "…".
 MAX_SHOWN = 40
@@ -61,32 +62,7 @@ _CACHE_SIZE = 1 << 16
 # --------------------------------------------------------------------------------------------
 # The problem type
 # --------------------------------------------------------------------------------------------
-class ValueProblem(ValueError):
-    """A cell value that cannot be used.
-
-    ``str(e)`` is a short, plain message for office staff, shown in the sheet's results column
-    after a ✗, e.g. ``invalid mobile "12345": too short for a mobile number`` or
-    ``invalid email "dana@": nothing after the @``.  It quotes the value as typed (cleaned of
-    invisible characters, truncated to ~40 characters) and says what is wrong in everyday words.
-
-    Attributes:
-        kind: ``"email"``, ``"mobile"`` or ``"field"``.
-        value: the value as shown in the message (cleaned, possibly truncated).
-        reason: what is wrong, e.g. ``"too short for a mobile number"``.
-    """
-
-    _LABELS = {"email": "email", "mobile": "mobile", "field": "value"}
-
-    def __init__(self, kind: ProblemKind, value: str, reason: str) -> None:
-        super().__init__(kind, value, reason)  # keeps the exception picklable
-        self.kind: str = kind
-        self.value: str = value
-        self.reason: str = reason
-
-    def __str__(self) -> str:
-        label = self._LABELS.get(self.kind, self.kind)
-        return f'invalid {label} "{self.value}": {self.reason}'
-
+# ValueProblem lives in errors.py with every other error type; imported above.
 
 def _shown(text: str) -> str:
     """The value as quoted in a message: already cleaned, cut to ``MAX_SHOWN`` characters."""
@@ -538,9 +514,10 @@ def _fits_country_numbering(number: phonenumbers.PhoneNumber) -> bool:
     shares the calling code): lengths alone let through e.g. Israeli 02-1234567-8, which no
     Israeli number looks like.  Uses phonenumbers' metadata, not a pattern of our own."""
     nsn = phonenumbers.national_significant_number(number)
-    for region in phonenumbers.region_codes_for_country_code(number.country_code):
+    for region in phonenumbers.region_codes_for_country_code(number.country_code or 0):
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        pattern = metadata.general_desc.national_number_pattern if metadata else None
+        desc = metadata.general_desc if metadata else None
+        pattern = desc.national_number_pattern if desc else None
         if pattern is None or re.fullmatch(pattern, nsn):
             return True
     return False

@@ -78,7 +78,9 @@ class SaveReport:
 
 
 class Table(Protocol):
-    location: str
+    @property
+    def location(self) -> str:
+        """Where the rows are, for messages: "contacts.xlsx, sheet 'Contacts'"."""
 
     def check_writable(self) -> None:
         """Raise SourceError now (before anything is sent to inwise) if results could not be saved."""
