@@ -68,26 +68,26 @@ def format_range(title: str, start_row: int, start_col: int, end_row: int, end_c
 def _split_sheet(text: str) -> tuple[str | None, str | None]:
     """(title, cells) - either may be None."""
     if text.startswith("'"):
-        i, title = 1, []
+        i, chars = 1, []
         while i < len(text):
             ch = text[i]
             if ch == "'":
                 if i + 1 < len(text) and text[i + 1] == "'":
-                    title.append("'")
+                    chars.append("'")
                     i += 2
                     continue
                 rest = text[i + 1:]
                 if rest == "":
-                    return "".join(title), None
+                    return "".join(chars), None
                 if not rest.startswith("!"):
                     raise A1Error(text)
-                return "".join(title), rest[1:]
-            title.append(ch)
+                return "".join(chars), rest[1:]
+            chars.append(ch)
             i += 1
         raise A1Error(text)
     if "!" in text:
-        title, cells = text.rsplit("!", 1)
-        return title, cells
+        head, cells = text.rsplit("!", 1)
+        return head, cells
     return None, text
 
 

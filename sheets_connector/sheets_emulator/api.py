@@ -15,7 +15,8 @@ values.append (OVERWRITE grows the grid as Google does; INSERT_ROWS), values.cle
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import unquote
 
 from .a1 import A1Error, A1Range, column_letters, format_range, parse_range, quote_title

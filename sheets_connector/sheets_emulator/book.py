@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .a1 import A1Range, format_range, quote_title
 from .cells import Cell, ErrorValue, Locale, locale_of
@@ -251,7 +252,7 @@ class Spreadsheet:
             raise exceeds(sheet, rng.start_row, rng.start_col, max(end_row, rng.start_row + 1), max(end_col, rng.start_col + 1))
         return sheet, rng.start_row, rng.start_col, end_row, end_col
 
-    def snapshot(self) -> "Spreadsheet":
+    def snapshot(self) -> Spreadsheet:
         """A copy whose tabs can be changed without touching this one (cells are shared)."""
         clone = copy.copy(self)
         clone.sheets = [copy.copy(s) for s in self.sheets]
@@ -259,7 +260,7 @@ class Spreadsheet:
             s.protections = list(s.protections)
         return clone
 
-    def restore(self, other: "Spreadsheet") -> None:
+    def restore(self, other: Spreadsheet) -> None:
         self.title, self.locale_name, self.time_zone = other.title, other.locale_name, other.time_zone
         self.sheets = other.sheets
 

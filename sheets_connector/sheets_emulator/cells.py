@@ -24,8 +24,9 @@ import datetime as _dt
 import math
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 EPOCH = _dt.datetime(1899, 12, 30)
 SECONDS_PER_DAY = 86400

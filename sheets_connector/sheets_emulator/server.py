@@ -31,9 +31,10 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import parse_qs
 
 from ..errors import ConnectorError
@@ -106,7 +107,7 @@ class SheetsEmulator:
             self._tokens[token] = account
 
     # ---------------------------------------------------------------- lifecycle
-    def start(self) -> "SheetsEmulator":
+    def start(self) -> SheetsEmulator:
         if self._server is not None:
             raise RuntimeError("The Sheets emulator is already running.")
         try:
@@ -131,7 +132,7 @@ class SheetsEmulator:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "SheetsEmulator":
+    def __enter__(self) -> SheetsEmulator:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
