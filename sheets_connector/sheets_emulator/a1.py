@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 _CELL = re.compile(r"^([A-Za-z]{0,3})(\d{0,7})$")
 _PLAIN_TITLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CELL_LIKE = re.compile(r"^[A-Za-z]{1,3}\d+$")  # a title such as "AB12" would read as a cell
 
 
 class A1Error(ValueError):
@@ -53,7 +54,7 @@ class A1Range:
 
 def quote_title(title: str) -> str:
     """A title as the API writes it in ranges: quoted unless it is a plain word."""
-    if _PLAIN_TITLE.match(title) and not _CELL.match(title):
+    if _PLAIN_TITLE.match(title) and not _CELL_LIKE.match(title):
         return title
     return "'" + title.replace("'", "''") + "'"
 
