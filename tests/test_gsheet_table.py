@@ -480,3 +480,12 @@ def test_emulator_mapping_works_without_a_key_file(emu, tmp_path: Path, monkeypa
     summary = t.summary()
     assert summary.tabs == ["Contacts"] and summary.worksheet == "Contacts" and emu.account in summary.account
     assert t.save().path.endswith(f"{key}/edit#gid=0")
+
+
+def test_the_example_credentials_file_is_fake_and_refused_clearly(emu, tmp_path: Path):
+    example = Path(__file__).resolve().parents[1] / "credentials.example.json"
+    text = example.read_text(encoding="utf-8")
+    assert "BEGIN" not in text and "PRIVATE KEY-----" not in text
+    key = emu.create_spreadsheet({"Contacts": contacts(1)})
+    with pytest.raises(ConfigError, match="private key in .*credentials.example.json .* cannot be read"):
+        _mapping(tmp_path, emu, key, str(example)).open_table().read()
