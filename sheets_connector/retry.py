@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InvalidHeader
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 if TYPE_CHECKING:
@@ -30,6 +30,11 @@ RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
 #: Called each time a retry is about to happen, with the error that caused it (None for a
 #: retryable status).  Not called when the retries have run out.
 OnRetry = Callable[[Exception | None], None]
+
+#: ``(method, url) -> True`` for a request that must not be repeated once it may have been
+#: applied (e.g. a Sheets values:append): it is retried only after a 429 or a connection that
+#: never got through, when the server surely did nothing.
+NotIdempotent = Callable[[str, str], bool]
 
 
 class RetryTuning(BaseModel):
@@ -60,19 +65,23 @@ class RetryPolicy(RetryTuning):
 
 
 class _Retry(Retry):
-    """``urllib3.Retry`` plus a callback on every retry made, and a lenient ``Retry-After``.
+    """``urllib3.Retry`` plus a callback on every retry made, requests that must not be repeated
+    once applied, and a lenient ``Retry-After``.
 
     An unparsable ``Retry-After`` (e.g. ``0.2``, which the sandbox sends for fast tests) falls
     back to the exponential backoff instead of failing the request.
     """
 
-    def __init__(self, *args: Any, on_retry: OnRetry | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, on_retry: OnRetry | None = None,
+                 not_idempotent: NotIdempotent | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.on_retry = on_retry
+        self.not_idempotent = not_idempotent
 
     def new(self, **kw: Any) -> Self:
         new = super().new(**kw)
         new.on_retry = self.on_retry
+        new.not_idempotent = self.not_idempotent
         return new
 
     def get_retry_after(self, response: Any) -> float | None:
@@ -83,6 +92,11 @@ class _Retry(Retry):
 
     def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
                   error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Self:
+        if self.not_idempotent is not None and method and url and self.not_idempotent(method, url):
+            status = getattr(response, "status", None)
+            refused = status == 429 or (error is not None and self._is_connection_error(error))
+            if not refused:  # it may have been applied: give the answer (or error) back as it is
+                raise MaxRetryError(_pool, url, error or ResponseError(f"not repeated: answered {status}"))
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         # Reached only when a retry will happen: an exhausted Retry raises MaxRetryError above.
         if self.on_retry is not None:
@@ -91,12 +105,14 @@ class _Retry(Retry):
 
 
 def build_retry(policy: RetryPolicy, *, on_retry: OnRetry | None = None,
-                allowed_methods: Collection[str] | None = None) -> Retry:
+                allowed_methods: Collection[str] | None = None,
+                not_idempotent: NotIdempotent | None = None) -> Retry:
     """The one ``urllib3.Retry`` for ``policy``.
 
     ``allowed_methods=None`` retries every method, POST included (right for inwise, whose
     writes are matched by email and mobile, so a repeat updates instead of duplicating); a
-    client whose writes are not idempotent passes the methods it may repeat.  The last 429/5xx
+    client whose writes are not all idempotent passes the methods it may repeat, or names the
+    requests that must not be repeated once applied with ``not_idempotent``.  The last 429/5xx
     answer is returned, not raised, when the retries run out.
     """
     n = policy.retries
@@ -108,19 +124,21 @@ def build_retry(policy: RetryPolicy, *, on_retry: OnRetry | None = None,
         backoff_jitter=policy.backoff_factor,
         respect_retry_after_header=True, retry_after_max=policy.retry_after_max,
         raise_on_status=False, raise_on_redirect=False,
-        on_retry=on_retry,
+        on_retry=on_retry, not_idempotent=not_idempotent,
     )
 
 
 def mount_retry(session: requests.Session, policy: RetryPolicy, *, pool_maxsize: int = 10,
-                on_retry: OnRetry | None = None, allowed_methods: Collection[str] | None = None) -> HTTPAdapter:
+                on_retry: OnRetry | None = None, allowed_methods: Collection[str] | None = None,
+                not_idempotent: NotIdempotent | None = None) -> HTTPAdapter:
     """Mount :func:`build_retry`'s ``Retry`` on ``session`` for http and https; returns the adapter.
 
     ``pool_maxsize`` connections are kept per host: at least the number of threads that share
     the session, or surplus connections are opened and thrown away.  Timeouts are not a session
     setting in ``requests``: pass ``policy.timeout`` to each request.
     """
-    retry = build_retry(policy, on_retry=on_retry, allowed_methods=allowed_methods)
+    retry = build_retry(policy, on_retry=on_retry, allowed_methods=allowed_methods,
+                        not_idempotent=not_idempotent)
     adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_maxsize, max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

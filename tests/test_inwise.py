@@ -11,8 +11,8 @@ import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
 
 import pytest
 

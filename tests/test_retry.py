@@ -5,10 +5,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import SANDBOX_API_KEY
 
 from sheets_connector.config import load_config, parse_config
 from sheets_connector.errors import ConfigError
 from sheets_connector.retry import RETRY_STATUSES, RetryPolicy, build_retry, mount_retry
+from sheets_connector.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,3 +75,26 @@ def test_mount_retry_puts_one_adapter_on_both_schemes() -> None:
         assert session.get_adapter("https://api.inwise.com/rest/v1") is adapter
         assert session.get_adapter("http://127.0.0.1:1/rest/v1") is adapter
         assert adapter.max_retries.total == 1
+
+
+def test_a_request_that_must_not_be_repeated_is_retried_only_when_surely_not_applied(sandbox: Sandbox) -> None:
+    calls: list[Exception | None] = []
+    with requests.Session() as session:
+        mount_retry(session, RetryPolicy(retries=3, backoff_factor=0.01), on_retry=calls.append,
+                    not_idempotent=lambda method, url: method == "POST")
+        session.headers["X-API-Key"] = SANDBOX_API_KEY
+
+        def post() -> requests.Response:
+            return session.post(sandbox.base_url + "/contacts", json={"email": "a@example.com"}, timeout=10)
+
+        sandbox.fail_next(1, status=503)  # may have been applied: given back as it is
+        assert post().status_code == 503 and calls == []
+        sandbox.fail_next(1, status=429, retry_after=0)  # refused before any work: repeated
+        assert post().status_code == 200 and len(calls) == 1
+        sandbox.fail_next(1, drop=True)  # sent, then cut: not repeated
+        with pytest.raises(requests.ConnectionError):
+            post()
+        assert len(calls) == 1
+        sandbox.fail_next(2, status=503, method="GET")  # the others are retried as usual
+        assert session.get(sandbox.base_url + "/contacts", timeout=10).status_code == 200
+        assert len(calls) == 3

@@ -46,10 +46,9 @@ class Faults:
         """Raise ValueError/TypeError with a plain message if a value is out of range."""
 
         def check(name: str, low: float, high: float | None = None, *, whole: bool = False) -> None:
-            value = getattr(self, name)
-            kinds: tuple[type, ...] = (int,) if whole else (int, float)
-            if isinstance(value, bool) or not isinstance(value, kinds) or (
-                    isinstance(value, float) and math.isnan(value)):
+            value: Any = getattr(self, name)
+            typed = isinstance(value, int) if whole else isinstance(value, (int, float))
+            if isinstance(value, bool) or not typed or (isinstance(value, float) and math.isnan(value)):
                 kind = "a whole number" if whole else "a number"
                 raise TypeError(f"Fault setting {name} must be {kind}, got {value!r}.")
             if value < low or (high is not None and value > high):

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import SandboxError
 from ..inwise.wire import API_KEY_HEADER
-from .faults import API_PREFIX, Admission, Faults, FaultInjector, retry_after_header
+from .faults import API_PREFIX, FaultInjector, Faults, retry_after_header
 from .store import BadRequest, ContactStore
 
 log = logging.getLogger("sheets_connector.sandbox")

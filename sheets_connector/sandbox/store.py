@@ -464,8 +464,11 @@ class ContactStore:
                 self._by_mobile[mobile] = owner
             self._apply_change(target, change)
             return target, False
-        contact = {
-            "id": self._new_id_locked(),
+        new_id = self._new_id_locked()
+        while new_id in self._contacts:  # only possible after odd seeding; stay safe
+            new_id = self._new_id_locked()
+        contact: dict[str, Any] = {
+            "id": new_id,
             "email": email,
             "mobile_number": mobile,
             "fields": {},
@@ -474,12 +477,10 @@ class ContactStore:
             "groups": set(),
             "external_id": None,
         }
-        while contact["id"] in self._contacts:  # only possible after odd seeding; stay safe
-            contact["id"] = self._new_id_locked()
         self._apply_change(contact, change)
-        self._contacts[contact["id"]] = contact
+        self._contacts[new_id] = contact
         self._index_locked(contact)
-        self._feed.append(contact["id"])
+        self._feed.append(new_id)
         return contact, True
 
     @staticmethod
