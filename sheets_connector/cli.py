@@ -422,6 +422,39 @@ def _print_demo_end(summary: RunSummary, paths: dict[str, Path]) -> None:
 
 
 @main.command()
+@click.option("--email", required=True, help="Email for a test contact (yours, or one you may create).")
+@click.option("--mobile", required=True, help="Mobile for a second test contact.")
+@click.option("--country", default="IL", show_default=True, help="Country of a local mobile number.")
+@click.option("--base-url", default="https://api.inwise.com/rest/v1", show_default=True, help="inwise API address.")
+@click.option("--api-key-env", default="INWISE_API_KEY", show_default=True,
+              help="Environment variable holding the API key.")
+@click.option("--out", "-o", default="inwise-probe.json", show_default=True, type=click.Path(dir_okay=False),
+              help="Where to write the recording.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before changing anything.")
+def probe(email: str, mobile: str, country: str, base_url: str, api_key_env: str, out: str, yes: bool) -> None:
+    """Record how the real inwise API answers (8 requests), to settle what its docs leave open.
+
+    \b
+    Example:
+      export INWISE_API_KEY=...
+      sheets-connector probe --email me+probe@example.com --mobile 054-1234567
+    """
+    from .inwise import probe as p
+
+    with _errors(Ctx.debug):
+        target = p.target(email, mobile, country)
+        click.echo(p.describe(target, base_url))
+        if not yes and not click.confirm("Go ahead?", default=False):
+            click.echo("Nothing was sent.")
+            return
+        recording = p.run(base_url, os.environ.get(api_key_env, ""), p.plan(target), target)
+        path = p.save(recording, out)
+        for line in p.findings(recording):
+            click.echo("  " + line)
+        click.echo(f"Recording written to {path} (the API key is not in it): attach it to a bug report.")
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of the mapping file (for editors and validation)."""
     click.echo(json.dumps(json_schema(), indent=2))

@@ -47,7 +47,11 @@ class InwiseError(ConnectorError):
 
 
 class InwiseAuthError(InwiseError):
-    """inwise answered 401/403: the API key is missing or wrong."""
+    """inwise refused the API key (401/403, or a 4xx naming the key), or REST access is not enabled."""
+
+
+class InwiseAddressError(InwiseError):
+    """The first answers (404/405/413) say the inwise API address is wrong, not a row."""
 
 
 class RunStopped(ConnectorError):

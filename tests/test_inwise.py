@@ -11,25 +11,35 @@ import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 import pytest
 
 from sheets_connector import __version__
-from sheets_connector.errors import InwiseAuthError, InwiseError
+from sheets_connector.errors import InwiseAddressError, InwiseAuthError, InwiseError
 from sheets_connector.inwise import (
     FEED_PAGE_SIZE,
+    KEY_INVALID_TEXT,
+    KEY_MISSING_TEXT,
+    NO_ID_MESSAGE,
+    REST_NOT_ENABLED_TEXT,
     InwiseClient,
     batch_body,
     batch_fields_mapping,
     build_batch_csv,
     contact_body,
+    feed_contact,
+    is_domestic,
+    local_mobile,
     parse_conflict,
 )
 from sheets_connector.model import Contact, SendOptions, UpsertResult
+from sheets_connector.results import from_upsert
 from sheets_connector.retry import RetryPolicy, build_retry
 from sheets_connector.sandbox import Sandbox
+from sheets_connector.tables.base import RowRef
 
 KEY = "test-key"
 WRONG_KEY = "wrong-key-0123456789abcdef"
@@ -179,7 +189,7 @@ def test_wrong_key_raises_auth_error_without_the_key(sb: Sandbox) -> None:
             client.upsert(Contact("a@example.com", None), SendOptions())
         assert WRONG_KEY not in repr(client)
     message = str(caught.value)
-    assert "HTTP 401" in message and "MY_INWISE_KEY" in message
+    assert "HTTP 401: Parameter 'X-API-Key' is invalid." in message and "MY_INWISE_KEY" in message
     assert WRONG_KEY not in message and "wrong-key" not in message
     assert requests_to(sb, "POST /contacts") == {"401": 1}  # not retried
 
@@ -648,3 +658,204 @@ def test_foreign_numbers_never_get_the_default_country_code(sb: Sandbox, client:
     assert "country_code" not in mixed and "trim_leading_zero" not in mixed
     home = batch_body([Contact(None, "972541111112")], opts, field_numbers=[], group_id=None)
     assert home["country_code"] == "972" and home["trim_leading_zero"] is True
+
+
+# --------------------------------------------------------------------------------------------
+# Closer to the real inwise: refused keys, odd answers, a wrong address
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+@pytest.mark.parametrize("text", [KEY_INVALID_TEXT, KEY_MISSING_TEXT])
+def test_any_4xx_naming_the_api_key_stops_the_run(sb: Sandbox, client: InwiseClient, status: int, text: str) -> None:
+    for call in (lambda: client.upsert(Contact("a@example.com", None), SendOptions()),
+                 lambda: client.batch_insert(TRICKY[:1], SendOptions(), field_numbers=[1, 2], group_id=None),
+                 lambda: next(client.pull_new_contacts())):
+        sb.fail_next(1, status=status, message=text)
+        with pytest.raises(InwiseAuthError) as caught:
+            call()
+        assert f"inwise refused the API key (HTTP {status}: {text})" in str(caught.value)
+        assert "INWISE_API_KEY" in str(caught.value)
+
+
+def test_rest_access_not_enabled_says_inwise_support_turns_it_on(sb: Sandbox, client: InwiseClient) -> None:
+    sb.fail_next(1, status=401, message=REST_NOT_ENABLED_TEXT)
+    with pytest.raises(InwiseAuthError) as caught:
+        client.upsert_many([(1, Contact("a@example.com", None))], SendOptions(), concurrency=1,
+                           on_result=lambda k, r: None)
+    message = str(caught.value)
+    assert "REST API" in message and "inwise support" in message and REST_NOT_ENABLED_TEXT in message
+    assert "refused the API key" not in message
+
+
+def test_a_4xx_that_does_not_name_the_key_stays_a_row_problem(sb: Sandbox, client: InwiseClient) -> None:
+    sb.fail_next(1, status=400, message="Invalid value for field21.")
+    result = client.upsert(Contact("a@example.com", None), SendOptions())
+    assert result.status == "rejected" and result.message == "Invalid value for field21."
+
+
+def test_batch_sends_domestic_numbers_in_their_local_form_as_documented(sb: Sandbox, client: InwiseClient) -> None:
+    options = SendOptions(default_country_code="972", trim_leading_zero=False)
+    home = [Contact("a@example.com", "972541111111"), Contact(None, "972521234567"), Contact("b@example.com", None)]
+    body = batch_body(home, options, field_numbers=[], group_id=None)
+    rows = list(csv.reader(io.StringIO(body["csv_file"], newline="")))
+    assert rows == [["Email", "Mobile"], ["a@example.com", "0541111111"], ["", "0521234567"], ["b@example.com", ""]]
+    assert body["country_code"] == "972" and body["trim_leading_zero"] is True  # the zero is a trunk prefix
+    abroad = batch_body([Contact(None, "15046218927")], options, field_numbers=[], group_id=None)
+    assert list(csv.reader(io.StringIO(abroad["csv_file"])))[1] == ["", "15046218927"]
+    assert "country_code" not in abroad and "trim_leading_zero" not in abroad
+    # The sandbox puts the code in front blindly, as batchInsert may: still stored once.
+    assert client.batch_insert(home, options, field_numbers=[], group_id=None).ok
+    assert client.batch_insert([Contact(None, "15046218927")], options, field_numbers=[], group_id=None).ok
+    assert sorted(c["mobile_number"] for c in sb.contacts() if c["mobile_number"]) == [
+        "15046218927", "972521234567", "972541111111"]
+
+
+@pytest.mark.parametrize(("mobile", "code", "local"), [
+    ("972541111111", "972", "0541111111"),   # trunk 0
+    ("447911123456", "44", "07911123456"),
+    ("15046218927", "1", "5046218927"),      # no trunk prefix: inwise only puts 1 in front
+    ("0541111111", "972", "0541111111"),     # already local
+    ("15046218927", "972", None),            # another country
+    ("393123456789", "39", "3123456789"),    # Italian mobiles have no trunk zero
+    ("79123456789", "7", None),              # Russia dials 8 first: not a form inwise can undo
+])
+def test_local_mobile(mobile: str, code: str, local: str | None) -> None:
+    assert local_mobile(mobile, code) == local
+    assert is_domestic(Contact(None, mobile), SendOptions(default_country_code=code)) is (local is not None)
+
+
+class _Canned(BaseHTTPRequestHandler):
+    """Answers every request with the next canned (status, body) of its method and path."""
+
+    answers: dict[str, list[tuple[int, str]]] = {}
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        queue = self.answers.get(f"{self.command} {self.path}") or [(404, "{}")]
+        status, body = queue.pop(0) if len(queue) > 1 else queue[0]
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _answer  # noqa: N815 - http.server naming
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def canned() -> Iterator[tuple[str, dict[str, list[tuple[int, str]]]]]:
+    """(base_url, answers): set ``answers["POST /rest/v1/contacts"] = [(200, "{}")]``."""
+    answers: dict[str, list[tuple[int, str]]] = {}
+    handler = type("Canned", (_Canned,), {"answers": answers})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/rest/v1", answers
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("body", ["{}", '{"ok": true}', "", '{"id": 0}', '"done"'])
+def test_a_200_without_a_readable_id_means_applied(canned: tuple[str, dict[str, Any]], body: str) -> None:
+    base_url, answers = canned
+    answers["POST /rest/v1/contacts"] = [(200, body)]
+    with InwiseClient(base_url, KEY, policy=FAST) as client:
+        result = client.upsert(Contact("a@example.com", None), SendOptions())
+    assert result.status == "ok" and result.contact_id is None and result.http_status == 200
+    assert result.message == NO_ID_MESSAGE
+
+
+def test_feed_items_of_other_shapes_and_without_id_are_kept(canned: tuple[str, dict[str, Any]]) -> None:
+    base_url, answers = canned
+    items = [
+        {"Id": "77", "Email": "a@example.com", "MobileNumber": "972-50-1234567", "field1": "Dana",
+         "CreatedDate": "11/28/2026 14:05:09"},
+        {"email": "no-id@example.com", "fields": {"field2": "Levi"}, "created_date": "2026-11-28T10:00:00Z"},
+    ]
+    answers["GET /rest/v1/contacts"] = [(200, json.dumps({"Contacts": items}))]
+    with InwiseClient(base_url, KEY, policy=FAST) as client:
+        [page] = list(client.pull_new_contacts())
+        assert client.feed_items_without_id == 1
+    assert page == [
+        {"id": 77, "email": "a@example.com", "mobile_number": "972501234567",
+         "fields": [{"name": "field1", "content": "Dana"}], "created_date": "2026-11-28T14:05:09"},
+        {"id": None, "email": "no-id@example.com", "mobile_number": None,
+         "fields": [{"name": "field2", "content": "Levi"}], "created_date": "2026-11-28T10:00:00Z"},
+    ]
+    assert page.without_id == [page[1]]
+    assert json.loads(page.raw_body) == {"Contacts": items}
+
+
+def test_a_wrong_api_address_stops_the_run_after_the_first_answers(sb: Sandbox) -> None:
+    consumed = 0
+
+    def items() -> Iterator[tuple[int, Contact]]:
+        nonlocal consumed
+        for i in range(500):
+            consumed += 1
+            yield i, Contact(f"user{i}@example.com", None)
+
+    wrong = sb.base_url.replace("/rest/v1", "/rest/v2")
+    with InwiseClient(wrong, KEY, policy=FAST) as client:
+        with pytest.raises(InwiseAddressError) as caught:
+            client.upsert_many(items(), SendOptions(), concurrency=2, on_result=lambda k, r: None)
+        message = str(caught.value)
+        assert "404" in message and wrong in message and "https://api.inwise.com/rest/v1" in message
+        assert "inwise.base_url" in message
+        assert consumed <= 2 * 2 + 3
+        with pytest.raises(InwiseAddressError):
+            next(client.pull_new_contacts())  # the feed: its first such answer is enough
+    with InwiseClient(wrong, KEY, policy=FAST) as client:
+        with pytest.raises(InwiseAddressError):
+            client.batch_insert(TRICKY[:1], SendOptions(), field_numbers=[1, 2], group_id=None)
+    with InwiseClient(wrong, KEY, policy=FAST) as client:  # fewer rows than it takes to be sure
+        with pytest.raises(InwiseAddressError):
+            client.upsert_many([(1, Contact("a@example.com", None))], SendOptions(), concurrency=1,
+                               on_result=lambda k, r: None)
+    assert sb.contacts() == []
+
+
+def test_once_the_address_has_answered_a_404_is_a_row_problem(sb: Sandbox, client: InwiseClient) -> None:
+    assert client.upsert(Contact("a@example.com", None), SendOptions()).status == "ok"
+    sb.fail_next(5, status=405, path="/contacts", method="POST", message="Method not allowed here.")
+    results = [client.upsert(Contact(f"b{i}@example.com", None), SendOptions()) for i in range(5)]
+    assert {r.status for r in results} == {"rejected"}
+
+
+def test_405_answers_first_stop_the_run(sb: Sandbox, client: InwiseClient) -> None:
+    sb.fail_next(3, status=405, path="/contacts", method="POST")
+    with pytest.raises(InwiseAddressError):
+        client.upsert_many([(i, Contact(f"u{i}@example.com", None)) for i in range(3)], SendOptions(),
+                           concurrency=1, on_result=lambda k, r: None)
+
+
+def test_a_batch_too_large_is_not_taken_for_a_wrong_address(sb: Sandbox, client: InwiseClient) -> None:
+    sb.fail_next(1, status=413, path="/contacts/batchInsert")
+    result = client.batch_insert(TRICKY[:1], SendOptions(), field_numbers=[1, 2], group_id=None)
+    assert not result.ok and "batch_size" in (result.message or "")
+
+
+def test_a_row_sent_without_an_id_says_so() -> None:
+    outcome = from_upsert(RowRef(2, None), UpsertResult("ok", http_status=200, message=NO_ID_MESSAGE))
+    assert outcome.ok and outcome.contact_id is None
+    assert outcome.status(datetime(2026, 11, 28, 14, 47), "%d/%m/%Y %H:%M") == (
+        "✓ sent · 28/11/2026 14:47 · inwise gave no contact id")
+    with_id = from_upsert(RowRef(3, None), UpsertResult("ok", contact_id=7, http_status=200))
+    assert with_id.status(datetime(2026, 11, 28, 14, 47), "%d/%m/%Y %H:%M") == "✓ updated · #7 · 28/11/2026 14:47"
+
+
+@pytest.mark.parametrize(("raw", "iso"), [
+    ("11/28/2026 14:05:09", "2026-11-28T14:05:09"),   # inwise's webhooks: month first
+    ("28/11/2026 14:05:09", "2026-11-28T14:05:09"),   # the first number cannot be a month
+    ("2026-11-28T14:05:09Z", "2026-11-28T14:05:09Z"),
+    ("/Date(1764338709000)/", "2025-11-28T14:05:09Z"),
+    ("yesterday", "yesterday"),                        # unreadable: kept as it came
+    ("", None),
+])
+def test_feed_created_dates(raw: str, iso: str | None) -> None:
+    assert feed_contact({"id": 1, "created_date": raw})["created_date"] == iso

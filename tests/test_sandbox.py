@@ -58,8 +58,12 @@ def fields_of(contact: dict) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------ API key
-@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}])
-def test_missing_or_wrong_api_key_is_401(sandbox: Sandbox, headers: dict) -> None:
+@pytest.mark.parametrize(("headers", "message"), [
+    ({}, "X-API-Key was missing"),
+    ({"X-API-Key": ""}, "X-API-Key was missing"),
+    ({"X-API-Key": "wrong"}, "Parameter 'X-API-Key' is invalid."),
+])
+def test_missing_or_wrong_api_key_is_401_with_inwise_texts(sandbox: Sandbox, headers: dict, message: str) -> None:
     calls = [
         ("POST", "/contacts", {"email": "a@example.com"}),
         ("GET", "/contacts", None),
@@ -69,7 +73,7 @@ def test_missing_or_wrong_api_key_is_401(sandbox: Sandbox, headers: dict) -> Non
     for method, path, body in calls:
         response = requests.request(method, sandbox.base_url + path, json=body, headers=headers, timeout=10)
         assert response.status_code == 401
-        assert response.json() == {"message": "Invalid API key."}
+        assert response.json() == {"message": message}
         assert response.headers["Content-Type"] == "application/json; charset=utf-8"
     assert sandbox.contacts() == []
 
@@ -278,12 +282,13 @@ def test_batch_insert_without_update_existing_skips_known_contacts(sandbox: Sand
     assert {c["mobile_number"] for c in sandbox.contacts()} == {"972541111111", "972549999999"}
 
 
-def test_batch_insert_without_trim_keeps_the_zero_after_the_country_code(sandbox: Sandbox) -> None:
+def test_batch_insert_puts_the_country_code_in_front_blindly(sandbox: Sandbox) -> None:
+    """batchInsert documents no "only if not present" flag: the sandbox assumes the worst."""
     mapping = [{"field_name": "[MobileNumber]", "file_column_name": "Mobile"}]
     response = batch(sandbox, {"csv_file": "Mobile\n0541111111\n972541111112\n", "fields_mapping": mapping,
                                "country_code": "972", "trim_leading_zero": False})
     assert response.json()["created"] == 2
-    assert sorted(c["mobile_number"] for c in sandbox.contacts()) == ["9720541111111", "972541111112"]
+    assert sorted(c["mobile_number"] for c in sandbox.contacts()) == ["9720541111111", "972972541111112"]
 
 
 @pytest.mark.parametrize(

@@ -48,17 +48,22 @@ from urllib3.exceptions import (
 )
 
 from .. import __version__
-from ..errors import InwiseAuthError, InwiseError
+from ..errors import InwiseAddressError, InwiseAuthError, InwiseError
 from ..model import BatchResult, Contact, SendOptions, UpsertResult
 from ..retry import RETRY_STATUSES, RetryPolicy, mount_retry
 from .wire import (
+    ADDRESS_STATUSES,
+    ADDRESS_SUSPECT_ANSWERS,
+    API_ADDRESS,
     API_KEY_HEADER,
     FEED_PAGE_SIZE,
+    FeedPage,
     batch_body,
     contact_body,
+    key_refusal,
     parse_conflict,
     parse_contact_id,
-    parse_feed_page,
+    parse_feed,
     parse_json,
     parse_message,
 )
@@ -69,6 +74,8 @@ K = TypeVar("K")
 
 #: How long an inwise message may be in a row's result before it is cut.
 MESSAGE_LIMIT = 200
+#: The message of an ``ok`` result whose answer held no readable contact id.
+NO_ID_MESSAGE = "inwise gave no contact id"
 
 
 class CancelFlag(Protocol):
@@ -101,7 +108,7 @@ class InwiseClient:
         parts = urlsplit(base_url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InwiseError(f"The inwise API address {base_url!r} is not an http(s) URL; "
-                              "use e.g. https://api.inwise.com/rest/v1")
+                              f"use e.g. {API_ADDRESS}")
         if parts.scheme == "http" and not _is_loopback(parts.hostname):
             log.warning("The inwise API address %s is plain http: the API key travels unencrypted.",
                         base_url)
@@ -115,6 +122,11 @@ class InwiseClient:
         self._local = threading.local()  # per-thread retries of the call in progress
         #: GET /contacts answers that may have been lost (request retried after it was sent).
         self.feed_answers_maybe_lost = 0
+        #: Feed items that came without a readable id (kept in their page, see FeedPage.without_id).
+        self.feed_items_without_id = 0
+        # The first answers, until one shows the address is right: (status, what, message).
+        self._address_answers: list[tuple[int, str, str]] = []
+        self._address_ok = False
 
         self.session = requests.Session()
         self.session.trust_env = trust_env
@@ -187,12 +199,62 @@ class InwiseClient:
             return f"the environment variable {source}"
         return source
 
-    def _auth_error(self, response: requests.Response) -> InwiseAuthError:
+    def _check_key(self, response: requests.Response) -> None:
+        """Raise InwiseAuthError when the answer refuses the key (see ``wire.key_refusal``)."""
+        refusal = key_refusal(response.status_code, self._message(response, limit=None))
+        if refusal is None:
+            return
         detail = self._message(response)
-        detail = f": {detail}" if detail else ""
-        return InwiseAuthError(
-            f"inwise refused the API key (HTTP {response.status_code}{detail}). Check the key in "
+        status = f"HTTP {response.status_code}" + (f": {detail}" if detail else "")
+        if refusal == "rest":
+            raise InwiseAuthError(
+                f"inwise does not let this account use its REST API ({status}). REST access is turned on "
+                f"by inwise support: ask them to enable it for the account whose key is in {self._key_where()}, "
+                "then run again.")
+        raise InwiseAuthError(
+            f"inwise refused the API key ({status}). Check the key in "
             f"{self._key_where()}: it must be the REST API key of the inwise account you sync to.")
+
+    def _check_address(self, response: requests.Response, call: str, *, one_is_enough: bool) -> None:
+        """Raise InwiseAddressError when the first answers say the API address is wrong.
+
+        Until one answer shows the address is right, 404/405/413 and redirects are counted:
+        ``ADDRESS_SUSPECT_ANSWERS`` of them (or one, with ``one_is_enough``) stop the run.
+        """
+        code = response.status_code
+        suspect = code in ADDRESS_STATUSES or 300 <= code < 400
+        with self._lock:
+            if self._address_ok:
+                return
+            if not suspect:
+                if code < 500 and code != 429:  # inwise answered as inwise does
+                    self._address_ok = True
+                return
+            self._address_answers.append((code, call, self._answer_words(response)))
+            count = len(self._address_answers)
+        if one_is_enough or count >= ADDRESS_SUSPECT_ANSWERS:
+            raise self._address_error()
+
+    def _address_error(self) -> InwiseAddressError:
+        with self._lock:
+            answers = list(self._address_answers)
+        code, call, words = answers[0]
+        first = (f"the first {len(answers)} requests were" if len(answers) > 1 else f"the first request ({call}) was")
+        return InwiseAddressError(
+            f"{first} answered {words}, which no row can cause: the inwise API address {self.base_url} "
+            f"looks wrong (it should be {API_ADDRESS}). Fix inwise.base_url in the mapping, then run again.")
+
+    def _answer_words(self, response: requests.Response) -> str:
+        status = self._status_text(response)
+        if 300 <= response.status_code < 400:
+            return f"{status} to {response.headers.get('Location', '?')}"
+        detail = self._message(response)
+        return f"{status} ({detail})" if detail and detail != status else status
+
+    def address_suspected(self) -> bool:
+        """True while every answer so far said the address is wrong (404/405/413, redirects)."""
+        with self._lock:
+            return bool(self._address_answers) and not self._address_ok
 
     def _message(self, response: requests.Response, limit: int | None = MESSAGE_LIMIT) -> str:
         """inwise's message in an answer (see ``wire.parse_message``), redacted and cut."""
@@ -261,8 +323,11 @@ class InwiseClient:
         """Create or update one contact (``POST /contacts``), retries included.
 
         Never raises for a row's problem or for inwise being down: the result's ``status`` says
-        ok / conflict (422) / rejected (other 4xx) / error (retries ran out).  Raises
-        :class:`InwiseAuthError` on 401/403 -- every other row would fail the same way.
+        ok / conflict (422) / rejected (other 4xx) / error (retries ran out).  ``ok`` with
+        ``contact_id`` None means inwise answered 2xx without a readable id (``message`` says
+        so): the change was applied.  Raises :class:`InwiseAuthError` when inwise refuses the
+        key and :class:`InwiseAddressError` when the first answers say the address is wrong --
+        every other row would fail the same way.
         """
         if contact.email is None and contact.mobile is None:
             return UpsertResult("rejected", message="the contact has neither an email nor a mobile number")
@@ -272,15 +337,16 @@ class InwiseClient:
             return UpsertResult("error", message=self._failure_message(exc))
 
         code = response.status_code
+        self._check_key(response)
+        self._check_address(response, "POST /contacts", one_is_enough=False)
         if 200 <= code < 300:
             contact_id = parse_contact_id(response.text)
             if contact_id is None:
-                return UpsertResult("error", http_status=code, message=(
-                    f"inwise answered {self._status_text(response)} without a contact id "
-                    f"(answer: {self._message(response) or 'empty'})"))
+                # inwise applied the change; the row says so, without an id.
+                log.debug("inwise: POST /contacts answered %s without a readable id: %s",
+                          code, self._message(response))
+                return UpsertResult("ok", http_status=code, message=NO_ID_MESSAGE)
             return UpsertResult("ok", contact_id=contact_id, http_status=code)
-        if code in (401, 403):
-            raise self._auth_error(response)
         if code == 422:
             ids = (parse_conflict(self._message(response, limit=None))
                    or parse_conflict(self._redact(response.text or "")))
@@ -303,7 +369,8 @@ class InwiseClient:
 
         - ``cancel`` is set: no new request starts; requests already on the wire finish and are
           reported; queued items get no ``on_result``; then this returns normally.
-        - inwise refuses the key (:class:`InwiseAuthError`): the same, then the error is raised.
+        - inwise refuses the key (:class:`InwiseAuthError`) or the first answers say the address
+          is wrong (:class:`InwiseAddressError`): the same, then the error is raised.
         - ``on_result`` or ``items`` raises: queued requests are cancelled, the error propagates.
         """
         if concurrency < 1:
@@ -313,7 +380,7 @@ class InwiseClient:
                         "connections will be opened and discarded (raise pool_size).",
                         concurrency, self.pool_size)
         refused: InwiseError | None = None
-        halt = threading.Event()  # set when inwise refuses the key
+        halt = threading.Event()  # set when inwise refuses the key or the address is wrong
 
         def stopped() -> bool:
             return halt.is_set() or (cancel is not None and cancel.is_set())
@@ -345,7 +412,7 @@ class InwiseClient:
                             result = future.result()
                         except CancelledError:
                             continue
-                        except InwiseAuthError as exc:
+                        except InwiseError as exc:  # the key or the address: every row would fail
                             if refused is None:
                                 refused = exc
                                 halt.set()
@@ -357,6 +424,8 @@ class InwiseClient:
                     future.cancel()
         if refused is not None:
             raise refused
+        if exhausted and not stopped() and self.address_suspected():
+            raise self._address_error()  # fewer rows than it takes to be sure, all answered so
 
     # -- POST /contacts/batchInsert ---------------------------------------------------------------
 
@@ -365,7 +434,8 @@ class InwiseClient:
         """Import a chunk of contacts in one ``POST /contacts/batchInsert``, retries included.
 
         inwise gives no per-row outcome (that we know of): ``ok`` means the chunk was accepted.
-        Raises :class:`InwiseAuthError` on 401/403; never raises for other failures.
+        Raises :class:`InwiseAuthError` when inwise refuses the key and :class:`InwiseAddressError`
+        when its first answer says the address is wrong; never raises for other failures.
         """
         body = batch_body(contacts, options, field_numbers=field_numbers, group_id=group_id)
         try:
@@ -373,8 +443,12 @@ class InwiseClient:
         except requests.RequestException as exc:
             return BatchResult(ok=False, message=self._failure_message(exc))
         code = response.status_code
-        if code in (401, 403):
-            raise self._auth_error(response)
+        self._check_key(response)
+        if code == 413:  # a batch can be too large; that says nothing about the address
+            return BatchResult(ok=False, http_status=code, message=(
+                f"inwise refused the batch as too large ({self._status_text(response)}): "
+                "lower inwise.batch_size in the mapping"))
+        self._check_address(response, "POST /contacts/batchInsert", one_is_enough=True)
         if 200 <= code < 300:
             return BatchResult(ok=True, http_status=code, body=_json_dict(response.text))
         if 400 <= code < 500 and code != 429:
@@ -385,7 +459,7 @@ class InwiseClient:
     # -- GET /contacts ----------------------------------------------------------------------------
 
     def pull_new_contacts(self, *, max_pages: int | None = None,
-                          cancel: CancelFlag | None = None) -> Iterator[list[dict[str, Any]]]:
+                          cancel: CancelFlag | None = None) -> Iterator[FeedPage]:
         """Drain inwise's feed of newly created contacts, one page (≤ 1000 contacts) at a time.
 
         Each page is yielded as soon as it arrives and the next request is made only when the
@@ -394,10 +468,16 @@ class InwiseClient:
         1000, after ``max_pages``, or before requesting a page once ``cancel`` is set (a page
         being received is completed and yielded first).
 
-        Raises :class:`InwiseAuthError` on 401/403 and :class:`InwiseError` when a page cannot be
-        fetched after retries, or is not a list of contacts (the raw answer is then on the
-        exception's ``raw_body`` so the caller can still keep it).  Pages yielded before that
-        were already handed over.
+        Each page is a :class:`FeedPage`: a list of contacts in one shape whatever the shape of
+        inwise's items (``wire.feed_contact``), with the answer's text as ``raw_body``; contacts
+        without a readable id are kept (``"id": None``), listed in ``without_id`` and counted in
+        ``feed_items_without_id``.
+
+        Raises :class:`InwiseAuthError` when inwise refuses the key, :class:`InwiseAddressError`
+        when the address is wrong, and :class:`InwiseError` when a page cannot be fetched after
+        retries, or is not a list of contacts (the raw answer is then on the exception's
+        ``raw_body`` so the caller can still keep it).  Pages yielded before that were already
+        handed over.
 
         Note: if an answer is lost after inwise sent it (connection dropped or read timeout),
         the retry gets the *next* contacts and the lost ones are gone from the feed; this is
@@ -414,13 +494,13 @@ class InwiseClient:
                                   "saved; run the pull again later.") from None
             self._check_feed_loss()
             code = response.status_code
-            if code in (401, 403):
-                raise self._auth_error(response)
+            self._check_key(response)
+            self._check_address(response, "GET /contacts", one_is_enough=True)
             if not 200 <= code < 300:
                 raise InwiseError("Could not read the new contacts from inwise (GET /contacts): "
                                   f"{self._gave_up_message(response)}. Contacts read before this "
                                   "were saved; run the pull again later.")
-            page = parse_feed_page(response.text)
+            page = parse_feed(response.text)
             if page is None:
                 error = InwiseError(
                     "inwise answered GET /contacts with something that is not a list of contacts "
@@ -429,6 +509,12 @@ class InwiseClient:
                 error.raw_body = response.text  # type: ignore[attr-defined]
                 raise error
             pages += 1
+            missing = len(page.without_id)
+            if missing:
+                with self._lock:
+                    self.feed_items_without_id += missing
+                log.warning("inwise: %d new contact(s) in a GET /contacts page have no id; they are kept "
+                            "and listed without one.", missing)
             yield page
             if len(page) < FEED_PAGE_SIZE:
                 return

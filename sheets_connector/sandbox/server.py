@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SandboxError
-from ..inwise.wire import API_KEY_HEADER
+from ..inwise.wire import API_KEY_HEADER, KEY_INVALID_TEXT, KEY_MISSING_TEXT
 from .faults import API_PREFIX, FaultInjector, Faults, retry_after_header
 from .store import BadRequest, ContactStore
 
@@ -31,7 +31,6 @@ log = logging.getLogger("sheets_connector.sandbox")
 
 INSPECT_PREFIX = "/_sandbox"  # sandbox-only inspection and control paths (no key needed)
 DEFAULT_API_KEY = "sandbox-key"  # what `sheets-connector sandbox` accepts when given no key
-MSG_INVALID_KEY = "Invalid API key."
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
 _API_ROUTES: dict[str, tuple[str, ...]] = {  # canonical relative path -> allowed methods
@@ -241,8 +240,10 @@ class Sandbox:
 
     def _process_api(self, method: str, rel_path: str, body: bytes, api_key: str | None) -> Answer:
         """The answer to one API request that passed fault injection."""
+        if not api_key:
+            return 401, {"message": KEY_MISSING_TEXT}, {}
         if not self._key_ok(api_key):
-            return 401, {"message": MSG_INVALID_KEY}, {}
+            return 401, {"message": KEY_INVALID_TEXT}, {}
         route = _canonical(rel_path, _API_ROUTES)
         if route is None:
             return 404, {"message": f"No such inwise API path: {API_PREFIX}{rel_path}"}, {}

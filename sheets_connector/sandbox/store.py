@@ -99,12 +99,18 @@ def _group_ids(value: Any, name: str) -> list[int]:
     return [gid for gid in (_as_int(item, f"{name} item") for item in value) if gid != 0]
 
 
-def normalise_mobile(raw: str, *, trim_zero: bool, country_code: str) -> str:
-    """inwise-like: digits only; optionally drop leading zeros; add the country code if missing."""
+def normalise_mobile(raw: str, *, trim_zero: bool, country_code: str, only_if_missing: bool = True) -> str:
+    """inwise-like: digits only; optionally drop leading zeros; put the country code in front.
+
+    ``POST /contacts`` adds the code only if the number does not start with it (its documented
+    "only if not exists" flag).  batchInsert documents no such flag, so the sandbox assumes the
+    worst and adds it blindly (``only_if_missing=False``): a client sending ``972541111111``
+    with ``country_code`` 972 gets ``972972541111111``, as it might from inwise.
+    """
     digits = re.sub(r"\D", "", raw)
     if trim_zero and digits.startswith("0"):
         digits = digits.lstrip("0")
-    if digits and country_code and not digits.startswith(country_code):
+    if digits and country_code and not (only_if_missing and digits.startswith(country_code)):
         digits = country_code + digits
     return digits
 
@@ -114,7 +120,7 @@ def _mobile_ok(digits: str) -> bool:
 
 
 def _keys_of(
-    raw_email: str, raw_mobile: str, *, trim_zero: bool, country_code: str
+    raw_email: str, raw_mobile: str, *, trim_zero: bool, country_code: str, only_if_missing: bool = True
 ) -> tuple[str | None, str | None]:
     """Validated (email, mobile) of a request; raises BadRequest as inwise would answer 400."""
     email: str | None = None
@@ -124,7 +130,8 @@ def _keys_of(
             raise BadRequest(f"Invalid email address {raw_email}.")
         email = raw_email.lower()
     if raw_mobile:
-        digits = normalise_mobile(raw_mobile, trim_zero=trim_zero, country_code=country_code)
+        digits = normalise_mobile(raw_mobile, trim_zero=trim_zero, country_code=country_code,
+                                  only_if_missing=only_if_missing)
         if not _mobile_ok(digits):
             raise BadRequest(f"Invalid mobile number {raw_mobile}.")
         mobile = digits
@@ -560,7 +567,7 @@ class ContactStore:
                 result["total"] += 1
                 try:
                     email, mobile = _keys_of(cell(row, email_col), cell(row, mobile_col),
-                                             trim_zero=trim, country_code=country)
+                                             trim_zero=trim, country_code=country, only_if_missing=False)
                 except BadRequest:
                     result["failed"] += 1
                     continue
