@@ -339,5 +339,9 @@ def schema() -> None:
     click.echo(json.dumps(json_schema(), indent=2))
 
 
+from .service.cli import serve_command  # the service's command lives with the service
+
+main.add_command(serve_command)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
