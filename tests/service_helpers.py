@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import requests
 import uvicorn
@@ -83,11 +84,11 @@ class GateRunner:
 
 @contextmanager
 def live_service(registry: Registry, runner: Any, db: Path, *, max_parallel: int = 2,
-                 limits: Limits = Limits()) -> Iterator[tuple[str, SQLiteRunStore]]:
+                 limits: Limits | None = None) -> Iterator[tuple[str, SQLiteRunStore]]:
     """The real app on uvicorn, on 127.0.0.1 and a free port, in a thread; stopped at exit."""
     store = SQLiteRunStore(db)
     manager = RunManager(store, runner, max_parallel=max_parallel)
-    app = create_app(registry, store, manager, limits=limits)
+    app = create_app(registry, store, manager, limits=limits or Limits())
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -5,17 +5,12 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
-
-from sheets_connector.service.app import Limits, SyncRequest
-from sheets_connector.service.log import LOGGER_NAME
-from sheets_connector.service.signing import sign
-
 from service_helpers import (
     SECRETS,
     GateRunner,
@@ -26,6 +21,10 @@ from service_helpers import (
     registry_for,
     wait_for_state,
 )
+
+from sheets_connector.service.app import Limits, SyncRequest
+from sheets_connector.service.log import LOGGER_NAME
+from sheets_connector.service.signing import sign
 
 A, B = "sheet-a", "sheet-b"
 UNAUTHORIZED = {"error": "unauthorized"}

@@ -10,7 +10,12 @@ from service_helpers import GateRunner, registry_for
 
 from sheets_connector.service.runs import RunManager, Started
 from sheets_connector.service.runstore import SQLiteRunStore
-from sheets_connector.service.schedule import Scheduler, next_time, next_times, previous_time
+from sheets_connector.service.schedule import (
+    Scheduler,
+    next_time,
+    next_times,
+    previous_time,
+)
 
 JLM = ZoneInfo("Asia/Jerusalem")
 LON = ZoneInfo("Europe/London")
@@ -116,7 +121,7 @@ def test_a_slot_missed_while_the_service_was_down_runs_once_on_start(setup) -> N
 
 
 def test_a_long_pause_between_ticks_runs_each_sheet_once(setup) -> None:  # type: ignore[no-untyped-def]
-    registry, store, manager, runner, clock = setup
+    registry, store, manager, _runner, clock = setup
     scheduler = Scheduler(registry, manager, store, clock=lambda: clock["now"])
     scheduler.catch_up(clock["now"])
     fired = scheduler.tick(datetime(2026, 6, 5, 12, tzinfo=UTC))  # the process was suspended for days

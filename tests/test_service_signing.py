@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from sheets_connector.service.runstore import SQLiteRunStore
-from sheets_connector.service.signing import SignatureError, parse_header, sign, signed_text_for_get, verify
+from sheets_connector.service.signing import (
+    SignatureError,
+    parse_header,
+    sign,
+    signed_text_for_get,
+    verify,
+)
 
 SECRET = b"a-long-webhook-secret-0001"
 OLD = b"the-old-webhook-secret-0002"

@@ -8,7 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from service_helpers import SECRETS, body_of, get_signed, post_sync, wait_for_state, write_sheet_config
+from service_helpers import (
+    SECRETS,
+    body_of,
+    post_sync,
+    wait_for_state,
+    write_sheet_config,
+)
 
 from sheets_connector.service.runstore import SQLiteRunStore
 
@@ -56,7 +62,7 @@ def test_the_serve_command_refuses_to_start_without_a_secret(tmp_path: Path) -> 
     write_sheet_config(tmp_path, "sheet-a", "UNSET_SECRET_VARIABLE")
     env = {k: v for k, v in os.environ.items() if k != "UNSET_SECRET_VARIABLE"}
     done = subprocess.run([sys.executable, "-m", "sheets_connector", "serve", "--configs", str(tmp_path), "--port", "0",
-                           "--db", str(tmp_path / "db.sqlite3")], capture_output=True, text=True, env=env, timeout=60)
+                           "--db", str(tmp_path / "db.sqlite3")], capture_output=True, text=True, env=env, timeout=60, check=False)
     assert done.returncode == 2
     assert "environment variable UNSET_SECRET_VARIABLE is empty or not set" in done.stderr
     assert "Traceback" not in done.stderr
