@@ -299,3 +299,24 @@ def test_one_log_line_per_request_and_per_run_and_never_a_secret(
     for secret in SECRETS.values():
         assert secret not in text
     assert header.split("v1=")[1] not in text
+
+
+def test_a_ten_megabyte_body_is_refused_unread(service: str) -> None:
+    big = b'{"spreadsheet_id": "sheet-a", "worksheet": "' + b"x" * (10 * 1024 * 1024) + b'"}'
+    r = post_sync(service, big, SECRETS[A])
+    assert (r.status_code, r.json()) == (413, {"error": "request too large"})
+    assert requests.get(service + "/healthz", timeout=10).status_code == 200  # still serving
+
+
+def test_healthz_says_unavailable_when_the_store_is_not_reachable(tmp_path: Path) -> None:
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    db = tmp_path / "state" / "runs.sqlite3"
+    with live_service(registry_for(configs), GateRunner(), db) as (base, _store):
+        assert requests.get(base + "/healthz", timeout=10).status_code == 200
+        for leftover in db.parent.iterdir():
+            leftover.unlink()
+        db.write_bytes(b"not a database" * 100)
+        r = requests.get(base + "/healthz", timeout=10)
+        assert r.status_code == 503
+        assert r.json() == {"status": "unavailable", "store": False, "version": r.json()["version"]}

@@ -11,7 +11,9 @@ Routes (the OpenAPI document is served at ``/openapi.json``):
 A POST is checked in this order, each failure answering a short fixed text: content type
 (415), size (413), signature + timestamp + replay (401), JSON and fields (400), spreadsheet
 known and owning the signing secret (401, the same answer as a bad signature).  Only then
-does the body mean anything, and all it can do is name a configured spreadsheet.  Answers are
+does the body mean anything, and all it can do is name a configured spreadsheet.  GETs are
+signed but not replay-guarded: they only read a status, and the menu polls one every few
+seconds.  Answers are
 ASCII-only JSON (``\\uXXXX`` escapes), like the requests the sheet sends.
 """
 from __future__ import annotations
