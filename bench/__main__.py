@@ -24,20 +24,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
 from sheets_connector.config import load_config
 from sheets_connector.contacts import ContactMapper
+from sheets_connector.inwise import contact_body
 from sheets_connector.normalize import clear_caches
 from sheets_connector.sandbox import Faults, Sandbox
 from sheets_connector.sync import plan, pull_new, send_options, sync
-from sheets_connector.inwise import contact_body
 from sheets_connector.tables.base import SourceRow
 
 from . import data
@@ -298,12 +299,12 @@ SCENARIOS: dict[str, Callable[[Ctx], Result]] = {"1": s1_upsert, "2": s2_batch, 
 def machine() -> dict[str, Any]:
     cpu = ""
     try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     mem = ""
     try:
-        kb = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")))
+        kb = int(next(line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")))
         mem = f"{kb / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration):
         pass

@@ -12,6 +12,7 @@ import os
 import resource
 import sys
 import threading
+from pathlib import Path
 
 from sheets_connector.config import load_config
 from sheets_connector.sync import pull_new, sync
@@ -37,7 +38,7 @@ def _tree_rss_mb(root: int) -> float:
     for pid in tree:
         try:
             with open(f"/proc/{pid}/status") as f:
-                total += next((int(l.split()[1]) for l in f if l.startswith("VmRSS:")), 0)
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
         except OSError:
             pass
     return total / 1024
@@ -59,6 +60,8 @@ def main() -> None:
     done.set()
     sampler.join()
     d = summary.to_dict(max_rows=0)
+    if d.get("written_to"):  # the report is committed: no path of this machine in it
+        d["written_to"] = Path(d["written_to"]).name
     d["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     d["peak_rss_all_processes_mb"] = max(peak[0], d["peak_rss_mb"])
     print(json.dumps(d, default=str))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
 import re
 import shutil
 import struct
@@ -34,7 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sheets_connector.tables.xlsx import raw_image_class  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
-SYSTEM_PYTHON = "/usr/bin/python3"  # the interpreter python3-uno is installed for
+
+
+def uno_python() -> str | None:
+    """An interpreter that can import LibreOffice's ``uno`` (the system one, usually; $UNO_PYTHON wins)."""
+    for candidate in (os.environ.get("UNO_PYTHON"), shutil.which("python3"), sys.executable):
+        if candidate and subprocess.run([candidate, "-c", "import uno"], capture_output=True).returncode == 0:
+            return candidate
+    return None
 
 CONTACTS_HEADER = ["Name", "Email", "Mobile", "City", "Joined", "Score", "Double"]
 NAMES = ["דנה כהן", "יוסי לוי", "Avi Bar", "מיכל אברהם", "Noa Levi", "רון שמש", "Tal Paz", "גיל עוז", "Shir Tov", "עומר חן"]
@@ -137,12 +145,13 @@ UNO_HELPER = textwrap.dedent('''
 
 def libreoffice_store(src: Path, dst: Path, filter_name: str = "Calc MS Excel 2007 XML") -> None:
     """Let LibreOffice open ``src`` and write ``dst`` (.xlsx unless another filter is named)."""
-    if not shutil.which("soffice") or not Path(SYSTEM_PYTHON).exists():
+    python = uno_python()
+    if not shutil.which("soffice") or python is None:
         sys.exit("LibreOffice is needed to make the fixtures: apt-get install -y libreoffice-calc-nogui")
     with tempfile.TemporaryDirectory() as tmp:
         helper = Path(tmp) / "uno_store.py"
         helper.write_text(UNO_HELPER)
-        subprocess.run([SYSTEM_PYTHON, str(helper), str(src.resolve()), str(dst.resolve()), filter_name], check=True)
+        subprocess.run([python, str(helper), str(src.resolve()), str(dst.resolve()), filter_name], check=True)
     if not dst.exists():
         sys.exit(f"LibreOffice did not write {dst}")
 

@@ -6,31 +6,97 @@ run could not complete); never a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import signal
 import sys
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Iterator, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
 from rich.table import Table as RichTable
 
 from . import __version__
-from .config import Config, json_schema, load_config
+from .cancel import CancelToken
+from .config import json_schema, load_config
 from .errors import ConnectorError
+
+if TYPE_CHECKING:
+    from .sync.summary import Progress, RunSummary
+
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DEMO_API_KEY = "demo-key"
-
 
 class Ctx:
     debug = False
+
+
+class _OneLine(logging.Formatter):
+    """Library log records as one plain line; the traceback only with --debug."""
+
+    def __init__(self, debug: bool) -> None:
+        super().__init__("%(levelname_word)s%(message)s")
+        self.debug = debug
+
+    def format(self, record: logging.LogRecord) -> str:
+        word = {"WARNING": "Warning: ", "ERROR": "Error: ", "CRITICAL": "Error: "}.get(record.levelname, "")
+        record.levelname_word = word
+        text = record.getMessage()
+        line = f"{word}{text}"
+        if self.debug and record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def setup_logging(debug: bool) -> None:
+    """The CLI's logging: warnings from the library as one line on stderr; everything with --debug."""
+    logger = logging.getLogger("sheets_connector")
+    for h in list(logger.handlers):
+        if getattr(h, "_sheets_connector_cli", False):
+            logger.removeHandler(h)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._sheets_connector_cli = True  # type: ignore[attr-defined]
+    handler.setFormatter(_OneLine(debug))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+    logger.propagate = False
+
+
+@contextmanager
+def stop_on_signals(cancel: CancelToken) -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) cancels the run: rows on their way finish and every result is written.
+    A second one stops at once (the results then go to a CSV)."""
+    presses = 0
+
+    def handler(signum: int, frame: Any) -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            err.print("\nStopping: rows already on their way finish and get their result, then the results are "
+                      "written. (Press Ctrl-C again to stop at once.)", markup=False)
+            cancel.cancel("stopped by you")
+        else:
+            cancel.interrupt()
+
+    try:
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def _fail(e: BaseException, debug: bool) -> NoReturn:
@@ -52,23 +118,27 @@ def _fail(e: BaseException, debug: bool) -> NoReturn:
 def _errors(debug: bool) -> Iterator[None]:
     try:
         yield
-    except (click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+    except (click.ClickException, click.Abort, SystemExit):
         raise
+    except KeyboardInterrupt:
+        # only reaches here outside a sync's send/write (those keep their results themselves)
+        err.print("Stopped by you. Nothing was lost: run the same command again to finish.", markup=False)
+        sys.exit(130)
     except BaseException as e:  # noqa: BLE001 - turned into one clear message
         _fail(e, debug)
 
 
 @contextmanager
-def _progress(enabled: bool):
+def _progress(enabled: bool) -> Iterator[Progress | None]:
     """A progress bar on a terminal; a no-op callback otherwise."""
     if not enabled or not err.is_terminal:
         yield None
         return
-    with Progress(
+    with ProgressBar(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, transient=True,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int | None) -> None:
             label = {"send": "Sending to inwise", "pull": "Pulling new contacts"}.get(stage, stage)
@@ -79,10 +149,6 @@ def _progress(enabled: bool):
         yield update
 
 
-def _load(config_path: str) -> Config:
-    return load_config(config_path)
-
-
 # --- output ------------------------------------------------------------------------------------
 
 LABELS = {
@@ -90,12 +156,13 @@ LABELS = {
     "updated": "✓ updated",
     "conflict": "✗ conflict",
     "invalid": "✗ invalid",
+    "missing": "✗ no email or mobile",
     "duplicate": "✗ duplicate",
     "error": "✗ error",
 }
 
 
-def print_summary(summary, *, max_problems: int = 15) -> None:
+def print_summary(summary: RunSummary, *, max_problems: int = 15) -> None:
     verb = "Checked (dry run, nothing sent or written)" if summary.dry_run else "Synced"
     if summary.command == "pull-new":
         verb = "Pulled new contacts for"
@@ -118,7 +185,10 @@ def print_summary(summary, *, max_problems: int = 15) -> None:
         for o in probs[:max_problems]:
             out.print(f"  row {o.row}: ✗ {o.detail}", markup=False)
         if len(probs) > max_problems:
-            out.print(f"  … and {len(probs) - max_problems} more: see the results column in the sheet.", markup=False)
+            more = len(probs) - max_problems
+            where = ("add --json to list them all (nothing was written to the sheet)" if summary.dry_run
+                     else "see the results column in the sheet, or add --json to list them all")
+            out.print(f"  … and {more} more: {where}.", markup=False)
     if summary.api_calls:
         calls = ", ".join(f"{k} ×{v}" for k, v in sorted(summary.api_calls.items()))
         out.print(f"inwise calls: {calls}" + (f" (+{summary.retries} retries)" if summary.retries else ""), markup=False)
@@ -133,7 +203,7 @@ def print_summary(summary, *, max_problems: int = 15) -> None:
         out.print(f"Results written to: {summary.written_to}", markup=False)
 
 
-def _emit(summary, as_json: bool) -> None:
+def _emit(summary: RunSummary, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2, default=str))
     else:
@@ -155,6 +225,7 @@ def main(debug: bool) -> None:
                   sheets-connector sync --config mapping.yaml
     """
     Ctx.debug = debug
+    setup_logging(debug)
 
 
 config_option = click.option(
@@ -179,22 +250,24 @@ def sync(config_path: str, dry_run: bool, as_json: bool) -> None:
     from .sync import sync as run_sync
 
     with _errors(Ctx.debug):
-        cfg = _load(config_path)
-        with _progress(not as_json) as progress:
-            summary = run_sync(cfg, dry_run=dry_run, progress=progress)
+        cfg = load_config(config_path)
+        cancel = CancelToken()
+        with _progress(not as_json) as progress, stop_on_signals(cancel):
+            summary = run_sync(cfg, dry_run=dry_run, progress=progress, cancel=cancel)
         _emit(summary, as_json)
         if dry_run and not as_json:
-            _print_preview(summary.preview, len(summary.preview))
+            _print_preview(summary.preview_lines, len(summary.preview))
         if summary.interrupted:
             sys.exit(130)
 
 
-def _print_preview(preview: list[dict], total: int, n: int = 5) -> None:
-    if not preview:
+def _print_preview(lines: list[str], total: int, n: int = 5, raw_hint: str = "--json") -> None:
+    if not lines:
         return
-    out.print(f"First {min(n, len(preview))} of {total} contacts as they would be sent:", markup=False)
-    for item in preview[:n]:
-        out.print("  " + json.dumps(item, ensure_ascii=False), markup=False)
+    out.print(f"First {min(n, len(lines))} of {total} contacts as they would be sent "
+              f"({raw_hint} shows what goes to inwise):", markup=False)
+    for line in lines[:n]:
+        out.print("  " + line, markup=False)
 
 
 @main.command("pull-new")
@@ -210,10 +283,13 @@ def pull_new_cmd(config_path: str, as_json: bool) -> None:
     from .sync import pull_new
 
     with _errors(Ctx.debug):
-        cfg = _load(config_path)
-        with _progress(not as_json) as progress:
-            summary = pull_new(cfg, progress=progress)
+        cfg = load_config(config_path)
+        cancel = CancelToken()
+        with _progress(not as_json) as progress, stop_on_signals(cancel):
+            summary = pull_new(cfg, progress=progress, cancel=cancel)
         _emit(summary, as_json)
+        if summary.interrupted:
+            sys.exit(130)
 
 
 @main.command()
@@ -227,10 +303,10 @@ def check(config_path: str, rows: int) -> None:
       sheets-connector check --config mapping.yaml
     """
     from .contacts import column_letter, header_key
-    from .sync import plan, send_options
+    from .sync import plan
 
     with _errors(Ctx.debug):
-        cfg = _load(config_path)
+        cfg = load_config(config_path)
         p = plan(cfg)
         c = p.mapper.columns
         out.print(f"Mapping OK for {p.data.location} (header on row {p.data.header_row})", markup=False)
@@ -254,10 +330,10 @@ def check(config_path: str, rows: int) -> None:
         to_send = p.to_send()
         out.print(f"{len(p.mapped)} rows with data: {len(to_send)} ready to send, {len(problems)} need attention.", markup=False)
         for m in problems[:10]:
-            out.print(f"  row {m.number}: ✗ {m.problem.message}", markup=False)
+            out.print(f"  row {m.number}: ✗ {m.problem.message if m.problem else ''}", markup=False)
         if len(problems) > 10:
-            out.print(f"  … and {len(problems) - 10} more (sync --dry-run lists them all with --json).", markup=False)
-        _print_preview(p.preview(send_options(cfg), limit=rows), len(to_send))
+            out.print(f"  … and {len(problems) - 10} more: `sync --dry-run --json` lists them all.", markup=False)
+        _print_preview(p.preview_lines(limit=rows), len(to_send), n=rows, raw_hint="sync --dry-run --json")
         if not os.environ.get(cfg.inwise.api_key_env):
             err.print(f"Note: {cfg.inwise.api_key_env} is not set; sync will need it.", markup=False)
 
@@ -279,8 +355,9 @@ def check(config_path: str, rows: int) -> None:
 @click.option("--seed-file", type=click.Path(dir_okay=False, exists=True), default=None,
               help="JSON list of contacts that exist before the first run.")
 @click.option("--demo-contacts", is_flag=True, help="Start with the demo's existing contacts.")
-def sandbox(host, port, api_keys, latency_ms, jitter_ms, error_rate, rate_limit_rate, retry_after, drop_rate,
-            max_concurrent, seed, state_file, seed_file, demo_contacts) -> None:
+def sandbox(host: str, port: int, api_keys: tuple[str, ...], latency_ms: float, jitter_ms: float, error_rate: float,
+            rate_limit_rate: float, retry_after: float, drop_rate: float, max_concurrent: int, seed: int | None,
+            state_file: str | None, seed_file: str | None, demo_contacts: bool) -> None:
     """Run the local inwise sandbox (a stand-in for the inwise API) until Ctrl-C.
 
     \b
@@ -311,18 +388,26 @@ def demo(workdir: str, mode: str | None, as_json: bool) -> None:
     \b
     Example:
       sheets-connector demo
-      sheets-connector demo --workdir /tmp/try-it --mode batch
+      sheets-connector demo --workdir try-it --mode batch
     """
     from .demo import run_demo
 
     with _errors(Ctx.debug):
-        with _progress(not as_json) as progress:
-            summary, paths = run_demo(Path(workdir), mode=mode, progress=progress)
+        cancel = CancelToken()
+        with _progress(not as_json) as progress, stop_on_signals(cancel):
+            summary, paths = run_demo(Path(workdir), mode=mode, progress=progress, cancel=cancel)
         if as_json:
             d = summary.to_dict()
             d["demo"] = {k: str(v) for k, v in paths.items()}
             click.echo(json.dumps(d, ensure_ascii=False, indent=2, default=str))
-            return
+        else:
+            _print_demo_end(summary, paths)
+        if summary.interrupted:
+            sys.exit(130)
+
+
+def _print_demo_end(summary: RunSummary, paths: dict[str, Path]) -> None:
+    if True:
         print_summary(summary)
         out.print(
             f"\nOpen the updated workbook: {paths['workbook']}\n"

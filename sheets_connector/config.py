@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -25,6 +25,7 @@ from pydantic import (
 
 from .errors import ConfigError
 from .normalize import calling_code_for, date_pattern, header_key, region_for
+from .tables.base import Table
 
 DEFAULT_BASE_URL = "https://api.inwise.com/rest/v1"
 
@@ -44,9 +45,44 @@ class XlsxSource(_Strict):
     worksheet: str | None = Field(None, description="Worksheet (tab) holding the contacts; default: the first.")
     header_row: int = Field(1, ge=1, description="Row number of the header row.")
 
+    def open_table(self, config: Config) -> Table:
+        from .tables.xlsx import XlsxTable
 
-# Google Sheets arrives as a second member of this union (type: google_sheet).
-Source = Annotated[Union[XlsxSource], Field(discriminator="type")]
+        return XlsxTable(config.resolve_path(self.path), self.worksheet, self.header_row)
+
+
+class GoogleSheetSource(_Strict):
+    """A worksheet of a Google Sheets spreadsheet."""
+
+    type: Literal["google_sheet"] = "google_sheet"
+    spreadsheet: str = Field(description="The spreadsheet's URL (as in the browser) or its key.")
+    worksheet: str | None = Field(None, description="Worksheet (tab) holding the contacts; default: the first.")
+    header_row: int = Field(1, ge=1, description="Row number of the header row.")
+    auth: Literal["service_account", "oauth"] = Field(
+        "service_account",
+        description="service_account: a key file (shared with the sheet); oauth: log in as yourself in a browser.",
+    )
+    credentials: str | None = Field(
+        None,
+        description=(
+            "service_account: path of the key file (default: $GOOGLE_APPLICATION_CREDENTIALS); "
+            "oauth: path of the OAuth client file. Relative to this mapping file. Keep it outside the repository."
+        ),
+    )
+    api_url: str | None = Field(
+        None, description="Sheets API address; only for the local emulator (default: Google's)."
+    )
+
+    def open_table(self, config: Config) -> Table:
+        from .tables.gsheet import GoogleSheetTable
+
+        return GoogleSheetTable.from_source(self, config)
+
+
+# A new source is one more model here with its own ``open_table``; nothing else branches on the type.
+SOURCE_MODELS: tuple[type[BaseModel], ...] = (XlsxSource, GoogleSheetSource)
+SOURCE_TYPES: tuple[str, ...] = tuple(m.model_fields["type"].default for m in SOURCE_MODELS)
+Source = Annotated[XlsxSource | GoogleSheetSource, Field(discriminator="type")]
 
 
 # --- columns ----------------------------------------------------------------------------------
@@ -72,7 +108,7 @@ class Columns(_Strict):
     email: str | None = Field(None, description="Header of the email column.")
     mobile: str | None = Field(None, description="Header of the mobile number column.")
     external_id: str | None = Field(None, description="Header of your own id for the contact (sent as external_id).")
-    fields: dict[int, Union[str, FieldColumn]] = Field(
+    fields: dict[int, str | FieldColumn] = Field(
         default_factory=dict,
         description="inwise personal fields by number: 1 first name, 2 last name, 21 birthday, ...",
     )
@@ -86,7 +122,7 @@ class Columns(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _need_key(self) -> "Columns":
+    def _need_key(self) -> Columns:
         if not self.email and not self.mobile:
             raise ValueError("map at least one of 'email' or 'mobile': inwise identifies contacts by them")
         return self
@@ -158,13 +194,33 @@ class ResultsSettings(_Strict):
     column: str = Field("Sync result", description="Header of the results column (created if missing).")
     contact_id_column: str | None = Field(None, description="Optional header for the inwise contact id.")
     synced_at_column: str | None = Field(None, description="Optional header for the last-synced time.")
-    time_format: str = Field("dd/mm/yyyy HH:MM", description="How times are shown in results.")
+    time_format: str | None = Field(
+        None,
+        description=(
+            "How times are shown in results, e.g. dd/mm/yyyy HH:MM. Default: the convention of "
+            "inwise.mobile.default_country (mm/dd/yyyy in the US, yyyy-mm-dd in East Asia, dd/mm/yyyy elsewhere)."
+        ),
+    )
 
     @field_validator("time_format")
     @classmethod
-    def _check_time_format(cls, v: str) -> str:
-        date_pattern(v)
+    def _check_time_format(cls, v: str | None) -> str | None:
+        if v is not None:
+            date_pattern(v)
         return v
+
+
+# Where the date is not written day first; everywhere else dd/mm/yyyy is what staff read.
+MONTH_FIRST = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM", "PH", "FM", "MH", "PW"})
+YEAR_FIRST = frozenset({"CN", "JP", "KR", "KP", "TW", "HU", "LT", "MN", "IR"})
+
+
+def default_time_format(region: str) -> str:
+    if region in MONTH_FIRST:
+        return "mm/dd/yyyy HH:MM"
+    if region in YEAR_FIRST:
+        return "yyyy-mm-dd HH:MM"
+    return "dd/mm/yyyy HH:MM"
 
 
 NEW_CONTACT_ATTRIBUTES = ("id", "email", "mobile_number", "created_date", "confirmation_status", "external_id")
@@ -232,7 +288,7 @@ class Config(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _no_column_clash(self) -> "Config":
+    def _no_column_clash(self) -> Config:
         inputs = {
             header_key(h)
             for h in [self.columns.email, self.columns.mobile, self.columns.external_id]
@@ -264,14 +320,21 @@ class Config(_Strict):
     def file(self) -> Path | None:
         return self._file
 
-    def source_path(self) -> Path:
-        p = Path(os.path.expanduser(self.source.path))
+    def resolve_path(self, path: str) -> Path:
+        """A path from the mapping: ``~`` expanded, relative to the mapping file's folder."""
+        p = Path(os.path.expanduser(path))
         return p if p.is_absolute() else (self._base_dir / p)
+
+    def open_table(self) -> Table:
+        return self.source.open_table(self)
+
+    def time_format(self) -> str:
+        """The results' time format: the mapping's, else the default country's convention."""
+        return self.results.time_format or default_time_format(self.inwise.mobile.region)
 
     def state_path(self) -> Path:
         if self.state_dir:
-            p = Path(os.path.expanduser(self.state_dir))
-            return p if p.is_absolute() else (self._base_dir / p)
+            return self.resolve_path(self.state_dir)
         return self._base_dir / ".sheets-connector"
 
     def api_key(self, environ: dict[str, str] | None = None) -> str:
@@ -329,7 +392,7 @@ def _model_in(ann: Any) -> Any:
     return None
 
 
-def _friendly(err: dict) -> str:
+def _friendly(err: dict[str, Any]) -> str:
     t = err["type"]
     msg = err["msg"]
     inp = err.get("input")
@@ -351,9 +414,9 @@ def _friendly(err: dict) -> str:
     if t == "list_type":
         return f"must be a list (got {inp!r})"
     if t == "union_tag_invalid":
-        return f"type must be one of: xlsx (got {err.get('ctx', {}).get('tag')!r})"
+        return f"type must be one of: {', '.join(SOURCE_TYPES)} (got {err.get('ctx', {}).get('tag')!r})"
     if t == "union_tag_not_found":
-        return "needs a 'type' (xlsx)"
+        return f"needs a 'type' (one of: {', '.join(SOURCE_TYPES)})"
     if msg.startswith("Value error, "):
         return msg[len("Value error, "):]
     return msg[:1].lower() + msg[1:]
@@ -364,7 +427,7 @@ def _clean_loc(loc: tuple) -> tuple:
     out = []
     for part in loc:
         if isinstance(part, str) and (
-            part in ("xlsx",) or part.startswith(("str", "FieldColumn", "list[", "dict[", "function-"))
+            part in SOURCE_TYPES or part.startswith(("str", "FieldColumn", "list[", "dict[", "function-"))
         ):
             continue
         out.append(part)
@@ -390,10 +453,10 @@ def parse_config(text: str, *, where: str = "<mapping>", base_dir: Path | None =
         data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        line = f", line {mark.line + 1}" if mark is not None else ""
+        at_line = f", line {mark.line + 1}" if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e)
         raise ConfigError(
-            f"{where}{line}: this is not valid YAML ({problem}). Check the indentation and the colons on that line."
+            f"{where}{at_line}: this is not valid YAML ({problem}). Check the indentation and the colons on that line."
         ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: the mapping must be a set of keys (source:, columns:, ...); see mapping.example.yaml.")
@@ -410,7 +473,7 @@ def parse_config(text: str, *, where: str = "<mapping>", base_dir: Path | None =
                 line = lines.get(tuple(str(x) for x in loc[:n]))
                 if line is not None:
                     break
-            text_ = _friendly(err)
+            text_ = _friendly(dict(err))
             if err["type"] == "extra_forbidden":
                 allowed = _fields_of(Config, loc[:-1])
                 hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 from .config import Config
 from .errors import ConfigError
@@ -30,7 +32,7 @@ from .normalize import (
     normalize_email,
     normalize_mobile,
 )
-from .tables.base import SourceRow
+from .tables.base import RowKey, RowRef, SourceRow
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +52,36 @@ def find_column(header: Sequence[str], wanted: str, *, what: str, location: str,
             f"{location}: the header {wanted!r} ({what}) appears {len(hits)} times (columns {cols}). "
             "Rename the extra columns so each header is unique."
         )
-    by_key = {header_key(h): h for h in present}
-    close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0.6)
-    hint = f" Did you mean {by_key[close[0]]!r}?" if close else ""
+    guess = suggest_header(wanted, present, what)
+    hint = f" Did you mean {guess!r}?" if guess else ""
     listing = ", ".join(repr(h) for h in present) or "(the header row is empty)"
     raise ConfigError(
         f"{location}: there is no column {wanted!r} for {what}.{hint}\n"
         f"  The header row has: {listing}\n"
         f"  Fix the header in the sheet or the name in {setting or 'the mapping file'}."
     )
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.split(r"[^\w]+", header_key(text)) if w}
+
+
+def suggest_header(wanted: str, present: Sequence[str], role: str = "") -> str | None:
+    """The header the user most likely meant: by shared words first (``Email address`` for the
+    email column -> ``email``, not ``address``), the role's own words counting double, then by
+    spelling (``E-mial`` -> ``E-mail``)."""
+    want, role_words = _words(wanted), _words(role)
+    best, best_score = None, 0
+    for h in present:
+        words = _words(h)
+        score = len(words & want) + 2 * len(words & role_words)
+        if score > best_score:
+            best, best_score = h, score
+    if best is not None:
+        return best
+    by_key = {header_key(h): h for h in present}
+    close = difflib.get_close_matches(header_key(wanted), list(by_key), n=1, cutoff=0.6)
+    return by_key[close[0]] if close else None
 
 
 def column_letter(index: int) -> str:
@@ -70,7 +93,7 @@ def column_letter(index: int) -> str:
 
 @dataclass(slots=True)
 class RowProblem:
-    kind: Literal["invalid", "duplicate"]
+    kind: Literal["invalid", "missing", "duplicate"]
     message: str  # plain words, shown after "✗ " in the results column
     column: str | None = None  # header of the offending column, when there is one
 
@@ -80,6 +103,29 @@ class MappedRow:
     number: int
     contact: Contact | None = None
     problem: RowProblem | None = None
+    key: RowKey | None = None  # the row's identity (see row_key); None when it has neither
+
+    @property
+    def ref(self) -> RowRef:
+        return RowRef(self.number, self.key)
+
+
+def describe_contact(contact: Contact, field_headers: dict[int, str]) -> str:
+    """A contact as staff recognise it: ``dana@example.co.il · +972541111111 · First name = Dana``."""
+    parts = [p for p in (contact.email, f"+{contact.mobile}" if contact.mobile else None) if p]
+    parts += [f"{field_headers.get(n) or f'field {n}'} = {text}" for n, text in contact.fields]
+    if contact.external_id:
+        parts.append(f"external id = {contact.external_id}")
+    return " · ".join(parts)
+
+
+def row_key(email: str | None, mobile: str | None) -> RowKey | None:
+    """A contact's identity: its normalised email, else its normalised mobile."""
+    if email:
+        return RowKey("email", email_key(email))
+    if mobile:
+        return RowKey("mobile", mobile)
+    return None
 
 
 @dataclass(slots=True)
@@ -123,7 +169,7 @@ class ContactMapper:
                 f"{location}: column {header[min(dupes)]!r} is mapped twice in the mapping file; "
                 "each column can feed one thing only."
             )
-        own = set()
+        own: set[int] = set()
         for h in (config.results.column, config.results.contact_id_column, config.results.synced_at_column):
             if h:
                 own.update(i for i, x in enumerate(header) if header_key(x) == header_key(h))
@@ -168,16 +214,17 @@ class ContactMapper:
                 mobile = normalize_mobile(values[c.mobile], self.region)
             except ValueProblem as e:
                 problems.append(RowProblem("invalid", f"{e} (column {c.headers['mobile']!r})", c.headers["mobile"]))
+        key = row_key(email, mobile)
         if problems:
             # Sending the row without the bad value would create a contact the user did not ask for
             # and hide the typo; the row waits until the cell is fixed.
             msg = "; ".join(p.message for p in problems) + " - fix the cell and sync again"
-            return MappedRow(row.number, problem=RowProblem("invalid", msg, problems[0].column))
+            return MappedRow(row.number, problem=RowProblem("invalid", msg, problems[0].column), key=key)
         if email is None and mobile is None:
             wanted = " or ".join(repr(h) for h in (c.headers["email"], c.headers["mobile"]) if h)
             return MappedRow(
                 row.number,
-                problem=RowProblem("invalid", f"no email or mobile - fill in {wanted} to send this contact"),
+                problem=RowProblem("missing", f"no email or mobile - fill in {wanted} to send this contact"),
             )
 
         fields: list[tuple[int, str]] = []
@@ -191,6 +238,7 @@ class ContactMapper:
                 return MappedRow(
                     row.number,
                     problem=RowProblem("invalid", f"{e} (column {c.field_headers[number]!r})", c.field_headers[number]),
+                    key=key,
                 )
             if text:
                 fields.append((number, text))
@@ -200,9 +248,15 @@ class ContactMapper:
                 external_id = format_field(values[c.external_id])
             except ValueProblem as e:
                 h = c.headers["external_id"]
-                return MappedRow(row.number, problem=RowProblem("invalid", f"{e} (column {h!r})", h))
+                return MappedRow(row.number, problem=RowProblem("invalid", f"{e} (column {h!r})", h), key=key)
 
-        return MappedRow(row.number, contact=Contact(email=email, mobile=mobile, fields=tuple(fields), external_id=external_id))
+        contact = Contact(email=email, mobile=mobile, fields=tuple(fields), external_id=external_id)
+        return MappedRow(row.number, contact=contact, key=key)
+
+    def identify(self, row: SourceRow) -> RowKey | None:
+        """The key of a row read again (a ``RowIdentifier`` for tables that place by identity)."""
+        m = self.normalize_row(row)
+        return None if m is None else m.key
 
     def _dedupe(self, m: MappedRow) -> MappedRow:
         """Duplicates inside the sheet: the first row wins, later ones say which row they repeat."""
@@ -215,11 +269,13 @@ class ContactMapper:
             return MappedRow(
                 m.number,
                 problem=RowProblem("duplicate", f"duplicate of row {self._seen_email[ekey]} (same email) - not sent", c.headers["email"]),
+                key=m.key,
             )
         if mobile and mobile in self._seen_mobile:
             return MappedRow(
                 m.number,
                 problem=RowProblem("duplicate", f"duplicate of row {self._seen_mobile[mobile]} (same mobile) - not sent", c.headers["mobile"]),
+                key=m.key,
             )
         if ekey:
             self._seen_email[ekey] = m.number
@@ -233,9 +289,8 @@ class ContactMapper:
         stays in this process, in row order, so the result is the same as one row at a time."""
         rows = rows if isinstance(rows, list) else list(rows)
         n = _worker_count(len(rows)) if workers is None else workers
-        normalized = _normalize_in_parallel(self, rows, n) if n > 1 else None
-        if normalized is None:
-            normalized = (self.normalize_row(r) for r in rows)
+        parallel = _normalize_in_parallel(self, rows, n) if n > 1 else None
+        normalized = parallel if parallel is not None else (self.normalize_row(r) for r in rows)
         return [self._dedupe(m) for m in normalized if m is not None]
 
 
@@ -283,6 +338,7 @@ def _normalize_in_parallel(mapper: ContactMapper, rows: list[SourceRow], workers
 
     # forkserver, not fork: this process may run threads (an in-process sandbox, a web server)
     # and forking those is unsafe
+    ctx: multiprocessing.context.BaseContext
     try:
         ctx = multiprocessing.get_context("forkserver")
     except ValueError:  # platforms without it

@@ -10,6 +10,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+from .cancel import CancelToken
 from .config import load_config
 from .errors import SourceError
 from .sandbox import Sandbox
@@ -23,7 +24,8 @@ def example_file(name: str) -> Path:
     return Path(str(resources.files("sheets_connector") / "examples" / name))
 
 
-def run_demo(workdir: Path, *, mode: str | None = None, progress: Progress | None = None) -> tuple[RunSummary, dict[str, Path]]:
+def run_demo(workdir: Path, *, mode: str | None = None, progress: Progress | None = None,
+             cancel: CancelToken | None = None) -> tuple[RunSummary, dict[str, Path]]:
     workdir = workdir.expanduser().resolve()
     try:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -41,6 +43,6 @@ def run_demo(workdir: Path, *, mode: str | None = None, progress: Progress | Non
             cfg.inwise.mode = mode  # type: ignore[assignment]
             if mode == "batch":
                 cfg.columns.external_id = None  # batchInsert has no external_id column
-        summary = sync(cfg, progress=progress, environ={cfg.inwise.api_key_env: DEMO_API_KEY})
+        summary = sync(cfg, progress=progress, environ={cfg.inwise.api_key_env: DEMO_API_KEY}, cancel=cancel)
     return summary, {"workdir": workdir, "workbook": Path(summary.written_to or workdir / "contacts.xlsx"),
                      "mapping": workdir / "mapping.yaml"}

@@ -7,6 +7,10 @@ for these.  Messages never contain secrets (API keys, credentials).
 """
 from __future__ import annotations
 
+from typing import Literal
+
+ProblemKind = Literal["email", "mobile", "field"]
+
 
 class ConnectorError(Exception):
     """Base class: a problem the user can understand and act on."""
@@ -20,6 +24,20 @@ class ConfigError(ConnectorError):
     exit_code = 2
 
 
+class WorksheetNotFound(ConfigError):
+    """The source has no worksheet by the name the mapping gives; ``str()`` says which exist.
+
+    The table does not know the mapping file: the sync adds where the name is set (``at``)."""
+
+    def __init__(self, message: str, at: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.at = at
+
+    def __str__(self) -> str:
+        return f"{self.message} Fix the worksheet name in {self.at or 'the mapping file'}."
+
+
 class SourceError(ConnectorError):
     """The spreadsheet cannot be read or written (locked, password-protected, not an .xlsx...)."""
 
@@ -30,3 +48,36 @@ class InwiseError(ConnectorError):
 
 class InwiseAuthError(InwiseError):
     """inwise answered 401/403: the API key is missing or wrong."""
+
+
+class RunStopped(ConnectorError):
+    """The user stopped the run at once (a second Ctrl-C): the message says what was kept where."""
+
+    exit_code = 130
+
+
+class ValueProblem(ValueError):  # a cell's problem, not a run's: written on its row, never raised to the user
+    """A cell value that cannot be used.
+
+    ``str(e)`` is a short, plain message for office staff, shown in the sheet's results column
+    after a ✗, e.g. ``invalid mobile "12345": too short for a mobile number`` or
+    ``invalid email "dana@": nothing after the @``.  It quotes the value as typed (cleaned of
+    invisible characters, truncated to ~40 characters) and says what is wrong in everyday words.
+
+    Attributes:
+        kind: ``"email"``, ``"mobile"`` or ``"field"``.
+        value: the value as shown in the message (cleaned, possibly truncated).
+        reason: what is wrong, e.g. ``"too short for a mobile number"``.
+    """
+
+    _LABELS = {"email": "email", "mobile": "mobile", "field": "value"}
+
+    def __init__(self, kind: ProblemKind, value: str, reason: str) -> None:
+        super().__init__(kind, value, reason)  # keeps the exception picklable
+        self.kind: str = kind
+        self.value: str = value
+        self.reason: str = reason
+
+    def __str__(self) -> str:
+        label = self._LABELS.get(self.kind, self.kind)
+        return f'invalid {label} "{self.value}": {self.reason}'

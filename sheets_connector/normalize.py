@@ -28,11 +28,13 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
+
+from .errors import ValueProblem
 
 __all__ = [
     "ValueProblem",
@@ -50,7 +52,6 @@ __all__ = [
     "MOBILE_TYPES",
 ]
 
-ProblemKind = Literal["email", "mobile", "field"]
 
 #: Longest value quoted in a problem message; longer values are cut and end with "…".
 MAX_SHOWN = 40
@@ -61,32 +62,7 @@ _CACHE_SIZE = 1 << 16
 # --------------------------------------------------------------------------------------------
 # The problem type
 # --------------------------------------------------------------------------------------------
-class ValueProblem(ValueError):
-    """A cell value that cannot be used.
-
-    ``str(e)`` is a short, plain message for office staff, shown in the sheet's results column
-    after a ✗, e.g. ``invalid mobile "12345": too short for a mobile number`` or
-    ``invalid email "dana@": nothing after the @``.  It quotes the value as typed (cleaned of
-    invisible characters, truncated to ~40 characters) and says what is wrong in everyday words.
-
-    Attributes:
-        kind: ``"email"``, ``"mobile"`` or ``"field"``.
-        value: the value as shown in the message (cleaned, possibly truncated).
-        reason: what is wrong, e.g. ``"too short for a mobile number"``.
-    """
-
-    _LABELS = {"email": "email", "mobile": "mobile", "field": "value"}
-
-    def __init__(self, kind: ProblemKind, value: str, reason: str) -> None:
-        super().__init__(kind, value, reason)  # keeps the exception picklable
-        self.kind: str = kind
-        self.value: str = value
-        self.reason: str = reason
-
-    def __str__(self) -> str:
-        label = self._LABELS.get(self.kind, self.kind)
-        return f'invalid {label} "{self.value}": {self.reason}'
-
+# ValueProblem lives in errors.py with every other error type; imported above.
 
 def _shown(text: str) -> str:
     """The value as quoted in a message: already cleaned, cut to ``MAX_SHOWN`` characters."""
@@ -430,9 +406,11 @@ def _mobile_cell_text(value: Any) -> str:
             raise ValueProblem("mobile", _shown(_number_text(value)), _LENGTH_REASONS[ValidationResult.TOO_LONG])
         if value < 0:
             raise ValueProblem("mobile", _shown(str(value)), _NOT_A_PHONE)
+        if value >= 10**15:  # a spreadsheet number keeps 15 significant digits; beyond is float noise
+            return _displayed_number(float(value))
         return str(value)
     if isinstance(value, (float, Decimal)):
-        shown = _shown(_number_text(value))
+        shown = _shown(_displayed_number(value))
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueProblem("mobile", shown, _NOT_A_PHONE)
         exact = Decimal(value)  # exact binary value of a float, never float formatting
@@ -442,7 +420,8 @@ def _mobile_cell_text(value: Any) -> str:
             raise ValueProblem("mobile", shown, _DECIMAL)
         if exact.adjusted() >= _MAX_DIGITS:
             raise ValueProblem("mobile", shown, _LENGTH_REASONS[ValidationResult.TOO_LONG])
-        return str(int(exact))
+        # a float holds 15 significant digits of what was typed; the rest is binary noise
+        return _displayed_number(value) if isinstance(value, float) else str(int(exact))
     raise ValueProblem("mobile", _shown(clean_text(value)), _NOT_A_PHONE)
 
 
@@ -538,9 +517,10 @@ def _fits_country_numbering(number: phonenumbers.PhoneNumber) -> bool:
     shares the calling code): lengths alone let through e.g. Israeli 02-1234567-8, which no
     Israeli number looks like.  Uses phonenumbers' metadata, not a pattern of our own."""
     nsn = phonenumbers.national_significant_number(number)
-    for region in phonenumbers.region_codes_for_country_code(number.country_code):
+    for region in phonenumbers.region_codes_for_country_code(number.country_code or 0):
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        pattern = metadata.general_desc.national_number_pattern if metadata else None
+        desc = metadata.general_desc if metadata else None
+        pattern = desc.national_number_pattern if desc else None
         if pattern is None or re.fullmatch(pattern, nsn):
             return True
     return False
@@ -609,6 +589,14 @@ def _nontext_to_str(value: Any) -> str:
         return format_field(value)
     except ValueProblem:
         return str(value)
+
+
+def _displayed_number(value: float | Decimal) -> str:
+    """A number as a spreadsheet shows it: at most 15 significant digits (Excel's precision), so a
+    17-digit cell typed as 77327770904244100 is quoted so, not as its float artefact ...096."""
+    if isinstance(value, float) and math.isfinite(value):
+        return _number_text(Decimal(f"{value:.15g}"))
+    return _number_text(value)
 
 
 def _number_text(value: int | float | Decimal) -> str:

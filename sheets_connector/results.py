@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Literal
 
 from .model import UpsertResult
+from .tables.base import RowKey, RowRef
 
-Outcome = Literal["created", "updated", "conflict", "invalid", "duplicate", "error"]
-OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "conflict", "invalid", "duplicate", "error")
+Outcome = Literal["created", "updated", "conflict", "invalid", "missing", "duplicate", "error"]
+# "missing": a row with data but neither an email nor a mobile (its own line: real lists have many)
+OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "conflict", "invalid", "missing", "duplicate", "error")
 
 
 @dataclass(slots=True)
@@ -20,6 +22,11 @@ class RowOutcome:
     conflict: dict[str, int] = field(default_factory=dict)
     unconfirmed: str = ""  # batch mode: inwise reported failures in this row's batch without saying which
     unsettled: bool = False  # the new-contacts feed could not be read: created or updated is unknown
+    key: RowKey | None = None  # the row's identity, so a table can place the result where the row is now
+
+    @property
+    def ref(self) -> RowRef:
+        return RowRef(self.row, self.key)
 
     @property
     def ok(self) -> bool:
@@ -37,8 +44,6 @@ class RowOutcome:
             return f"✓ updated? · {stamp} · {self.unconfirmed}"
         if self.outcome == "updated":
             return f"✓ updated{cid} · {stamp}"
-        if self.outcome == "conflict":
-            return f"✗ {self.detail}"
         return f"✗ {self.detail}"
 
 
@@ -56,12 +61,16 @@ def conflict_text(conflict: dict[str, int], message: str | None) -> str:
     return f"conflict: {message or 'inwise reported a conflict'}"
 
 
-def from_upsert(row: int, result: UpsertResult) -> RowOutcome:
+def from_upsert(ref: RowRef, result: UpsertResult) -> RowOutcome:
     """Turn the client's answer into a row outcome (created/updated is settled later, from the feed)."""
+    row, key = ref.number, ref.key
     if result.status == "ok":
-        return RowOutcome(row, "updated", contact_id=result.contact_id)
+        return RowOutcome(row, "updated", contact_id=result.contact_id, key=key)
     if result.status == "conflict":
-        return RowOutcome(row, "conflict", detail=conflict_text(result.conflict, result.message), conflict=dict(result.conflict))
+        return RowOutcome(row, "conflict", detail=conflict_text(result.conflict, result.message),
+                          conflict=dict(result.conflict), key=key)
     if result.status == "rejected":
-        return RowOutcome(row, "error", detail=f"inwise refused this row: {result.message or 'no reason given'} - fix the row and sync again")
-    return RowOutcome(row, "error", detail=f"inwise error: {result.message or 'no answer'} - sync again later to retry this row")
+        return RowOutcome(row, "error", key=key,
+                          detail=f"inwise refused this row: {result.message or 'no reason given'} - fix the row and sync again")
+    return RowOutcome(row, "error", key=key,
+                      detail=f"inwise error: {result.message or 'no answer'} - sync again later to retry this row")

@@ -1,7 +1,7 @@
 """Shared pytest fixtures for the sheets-connector test suite."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

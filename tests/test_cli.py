@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from click.testing import CliRunner
 from openpyxl import load_workbook
-
 from util import column, write_workbook
+
+from sheets_connector.cli import main, setup_logging
 
 ROWS = [
     ["Dana", "Cohen", "dana@example.co.il", "054-1111111", None],
@@ -17,12 +21,19 @@ ROWS = [
 ]
 
 
-def run(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    e = {k: v for k, v in os.environ.items() if k != "INWISE_API_KEY"}
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(*args: str, env: dict | None = None) -> Ran:
+    """The command as a user types it, in-process (click's CliRunner): exit code, stdout, stderr."""
+    e: dict[str, str | None] = {"INWISE_API_KEY": None, "COLUMNS": "200"}
     e.update(env or {})
-    e["COLUMNS"] = "200"
-    return subprocess.run([sys.executable, "-m", "sheets_connector", *args], capture_output=True, text=True,
-                          env=e, cwd=cwd, timeout=120)
+    r = CliRunner().invoke(main, list(args), env=e, catch_exceptions=False)
+    return Ran(r.exit_code, r.stdout, r.stderr)
 
 
 def write_mapping(tmp: Path, base_url: str, extra: str = "") -> Path:
@@ -59,7 +70,8 @@ def test_check_prints_mapping_and_preview(tmp_path, sandbox):
     r = run("check", "--config", str(write_mapping(tmp_path, sandbox.base_url)))
     assert r.returncode == 0, r.stderr
     assert "Mapping OK" in r.stdout and "field1" in r.stdout and "(will be added)" in r.stdout
-    assert '"mobile_number": "972541111111"' in r.stdout
+    assert "row 2: dana@example.co.il · +972541111111 · First name = Dana · Last name = Cohen" in r.stdout
+    assert "add_default_country" not in r.stdout  # raw API JSON only with sync --dry-run --json
     assert "row 3" in r.stdout and "rachel@@example.com" in r.stdout
     assert sandbox.stats()["total"] == 0
 
@@ -105,7 +117,7 @@ def test_demo_command(tmp_path):
     d = json.loads(r.stdout)
     c = d["counts"]
     assert c["created"] >= 15 and c["updated"] == 2 and c["conflict"] == 1
-    assert c["invalid"] == 4 and c["duplicate"] == 2 and c["error"] == 0
+    assert c["invalid"] == 3 and c["missing"] == 1 and c["duplicate"] == 2 and c["error"] == 0
     wb = Path(d["demo"]["workbook"])
     assert wb == tmp_path / "demo" / "contacts.xlsx"
     ws = load_workbook(wb)
@@ -164,7 +176,7 @@ def test_demo_batch_mode(tmp_path):
     d = json.loads(r.stdout)
     c = d["counts"]
     # batchInsert gives no per-row answer: the conflict row cannot be told apart from an update
-    assert c["created"] == 21 and c["invalid"] == 4 and c["duplicate"] == 2 and c["error"] == 0
+    assert c["created"] == 21 and c["invalid"] == 3 and c["missing"] == 1 and c["duplicate"] == 2 and c["error"] == 0
     assert c["updated"] == 3 and c["conflict"] == 0
     assert d["api_calls"]["POST /contacts/batchInsert"] == 2  # Israeli numbers, then the foreign ones
 
@@ -192,3 +204,19 @@ def test_real_ctrl_c_writes_what_was_sent_and_exits_130(tmp_path, sandbox):
     created = sum(1 for v in res.values() if v and v.startswith("✓ created"))
     not_sent = sum(1 for v in res.values() if v and "not sent" in v)
     assert created == len(sandbox.contacts()) and created >= 40 and created + not_sent == 400
+
+
+def test_library_warnings_are_one_line_and_tracebacks_only_with_debug(capsys):
+    log = logging.getLogger("sheets_connector.tables.xlsx")
+    try:
+        raise OSError("disk says no")
+    except OSError:
+        setup_logging(debug=False)
+        log.warning("could not keep a backup", exc_info=True)
+        setup_logging(debug=True)
+        log.warning("could not keep a backup", exc_info=True)
+    setup_logging(debug=False)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "Warning: could not keep a backup"
+    assert err[1] == "Warning: could not keep a backup" and err[2].startswith("Traceback")
+    assert any("OSError: disk says no" in line for line in err[2:])

@@ -32,7 +32,7 @@ def test_example_mapping_at_repo_root_loads():
     assert cfg.columns.field_columns()[21].date_format == "dd/mm/yyyy"
     assert cfg.inwise.mode == "upsert" and cfg.inwise.groups == [715983]
     assert cfg.inwise.mobile.region == "IL" and cfg.inwise.mobile.calling_code == "972"
-    assert cfg.source_path() == ROOT / "contacts.xlsx"  # relative to the mapping file
+    assert cfg.resolve_path(cfg.source.path) == ROOT / "contacts.xlsx"  # relative to the mapping file
     assert cfg.state_path() == ROOT / ".sheets-connector"
 
 

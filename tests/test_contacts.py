@@ -88,7 +88,7 @@ def test_seven_digit_phone_is_invalid():
 
 def test_neither_email_nor_mobile():
     r = mapper().map_row(row(4, first="Ronit"))
-    assert r.problem.kind == "invalid" and "no email or mobile" in r.problem.message
+    assert r.problem.kind == "missing" and "no email or mobile" in r.problem.message
 
 
 def test_duplicates_point_at_the_first_row():

@@ -6,13 +6,12 @@ import hashlib
 import json
 
 import pytest
+from util import column, make_config, tab_rows, write_workbook
 
-from sheets_connector import sync as sync_mod
+from sheets_connector.cancel import CancelToken
 from sheets_connector.errors import InwiseAuthError, SourceError
 from sheets_connector.state import PulledStore
 from sheets_connector.sync import pull_new, sync
-
-from util import column, make_config, tab_rows, write_workbook
 
 ENV = {"INWISE_API_KEY": "test-key"}
 ROWS = [
@@ -44,7 +43,7 @@ def test_upsert_end_to_end(tmp_path, seeded):
     cfg = make_config(tmp_path, sandbox.base_url)
     s = sync(cfg, environ=ENV)
 
-    assert s.counts == {"created": 2, "updated": 1, "conflict": 1, "invalid": 2, "duplicate": 1, "error": 0}
+    assert s.counts == {"created": 2, "updated": 1, "conflict": 1, "invalid": 2, "missing": 0, "duplicate": 1, "error": 0}
     assert s.rows_read == 7 and s.empty_rows == 1
     assert s.api_calls == {"POST /contacts": 4, "GET /contacts": 1}
     res = column(wb, "Sync result")
@@ -153,7 +152,7 @@ def test_pulled_contacts_survive_a_failed_save(tmp_path, sandbox, monkeypatch):
     """The feed gives each contact once: a crash after pulling must not lose it."""
     wb = write_workbook(tmp_path / "contacts.xlsx", ROWS[:1])
     cfg = make_config(tmp_path, sandbox.base_url)
-    table = sync_mod.open_table(cfg)
+    table = cfg.open_table()
 
     def boom():
         raise SourceError("disk full (simulated)")
@@ -307,20 +306,19 @@ def test_journal_survives_a_torn_last_line(tmp_path):
 
 @pytest.mark.parametrize("mode", ["upsert", "batch"])
 def test_ctrl_c_keeps_the_results_of_what_was_sent(tmp_path, sandbox, mode):
-    """Ctrl-C lands in the main thread, like this progress callback's interrupt."""
+    """Ctrl-C cancels the run's token (the CLI's signal handler does it; here the progress callback)."""
     rows = [[f"P{i}", "T", f"p{i}@example.com", None, None] for i in range(60)]
     wb = write_workbook(tmp_path / "contacts.xlsx", rows)
     sandbox.set_faults(latency_ms=20)
 
-    pressed = []
+    cancel = CancelToken()
 
     def progress(stage, done, total):
-        if stage == "send" and done >= 10 and not pressed:
-            pressed.append(done)  # one Ctrl-C (a second one is meant to stop everything)
-            raise KeyboardInterrupt
+        if stage == "send" and done >= 10:
+            cancel.cancel()
 
     cfg = make_config(tmp_path, sandbox.base_url, mode=mode, extra="  batch_size: 10")
-    s = sync(cfg, environ=ENV, progress=progress)
+    s = sync(cfg, environ=ENV, progress=progress, cancel=cancel)
     assert s.interrupted and any("Stopped by you" in w for w in s.warnings)
     res = column(wb, "Sync result")
     created = [r for r, v in res.items() if v.startswith("✓ created")]

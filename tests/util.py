@@ -1,8 +1,9 @@
 """Small helpers shared by the end-to-end tests (real files, real sandbox)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 

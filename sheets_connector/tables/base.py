@@ -18,8 +18,9 @@ tell the user.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Protocol, Sequence
+from typing import Any, Literal, Protocol
 
 CellValue = Any  # str | int | float | bool | datetime.date | datetime.datetime | datetime.time | None
 
@@ -78,7 +79,9 @@ class SaveReport:
 
 
 class Table(Protocol):
-    location: str
+    @property
+    def location(self) -> str:
+        """Where the rows are, for messages: "contacts.xlsx, sheet 'Contacts'"."""
 
     def check_writable(self) -> None:
         """Raise SourceError now (before anything is sent to inwise) if results could not be saved."""

@@ -59,10 +59,10 @@ import olefile
 import python_calamine
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from ..errors import ConfigError, SourceError
+from ..errors import ConfigError, SourceError, WorksheetNotFound
 from ..fsutil import fsync_dir
 from ..normalize import header_key
-from .base import CellValue, SaveReport, SourceRow, TableData
+from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
 from .xlsx_inventory import (
     Inventory,
     InventoryError,
@@ -429,7 +429,7 @@ class XlsxTable:
         if close:
             match = next((n for n in names if n == close[0] or header_key(n) == close[0]), close[0])
             hint = f" Did you mean '{match}'?"
-        raise ConfigError(f"{self.path.name} has no sheet named '{wanted}'. Its sheets are: {listed}.{hint} Fix the worksheet name in your settings.")
+        raise WorksheetNotFound(f"{self.path.name} has no sheet named '{wanted}'. Its sheets are: {listed}.{hint}")
 
     def read(self) -> TableData:
         """Header and all rows below it (see ``base.Table.read``)."""
@@ -511,9 +511,12 @@ class XlsxTable:
 
     # ---- buffered writes
 
-    def set_columns(self, columns: Mapping[str, Mapping[int, CellValue]]) -> None:
-        """Buffer values for named columns: {header: {row number: value}} (see ``base.Table``)."""
-        for header, cells in columns.items():
+    def set_columns(self, columns: Mapping[str, Mapping[RowRef, CellValue]],
+                    identify: RowIdentifier | None = None) -> list[Unplaced]:
+        """Buffer values for named columns: {header: {row ref: value}}, placed by row number
+        (nothing can move a file's rows during a run; see ``base.Table``)."""
+        for header, by_ref in columns.items():
+            cells = {getattr(ref, "number", ref): v for ref, v in by_ref.items()}
             if not str(header).strip():
                 raise ValueError("set_columns needs a non-blank header")
             for row in cells:
@@ -522,6 +525,7 @@ class XlsxTable:
             key = header_key(header)
             title, buffered = self._columns.setdefault(key, (str(header).strip(), {}))
             buffered.update(cells)
+        return []
 
     def append_rows(self, tab: str, header: Sequence[str], rows: Sequence[Sequence[CellValue]]) -> int:
         """Buffer rows for another tab (see ``base.Table.append_rows``).  Returns rows appended."""

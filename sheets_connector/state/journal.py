@@ -1,23 +1,21 @@
-"""What must outlive a process.
+"""The journal of contacts pulled from inwise's once-only ``GET /contacts`` feed.
 
-Today: the journal of contacts pulled from inwise's once-only ``GET /contacts`` feed.  inwise
+inwise
 returns each newly created contact exactly once, ever, so every page is appended to a local
 journal and fsynced *before* the next page is requested or anything else can fail.  A contact
 leaves the "pending" list only after the workbook holding it has been saved.  A crash at any
 point therefore loses nothing: the next run appends whatever is still pending.
-
-(Run history, row fingerprints and retry queues join this module in a later issue.)
 """
 from __future__ import annotations
 
 import json
 import os
 import threading
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
 
-from .fsutil import atomic_write_text, fsync_dir
+from ..fsutil import atomic_write_text, fsync_dir
 
 
 class PulledStore:

@@ -1,0 +1,684 @@
+"""The Sheets API v4 methods the emulator answers, with no HTTP in sight.
+
+``route()`` names a request by its method id in Google's discovery document
+(``sheets.spreadsheets.values.batchGet``...), so request counts and the shape tests use the
+same names as Google's own reference.  ``call()`` runs one method on a spreadsheet for an
+account whose access the server has already checked, and returns the JSON answer or raises
+``ApiError`` with Google's message.
+
+Supported: spreadsheets.get (properties, protected ranges, grid data with a ``fields`` mask),
+spreadsheets.batchUpdate (addSheet, deleteSheet, updateSheetProperties,
+updateSpreadsheetProperties, appendDimension, insertDimension, deleteDimension, sortRange,
+addProtectedRange), values.get / batchGet (all value and date render options, ROWS or
+COLUMNS), values.update / batchUpdate (RAW, USER_ENTERED; ``null`` leaves a cell as it is),
+values.append (OVERWRITE grows the grid as Google does; INSERT_ROWS), values.clear / batchClear.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import unquote
+
+from .a1 import A1Error, A1Range, column_letters, format_range, parse_range, quote_title
+from .book import ApiError, Protection, Sheet, Spreadsheet, exceeds
+from .cells import Cell, cell_data, formatted, raw_cell, unformatted, user_entered_cell
+
+PREFIX = "/v4/spreadsheets"
+WRITE_METHODS = frozenset({
+    "sheets.spreadsheets.batchUpdate", "sheets.spreadsheets.values.update", "sheets.spreadsheets.values.batchUpdate",
+    "sheets.spreadsheets.values.append", "sheets.spreadsheets.values.clear", "sheets.spreadsheets.values.batchClear",
+})
+
+Query = Mapping[str, Sequence[str]]
+
+
+def route(method: str, path: str) -> tuple[str, str, str | None] | None:
+    """(method id, spreadsheet key, range) for an API path (still URL-encoded), else None."""
+    if not path.startswith(PREFIX + "/"):
+        return None
+    rest = path[len(PREFIX) + 1:]
+    if "/values" not in rest:
+        if rest.endswith(":batchUpdate") and method == "POST":
+            return "sheets.spreadsheets.batchUpdate", unquote(rest[: -len(":batchUpdate")]), None
+        if "/" not in rest and ":" not in rest and method == "GET":
+            return "sheets.spreadsheets.get", unquote(rest), None
+        return None
+    key, _, tail = rest.partition("/values")
+    key = unquote(key)
+    plain = {
+        (":batchGet", "GET"): "sheets.spreadsheets.values.batchGet",
+        (":batchUpdate", "POST"): "sheets.spreadsheets.values.batchUpdate",
+        (":batchClear", "POST"): "sheets.spreadsheets.values.batchClear",
+    }
+    if (tail, method) in plain:
+        return plain[(tail, method)], key, None
+    if not tail.startswith("/") or len(tail) < 2:
+        return None
+    rng = tail[1:]
+    for suffix, verb, name in ((":append", "POST", "append"), (":clear", "POST", "clear")):
+        if rng.endswith(suffix) and method == verb:
+            return f"sheets.spreadsheets.values.{name}", key, unquote(rng[: -len(suffix)])
+    if method == "GET":
+        return "sheets.spreadsheets.values.get", key, unquote(rng)
+    if method == "PUT":
+        return "sheets.spreadsheets.values.update", key, unquote(rng)
+    return None
+
+
+def call(method_id: str, book: Spreadsheet, rng: str | None, query: Query, body: Any, account: str) -> dict[str, Any]:
+    handler = _HANDLERS[method_id]
+    return handler(book, rng, query, body, account)
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+def _one(query: Query, name: str, default: str | None = None) -> str | None:
+    values = query.get(name)
+    return values[-1] if values else default
+
+
+def _flag(query: Query, name: str) -> bool:
+    return (_one(query, name) or "false").lower() == "true"
+
+
+def _enum(value: str | None, name: str, allowed: Sequence[str], default: str) -> str:
+    if value is None:
+        return default
+    if value not in allowed:
+        raise ApiError(400, f"Invalid value at '{name}' ({value}): expected one of {', '.join(allowed)}")
+    return value
+
+
+def _parse(book: Spreadsheet, text: str) -> A1Range:
+    try:
+        rng = parse_range(text, [s.title for s in book.sheets])
+    except A1Error:
+        raise ApiError(400, f"Unable to parse range: {text}") from None
+    book.sheet(rng.sheet)  # 400 for an unknown tab
+    return rng
+
+
+def _object(body: Any, what: str = "request") -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, f"Invalid JSON payload received. The {what} must be an object.")
+    return body
+
+
+# --------------------------------------------------------------------------------------------
+# field masks (?fields=sheets(properties(title,sheetId),data.rowData.values.effectiveValue))
+# --------------------------------------------------------------------------------------------
+FieldTree = dict[str, Any]  # name -> FieldTree, or None for "everything below"
+
+
+def parse_fields(text: str) -> FieldTree:
+    pos = 0
+
+    def name() -> str:
+        nonlocal pos
+        start = pos
+        while pos < len(text) and (text[pos].isalnum() or text[pos] in "_*"):
+            pos += 1
+        if start == pos:
+            raise ApiError(400, f"Invalid field selection {text}")
+        return text[start:pos]
+
+    def items() -> FieldTree:
+        nonlocal pos
+        tree: FieldTree = {}
+        while True:
+            path = [name()]
+            while pos < len(text) and text[pos] in "./":
+                pos += 1
+                path.append(name())
+            sub: FieldTree | None = None
+            if pos < len(text) and text[pos] == "(":
+                pos += 1
+                sub = items()
+                if pos >= len(text) or text[pos] != ")":
+                    raise ApiError(400, f"Invalid field selection {text}")
+                pos += 1
+            _merge(tree, path, sub)
+            if pos < len(text) and text[pos] == ",":
+                pos += 1
+                continue
+            return tree
+
+    tree = items()
+    if pos != len(text):
+        raise ApiError(400, f"Invalid field selection {text}")
+    return tree
+
+
+def _merge(tree: FieldTree, path: list[str], sub: FieldTree | None) -> None:
+    node = tree
+    for part in path[:-1]:
+        child = node.get(part, {})
+        if child is None:
+            return
+        node[part] = child
+        node = child
+    last = path[-1]
+    if sub is None or node.get(last, {}) is None:
+        node[last] = None
+    else:
+        existing = node.setdefault(last, {})
+        for k, v in sub.items():
+            _merge(existing, [k], v)
+
+
+def prune(value: Any, tree: FieldTree | None) -> Any:
+    if tree is None or "*" in tree:
+        return value
+    if isinstance(value, list):
+        return [prune(v, tree) for v in value]
+    if isinstance(value, dict):
+        return {k: prune(value[k], sub) for k, sub in tree.items() if k in value}
+    return value
+
+
+def _subtree(tree: FieldTree | None, *path: str) -> tuple[bool, FieldTree | None]:
+    """(selected, subtree) of a path in a mask; a None tree selects everything."""
+    node = tree
+    for part in path:
+        if node is None or "*" in node:
+            return True, None
+        if part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+# --------------------------------------------------------------------------------------------
+# spreadsheets.get
+# --------------------------------------------------------------------------------------------
+def _get(book: Spreadsheet, _rng: str | None, query: Query, _body: Any, account: str) -> dict[str, Any]:
+    fields_text = _one(query, "fields")
+    mask = parse_fields(fields_text) if fields_text else None
+    wants_data, _ = _subtree(mask, "sheets", "data")
+    grid = wants_data if mask is not None else _flag(query, "includeGridData")
+    _, values_mask = _subtree(mask, "sheets", "data", "rowData", "values")
+    wanted_cells = set(values_mask) if values_mask is not None else None
+
+    by_sheet: dict[int, list[A1Range]] = {}
+    for text in query.get("ranges", []):
+        rng = _parse(book, text)
+        by_sheet.setdefault(id(book.sheet(rng.sheet)), []).append(rng)
+
+    sheets = []
+    for index, sheet in enumerate(book.sheets):
+        if by_sheet and id(sheet) not in by_sheet:
+            continue  # with ranges, only the tabs they name are returned
+        entry: dict[str, Any] = {"properties": sheet.properties(index)}
+        if sheet.protections:
+            entry["protectedRanges"] = [_protected_json(sheet, p, account) for p in sheet.protections]
+        if grid:
+            ranges = by_sheet.get(id(sheet)) or [A1Range(sheet.title)]
+            entry["data"] = [_grid_data(book, sheet, r, wanted_cells) for r in ranges]
+        sheets.append(entry)
+    answer = {
+        "spreadsheetId": book.key,
+        "properties": {"title": book.title, "locale": book.locale_name, "autoRecalc": "ON_CHANGE",
+                       "timeZone": book.time_zone},
+        "sheets": sheets,
+        "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.key}/edit",
+    }
+    return prune(answer, mask) if mask is not None else answer
+
+
+def _protected_json(sheet: Sheet, p: Protection, account: str) -> dict[str, Any]:
+    rng: dict[str, Any] = {"sheetId": sheet.sheet_id}
+    for key, value in (("startRowIndex", p.start_row), ("endRowIndex", p.end_row),
+                       ("startColumnIndex", p.start_col), ("endColumnIndex", p.end_col)):
+        if value is not None:
+            rng[key] = value
+    can_edit = account in p.editors
+    out: dict[str, Any] = {"protectedRangeId": p.protected_range_id, "range": rng, "requestingUserCanEdit": can_edit}
+    if p.description:
+        out["description"] = p.description
+    if can_edit:
+        out["editors"] = {"users": sorted(p.editors)}
+    return out
+
+
+def _grid_data(book: Spreadsheet, sheet: Sheet, rng: A1Range, wanted: set[str] | None) -> dict[str, Any]:
+    _, r0, c0, r1, c1 = book.resolve(rng)
+    locale = book.locale
+    rows: list[dict[str, Any]] = []
+    last_row = 0
+    for r in range(r0, min(r1, len(sheet.rows))):
+        source = sheet.rows[r]
+        cells = [cell_data(c, locale, wanted) if c is not None else {} for c in source[c0:min(c1, len(source))]]
+        while cells and not cells[-1]:
+            cells.pop()
+        rows.append({"values": cells} if cells else {})
+        if cells:
+            last_row = len(rows)
+    data: dict[str, Any] = {}
+    if r0:
+        data["startRow"] = r0
+    if c0:
+        data["startColumn"] = c0
+    if last_row:
+        data["rowData"] = rows[:last_row]
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# values.get / batchGet
+# --------------------------------------------------------------------------------------------
+def _render_options(query: Query) -> Callable[[Cell, Spreadsheet], Any]:
+    value_opt = _enum(_one(query, "valueRenderOption"), "valueRenderOption",
+                      ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"), "FORMATTED_VALUE")
+    date_opt = _enum(_one(query, "dateTimeRenderOption"), "dateTimeRenderOption",
+                     ("SERIAL_NUMBER", "FORMATTED_STRING"), "SERIAL_NUMBER")
+    strings = date_opt == "FORMATTED_STRING"
+    if value_opt == "FORMATTED_VALUE":
+        return lambda c, b: formatted(c, b.locale)
+    if value_opt == "FORMULA":
+        return lambda c, b: c.formula if c.formula is not None else unformatted(c, b.locale, strings)
+    return lambda c, b: unformatted(c, b.locale, strings)
+
+
+def _value_range(book: Spreadsheet, text: str, query: Query) -> dict[str, Any]:
+    rng = _parse(book, text)
+    sheet, r0, c0, r1, c1 = book.resolve(rng)
+    render = _render_options(query)
+    major = _enum(_one(query, "majorDimension"), "majorDimension", ("ROWS", "COLUMNS"), "ROWS")
+    values: list[list[Any]] = []
+    for r in range(r0, min(r1, len(sheet.rows))):
+        row = sheet.rows[r]
+        out = [("" if c is None else render(c, book)) for c in row[c0:min(c1, len(row))]]
+        while out and out[-1] == "":
+            out.pop()
+        values.append(out)
+    while values and not values[-1]:
+        values.pop()
+    if major == "COLUMNS" and values:
+        width = max(len(v) for v in values)
+        values = [[v[i] if i < len(v) else "" for v in values] for i in range(width)]
+        for col in values:
+            while col and col[-1] == "":
+                col.pop()
+    answer: dict[str, Any] = {"range": format_range(sheet.title, r0, c0, r1, c1), "majorDimension": major}
+    if values:
+        answer["values"] = values
+    return answer
+
+
+def _values_get(book: Spreadsheet, rng: str | None, query: Query, _body: Any, _account: str) -> dict[str, Any]:
+    return _value_range(book, rng or "", query)
+
+
+def _values_batch_get(book: Spreadsheet, _rng: str | None, query: Query, _body: Any, _account: str) -> dict[str, Any]:
+    ranges = query.get("ranges", [])
+    return {"spreadsheetId": book.key, "valueRanges": [_value_range(book, t, query) for t in ranges]}
+
+
+# --------------------------------------------------------------------------------------------
+# writes
+# --------------------------------------------------------------------------------------------
+Change = tuple[Sheet, int, int, "Cell | None"]
+
+
+def _input_option(value: Any) -> str:
+    if value is None:
+        raise ApiError(400, "'valueInputOption' is required but not specified")
+    if value not in ("RAW", "USER_ENTERED"):
+        raise ApiError(400, f"Invalid value at 'value_input_option' ({value})")
+    return str(value)
+
+
+def _rows_of(body: dict[str, Any]) -> list[list[Any]]:
+    values = body.get("values", [])
+    if not isinstance(values, list) or any(not isinstance(r, list) for r in values):
+        raise ApiError(400, "Invalid values: expected a list of lists.")
+    for i, row in enumerate(values):
+        for j, v in enumerate(row):
+            if v is not None and not isinstance(v, (str, int, float, bool)):
+                raise ApiError(400, f"Invalid values[{i}][{j}]: {type(v).__name__}")
+    if body.get("majorDimension", "ROWS") == "COLUMNS" and values:
+        height = max(len(c) for c in values)
+        values = [[c[i] if i < len(c) else None for c in values] for i in range(height)]
+    return values
+
+
+def _plan_write(book: Spreadsheet, text: str, body: dict[str, Any], option: str, account: str,
+                grow: bool = False) -> tuple[list[Change], dict[str, Any]]:
+    """Validate a write and return its cell changes and UpdateValuesResponse (nothing applied)."""
+    rng = _parse(book, text)
+    values = _rows_of(body)
+    sheet = book.sheet(rng.sheet)
+    height = len(values)
+    width = max((len(r) for r in values), default=0)
+    if not rng.single_cell:
+        limit_rows = None if rng.end_row is None else rng.end_row - rng.start_row
+        limit_cols = None if rng.end_col is None else rng.end_col - rng.start_col
+        declared = format_range(sheet.title, rng.start_row, rng.start_col,
+                                rng.end_row or sheet.row_count, rng.end_col or sheet.col_count)
+        if limit_rows is not None and height > limit_rows:
+            raise ApiError(400, f"Requested writing within range [{declared}], but tried writing to row [{rng.start_row + limit_rows + 1}]")
+        if limit_cols is not None and width > limit_cols:
+            raise ApiError(400, f"Requested writing within range [{declared}], but tried writing to column "
+                                f"[{column_letters(rng.start_col + limit_cols)}]")
+    end_row, end_col = rng.start_row + max(height, 1), rng.start_col + max(width, 1)
+    if not grow and (end_row > sheet.row_count or end_col > sheet.col_count):
+        raise exceeds(sheet, rng.start_row, rng.start_col, end_row, end_col)
+    locale = book.locale
+    changes: list[Change] = []
+    rows_touched: set[int] = set()
+    cols_touched: set[int] = set()
+    for i, row in enumerate(values):
+        for j, v in enumerate(row):
+            if v is None:
+                continue  # null: leave the cell as it is
+            r, c = rng.start_row + i, rng.start_col + j
+            old = sheet.cell(r, c)
+            new = raw_cell(v, old) if option == "RAW" else user_entered_cell(v, old, locale)
+            changes.append((sheet, r, c, new))
+            rows_touched.add(r)
+            cols_touched.add(c)
+    book.check_editable(account, sheet, ((r, c) for _, r, c, _ in changes))
+    answer = {
+        "spreadsheetId": book.key,
+        "updatedRange": format_range(sheet.title, rng.start_row, rng.start_col, end_row, end_col),
+        "updatedRows": len(rows_touched),
+        "updatedColumns": len(cols_touched),
+        "updatedCells": len(changes),
+    }
+    return changes, answer
+
+
+def _apply(changes: list[Change]) -> None:
+    for sheet, r, c, cell in changes:
+        sheet.put(r, c, cell)
+
+
+def _values_update(book: Spreadsheet, rng: str | None, query: Query, body: Any, account: str) -> dict[str, Any]:
+    option = _input_option(_one(query, "valueInputOption"))
+    body = _object(body)
+    changes, answer = _plan_write(book, rng or "", body, option, account)
+    _apply(changes)
+    return answer
+
+
+def _values_batch_update(book: Spreadsheet, _rng: str | None, _query: Query, body: Any, account: str) -> dict[str, Any]:
+    body = _object(body)
+    option = _input_option(body.get("valueInputOption"))
+    data = body.get("data", [])
+    if not isinstance(data, list):
+        raise ApiError(400, "Invalid JSON payload received. 'data' must be a list.")
+    plans = []
+    for i, item in enumerate(data):
+        item = _object(item, f"data[{i}]")
+        if "range" not in item:
+            raise ApiError(400, f"Invalid data[{i}]: No range specified.")
+        plans.append(_plan_write(book, str(item["range"]), item, option, account))
+    for changes, _ in plans:  # all validated: apply (one batch is all or nothing)
+        _apply(changes)
+    responses = [a for _, a in plans]
+    return {
+        "spreadsheetId": book.key,
+        "totalUpdatedRows": sum(a["updatedRows"] for a in responses),
+        "totalUpdatedColumns": sum(a["updatedColumns"] for a in responses),
+        "totalUpdatedCells": sum(a["updatedCells"] for a in responses),
+        "totalUpdatedSheets": len({a["updatedRange"].rsplit("!", 1)[0] for a in responses if a["updatedCells"]}),
+        "responses": responses,
+    }
+
+
+def _values_append(book: Spreadsheet, rng: str | None, query: Query, body: Any, account: str) -> dict[str, Any]:
+    option = _input_option(_one(query, "valueInputOption"))
+    insert = _enum(_one(query, "insertDataOption"), "insertDataOption", ("OVERWRITE", "INSERT_ROWS"), "OVERWRITE")
+    body = _object(body)
+    target = _parse(book, rng or "")
+    sheet = book.sheet(target.sheet)
+    values = _rows_of(body)
+    c0, c1 = target.start_col, target.end_col
+    # the "table": the block of non-empty rows starting at the first non-empty row of the range
+    first = next((r for r in range(target.start_row, len(sheet.rows)) if not sheet.row_empty(r, c0, c1)), None)
+    table_range = None
+    at = target.start_row
+    if first is not None:
+        last = first
+        while last + 1 < len(sheet.rows) and not sheet.row_empty(last + 1, c0, c1):
+            last += 1
+        width = max(len(sheet.rows[r]) for r in range(first, last + 1))
+        table_range = format_range(sheet.title, first, c0, last + 1, max(width, c0 + 1))
+        at = last + 1
+    height = len(values)
+    width = max((len(r) for r in values), default=0)
+    new_rows = sheet.row_count + height if insert == "INSERT_ROWS" else max(sheet.row_count, at + height)
+    new_cols = max(sheet.col_count, c0 + width)
+    book.check_grid(sheet, new_rows, new_cols)
+    anchor = format_range(sheet.title, at, c0, at + 1, c0 + 1)
+    if insert == "INSERT_ROWS":
+        # rows are inserted for the new data; the write below then lands in them
+        sheet_copy_rows, sheet_copy_count = sheet.rows, sheet.row_count
+        sheet.insert_rows(at, height)
+        try:
+            changes, update = _plan_write(book, anchor, body | {"values": values, "majorDimension": "ROWS"}, option,
+                                          account, grow=True)
+        except ApiError:
+            sheet.rows, sheet.row_count = sheet_copy_rows, sheet_copy_count
+            raise
+    else:
+        changes, update = _plan_write(book, anchor, body | {"values": values, "majorDimension": "ROWS"}, option,
+                                      account, grow=True)
+        sheet.row_count = new_rows  # adding data at the end of the sheet inserts new rows (as Google)
+    sheet.col_count = new_cols
+    _apply(changes)
+    answer: dict[str, Any] = {"spreadsheetId": book.key, "updates": update}
+    if table_range:
+        answer["tableRange"] = table_range
+    return answer
+
+
+def _clear_range(book: Spreadsheet, text: str, account: str) -> str:
+    rng = _parse(book, text)
+    sheet, r0, c0, r1, c1 = book.resolve(rng)
+    touched = [(r, c) for r in range(r0, min(r1, len(sheet.rows)))
+               for c in range(c0, min(c1, len(sheet.rows[r]))) if sheet.rows[r][c] is not None]
+    book.check_editable(account, sheet, touched)
+    for r, c in touched:
+        old = sheet.rows[r][c]
+        sheet.rows[r][c] = Cell(None, fmt=old.fmt) if old is not None and old.fmt is not None else None
+    return format_range(sheet.title, r0, c0, r1, c1)
+
+
+def _values_clear(book: Spreadsheet, rng: str | None, _query: Query, _body: Any, account: str) -> dict[str, Any]:
+    return {"spreadsheetId": book.key, "clearedRange": _clear_range(book, rng or "", account)}
+
+
+def _values_batch_clear(book: Spreadsheet, _rng: str | None, _query: Query, body: Any, account: str) -> dict[str, Any]:
+    ranges = _object(body).get("ranges", [])
+    for text in ranges:  # validate every range before clearing any
+        book.resolve(_parse(book, str(text)))
+    return {"spreadsheetId": book.key, "clearedRanges": [_clear_range(book, str(t), account) for t in ranges]}
+
+
+# --------------------------------------------------------------------------------------------
+# spreadsheets.batchUpdate
+# --------------------------------------------------------------------------------------------
+def _batch_update(book: Spreadsheet, _rng: str | None, _query: Query, body: Any, account: str) -> dict[str, Any]:
+    requests = _object(body).get("requests", [])
+    if not isinstance(requests, list):
+        raise ApiError(400, "Invalid JSON payload received. 'requests' must be a list.")
+    work = book.snapshot()  # all requests apply, or none
+    replies = []
+    for i, request in enumerate(requests):
+        if not isinstance(request, dict) or len(request) != 1:
+            raise ApiError(400, f"Invalid requests[{i}]: exactly one kind of request is needed.")
+        (kind, args), = request.items()
+        handler = _REQUESTS.get(kind)
+        if handler is None:
+            raise ApiError(400, f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[{i}]': Cannot find field.")
+        try:
+            replies.append(handler(work, _object(args, kind), account))
+        except ApiError as e:
+            raise ApiError(e.code, f"Invalid requests[{i}].{kind}: {e.message}") from None
+    book.restore(work)
+    return {"spreadsheetId": book.key, "replies": replies}
+
+
+def _grid(sheet: Sheet, props: dict[str, Any]) -> tuple[int, int]:
+    grid = props.get("gridProperties", {}) or {}
+    return int(grid.get("rowCount", sheet.row_count)), int(grid.get("columnCount", sheet.col_count))
+
+
+def _add_sheet(book: Spreadsheet, args: dict[str, Any], _account: str) -> dict[str, Any]:
+    props = args.get("properties", {}) or {}
+    title = props.get("title") or f"Sheet{len(book.sheets) + 1}"
+    grid = props.get("gridProperties", {}) or {}
+    sheet = book.add_sheet(str(title), int(grid.get("rowCount", 1000)), int(grid.get("columnCount", 26)),
+                           sheet_id=props.get("sheetId"), index=props.get("index"),
+                           frozen_rows=int(grid.get("frozenRowCount", 0)))
+    sheet.hidden = bool(props.get("hidden", False))
+    return {"addSheet": {"properties": sheet.properties(book.sheets.index(sheet))}}
+
+
+def _delete_sheet(book: Spreadsheet, args: dict[str, Any], _account: str) -> dict[str, Any]:
+    sheet = book.sheet_by_id(int(args.get("sheetId", -1)))
+    if len(book.sheets) == 1:
+        raise ApiError(400, "You can't remove all the sheets in a document.")
+    book.sheets.remove(sheet)
+    return {}
+
+
+def _update_sheet_properties(book: Spreadsheet, args: dict[str, Any], _account: str) -> dict[str, Any]:
+    props = args.get("properties", {}) or {}
+    fields = [f.strip().replace("/", ".") for f in str(args.get("fields", "")).split(",") if f.strip()]
+    if not fields:
+        raise ApiError(400, "At least one field must be updated, but 'fields' is empty.")
+    sheet = book.sheet_by_id(int(props.get("sheetId", 0)))
+    grid = props.get("gridProperties", {}) or {}
+    everything = "*" in fields
+    rows, cols = sheet.row_count, sheet.col_count
+    if everything or "gridProperties" in fields or "gridProperties.rowCount" in fields:
+        rows = int(grid.get("rowCount", rows))
+    if everything or "gridProperties" in fields or "gridProperties.columnCount" in fields:
+        cols = int(grid.get("columnCount", cols))
+    book.check_grid(sheet, rows, cols)
+    _resize(sheet, rows, cols)
+    if everything or "gridProperties.frozenRowCount" in fields:
+        sheet.frozen_rows = int(grid.get("frozenRowCount", 0))
+    if everything or "title" in fields:
+        title = str(props.get("title", sheet.title))
+        if any(s is not sheet and s.title.casefold() == title.casefold() for s in book.sheets):
+            raise ApiError(400, f'A sheet with the name "{title}" already exists. Please enter another name.')
+        sheet.title = title
+    if everything or "hidden" in fields:
+        sheet.hidden = bool(props.get("hidden", False))
+    return {}
+
+
+def _resize(sheet: Sheet, rows: int, cols: int) -> None:
+    if rows < sheet.row_count:
+        sheet.rows = sheet.rows[:rows]
+    if cols < sheet.col_count:
+        sheet.rows = [r[:cols] for r in sheet.rows]
+    sheet.row_count, sheet.col_count = rows, cols
+
+
+def _update_spreadsheet_properties(book: Spreadsheet, args: dict[str, Any], _account: str) -> dict[str, Any]:
+    props = args.get("properties", {}) or {}
+    fields = {f.strip() for f in str(args.get("fields", "")).split(",")}
+    if "title" in fields or "*" in fields:
+        book.title = str(props.get("title", book.title))
+    if "locale" in fields or "*" in fields:
+        book.locale_name = str(props.get("locale", book.locale_name))
+    if "timeZone" in fields or "*" in fields:
+        book.time_zone = str(props.get("timeZone", book.time_zone))
+    return {}
+
+
+def _dimension(book: Spreadsheet, rng: dict[str, Any]) -> tuple[Sheet, bool, int, int]:
+    sheet = book.sheet_by_id(int(rng.get("sheetId", 0)))
+    rows = rng.get("dimension") == "ROWS"
+    if rng.get("dimension") not in ("ROWS", "COLUMNS"):
+        raise ApiError(400, "dimension must be ROWS or COLUMNS")
+    size = sheet.row_count if rows else sheet.col_count
+    start, end = int(rng.get("startIndex", 0)), int(rng.get("endIndex", size))
+    if not 0 <= start < end:
+        raise ApiError(400, "The range's start index must be less than its end index.")
+    return sheet, rows, start, end
+
+
+def _append_dimension(book: Spreadsheet, args: dict[str, Any], _account: str) -> dict[str, Any]:
+    sheet = book.sheet_by_id(int(args.get("sheetId", 0)))
+    length = int(args.get("length", 0))
+    rows = args.get("dimension") == "ROWS"
+    new_rows, new_cols = (sheet.row_count + length, sheet.col_count) if rows else (sheet.row_count, sheet.col_count + length)
+    book.check_grid(sheet, new_rows, new_cols)
+    sheet.row_count, sheet.col_count = new_rows, new_cols
+    return {}
+
+
+def _insert_dimension(book: Spreadsheet, args: dict[str, Any], _account: str) -> dict[str, Any]:
+    sheet, rows, start, end = _dimension(book, args.get("range", {}) or {})
+    if rows:
+        book.check_grid(sheet, sheet.row_count + end - start, sheet.col_count)
+        sheet.insert_rows(start, end - start)
+    else:
+        book.check_grid(sheet, sheet.row_count, sheet.col_count + end - start)
+        sheet.insert_columns(start, end - start)
+    return {}
+
+
+def _delete_dimension(book: Spreadsheet, args: dict[str, Any], _account: str) -> dict[str, Any]:
+    sheet, rows, start, end = _dimension(book, args.get("range", {}) or {})
+    if (end > sheet.row_count) if rows else (end > sheet.col_count):
+        raise exceeds(sheet, start if rows else 0, 0 if rows else start,
+                      end if rows else 1, 1 if rows else end)
+    if rows:
+        sheet.delete_rows(start, end)
+    else:
+        sheet.delete_columns(start, end)
+    return {}
+
+
+def _sort_range(book: Spreadsheet, args: dict[str, Any], _account: str) -> dict[str, Any]:
+    rng = args.get("range", {}) or {}
+    sheet = book.sheet_by_id(int(rng.get("sheetId", 0)))
+    specs = [(int(s.get("dimensionIndex", 0)), s.get("sortOrder") == "DESCENDING") for s in args.get("sortSpecs", [])]
+    sheet.sort_rows(int(rng.get("startRowIndex", 0)), int(rng.get("endRowIndex", sheet.row_count)), specs)
+    return {}
+
+
+def _add_protected_range(book: Spreadsheet, args: dict[str, Any], account: str) -> dict[str, Any]:
+    pr = args.get("protectedRange", {}) or {}
+    rng = pr.get("range", {}) or {}
+    sheet = book.sheet_by_id(int(rng.get("sheetId", 0)))
+    editors = frozenset((pr.get("editors", {}) or {}).get("users", []) or []) | {account}
+    new_id = 1 + max((p.protected_range_id for s in book.sheets for p in s.protections), default=0)
+    p = Protection(new_id, rng.get("startRowIndex"), rng.get("endRowIndex"), rng.get("startColumnIndex"),
+                   rng.get("endColumnIndex"), editors, str(pr.get("description", "")))
+    sheet.protections.append(p)
+    return {"addProtectedRange": {"protectedRange": _protected_json(sheet, p, account)}}
+
+
+_REQUESTS: dict[str, Callable[[Spreadsheet, dict[str, Any], str], dict[str, Any]]] = {
+    "addSheet": _add_sheet,
+    "deleteSheet": _delete_sheet,
+    "updateSheetProperties": _update_sheet_properties,
+    "updateSpreadsheetProperties": _update_spreadsheet_properties,
+    "appendDimension": _append_dimension,
+    "insertDimension": _insert_dimension,
+    "deleteDimension": _delete_dimension,
+    "sortRange": _sort_range,
+    "addProtectedRange": _add_protected_range,
+}
+
+_HANDLERS: dict[str, Callable[[Spreadsheet, str | None, Query, Any, str], dict[str, Any]]] = {
+    "sheets.spreadsheets.get": _get,
+    "sheets.spreadsheets.batchUpdate": _batch_update,
+    "sheets.spreadsheets.values.get": _values_get,
+    "sheets.spreadsheets.values.batchGet": _values_batch_get,
+    "sheets.spreadsheets.values.update": _values_update,
+    "sheets.spreadsheets.values.batchUpdate": _values_batch_update,
+    "sheets.spreadsheets.values.append": _values_append,
+    "sheets.spreadsheets.values.clear": _values_clear,
+    "sheets.spreadsheets.values.batchClear": _values_batch_clear,
+}
+
+__all__ = ["route", "call", "parse_fields", "prune", "WRITE_METHODS", "PREFIX", "quote_title"]

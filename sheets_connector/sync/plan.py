@@ -1,0 +1,85 @@
+"""Stage 1, plan: read the table and map every row (no network)."""
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import Config
+from ..contacts import ContactMapper, MappedRow, describe_contact
+from ..errors import WorksheetNotFound
+from ..inwise import contact_body
+from ..model import Contact, SendOptions
+from ..tables.base import RowRef, Table, TableData
+
+
+class Stages:
+    """Wall time per stage of a run (reported in the summary and by the benchmark)."""
+
+    def __init__(self, timings: dict[str, float]):
+        self.timings = timings
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - t, 4)
+
+
+def send_options(config: Config) -> SendOptions:
+    iw = config.inwise
+    return SendOptions(
+        groups=tuple(iw.groups),
+        confirmation_status=iw.confirmation_status,
+        default_country_code=iw.mobile.calling_code,
+        trim_leading_zero=iw.mobile.trim_leading_zero,
+        update_existing=iw.update_existing,
+        clear_existing_fields=iw.clear_existing_fields,
+    )
+
+
+@dataclass
+class Plan:
+    """Everything known before anything is sent."""
+
+    table: Table
+    data: TableData
+    mapper: ContactMapper
+    mapped: list[MappedRow]
+
+    def to_send(self) -> list[tuple[RowRef, Contact]]:
+        return [(m.ref, m.contact) for m in self.mapped if m.contact is not None]
+
+    def preview(self, options: SendOptions, limit: int | None = None) -> list[dict[str, Any]]:
+        """The first ``limit`` (default: all) rows as they would be sent, with their row number."""
+        rows = (m for m in self.mapped if m.contact is not None)
+        return [{"row": m.number, **contact_body(m.contact, options)}
+                for m in itertools.islice(rows, limit) if m.contact is not None]
+
+    def preview_lines(self, limit: int | None = None) -> list[str]:
+        """The first ``limit`` rows to send, in words staff recognise (raw JSON is ``preview``)."""
+        headers = self.mapper.columns.field_headers
+        rows = (m for m in self.mapped if m.contact is not None)
+        return [f"row {m.number}: {describe_contact(m.contact, headers)}"
+                for m in itertools.islice(rows, limit) if m.contact is not None]
+
+
+def plan(config: Config, table: Table | None = None, timings: dict[str, float] | None = None) -> Plan:
+    """Read the table and map every row (no network)."""
+    stage = Stages({} if timings is None else timings)
+    table = table or config.open_table()
+    with stage("read"):
+        try:
+            data = table.read()
+        except WorksheetNotFound as e:
+            e.at = config.locate("source", "worksheet")
+            raise
+    with stage("map"):
+        mapper = ContactMapper(config, data.header, data.location)
+        mapped = mapper.map_rows(data.rows)
+    return Plan(table, data, mapper, mapped)

@@ -1,0 +1,178 @@
+"""Stage 2, send: rows to inwise, per-row upsert or batchInsert, stopping on the cancel token.
+
+Every row handed to a send function ends with an outcome in ``outcomes`` (keyed by row number):
+its result, or "not sent" when the run was cancelled before it went out.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cancel import CancelToken
+from ..config import Config
+from ..errors import InwiseError
+from ..inwise import InwiseClient, is_domestic
+from ..model import Contact, SendOptions, UpsertResult
+from ..results import RowOutcome, from_upsert
+from ..tables.base import RowRef
+from .summary import Progress
+
+ToSend = Sequence[tuple[RowRef, Contact]]
+Outcomes = dict[int, RowOutcome]
+
+NOT_SENT = "not sent: the sync was stopped before this row - run it again"
+IN_FLIGHT_UNKNOWN = ("the sync was stopped while this row's batch was being sent: inwise may or may not have it "
+                     "- run the sync again (sending twice is safe)")
+
+
+@dataclass
+class SendContext:
+    client: InwiseClient
+    config: Config
+    options: SendOptions
+    cancel: CancelToken
+    progress: Progress | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def unreachable(config: Config, message: str | None) -> InwiseError:
+    return InwiseError(
+        f"Cannot reach inwise at {config.inwise.base_url}: {message or 'no answer'}.\n"
+        "Nothing was written to the workbook. Check inwise.base_url in the mapping and the network "
+        "connection, then run the sync again."
+    )
+
+
+def send(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
+    if ctx.config.inwise.mode == "upsert":
+        send_upsert(ctx, to_send, outcomes)
+    else:
+        send_batch(ctx, to_send, outcomes)
+
+
+def mark_not_sent(to_send: ToSend, outcomes: Outcomes) -> int:
+    """Rows never sent say so (their old result would be misleading). Returns how many."""
+    n = 0
+    for ref, _ in to_send:
+        if ref.number not in outcomes:
+            outcomes[ref.number] = RowOutcome(ref.number, "error", detail=NOT_SENT, key=ref.key)
+            n += 1
+    return n
+
+
+def send_upsert(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
+    config = ctx.config
+    total = len(to_send)
+    done = 0
+    answered = False  # has inwise answered anything yet?
+    silent = 0
+    # if the first requests all end without any HTTP answer, inwise is down or the URL is
+    # wrong: stop instead of marking every row of the sheet as an error
+    give_up_after = min(total, max(3, config.inwise.concurrency))
+
+    def items() -> Iterator[tuple[RowRef, Contact]]:
+        for item in to_send:
+            if ctx.cancel.is_set():
+                return  # the pool starts nothing new; requests on the wire finish and are reported
+            yield item
+
+    def on_result(ref: RowRef, result: UpsertResult) -> None:
+        nonlocal done, answered, silent
+        if result.http_status is not None or result.status == "ok":
+            answered = True
+        elif not answered:
+            silent += 1
+            if silent >= give_up_after:
+                raise unreachable(config, result.message)
+        outcomes[ref.number] = from_upsert(ref, result)
+        done += 1
+        if ctx.progress:
+            ctx.progress("send", done, total)
+
+    ctx.client.upsert_many(items(), ctx.options, concurrency=config.inwise.concurrency, on_result=on_result)
+
+
+def _chunks(items: ToSend, size: int) -> Iterator[ToSend]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
+    config, options = ctx.config, ctx.options
+    field_numbers = sorted(config.columns.field_columns())
+    groups: list[int | None] = list(config.inwise.groups) or [None]
+    done = 0
+    unconfirmed_chunks: list[int] = []
+    # Numbers of the default country and foreign numbers go in separate calls: only the first
+    # may carry batchInsert's country_code (it would be prefixed to a foreign number).
+    domestic = [item for item in to_send if is_domestic(item[1], options)]
+    foreign = [item for item in to_send if not is_domestic(item[1], options)]
+    parts = [c for part in (domestic, foreign) for c in _chunks(part, config.inwise.batch_size)]
+    for chunk in parts:
+        if ctx.cancel.is_set():
+            return
+        contacts = [c for _, c in chunk]
+        failure = None
+        res = None
+        for i, group in enumerate(groups):
+            try:
+                res = ctx.client.batch_insert(contacts, options, field_numbers=field_numbers, group_id=group)
+            except KeyboardInterrupt:
+                for ref, _ in chunk:
+                    outcomes[ref.number] = RowOutcome(ref.number, "error", detail=IN_FLIGHT_UNKNOWN, key=ref.key)
+                raise
+            if not res.ok and res.http_status is None and done == 0 and i == 0:
+                raise unreachable(config, res.message)
+            if not res.ok:
+                failure = res.message or f"HTTP {res.http_status}"
+                if i > 0:
+                    failure = f"sent, but adding to group {group} failed: {failure}"
+                break
+        failed_in_chunk = 0 if failure or res is None else _reported_failures(res.body)
+        for ref, _ in chunk:
+            if failure:
+                outcomes[ref.number] = RowOutcome(
+                    ref.number, "error", key=ref.key,
+                    detail=f"inwise error (batch): {failure} - sync again later to retry this row")
+                continue
+            # batchInsert gives no per-row answer: rows seen in the new-contacts feed become
+            # "created" (with their id) when settled; the others updated an existing contact -
+            # unless inwise says some rows of the batch failed, which it does not say which.
+            o = RowOutcome(ref.number, "updated", key=ref.key)
+            if failed_in_chunk:
+                o.unconfirmed = (
+                    f"inwise reported {failed_in_chunk} failed row(s) in this batch and batch mode cannot tell "
+                    "which; run with mode: upsert to see each row's result"
+                )
+            outcomes[ref.number] = o
+        if failed_in_chunk:
+            unconfirmed_chunks.append(failed_in_chunk)
+        done += len(chunk)
+        if ctx.progress:
+            ctx.progress("send", done, len(to_send))
+    if unconfirmed_chunks:
+        ctx.warnings.append(
+            f"inwise reported {sum(unconfirmed_chunks)} failed row(s) in {len(unconfirmed_chunks)} batch(es); "
+            "batchInsert does not say which, so those batches' rows are marked 'updated?'. "
+            "Run with mode: upsert to get a result for every row (conflicts, refusals)."
+        )
+
+
+DIGITS = re.compile(r"\D")
+
+
+def _reported_failures(body: Any) -> int:
+    """How many rows inwise says failed in a batchInsert answer (undocumented: best effort)."""
+    if not isinstance(body, dict):
+        return 0
+    for key in ("failed", "Failed", "failures", "errors", "rejected"):
+        v = body.get(key)
+        if isinstance(v, bool):
+            continue
+        if isinstance(v, int):
+            return max(v, 0)
+        if isinstance(v, list):
+            return len(v)
+    return 0

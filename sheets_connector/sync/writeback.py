@@ -1,0 +1,115 @@
+"""Stages 4-6, settle, write and save: outcomes become result cells, then the table commits.
+
+If the table cannot be saved (or the user abandons the write-back), every row's result is kept
+in a CSV next to the workbook and the message says where.
+"""
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+from ..cancel import CancelToken
+from ..config import Config
+from ..errors import ConnectorError, SourceError
+from ..normalize import date_pattern, email_key
+from ..results import RowOutcome
+from ..state import FeedStore
+from ..tables.base import CellValue, RowRef, Table
+from .newcontacts import PulledIndex
+from .send import Outcomes, ToSend
+from .summary import RunSummary
+
+log = logging.getLogger(__name__)
+
+ResultColumns = dict[str, dict[RowRef, CellValue]]
+
+
+def settle_created(outcomes: Outcomes, to_send: ToSend, pulled: PulledIndex) -> None:
+    """A row is 'created' exactly when its contact shows up in the created-contacts feed."""
+    contacts = {ref.number: c for ref, c in to_send}
+    for row, o in outcomes.items():
+        if o.outcome != "updated":
+            continue
+        if o.contact_id is not None:
+            if str(o.contact_id) in pulled.ids:
+                o.outcome = "created"
+            continue
+        c = contacts.get(row)
+        if c is None:
+            continue
+        cid = (pulled.by_email.get(email_key(c.email)) if c.email else None) or (
+            pulled.by_mobile.get(c.mobile) if c.mobile else None)
+        if cid is not None:
+            o.outcome = "created"
+            o.contact_id = cid
+            o.unconfirmed = ""
+
+
+def mark_unsettled(outcomes: Outcomes) -> None:
+    """The feed could not be read: created and updated cannot be told apart ('✓ synced')."""
+    for o in outcomes.values():
+        if o.outcome == "updated":
+            o.unsettled = True
+
+
+def result_columns(config: Config, outcomes: Mapping[int, RowOutcome], when: datetime) -> ResultColumns:
+    res = config.results
+    pattern = date_pattern(config.time_format())
+    columns: ResultColumns = {res.column: {o.ref: o.status(when, pattern) for o in outcomes.values()}}
+    if res.contact_id_column:
+        columns[res.contact_id_column] = {o.ref: o.contact_id for o in outcomes.values() if o.contact_id is not None}
+    if res.synced_at_column:
+        columns[res.synced_at_column] = {o.ref: when.replace(microsecond=0) for o in outcomes.values() if o.ok}
+    return columns
+
+
+def save(table: Table, summary: RunSummary, columns: ResultColumns, store: FeedStore,
+         delivered: Iterable[str], cancel: CancelToken, clock: Callable[[], datetime]) -> None:
+    """Commit the table; a hard stop waits for the save. On failure keep the results in a CSV."""
+    try:
+        with cancel.critical():
+            report = table.save()
+    except ConnectorError as e:
+        csv_path = fallback_csv(table, columns, clock())
+        raise SourceError(
+            f"{e}\nThe contacts WERE sent to inwise. "
+            + (f"Each row's result is in {csv_path}. " if csv_path else "")
+            + "Newly created contacts are kept and will be added to the sheet on the next run."
+        ) from None
+    except Exception as e:  # noqa: BLE001 - whatever broke, the rows' results must survive
+        log.debug("save failed", exc_info=True)
+        csv_path = fallback_csv(table, columns, clock())
+        raise SourceError(
+            f"The results could not be saved into {table.location} ({type(e).__name__}: {e}).\n"
+            "The contacts WERE sent to inwise. "
+            + (f"Each row's result is in {csv_path}. " if csv_path else "")
+            + "Newly created contacts are kept and will be added to the sheet on the next run."
+        ) from None
+    summary.written_to = report.path
+    summary.is_copy = report.is_copy
+    summary.lost = list(report.lost)
+    if report.is_copy and report.message:
+        summary.warnings.append(report.message)
+    store.mark_delivered(delivered)
+
+
+def fallback_csv(table: Table, columns: ResultColumns, when: datetime) -> str | None:
+    """Keep the per-row results in a CSV next to the workbook (or in the current folder)."""
+    if not columns:
+        return None
+    path = getattr(table, "path", None)
+    folder, stem = (Path(path).parent, Path(path).stem) if path is not None else (Path.cwd(), "sheet")
+    out = folder / f"{stem} sync results {when.strftime('%Y-%m-%d %H%M%S')}.csv"
+    refs = sorted({r for col in columns.values() for r in col}, key=lambda r: r.number)
+    try:
+        with open(out, "w", newline="", encoding="utf-8-sig") as f:
+            w = csv.writer(f)
+            w.writerow(["Row", "Contact", *columns.keys()])
+            for r in refs:
+                w.writerow([r.number, r.key.value if r.key else "", *(columns[h].get(r, "") for h in columns)])
+    except OSError:
+        return None
+    return str(out)

@@ -1,0 +1,454 @@
+"""A worksheet of a Google Sheets spreadsheet as a ``Table`` (see ``base.py``), through gspread.
+
+Requests per sync are constant, whatever the number of rows:
+
+==================  ============================================================  ==============
+step                request                                                       when
+==================  ============================================================  ==============
+open                spreadsheets.get (tabs, sizes, protections)                   once
+``read``            spreadsheets.get with grid data of the tab                    once
+``set_columns``     spreadsheets.get with grid data (the re-read) + one           once
+                    values:batchUpdate RAW with every result cell
+                    (+ spreadsheets.batchUpdate to widen the grid)                first time only
+``read_tab``        spreadsheets.get with grid data of the new-contacts tab       if the tab exists
+``append_rows``     values:append RAW                                             once
+                    (+ spreadsheets.batchUpdate addSheet, header in the append)   first time only
+==================  ============================================================  ==============
+
+Values and number formats come in the same request (``effectiveValue`` +
+``effectiveFormat.numberFormat``, see ``gsheet_cells.py``): the values API cannot tell a date
+from a number, and a second request for formats could see the rows in another order.
+
+Writes are immediate, not buffered until ``save()``: ``set_columns`` re-reads the rows and
+writes right after, so the gap in which staff could move rows is one request long (a buffered
+write would widen it by everything the sync does in between).  Each write is one request,
+which Google applies entirely or not at all.  ``save()`` only reports where the results are.
+See ``placement.py`` for how results find their rows after inserts, deletes and sorts.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gspread.utils import absolute_range_name, rowcol_to_a1
+
+from ..errors import ConfigError, SourceError
+from ..gsheets.client import SheetsConnection, spreadsheet_key
+from ..normalize import date_pattern, header_key
+from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
+from .gsheet_cells import GRID_FIELDS, grid_rows, header_text, to_raw
+from .placement import CurrentRow, place
+
+__all__ = ["GoogleSheetTable", "SheetSummary", "MAX_CELLS", "MAX_COLUMNS"]
+
+MAX_CELLS = 10_000_000  # Google's limit for a whole spreadsheet
+MAX_COLUMNS = 18_278  # Google's limit for one tab (column ZZZ)
+MAX_TAB_TITLE = 100
+META_FIELDS = (
+    "spreadsheetId,properties(title,locale,timeZone),"
+    "sheets(properties(sheetId,title,index,sheetType,hidden,gridProperties(rowCount,columnCount)),"
+    "protectedRanges(range,requestingUserCanEdit))"
+)
+
+
+@dataclass
+class SheetSummary:
+    """What ``check`` shows before anything is sent."""
+
+    account: str
+    spreadsheet_title: str
+    tabs: list[str]
+    worksheet: str
+    url: str
+
+
+@dataclass
+class _Tab:
+    title: str
+    header: list[str]
+    header_row: int  # 1-based
+    last_row: int  # 1-based number of the last non-empty row (header_row if none)
+
+
+class GoogleSheetTable:
+    """One worksheet; connects on first use (so opening it reads no credentials)."""
+
+    def __init__(self, connect: Callable[[], SheetsConnection], spreadsheet: str, worksheet: str | None = None,
+                 header_row: int = 1, *, date_format: str = "%d/%m/%Y", datetime_format: str = "%d/%m/%Y %H:%M") -> None:
+        if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
+            raise ConfigError(f"The header row must be a row number (1 or more), not {header_row!r}.")
+        self.key = spreadsheet_key(spreadsheet)
+        self.worksheet = worksheet
+        self.header_row = header_row
+        self._connect = connect
+        self._date_format = date_format
+        self._datetime_format = datetime_format
+        self._conn: SheetsConnection | None = None
+        self._meta: dict[str, Any] | None = None
+        self._sheet: dict[str, Any] | None = None  # properties of the contacts tab
+        self._read_header: list[str] | None = None
+        self._fingerprints: dict[int, int] = {}
+        self._tabs: dict[str, _Tab] = {}
+
+    @classmethod
+    def from_source(cls, source: Any, config: Any) -> GoogleSheetTable:
+        """The table a ``GoogleSheetSource`` of a loaded mapping describes (see config.py)."""
+        from ..gsheets.client import connect_source
+
+        return cls(lambda: connect_source(source, config), source.spreadsheet, source.worksheet, source.header_row,
+                   date_format=date_pattern(config.date_format),
+                   datetime_format=date_pattern(config.results.time_format))
+
+    # ---- where and who
+    @property
+    def location(self) -> str:
+        title = (self._meta or {}).get("properties", {}).get("title")
+        sheet = self._sheet["title"] if self._sheet else self.worksheet
+        name = f"Google Sheet '{title}'" if title else f"Google Sheet {self.key}"
+        return name + (f", tab '{sheet}'" if sheet else "")
+
+    @property
+    def url(self) -> str:
+        gid = f"#gid={self._sheet['sheetId']}" if self._sheet else ""
+        return f"https://docs.google.com/spreadsheets/d/{self.key}/edit{gid}"
+
+    def summary(self) -> SheetSummary:
+        """Account, spreadsheet title and tabs (one request); raises the clear errors if the
+        sheet cannot be opened (not shared, wrong key, no such tab)."""
+        sheet = self._contacts_sheet()
+        meta = self._metadata()
+        return SheetSummary(self._connection().account, meta.get("properties", {}).get("title", ""),
+                            [s["properties"]["title"] for s in meta.get("sheets", [])], sheet["title"], self.url)
+
+    def _connection(self) -> SheetsConnection:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def _call(self, doing: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        conn = self._connection()
+        with conn.guard(doing, self.location):
+            return fn(*args, **kwargs)
+
+    # ---- metadata
+    def _metadata(self) -> dict[str, Any]:
+        if self._meta is None:
+            http = self._connection().http
+            self._meta = self._call("opening the spreadsheet", http.fetch_sheet_metadata, self.key,
+                                    params={"fields": META_FIELDS})
+        return self._meta
+
+    def _sheets(self) -> list[dict[str, Any]]:
+        return [s["properties"] for s in self._metadata().get("sheets", [])]
+
+    def _find_tab(self, title: str) -> dict[str, Any] | None:
+        sheets = self._sheets()
+        exact = [p for p in sheets if p["title"] == title]
+        loose = [p for p in sheets if header_key(p["title"]) == header_key(title)]
+        found = exact or loose
+        return found[0] if found else None
+
+    def _contacts_sheet(self) -> dict[str, Any]:
+        if self._sheet is not None:
+            return self._sheet
+        grids = [p for p in self._sheets() if p.get("sheetType", "GRID") == "GRID"]
+        if self.worksheet is None:
+            visible = [p for p in grids if not p.get("hidden")]
+            if not (visible or grids):
+                raise SourceError(f"{self.location} has no tab with cells.")
+            self._sheet = (visible or grids)[0]
+            return self._sheet
+        found = self._find_tab(self.worksheet)
+        if found is None:
+            names = [p["title"] for p in self._sheets()]
+            close = difflib.get_close_matches(self.worksheet, names, n=1, cutoff=0.4)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            listed = ", ".join(f"'{n}'" for n in names)
+            raise ConfigError(f"{self.location.split(', tab')[0]} has no tab named '{self.worksheet}'. Its tabs are: "
+                              f"{listed}.{hint} Fix source.worksheet in the mapping.")
+        self._sheet = found
+        return found
+
+    def _grid(self, title: str, doing: str) -> tuple[dict[str, Any], list[list[CellValue]]]:
+        """(tab properties, typed rows) in one spreadsheets.get."""
+        http = self._connection().http
+        answer = self._call(doing, http.fetch_sheet_metadata, self.key, params={
+            "includeGridData": "true", "ranges": absolute_range_name(title), "fields": GRID_FIELDS})
+        for sheet in answer.get("sheets", []):
+            if sheet.get("properties", {}).get("title") == title:
+                return sheet["properties"], grid_rows(sheet)
+        raise SourceError(f"The tab '{title}' of {self.location} disappeared while the connector was using it "
+                          "(renamed or deleted?). Check the tab name and run again.")
+
+    # ---- checks
+    def check_writable(self) -> None:
+        """The spreadsheet opens, the tab exists, and no protection forbids writing to it."""
+        sheet = self._contacts_sheet()
+        for entry in self._metadata().get("sheets", []):
+            if entry["properties"]["sheetId"] != sheet["sheetId"]:
+                continue
+            for pr in entry.get("protectedRanges", []) or []:
+                rng = pr.get("range", {}) or {}
+                whole = not any(k in rng for k in ("startRowIndex", "endRowIndex", "startColumnIndex", "endColumnIndex"))
+                if whole and not pr.get("requestingUserCanEdit", False):
+                    raise SourceError(
+                        f"The tab '{sheet['title']}' of {self.location} is protected, so "
+                        f"{self._connection().account} cannot write the results into it. Ask the owner to add that "
+                        "account as an editor of the protection (Data > Protect sheets and ranges) or remove it."
+                    )
+
+    # ---- reading
+    def read(self) -> TableData:
+        """Header and all rows below it (see ``base.Table.read``)."""
+        sheet = self._contacts_sheet()
+        _, rows = self._grid(sheet["title"], "reading the contacts")
+        h = self.header_row - 1
+        header = [header_text(v) for v in rows[h]] if h < len(rows) else []
+        while header and not header[-1].strip():
+            header.pop()
+        if not header:
+            raise ConfigError(
+                f"Row {self.header_row} of {self.location} is empty, so there is no header to read. Set "
+                "source.header_row in the mapping to the row that holds the column names (e.g. Email, Mobile)."
+            )
+        width = len(header)
+        out = [SourceRow(i + 1, _fit(values, width)) for i, values in enumerate(rows[h + 1:], start=h + 1)]
+        while out and all(v is None for v in out[-1].values):
+            out.pop()
+        self._read_header = header
+        self._fingerprints = {r.number: hash(r.values) for r in out}
+        return TableData(header=header, header_row=self.header_row, rows=out, location=self.location)
+
+    def read_tab(self, tab: str) -> tuple[list[str], list[list[CellValue]]] | None:
+        """Header (its first non-empty row) and rows of another tab; None if there is none."""
+        props = self._find_tab(tab)
+        if props is None:
+            return None
+        _, rows = self._grid(props["title"], f"reading the tab '{props['title']}'")
+        top = next((i for i, r in enumerate(rows) if any(v is not None for v in r)), None)
+        if top is None:
+            self._tabs[header_key(tab)] = _Tab(props["title"], [], 1, 0)
+            return [], []
+        header = [header_text(v) for v in rows[top]]
+        while header and not header[-1].strip():
+            header.pop()
+        body = [list(_fit(r, len(header))) for r in rows[top + 1:]]
+        while body and all(v is None for v in body[-1]):
+            body.pop()
+        self._tabs[header_key(tab)] = _Tab(props["title"], header, top + 1, top + 1 + len(body))
+        return header, body
+
+    # ---- writing
+    def set_columns(self, columns: Mapping[str, Mapping[RowRef, CellValue]],
+                    identify: RowIdentifier | None = None) -> list[Unplaced]:
+        """Write results on the rows that hold their contacts now (see ``placement.py``).
+
+        ``identify`` gets rows whose values are aligned with the header ``read()`` returned,
+        even if columns were moved since.  Without it every row is found by its content.
+        """
+        for title in columns:
+            if not str(title).strip():
+                raise ValueError("set_columns needs a non-blank header")
+        refs = [ref for cells in columns.values() for ref in cells]
+        if not refs:
+            return []
+        sheet = self._contacts_sheet()
+        props, rows = self._grid(sheet["title"], "re-reading the rows before writing the results")
+        h = self.header_row - 1
+        now_header = [header_text(v) for v in rows[h]] if h < len(rows) else []
+        align = _aligner(self._read_header or now_header, now_header)
+        current = []
+        for number, values in enumerate(rows[h + 1:], start=h + 2):
+            aligned = align(values)
+            key = identify(SourceRow(number, aligned)) if identify else None
+            current.append(CurrentRow(number, key, hash(aligned)))
+        if identify is None:  # no keys: every row is found by its content
+            plain = {RowRef(r.number): r for r in refs}
+            by_number, lost = place(plain, current, self._fingerprints)
+            placed = {plain[p]: n for p, n in by_number.items()}
+            unplaced = [Unplaced(plain[u.ref], u.reason) for u in lost]
+        else:
+            placed, unplaced = place(refs, current, self._fingerprints)
+
+        targets = _target_columns(now_header, list(columns))
+        needed = max(targets.values()) + 1
+        grid = props.get("gridProperties", {})
+        if needed > int(grid.get("columnCount", 0)):
+            self._resize(props, columns=needed)
+        data: list[dict[str, Any]] = []
+        for title, cells in columns.items():
+            col = targets[title]
+            if col >= len(now_header) or header_key(now_header[col]) != header_key(title):
+                data.append({"range": _a1(props["title"], self.header_row, col), "values": [[str(title).strip()]]})
+            by_row = {placed[ref]: to_raw(v, self._date_format, self._datetime_format)
+                      for ref, v in cells.items() if ref in placed}
+            if by_row:
+                first, last = min(by_row), max(by_row)
+                data.append({
+                    "range": f"{_a1(props['title'], first, col)}:{rowcol_to_a1(last, col + 1)}",
+                    "values": [[by_row.get(n)] for n in range(first, last + 1)],  # null leaves a cell as it is
+                })
+        if data:
+            http = self._connection().http
+            self._call("writing the results", http.values_batch_update, self.key,
+                       {"valueInputOption": "RAW", "data": data})
+        return unplaced
+
+    def append_rows(self, tab: str, header: Sequence[str], rows: Sequence[Sequence[CellValue]]) -> int:
+        """Append rows to a tab, creating it with ``header`` if missing (see ``base.Table``)."""
+        title = str(tab).strip()
+        if not title or len(title) > MAX_TAB_TITLE:
+            raise ConfigError(f"'{tab}' cannot be the name of a tab: it must be 1 to {MAX_TAB_TITLE} characters. "
+                              "Change new_contacts.tab in the mapping.")
+        contacts = self._contacts_sheet()["title"]
+        if header_key(title) == header_key(contacts):
+            raise ConfigError(f"The tab for new rows cannot be the contacts tab '{title}' itself. Choose another "
+                              "new_contacts.tab in the mapping.")
+        head = [str(h) for h in header]
+        if len({header_key(h) for h in head}) != len(head) or any(not h.strip() for h in head):
+            raise ValueError(f"append_rows needs distinct, non-blank headers, got {head!r}")
+        for r in rows:
+            if len(r) > len(head):
+                raise ValueError(f"a row has {len(r)} values for {len(head)} headers")
+        if not rows:
+            return 0
+        props = self._find_tab(title)
+        if props is None:
+            props = self._add_tab(title, len(rows) + 1, len(head))
+            body = [head] + [self._raw_row(r, len(head)) for r in rows]
+            self._append(props["title"], 1, body)
+            self._tabs[header_key(title)] = _Tab(props["title"], head, 1, 1 + len(rows))
+            return len(rows)
+        known = self._tabs.get(header_key(title))
+        if known is None:
+            self.read_tab(title)
+            known = self._tabs[header_key(title)]
+        index = {header_key(h): i for i, h in enumerate(known.header) if h.strip()}
+        missing = [h for h in head if header_key(h) not in index]
+        if missing:
+            start = max((i for i, h in enumerate(known.header) if h.strip()), default=-1) + 1
+            self._add_tab_columns(props, known, start, missing)
+            for i, h in enumerate(missing):
+                index[header_key(h)] = start + i
+        width = max(index.values()) + 1
+        body = []
+        for r in rows:
+            out: list[Any] = [None] * width
+            for h, v in zip(head, r):
+                out[index[header_key(h)]] = to_raw(v, self._date_format, self._datetime_format) if v is not None else None
+            body.append(out)
+        self._append(props["title"], known.last_row + 1, body)
+        known.last_row += len(rows)
+        return len(rows)
+
+    def save(self) -> SaveReport:
+        """Nothing left to do: every write was sent when it was made (see the module docstring)."""
+        return SaveReport(path=self.url)
+
+    # ---- write helpers
+    def _raw_row(self, row: Sequence[CellValue], width: int) -> list[Any]:
+        return [to_raw(v, self._date_format, self._datetime_format) if v is not None else None
+                for v in list(row) + [None] * (width - len(row))]
+
+    def _append(self, title: str, at_row: int, body: list[list[Any]]) -> None:
+        # Anchored on the first free row: Google appends after the block of rows found there, so
+        # rows added meanwhile are not overwritten.  Google grows the grid for appended rows.
+        self._check_limits(title, extra_cells=len(body) * max((len(r) for r in body), default=0))
+        http = self._connection().http
+        self._call(f"adding rows to the tab '{title}'", http.values_append, self.key, _a1(title, at_row, 0),
+                   {"valueInputOption": "RAW", "insertDataOption": "OVERWRITE"}, {"values": body})
+
+    def _add_tab(self, title: str, rows: int, cols: int) -> dict[str, Any]:
+        self._check_limits(title, extra_cells=rows * cols, columns=cols)
+        http = self._connection().http
+        answer = self._call(f"creating the tab '{title}'", http.batch_update, self.key, {"requests": [{"addSheet": {
+            "properties": {"title": title, "gridProperties": {"rowCount": rows, "columnCount": cols, "frozenRowCount": 1}}}}]})
+        props: dict[str, Any] = answer["replies"][0]["addSheet"]["properties"]
+        self._metadata().setdefault("sheets", []).append({"properties": props})
+        return props
+
+    def _add_tab_columns(self, props: dict[str, Any], known: _Tab, start: int, missing: list[str]) -> None:
+        needed = start + len(missing)
+        if needed > int(props.get("gridProperties", {}).get("columnCount", 0)):
+            self._resize(props, columns=needed)
+        http = self._connection().http
+        self._call(f"adding columns to the tab '{props['title']}'", http.values_batch_update, self.key, {
+            "valueInputOption": "RAW",
+            "data": [{"range": _a1(props["title"], known.header_row, start), "values": [missing]}]})
+        known.header = known.header[:start] + [""] * (start - len(known.header)) + missing
+
+    def _resize(self, props: dict[str, Any], *, columns: int) -> None:
+        self._check_limits(props["title"], columns=columns)
+        http = self._connection().http
+        self._call(f"widening the tab '{props['title']}'", http.batch_update, self.key, {"requests": [{
+            "updateSheetProperties": {"properties": {"sheetId": props["sheetId"], "gridProperties": {"columnCount": columns}},
+                                      "fields": "gridProperties.columnCount"}}]})
+        props.setdefault("gridProperties", {})["columnCount"] = columns
+        for p in self._sheets():  # keep the cached metadata's size in step
+            if p["sheetId"] == props["sheetId"]:
+                p.setdefault("gridProperties", {})["columnCount"] = columns
+
+    def _check_limits(self, title: str, *, extra_cells: int = 0, columns: int | None = None) -> None:
+        """A clear error before Google's 400 when a write would break the spreadsheet's limits."""
+        if columns is not None and columns > MAX_COLUMNS:
+            raise SourceError(f"The tab '{title}' would need {columns:,} columns; Google Sheets allows at most "
+                              f"{MAX_COLUMNS:,}. Remove unused columns from it, or choose fewer result columns.")
+        total = 0
+        for p in self._sheets():
+            grid = p.get("gridProperties", {})
+            rows, cols = int(grid.get("rowCount", 0)), int(grid.get("columnCount", 0))
+            if p["title"] == title and columns is not None:
+                cols = columns
+            total += rows * cols
+        if columns is not None and self._find_tab(title) is not None:
+            extra_cells = 0  # a resize: its cells are counted above
+        if total + extra_cells > MAX_CELLS:
+            raise SourceError(
+                f"{self.location} would need {total + extra_cells:,} cells; a Google spreadsheet holds at most "
+                f"{MAX_CELLS:,}. Delete empty rows and columns (or old tabs) in the spreadsheet, then run again."
+            )
+
+
+def _fit(values: Sequence[CellValue], width: int) -> tuple[CellValue, ...]:
+    return tuple(values[:width]) + (None,) * (width - len(values))
+
+
+def _a1(title: str, row: int, col: int) -> str:
+    """``'Tab'!C5`` from a 1-based row and a 0-based column."""
+    return absolute_range_name(title, rowcol_to_a1(row, col + 1))
+
+
+def _aligner(read_header: list[str], now_header: list[str]) -> Callable[[Sequence[CellValue]], tuple[CellValue, ...]]:
+    """Rows as they are now -> values in the column order of the header as read (a column
+    moved by staff is followed by its header; one that is gone reads as blank)."""
+    positions: dict[str, list[int]] = {}
+    for i, h in enumerate(now_header):
+        positions.setdefault(header_key(h), []).append(i)
+    taken: dict[str, int] = {}
+    source: list[int | None] = []
+    for h in read_header:
+        k = header_key(h)
+        n = taken.get(k, 0)
+        taken[k] = n + 1
+        options = positions.get(k, [])
+        source.append(options[n] if n < len(options) else None)
+    if source == list(range(len(read_header))):
+        return lambda values: _fit(values, len(read_header))
+    return lambda values: tuple(values[i] if i is not None and i < len(values) else None for i in source)
+
+
+def _target_columns(now_header: list[str], titles: list[str]) -> dict[str, int]:
+    """0-based column of each header; missing ones go after the last non-blank header cell."""
+    out: dict[str, int] = {}
+    next_free = max((i for i, h in enumerate(now_header) if h.strip()), default=-1) + 1
+    for title in titles:
+        found = next((i for i, h in enumerate(now_header) if header_key(h) == header_key(title)), None)
+        if found is None:
+            already = next((c for t, c in out.items() if header_key(t) == header_key(title)), None)
+            found = already if already is not None else next_free
+            if already is None:
+                next_free += 1
+        out[title] = found
+    return out

@@ -1,0 +1,125 @@
+"""Google Sheets cells <-> the connector's values.
+
+Reading: the table asks for each cell's ``effectiveValue`` (the unformatted value: what
+``valueRenderOption=UNFORMATTED_VALUE`` with ``dateTimeRenderOption=SERIAL_NUMBER`` returns)
+together with its ``effectiveFormat.numberFormat.type``, in the same request.  So:
+
+- numbers stay numbers with all their digits, however the cell displays them (a mobile shown
+  as ``9.73E+11`` reads 972541111111); whole numbers become ``int``;
+- a number whose format is DATE / DATE_TIME / TIME is a serial (days since 1899-12-30) and
+  becomes ``datetime.date`` / ``datetime.datetime`` / ``datetime.time``, whatever the display
+  pattern and the spreadsheet's locale, so the mapping's own date format applies;
+- text stays text (blank text is ``None``), booleans stay booleans, errors become their
+  display text (``#N/A``) which the mapping reports as a bad cell.
+
+Writing: values are sent RAW, so text is stored as typed (``=1+1``, ``+972...`` and ``0541...``
+stay text); dates and times are written as text in the mapping's formats (a RAW number would
+show as a bare serial).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from ..normalize import format_field
+from .base import CellValue
+
+EPOCH = _dt.datetime(1899, 12, 30)
+MAX_CELL_TEXT = 50_000  # Google refuses longer cell text
+_ERRORS = {
+    "ERROR": "#ERROR!", "NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!", "REF": "#REF!",
+    "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "LOADING": "#N/A",
+}
+
+# What the table asks for in spreadsheets.get: the tab's size and each cell's value and format type.
+GRID_FIELDS = (
+    "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+    "data(startRow,startColumn,rowData(values(effectiveValue,effectiveFormat/numberFormat/type))))"
+)
+
+
+def from_serial(serial: float) -> _dt.datetime:
+    moment = EPOCH + _dt.timedelta(days=serial)
+    if moment.microsecond >= 500_000:  # 13:29:59.9996 is 13:30
+        moment += _dt.timedelta(seconds=1)
+    return moment.replace(microsecond=0)
+
+
+def cell_value(cell: Mapping[str, Any]) -> CellValue:
+    """One CellData object -> a Python value (see the module docstring)."""
+    ev = cell.get("effectiveValue")
+    if not ev:
+        return None
+    if "stringValue" in ev:
+        text = ev["stringValue"]
+        return text if text != "" else None
+    if "boolValue" in ev:
+        return bool(ev["boolValue"])
+    if "errorValue" in ev:
+        return _ERRORS.get((ev["errorValue"] or {}).get("type", ""), "#ERROR!")
+    if "numberValue" not in ev:
+        return None
+    number = ev["numberValue"]
+    kind = ((cell.get("effectiveFormat") or {}).get("numberFormat") or {}).get("type")
+    if kind in ("DATE", "DATE_TIME"):
+        moment = from_serial(float(number))
+        if kind == "DATE" and moment.time() == _dt.time(0, 0):
+            return moment.date()
+        return moment
+    if kind == "TIME":
+        if 0 <= number < 1:
+            return from_serial(float(number)).time()
+        return _dt.timedelta(days=float(number))  # a duration such as [h]:mm
+    if isinstance(number, float) and number.is_integer() and abs(number) < 2**53:
+        return int(number)
+    return number
+
+
+def grid_rows(sheet: Mapping[str, Any]) -> list[list[CellValue]]:
+    """All rows of a tab from a spreadsheets.get answer (row 0 is the sheet's row 1)."""
+    rows: list[list[CellValue]] = []
+    for data in sheet.get("data", []) or []:
+        top, left = int(data.get("startRow", 0)), int(data.get("startColumn", 0))
+        while len(rows) < top:
+            rows.append([])
+        for i, row in enumerate(data.get("rowData", []) or []):
+            values = [None] * left + [cell_value(c) for c in row.get("values", []) or []]
+            if top + i < len(rows):
+                rows[top + i] = values
+            else:
+                rows.append(values)
+    return rows
+
+
+def header_text(value: CellValue) -> str:
+    """A header cell as text: 2024 -> "2024", a date -> "2024-01-31", blank -> ""."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def to_raw(value: CellValue, date_format: str, datetime_format: str) -> Any:
+    """A value for a RAW write: text, a number or a boolean (``""`` clears the cell)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**53 else str(value)  # beyond a double's digits: keep them as text
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Decimal):
+        return format_field(value)
+    if isinstance(value, (_dt.date, _dt.time, _dt.timedelta)):
+        return format_field(value, date_format=date_format, datetime_format=datetime_format)
+    text = str(value)
+    return text if len(text) <= MAX_CELL_TEXT else text[: MAX_CELL_TEXT - 1] + "…"

@@ -1,0 +1,85 @@
+"""What office staff read: the commands' messages, checked by running the real commands."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from click.testing import CliRunner
+from freezegun import freeze_time
+from util import column, write_workbook
+
+from sheets_connector.cli import main
+
+HEADER = ["First name", "email", "address", "Mobile"]
+
+
+def _mapping(tmp, base_url: str, columns: str = "{email: email, mobile: Mobile, fields: {1: First name}}",
+             extra: str = "") -> str:
+    p = tmp / "mapping.yaml"
+    p.write_text(f"source: {{type: xlsx, path: contacts.xlsx}}\ncolumns: {columns}\n"
+                 f"inwise: {{base_url: {base_url}}}\n{extra}", encoding="utf-8")
+    return str(p)
+
+
+def _run(*args: str, key: str | None = "test-key"):
+    return CliRunner().invoke(main, list(args), env={"INWISE_API_KEY": key, "COLUMNS": "200"},
+                              catch_exceptions=False)
+
+
+def test_a_missing_header_is_suggested_by_its_words(tmp_path, sandbox):
+    write_workbook(tmp_path / "contacts.xlsx", [["Dana", "d@example.com", "Haifa", None]], header=HEADER)
+    r = _run("check", "--config", _mapping(tmp_path, sandbox.base_url, "{email: Email address, mobile: Mobile}"))
+    assert r.exit_code == 2 and "Did you mean 'email'?" in r.stderr
+
+
+def test_a_wrong_worksheet_names_the_mapping_file_and_line(tmp_path, sandbox):
+    write_workbook(tmp_path / "contacts.xlsx", [["Dana", "d@example.com", "", None]], header=HEADER)
+    p = tmp_path / "mapping.yaml"
+    p.write_text("source:\n  type: xlsx\n  path: contacts.xlsx\n  worksheet: Contcts\n"
+                 "columns: {email: email}\n", encoding="utf-8")
+    r = _run("check", "--config", str(p))
+    assert r.exit_code == 2
+    assert "no sheet named 'Contcts'" in r.stderr and "Did you mean 'Contacts'?" in r.stderr
+    assert "mapping.yaml, line 4 (source.worksheet)" in r.stderr
+
+
+def test_rows_with_no_email_or_mobile_have_their_own_line(tmp_path, sandbox):
+    rows = [["Dana", "d@example.com", "", None], ["Ronit", None, "Haifa", None], ["Avi", "bad@", "", None]]
+    write_workbook(tmp_path / "contacts.xlsx", rows, header=HEADER)
+    m = _mapping(tmp_path, sandbox.base_url)
+    r = _run("sync", "--config", m)
+    assert r.exit_code == 0, r.stderr
+    assert "✗ no email or mobile │    1" in r.stdout.replace("┃", "│") or "no email or mobile" in r.stdout
+    d = json.loads(_run("sync", "--config", m, "--dry-run", "--json").stdout)
+    assert d["counts"]["missing"] == 1 and d["counts"]["invalid"] == 1
+
+
+def test_a_dry_run_says_how_to_see_every_problem_and_json_lists_them_all(tmp_path, sandbox):
+    rows = [[f"P{i}", f"p{i}@", "", None] for i in range(1200)]
+    write_workbook(tmp_path / "contacts.xlsx", rows, header=HEADER)
+    m = _mapping(tmp_path, sandbox.base_url)
+    r = _run("sync", "--config", m, "--dry-run")
+    assert "… and 1185 more: add --json to list them all (nothing was written to the sheet)." in r.stdout
+    d = json.loads(_run("sync", "--config", m, "--dry-run", "--json").stdout)
+    assert len(d["problems"]) == 1200 and d["problems_truncated"] == 0
+    c = _run("check", "--config", m)
+    assert "… and 1190 more: `sync --dry-run --json` lists them all." in c.stdout
+
+
+def test_us_lists_get_month_first_times_and_an_explicit_format_wins(tmp_path, sandbox):
+    for fmt, expected in ((None, "11/28/2026 14:47"), ("dd.mm.yyyy HH:MM", "28.11.2026 14:47")):
+        wb = write_workbook(tmp_path / "contacts.xlsx", [["Dana", "d@example.com", "", "(201) 555-0123"]], header=HEADER)
+        p = tmp_path / "mapping.yaml"
+        p.write_text("source: {type: xlsx, path: contacts.xlsx}\ncolumns: {email: email, mobile: Mobile}\n"
+                     f"inwise: {{base_url: {sandbox.base_url}, mobile: {{default_country: US}}}}\n"
+                     + (f"results: {{time_format: '{fmt}'}}\n" if fmt else ""), encoding="utf-8")
+        with freeze_time(datetime(2026, 11, 28, 14, 47)):
+            r = _run("sync", "--config", str(p))
+        assert r.exit_code == 0, r.stderr
+        assert column(wb, "Sync result")[2].endswith(expected)
+
+
+def test_a_long_number_is_quoted_as_the_cell_shows_it(tmp_path, sandbox):
+    write_workbook(tmp_path / "contacts.xlsx", [["Dana", "d@example.com", "", 77327770904244100.0]], header=HEADER)
+    r = _run("sync", "--config", _mapping(tmp_path, sandbox.base_url), "--dry-run")
+    assert '"77327770904244100"' in r.stdout and "096" not in r.stdout
