@@ -32,7 +32,8 @@ var ROWS_SHOWN = 10;
 var PREVIEW_SHOWN = 5;
 var COUNTS_SHOWN = [
   ['created', 'Created'], ['updated', 'Updated'], ['unchanged', 'Unchanged'],
-  ['conflict', 'Conflicts'], ['invalid', 'Invalid'], ['duplicate', 'Duplicates'], ['error', 'Errors']
+  ['conflict', 'Conflicts'], ['invalid', 'Invalid'], ['missing', 'No email or mobile'],
+  ['duplicate', 'Duplicates'], ['error', 'Errors']
 ];
 var ALWAYS_SHOWN = 5; // the first five counts are shown even when 0
 
@@ -139,11 +140,11 @@ function previewText_(run) {
   var attention = run.problems_total || 0;
   lines.push('Preview (nothing was sent): ' + plural_(run.would_send || 0, 'contact') + ' would be sent to inwise' +
              (attention ? '; ' + plural_(attention, 'row') + ' need attention.' : '.'));
-  var preview = run.preview || [];
+  var preview = run.preview_lines || [];
   if (preview.length) {
     lines.push('');
     lines.push('First ' + Math.min(PREVIEW_SHOWN, preview.length) + ' as they would be sent:');
-    preview.slice(0, PREVIEW_SHOWN).forEach(function (c) { lines.push(contactLine_(c)); });
+    preview.slice(0, PREVIEW_SHOWN).forEach(function (line) { lines.push(line); });
   }
   appendProblems_(lines, run);
   return lines.join('\n');
@@ -166,14 +167,6 @@ function appendProblems_(lines, run) {
   lines.push('Rows that need attention (' + total + '):');
   problems.slice(0, ROWS_SHOWN).forEach(function (p) { lines.push('row ' + p.row + ': ✗ ' + p.detail); });
   if (total > ROWS_SHOWN) lines.push('… and ' + (total - ROWS_SHOWN) + ' more: see the results column.');
-}
-
-function contactLine_(c) {
-  var parts = [];
-  if (c.email) parts.push(c.email);
-  if (c.mobile_number) parts.push(c.mobile_number);
-  (c.fields || []).forEach(function (f) { if (f.content !== '' && f.content != null) parts.push(f.content); });
-  return 'row ' + c.row + ': ' + parts.join(' · ');
 }
 
 function lastRunHeading_(run, ss) {

@@ -17,6 +17,7 @@ from typing import Any
 import requests
 import uvicorn
 
+from sheets_connector.cancel import CancelToken
 from sheets_connector.service.app import Limits, create_app
 from sheets_connector.service.runs import RunManager
 from sheets_connector.service.runstore import SQLiteRunStore
@@ -53,7 +54,7 @@ class GateRunner:
         self.rows = rows
         self._lock = threading.Lock()
 
-    def __call__(self, config_path: Path, dry_run: bool, cancel: threading.Event, trigger: str,
+    def __call__(self, config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
                  progress: Callable[[str, int, int | None], None]) -> dict[str, Any]:
         with self._lock:
             self.calls.append((config_path.stem, dry_run, trigger))
@@ -78,6 +79,7 @@ class GateRunner:
             "rows_read": self.rows + 1,
             "interrupted": sent < self.rows,
             "preview": [{"row": 2, "email": "a@example.com"}] if dry_run else [],
+            "preview_lines": ["row 2: a@example.com"] if dry_run else [],
             "would_send": self.rows if dry_run else None,
         }
 

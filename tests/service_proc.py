@@ -8,11 +8,11 @@ stdout once the service listens.
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sheets_connector.cancel import CancelToken
 from sheets_connector.service import log
 from sheets_connector.service.server import ServeOptions, serve
 
@@ -21,7 +21,7 @@ class SlowRunner:
     def __init__(self, results: Path) -> None:
         self.results = results
 
-    def __call__(self, config_path: Path, dry_run: bool, cancel: threading.Event, trigger: str,
+    def __call__(self, config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
                  progress: Callable[[str, int, int | None], None]) -> dict[str, Any]:
         out = self.results / f"{config_path.stem}.log"
         sent = 0

@@ -106,6 +106,7 @@ def test_a_preview_is_not_the_last_sync_unless_asked(service: str, runner: GateR
     status = wait_for_state(service, run_id, SECRETS[A], {"done"})
     assert status["dry_run"] is True and status["would_send"] == 3
     assert status["preview"] == [{"row": 2, "email": "a@example.com"}]
+    assert status["preview_lines"] == ["row 2: a@example.com"]
     assert get_signed(service, "/v1/runs/latest", f"spreadsheet={A}", SECRETS[A]).status_code == 404
     with_previews = get_signed(service, "/v1/runs/latest", f"spreadsheet={A}&include_previews=true", SECRETS[A])
     assert with_previews.json()["id"] == run_id

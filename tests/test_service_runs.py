@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from service_helpers import GateRunner, registry_for
 
+from sheets_connector.cancel import CancelToken
 from sheets_connector.demo import example_file
 from sheets_connector.errors import InwiseError
 from sheets_connector.sandbox import Sandbox
@@ -201,13 +202,14 @@ def test_the_real_sync_runner_syncs_a_mapping_that_has_service_keys(tmp_path: Pa
             mapping.replace("http://127.0.0.1:8765/rest/v1", sandbox.base_url), encoding="utf-8")
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("INWISE_API_KEY", "k")
-            preview = sync_runner(tmp_path / "mapping.yaml", True, threading.Event(), "menu",
+            preview = sync_runner(tmp_path / "mapping.yaml", True, CancelToken(), "menu",
                                   lambda *a: progress.append(a))
-            summary = sync_runner(tmp_path / "mapping.yaml", False, threading.Event(), "menu",
+            summary = sync_runner(tmp_path / "mapping.yaml", False, CancelToken(), "menu",
                                   lambda *a: progress.append(a))
     assert preview["dry_run"] and preview["would_send"] == 24 and preview["preview"][0]["row"] == 2
-    assert summary["counts"]["created"] == 24 and summary["counts"]["invalid"] == 4
+    assert preview["preview_lines"][0].startswith("row 2: dana.cohen@example.co.il · +972541111111 · First name = דנה")
+    assert summary["counts"]["created"] == 24 and summary["counts"]["invalid"] == 3 and summary["counts"]["missing"] == 1
     assert progress and progress[-1][0] == "pull"
-    cancelled = threading.Event()
-    cancelled.set()
+    cancelled = CancelToken()
+    cancelled.cancel()
     assert sync_runner(tmp_path / "mapping.yaml", False, cancelled, "menu", lambda *a: None) == {"interrupted": True}

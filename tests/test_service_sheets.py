@@ -23,7 +23,7 @@ def test_each_mapping_names_its_spreadsheet_and_secret(tmp_path: Path) -> None:
     (tmp_path / "secrets").mkdir()
     write(tmp_path / "secrets", "hr.txt", "old-secret-0123456789\nnew-secret-0123456789\n")
     write(tmp_path, "hr.yml", "service:\n  secret_file: secrets/hr.txt\nsource:\n  type: google_sheet\n"
-          "  url: https://docs.google.com/spreadsheets/d/1AbC-d_9/edit#gid=0\n"
+          "  spreadsheet: https://docs.google.com/spreadsheets/d/1AbC-d_9/edit#gid=0\n"
           "schedule: '0 7 * * 1-5'\ntimezone: Asia/Jerusalem\n")
     write(tmp_path, "notes.txt", "not a mapping")
     reg = load_registry(tmp_path, environ={"SALES": SECRET})
@@ -52,6 +52,8 @@ def test_each_mapping_names_its_spreadsheet_and_secret(tmp_path: Path) -> None:
     ("service: {spreadsheet_id: x, secret_env: A}\nschedule: '0 7 * * *'\ntimezone: Mars/Base\n", {"A": SECRET},
      "unknown time zone 'Mars/Base'"),
     ("service: {spreadsheet_id: x, secret_env: A, url: 'http://x'}\n", {"A": SECRET}, "service.url"),
+    ("service: {secret_env: A}\nsource: {type: google_sheet, spreadsheet: 'my sheet'}\n", {"A": SECRET},
+     "source.spreadsheet 'my sheet' is neither the address of a Google spreadsheet nor its key"),
     ("- just\n- a list\n", {}, "not a mapping file"),
     ("service: [\n", {}, "cannot read it as YAML"),
 ])

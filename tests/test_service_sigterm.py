@@ -15,6 +15,7 @@ from service_helpers import (
     wait_for_state,
     write_sheet_config,
 )
+from util import column
 
 from sheets_connector.service.runstore import SQLiteRunStore
 
@@ -66,3 +67,37 @@ def test_the_serve_command_refuses_to_start_without_a_secret(tmp_path: Path) -> 
     assert done.returncode == 2
     assert "environment variable UNSET_SECRET_VARIABLE is empty or not set" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_sigterm_during_a_real_sync_writes_the_sent_rows_results_and_cancels_the_run(tmp_path: Path) -> None:
+    """The real runner: the demo workbook synced to a slow inwise sandbox, SIGTERM while sending."""
+    helper = HERE.parent / "apps_script" / "test" / "service_for_tests.py"
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    proc = subprocess.Popen([sys.executable, str(helper), "--latency-ms", "300", "--concurrency", "1",
+                             "--workdir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        info = json.loads(proc.stdout.readline()) if proc.stdout else {}
+        assert info, proc.stderr.read() if proc.stderr else ""
+        r = post_sync(info["url"], body_of(info["spreadsheet_id"]), info["secret"])
+        assert r.status_code == 202, r.text
+        run_id = r.json()["run_id"]
+        wait_for_state(info["url"], run_id, info["secret"], {"running"},
+                       until=lambda s: (s["progress"] or {}).get("stage") == "send" and s["progress"]["done"] >= 2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    run = SQLiteRunStore(tmp_path / "runs.sqlite3").get_run(run_id)
+    assert run is not None and run.state == "cancelled", err
+    assert run.result is not None and run.result.interrupted
+    sent = run.result.counts["created"] + run.result.counts["updated"] + run.result.counts["conflict"]
+    results = column(tmp_path / "sheets" / "contacts.xlsx", "Sync result")
+    done = [v for v in results.values() if isinstance(v, str) and v.startswith(("✓", "✗ conflict"))]
+    not_sent = [v for v in results.values() if isinstance(v, str) and v.startswith("✗ not sent")]
+    assert 2 <= sent == len(done) < 24
+    assert len(not_sent) == 24 - sent
+    assert info["secret"] not in err

@@ -84,7 +84,8 @@ test('Preview: a signed ASCII request with a Hebrew tab name is accepted, and sh
   const shown = lines(record.alerts[0].prompt);
   assert.equal(shown[0], 'Preview (nothing was sent): 24 contacts would be sent to inwise; 6 rows need attention.');
   assert.equal(shown[2], 'First 5 as they would be sent:');
-  assert.equal(shown[3], 'row 2: dana.cohen@example.co.il · 972541111111 · דנה · כהן · תל אביב · 12/06/1980');
+  assert.equal(shown[3], 'row 2: dana.cohen@example.co.il · +972541111111 · First name = דנה · Last name = כהן · '
+    + 'City = תל אביב · Birthday = 12/06/1980 · external id = M-1001');
   assert.ok(shown.includes('Rows that need attention (6):'));
   assert.ok(shown.includes('row 12: ✗ duplicate of row 3 (same email) - not sent'));
   // the service decoded the escaped name exactly
@@ -110,7 +111,7 @@ test('Sync now: a toast at once, then the summary with the rows that need attent
   assert.equal(record.alerts[0].title, 'inwise');
   assert.deepEqual(lines(record.alerts[0].prompt).slice(0, 4), [
     'Sync finished.',
-    'Created: 21 · Updated: 2 · Unchanged: 0 · Conflicts: 1 · Invalid: 4 · Duplicates: 2',
+    'Created: 21 · Updated: 2 · Unchanged: 0 · Conflicts: 1 · Invalid: 3 · No email or mobile: 1 · Duplicates: 2',
     '',
     'Rows that need attention (7):',
   ]);
@@ -125,7 +126,7 @@ test('Last sync result shows the last sync, its time and who started it', () => 
   const shown = lines(record.alerts[0].prompt);
   assert.match(shown[0], /^Last sync: \d\d\/\d\d\/\d{4} \d\d:\d\d \(from the menu by dana@example\.com\)$/);
   assert.equal(shown[2], 'Sync finished.');
-  assert.equal(shown[3], 'Created: 21 · Updated: 2 · Unchanged: 0 · Conflicts: 1 · Invalid: 4 · Duplicates: 2');
+  assert.equal(shown[3], 'Created: 21 · Updated: 2 · Unchanged: 0 · Conflicts: 1 · Invalid: 3 · No email or mobile: 1 · Duplicates: 2');
 });
 
 test('A click while a sync runs waits for that sync instead of starting another', async (t) => {
@@ -145,7 +146,7 @@ test('A click while a sync runs waits for that sync instead of starting another'
   assert.ok(record.requests.slice(1).every((r) => r.url.endsWith(`/v1/runs/${started.data.run_id}`)));
   assert.equal(lines(record.alerts[0].prompt)[0], 'Sync finished.');
   // the second sync of the same rows: the contacts created before are now updated
-  assert.match(record.alerts[0].prompt, /Created: 0 · Updated: 23 · Unchanged: 0 · Conflicts: 1 · Invalid: 4/);
+  assert.match(record.alerts[0].prompt, /Created: 0 · Updated: 23 · Unchanged: 0 · Conflicts: 1 · Invalid: 3 · No email or mobile: 1/);
 });
 
 test('A wrong secret is refused, and the message says what to check', () => {

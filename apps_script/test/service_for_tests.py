@@ -1,10 +1,12 @@
 """The real sync service for the Apps Script tests, with everything it needs on 127.0.0.1.
 
-``python service_for_tests.py [--latency-ms N]`` copies the demo workbook and mapping into a
-temporary folder (adding the mapping's ``service:`` section), starts the inwise sandbox with the
-demo's existing contacts, and runs the library's ``serve`` with the real sync runner.  Once the
-service listens it prints one JSON line on stdout: ``{"url", "spreadsheet_id", "secret",
-"sandbox"}`` (a fresh random secret; the sandbox's root, for its ``/_sandbox`` controls).  SIGTERM stops it; the folder is removed.
+``python service_for_tests.py [--latency-ms N] [--concurrency N] [--workdir DIR]`` copies the demo workbook and
+mapping into DIR (default: a temporary folder, removed at exit), adding the mapping's
+``service:`` section; starts the inwise sandbox with the demo's existing contacts; and runs the
+library's ``serve`` with the real sync runner.  Once the service listens it prints one JSON
+line on stdout: ``{"url", "spreadsheet_id", "secret", "sandbox"}`` (a fresh random secret; the
+sandbox's root, for its ``/_sandbox`` controls).  SIGTERM stops it.  DIR then holds
+``sheets/contacts.xlsx`` (the synced workbook) and ``runs.sqlite3`` (the run store).
 """
 from __future__ import annotations
 
@@ -29,9 +31,11 @@ API_KEY = "apps-script-test-key"
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--concurrency", type=int, default=None, help="inwise.concurrency of the mapping")
     args = parser.parse_args()
     secret = secrets.token_hex(24)
-    folder = Path(tempfile.mkdtemp(prefix="sheets-connector-menu-"))
+    folder = args.workdir or Path(tempfile.mkdtemp(prefix="sheets-connector-menu-"))
     try:
         configs = folder / "sheets"
         configs.mkdir()
@@ -40,6 +44,8 @@ def main() -> None:
         with Sandbox(api_keys=(API_KEY,), seed_contacts=seed, faults=Faults(latency_ms=args.latency_ms)) as sandbox:
             mapping = example_file("mapping.yaml").read_text(encoding="utf-8")
             mapping = mapping.replace("http://127.0.0.1:8765/rest/v1", sandbox.base_url)
+            if args.concurrency:
+                mapping = mapping.replace("  mode: upsert\n", f"  mode: upsert\n  concurrency: {args.concurrency}\n")
             (configs / "demo.yaml").write_text(
                 f"service:\n  spreadsheet_id: {SPREADSHEET_ID}\n  secret_env: DEMO_SHEET_SECRET\n" + mapping,
                 encoding="utf-8")
@@ -53,7 +59,8 @@ def main() -> None:
 
             serve(ServeOptions(configs=configs, db=folder / "runs.sqlite3", port=0), sync_runner, on_ready=ready)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if args.workdir is None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

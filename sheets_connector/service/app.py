@@ -114,7 +114,8 @@ class RunStatus(BaseModel):
     counts: dict[str, int]
     problems: list[Problem]
     problems_total: int
-    preview: list[dict[str, Any]]
+    preview: list[dict[str, Any]] = Field(description="Dry run: the first contacts as they would be sent (API bodies).")
+    preview_lines: list[str] = Field(description="Dry run: the same contacts in words staff recognise.")
     would_send: int | None
     rows_read: int
     warnings: list[str]
@@ -130,6 +131,7 @@ class RunStatus(BaseModel):
             started_at=run.started_at, finished_at=run.finished_at,
             counts=r.counts if r else {}, problems=[Problem(**p) for p in r.problems] if r else [],
             problems_total=r.problems_total if r else 0, preview=r.preview if r else [],
+            preview_lines=r.preview_lines if r else [],
             would_send=r.would_send if r else None, rows_read=r.rows_read if r else 0,
             warnings=r.warnings if r else [], error=run.error,
             progress=Progress(**vars(run.progress)) if run.progress else None,

@@ -34,11 +34,11 @@ class _JsonLines(logging.Formatter):
 
 
 def configure(level: int = logging.INFO) -> None:
-    """Send the service's lines (and uvicorn's errors) to stderr as JSON lines."""
+    """Send the service's lines, the library's warnings and uvicorn's messages to stderr as JSON lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_JsonLines())
-    for name in (LOGGER_NAME, "uvicorn.error"):
+    for name, at in (("sheets_connector", logging.WARNING), (LOGGER_NAME, level), ("uvicorn.error", level)):
         log = logging.getLogger(name)
         log.handlers[:] = [handler]
-        log.setLevel(level)
+        log.setLevel(at)
         log.propagate = False

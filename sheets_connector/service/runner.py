@@ -4,17 +4,17 @@ The service's keys (``service``, ``schedule``, ``timezone``) are blanked out of 
 line by line before the mapping is validated, so every other key keeps its line number in
 error messages.  (That step goes away once ``config.Config`` knows these keys.)
 
-Cancelling: the token is checked before the sync starts.  ``sync`` itself stops early on
-Ctrl-C only; until it takes the cancel token, a run already sending finishes its rows.
+Cancelling goes through the same token as Ctrl-C in the CLI: rows on their way finish, every
+result is written, and the summary says ``interrupted``.
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..cancel import CancelToken
 from ..config import Config, parse_config
 from ..errors import ConfigError
 from .store import ProgressFn
@@ -54,7 +54,7 @@ def load_mapping(path: Path) -> Config:
     return parse_config(mapping_text_without_service_keys(text), where=str(path), base_dir=resolved.parent, file=resolved)
 
 
-def sync_runner(config_path: Path, dry_run: bool, cancel: threading.Event, trigger: str,
+def sync_runner(config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
                 progress: ProgressFn) -> dict[str, Any]:
     """Run one sync of ``config_path`` (INWISE_API_KEY etc. from the service's environment)."""
     from ..sync import sync
@@ -62,5 +62,5 @@ def sync_runner(config_path: Path, dry_run: bool, cancel: threading.Event, trigg
     if cancel.is_set():
         return {"interrupted": True}
     config = load_mapping(config_path)
-    summary = sync(config, dry_run=dry_run, progress=progress)
-    return summary.to_dict(max_rows=100)
+    summary = sync(config, dry_run=dry_run, progress=progress, cancel=cancel)
+    return {**summary.to_dict(max_rows=100), "preview_lines": summary.preview_lines}

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..cancel import CancelToken
 from ..errors import ConnectorError
 from . import log
 from .sheets import Sheet
@@ -53,7 +54,7 @@ class Busy:
 @dataclass
 class _Active:
     sheet: Sheet
-    cancel: threading.Event
+    cancel: CancelToken
     reason: str = ""
 
 
@@ -101,7 +102,7 @@ class RunManager:
         try:
             run = self.store.create_run(NewRun(id=run_id, spreadsheet_id=sheet.spreadsheet_id, trigger=trigger,
                                                dry_run=dry_run, worksheet=worksheet, requested_by=requested_by))
-            active = _Active(sheet, threading.Event())
+            active = _Active(sheet, CancelToken())
             with self._mutex:
                 if self._closing:
                     raise ServiceClosing()
@@ -123,7 +124,7 @@ class RunManager:
             self._closing = True
             for a in self._active.values():
                 a.reason = a.reason or "shutdown"
-                a.cancel.set()
+                a.cancel.cancel("the sync service is shutting down")
             waiting = list(self._active)
         if waiting:
             log.event("shutdown_waiting", runs=waiting)
@@ -188,7 +189,7 @@ class RunManager:
                     continue
                 if not held and not a.cancel.is_set():
                     a.reason = "lock_lost"
-                    a.cancel.set()
+                    a.cancel.cancel("the run lost its lock on the spreadsheet")
             try:
                 self.store.expire_stale()
             except Exception:  # noqa: BLE001 - retried on the next beat

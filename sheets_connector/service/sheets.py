@@ -10,15 +10,14 @@ mapping keys, each carries (only these keys are read here)::
     schedule: "0 7 * * 1-5"          # optional: also sync on this cron schedule...
     timezone: Asia/Jerusalem         # ...read in this time zone (required with schedule)
 
-``spreadsheet_id`` may be left out when the source itself names the spreadsheet
-(``source.spreadsheet_id`` or ``source.url``).  A secret variable or file may hold two secrets
+``spreadsheet_id`` may be left out when the source is the Google spreadsheet itself
+(``source.spreadsheet``: its address or key).  A secret variable or file may hold two secrets
 separated by whitespace while a secret is being rotated.  A request names only a spreadsheet
 id; everything else (files, credentials, URLs) comes from here.
 """
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,6 @@ from pydantic import (
 from ..errors import ConfigError
 
 MIN_SECRET_LENGTH = 16
-_SHEET_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 NEW_SECRET_HINT = 'python3 -c "import secrets; print(secrets.token_hex(32))"'
 
 
@@ -93,14 +91,15 @@ class ServiceKeys(BaseModel):
         return self
 
     def spreadsheet_id(self) -> str | None:
+        """``service.spreadsheet_id``, else the key of a Google Sheets source (ConfigError if malformed)."""
         if self.service.spreadsheet_id:
             return self.service.spreadsheet_id
-        sid = self.source.get("spreadsheet_id")
-        if isinstance(sid, str) and sid.strip():
-            return sid.strip()
-        url = self.source.get("url")
-        m = _SHEET_URL.search(url) if isinstance(url, str) else None
-        return m.group(1) if m else None
+        where = self.source.get("spreadsheet")
+        if self.source.get("type") == "google_sheet" and isinstance(where, str):
+            from ..gsheets.client import spreadsheet_key
+
+            return spreadsheet_key(where)
+        return None
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,10 @@ def _load_sheet(path: Path, env: Mapping[str, str]) -> Sheet:
             raise ConfigError(f"{name}: add a service: section (spreadsheet_id and secret_env or secret_file) "
                               "so the service knows which spreadsheet it is for.") from None
         raise ConfigError(f"{name}: {where}: {first['msg'].removeprefix('Value error, ')}") from None
-    sid = keys.spreadsheet_id()
+    try:
+        sid = keys.spreadsheet_id()
+    except ConfigError as e:
+        raise ConfigError(f"{name}: {e}") from None
     if not sid:
         raise ConfigError(f"{name}: add service.spreadsheet_id (the part of the sheet's URL after /d/).")
     return Sheet(spreadsheet_id=sid, config_path=path.resolve(), secrets=_secrets(name, path, keys.service, env),

@@ -10,12 +10,13 @@ dataclasses; the HTTP layer turns them into JSON.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
+
+from ..cancel import CancelToken
 
 RunState = Literal["queued", "running", "done", "failed", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -24,7 +25,6 @@ Trigger = Literal["menu", "schedule"]
 # What a run keeps of the runner's summary, so a status answer stays small.
 MAX_PROBLEMS = 100
 MAX_PREVIEW = 20
-COUNT_KEYS = ("created", "updated", "unchanged", "conflict", "invalid", "duplicate", "error")
 
 # progress(stage, done, total): the same callback shape as ``sync.Progress``
 ProgressFn = Callable[[str, int, "int | None"], None]
@@ -45,6 +45,7 @@ class RunResult:
     problems: list[dict[str, Any]] = field(default_factory=list)  # {"row", "outcome", "detail"}
     problems_total: int = 0
     preview: list[dict[str, Any]] = field(default_factory=list)  # dry run: contacts as they would be sent
+    preview_lines: list[str] = field(default_factory=list)  # dry run: the first of them in words
     would_send: int | None = None
     rows_read: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -62,6 +63,7 @@ class RunResult:
             problems=problems[:MAX_PROBLEMS],
             problems_total=total,
             preview=[dict(p) for p in (summary.get("preview") or [])[:MAX_PREVIEW]],
+            preview_lines=[str(line) for line in (summary.get("preview_lines") or [])[:MAX_PREVIEW]],
             would_send=int(would_send) if would_send is not None else None,
             rows_read=int(summary.get("rows_read") or 0),
             warnings=[str(w) for w in summary.get("warnings") or []],
@@ -163,8 +165,9 @@ class RunStore(ReplayGuard, Protocol):
 class Runner(Protocol):
     """One sync of one mapping file.
 
-    Called in a worker thread.  Must stop soon after ``cancel`` is set, with every row already
-    sent having its result written, and then return its summary with ``interrupted: true``.
+    Called in a worker thread.  Must stop soon after ``cancel`` is set (the same token a Ctrl-C
+    sets in the CLI), with every row already sent having its result written, and then return its
+    summary with ``interrupted: true``.
     Raises ``ConnectorError`` (a user-readable message) when the run cannot complete.
     Returns a ``RunSummary.to_dict()``-shaped dict (counts, problems, preview, would_send...).
     """
@@ -173,7 +176,7 @@ class Runner(Protocol):
         self,
         config_path: Path,
         dry_run: bool,
-        cancel: threading.Event,
+        cancel: CancelToken,
         trigger: str,
         progress: ProgressFn,
     ) -> dict[str, Any]: ...
