@@ -178,10 +178,11 @@ def _send_and_write(run: Run, p: Plan, summary: RunSummary, outcomes: Outcomes, 
             if pull_failed:
                 writeback.mark_unsettled(outcomes)
             columns = writeback.result_columns(config, outcomes, run.clock())
-            unplaced = table.set_columns(columns, p.mapper.identify)
-            if unplaced:
-                summary.warnings.append(_unplaced_text(unplaced))
-            summary.new_contacts_appended = newcontacts.append_new_contacts(config, table, pulled, tab_columns)
+            with writeback.results_kept(table, columns, run.clock):  # a Google Sheet is written here
+                unplaced = table.set_columns(columns, p.mapper.identify)
+                if unplaced:
+                    summary.warnings.append(_unplaced_text(unplaced))
+                summary.new_contacts_appended = newcontacts.append_new_contacts(config, table, pulled, tab_columns)
     except KeyboardInterrupt:
         raise _stopped_at_once(run, table, summary, outcomes, to_send) from None
     with stage("save"):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -66,28 +67,33 @@ def result_columns(config: Config, outcomes: Mapping[int, RowOutcome], when: dat
     return columns
 
 
+@contextmanager
+def results_kept(table: Table, columns: ResultColumns, clock: Callable[[], datetime]) -> Iterator[None]:
+    """Whatever breaks while the results are written or saved, every row's result survives in a CSV
+    and the message says where (the contacts were sent: their results must not be lost)."""
+    try:
+        yield
+    except ConnectorError as e:
+        raise SourceError(_kept_message(str(e), fallback_csv(table, columns, clock()))) from None
+    except Exception as e:  # noqa: BLE001 - whatever broke, the rows' results must survive
+        log.debug("writing the results failed", exc_info=True)
+        problem = f"The results could not be saved into {table.location} ({type(e).__name__}: {e})."
+        raise SourceError(_kept_message(problem, fallback_csv(table, columns, clock()))) from None
+
+
+def _kept_message(problem: str, csv_path: str | None) -> str:
+    return (
+        f"{problem}\nThe contacts WERE sent to inwise. "
+        + (f"Each row's result is in {csv_path}. " if csv_path else "")
+        + "Newly created contacts are kept and will be added to the sheet on the next run."
+    )
+
+
 def save(table: Table, summary: RunSummary, columns: ResultColumns, store: FeedStore,
          delivered: Iterable[str], cancel: CancelToken, clock: Callable[[], datetime]) -> None:
     """Commit the table; a hard stop waits for the save. On failure keep the results in a CSV."""
-    try:
-        with cancel.critical():
-            report = table.save()
-    except ConnectorError as e:
-        csv_path = fallback_csv(table, columns, clock())
-        raise SourceError(
-            f"{e}\nThe contacts WERE sent to inwise. "
-            + (f"Each row's result is in {csv_path}. " if csv_path else "")
-            + "Newly created contacts are kept and will be added to the sheet on the next run."
-        ) from None
-    except Exception as e:  # noqa: BLE001 - whatever broke, the rows' results must survive
-        log.debug("save failed", exc_info=True)
-        csv_path = fallback_csv(table, columns, clock())
-        raise SourceError(
-            f"The results could not be saved into {table.location} ({type(e).__name__}: {e}).\n"
-            "The contacts WERE sent to inwise. "
-            + (f"Each row's result is in {csv_path}. " if csv_path else "")
-            + "Newly created contacts are kept and will be added to the sheet on the next run."
-        ) from None
+    with results_kept(table, columns, clock), cancel.critical():
+        report = table.save()
     summary.written_to = report.path
     summary.is_copy = report.is_copy
     summary.lost = list(report.lost)

@@ -99,7 +99,7 @@ class GoogleSheetTable:
 
         return cls(lambda: connect_source(source, config), source.spreadsheet, source.worksheet, source.header_row,
                    date_format=date_pattern(config.date_format),
-                   datetime_format=date_pattern(config.results.time_format))
+                   datetime_format=date_pattern(config.time_format()))
 
     # ---- where and who
     @property
