@@ -27,6 +27,7 @@ from . import __version__
 from .cancel import CancelToken
 from .config import json_schema, load_config
 from .errors import ConnectorError
+from .service.cli import serve_command  # the service's command lives with the service
 
 if TYPE_CHECKING:
     from .sync.summary import Progress, RunSummary
@@ -459,6 +460,8 @@ def schema() -> None:
     """Print the JSON Schema of the mapping file (for editors and validation)."""
     click.echo(json.dumps(json_schema(), indent=2))
 
+
+main.add_command(serve_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
