@@ -24,11 +24,12 @@ from pydantic import (
 )
 
 from .errors import ConfigError
+from .inwise.wire import API_ADDRESS
 from .normalize import calling_code_for, date_pattern, header_key, region_for
 from .retry import RetryPolicy, RetryTuning
 from .tables.base import Table
 
-DEFAULT_BASE_URL = "https://api.inwise.com/rest/v1"
+DEFAULT_BASE_URL = API_ADDRESS
 
 
 class _Strict(BaseModel):
