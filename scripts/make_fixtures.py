@@ -31,7 +31,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from sheets_connector.tables.xlsx import raw_image_class  # noqa: E402
+from sheets_connector.tables.xlsx.table import raw_image_class  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 SYSTEM_PYTHON = "/usr/bin/python3"  # the interpreter python3-uno is installed for

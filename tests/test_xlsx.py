@@ -23,10 +23,10 @@ from openpyxl.styles import Font, PatternFill
 from python_calamine import CalamineWorkbook
 
 from sheets_connector.errors import ConfigError, SourceError
-from sheets_connector.tables import xlsx as xlsx_module
+from sheets_connector.tables.xlsx import table as xlsx_module
 from sheets_connector.tables.base import Table
 from sheets_connector.tables.xlsx import XlsxTable
-from sheets_connector.tables.xlsx_inventory import find_losses, take_inventory
+from sheets_connector.tables.xlsx.inventory import find_losses, take_inventory
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -474,7 +474,7 @@ def test_plain_workbook_is_not_turned_into_a_macro_workbook(tmp_path: Path) -> N
 
 def force_openpyxl(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make save() use the openpyxl writer, as it does where the in-zip patch does not apply."""
-    from sheets_connector.tables import xlsx_patch
+    from sheets_connector.tables.xlsx import patch as xlsx_patch
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise xlsx_patch._Unsupported("forced by the test")

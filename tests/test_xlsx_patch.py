@@ -22,11 +22,11 @@ from openpyxl.worksheet.table import Table as ListObject
 from python_calamine import CalamineWorkbook
 
 from sheets_connector.errors import SourceError
-from sheets_connector.tables import xlsx as xlsx_module
-from sheets_connector.tables import xlsx_patch
-from sheets_connector.tables.xlsx_patch import mark_full_calc
+from sheets_connector.tables.xlsx import table as xlsx_module
+from sheets_connector.tables.xlsx import patch as xlsx_patch
+from sheets_connector.tables.xlsx.patch import mark_full_calc
 from sheets_connector.tables.xlsx import XlsxTable
-from sheets_connector.tables.xlsx_inventory import find_losses, take_inventory
+from sheets_connector.tables.xlsx.inventory import find_losses, take_inventory
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -69,7 +69,7 @@ def rewrite(path: Path, edit: Callable[[dict[str, bytes]], None]) -> Path:
 
 
 def sheet_part(path: Path, sheet: str) -> str:
-    from sheets_connector.tables.xlsx_inventory import Package, sheet_parts
+    from sheets_connector.tables.xlsx.inventory import Package, sheet_parts
 
     with zipfile.ZipFile(path) as zf:
         return sheet_parts(Package(zf))[sheet]
@@ -414,7 +414,7 @@ def test_an_unexpected_fault_in_the_patch_falls_back_to_openpyxl(tmp_path: Path,
     path = contacts(tmp_path / "c.xlsx")
     table = XlsxTable(path)
     table.set_columns({"Result": {2: "ok"}})
-    with caplog.at_level("WARNING", logger="sheets_connector.tables.xlsx"):
+    with caplog.at_level("WARNING", logger="sheets_connector.tables.xlsx.table"):
         save(table, "openpyxl")
     assert "the fast writer failed" in caplog.text and "RuntimeError: a bug" in caplog.text
     assert calamine_rows(path, "Contacts")[1] == ["Dana", "d@example.com", "x", "ok"]
@@ -636,7 +636,7 @@ def test_fallback_to_openpyxl(tmp_path: Path, case: str, caplog: pytest.LogCaptu
     assert not (tmp_path / "out.xlsx").exists() or (tmp_path / "out.xlsx").stat().st_size == 0
     table = XlsxTable(path)
     table.set_columns(columns)
-    with caplog.at_level("INFO", logger="sheets_connector.tables.xlsx"):
+    with caplog.at_level("INFO", logger="sheets_connector.tables.xlsx.table"):
         report = table.save()
     assert table._writer == "openpyxl" and any(reason in r.getMessage() for r in caplog.records)
     assert not report.is_copy

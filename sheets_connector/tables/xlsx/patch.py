@@ -63,13 +63,13 @@ from typing import IO, Callable, Iterable, Iterator, Mapping, Sequence
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape as _xml_escape
 
-from .base import CellValue
-from ..normalize import header_key
+from ..base import CellValue
+from ...normalize import header_key
 from openpyxl.utils import get_column_letter
 
-from .xlsx import (FORMAT_DATE, FORMAT_DATETIME, FORMAT_ID, _EXCEL_MAX_TEXT, _PendingAppend, _cell_value,
+from .table import (FORMAT_DATE, FORMAT_DATETIME, FORMAT_ID, _EXCEL_MAX_TEXT, _PendingAppend, _cell_value,
                    _header_text, column_width, is_long_id)
-from .xlsx_inventory import InventoryError, Package, rels_part_for
+from .inventory import InventoryError, Package, rels_part_for
 
 __all__ = ["write_patched"]
 

@@ -59,11 +59,11 @@ import olefile
 import python_calamine
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from ..errors import ConfigError, SourceError
-from ..fsutil import fsync_dir
-from ..normalize import header_key
-from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
-from .xlsx_inventory import (
+from ...errors import ConfigError, SourceError
+from ...fsutil import fsync_dir
+from ...normalize import header_key
+from ..base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
+from .inventory import (
     Inventory,
     InventoryError,
     Package,
@@ -678,7 +678,7 @@ def _write_workbook(
     """Write ``src`` with the buffered writes to ``dst``: by patching the sheet XML inside the
     zip (``xlsx_patch``, seconds, keeps every other part byte for byte) where it applies, else
     with openpyxl (``_write_with_openpyxl``).  Returns (``allowed`` losses, the writer used)."""
-    from .xlsx_patch import _Unsupported, write_patched
+    from .patch import _Unsupported, write_patched
 
     try:
         write_patched(src, dst, sheet=sheet, worksheet=worksheet, header_row=header_row,
