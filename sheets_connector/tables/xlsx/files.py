@@ -1,4 +1,5 @@
-"""The workbook file itself: is it an .xlsx this tool can read, and could a save replace it?
+"""The workbook file itself: is it an .xlsx this tool can read, could a save replace it, and
+the swap itself (a new file written next to it, then ``os.replace``d in or kept as a copy).
 
 Every problem is a ``SourceError`` in plain words: what the file is instead (CSV, .xls, .ods,
 a password-protected or damaged file), who has it open (Excel's and LibreOffice's lock files),

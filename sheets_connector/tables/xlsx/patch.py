@@ -13,9 +13,9 @@ unchanged (same names, order and compression method), except the parts the write
   must not show last run's figures); until then they keep their last computed values.
 
 So everything the workbook holds (charts, pivots, sparklines, extensions, macros...) is kept
-by construction.  For 100,000 rows x 10 columns with 3 results columns (+1,000 appended rows)
-it takes ~2.5 s where openpyxl needs ~55 s, and holds each patched sheet about once in memory
-(spooled to a temporary file in the destination's folder beyond 16 MB).
+by construction, and 100,000 rows take seconds where openpyxl needs about a minute.  Each
+patched sheet is held about once in memory (spooled to a temporary file in the destination's
+folder beyond 16 MB).
 
 Anything it does not fully understand raises ``Unsupported(reason)`` before a byte of ``dst``
 is written: prefixed namespaces, Strict OOXML, rows or cells without references or out of
