@@ -611,6 +611,64 @@ def test_overwriting_a_formula_cell_is_not_a_loss(tmp_path: Path) -> None:
     assert openpyxl.load_workbook(path)["Contacts"]["D2"].value == "ok"
 
 
+def _layout_workbook(path: Path) -> Path:
+    """A header with a gap and merged cells, merged result cells, and a tab with a title row."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Contacts"
+    ws.append(["Name", "Email", None, "Status ", "Group"])
+    ws.merge_cells("E1:F1")  # the new column goes right of the merged header cells
+    for i in range(2, 6):
+        ws.append([f"P{i}", f"p{i}@example.com", None, "old" if i % 2 else None, i])
+    ws.merge_cells("D3:D4")  # row 4's status is hidden under row 3's
+    log = wb.create_sheet("Log")
+    log["B2"], log["C2"] = "Email", "Added"  # the header is the first row with a value
+    log["B3"], log["C3"] = "old@example.com", datetime.date(2024, 1, 1)
+    wb.save(path)
+    return path
+
+
+def test_both_writers_lay_the_same_writes_out_the_same_way(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="sheets_connector.tables.xlsx")
+    fast = _layout_workbook(tmp_path / "fast.xlsx")
+    slow = _layout_workbook(tmp_path / "slow.xlsx")
+    with zipfile.ZipFile(slow) as zf:  # a cell without its reference: the fast writer refuses
+        files = {n: zf.read(n) for n in zf.namelist()}
+    files["xl/worksheets/sheet1.xml"] = files["xl/worksheets/sheet1.xml"].replace(b'<c r="A5"', b"<c", 1)
+    with zipfile.ZipFile(slow, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    unplaced = {}
+    for path in (fast, slow):
+        caplog.clear()
+        table = XlsxTable(path)
+        table.read()
+        unplaced[path.name] = set_cells(table, {
+            "status": {2: "new", 3: "shown", 4: "hidden", 5: None},
+            "Sync result": {r: f"ok {r}" for r in range(2, 6)},
+            "group": {3: 30},
+        })
+        table.append_rows("log", ["EMAIL", "Id"], [["a@example.com", 439130001]])
+        table.append_rows("New contacts", ["Id", "Email"], [[439130002, "b@example.com"]])
+        assert not table.save().is_copy
+        assert ("with openpyxl" in caplog.text) == (path is slow)
+    assert unplaced["fast.xlsx"] == unplaced["slow.xlsx"] and [u.ref.number for u in unplaced["fast.xlsx"]] == [4]
+    with CalamineWorkbook.from_path(str(fast)) as a, CalamineWorkbook.from_path(str(slow)) as b:
+        assert a.sheet_names == b.sheet_names == ["Contacts", "Log", "New contacts"]
+        for name in a.sheet_names:
+            assert a.get_sheet_by_name(name).to_python(skip_empty_area=False) == \
+                b.get_sheet_by_name(name).to_python(skip_empty_area=False), name
+        contacts = a.get_sheet_by_name("Contacts").to_python(skip_empty_area=False)
+    assert contacts[0] == ["Name", "Email", "", "Status ", "Group", "", "Sync result"]
+    assert [r[3] for r in contacts[1:]] == ["new", "shown", "", ""]
+    ws_fast, ws_slow = openpyxl.load_workbook(fast), openpyxl.load_workbook(slow)
+    for name in ("Contacts", "Log", "New contacts"):
+        for a_row, b_row in zip(ws_fast[name].iter_rows(), ws_slow[name].iter_rows()):
+            for x, y in zip(a_row, b_row):
+                assert (x.value, x.number_format, bool(x.font.b)) == (y.value, y.number_format, bool(y.font.b)), x.coordinate
+        assert ws_fast[name].freeze_panes == ws_slow[name].freeze_panes
+
+
 # --------------------------------------------------------------------------------------------
 # The inventory itself
 
