@@ -337,11 +337,17 @@ def test_set_columns_creates_the_results_column_and_touches_only_its_cells(tmp_p
 
 
 def test_set_columns_rejects_header_and_bad_rows(tmp_path: Path) -> None:
-    table = XlsxTable(contacts_workbook(tmp_path / "c.xlsx"), header_row=1)
-    with pytest.raises(ValueError):
-        set_cells(table, {"Result": {1: "x"}})
+    path = contacts_workbook(tmp_path / "c.xlsx")
+    before = sha(path)
+    table = XlsxTable(path, header_row=1)
+    with pytest.raises(ValueError, match="RowRef.number=1.*not a data row below header row 1"):
+        set_cells(table, {"Result": {2: "fine", 1: "x"}})
     with pytest.raises(ValueError):
         set_cells(table, {" ": {2: "x"}})
+    with pytest.raises(ValueError, match="2 is not a data row"):
+        table.set_columns({"Result": {2: "a row number, not a RowRef"}})  # type: ignore[dict-item]
+    table.save()  # nothing was buffered by the calls that failed
+    assert sha(path) == before
 
 
 def test_save_with_nothing_to_write_leaves_the_file_alone(tmp_path: Path) -> None:

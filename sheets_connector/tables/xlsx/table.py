@@ -240,21 +240,28 @@ class XlsxTable:
         so ``identify`` is not needed.  A result whose cell is inside merged cells (other than
         their first cell, the one that shows) is not written and comes back as ``Unplaced``.
         """
+        numbered = []  # (title, {row number: value}, {ref: value}); all checked before anything is buffered
         for title, cells in columns.items():
             if not str(title).strip():
                 raise ValueError("set_columns needs a non-blank header")
-            for ref in cells:
-                number = getattr(ref, "number", None)
-                if isinstance(number, bool) or not isinstance(number, int) or number <= self.header_row:
-                    raise ValueError(f"{ref!r} is not a data row below header row {self.header_row}")
+            try:
+                by_row = {ref.number: v for ref, v in cells.items()}
+                ok = not by_row or (set(map(type, by_row)) == {int} and min(by_row) > self.header_row)
+            except AttributeError:  # not a RowRef
+                ok = False
+            if not ok:
+                bad = next(ref for ref in cells if type(getattr(ref, "number", None)) is not int
+                           or ref.number <= self.header_row)
+                raise ValueError(f"{bad!r} is not a data row below header row {self.header_row}")
+            numbered.append((str(title).strip(), by_row, cells))
         writes, header, merged = self._result_layout()
         unplaced: list[Unplaced] = []
-        for title, cells in columns.items():
-            col = header.place(str(title).strip(), writes)
+        for title, by_row, cells in numbered:
+            col = header.place(title, writes)
             buffered = writes.columns.setdefault(col, {})
             hiding = [m for m in merged if m[1] <= col <= m[3]]
             if not hiding:
-                buffered.update({ref.number: v for ref, v in cells.items()})
+                buffered.update(by_row)
                 continue
             for ref, value in cells.items():
                 rng = covered(hiding, ref.number, col)
@@ -263,7 +270,7 @@ class XlsxTable:
                     continue
                 first, last = f"{column_letter(rng[1])}{rng[0]}", f"{column_letter(rng[3])}{rng[2]}"
                 unplaced.append(Unplaced(ref, (
-                    f"its '{str(title).strip()}' cell {column_letter(col)}{ref.number} is inside the merged cells "
+                    f"its '{title}' cell {column_letter(col)}{ref.number} is inside the merged cells "
                     f"{first}:{last}, which show only {first}; unmerge them so the next sync can write it")))
         return unplaced
 
