@@ -32,7 +32,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from sheets_connector.tables.xlsx import raw_image_class  # noqa: E402
+from sheets_connector.tables.xlsx.openpyxl_writer import RawImage  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 
@@ -82,7 +82,7 @@ def features_source(path: Path) -> None:
     ws.conditional_formatting.add("F2:F11", CellIsRule(operator="greaterThan", formula=["50"],
                                                        fill=PatternFill("solid", bgColor="FFC7CE")))
     ws["A2"].comment = Comment("VIP customer", "Dana")
-    image = raw_image_class()(png_bytes())
+    image = RawImage(png_bytes())
     image.anchor = "J2"
     ws.add_image(image)
     chart = BarChart()

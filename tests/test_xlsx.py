@@ -6,7 +6,6 @@ with openpyxl.  Nothing here needs LibreOffice.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import os
 import re
 import shutil
@@ -14,31 +13,24 @@ import stat
 import struct
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import openpyxl
 import pytest
 from openpyxl.styles import Font, PatternFill
 from python_calamine import CalamineWorkbook
+from xlsx_files import FIXTURES, fixture_copy, leftovers, set_cells, sha
 
 from sheets_connector.errors import ConfigError, SourceError
-from sheets_connector.tables import xlsx as xlsx_module
 from sheets_connector.tables.base import Table
-from sheets_connector.tables.xlsx import XlsxTable
-from sheets_connector.tables.xlsx_inventory import find_losses, take_inventory
+from sheets_connector.tables.xlsx import XlsxTable, patch
+from sheets_connector.tables.xlsx.inventory import find_losses, take_inventory
+from sheets_connector.tables.xlsx.openpyxl_writer import pictures_kept
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def fixture_copy(tmp_path: Path, name: str, as_name: str | None = None) -> Path:
-    dst = tmp_path / (as_name or name)
-    shutil.copyfile(FIXTURES / name, dst)
-    return dst
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+# A value the fast writer leaves to openpyxl (Excel's dates start in 1900), for the tests of
+# what happens when openpyxl writes.
+NEEDS_OPENPYXL = datetime.date(1899, 6, 1)
 
 
 def all_values(path: Path) -> dict[str, dict[str, object]]:
@@ -46,10 +38,6 @@ def all_values(path: Path) -> dict[str, dict[str, object]]:
     wb = openpyxl.load_workbook(path)
     return {ws.title: {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None}
             for ws in wb.worksheets}
-
-
-def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if "sheets-connector" in p.name or p.name.endswith(".repair"))
 
 
 def contacts_workbook(path: Path) -> Path:
@@ -234,7 +222,7 @@ def test_excel_owner_file_names_the_user(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"contacts.xlsx is open in Excel \(by Yossi Levi\); close it and run again"):
         XlsxTable(path).check_writable()
     table = XlsxTable(path)
-    table.set_columns({"Result": {2: "ok"}})
+    set_cells(table, {"Result": {2: "ok"}})
     before = sha(path)
     with pytest.raises(SourceError, match="open in Excel"):
         table.save()
@@ -325,8 +313,8 @@ def test_set_columns_creates_the_results_column_and_touches_only_its_cells(tmp_p
     before = all_values(path)
     table = XlsxTable(path)
     table.read()
-    table.set_columns({"Sync result": {2: "ok", 4: "=not a formula"}, " status": {3: 7}})
-    table.set_columns({"SYNC RESULT": {3: datetime.date(2024, 5, 6)}})
+    set_cells(table, {"Sync result": {2: "ok", 4: "=not a formula"}, " status": {3: 7}})
+    set_cells(table, {"SYNC RESULT": {3: datetime.date(2024, 5, 6)}})
     report = table.save()
     assert report.path == str(path) and not report.is_copy and report.lost == []
     after = all_values(path)
@@ -349,11 +337,17 @@ def test_set_columns_creates_the_results_column_and_touches_only_its_cells(tmp_p
 
 
 def test_set_columns_rejects_header_and_bad_rows(tmp_path: Path) -> None:
-    table = XlsxTable(contacts_workbook(tmp_path / "c.xlsx"), header_row=1)
+    path = contacts_workbook(tmp_path / "c.xlsx")
+    before = sha(path)
+    table = XlsxTable(path, header_row=1)
+    with pytest.raises(ValueError, match="RowRef.number=1.*not a data row below header row 1"):
+        set_cells(table, {"Result": {2: "fine", 1: "x"}})
     with pytest.raises(ValueError):
-        table.set_columns({"Result": {1: "x"}})
-    with pytest.raises(ValueError):
-        table.set_columns({" ": {2: "x"}})
+        set_cells(table, {" ": {2: "x"}})
+    with pytest.raises(ValueError, match="2 is not a data row"):
+        table.set_columns({"Result": {2: "a row number, not a RowRef"}})  # type: ignore[dict-item]
+    table.save()  # nothing was buffered by the calls that failed
+    assert sha(path) == before
 
 
 def test_save_with_nothing_to_write_leaves_the_file_alone(tmp_path: Path) -> None:
@@ -416,17 +410,17 @@ def test_libreoffice_round_trip_keeps_everything(tmp_path: Path) -> None:
     table = XlsxTable(path, worksheet="Contacts")
     table.check_writable()
     table.read()
-    table.set_columns({"Sync result": {r: f"ok {r}" for r in range(2, 12)}})
+    set_cells(table, {"Sync result": {r: f"ok {r}" for r in range(2, 12)}})
     table.append_rows("New contacts", ["Email"], [["new@example.co.il"]])
     report = table.save()
     assert report.path == str(path) and not report.is_copy and report.lost == []
     assert find_losses(original, take_inventory(path)) == []
 
-    with xlsx_module._pictures_kept():  # openpyxl itself needs Pillow to see pictures
+    with pictures_kept():  # openpyxl itself needs Pillow to see pictures
         wb = openpyxl.load_workbook(path)
     ws = wb["Contacts"]
     assert ws["H1"].value == "Sync result" and ws["H11"].value == "ok 11" and ws["H1"].font.b
-    assert len(ws._charts) == 1 and len(ws._images) == 1
+    assert take_inventory(path).count("Contacts", "chart") == 1 and take_inventory(path).count("Contacts", "picture") == 1
     assert ws["A2"].comment.text.strip() == "VIP customer"
     assert [str(dv.sqref) for dv in ws.data_validations.dataValidation] == ["D2:D11"]
     assert [str(r.sqref) for r in ws.conditional_formatting] == ["F2:F11"]
@@ -454,7 +448,7 @@ def test_macros_survive_byte_for_byte(tmp_path: Path) -> None:
     path = fixture_copy(tmp_path, "macros.xlsm")
     table = XlsxTable(path)
     table.read()
-    table.set_columns({"Result": {2: "ok"}})
+    set_cells(table, {"Result": {2: "ok"}})
     assert not table.save().is_copy
     with zipfile.ZipFile(path) as new, zipfile.ZipFile(FIXTURES / "macros.xlsm") as old:
         assert new.read("xl/vbaProject.bin") == old.read("xl/vbaProject.bin")
@@ -466,31 +460,20 @@ def test_macros_survive_byte_for_byte(tmp_path: Path) -> None:
 def test_plain_workbook_is_not_turned_into_a_macro_workbook(tmp_path: Path) -> None:
     path = contacts_workbook(tmp_path / "c.xlsx")
     table = XlsxTable(path)
-    table.set_columns({"Result": {2: "ok"}})
+    set_cells(table, {"Result": {2: "ok"}})
     table.save()
     with zipfile.ZipFile(path) as zf:
         assert b"sheet.main+xml" in zf.read("[Content_Types].xml") and b"macroEnabled" not in zf.read("[Content_Types].xml")
 
 
-def force_openpyxl(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make save() use the openpyxl writer, as it does where the in-zip patch does not apply."""
-    from sheets_connector.tables import xlsx_patch
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise xlsx_patch._Unsupported("forced by the test")
-
-    monkeypatch.setattr(xlsx_patch, "write_patched", refuse)
-
-
-def test_what_openpyxl_would_drop_goes_to_a_copy_and_the_original_is_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The in-zip patch keeps sparklines (tests/test_xlsx_patch.py writes this file in place);
+def test_what_openpyxl_would_drop_goes_to_a_copy_and_the_original_is_untouched(tmp_path: Path) -> None:
+    # The fast writer keeps sparklines (tests/test_xlsx_patch.py writes this file in place);
     # where openpyxl has to write, what it drops sends the results to a copy.
-    force_openpyxl(monkeypatch)
     path = fixture_copy(tmp_path, "sparklines.xlsx")
     before = sha(path)
     table = XlsxTable(path)
     table.read()
-    table.set_columns({"Sync result": {2: "ok"}})
+    set_cells(table, {"Sync result": {2: "ok", 3: NEEDS_OPENPYXL}})
     report = table.save()
     copy = tmp_path / "sparklines (with sync results).xlsx"
     assert report.is_copy and report.path == str(copy)
@@ -502,7 +485,7 @@ def test_what_openpyxl_would_drop_goes_to_a_copy_and_the_original_is_untouched(t
     assert stat.S_IMODE(copy.stat().st_mode) == stat.S_IMODE(path.stat().st_mode)
     # a second run does not overwrite the first copy
     table.read()
-    table.set_columns({"Sync result": {3: "ok"}})
+    set_cells(table, {"Sync result": {3: NEEDS_OPENPYXL}})
     assert table.save().path == str(tmp_path / "sparklines (with sync results) 2.xlsx")
     assert sha(path) == before
     assert leftovers(tmp_path) == []
@@ -512,7 +495,7 @@ def test_what_openpyxl_would_drop_goes_to_a_copy_and_the_original_is_untouched(t
 def test_dropped_custom_properties_and_custom_xml_are_grafted_back(tmp_path: Path) -> None:
     path = fixture_copy(tmp_path, "custom_parts.xlsx")
     table = XlsxTable(path)
-    table.set_columns({"Result": {2: "ok"}})
+    set_cells(table, {"Result": {2: "ok"}})
     report = table.save()
     assert not report.is_copy, report.lost
     inv = take_inventory(path)
@@ -528,7 +511,7 @@ def test_permission_bits_are_kept(tmp_path: Path) -> None:
     path = contacts_workbook(tmp_path / "c.xlsx")
     path.chmod(0o640)
     table = XlsxTable(path)
-    table.set_columns({"Result": {2: "ok"}})
+    set_cells(table, {"Result": {2: "ok"}})
     table.save()
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
@@ -538,13 +521,13 @@ def test_a_symlink_stays_a_symlink(tmp_path: Path) -> None:
     link = tmp_path / "link.xlsx"
     link.symlink_to(real)
     table = XlsxTable(link)
-    table.set_columns({"Result": {2: "ok"}})
+    set_cells(table, {"Result": {2: "ok"}})
     table.save()
     assert link.is_symlink() and openpyxl.load_workbook(real)["Contacts"]["E2"].value == "ok"
 
 
-def test_crash_while_writing_leaves_the_original_and_no_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    force_openpyxl(monkeypatch)  # a crash in the in-zip patch: tests/test_xlsx_patch.py
+def test_crash_while_openpyxl_writes_leaves_the_original_and_no_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (a crash in the fast writer: tests/test_xlsx_patch.py)
     path = fixture_copy(tmp_path, "libreoffice_features.xlsx")
     before = sha(path)
 
@@ -554,7 +537,7 @@ def test_crash_while_writing_leaves_the_original_and_no_temp_file(tmp_path: Path
 
     monkeypatch.setattr(openpyxl.Workbook, "save", crash)
     table = XlsxTable(path)
-    table.set_columns({"Result": {2: "ok"}})
+    set_cells(table, {"Result": {2: NEEDS_OPENPYXL}})
     with pytest.raises(SourceError, match="No space left on device.*not changed"):
         table.save()
     assert sha(path) == before
@@ -568,9 +551,9 @@ def test_crash_while_swapping_leaves_the_original_and_no_temp_file(tmp_path: Pat
     def no_replace(src: object, dst: object) -> None:
         raise KeyboardInterrupt  # the process is stopped right before the swap
 
-    monkeypatch.setattr(xlsx_module.os, "replace", no_replace)
+    monkeypatch.setattr(os, "replace", no_replace)
     table = XlsxTable(path)
-    table.set_columns({"Result": {2: "ok"}})
+    set_cells(table, {"Result": {2: "ok"}})
     with pytest.raises(KeyboardInterrupt):
         table.save()
     assert sha(path) == before
@@ -580,17 +563,16 @@ def test_crash_while_swapping_leaves_the_original_and_no_temp_file(tmp_path: Pat
 def test_a_written_file_that_fails_the_check_is_not_swapped_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = contacts_workbook(tmp_path / "c.xlsx")
     before = sha(path)
-    real = xlsx_module._write_workbook
+    real = patch.write_patched
 
-    def broken(src: Path, dst: Path, **kw: object) -> tuple[dict, str]:
-        out = real(src, dst, **kw)
+    def broken(src: Path, dst: Path, *args: object, **kwargs: object) -> None:
+        real(src, dst, *args, **kwargs)  # type: ignore[arg-type]
         with zipfile.ZipFile(dst, "a") as zf:
             zf.writestr("xl/orphan.bin", b"no content type")
-        return out
 
-    monkeypatch.setattr(xlsx_module, "_write_workbook", broken)
+    monkeypatch.setattr(patch, "write_patched", broken)
     table = XlsxTable(path)
-    table.set_columns({"Result": {2: "ok"}})
+    set_cells(table, {"Result": {2: "ok"}})
     with pytest.raises(SourceError, match="did not pass the safety check.*NOT changed"):
         table.save()
     assert sha(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["c.xlsx"]
@@ -605,7 +587,7 @@ def test_file_changed_since_read_is_not_written(tmp_path: Path) -> None:
     wb.save(path)
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5_000_000_000))
     before = sha(path)
-    table.set_columns({"Result": {2: "ok"}})
+    set_cells(table, {"Result": {2: "ok"}})
     with pytest.raises(SourceError, match="changed by someone else"):
         table.save()
     assert sha(path) == before
@@ -615,7 +597,7 @@ def test_values_written_keep_their_types(tmp_path: Path) -> None:
     path = contacts_workbook(tmp_path / "c.xlsx")
     table = XlsxTable(path)
     when = datetime.datetime(2024, 3, 4, 5, 6, 7)
-    table.set_columns({"R": {2: 42, 3: when, 4: "bad\x00char" + "x" * 40000}})
+    set_cells(table, {"R": {2: 42, 3: when, 4: "bad\x00char" + "x" * 40000}})
     table.save()
     ws = openpyxl.load_workbook(path)["Contacts"]
     assert ws["E2"].value == 42 and ws["E3"].value == when
@@ -629,10 +611,68 @@ def test_overwriting_a_formula_cell_is_not_a_loss(tmp_path: Path) -> None:
     wb["Contacts"]["D2"] = "=A2"
     wb.save(path)
     table = XlsxTable(path)
-    table.set_columns({"result": {2: "ok"}})
+    set_cells(table, {"result": {2: "ok"}})
     report = table.save()
     assert not report.is_copy
     assert openpyxl.load_workbook(path)["Contacts"]["D2"].value == "ok"
+
+
+def _layout_workbook(path: Path) -> Path:
+    """A header with a gap and merged cells, merged result cells, and a tab with a title row."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Contacts"
+    ws.append(["Name", "Email", None, "Status ", "Group"])
+    ws.merge_cells("E1:F1")  # the new column goes right of the merged header cells
+    for i in range(2, 6):
+        ws.append([f"P{i}", f"p{i}@example.com", None, "old" if i % 2 else None, i])
+    ws.merge_cells("D3:D4")  # row 4's status is hidden under row 3's
+    log = wb.create_sheet("Log")
+    log["B2"], log["C2"] = "Email", "Added"  # the header is the first row with a value
+    log["B3"], log["C3"] = "old@example.com", datetime.date(2024, 1, 1)
+    wb.save(path)
+    return path
+
+
+def test_both_writers_lay_the_same_writes_out_the_same_way(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="sheets_connector.tables.xlsx")
+    fast = _layout_workbook(tmp_path / "fast.xlsx")
+    slow = _layout_workbook(tmp_path / "slow.xlsx")
+    with zipfile.ZipFile(slow) as zf:  # a cell without its reference: the fast writer refuses
+        files = {n: zf.read(n) for n in zf.namelist()}
+    files["xl/worksheets/sheet1.xml"] = files["xl/worksheets/sheet1.xml"].replace(b'<c r="A5"', b"<c", 1)
+    with zipfile.ZipFile(slow, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    unplaced = {}
+    for path in (fast, slow):
+        caplog.clear()
+        table = XlsxTable(path)
+        table.read()
+        unplaced[path.name] = set_cells(table, {
+            "status": {2: "new", 3: "shown", 4: "hidden", 5: None},
+            "Sync result": {r: f"ok {r}" for r in range(2, 6)},
+            "group": {3: 30},
+        })
+        table.append_rows("log", ["EMAIL", "Id"], [["a@example.com", 439130001]])
+        table.append_rows("New contacts", ["Id", "Email"], [[439130002, "b@example.com"]])
+        assert not table.save().is_copy
+        assert ("with openpyxl" in caplog.text) == (path is slow)
+    assert unplaced["fast.xlsx"] == unplaced["slow.xlsx"] and [u.ref.number for u in unplaced["fast.xlsx"]] == [4]
+    with CalamineWorkbook.from_path(str(fast)) as a, CalamineWorkbook.from_path(str(slow)) as b:
+        assert a.sheet_names == b.sheet_names == ["Contacts", "Log", "New contacts"]
+        for name in a.sheet_names:
+            assert a.get_sheet_by_name(name).to_python(skip_empty_area=False) == \
+                b.get_sheet_by_name(name).to_python(skip_empty_area=False), name
+        contacts = a.get_sheet_by_name("Contacts").to_python(skip_empty_area=False)
+    assert contacts[0] == ["Name", "Email", "", "Status ", "Group", "", "Sync result"]
+    assert [r[3] for r in contacts[1:]] == ["new", "shown", "", ""]
+    ws_fast, ws_slow = openpyxl.load_workbook(fast), openpyxl.load_workbook(slow)
+    for name in ("Contacts", "Log", "New contacts"):
+        for a_row, b_row in zip(ws_fast[name].iter_rows(), ws_slow[name].iter_rows()):
+            for x, y in zip(a_row, b_row):
+                assert (x.value, x.number_format, bool(x.font.b)) == (y.value, y.number_format, bool(y.font.b)), x.coordinate
+        assert ws_fast[name].freeze_panes == ws_slow[name].freeze_panes
 
 
 # --------------------------------------------------------------------------------------------
@@ -687,7 +727,7 @@ def test_cached_formula_values_of_every_kind_are_kept(tmp_path: Path) -> None:
     expected = ("Dana", "Dana <hi> & bye", True, None, 42)  # calamine reads error results as blank
     assert XlsxTable(path).read().rows[0].values == expected
     table = XlsxTable(path)
-    table.set_columns({"Result": {2: "ok"}})
+    set_cells(table, {"Result": {2: "ok"}})
     table.save()
     assert XlsxTable(path).read().rows[0].values == expected + ("ok",)
     with zipfile.ZipFile(path) as zf:

@@ -17,18 +17,18 @@ tag in XML (text and attribute values must escape it).
 from __future__ import annotations
 
 import hashlib
-import posixpath
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterable, Mapping
+from typing import IO
 from xml.etree import ElementTree as ET
 
-__all__ = ["Inventory", "InventoryError", "Package", "take_inventory", "find_losses", "rels_part_for", "sheet_parts", "check_package"]
+from .package import CONTENT_TYPES, Package, PackageError, local_name, workbook_sheets
 
-_CT_PART = "[Content_Types].xml"
+__all__ = ["Inventory", "find_losses", "take_inventory"]
 
 # Relationship types are compared by their last path segment ("chart", "pivotTable", ...).
 _MAIN_KINDS = {
@@ -158,10 +158,6 @@ _WORDS: dict[str, tuple[str, str]] = {
 }
 
 
-class InventoryError(Exception):
-    """The package is not a readable .xlsx (bad zip, broken XML, missing main parts)."""
-
-
 @dataclass
 class Inventory:
     """Features of one workbook package.
@@ -190,188 +186,53 @@ class Inventory:
 
 
 # --------------------------------------------------------------------------------------------
-# Package helpers
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1] if tag.startswith("{") else tag.rsplit(":", 1)[-1]
-
-
-def _rel_kind(rel_type: str) -> str:
-    return rel_type.rstrip("/").rsplit("/", 1)[-1]
-
-
-def rels_part_for(part: str) -> str:
-    """``xl/worksheets/sheet1.xml`` -> ``xl/worksheets/_rels/sheet1.xml.rels`` ("" -> ``_rels/.rels``)."""
-    folder, name = posixpath.split(part)
-    return posixpath.join(folder, "_rels", name + ".rels")
-
-
-class Package:
-    """A read-only view of an OPC zip: parts by case-insensitive name, content types, rels."""
-
-    def __init__(self, zf: zipfile.ZipFile) -> None:
-        self.zf = zf
-        names = zf.namelist()
-        if len(set(n.lower() for n in names)) != len(names):
-            raise InventoryError("the zip holds two parts with the same name")
-        self._names = {n.lower(): n for n in names}
-        if _CT_PART.lower() not in self._names:
-            raise InventoryError("the [Content_Types].xml part is missing")
-        ct = self.xml(_CT_PART)
-        self.defaults: dict[str, str] = {}
-        self.overrides: dict[str, str] = {}
-        for el in ct:
-            name = _local(el.tag)
-            if name == "Default":
-                self.defaults[el.get("Extension", "").lower()] = el.get("ContentType", "")
-            elif name == "Override":
-                self.overrides[el.get("PartName", "").lstrip("/").lower()] = el.get("ContentType", "")
-
-    def parts(self) -> list[str]:
-        return [n for n in self.zf.namelist() if not n.endswith("/")]
-
-    def has(self, part: str) -> bool:
-        return part.lower() in self._names
-
-    def read(self, part: str) -> bytes:
-        try:
-            return self.zf.read(self._names[part.lower()])
-        except KeyError:
-            raise InventoryError(f"part {part} is missing") from None
-
-    def xml(self, part: str) -> ET.Element:
-        try:
-            return ET.fromstring(self.read(part))
-        except ET.ParseError as e:
-            raise InventoryError(f"part {part} is not well-formed XML ({e})") from None
-
-    def content_type(self, part: str) -> str | None:
-        ct = self.overrides.get(part.lower())
-        if ct is None:
-            base = posixpath.basename(part)
-            ct = self.defaults.get(base.rsplit(".", 1)[1].lower()) if "." in base else None
-        return ct
-
-    def rels(self, part: str) -> list[tuple[str, str, str]]:
-        """(Id, kind, resolved target part) of ``part``'s internal relationships ("" = package)."""
-        rels_name = "_rels/.rels" if part == "" else rels_part_for(part)
-        if not self.has(rels_name):
-            return []
-        out = []
-        base = posixpath.dirname(part)
-        for el in self.xml(rels_name):
-            if _local(el.tag) != "Relationship":
-                continue
-            target = el.get("Target", "")
-            if el.get("TargetMode") == "External":
-                out.append((el.get("Id", ""), _rel_kind(el.get("Type", "")), ""))
-                continue
-            if target.startswith("/"):
-                resolved = posixpath.normpath(target.lstrip("/"))
-            else:
-                resolved = posixpath.normpath(posixpath.join(base, target))
-            out.append((el.get("Id", ""), _rel_kind(el.get("Type", "")), resolved))
-        return out
-
-
-def sheet_parts(pkg: Package) -> dict[str, str]:
-    """{sheet name: its part name} for every sheet of the workbook, in workbook order."""
-    main = next((t for _i, k, t in pkg.rels("") if k == "officeDocument"), None)
-    if not main or not pkg.has(main):
-        raise InventoryError("the workbook part is missing")
-    rels = {i: t for i, _k, t in pkg.rels(main)}
-    out = {}
-    for child in pkg.xml(main):
-        if _local(child.tag) == "sheets":
-            for sh in child:
-                rid = next((v for k, v in sh.attrib.items() if _local(k) == "id"), "")
-                if rels.get(rid):
-                    out[sh.get("name", "")] = rels[rid]
-    return out
-
-
-def check_package(zf: zipfile.ZipFile) -> None:
-    """Raise InventoryError unless every part has a content type and every internal relationship
-    points at a part that exists (what Excel checks before it calls a file corrupt)."""
-    pkg = Package(zf)
-    for part in pkg.parts():
-        if part == _CT_PART:
-            continue
-        if pkg.content_type(part) is None:
-            raise InventoryError(f"part {part} has no content type")
-    for part in pkg.parts():
-        if part.endswith(".rels"):
-            folder, name = posixpath.split(part)
-            source = posixpath.join(posixpath.dirname(folder), name[: -len(".rels")])
-            source = "" if name == ".rels" and posixpath.dirname(folder) == "" else source
-            for _id, _kind, target in pkg.rels(source):
-                if target and not pkg.has(target):
-                    raise InventoryError(f"relationship {_id} of {source or 'the package'} points at a missing part {target}")
-
-
-# --------------------------------------------------------------------------------------------
 # Inventory
 
 
 def take_inventory(source: str | Path | IO[bytes] | zipfile.ZipFile) -> Inventory:
-    """Count what a workbook package holds.  Raises InventoryError if it cannot be read."""
+    """Count what a workbook package holds.  Raises PackageError if it cannot be read."""
     if isinstance(source, zipfile.ZipFile):
         return _inventory(Package(source))
     try:
         with zipfile.ZipFile(source) as zf:
             return _inventory(Package(zf))
     except zipfile.BadZipFile as e:
-        raise InventoryError(f"not a valid zip file ({e})") from None
+        raise PackageError(f"not a valid zip file ({e})") from None
 
 
 def _inventory(pkg: Package) -> Inventory:
     inv = Inventory()
-    root_rels = pkg.rels("")
-    main = next((t for _i, k, t in root_rels if k == "officeDocument"), None)
-    if not main or not pkg.has(main):
-        raise InventoryError("the workbook part is missing")
-
+    main = pkg.main
     inv.add("", "workbook type", [_MAIN_KINDS.get(pkg.content_type(main) or "", pkg.content_type(main) or "?")])
     inv.words["workbook type"] = _WORDS["workbook type"]
 
-    for _id, kind, target in root_rels:
+    for _id, kind, target in pkg.rels(""):
         if kind == "custom-properties" and target and pkg.has(target):
-            names = [el.get("name", "") for el in pkg.xml(target) if _local(el.tag) == "property"]
+            names = [el.get("name", "") for el in pkg.xml(target) if local_name(el.tag) == "property"]
             inv.add("", "custom property", names)
         if kind not in _IGNORED_REL_TYPES:
             _add_rel_feature(inv, "", kind)
 
     # ---- workbook.xml
-    wb = pkg.xml(main)
-    wb_rels = {i: (k, t) for i, k, t in pkg.rels(main)}
-    sheet_parts: list[tuple[str, str, str]] = []  # (name, kind, part)
-    sheet_ids: list[str] = []
-    for child in wb:
-        name = _local(child.tag)
-        if name == "sheets":
-            for sh in child:
-                rid = next((v for k, v in sh.attrib.items() if _local(k) == "id"), "")
-                kind, part = wb_rels.get(rid, ("?", ""))
-                sheet_name = sh.get("name", "")
-                sheet_parts.append((sheet_name, kind, part))
-                sheet_ids.append(sheet_name)
-                state = sh.get("state", "visible")
-                inv.add("", "sheet", [(sheet_name, _SHEET_KINDS.get(kind, kind), state)])
-        elif name == "definedNames":
+    sheets = workbook_sheets(pkg)
+    inv.sheets = [s.name for s in sheets]
+    for s in sheets:
+        inv.add("", "sheet", [(s.name, _SHEET_KINDS.get(s.kind, s.kind), s.state)])
+    for child in pkg.xml(main):
+        name = local_name(child.tag)
+        if name == "definedNames":
             for dn in child:
                 if dn.get("name", "") == "_xlnm._FilterDatabase":
                     continue  # rebuilt from the sheet's autofilter
                 scope = dn.get("localSheetId")
-                scope_name = sheet_ids[int(scope)] if scope and scope.isdigit() and int(scope) < len(sheet_ids) else ""
+                scope_name = inv.sheets[int(scope)] if scope and scope.isdigit() and int(scope) < len(inv.sheets) else ""
                 inv.add("", "defined name", [(dn.get("name", ""), scope_name)])
         elif name == "workbookProtection":
             if any(v not in ("0", "false") for v in child.attrib.values()):
                 inv.add("", "workbook protection", 1)
         elif name == "extLst":
             _add_ext(inv, "", child)
-    inv.sheets = [n for n, _k, _p in sheet_parts]
-    for _id, (kind, target) in wb_rels.items():
+    for _id, kind, target in pkg.rels(main):
         if kind not in _IGNORED_REL_TYPES and kind != "vbaProject":
             _add_rel_feature(inv, "", kind)
         if kind == "vbaProject" and target and pkg.has(target):
@@ -381,15 +242,15 @@ def _inventory(pkg: Package) -> Inventory:
             inv.digests["macro signature"] = hashlib.sha256(pkg.read(target)).hexdigest()
 
     # ---- sheets
-    for sheet_name, kind, part in sheet_parts:
-        if not part or not pkg.has(part):
-            raise InventoryError(f"the part of sheet '{sheet_name}' is missing")
-        _sheet_inventory(inv, pkg, sheet_name, part)
+    for s in sheets:
+        if not s.part or not pkg.has(s.part):
+            raise PackageError(f"the part of sheet '{s.name}' is missing")
+        _sheet_inventory(inv, pkg, s.name, s.part)
 
     # ---- catch-all: every other kind of part, by content type
     for part in pkg.parts():
         ct = pkg.content_type(part)
-        if part == _CT_PART or ct is None or ct in _IGNORED_CONTENT_TYPES:
+        if part == CONTENT_TYPES or ct is None or ct in _IGNORED_CONTENT_TYPES:
             continue
         if any(w in ct for w in _COVERED_CONTENT_TYPE_WORDS):
             continue
@@ -452,7 +313,7 @@ def _split_sheet_xml(data: bytes) -> tuple[bytes, bytes]:
         return data, b""
     close = data.find(b"</" + m.group(1) + b"sheetData>", m.end())
     if close < 0:
-        raise InventoryError("a worksheet's cell data is not closed")
+        raise PackageError("a worksheet's cell data is not closed")
     return data[: m.end()] + data[close:], data[m.end(): close]
 
 
@@ -491,21 +352,21 @@ def _sheet_inventory(inv: Inventory, pkg: Package, sheet: str, part: str) -> Non
     try:
         root = ET.fromstring(frame)
     except ET.ParseError as e:
-        raise InventoryError(f"sheet '{sheet}' is not well-formed XML ({e})") from None
+        raise PackageError(f"sheet '{sheet}' is not well-formed XML ({e})") from None
 
     for child in root:
-        name = _local(child.tag)
+        name = local_name(child.tag)
         if name not in _IGNORED_SHEET_ELEMENTS:
             key = f"element:{name}"
             inv.words[key] = (f"sheet setting '{name}'", f"sheet settings '{name}'")
             inv.add(sheet, key, 1)
         if name == "sheetPr":
             for sub in child:
-                if _local(sub.tag) == "tabColor":
+                if local_name(sub.tag) == "tabColor":
                     inv.add(sheet, "tab colour", [tuple(sorted(sub.attrib.items()))])
         elif name == "sheetViews":
             for pane in child.iter():
-                if _local(pane.tag) == "pane" and pane.get("state") in ("frozen", "frozenSplit"):
+                if local_name(pane.tag) == "pane" and pane.get("state") in ("frozen", "frozenSplit"):
                     inv.add(sheet, "frozen panes", [(_num(pane.get("xSplit")), _num(pane.get("ySplit")))])
         elif name == "cols":
             for col in child:
@@ -530,19 +391,19 @@ def _sheet_inventory(inv: Inventory, pkg: Package, sheet: str, part: str) -> Non
         elif name == "conditionalFormatting":
             refs = (child.get("sqref") or "").split()
             for rule in child:
-                if _local(rule.tag) == "cfRule":
+                if local_name(rule.tag) == "cfRule":
                     inv.add(sheet, "conditional formatting", [(ref, rule.get("type", "")) for ref in refs])
         elif name == "autoFilter":
             inv.add(sheet, "autofilter", [child.get("ref", "")])
             for fc in child.iter():
-                if _local(fc.tag) == "filterColumn":
+                if local_name(fc.tag) == "filterColumn":
                     inv.add(sheet, "autofilter", [("column", fc.get("colId"))])
         elif name in ("printOptions", "pageMargins", "pageSetup"):
-            items = ((name, _local(k), _num(v)) for k, v in child.attrib.items() if _local(k) != "id")
+            items = ((name, local_name(k), _num(v)) for k, v in child.attrib.items() if local_name(k) != "id")
             inv.add(sheet, "print setting", [i for i in items if _PRINT_DEFAULTS.get(i[:2]) != i[2]])
         elif name == "headerFooter":
             inv.add(sheet, "print setting", [
-                (_local(s.tag), s.text or "") for s in child if (s.text or "").strip()
+                (local_name(s.tag), s.text or "") for s in child if (s.text or "").strip()
             ])
         elif name in ("rowBreaks", "colBreaks"):
             inv.add(sheet, "page break", [(name, b.get("id")) for b in child])
@@ -554,7 +415,7 @@ def _sheet_inventory(inv: Inventory, pkg: Package, sheet: str, part: str) -> Non
         elif name == "extLst":
             _add_ext(inv, sheet, child)
 
-    for rid, kind, target in pkg.rels(part):
+    for _rid, kind, target in pkg.rels(part):
         if kind not in _IGNORED_REL_TYPES:
             _add_rel_feature(inv, sheet, kind)
         if not target or not pkg.has(target):
@@ -562,9 +423,9 @@ def _sheet_inventory(inv: Inventory, pkg: Package, sheet: str, part: str) -> Non
         if kind == "drawing":
             _drawing_inventory(inv, pkg, sheet, target)
         elif kind == "comments":
-            inv.add(sheet, "comment", sum(1 for el in pkg.xml(target).iter() if _local(el.tag) == "comment"))
+            inv.add(sheet, "comment", sum(1 for el in pkg.xml(target).iter() if local_name(el.tag) == "comment"))
         elif kind == "threadedComment":
-            inv.add(sheet, "threaded comment", sum(1 for el in pkg.xml(target).iter() if _local(el.tag) == "threadedComment"))
+            inv.add(sheet, "threaded comment", sum(1 for el in pkg.xml(target).iter() if local_name(el.tag) == "threadedComment"))
 
 
 def _drawing_inventory(inv: Inventory, pkg: Package, sheet: str, part: str) -> None:
@@ -572,7 +433,7 @@ def _drawing_inventory(inv: Inventory, pkg: Package, sheet: str, part: str) -> N
     rels = {i: k for i, k, _t in pkg.rels(part)}
     for anchor in root:
         for obj in anchor:
-            name = _local(obj.tag)
+            name = local_name(obj.tag)
             if name == "pic":
                 inv.add(sheet, "picture", 1)
             elif name == "sp":
@@ -582,7 +443,7 @@ def _drawing_inventory(inv: Inventory, pkg: Package, sheet: str, part: str) -> N
             elif name == "cxnSp":
                 inv.add(sheet, "connector", 1)
             elif name == "graphicFrame":
-                rids = [v for el in obj.iter() for k, v in el.attrib.items() if _local(k) == "id" and v in rels]
+                rids = [v for el in obj.iter() for k, v in el.attrib.items() if local_name(k) == "id" and v in rels]
                 if any(rels[r] in ("chart", "chartEx") for r in rids):
                     inv.add(sheet, "chart", 1)
                 else:
@@ -601,7 +462,7 @@ def _add_ext(inv: Inventory, where: str, ext_lst: ET.Element) -> None:
             tag, one, many = known
             key = f"ext:{tag}"
             inv.words[key] = (one, many)
-            n = sum(1 for el in ext.iter() if _local(el.tag) == tag)
+            n = sum(1 for el in ext.iter() if local_name(el.tag) == tag)
             inv.add(where, key, max(n, 1))
         else:
             key = f"ext:{uri}"

@@ -1,0 +1,286 @@
+"""The workbook file itself: is it an .xlsx this tool can read, could a save replace it, and
+the swap itself (a new file written next to it, then ``os.replace``d in or kept as a copy).
+
+Every problem is a ``SourceError`` in plain words: what the file is instead (CSV, .xls, .ods,
+a password-protected or damaged file), who has it open (Excel's and LibreOffice's lock files),
+which permission is missing, and what to do about it.
+"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+import struct
+import tempfile
+import zipfile
+from pathlib import Path
+
+import olefile
+
+from ...errors import SourceError
+from ...fsutil import fsync_dir
+from .package import Package, PackageError
+
+COPY_SUFFIX = " (with sync results)"
+SUPPORTED_EXTENSIONS = (".xlsx", ".xlsm", ".xltx", ".xltm")
+MACRO_MAIN_TYPES = {
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+}
+TEMPLATE_MAIN_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+}
+
+
+class WorkbookFile:
+    """The file at ``path``; writes go to the real file behind a symlink (``target``), so the
+    link stays a link."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.target = Path(os.path.realpath(path))
+
+    def check(self) -> str:
+        """Check up front that the path is a readable .xlsx; return its main content type."""
+        path, name = self.path, self.path.name
+        try:
+            st = os.stat(self.target)
+        except FileNotFoundError:
+            raise SourceError(self._not_found_message()) from None
+        except PermissionError:
+            raise SourceError(f"This tool is not allowed to read {path}. Check the file's permissions (or ask whoever manages the computer).") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise SourceError(f"{path} is a folder, not a spreadsheet file. Point the settings at the .xlsx file inside it.")
+        if st.st_size == 0:
+            raise SourceError(f"{path} is empty (0 bytes), so it is not a usable workbook. Save the spreadsheet again from Excel or LibreOffice as Excel Workbook (.xlsx).")
+        try:
+            with open(self.target, "rb") as fh:
+                head = fh.read(512)
+        except PermissionError:
+            raise SourceError(f"This tool is not allowed to read {path}. If the file is open in another program, close it; otherwise check the file's permissions.") from None
+        except OSError as e:
+            raise SourceError(f"Cannot read {path}: {e.strerror or e}.") from None
+
+        save_as = "Open it in Excel or LibreOffice and use File > Save As > Excel Workbook (.xlsx), then point the settings at the new file."
+        if head.startswith(olefile.MAGIC):
+            self._check_ole(save_as)
+        if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            ext = path.suffix.lower()
+            sniff = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+            if sniff.startswith((b"<!doctype html", b"<html", b"<table")) or b"<html" in sniff[:300]:
+                what = "a web page (HTML) with a spreadsheet's name"
+            elif sniff.startswith(b"<?xml"):
+                what = "an XML file (perhaps 'XML Spreadsheet 2003'), not an .xlsx workbook"
+            elif ext == ".csv" or (b"\x00" not in head and (b"," in head or b";" in head or b"\t" in head)):
+                what = "a text (CSV) file, not an Excel workbook" + (" - even though its name ends in " + ext if ext in SUPPORTED_EXTENSIONS else "")
+            else:
+                what = "not an Excel workbook"
+            raise SourceError(f"{name} is {what}. {save_as}")
+        try:
+            zf = zipfile.ZipFile(self.target)
+        except zipfile.BadZipFile as e:
+            raise SourceError(self.damaged(str(e))) from None
+        with zf:
+            names = set(zf.namelist())
+            if "mimetype" in names:
+                mime = zf.read("mimetype").decode("ascii", "replace").strip()
+                if "opendocument.spreadsheet" in mime:
+                    raise SourceError(f"{name} is an OpenDocument spreadsheet (.ods), not an .xlsx workbook. {save_as}")
+                raise SourceError(f"{name} is an OpenDocument file ({mime}), not an Excel workbook. {save_as}")
+            if "xl/workbook.bin" in names:
+                raise SourceError(f"{name} is an Excel Binary Workbook (.xlsb), which this tool cannot read. {save_as}")
+            if "word/document.xml" in names or "ppt/presentation.xml" in names:
+                kind = "a Word document" if "word/document.xml" in names else "a PowerPoint presentation"
+                raise SourceError(f"{name} is {kind}, not an Excel workbook. Point the settings at your contacts spreadsheet (.xlsx).")
+            try:
+                pkg = Package(zf)
+                content_type = pkg.content_type(pkg.main) or ""
+                bad = zf.testzip() if st.st_size < 50_000_000 else None  # CRC check; skipped for huge files (read() will notice)
+            except (PackageError, zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+                raise SourceError(self.damaged(str(e))) from None
+            if bad is not None:
+                raise SourceError(self.damaged(f"part {bad} is corrupt"))
+            if "spreadsheetml" not in content_type and "ms-excel" not in content_type:
+                raise SourceError(f"{name} is an Office file but not an Excel workbook. Point the settings at your contacts spreadsheet (.xlsx).")
+        return content_type
+
+    def _check_ole(self, save_as: str) -> None:
+        name = self.path.name
+        try:
+            with olefile.OleFileIO(str(self.target)) as ole:
+                streams = {"/".join(s).lower() for s in ole.listdir(streams=True, storages=True)}
+        except OSError:
+            raise SourceError(f"{name} is not an .xlsx workbook (it is an old-style Office file that cannot be read). {save_as}") from None
+        if "encryptedpackage" in streams:
+            raise SourceError(
+                f"{name} is protected with a password, so this tool cannot open it. "
+                "Remove the password: in Excel, open the file, choose File > Info > Protect Workbook > "
+                "Encrypt with Password, clear the password and save; in LibreOffice, choose File > Save As "
+                "and untick 'Save with password'. Or save an unprotected copy and point the settings at it."
+            )
+        if "workbook" in streams or "book" in streams:
+            raise SourceError(f"{name} is an old-style Excel 97-2003 workbook (.xls), which this tool cannot read. {save_as}")
+        raise SourceError(f"{name} is an old-style Office file, not an .xlsx workbook. {save_as}")
+
+    def damaged(self, detail: str) -> str:
+        return (f"{self.path.name} is damaged: it is not a complete .xlsx file ({detail}). "
+                "If it was copied or downloaded, copy it again; otherwise open it in Excel (which can often "
+                "repair it) or LibreOffice and save it again as Excel Workbook (.xlsx).")
+
+    def _not_found_message(self) -> str:
+        folder = self.path.parent
+        msg = f"Cannot find the spreadsheet {self.path}."
+        if not folder.is_dir():
+            return msg + f" The folder {folder} does not exist either. Check the path in your settings."
+        try:
+            found = sorted(p.name for p in folder.iterdir()
+                           if p.suffix.lower() in SUPPORTED_EXTENSIONS and not p.name.startswith(("~$", ".~lock.")))
+        except OSError:
+            found = []
+        if found:
+            shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+            return msg + f" The folder {folder} has these Excel files: {shown}. Check the file name in your settings."
+        return msg + f" The folder {folder} has no .xlsx files. Check the path in your settings."
+
+    def lock_message(self) -> str | None:
+        """The message for a lock file left by LibreOffice or Excel next to the file, if any."""
+        folder, name = self.path.parent, self.path.name
+        lo = folder / f".~lock.{name}#"
+        if lo.exists():
+            user = ""
+            try:
+                fields = re.split(r"(?<!\\),", lo.read_text("utf-8", "replace"))
+                user = (fields[0] or (fields[1] if len(fields) > 1 else "")).replace("\\,", ",").strip()
+            except OSError:
+                pass
+            by = f" (by {user})" if user else ""
+            return (f"{name} is open in LibreOffice{by}; close it and run again. If it is not open anywhere, "
+                    f"delete the leftover lock file {lo} and run again.")
+        candidates = [folder / f"~${name}"]
+        if len(self.path.stem) >= 8:  # Office shortens long names: ~$ replaces the first two letters
+            candidates.append(folder / f"~${name[2:]}")
+        for owner in candidates:
+            if owner.exists():
+                user = _excel_owner(owner)
+                by = f" (by {user})" if user else ""
+                return (f"{name} is open in Excel{by}; close it and run again. If it is not open anywhere, "
+                        f"delete the leftover lock file {owner} and run again.")
+        return None
+
+    def check_writable(self) -> None:
+        """Raise SourceError now if a save could not replace the file later."""
+        self.check()
+        message = self.lock_message()
+        if message:
+            raise SourceError(message)
+        try:
+            with open(self.target, "r+b"):
+                pass  # opened for writing, nothing written
+        except PermissionError:
+            raise SourceError(
+                f"This tool cannot write to {self.path}: the file is read-only or open in another program. "
+                "Close it in Excel/LibreOffice, or make it writable (right-click > Properties, untick 'Read-only'), and run again."
+            ) from None
+        folder = self.target.parent
+        try:
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".sheets-connector-", suffix=".probe")
+            os.close(fd)
+            os.unlink(probe)
+        except PermissionError:
+            raise SourceError(
+                f"This tool cannot create files in the folder {folder}, which it needs to save {self.path.name} safely "
+                "(it writes a new copy next to it, then swaps it in). Make the folder writable, or move the file to a folder you can write to, and run again."
+            ) from None
+        except OSError as e:
+            raise SourceError(f"Cannot write in the folder {folder}: {e.strerror or e}.") from None
+
+
+    # ---- saving: a new file is written next to it, then swapped in (or kept as a copy)
+
+    def fingerprint(self) -> tuple[int, int]:
+        st = os.stat(self.target)
+        return st.st_size, st.st_mtime_ns
+
+    def check_unchanged(self, since: tuple[int, int] | None) -> None:
+        """Raise SourceError if the file changed since ``fingerprint()`` gave ``since``."""
+        if since is not None and self.fingerprint() != since:
+            raise SourceError(
+                f"{self.path.name} was changed by someone else while the sync ran, so the results were NOT written "
+                "(they could land on the wrong rows). The contacts were sent to inwise; run the sync again to write the results."
+            )
+
+    def temp_path(self) -> Path:
+        """A new empty file in the same folder, for the workbook being written."""
+        folder = self.target.parent
+        try:
+            fd, name = tempfile.mkstemp(dir=folder, prefix=f".{self.target.stem}.", suffix=".sheets-connector.tmp")
+        except PermissionError:
+            raise SourceError(f"This tool cannot create files in the folder {folder}, which it needs to save "
+                              f"{self.path.name} safely. Make the folder writable and run again.") from None
+        os.close(fd)
+        return Path(name)
+
+    def adopt_permissions(self, tmp: Path) -> None:
+        """Give ``tmp`` the file's permission bits (and owner, where allowed)."""
+        st = os.stat(self.target)
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        try:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        except (OSError, AttributeError):
+            pass  # only possible as root/owner; the mode bits are what matters
+
+    def replace_with(self, tmp: Path) -> None:
+        """Swap ``tmp`` in for the file, atomically."""
+        try:
+            os.replace(tmp, self.target)
+        except PermissionError:
+            raise SourceError(
+                f"Could not replace {self.path}: it is open in another program or read-only. "
+                "Your file was not changed. Close it and run again."
+            ) from None
+        fsync_dir(self.target.parent)
+
+    def keep_as_copy(self, tmp: Path) -> Path:
+        """Move ``tmp`` to ``<stem> (with sync results)<ext>`` next to the file (never overwriting)."""
+        folder, stem, ext = self.path.parent, self.path.stem, self.path.suffix
+        for n in range(1, 1000):
+            candidate = folder / f"{stem}{COPY_SUFFIX}{'' if n == 1 else f' {n}'}{ext}"
+            try:
+                os.link(tmp, candidate)  # never overwrites: fails if the name is taken
+            except FileExistsError:
+                continue
+            except OSError:  # no hard links on this file system
+                if candidate.exists():
+                    continue
+                os.replace(tmp, candidate)
+                fsync_dir(folder)
+                return candidate
+            os.unlink(tmp)
+            fsync_dir(folder)
+            return candidate
+        raise SourceError(f"Could not find a free name for the results copy next to {self.path}; "
+                          "tidy up the old copies and run again.")
+
+
+def _excel_owner(owner: Path) -> str:
+    """The user name Excel writes at the start of its ``~$`` owner file (best effort)."""
+    try:
+        data = owner.read_bytes()[:512]
+    except OSError:
+        return ""
+    if len(data) >= 56:
+        n = struct.unpack("<H", data[54:56])[0]
+        raw = data[56: 56 + 2 * n]
+        if 0 < n <= 100 and len(raw) == 2 * n:
+            try:
+                name = raw.decode("utf-16-le").strip()
+                if name.isprintable():
+                    return name
+            except UnicodeDecodeError:
+                pass
+    if data and 0 < data[0] < 54 and len(data) > data[0]:
+        name = data[1: 1 + data[0]].decode("cp1252", "replace").strip()
+        if name.isprintable():
+            return name
+    return ""

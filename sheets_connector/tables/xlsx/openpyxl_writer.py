@@ -1,0 +1,209 @@
+"""The fallback writer: openpyxl loads the workbook, the laid-out writes are applied, it saves.
+
+Used where the fast writer (``patch``) does not apply.  openpyxl rebuilds every part of the file
+(about 29 s to load and 26 s to save a 100,000-row sheet) and cannot keep everything
+(sparklines, slicers...): what it drops but can be put back cheaply is put back by
+``openpyxl_fixes``, and the table's inventory check sends the results to a copy where anything
+is still lost.
+
+Pictures: openpyxl needs Pillow to read them and silently drops them without it (with it, it
+re-encodes BMP/TIFF as PNG and drops WMF).  While loading, ``pictures_kept()`` hands openpyxl
+an image class that keeps a picture's bytes exactly and only sniffs its format and size.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import logging
+import os
+import struct
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+import openpyxl
+from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.descriptors.serialisable import Serialisable
+from openpyxl.drawing.image import Image
+from openpyxl.styles import Font
+from openpyxl.styles.numbers import is_date_format
+from openpyxl.styles.proxy import StyleProxy
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ...errors import SourceError
+from ..base import CellValue
+from .cells import SheetWrites, cell_value, column_letter, keeps_format, number_format
+from .openpyxl_fixes import restore
+
+__all__ = ["RawImage", "pictures_kept", "write_with_openpyxl"]
+
+log = logging.getLogger(__name__)
+
+
+def write_with_openpyxl(src: Path, dst: Path, writes: Sequence[SheetWrites], *,
+                        keep_vba: bool, template: bool) -> dict[tuple[str, str], int]:
+    """Load ``src`` with openpyxl, apply ``writes``, save to ``dst`` (fsynced).
+
+    Returns the losses the writes themselves cause and that are not losses of the workbook
+    (a formula cell a result overwrote), for ``inventory.find_losses(allowed=...)``.
+    """
+    allowed: dict[tuple[str, str], int] = {}
+    with open(src, "rb") as fh, pictures_kept(), warnings.catch_warnings():
+        # openpyxl warns about what it drops ("Sparkline Group extension is not supported");
+        # the inventory check reports those losses to the user in plain words instead.
+        warnings.simplefilter("ignore")
+        # A file object, so openpyxl does not insist on the extension; rich_text=True keeps
+        # bold/coloured words inside cells; keep_vba only for macro workbooks (it also makes
+        # openpyxl mark the workbook as macro-enabled).
+        try:
+            wb = openpyxl.load_workbook(io.BytesIO(fh.read()), keep_vba=keep_vba, rich_text=True, keep_links=True)
+        except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds on XML it does not understand
+            raise SourceError(
+                f"{src.name} could be read but not opened for writing ({type(e).__name__}: {e}). "
+                "Your file was not changed. Saving it once from Excel or LibreOffice usually fixes this."
+            ) from None
+    try:
+        wb.template = template
+        for w in writes:
+            _apply(wb, w, allowed)
+        if wb.calculation is not None:  # Excel/LibreOffice recalculate when the file is next opened
+            wb.calculation.fullCalcOnLoad = True
+        with open(dst, "wb") as out:
+            wb.save(out)
+            out.flush()
+            os.fsync(out.fileno())
+    finally:
+        if wb.vba_archive is not None:
+            wb.vba_archive.close()
+    restore(src, dst)
+    return allowed
+
+
+def _apply(wb: Workbook, w: SheetWrites, allowed: dict[tuple[str, str], int]) -> None:
+    ws = wb.create_sheet(w.name) if w.created else wb[w.name]
+    if not isinstance(ws, Worksheet):
+        raise SourceError(f"'{w.name}' is not a worksheet, so nothing can be written into it.")
+    for h in w.headers:
+        cell = ws.cell(row=h.row, column=h.col)
+        cell.value = h.title
+        cell.data_type = "s"  # a title starting with "=" stays text
+        if h.style_from:
+            look = ws.cell(row=h.row, column=h.style_from)
+            cell.font, cell.fill = _copied(look.font), _copied(look.fill)
+            cell.border, cell.alignment = _copied(look.border), _copied(look.alignment)
+        else:
+            cell.font = Font(bold=True)
+    skipped = 0
+    for col, cells in w.columns.items():
+        for row, value in cells.items():
+            target = ws.cell(row=row, column=col)
+            if isinstance(target, MergedCell):
+                skipped += 1
+                continue
+            if target.data_type == "f":
+                allowed[(ws.title, "formula")] = allowed.get((ws.title, "formula"), 0) + 1
+            _put(target, value)
+    for block in w.blocks:
+        for i, values in enumerate(block.rows):
+            for col, value in zip(block.columns, values):
+                if value is not None:
+                    target = ws.cell(row=block.first + i, column=col)
+                    if isinstance(target, MergedCell):
+                        skipped += 1
+                        continue
+                    _put(target, value)
+    if skipped:  # the table leaves such cells out of the writes: this is a safety net
+        log.warning("%s: %d cells inside merged cells were left as they were", ws.title, skipped)
+    for col, width in w.widths.items():
+        ws.column_dimensions[column_letter(col)].width = width
+    if w.created:
+        ws.freeze_panes = "A2"
+
+
+def _copied(style: StyleProxy) -> Serialisable:
+    return cast(Serialisable, copy.copy(style))  # a copy of the style the proxy stands for
+
+
+def _put(cell: Cell, value: CellValue) -> None:
+    """Write one value (see ``cells.cell_value``) with the number format it needs."""
+    value = cell_value(value)
+    own = cell.number_format  # before openpyxl sets its own for dates
+    cell.value = value
+    if isinstance(value, str) and cell.data_type == "f":
+        cell.data_type = "s"  # openpyxl writes data_type "s" as an inline string
+    needed = number_format(value)
+    if needed is not None:
+        general = own.strip().casefold() == "general"
+        cell.number_format = own if keeps_format(needed, general=general, date=is_date_format(own)) else needed
+
+
+# --------------------------------------------------------------------------------------------
+# Pictures without Pillow
+
+
+_IMAGE_CLASS_LOCK = threading.Lock()
+
+
+def _sniff_image(data: bytes) -> tuple[str, int, int]:
+    """(format, width px, height px) of a picture; raises OSError for a format we can't keep."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        w, h = struct.unpack(">II", data[16:24])
+        return "png", w, h
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        w, h = struct.unpack("<HH", data[6:10])
+        return "gif", w, h
+    if data[:2] == b"\xff\xd8":
+        i = 2
+        while i + 9 < len(data):
+            if data[i] != 0xFF:
+                i += 1
+                continue
+            marker = data[i + 1]
+            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+                h, w = struct.unpack(">HH", data[i + 5: i + 9])
+                return "jpeg", w, h
+            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+                i += 2
+                continue
+            i += 2 + struct.unpack(">H", data[i + 2: i + 4])[0]
+        return "jpeg", 0, 0
+    if data[:2] == b"BM" and len(data) >= 26:
+        w, h = struct.unpack("<ii", data[18:26])
+        return "bmp", w, abs(h)
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff", 0, 0
+    if data[:4] == b"\x01\x00\x00\x00" and data[40:44] == b" EMF":
+        return "emf", 0, 0
+    raise OSError("picture format not supported")
+
+
+class RawImage(Image):
+    """A picture kept byte for byte (openpyxl's ``Image`` without Pillow)."""
+
+    def __init__(self, img: Any) -> None:
+        data = img.read() if hasattr(img, "read") else bytes(img)
+        self.ref = self._raw = data
+        self.format, self.width, self.height = _sniff_image(data)
+
+    def _data(self) -> bytes:
+        return self._raw
+
+
+@contextmanager
+def pictures_kept() -> Iterator[None]:
+    """While open, openpyxl loads pictures as ``RawImage`` (see the module docstring)."""
+    from openpyxl.reader import drawings
+
+    with _IMAGE_CLASS_LOCK:
+        saved = {name: getattr(drawings, name) for name in ("Image", "PILImage")}
+        for name, value in (("Image", RawImage), ("PILImage", True)):
+            setattr(drawings, name, value)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                setattr(drawings, name, value)

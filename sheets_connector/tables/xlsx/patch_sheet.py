@@ -1,0 +1,444 @@
+"""One worksheet part of the fast writer: the given cells patched into its XML.
+
+The part is never parsed as a whole (it can be tens of megabytes): one regex pass finds the
+``<row>`` tags, and only the rows that receive a value are looked into.  An existing ``<c>``
+is replaced, a new one inserted in column order, a missing ``<row>`` created in row order;
+``<dimension>`` grows to cover what was written, and new columns get a ``<col>`` width.  No
+other cell is touched.  ``chunks()`` yields the new part piece by piece, so a large sheet is
+never held twice.
+
+``check()`` refuses (``Unsupported``) a write into merged cells other than their first cell, an
+array formula, a pivot table, a table's header or totals row, or a new column inside a table.
+"""
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
+from typing import IO
+
+from ..base import CellValue
+from .cells import SheetWrites, column_letter
+from .patch_values import CellXml, Styles
+from .patch_xml import Unsupported, cell_range, col_number, part_root
+
+_MISSING = object()
+
+_SHEETDATA_RE = re.compile(rb"<sheetData\b[^>]*?(/?)>")
+_ROW_RE = re.compile(rb"""<row\b[^>]*?\sr\s*=\s*["'](\d+)["'][^>]*?(/?)>""")
+_CELL_RE = re.compile(rb"<c\b([^>]*?)(/?)>")
+_CELL_REF_RE = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,3})(\d+)["']""")
+_S_RE = re.compile(rb"""\ss\s*=\s*["'](\d+)["']""")
+_VM_RE = re.compile(rb"\svm\s*=")
+_F_RE = re.compile(rb"<f[\s/>]")
+_SPANS_RE = re.compile(rb"""(\sspans\s*=\s*)(["'])([^"']*)["']""")
+_DIMENSION_RE = re.compile(rb"""<dimension\b[^>]*?\sref\s*=\s*(["'])([^"']*)["'][^>]*?/?>""")
+_COLS_RE = re.compile(rb"<cols\b[^>]*?(?<!/)>(.*?)</cols\s*>", re.DOTALL)
+_EMPTY_COLS_RE = re.compile(rb"<cols\b[^>]*?/>")
+_COL_RE = re.compile(rb"<col\b[^>]*?/>|<col\b[^>]*>.*?</col\s*>", re.DOTALL)
+_ATTR_RE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_MERGE_RE = re.compile(rb"""<mergeCell\b[^>]*?\sref\s*=\s*["']([^"']+)["']""")
+_ARRAY_F_RE = re.compile(rb"<f\b[^>]*>")
+_PREFIXED_CELLS_RE = re.compile(rb"<[A-Za-z_][\w.-]*:(?:row|c|v|f|is)[\s/>]")
+
+
+class SheetPatch:
+    """One worksheet's XML with the cells to write; ``write_to()`` writes the patched XML."""
+
+    def __init__(self, data: bytes, name: str, values: CellXml) -> None:
+        self.data, self.name, self.values = data, name, values
+        what = f"sheet '{name}'"
+        part_root(data, "worksheet", what)
+        sd = _SHEETDATA_RE.search(data)
+        if not sd:
+            raise Unsupported(f"{what} has no cell data element")
+        self.sd_start, self.sd_open_end = sd.start(), sd.end()
+        self.sd_empty = sd.group(1) == b"/"
+        if self.sd_empty:
+            self.sd_close = sd.end()
+        else:
+            self.sd_close = data.find(b"</sheetData>", sd.end())
+            if self.sd_close < 0:
+                raise Unsupported(f"{what}'s cell data is not closed the usual way")
+        # The rows of the sheet, by position (arrays: 100k rows cost ~2 MB, not ~15 MB of lists)
+        self.rnums = array("q")  # row numbers, ascending
+        self.rstarts = array("q")  # where each <row> starts
+        self.rends = array("q")  # where its start tag ends
+        self.rclosed = bytearray()  # 1 for a self-closing <row .../>
+        last = 0
+        for m in _ROW_RE.finditer(data, self.sd_open_end, self.sd_close):
+            r = int(m.group(1))
+            if r <= last:
+                raise Unsupported(f"{what} has rows out of order")
+            last = r
+            self.rnums.append(r)
+            self.rstarts.append(m.start())
+            self.rends.append(m.end())
+            self.rclosed.append(1 if m.group(2) else 0)
+        if data.count(b"<row", self.sd_open_end, self.sd_close) != len(self.rnums):
+            raise Unsupported(f"{what} has rows without row numbers")
+        if _PREFIXED_CELLS_RE.search(data, self.sd_open_end, self.sd_close):
+            raise Unsupported(f"{what} uses namespace prefixes in its cell data")
+        self.tail = data[self.sd_close:]
+        self.merges = [cell_range(m.group(1).decode()) for m in _MERGE_RE.finditer(self.tail)]
+        self.blocked: list[tuple[tuple[int, int, int, int], str]] = []  # ranges no cell may be written in
+        for m in _ARRAY_F_RE.finditer(data, self.sd_open_end, self.sd_close):
+            tag = m.group(0)
+            if b"ref" not in tag:
+                continue
+            kind = re.search(rb"""\st\s*=\s*["'](\w+)["']""", tag)
+            ref = re.search(rb"""\sref\s*=\s*["']([^"']+)["']""", tag)
+            if kind and kind.group(1) in (b"array", b"dataTable") and ref:
+                self.blocked.append((cell_range(ref.group(1).decode()), "an array formula"))
+        # What to write, kept as the caller's own objects (no per-cell copies):
+        self.columns: list[tuple[int, Mapping[int, CellValue]]] = []  # (column, {row: value}); None empties a cell
+        self.batches: list[tuple[int, list[int], Sequence[Sequence[CellValue]]]] = []  # (first row, columns, rows); None skipped
+        self.fixed: dict[tuple[int, int], tuple[CellValue, int]] = {}  # (row, column) -> (value, style): header cells
+        self.fixed_rows: set[int] = set()
+        self._letters: dict[int, bytes] = {}
+        self.widths: dict[int, int] = {}
+        self.new_columns: set[int] = set()
+        self.tables: list[tuple[tuple[int, int, int, int], int, int]] = []  # (range, header rows, totals rows)
+
+    # ---- reading
+
+    def _row_index(self, r: int) -> int | None:
+        i = bisect.bisect_left(self.rnums, r)
+        return i if i < len(self.rnums) and self.rnums[i] == r else None
+
+    def _row_end(self, i: int) -> tuple[int, int]:
+        """(start of ``</row>``, end of the row element) of row index ``i``."""
+        if self.rclosed[i]:
+            return self.rends[i], self.rends[i]
+        close = self.data.find(b"</row>", self.rends[i])
+        if close < 0 or (i + 1 < len(self.rstarts) and close > self.rstarts[i + 1]):
+            raise Unsupported(f"sheet '{self.name}' has a row that is not closed the usual way")
+        return close, close + 6
+
+    def style_of(self, r: int, col: int) -> int | None:
+        """The ``s`` of an existing cell (None when there is no cell or no s)."""
+        i = self._row_index(r)
+        if i is None or self.rclosed[i]:
+            return None
+        close, _end = self._row_end(i)
+        for c in self._cells(i, close):
+            if c[0] == col:
+                s = _S_RE.search(self.data, c[1], c[2])
+                return int(s.group(1)) if s else None
+        return None
+
+    def _cells(self, i: int, close: int) -> list[tuple[int, int, int, int]]:
+        """(column, start, end of start tag, end) of each cell of row index ``i``."""
+        data = self.data
+        out = []
+        pos = self.rends[i]
+        last = 0
+        while True:
+            m = _CELL_RE.search(data, pos, close)
+            if not m:
+                break
+            ref = _CELL_REF_RE.search(m.group(1))
+            if not ref:
+                raise Unsupported(f"sheet '{self.name}' has cells without a reference")
+            if int(ref.group(2)) != self.rnums[i]:
+                raise Unsupported(f"sheet '{self.name}' has a cell in the wrong row")
+            col = col_number(ref.group(1))
+            if col <= last:
+                raise Unsupported(f"sheet '{self.name}' has cells out of order")
+            last = col
+            if m.group(2):
+                end = m.end()
+            else:
+                end = data.find(b"</c>", m.end(), close)
+                if end < 0:
+                    raise Unsupported(f"sheet '{self.name}' has a cell that is not closed the usual way")
+                end += 4
+            out.append((col, m.start(), m.end(), end))
+            pos = end
+        return out
+
+    # ---- writing
+
+    def apply(self, writes: SheetWrites, styles: Styles) -> None:
+        """Take the cells to write (kept as the caller's own objects, no per-cell copies)."""
+        for h in writes.headers:
+            style = styles.bold() if h.style_from is None else self.style_of(h.row, h.style_from) or 0
+            self.fixed[(h.row, h.col)] = (h.title, style)
+            self.fixed_rows.add(h.row)
+        self.columns.extend(writes.columns.items())
+        self.batches.extend((b.first, b.columns, b.rows) for b in writes.blocks if b.rows)
+        self.widths.update(writes.widths)
+        self.new_columns |= writes.new_columns
+
+    def _target_rows(self) -> list[int]:
+        rows: set[int] = {r for r, _c in self.fixed}
+        for _col, cells in self.columns:
+            rows.update(cells)
+        for first, _cols, batch in self.batches:
+            rows.update(range(first, first + len(batch)))
+        return sorted(rows)
+
+    def _row_cells(self, r: int) -> dict[int, CellValue]:
+        """{column: value} to write in row ``r``."""
+        cells: dict[int, CellValue] = {}
+        for first, cols, batch in self.batches:
+            if first <= r < first + len(batch):
+                for col, value in zip(cols, batch[r - first]):
+                    if value is not None:
+                        cells[col] = value
+        for col, mapping in self.columns:
+            value = mapping.get(r, _MISSING)
+            if value is not _MISSING:
+                cells[col] = value
+        if r in self.fixed_rows:
+            for (fr, col), (value, _style) in self.fixed.items():
+                if fr == r:
+                    cells[col] = value
+        return cells
+
+    def check(self) -> None:
+        """Raise Unsupported where a cell to write is in merged cells, an array formula, a
+        pivot table, a table's header or totals, or where a new column would cut a table."""
+        spans: list[tuple[int, Sequence[int]]] = []  # (column, its rows to write, ascending)
+        for (r, col) in self.fixed:
+            spans.append((col, [r]))
+        for col, cells in self.columns:
+            spans.append((col, sorted(cells)))
+        for first, cols, batch in self.batches:
+            spans.extend((col, range(first, first + len(batch))) for col in cols)
+
+        def hit(rng: tuple[int, int, int, int], only: set[int] | None = None) -> bool:
+            r1, c1, r2, c2 = rng
+            for col, rows in spans:
+                if c1 <= col <= c2 and (only is None or col in only):
+                    i = bisect.bisect_left(rows, r1)
+                    if i < len(rows) and rows[i] <= r2:
+                        return True
+            return False
+
+        for r1, c1, r2, c2 in self.merges:  # merged cells show only their first cell
+            if hit((r1, c1 + 1, r1, c2)) or hit((r1 + 1, c1, r2, c2)):
+                raise Unsupported(f"a cell to write on sheet '{self.name}' is inside merged cells")
+        for rng, what in self.blocked:
+            if hit(rng):
+                raise Unsupported(f"a cell to write on sheet '{self.name}' is inside {what}")
+        for (r1, c1, r2, c2), head, totals in self.tables:
+            if hit((r1, c1, r2, c2), self.new_columns):
+                raise Unsupported(f"a table (Format as Table) on sheet '{self.name}' covers the new column")
+            if head and hit((r1, c1, r1 + head - 1, c2)):
+                raise Unsupported(f"a cell to write on sheet '{self.name}' is a table's header")
+            if totals and hit((r2 - totals + 1, c1, r2, c2)):
+                raise Unsupported(f"a cell to write on sheet '{self.name}' is in a table's totals row")
+
+    def _patch_row(self, i: int, cells: dict[int, CellValue]) -> tuple[int, int, bytes]:
+        data = self.data
+        r = self.rnums[i]
+        rnum = str(r).encode()
+        start, tag_end = self.rstarts[i], self.rends[i]
+        close, end = self._row_end(i)
+        tag = data[start:tag_end]
+        if self.rclosed[i]:
+            tag = tag[:-2].rstrip() + b">"
+        order = sorted(cells)
+        pieces: list[bytes] = []
+        existing: list[tuple[int, int, int, int]] = []
+        if close > tag_end:
+            # Most rows get cells right of all their cells (a new column): only the last cell is looked at.
+            lc = data.rfind(b"<c", tag_end, close)
+            m = _CELL_RE.match(data, lc) if lc >= 0 else None
+            ref = _CELL_REF_RE.search(m.group(1)) if m else None
+            last_end = m.end() if m and m.group(2) else data.find(b"</c>", m.end(), close) + 4 if m else -1
+            if not (ref and col_number(ref.group(1)) < order[0] and last_end == close and int(ref.group(2)) == r):
+                existing = self._cells(i, close)
+                after = existing[-1][3] if existing else tag_end
+                if data[after:close].strip():
+                    raise Unsupported(f"sheet '{self.name}' has a row with more than cells in it")
+        pos = tag_end
+        k = 0
+        emitted: list[int] = []  # columns that got a cell (for the row's spans hint)
+
+        def new_cell(col: int, existing_style: int | None) -> bytes:
+            cell = self._cell(col, r, rnum, cells[col], existing_style)
+            if cell:
+                emitted.append(col)
+            return cell
+
+        for col, cstart, ctag_end, cend in existing:
+            while k < len(order) and order[k] < col:
+                pieces.append(data[pos:cstart])
+                pos = cstart
+                pieces.append(new_cell(order[k], None))
+                k += 1
+            if k < len(order) and order[k] == col:
+                if cend > ctag_end and _F_RE.search(data, ctag_end, cend):
+                    raise Unsupported(f"a cell to write on sheet '{self.name}' holds a formula")
+                head = data[cstart:ctag_end]
+                if _VM_RE.search(head):
+                    raise Unsupported(f"a cell to write on sheet '{self.name}' holds a rich value (picture or data type)")
+                s = _S_RE.search(head)
+                pieces.append(data[pos:cstart])
+                pieces.append(new_cell(col, int(s.group(1)) if s else None))
+                pos = cend
+                k += 1
+        pieces.append(data[pos:close])
+        while k < len(order):
+            pieces.append(new_cell(order[k], None))
+            k += 1
+        if emitted:
+            tag = self._spans(tag, emitted)
+        return start, end, tag + b"".join(pieces) + b"</row>"
+
+    def _spans(self, tag: bytes, cols: list[int]) -> bytes:
+        m = _SPANS_RE.search(tag)
+        if not m:
+            return tag
+        try:
+            bounds = [int(x) for part in m.group(3).split() for x in part.split(b":")]
+        except ValueError:
+            return tag
+        lo, hi = min([*bounds, *cols]), max([*bounds, *cols])
+        if lo == min(bounds) and hi == max(bounds):
+            return tag
+        return tag[: m.start()] + m.group(1) + b'"' + f"{lo}:{hi}".encode() + b'"' + tag[m.end():]
+
+    def _cell(self, col: int, r: int, rnum: bytes, value: CellValue, existing_style: int | None) -> bytes:
+        letters = self._letters.get(col)
+        if letters is None:
+            letters = self._letters[col] = column_letter(col).encode()
+        fixed = self.fixed.get((r, col)) if r in self.fixed_rows else None
+        return self.values.cell(letters + rnum, value, fixed[1] if fixed else None, existing_style)
+
+    def _new_row(self, r: int, cells: dict[int, CellValue]) -> bytes:
+        rnum = str(r).encode()
+        body = b"".join(self._cell(col, r, rnum, cells[col], None) for col in sorted(cells))
+        return b'<row r="' + rnum + b'">' + body + b"</row>" if body else b""
+
+    def _written_bounds(self) -> tuple[int, int, int, int] | None:
+        """The range of the cells that get a value (for <dimension>)."""
+        rows: list[int] = []
+        cols: list[int] = []
+        for r, col in self.fixed:
+            rows.append(r)
+            cols.append(col)
+        for col, cells in self.columns:
+            filled = [r for r, v in cells.items() if v is not None]
+            if filled:
+                rows += (min(filled), max(filled))
+                cols.append(col)
+        for first, bcols, batch in self.batches:
+            rows += (first, first + len(batch) - 1)
+            cols += bcols
+        if not rows:
+            return None
+        return min(rows), min(cols), max(rows), max(cols)
+
+    def _head(self) -> list[tuple[int, int, bytes]]:
+        """Edits before the cell data: the pane of a new tab, <dimension>, <cols>."""
+        data = self.data
+        edits: list[tuple[int, int, bytes]] = []
+        bounds = self._written_bounds()
+        dim = _DIMENSION_RE.search(data, 0, self.sd_start)
+        if dim and bounds:
+            try:
+                old = cell_range(dim.group(2).decode()) if dim.group(2).strip() else None
+            except Unsupported:
+                old = None
+            r1, c1, r2, c2 = bounds
+            if old and not (old == (1, 1, 1, 1) and not self.rnums):
+                r1, c1, r2, c2 = min(r1, old[0]), min(c1, old[1]), max(r2, old[2]), max(c2, old[3])
+            ref = f"{column_letter(c1)}{r1}" + ("" if (r1, c1) == (r2, c2) else f":{column_letter(c2)}{r2}")
+            if old != (r1, c1, r2, c2):
+                edits.append((dim.start(2), dim.end(2), ref.encode()))
+        if self.widths:
+            cols = _COLS_RE.search(data, 0, self.sd_start)
+            empty = _EMPTY_COLS_RE.search(data, 0, self.sd_start)
+            if cols:
+                edits.append((cols.start(1), cols.end(1), self._cols(cols.group(1))))
+            elif empty:
+                edits.append((empty.start(), empty.end(), b"<cols>" + self._cols(b"") + b"</cols>"))
+            else:  # <cols> comes right before <sheetData>
+                edits.append((self.sd_start, self.sd_start, b"<cols>" + self._cols(b"") + b"</cols>"))
+        return edits
+
+    def _cols(self, inner: bytes) -> bytes:
+        """<col> elements with the new widths, existing ranges split where needed."""
+        elements: list[tuple[int, int, dict[bytes, bytes], bytes | None]] = []  # (min, max, attributes, XML as it was)
+        for m in _COL_RE.finditer(inner):
+            start_tag = m.group(0)[: m.group(0).find(b">") + 1]
+            attrs = {k: (a or b) for k, a, b in _ATTR_RE.findall(start_tag, 4)}
+            try:
+                lo, hi = int(attrs[b"min"]), int(attrs[b"max"])
+            except (KeyError, ValueError):
+                raise Unsupported(f"sheet '{self.name}' has a column width it cannot read") from None
+            elements.append((lo, hi, attrs, m.group(0)))
+        for col, width in sorted(self.widths.items()):
+            covering = next((e for e in elements if e[0] <= col <= e[1]), None)
+            if covering is None:
+                elements.append((col, col, {b"min": str(col).encode(), b"max": str(col).encode(),
+                                            b"width": str(width).encode(), b"customWidth": b"1"}, None))
+                continue
+            lo, hi, attrs, _raw = covering
+            if attrs.get(b"customWidth") in (b"1", b"true") and attrs.get(b"width"):
+                continue  # the user set this column's width: keep it
+            elements.remove(covering)
+            if lo < col:
+                elements.append((lo, col - 1, {**attrs, b"max": str(col - 1).encode()}, None))
+            own = {**attrs, b"min": str(col).encode(), b"max": str(col).encode(), b"width": str(width).encode(), b"customWidth": b"1"}
+            elements.append((col, col, own, None))
+            if col < hi:
+                elements.append((col + 1, hi, {**attrs, b"min": str(col + 1).encode()}, None))
+        elements.sort(key=lambda e: e[0])
+        out = []
+        for _lo, _hi, attrs, raw in elements:
+            if raw is not None:
+                out.append(raw)
+            else:
+                out.append(b"<col " + b" ".join(k + b'="' + v.replace(b'"', b"&quot;") + b'"' for k, v in attrs.items()) + b"/>")
+        return b"".join(out)
+
+    def _rows(self) -> Iterator[tuple[int, int, bytes]]:
+        """(start, end, new bytes) of each row to write, in order: existing rows patched,
+        missing rows created where they belong."""
+        if self.sd_empty:
+            yield self.sd_start, self.sd_open_end, b"<sheetData>"
+        for r in self._target_rows():
+            i = self._row_index(r)
+            if i is not None:
+                yield self._patch_row(i, self._row_cells(r))
+                continue
+            new = self._new_row(r, self._row_cells(r))
+            if new:
+                j = bisect.bisect_left(self.rnums, r)
+                pos = self.rstarts[j] if j < len(self.rstarts) else self.sd_close
+                yield pos, pos, new
+        if self.sd_empty:
+            yield self.sd_open_end, self.sd_open_end, b"</sheetData>"
+
+    def chunks(self) -> Iterator[bytes | memoryview]:
+        """The patched part, piece by piece (the original's unchanged stretches are not copied)."""
+        self.check()
+        data = memoryview(self.data)
+        pos = 0
+        for start, end, new in itertools.chain(self._head(), self._rows()):
+            if start < pos:
+                raise AssertionError("edits out of order")
+            if start > pos:
+                yield data[pos:start]
+            yield new
+            pos = end
+        yield data[pos:]
+        data.release()
+
+    def write_to(self, out: IO[bytes]) -> None:
+        """Write the patched part to ``out`` in chunks of a few megabytes."""
+        held: list[bytes | memoryview] = []
+        size = 0
+        for piece in self.chunks():
+            held.append(piece)
+            size += len(piece)
+            if size >= 1 << 22:
+                out.write(b"".join(held))
+                held, size = [], 0
+        out.write(b"".join(held))

@@ -1,0 +1,288 @@
+"""Values as cell XML for the fast writer, and the cell formats they need in styles.xml.
+
+``CellXml.cell`` turns a value into a ``<c>`` element: text inline (the shared strings part is
+left as it is), numbers, booleans, dates as serial numbers.  Where a value needs a number
+format its cell does not have (``cells.number_format``), ``Styles`` appends a cell format to
+styles.xml: existing formats are never changed or renumbered, and formats added by an earlier
+run are found and reused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
+
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+
+from ..base import CellValue
+from .cells import cell_value, excel_text, keeps_format, number_format
+from .package import local_name, xml_attr
+from .patch_xml import Unsupported, part_root, set_attr
+
+# Number formats Excel has built in, by id, so they are not added again.
+_BUILTIN_FORMAT_IDS = {"General": 0, "0": 1, "h:mm:ss": 21}
+# Built-in number format ids that show dates or times (ECMA-376 18.8.30, incl. the East Asian ones).
+_BUILTIN_DATE_IDS = set(range(14, 23)) | set(range(27, 37)) | {45, 46, 47} | set(range(50, 59))
+
+
+class Styles:
+    """The cell formats of styles.xml (``s`` of a cell is an index into them)."""
+
+    def __init__(self, data: bytes | None) -> None:
+        self.data = data
+        self.changed = False
+        self.formats: dict[int, str] = {}  # custom number formats: id -> code
+        self.xf_formats: list[int] = []  # number format id of each cell format
+        self.xf_raw: list[bytes] = []  # each cell format's XML
+        self.font_raw: list[bytes] = []
+        self.new_formats: list[tuple[int, str]] = []
+        self.new_fonts: list[bytes] = []
+        self.new_xfs: list[bytes] = []
+        self._derived: dict[tuple[int, str], int] = {}
+        self._bold: int | None = None
+        if data is None:
+            return
+        part_root(data, "styleSheet", "styles.xml")
+        try:
+            root = ET.fromstring(data)
+            for child in root:
+                tag = local_name(child.tag)
+                if tag == "numFmts":
+                    for nf in child:
+                        self.formats[int(nf.get("numFmtId", ""))] = nf.get("formatCode", "")
+                elif tag == "cellXfs":
+                    for xf in child:
+                        self.xf_formats.append(int(xf.get("numFmtId", "0") or 0))
+        except (ET.ParseError, ValueError) as e:
+            raise Unsupported(f"styles.xml cannot be read ({e})") from None
+        m = re.search(rb"<cellXfs\b[^>]*>(.*?)</cellXfs\s*>", data, re.DOTALL)
+        if not m:
+            raise Unsupported("styles.xml has no cell formats")
+        self.xf_raw = [x.group(0) for x in re.finditer(rb"<xf\b[^>]*?/>|<xf\b[^>]*>.*?</xf\s*>", m.group(1), re.DOTALL)]
+        if len(self.xf_raw) != len(self.xf_formats) or not self.xf_raw:
+            raise Unsupported("styles.xml's cell formats cannot be read")
+        fonts = re.search(rb"<fonts\b[^>]*>(.*?)</fonts\s*>", data, re.DOTALL)
+        if fonts:
+            self.font_raw = [x.group(0) for x in re.finditer(rb"<font\b[^>]*?/>|<font\b[^>]*>.*?</font\s*>", fonts.group(1), re.DOTALL)]
+        if len(self.font_raw) != sum(1 for child in root if local_name(child.tag) == "fonts" for _f in child):
+            raise Unsupported("styles.xml's fonts cannot be read")
+
+    def _need(self) -> bytes:
+        if self.data is None:
+            raise Unsupported("the workbook has no styles part")
+        return self.data
+
+    def format_code(self, s: int) -> str:
+        if self.data is None:
+            return "General"
+        if s >= len(self.xf_formats):
+            raise Unsupported(f"a cell uses a style ({s}) styles.xml does not have")
+        fid = self.xf_formats[s]
+        if fid in self.formats:
+            return self.formats[fid]
+        return BUILTIN_FORMATS.get(fid, "General" if fid == 0 else f"builtin:{fid}")
+
+    def is_general(self, s: int) -> bool:
+        return self.format_code(s).strip().casefold() == "general"
+
+    def is_date(self, s: int) -> bool:
+        if self.data is not None and s < len(self.xf_formats):
+            fid = self.xf_formats[s]
+            if fid not in self.formats and fid in _BUILTIN_DATE_IDS:
+                return True
+        code = self.format_code(s)
+        return not code.startswith("builtin:") and is_date_format(code)
+
+    def _format_id(self, code: str) -> int:
+        if code in _BUILTIN_FORMAT_IDS:
+            return _BUILTIN_FORMAT_IDS[code]
+        for fid, existing in self.formats.items():
+            if existing == code:
+                return fid
+        fid = max([163, *self.formats]) + 1
+        self.formats[fid] = code
+        self.new_formats.append((fid, code))
+        return fid
+
+    def with_format(self, s: int, code: str) -> int:
+        """A cell format like ``s`` but showing numbers with ``code`` (added once, reused)."""
+        self._need()
+        key = (s, code)
+        if key not in self._derived:
+            fid = self._format_id(code)
+            raw = set_attr(self.xf_raw[s], b"numFmtId", str(fid).encode())
+            raw = set_attr(raw, b"applyNumberFormat", b"1")
+            self._derived[key] = self._add_xf(raw, fid)
+        return self._derived[key]
+
+    def bold(self) -> int:
+        """A cell format with the default font in bold (for headers the connector creates)."""
+        data = self._need()
+        if self._bold is None:
+            if not self.font_raw:
+                raise Unsupported("styles.xml has no fonts")
+            first = re.match(rb"<font\b[^>]*?/>|<font\b[^>]*>(.*?)</font\s*>", self.font_raw[0], re.DOTALL)
+            inner = re.sub(rb"<b\b[^>]*?/>|<b\b[^>]*>\s*</b>", b"", (first.group(1) if first else None) or b"")
+            bold = b"<font><b/>" + inner + b"</font>"
+            if bold in self.font_raw:  # added by an earlier run
+                font = self.font_raw.index(bold)
+            else:
+                self.font_raw.append(bold)
+                self.new_fonts.append(bold)
+                self.changed = True
+                font = len(self.font_raw) - 1
+            parent = ' xfId="0"' if re.search(rb"<cellStyleXfs\b[^>]*>\s*<xf\b", data) else ""
+            raw = f'<xf numFmtId="0" fontId="{font}" fillId="0" borderId="0"{parent} applyFont="1"/>'.encode()
+            self._bold = self._add_xf(raw, 0)
+        return self._bold
+
+    def _add_xf(self, raw: bytes, fid: int) -> int:
+        if raw in self.xf_raw:  # the same format, e.g. added by an earlier run: reuse it
+            return self.xf_raw.index(raw)
+        self.new_xfs.append(raw)
+        self.xf_raw.append(raw)
+        self.xf_formats.append(fid)
+        self.changed = True
+        return len(self.xf_raw) - 1
+
+    def render(self) -> bytes:
+        """styles.xml with the added formats and fonts."""
+        data = self._need()
+        if self.new_xfs:
+            data = _append_children(data, b"cellXfs", b"".join(self.new_xfs), len(self.xf_raw))
+        if self.new_fonts:
+            data = _append_children(data, b"fonts", b"".join(self.new_fonts), len(self.font_raw))
+        if self.new_formats:
+            added = b"".join(f'<numFmt numFmtId="{fid}" formatCode="{xml_attr(code)}"/>'.encode()
+                             for fid, code in self.new_formats)
+            if re.search(rb"<numFmts\b", data):
+                data = _append_children(data, b"numFmts", added, len(self.formats))
+            else:  # numFmts is the first child of styleSheet
+                at = part_root(data, "styleSheet", "styles.xml").end()
+                data = data[:at] + f'<numFmts count="{len(self.new_formats)}">'.encode() + added + b"</numFmts>" + data[at:]
+        return data
+
+
+def _append_children(data: bytes, element: bytes, added: bytes, count: int) -> bytes:
+    """Append ``added`` as the last children of ``<element>`` and set its count attribute."""
+    m = re.search(rb"<" + element + rb"\b([^>]*?)(/?)>", data)
+    if not m:
+        raise Unsupported(f"styles.xml has no <{element.decode()}>")
+    start_tag = m.group(0)
+    if m.group(2):  # <numFmts count="0"/>
+        start_tag = start_tag[:-2].rstrip() + b">"
+        body_end, tail = m.end(), b"</" + element + b">"
+    else:
+        close = re.compile(rb"</" + element + rb"\s*>").search(data, m.end())
+        if not close:
+            raise Unsupported(f"styles.xml's <{element.decode()}> is not closed")
+        body_end, tail = close.start(), b""
+    if re.search(rb"\scount\s*=", start_tag):
+        start_tag = set_attr(start_tag, b"count", str(count).encode())
+    return data[: m.start()] + start_tag + data[m.end(): body_end] + added + tail + data[body_end:]
+
+
+# --------------------------------------------------------------------------------------------
+# Values -> cell XML
+
+
+_TEXT_SPECIAL = re.compile("[&<>\r_]")
+_EXCEL_ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def text_xml(text: str) -> tuple[bytes, bool] | None:
+    """A cell's text as XML character data, and whether it needs xml:space="preserve"; None
+    for a blank text.  CR is kept, and a literal "_x0041_" is protected from Excel's own
+    _xHHHH_ escapes (Excel would show it as "A")."""
+    text = excel_text(text)
+    if not text:
+        return None
+    spaces = text[0].isspace() or text[-1].isspace() or "\n" in text or "\r" in text or "\t" in text
+    if _TEXT_SPECIAL.search(text):
+        text = escape(_EXCEL_ESCAPE_LIKE.sub("_x005F_", text)).replace("\r", "&#13;")
+    return text.encode("utf-8"), spaces
+
+
+class CellXml:
+    """Turns values into ``<c>`` elements, adding the number formats they need to styles.xml."""
+
+    def __init__(self, styles: Styles, date1904: bool) -> None:
+        self.styles = styles
+        self.epoch = dt.datetime(1904, 1, 1) if date1904 else dt.datetime(1899, 12, 30)
+        self.date1904 = date1904
+        self._styled: dict[tuple[int, str], int] = {}  # (cell's style, format needed) -> style to use
+        self._serials: dict[dt.date, bytes] = {}
+
+    def _serial(self, value: dt.date) -> bytes:
+        """A date as Excel's serial number."""
+        serial = self._serials.get(value)
+        if serial is None:
+            d = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+            if d < (self.epoch if self.date1904 else dt.datetime(1900, 3, 1)):
+                raise Unsupported(f"a date before {'1904' if self.date1904 else 'March 1900'} ({value})")
+            days = (d - self.epoch).days
+            seconds = d.hour * 3600 + d.minute * 60 + d.second + d.microsecond / 10**6
+            serial = (str(days) if not seconds else repr(days + seconds / 86400)).encode()
+            if len(self._serials) < 100_000:
+                self._serials[value] = serial
+        return serial
+
+    def _style_for(self, s: int, fmt: str) -> int:
+        """The style a cell with style ``s`` gets for a value that needs number format ``fmt``."""
+        key = (s, fmt)
+        styled = self._styled.get(key)
+        if styled is None:
+            keep = keeps_format(fmt, general=self.styles.is_general(s), date=self.styles.is_date(s))
+            styled = self._styled[key] = s if keep else self.styles.with_format(s, fmt)
+        return styled
+
+    def cell(self, ref: bytes, value: CellValue, fixed_style: int | None, existing_style: int | None) -> bytes:
+        """The ``<c>`` element for ``value`` at ``ref`` (b"" for nothing: None and no cell).
+
+        ``fixed_style``: the style to give the cell (headers); otherwise the existing cell's
+        style is kept, with a number format added where the value needs one.
+        """
+        kind = type(value)
+        if kind is not str and kind is not int and kind is not float and kind is not bool and value is not None:
+            value = cell_value(value)  # dates in local time, other types as text
+            kind = type(value)
+        t = b""
+        body = b""
+        if isinstance(value, str):
+            text = text_xml(value)
+            if text is not None:  # "" is a blank cell, as openpyxl writes it
+                t = b' t="inlineStr"'
+                body = (b'<is><t xml:space="preserve">' if text[1] else b"<is><t>") + text[0] + b"</t></is>"
+        elif kind is bool:
+            t, body = b' t="b"', b"<v>1</v>" if value else b"<v>0</v>"
+        elif isinstance(value, int):
+            body = b"<v>" + str(int(value)).encode() + b"</v>"
+        elif isinstance(value, float):
+            if math.isfinite(value):
+                body = b"<v>" + repr(float(value)).encode() + b"</v>"
+            else:  # Excel has no NaN or infinity: written as the text Python shows
+                t, body = b' t="inlineStr"', b"<is><t>" + str(value).encode() + b"</t></is>"
+        elif isinstance(value, dt.date):
+            body = b"<v>" + self._serial(value) + b"</v>"
+        elif isinstance(value, dt.time):
+            seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 10**6
+            body = b"<v>" + repr(seconds / 86400).encode() + b"</v>"
+        elif isinstance(value, dt.timedelta):
+            body = b"<v>" + repr(value.total_seconds() / 86400).encode() + b"</v>"
+        elif value is not None:  # pragma: no cover - cell_value returns only the types above
+            raise Unsupported(f"a value of type {type(value).__name__}")
+        s = fixed_style if fixed_style is not None else existing_style
+        if not body:  # an empty cell: only where a cell (with its style) is, or a style is given
+            if s is None:
+                return b""
+            return b'<c r="' + ref + b'" s="' + str(s).encode() + b'"/>' if s else b'<c r="' + ref + b'"/>'
+        if fixed_style is None and kind is not str and kind is not bool and kind is not float:
+            fmt = number_format(value)
+            if fmt is not None:
+                s = self._style_for(s or 0, fmt)
+        if s:
+            return b'<c r="' + ref + b'" s="' + str(s).encode() + b'"' + t + b">" + body + b"</c>"
+        return b'<c r="' + ref + b'"' + t + b">" + body + b"</c>"
+
