@@ -28,6 +28,7 @@ from .sandbox import Sandbox
 from .sheets_emulator import Cell, NumberFormat, SheetsEmulator
 from .sheets_emulator.cells import to_serial
 from .sync import Progress, RunSummary, sync
+from .tables.base import Table
 from .tables.gsheet import GoogleSheetTable
 
 DEMO_API_KEY = "demo-key"
@@ -55,7 +56,7 @@ def _prepare(workdir: Path, files: tuple[str, ...]) -> Path:
 
 
 def _sync_with_sandbox(cfg: Config, mode: str | None, progress: Progress | None, cancel: CancelToken | None,
-                       **collaborators: Any) -> RunSummary:
+                       table: Table | None = None) -> RunSummary:
     seed = json.loads(example_file("existing_contacts.json").read_text(encoding="utf-8"))
     with Sandbox(api_keys=(DEMO_API_KEY,), seed_contacts=seed) as sandbox:
         cfg.inwise.base_url = sandbox.base_url
@@ -63,8 +64,7 @@ def _sync_with_sandbox(cfg: Config, mode: str | None, progress: Progress | None,
             cfg.inwise.mode = mode  # type: ignore[assignment]
             if mode == "batch":
                 cfg.columns.external_id = None  # batchInsert has no external_id column
-        return sync(cfg, progress=progress, environ={cfg.inwise.api_key_env: DEMO_API_KEY}, cancel=cancel,
-                    **collaborators)
+        return sync(cfg, table=table, progress=progress, environ={cfg.inwise.api_key_env: DEMO_API_KEY}, cancel=cancel)
 
 
 def run_demo(workdir: Path, *, mode: str | None = None, progress: Progress | None = None,
@@ -160,11 +160,11 @@ def run_sheets_demo(workdir: Path, *, mode: str | None = None, progress: Progres
         summary = _sync_with_sandbox(cfg, mode, progress, cancel, table=table)
         tabs = {title: emulator.values(key, title, render="FORMATTED_VALUE") for title in emulator.tabs(key)}
     if summary.written_to:  # the sheet's Google address would lead nowhere: it lived in the emulator
-        summary.written_to = f"the demo's Google Sheet '{SHEET_TITLE}' in the local emulator (shown below, saved as CSV files)"
+        summary.written_to = f"the demo's Google Sheet '{SHEET_TITLE}' in the local emulator (its tabs are saved as CSV files in {workdir})"
     paths = {"workdir": workdir, "mapping": mapping}
     for title, rows in tabs.items():
         paths[f"tab {title}"] = _write_csv(workdir / f"google-sheet {title}.csv", rows)
-    return SheetsDemo(summary, paths, url, _view(cfg, tabs.get("Contacts", [])))
+    return SheetsDemo(summary, paths, url, _view(cfg, tabs.get(cfg.source.worksheet or "Contacts", [])))
 
 
 def _write_csv(path: Path, rows: list[list[Any]]) -> Path:
