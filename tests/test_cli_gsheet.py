@@ -116,6 +116,15 @@ def test_check_lists_the_tabs_when_the_worksheet_is_wrong(tmp_path, emu, sandbox
     assert r.exit_code == 2 and "Its tabs are: 'Contact list'. Did you mean 'Contact list'?" in r.stderr
 
 
+def test_check_with_a_missing_key_file_or_a_wrong_address(tmp_path, emu, sandbox):
+    key = emu.create_spreadsheet({"Contacts": [SHEET_HEADER, *ROWS]})
+    r = run("check", "--config", mapping_file(tmp_path, emu, key, sandbox.base_url, source_extra="  credentials: nowhere.json\n"))
+    assert r.exit_code == 2 and "nowhere.json (mapping.yaml, line 6 (source.credentials)) does not exist" in r.stderr
+    assert "Connects as" not in r.stdout and "Traceback" not in r.stderr
+    r = run("check", "--config", mapping_file(tmp_path, emu, "x" * 44, sandbox.base_url))
+    assert r.exit_code == 1 and "Google has no spreadsheet" in r.stderr and "copy the whole address" in r.stderr
+
+
 # ---------------------------------------------------------------------------------------------
 # sync --json, Ctrl-C
 # ---------------------------------------------------------------------------------------------
