@@ -27,6 +27,7 @@ from . import __version__
 from .cancel import CancelToken
 from .config import json_schema, load_config
 from .errors import ConnectorError
+from .service.cli import serve_command  # the service's command lives with the service
 
 if TYPE_CHECKING:
     from .demo import SheetsDemo
@@ -372,16 +373,19 @@ def sandbox(host: str, port: int, api_keys: tuple[str, ...], latency_ms: float, 
       sheets-connector sandbox --port 8765 --api-key my-test-key --latency-ms 50
       # in mapping.yaml:  inwise: {base_url: http://127.0.0.1:8765/rest/v1}
     """
-    from .sandbox import Faults, serve
+    from .sandbox import DEFAULT_API_KEY, Faults, serve
 
     with _errors(Ctx.debug):
-        keys = tuple(k for k in api_keys if k) or ("sandbox-key",)
+        keys = tuple(k for k in api_keys if k) or (DEFAULT_API_KEY,)
         if demo_contacts and not seed_file:
             seed_file = str(resources.files("sheets_connector") / "examples" / "existing_contacts.json")
         faults = Faults(latency_ms=latency_ms, jitter_ms=jitter_ms, error_rate=error_rate,
                         rate_limit_rate=rate_limit_rate, retry_after_s=retry_after, drop_rate=drop_rate,
                         max_concurrent=max_concurrent, seed=seed)
-        serve(host=host, port=port, api_keys=keys, faults=faults, state_file=state_file, seed_file=seed_file)
+        logging.getLogger("sheets_connector.sandbox").setLevel(logging.INFO)  # a stderr line per request
+        serve(host=host, port=port, api_keys=keys, faults=faults, state_file=state_file, seed_file=seed_file,
+              on_ready=lambda sb: click.echo(f"inwise sandbox listening on {sb.base_url} (API key: set)"))
+        click.echo("inwise sandbox stopped.")
 
 
 @main.command()
@@ -455,10 +459,45 @@ def _print_sheets_demo_end(demo: SheetsDemo) -> None:
 
 
 @main.command()
+@click.option("--email", required=True, help="Email for a test contact (yours, or one you may create).")
+@click.option("--mobile", required=True, help="Mobile for a second test contact.")
+@click.option("--country", default="IL", show_default=True, help="Country of a local mobile number.")
+@click.option("--base-url", default="https://api.inwise.com/rest/v1", show_default=True, help="inwise API address.")
+@click.option("--api-key-env", default="INWISE_API_KEY", show_default=True,
+              help="Environment variable holding the API key.")
+@click.option("--out", "-o", default="inwise-probe.json", show_default=True, type=click.Path(dir_okay=False),
+              help="Where to write the recording.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before changing anything.")
+def probe(email: str, mobile: str, country: str, base_url: str, api_key_env: str, out: str, yes: bool) -> None:
+    """Record how the real inwise API answers (8 requests), to settle what its docs leave open.
+
+    \b
+    Example:
+      export INWISE_API_KEY=...
+      sheets-connector probe --email me+probe@example.com --mobile 054-1234567
+    """
+    from .inwise import probe as p
+
+    with _errors(Ctx.debug):
+        target = p.target(email, mobile, country)
+        click.echo(p.describe(target, base_url))
+        if not yes and not click.confirm("Go ahead?", default=False):
+            click.echo("Nothing was sent.")
+            return
+        recording = p.run(base_url, os.environ.get(api_key_env, ""), p.plan(target), target)
+        path = p.save(recording, out)
+        for line in p.findings(recording):
+            click.echo("  " + line)
+        click.echo(f"Recording written to {path} (the API key is not in it): attach it to a bug report.")
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of the mapping file (for editors and validation)."""
     click.echo(json.dumps(json_schema(), indent=2))
 
+
+main.add_command(serve_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -24,10 +24,12 @@ from pydantic import (
 )
 
 from .errors import ConfigError
+from .inwise.wire import API_ADDRESS
 from .normalize import calling_code_for, date_pattern, header_key, region_for
+from .retry import RetryPolicy, RetryTuning
 from .tables.base import Table
 
-DEFAULT_BASE_URL = "https://api.inwise.com/rest/v1"
+DEFAULT_BASE_URL = API_ADDRESS
 
 
 class _Strict(BaseModel):
@@ -169,6 +171,7 @@ class InwiseSettings(_Strict):
     concurrency: int = Field(8, ge=1, le=64, description="Parallel requests in upsert mode.")
     timeout_seconds: float = Field(60, gt=0, le=600, description="Read timeout of one request.")
     retries: int = Field(5, ge=0, le=20, description="Retries of a failed request (429, 5xx, dropped connection).")
+    retry: RetryTuning = Field(default_factory=RetryTuning, description="Backoff and timeouts of every request.")
 
     @field_validator("base_url")
     @classmethod
@@ -185,6 +188,10 @@ class InwiseSettings(_Strict):
                 "must be the NAME of an environment variable (like INWISE_API_KEY), not the key itself"
             )
         return v
+
+    def retry_policy(self) -> RetryPolicy:
+        """The one retry policy of the run: ``retries``, ``timeout_seconds`` and the ``retry`` block."""
+        return RetryPolicy(retries=self.retries, read_timeout=self.timeout_seconds, **self.retry.model_dump())
 
 
 # --- results / new contacts ---------------------------------------------------------------------

@@ -47,7 +47,11 @@ class InwiseError(ConnectorError):
 
 
 class InwiseAuthError(InwiseError):
-    """inwise answered 401/403: the API key is missing or wrong."""
+    """inwise refused the API key (401/403, or a 4xx naming the key), or REST access is not enabled."""
+
+
+class InwiseAddressError(InwiseError):
+    """The first answers (404/405/413) say the inwise API address is wrong, not a row."""
 
 
 class RunStopped(ConnectorError):
@@ -81,3 +85,7 @@ class ValueProblem(ValueError):  # a cell's problem, not a run's: written on its
     def __str__(self) -> str:
         label = self._LABELS.get(self.kind, self.kind)
         return f'invalid {label} "{self.value}": {self.reason}'
+
+
+class SandboxError(ConnectorError):
+    """The local sandbox cannot start or load its files (port in use, unreadable state/seed file)."""

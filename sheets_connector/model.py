@@ -41,7 +41,8 @@ UpsertStatus = Literal["ok", "conflict", "rejected", "error"]
 class UpsertResult:
     """The outcome of one POST /contacts, after retries.
 
-    - ok:        200; ``contact_id`` is set.
+    - ok:        2xx; ``contact_id`` is set, or None when the answer held no readable id
+                 (inwise applied the change; ``message`` says it gave no id).
     - conflict:  422; ``conflict`` maps "email"/"mobile" to the existing contact IDs.
     - rejected:  another 4xx; ``message`` is inwise's own message.
     - error:     retries ran out (5xx, 429, timeouts, dropped connections); ``message`` says what.

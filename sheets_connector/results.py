@@ -18,7 +18,7 @@ class RowOutcome:
     row: int
     outcome: Outcome
     contact_id: int | None = None
-    detail: str = ""  # plain words for ✗ outcomes
+    detail: str = ""  # plain words for ✗ outcomes (and for ✓ sent when inwise gave no id)
     conflict: dict[str, int] = field(default_factory=dict)
     unconfirmed: str = ""  # batch mode: inwise reported failures in this row's batch without saying which
     unsettled: bool = False  # the new-contacts feed could not be read: created or updated is unknown
@@ -38,6 +38,8 @@ class RowOutcome:
         cid = f" · #{self.contact_id}" if self.contact_id is not None else ""
         if self.outcome == "created":
             return f"✓ created{cid} · {stamp}"
+        if self.outcome == "updated" and self.contact_id is None and self.detail:
+            return f"✓ sent · {stamp} · {self.detail}"  # inwise applied it but gave no id
         if self.outcome == "updated" and self.unsettled:
             return f"✓ synced{cid} · {stamp}"
         if self.outcome == "updated" and self.unconfirmed:
@@ -64,8 +66,9 @@ def conflict_text(conflict: dict[str, int], message: str | None) -> str:
 def from_upsert(ref: RowRef, result: UpsertResult) -> RowOutcome:
     """Turn the client's answer into a row outcome (created/updated is settled later, from the feed)."""
     row, key = ref.number, ref.key
-    if result.status == "ok":
-        return RowOutcome(row, "updated", contact_id=result.contact_id, key=key)
+    if result.status == "ok":  # without an id, the client's message says so
+        return RowOutcome(row, "updated", contact_id=result.contact_id, key=key,
+                          detail="" if result.contact_id is not None else result.message or "")
     if result.status == "conflict":
         return RowOutcome(row, "conflict", detail=conflict_text(result.conflict, result.message),
                           conflict=dict(result.conflict), key=key)

@@ -10,29 +10,45 @@ import io
 import json
 import socket
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
 
 import pytest
 
 from sheets_connector import __version__
-from sheets_connector.errors import InwiseAuthError, InwiseError
+from sheets_connector.errors import InwiseAddressError, InwiseAuthError, InwiseError
 from sheets_connector.inwise import (
     FEED_PAGE_SIZE,
+    KEY_INVALID_TEXT,
+    KEY_MISSING_TEXT,
+    NO_ID_MESSAGE,
+    REST_NOT_ENABLED_TEXT,
     InwiseClient,
     batch_body,
     batch_fields_mapping,
     build_batch_csv,
     contact_body,
+    feed_contact,
+    is_domestic,
+    local_mobile,
     parse_conflict,
 )
 from sheets_connector.model import Contact, SendOptions, UpsertResult
+from sheets_connector.results import from_upsert
+from sheets_connector.retry import RetryPolicy, build_retry
 from sheets_connector.sandbox import Sandbox
+from sheets_connector.tables.base import RowRef
 
 KEY = "test-key"
 WRONG_KEY = "wrong-key-0123456789abcdef"
-FAST = dict(backoff_factor=0.01, backoff_max=0.05, timeout=(2.0, 5.0))
+# A tiny backoff: tests never sleep through real backoff.
+FAST = RetryPolicy(backoff_factor=0.01, backoff_max=0.05, connect_timeout=2.0, read_timeout=5.0)
+
+
+def fast(**changes: Any) -> RetryPolicy:
+    return RetryPolicy(**{**FAST.model_dump(), **changes})
 
 
 @pytest.fixture
@@ -43,8 +59,21 @@ def sb() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def client(sb: Sandbox) -> Iterator[InwiseClient]:
-    with InwiseClient(sb.base_url, KEY, **FAST) as c:
+    with InwiseClient(sb.base_url, KEY, policy=FAST) as c:
         yield c
+
+
+T = TypeVar("T")
+
+
+def finishes(call: Callable[[], T], within: float = 30.0) -> T:
+    """``call()``, failing the test instead of hanging if it does not return (a liveness guard)."""
+    out: list[T] = []
+    thread = threading.Thread(target=lambda: out.append(call()), daemon=True)
+    thread.start()
+    thread.join(within)
+    assert out, f"did not finish within {within} s"
+    return out[0]
 
 
 def requests_to(sb: Sandbox, key: str) -> dict[str, int]:
@@ -155,12 +184,12 @@ def test_upsert_bad_email_is_rejected_with_inwise_message(sb: Sandbox, client: I
 
 
 def test_wrong_key_raises_auth_error_without_the_key(sb: Sandbox) -> None:
-    with InwiseClient(sb.base_url, WRONG_KEY, api_key_source="MY_INWISE_KEY", **FAST) as client:
+    with InwiseClient(sb.base_url, WRONG_KEY, api_key_source="MY_INWISE_KEY", policy=FAST) as client:
         with pytest.raises(InwiseAuthError) as caught:
             client.upsert(Contact("a@example.com", None), SendOptions())
         assert WRONG_KEY not in repr(client)
     message = str(caught.value)
-    assert "HTTP 401" in message and "MY_INWISE_KEY" in message
+    assert "HTTP 401: Parameter 'X-API-Key' is invalid." in message and "MY_INWISE_KEY" in message
     assert WRONG_KEY not in message and "wrong-key" not in message
     assert requests_to(sb, "POST /contacts") == {"401": 1}  # not retried
 
@@ -172,7 +201,7 @@ def test_key_that_cannot_be_a_header_is_refused_without_showing_it(sb: Sandbox) 
     with pytest.raises(InwiseAuthError, match="No inwise API key"):
         InwiseClient(sb.base_url, "  ")
     # Surrounding whitespace (a pasted key with a newline) is harmless.
-    with InwiseClient(sb.base_url, f" {KEY}\n", **FAST) as client:
+    with InwiseClient(sb.base_url, f" {KEY}\n", policy=FAST) as client:
         assert client.upsert(Contact("a@example.com", None), SendOptions()).status == "ok"
 
 
@@ -182,7 +211,7 @@ def test_session_headers_and_proxy_variables_are_ignored(sb: Sandbox, monkeypatc
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    with InwiseClient(sb.base_url, KEY, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=FAST) as client:
         assert client.session.headers["User-Agent"] == f"sheets-connector/{__version__}"
         assert client.session.headers["Accept"] == "application/json"
         assert client.session.trust_env is False
@@ -232,21 +261,21 @@ def echoing_server(sb: Sandbox) -> Iterator[str]:
 
 def test_a_key_echoed_by_the_server_is_redacted(echoing_server: str) -> None:
     contact = Contact("a@example.com", None)
-    with InwiseClient(echoing_server + "/plain", WRONG_KEY, **FAST) as client:
+    with InwiseClient(echoing_server + "/plain", WRONG_KEY, policy=FAST) as client:
         rejected = client.upsert(contact, SendOptions())
     assert rejected.status == "rejected" and rejected.message is not None
     assert WRONG_KEY not in rejected.message and "The key *** is not valid" in rejected.message
-    with InwiseClient(echoing_server + "/conflict", WRONG_KEY, **FAST) as client:
+    with InwiseClient(echoing_server + "/conflict", WRONG_KEY, policy=FAST) as client:
         conflict = client.upsert(contact, SendOptions())
     assert conflict.conflict == {"email": 77} and WRONG_KEY not in (conflict.message or "")
-    with InwiseClient(echoing_server + "/auth", WRONG_KEY, **FAST) as client:
+    with InwiseClient(echoing_server + "/auth", WRONG_KEY, policy=FAST) as client:
         with pytest.raises(InwiseAuthError) as caught:
             client.upsert(contact, SendOptions())
     assert WRONG_KEY not in str(caught.value) and "***" in str(caught.value)
 
 
 def test_redirects_are_not_followed(sb: Sandbox, echoing_server: str) -> None:
-    with InwiseClient(echoing_server + "/redirect", KEY, **FAST) as client:
+    with InwiseClient(echoing_server + "/redirect", KEY, policy=FAST) as client:
         result = client.upsert(Contact("a@example.com", None), SendOptions())
     assert result.status == "error" and result.http_status == 301
     assert "redirect" in (result.message or "") and "check the inwise API address" in (result.message or "")
@@ -273,13 +302,17 @@ def test_429_with_retry_after_zero_then_ok(sb: Sandbox, client: InwiseClient) ->
 
 
 def test_huge_retry_after_is_capped(sb: Sandbox) -> None:
+    assert build_retry(RetryPolicy(retry_after_max=7)).parse_retry_after("3600") == 7  # urllib3's own cap
     sb.fail_next(1, status=429, retry_after=3600)
-    with InwiseClient(sb.base_url, KEY, max_retry_after=0.2, **FAST) as client:
-        started = time.monotonic()
-        result = client.upsert(Contact("a@example.com", None), SendOptions())
-        elapsed = time.monotonic() - started
-    assert result.status == "ok" and client.retries == 1
-    assert 0.15 <= elapsed < 1.5, elapsed  # waited the cap, not an hour
+    with InwiseClient(sb.base_url, KEY, policy=fast(retry_after_max=0)) as client:
+        result = finishes(lambda: client.upsert(Contact("a@example.com", None), SendOptions()))
+    assert result.status == "ok" and client.retries == 1  # waited the cap, not an hour
+
+
+def test_unreadable_retry_after_falls_back_to_the_backoff(sb: Sandbox, client: InwiseClient) -> None:
+    sb.fail_next(1, status=503, retry_after=0.2)  # "0.2" is not valid HTTP
+    assert client.upsert(Contact("a@example.com", None), SendOptions()).status == "ok"
+    assert client.retries == 1
 
 
 def test_dropped_connections_are_retried(sb: Sandbox, client: InwiseClient) -> None:
@@ -299,7 +332,7 @@ def test_answer_lost_after_processing_is_retried_without_a_duplicate(sb: Sandbox
 
 def test_retries_exhausted_is_an_error_result(sb: Sandbox) -> None:
     sb.set_faults(error_rate=1.0)
-    with InwiseClient(sb.base_url, KEY, retries=3, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=3)) as client:
         result = client.upsert(Contact("a@example.com", None), SendOptions())
         assert client.retries == 3
     assert result.status == "error" and result.http_status == 503
@@ -310,7 +343,7 @@ def test_retries_exhausted_is_an_error_result(sb: Sandbox) -> None:
 
 def test_rate_limit_exhausted_says_so(sb: Sandbox) -> None:
     sb.fail_next(10, status=429, retry_after=0)
-    with InwiseClient(sb.base_url, KEY, retries=1, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=1)) as client:
         result = client.upsert(Contact("a@example.com", None), SendOptions())
     assert result.status == "error" and result.http_status == 429
     assert result.message == "inwise was still rate-limiting us after 2 tries (HTTP 429 Too Many Requests)"
@@ -318,7 +351,7 @@ def test_rate_limit_exhausted_says_so(sb: Sandbox) -> None:
 
 def test_drops_exhausted_is_an_error_result(sb: Sandbox) -> None:
     sb.fail_next(10, drop=True)
-    with InwiseClient(sb.base_url, KEY, retries=2, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=2)) as client:
         result = client.upsert(Contact("a@example.com", None), SendOptions())
     assert result.status == "error"
     assert result.message == "inwise did not answer after 3 tries (connection dropped)"
@@ -327,7 +360,7 @@ def test_drops_exhausted_is_an_error_result(sb: Sandbox) -> None:
 
 def test_timeouts_exhausted_is_an_error_result(sb: Sandbox) -> None:
     sb.set_faults(latency_ms=400)
-    with InwiseClient(sb.base_url, KEY, retries=1, timeout=(2.0, 0.1), backoff_factor=0.01) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=1, read_timeout=0.1)) as client:
         result = client.upsert(Contact("a@example.com", None), SendOptions())
         assert client.retries == 1
     assert result.status == "error"
@@ -338,7 +371,7 @@ def test_nobody_listening_is_an_error_result() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with InwiseClient(f"http://127.0.0.1:{port}/rest/v1", KEY, retries=1, **FAST) as client:
+    with InwiseClient(f"http://127.0.0.1:{port}/rest/v1", KEY, policy=fast(retries=1)) as client:
         result = client.upsert(Contact("a@example.com", None), SendOptions())
     assert result.status == "error"
     assert result.message == f"inwise did not answer after 2 tries (could not connect to 127.0.0.1:{port})"
@@ -359,7 +392,7 @@ def test_upsert_many_bounded_concurrency(sb: Sandbox) -> None:
         results[key] = result
         threads.add(threading.current_thread().name)
 
-    with InwiseClient(sb.base_url, KEY, pool_size=4, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, pool_size=4, policy=FAST) as client:
         client.upsert_many(iter(items), SendOptions(), concurrency=4, on_result=on_result)
         assert client.calls["POST /contacts"] == 200
     assert threads == {threading.current_thread().name}  # called in the caller's thread
@@ -377,7 +410,7 @@ def test_upsert_many_under_random_faults_loses_no_row(sb: Sandbox) -> None:
     n = 300
     items = [(f"row{i}", Contact(f"user{i}@example.com", None)) for i in range(n)]
     results: dict[str, list[UpsertResult]] = {}
-    with InwiseClient(sb.base_url, KEY, retries=3, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=3)) as client:
         client.upsert_many(items, SendOptions(), concurrency=4,
                            on_result=lambda k, r: results.setdefault(k, []).append(r))
         retries = client.retries
@@ -405,13 +438,43 @@ def test_upsert_many_stops_on_auth_error(sb: Sandbox) -> None:
             yield i, Contact(f"user{i}@example.com", None)
 
     seen: list[int] = []
-    with InwiseClient(sb.base_url, WRONG_KEY, **FAST) as client:
+    with InwiseClient(sb.base_url, WRONG_KEY, policy=FAST) as client:
         with pytest.raises(InwiseAuthError) as caught:
             client.upsert_many(items(), SendOptions(), concurrency=3, on_result=lambda k, r: seen.append(k))
     assert WRONG_KEY not in str(caught.value)
     assert consumed <= 2 * 3 + 1  # the in-flight window, not the 1000 rows
     assert sb.stats()["total"] <= 2 * 3
     assert seen == []
+
+
+def test_upsert_many_cancel_reports_what_was_on_the_wire_and_starts_nothing_new(sb: Sandbox) -> None:
+    sb.set_faults(latency_ms=20)
+    items = [(i, Contact(f"user{i}@example.com", None)) for i in range(200)]
+    cancel = threading.Event()
+    results: dict[int, UpsertResult] = {}
+
+    def on_result(key: int, result: UpsertResult) -> None:
+        results[key] = result
+        if len(results) == 10:
+            cancel.set()
+
+    with InwiseClient(sb.base_url, KEY, policy=FAST) as client:
+        client.upsert_many(items, SendOptions(), concurrency=4, on_result=on_result, cancel=cancel)
+    assert 10 <= len(results) < 200
+    # Every request inwise received was reported, and no other.
+    assert sb.stats()["total"] == len(results) == len(sb.contacts())
+    assert {c["email"] for c in sb.contacts()} == {f"user{i}@example.com" for i in results}
+    assert all(r.status == "ok" for r in results.values())
+
+
+def test_upsert_many_with_cancel_already_set_sends_nothing(sb: Sandbox) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    seen: list[int] = []
+    with InwiseClient(sb.base_url, KEY, policy=FAST) as client:
+        client.upsert_many([(1, Contact("a@example.com", None))], SendOptions(), concurrency=2,
+                           on_result=lambda k, r: seen.append(k), cancel=cancel)
+    assert seen == [] and sb.stats()["total"] == 0
 
 
 def test_upsert_many_reports_conflicts_and_rejections_per_row(sb: Sandbox) -> None:
@@ -423,7 +486,7 @@ def test_upsert_many_reports_conflicts_and_rejections_per_row(sb: Sandbox) -> No
         ("clash", Contact("taken@example.com", "972541111111")),
     ]
     results: dict[str, UpsertResult] = {}
-    with InwiseClient(sb.base_url, KEY, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=FAST) as client:
         client.upsert_many(items, SendOptions(), concurrency=2, on_result=results.__setitem__)
     assert results["good"].status == "ok"
     assert results["bad"].status == "rejected"
@@ -479,7 +542,7 @@ def test_batch_insert_lands_tricky_values(sb: Sandbox, client: InwiseClient) -> 
 
 
 def test_batch_insert_retries_and_failures(sb: Sandbox) -> None:
-    with InwiseClient(sb.base_url, KEY, retries=2, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=2)) as client:
         sb.fail_next(1, drop=True, after_processing=True)
         ok = client.batch_insert(TRICKY[:2], SendOptions(), field_numbers=[1, 2, 21], group_id=None)
         assert ok.ok and client.retries == 1
@@ -493,7 +556,7 @@ def test_batch_insert_retries_and_failures(sb: Sandbox) -> None:
         refused = client.batch_insert([Contact("bad-email", None)], SendOptions(), field_numbers=[], group_id=None)
         assert refused.ok  # the sandbox counts a bad row as failed inside a 200
         assert refused.body is not None and refused.body["failed"] == 1
-    with InwiseClient(sb.base_url, WRONG_KEY, **FAST) as bad:
+    with InwiseClient(sb.base_url, WRONG_KEY, policy=FAST) as bad:
         with pytest.raises(InwiseAuthError):
             bad.batch_insert(TRICKY, SendOptions(), field_numbers=[1, 2, 21], group_id=None)
 
@@ -527,7 +590,7 @@ def test_pull_new_contacts_drains_the_feed_page_by_page(sb: Sandbox, client: Inw
 
 
 def test_pull_page_failing_after_retries_raises(sb: Sandbox) -> None:
-    with InwiseClient(sb.base_url, KEY, retries=2, **FAST) as client:
+    with InwiseClient(sb.base_url, KEY, policy=fast(retries=2)) as client:
         _create_via_api(client, 1200)
         pages = client.pull_new_contacts()
         assert len(next(pages)) == 1000
@@ -542,7 +605,7 @@ def test_pull_page_failing_after_retries_raises(sb: Sandbox) -> None:
 
 
 def test_pull_with_wrong_key_raises_auth_error(sb: Sandbox) -> None:
-    with InwiseClient(sb.base_url, WRONG_KEY, **FAST) as client:
+    with InwiseClient(sb.base_url, WRONG_KEY, policy=FAST) as client:
         with pytest.raises(InwiseAuthError):
             next(client.pull_new_contacts())
 
@@ -553,6 +616,31 @@ def test_pull_answer_lost_after_processing_is_counted(sb: Sandbox, client: Inwis
     assert list(client.pull_new_contacts()) == [[]]  # the lost page is gone from the feed
     assert client.feed_answers_maybe_lost == 1
     assert client.retries == 1
+
+
+def test_pull_stops_before_the_next_page_once_cancelled(sb: Sandbox, client: InwiseClient) -> None:
+    _create_via_api(client, 2500)
+    cancel = threading.Event()
+    pages = client.pull_new_contacts(cancel=cancel)
+    assert len(next(pages)) == FEED_PAGE_SIZE
+    cancel.set()
+    assert list(pages) == []
+    assert client.calls["GET /contacts"] == 1 and sb.feed_pending() == 1500
+
+
+def test_pull_cancelled_while_a_page_arrives_completes_that_page(sb: Sandbox, client: InwiseClient) -> None:
+    _create_via_api(client, 1500)
+    sb.set_faults(feed_pause_ms=300)
+    cancel = threading.Event()
+    received: list[list[dict[str, Any]]] = []
+    puller = threading.Thread(target=lambda: received.extend(client.pull_new_contacts(cancel=cancel)))
+    puller.start()
+    assert sb.wait_for_paused_feed_answer(timeout=10)  # headers and half the page are on the wire
+    cancel.set()
+    puller.join(10)
+    assert not puller.is_alive()
+    assert [len(page) for page in received] == [FEED_PAGE_SIZE]
+    assert client.calls["GET /contacts"] == 1 and sb.feed_pending() == 500
 
 
 def test_foreign_numbers_never_get_the_default_country_code(sb: Sandbox, client: InwiseClient) -> None:
@@ -570,3 +658,204 @@ def test_foreign_numbers_never_get_the_default_country_code(sb: Sandbox, client:
     assert "country_code" not in mixed and "trim_leading_zero" not in mixed
     home = batch_body([Contact(None, "972541111112")], opts, field_numbers=[], group_id=None)
     assert home["country_code"] == "972" and home["trim_leading_zero"] is True
+
+
+# --------------------------------------------------------------------------------------------
+# Closer to the real inwise: refused keys, odd answers, a wrong address
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+@pytest.mark.parametrize("text", [KEY_INVALID_TEXT, KEY_MISSING_TEXT])
+def test_any_4xx_naming_the_api_key_stops_the_run(sb: Sandbox, client: InwiseClient, status: int, text: str) -> None:
+    for call in (lambda: client.upsert(Contact("a@example.com", None), SendOptions()),
+                 lambda: client.batch_insert(TRICKY[:1], SendOptions(), field_numbers=[1, 2], group_id=None),
+                 lambda: next(client.pull_new_contacts())):
+        sb.fail_next(1, status=status, message=text)
+        with pytest.raises(InwiseAuthError) as caught:
+            call()
+        assert f"inwise refused the API key (HTTP {status}: {text})" in str(caught.value)
+        assert "INWISE_API_KEY" in str(caught.value)
+
+
+def test_rest_access_not_enabled_says_inwise_support_turns_it_on(sb: Sandbox, client: InwiseClient) -> None:
+    sb.fail_next(1, status=401, message=REST_NOT_ENABLED_TEXT)
+    with pytest.raises(InwiseAuthError) as caught:
+        client.upsert_many([(1, Contact("a@example.com", None))], SendOptions(), concurrency=1,
+                           on_result=lambda k, r: None)
+    message = str(caught.value)
+    assert "REST API" in message and "inwise support" in message and REST_NOT_ENABLED_TEXT in message
+    assert "refused the API key" not in message
+
+
+def test_a_4xx_that_does_not_name_the_key_stays_a_row_problem(sb: Sandbox, client: InwiseClient) -> None:
+    sb.fail_next(1, status=400, message="Invalid value for field21.")
+    result = client.upsert(Contact("a@example.com", None), SendOptions())
+    assert result.status == "rejected" and result.message == "Invalid value for field21."
+
+
+def test_batch_sends_domestic_numbers_in_their_local_form_as_documented(sb: Sandbox, client: InwiseClient) -> None:
+    options = SendOptions(default_country_code="972", trim_leading_zero=False)
+    home = [Contact("a@example.com", "972541111111"), Contact(None, "972521234567"), Contact("b@example.com", None)]
+    body = batch_body(home, options, field_numbers=[], group_id=None)
+    rows = list(csv.reader(io.StringIO(body["csv_file"], newline="")))
+    assert rows == [["Email", "Mobile"], ["a@example.com", "0541111111"], ["", "0521234567"], ["b@example.com", ""]]
+    assert body["country_code"] == "972" and body["trim_leading_zero"] is True  # the zero is a trunk prefix
+    abroad = batch_body([Contact(None, "15046218927")], options, field_numbers=[], group_id=None)
+    assert list(csv.reader(io.StringIO(abroad["csv_file"])))[1] == ["", "15046218927"]
+    assert "country_code" not in abroad and "trim_leading_zero" not in abroad
+    # The sandbox puts the code in front blindly, as batchInsert may: still stored once.
+    assert client.batch_insert(home, options, field_numbers=[], group_id=None).ok
+    assert client.batch_insert([Contact(None, "15046218927")], options, field_numbers=[], group_id=None).ok
+    assert sorted(c["mobile_number"] for c in sb.contacts() if c["mobile_number"]) == [
+        "15046218927", "972521234567", "972541111111"]
+
+
+@pytest.mark.parametrize(("mobile", "code", "local"), [
+    ("972541111111", "972", "0541111111"),   # trunk 0
+    ("447911123456", "44", "07911123456"),
+    ("15046218927", "1", "5046218927"),      # no trunk prefix: inwise only puts 1 in front
+    ("0541111111", "972", "0541111111"),     # already local
+    ("15046218927", "972", None),            # another country
+    ("393123456789", "39", "3123456789"),    # Italian mobiles have no trunk zero
+    ("79123456789", "7", None),              # Russia dials 8 first: not a form inwise can undo
+])
+def test_local_mobile(mobile: str, code: str, local: str | None) -> None:
+    assert local_mobile(mobile, code) == local
+    assert is_domestic(Contact(None, mobile), SendOptions(default_country_code=code)) is (local is not None)
+
+
+class _Canned(BaseHTTPRequestHandler):
+    """Answers every request with the next canned (status, body) of its method and path."""
+
+    answers: dict[str, list[tuple[int, str]]] = {}
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        queue = self.answers.get(f"{self.command} {self.path}") or [(404, "{}")]
+        status, body = queue.pop(0) if len(queue) > 1 else queue[0]
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _answer  # noqa: N815 - http.server naming
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def canned() -> Iterator[tuple[str, dict[str, list[tuple[int, str]]]]]:
+    """(base_url, answers): set ``answers["POST /rest/v1/contacts"] = [(200, "{}")]``."""
+    answers: dict[str, list[tuple[int, str]]] = {}
+    handler = type("Canned", (_Canned,), {"answers": answers})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/rest/v1", answers
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("body", ["{}", '{"ok": true}', "", '{"id": 0}', '"done"'])
+def test_a_200_without_a_readable_id_means_applied(canned: tuple[str, dict[str, Any]], body: str) -> None:
+    base_url, answers = canned
+    answers["POST /rest/v1/contacts"] = [(200, body)]
+    with InwiseClient(base_url, KEY, policy=FAST) as client:
+        result = client.upsert(Contact("a@example.com", None), SendOptions())
+    assert result.status == "ok" and result.contact_id is None and result.http_status == 200
+    assert result.message == NO_ID_MESSAGE
+
+
+def test_feed_items_of_other_shapes_and_without_id_are_kept(canned: tuple[str, dict[str, Any]]) -> None:
+    base_url, answers = canned
+    items = [
+        {"Id": "77", "Email": "a@example.com", "MobileNumber": "972-50-1234567", "field1": "Dana",
+         "CreatedDate": "11/28/2026 14:05:09"},
+        {"email": "no-id@example.com", "fields": {"field2": "Levi"}, "created_date": "2026-11-28T10:00:00Z"},
+    ]
+    answers["GET /rest/v1/contacts"] = [(200, json.dumps({"Contacts": items}))]
+    with InwiseClient(base_url, KEY, policy=FAST) as client:
+        [page] = list(client.pull_new_contacts())
+        assert client.feed_items_without_id == 1
+    assert page == [
+        {"id": 77, "email": "a@example.com", "mobile_number": "972501234567",
+         "fields": [{"name": "field1", "content": "Dana"}], "created_date": "2026-11-28T14:05:09"},
+        {"id": None, "email": "no-id@example.com", "mobile_number": None,
+         "fields": [{"name": "field2", "content": "Levi"}], "created_date": "2026-11-28T10:00:00Z"},
+    ]
+    assert page.without_id == [page[1]]
+    assert json.loads(page.raw_body) == {"Contacts": items}
+
+
+def test_a_wrong_api_address_stops_the_run_after_the_first_answers(sb: Sandbox) -> None:
+    consumed = 0
+
+    def items() -> Iterator[tuple[int, Contact]]:
+        nonlocal consumed
+        for i in range(500):
+            consumed += 1
+            yield i, Contact(f"user{i}@example.com", None)
+
+    wrong = sb.base_url.replace("/rest/v1", "/rest/v2")
+    with InwiseClient(wrong, KEY, policy=FAST) as client:
+        with pytest.raises(InwiseAddressError) as caught:
+            client.upsert_many(items(), SendOptions(), concurrency=2, on_result=lambda k, r: None)
+        message = str(caught.value)
+        assert "404" in message and wrong in message and "https://api.inwise.com/rest/v1" in message
+        assert "inwise.base_url" in message
+        assert consumed <= 2 * 2 + 3
+        with pytest.raises(InwiseAddressError):
+            next(client.pull_new_contacts())  # the feed: its first such answer is enough
+    with InwiseClient(wrong, KEY, policy=FAST) as client:
+        with pytest.raises(InwiseAddressError):
+            client.batch_insert(TRICKY[:1], SendOptions(), field_numbers=[1, 2], group_id=None)
+    with InwiseClient(wrong, KEY, policy=FAST) as client:  # fewer rows than it takes to be sure
+        with pytest.raises(InwiseAddressError):
+            client.upsert_many([(1, Contact("a@example.com", None))], SendOptions(), concurrency=1,
+                               on_result=lambda k, r: None)
+    assert sb.contacts() == []
+
+
+def test_once_the_address_has_answered_a_404_is_a_row_problem(sb: Sandbox, client: InwiseClient) -> None:
+    assert client.upsert(Contact("a@example.com", None), SendOptions()).status == "ok"
+    sb.fail_next(5, status=405, path="/contacts", method="POST", message="Method not allowed here.")
+    results = [client.upsert(Contact(f"b{i}@example.com", None), SendOptions()) for i in range(5)]
+    assert {r.status for r in results} == {"rejected"}
+
+
+def test_405_answers_first_stop_the_run(sb: Sandbox, client: InwiseClient) -> None:
+    sb.fail_next(3, status=405, path="/contacts", method="POST")
+    with pytest.raises(InwiseAddressError):
+        client.upsert_many([(i, Contact(f"u{i}@example.com", None)) for i in range(3)], SendOptions(),
+                           concurrency=1, on_result=lambda k, r: None)
+
+
+def test_a_batch_too_large_is_not_taken_for_a_wrong_address(sb: Sandbox, client: InwiseClient) -> None:
+    sb.fail_next(1, status=413, path="/contacts/batchInsert")
+    result = client.batch_insert(TRICKY[:1], SendOptions(), field_numbers=[1, 2], group_id=None)
+    assert not result.ok and "batch_size" in (result.message or "")
+
+
+def test_a_row_sent_without_an_id_says_so() -> None:
+    outcome = from_upsert(RowRef(2, None), UpsertResult("ok", http_status=200, message=NO_ID_MESSAGE))
+    assert outcome.ok and outcome.contact_id is None
+    assert outcome.status(datetime(2026, 11, 28, 14, 47), "%d/%m/%Y %H:%M") == (
+        "✓ sent · 28/11/2026 14:47 · inwise gave no contact id")
+    with_id = from_upsert(RowRef(3, None), UpsertResult("ok", contact_id=7, http_status=200))
+    assert with_id.status(datetime(2026, 11, 28, 14, 47), "%d/%m/%Y %H:%M") == "✓ updated · #7 · 28/11/2026 14:47"
+
+
+@pytest.mark.parametrize(("raw", "iso"), [
+    ("11/28/2026 14:05:09", "2026-11-28T14:05:09"),   # inwise's webhooks: month first
+    ("28/11/2026 14:05:09", "2026-11-28T14:05:09"),   # the first number cannot be a month
+    ("2026-11-28T14:05:09Z", "2026-11-28T14:05:09Z"),
+    ("/Date(1764338709000)/", "2025-11-28T14:05:09Z"),
+    ("yesterday", "yesterday"),                        # unreadable: kept as it came
+    ("", None),
+])
+def test_feed_created_dates(raw: str, iso: str | None) -> None:
+    assert feed_contact({"id": 1, "created_date": raw})["created_date"] == iso

@@ -395,7 +395,7 @@ def test_normalize_mobile_unknown_region_is_a_config_error() -> None:
     assert not isinstance(info.value, ValueProblem)
 
 
-# The measured table of /work/shared/notes/contact-data.md: (input, region, E.164 digits or None).
+# The measured table of the project's contact-data notes: (input, region, E.164 digits or None).
 CONTACT_DATA_TABLE = [
     ("0541111111", "IL", "972541111111"),  # possible, not valid, possible as mobile -> accept
     ("0547654321", "IL", "972547654321"),  # valid MOBILE -> accept

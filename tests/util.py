@@ -39,6 +39,7 @@ inwise:
   mode: {mode}
   groups: [715983]
   retries: 3
+  retry: {{backoff_factor: 0.01, backoff_max: 0.05}}  # tests never sleep through real backoff
   concurrency: 4
 {extra}
 results:

@@ -138,7 +138,12 @@ def pull(client: InwiseClient, store: FeedStore, cancel: CancelToken, progress: 
         n += len(page)
         if progress:
             progress("pull", n, None)
-    lost = getattr(client, "feed_answers_maybe_lost", 0)
+    without_id = client.feed_items_without_id
+    if without_id:
+        summary.warnings.append(
+            f"{without_id} new contact(s) from inwise came without an id; they are kept and added to the "
+            "new-contacts tab without one.")
+    lost = client.feed_answers_maybe_lost
     if lost:
         summary.warnings.append(
             f"{lost} answer(s) of inwise's new-contacts feed were cut off in transit; inwise hands each new "

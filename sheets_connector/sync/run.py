@@ -41,8 +41,7 @@ def make_client(config: Config, environ: Mapping[str, str] | None = None) -> Inw
     return InwiseClient(
         iw.base_url,
         config.api_key(dict(environ) if environ is not None else None),
-        timeout=(10.0, float(iw.timeout_seconds)),
-        retries=iw.retries,
+        policy=iw.retry_policy(),
         pool_size=max(iw.concurrency, 2),
         api_key_source=iw.api_key_env,
     )

@@ -72,14 +72,10 @@ def send_upsert(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
     # wrong: stop instead of marking every row of the sheet as an error
     give_up_after = min(total, max(3, config.inwise.concurrency))
 
-    def items() -> Iterator[tuple[RowRef, Contact]]:
-        for item in to_send:
-            if ctx.cancel.is_set():
-                return  # the pool starts nothing new; requests on the wire finish and are reported
-            yield item
+    no_id = 0
 
     def on_result(ref: RowRef, result: UpsertResult) -> None:
-        nonlocal done, answered, silent
+        nonlocal done, answered, silent, no_id
         if result.http_status is not None or result.status == "ok":
             answered = True
         elif not answered:
@@ -87,11 +83,19 @@ def send_upsert(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
             if silent >= give_up_after:
                 raise unreachable(config, result.message)
         outcomes[ref.number] = from_upsert(ref, result)
+        no_id += result.status == "ok" and result.contact_id is None
         done += 1
         if ctx.progress:
             ctx.progress("send", done, total)
 
-    ctx.client.upsert_many(items(), ctx.options, concurrency=config.inwise.concurrency, on_result=on_result)
+    # once cancelled the pool starts nothing new; requests on the wire finish and are reported
+    ctx.client.upsert_many(to_send, ctx.options, concurrency=config.inwise.concurrency, on_result=on_result,
+                           cancel=ctx.cancel)
+    if no_id:
+        ctx.warnings.append(
+            f"inwise accepted {no_id} row(s) without saying which contact they are (no id in its answer); "
+            "they say '✓ sent' and were applied. Run `sheets-connector probe` and attach its recording "
+            "to a bug report so the connector can read inwise's answer.")
 
 
 def _chunks(items: ToSend, size: int) -> Iterator[ToSend]:

@@ -1,0 +1,278 @@
+/**
+ * @OnlyCurrentDoc
+ *
+ * The "inwise" menu of this spreadsheet: Sync now, Preview (dry run), Last sync result.
+ *
+ * The menu asks the sheets-connector sync service (run by your admin) to sync this
+ * spreadsheet with inwise, then shows what happened. The inwise API key and the Google
+ * credentials stay on the service; this script only holds the service's address and this
+ * spreadsheet's webhook secret, in two script properties (Extensions > Apps Script >
+ * Project Settings > Script properties):
+ *   INWISE_SERVICE_URL     e.g. https://connector.example.org  (from your admin)
+ *   INWISE_WEBHOOK_SECRET  this spreadsheet's secret            (from your admin)
+ * Anyone who can edit the spreadsheet can read them: share edit access accordingly.
+ *
+ * Every request is signed: header X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>, over
+ * "<t>.<body>" for a POST and "<t>.<path>?<query>" for a GET. The JSON body is pure ASCII
+ * (every character above U+007F written as \uXXXX), so the bytes signed are the bytes sent
+ * whatever character set UrlFetchApp uses.
+ *
+ * Scopes (appsscript.json): external_request to call the service, spreadsheets.currentonly
+ * for this spreadsheet's id and toasts, container.ui for the menu and messages, and
+ * userinfo.email so the run history can say who clicked (informational only; remove the
+ * scope and the history simply shows no name).
+ */
+
+var SERVICE_URL_PROPERTY = 'INWISE_SERVICE_URL';
+var SECRET_PROPERTY = 'INWISE_WEBHOOK_SECRET';
+var TITLE = 'inwise';
+var POLL_INTERVAL_MS = 3000;
+var POLL_BUDGET_MS = 4.5 * 60 * 1000; // a script may run 6 minutes: stop waiting well before
+var ROWS_SHOWN = 10;
+var PREVIEW_SHOWN = 5;
+var COUNTS_SHOWN = [
+  ['created', 'Created'], ['updated', 'Updated'], ['unchanged', 'Unchanged'],
+  ['conflict', 'Conflicts'], ['invalid', 'Invalid'], ['missing', 'No email or mobile'],
+  ['duplicate', 'Duplicates'], ['error', 'Errors']
+];
+var ALWAYS_SHOWN = 5; // the first five counts are shown even when 0
+
+function onOpen() {
+  SpreadsheetApp.getUi().createMenu(TITLE)
+    .addItem('Sync now', 'syncNow')
+    .addItem('Preview (dry run)', 'previewSync')
+    .addItem('Last sync result', 'showLastSyncResult')
+    .addToUi();
+}
+
+function syncNow() {
+  runFromMenu_(false);
+}
+
+function previewSync() {
+  runFromMenu_(true);
+}
+
+function showLastSyncResult() {
+  var settings = settings_();
+  if (!settings) return;
+  var ss = SpreadsheetApp.getActiveSpreadsheet();
+  var answer = call_(settings, 'get', '/v1/runs/latest?spreadsheet=' + encodeURIComponent(ss.getId()));
+  if (answer.code === 404) {
+    alert_('No sync of this spreadsheet has run yet. Use inwise > Sync now to start one.');
+  } else if (answer.code !== 200) {
+    alert_(problemMessage_(answer, settings));
+  } else {
+    alert_(lastRunHeading_(answer.data, ss) + '\n\n' + runText_(answer.data));
+  }
+}
+
+// --- the menu's work ----------------------------------------------------------------------
+
+function runFromMenu_(dryRun) {
+  var settings = settings_();
+  if (!settings) return;
+  var ss = SpreadsheetApp.getActiveSpreadsheet();
+  var body = {
+    spreadsheet_id: ss.getId(),
+    worksheet: ss.getActiveSheet().getName(),
+    dry_run: dryRun,
+    nonce: Utilities.getUuid()
+  };
+  var email = activeUserEmail_();
+  if (email) body.requested_by = email;
+  var answer = call_(settings, 'post', '/v1/sync', asciiJson_(body));
+  var runId;
+  if (answer.code === 202) {
+    runId = answer.data.run_id;
+    ss.toast(dryRun ? 'Preview started…' : 'Sync started…', TITLE, 10);
+  } else if (answer.code === 409 && answer.data && answer.data.run_id) {
+    runId = answer.data.run_id;
+    ss.toast('A sync of this spreadsheet is already running: its result will show here when it ends.', TITLE, 10);
+  } else {
+    alert_(problemMessage_(answer, settings));
+    return;
+  }
+  var run = waitForRun_(settings, runId);
+  if (run.problem) {
+    alert_(run.problem);
+  } else if (!run.data) {
+    alert_('The sync is still running. Use inwise > Last sync result in a few minutes to see how it went.');
+  } else {
+    alert_(runText_(run.data));
+  }
+}
+
+function waitForRun_(settings, runId) {
+  var deadline = Date.now() + POLL_BUDGET_MS;
+  while (Date.now() + POLL_INTERVAL_MS < deadline) {
+    Utilities.sleep(POLL_INTERVAL_MS);
+    var answer = call_(settings, 'get', '/v1/runs/' + encodeURIComponent(runId));
+    if (answer.code !== 200) return {problem: problemMessage_(answer, settings)};
+    var state = answer.data.state;
+    if (state === 'done' || state === 'failed' || state === 'cancelled') return {data: answer.data};
+  }
+  return {};
+}
+
+// --- texts the user reads -------------------------------------------------------------------
+
+function runText_(run) {
+  var lines = [];
+  if (run.state === 'queued' || run.state === 'running') {
+    var p = run.progress;
+    lines.push('A sync is running now' + (p && p.total ? ' (' + p.done + ' of ' + p.total + ' rows sent).' : '.'));
+    return lines.join('\n');
+  }
+  if (run.state === 'failed') {
+    return (run.dry_run ? 'The preview' : 'The sync') + ' did not complete.\n' + (run.error || '');
+  }
+  if (run.dry_run) return previewText_(run);
+  lines.push(run.state === 'cancelled' ? 'The sync was stopped before the end. ' + (run.error || '') : 'Sync finished.');
+  lines.push(countsText_(run.counts || {}));
+  appendProblems_(lines, run);
+  (run.warnings || []).forEach(function (w) { lines.push('Note: ' + w); });
+  return lines.join('\n');
+}
+
+function previewText_(run) {
+  var lines = [];
+  var attention = run.problems_total || 0;
+  lines.push('Preview (nothing was sent): ' + plural_(run.would_send || 0, 'contact') + ' would be sent to inwise' +
+             (attention ? '; ' + plural_(attention, 'row') + ' need attention.' : '.'));
+  var preview = run.preview_lines || [];
+  if (preview.length) {
+    lines.push('');
+    lines.push('First ' + Math.min(PREVIEW_SHOWN, preview.length) + ' as they would be sent:');
+    preview.slice(0, PREVIEW_SHOWN).forEach(function (line) { lines.push(line); });
+  }
+  appendProblems_(lines, run);
+  return lines.join('\n');
+}
+
+function countsText_(counts) {
+  var parts = [];
+  COUNTS_SHOWN.forEach(function (pair, i) {
+    var n = counts[pair[0]] || 0;
+    if (i < ALWAYS_SHOWN || n) parts.push(pair[1] + ': ' + n);
+  });
+  return parts.join(' · ');
+}
+
+function appendProblems_(lines, run) {
+  var problems = run.problems || [];
+  if (!problems.length) return;
+  var total = run.problems_total || problems.length;
+  lines.push('');
+  lines.push('Rows that need attention (' + total + '):');
+  problems.slice(0, ROWS_SHOWN).forEach(function (p) { lines.push('row ' + p.row + ': ✗ ' + p.detail); });
+  if (total > ROWS_SHOWN) lines.push('… and ' + (total - ROWS_SHOWN) + ' more: see the results column.');
+}
+
+function lastRunHeading_(run, ss) {
+  var when = Utilities.formatDate(new Date(run.finished_at || run.started_at || run.created_at),
+                                  ss.getSpreadsheetTimeZone(), 'dd/MM/yyyy HH:mm');
+  var how = run.trigger === 'schedule' ? 'on schedule' : 'from the menu' + (run.requested_by ? ' by ' + run.requested_by : '');
+  return 'Last sync: ' + when + ' (' + how + ')';
+}
+
+function problemMessage_(answer, settings) {
+  switch (answer.code) {
+    case 0:
+      return 'Cannot reach the sync service at ' + settings.url + ' (' + answer.error + '). Check the script property ' +
+             SERVICE_URL_PROPERTY + ', or ask your admin whether the service is running.';
+    case 401:
+      return 'The sync service did not accept this spreadsheet\'s request. Check that the script property ' +
+             SECRET_PROPERTY + ' holds the secret your admin gave for this spreadsheet, and that the service is ' +
+             'set up for it (spreadsheet id ' + SpreadsheetApp.getActiveSpreadsheet().getId() + ').';
+    case 404:
+      return 'The sync service does not know this request. Check the script property ' + SERVICE_URL_PROPERTY +
+             ' (it should be the service\'s address, nothing after it).';
+    case 503:
+      return 'The sync service is restarting. Try again in a minute.';
+    default:
+      if (answer.code >= 300 && answer.code < 400) {
+        return 'The address in ' + SERVICE_URL_PROPERTY + ' redirects elsewhere. Put the final https:// address there.';
+      }
+      return 'The sync service answered with an error (HTTP ' + answer.code + '). Try again later, or tell your admin.';
+  }
+}
+
+function alert_(text) {
+  var ui = SpreadsheetApp.getUi();
+  ui.alert(TITLE, text, ui.ButtonSet.OK);
+}
+
+function plural_(n, word) {
+  return n + ' ' + word + (n === 1 ? '' : 's');
+}
+
+// --- talking to the service -----------------------------------------------------------------
+
+function settings_() {
+  var props = PropertiesService.getScriptProperties();
+  var url = (props.getProperty(SERVICE_URL_PROPERTY) || '').trim().replace(/\/+$/, '');
+  var secret = (props.getProperty(SECRET_PROPERTY) || '').trim();
+  if (!url || !secret) {
+    alert_('The inwise menu is not set up yet. In Extensions > Apps Script > Project Settings > Script properties, ' +
+           'add ' + SERVICE_URL_PROPERTY + ' (the sync service\'s address) and ' + SECRET_PROPERTY +
+           ' (this spreadsheet\'s secret), both from your admin, then try again.');
+    return null;
+  }
+  if (!/^https:\/\//.test(url) && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(url)) {
+    alert_(SERVICE_URL_PROPERTY + ' must start with https:// so that nobody can read or change what is sent.');
+    return null;
+  }
+  return {url: url, secret: secret};
+}
+
+function call_(settings, method, path, payload) {
+  var signed = payload === undefined ? path : payload;
+  var options = {
+    method: method,
+    headers: {'X-Signature': signature_(settings.secret, signed)},
+    muteHttpExceptions: true,
+    followRedirects: false
+  };
+  if (payload !== undefined) {
+    options.contentType = 'application/json';
+    options.payload = payload;
+  }
+  var response;
+  try {
+    response = UrlFetchApp.fetch(settings.url + path, options);
+  } catch (e) {
+    return {code: 0, error: String(e && e.message ? e.message : e)};
+  }
+  var data = null;
+  try {
+    data = JSON.parse(response.getContentText());
+  } catch (e) {
+    data = null;
+  }
+  return {code: response.getResponseCode(), data: data};
+}
+
+function signature_(secret, text) {
+  var t = Math.floor(Date.now() / 1000);
+  var bytes = Utilities.computeHmacSha256Signature(t + '.' + text, secret, Utilities.Charset.UTF_8);
+  return 't=' + t + ',v1=' + hex_(bytes);
+}
+
+function hex_(signedBytes) {
+  return signedBytes.map(function (b) { return ('0' + (b & 0xff).toString(16)).slice(-2); }).join('');
+}
+
+function asciiJson_(value) {
+  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, function (c) {
+    return '\\u' + ('0000' + c.charCodeAt(0).toString(16)).slice(-4);
+  });
+}
+
+function activeUserEmail_() {
+  try {
+    return Session.getActiveUser().getEmail() || '';
+  } catch (e) {
+    return ''; // often blank or not allowed: it is only informational
+  }
+}

@@ -1,0 +1,164 @@
+"""Cron-style syncs: a mapping with ``schedule: "<cron>"`` and ``timezone`` also syncs on its own.
+
+Times come from croniter, read in the mapping's time zone, so "0 7 * * *" is 07:00 local time
+on both sides of a daylight-saving change.  On the day clocks go back, a time that happens
+twice (01:30 in Europe/London) fires once, at its first occurrence (for a fixed hour; an
+hourly or "*/20" schedule keeps every slot); on the day clocks go forward, a time that does not
+exist fires at the first minute after the jump.
+
+- A scheduled run goes through the same ``RunManager.start`` as a menu click, so it takes the
+  spreadsheet's run lock: if a sync is running, the slot is skipped (logged), never overlapped.
+- Slots missed while the service was down: when it starts, a spreadsheet whose last sync
+  started before the most recent slot runs once (not once per missed slot).  A spreadsheet
+  with no sync in its history waits for its next slot.  Likewise, if the process was suspended
+  past several slots, the next check runs the sheet once.
+
+The clock is injected; ``catch_up(now)`` and ``tick(now)`` are what the loop calls, so tests
+drive them with fixed times.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from . import log
+from .runs import Busy, ServiceClosing, Started
+from .sheets import Registry, Sheet
+from .store import Run, Trigger
+
+MAX_SLEEP_S = 60.0  # look at the clock at least this often (it may jump: NTP, suspend)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _repeated(expr: str, t: datetime) -> bool:
+    """True for the second occurrence of a wall time that happens twice, in a fixed-hour schedule."""
+    hour_field = expr.split()[1]
+    if hour_field.startswith("*"):
+        return False
+    first, second = t.replace(fold=0).utcoffset(), t.replace(fold=1).utcoffset()
+    return first != second and t.utcoffset() == second
+
+
+def next_time(expr: str, tz: str, after: datetime) -> datetime:
+    """The first slot of ``expr`` strictly after ``after`` (aware), as an aware time in ``tz``."""
+    it = croniter(expr, after.astimezone(ZoneInfo(tz)))
+    t: datetime = it.get_next(datetime)
+    while _repeated(expr, t):
+        t = it.get_next(datetime)
+    return t
+
+
+def previous_time(expr: str, tz: str, at: datetime) -> datetime:
+    """The last slot of ``expr`` at or before ``at``."""
+    it = croniter(expr, at.astimezone(ZoneInfo(tz)) + timedelta(seconds=1))
+    t: datetime = it.get_prev(datetime)
+    while t > at or _repeated(expr, t):
+        t = it.get_prev(datetime)
+    return t
+
+
+def next_times(expr: str, tz: str, after: datetime, count: int) -> list[datetime]:
+    out: list[datetime] = []
+    for _ in range(count):
+        after = next_time(expr, tz, after)
+        out.append(after)
+    return out
+
+
+class Starter(Protocol):
+    def start(self, sheet: Sheet, *, dry_run: bool, trigger: Trigger, worksheet: str | None = None,
+              requested_by: str | None = None) -> Started | Busy: ...
+
+
+class History(Protocol):
+    def latest_run(self, spreadsheet_id: str, *, include_dry_runs: bool = False) -> Run | None: ...
+
+
+@dataclass(frozen=True)
+class Fired:
+    spreadsheet_id: str
+    slot: datetime
+    run_id: str | None = None  # the run started, or None when skipped
+    busy_with: str | None = None  # skipped: the run that held the lock
+
+
+class Scheduler:
+    def __init__(self, registry: Registry, manager: Starter, history: History,
+                 *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._sheets = [s for s in registry if s.schedule and s.timezone]
+        self._manager = manager
+        self._history = history
+        self._clock = clock
+        self._next: dict[str, datetime] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- what the loop calls -------------------------------------------------------------------
+    def catch_up(self, now: datetime) -> list[Fired]:
+        """At start: plan each sheet's next slot, and run once the sheets that missed one."""
+        fired = []
+        for sheet in self._sheets:
+            expr, tz = str(sheet.schedule), str(sheet.timezone)
+            self._next[sheet.spreadsheet_id] = next_time(expr, tz, now)
+            slot = previous_time(expr, tz, now)
+            last = self._history.latest_run(sheet.spreadsheet_id)
+            if last is not None and last.created_at < slot:
+                fired.append(self._fire(sheet, slot, missed=True))
+        return fired
+
+    def tick(self, now: datetime) -> list[Fired]:
+        """Run every sheet whose slot has come; each sheet once, however many slots passed."""
+        fired = []
+        for sheet in self._sheets:
+            slot = self._next.get(sheet.spreadsheet_id)
+            if slot is None or slot > now:
+                continue
+            fired.append(self._fire(sheet, slot, missed=False))
+            self._next[sheet.spreadsheet_id] = next_time(str(sheet.schedule), str(sheet.timezone), now)
+        return fired
+
+    def next_slots(self) -> dict[str, datetime]:
+        return dict(self._next)
+
+    # -- the loop ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        if not self._sheets or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _loop(self) -> None:
+        self.catch_up(self._clock())
+        while not self._stop.is_set():
+            now = self._clock()
+            soonest = min(self._next.values(), default=now + timedelta(seconds=MAX_SLEEP_S))
+            if self._stop.wait(min(MAX_SLEEP_S, max(0.0, (soonest - now).total_seconds()))):
+                return
+            self.tick(self._clock())
+
+    def _fire(self, sheet: Sheet, slot: datetime, *, missed: bool) -> Fired:
+        try:
+            outcome = self._manager.start(sheet, dry_run=False, trigger="schedule")
+        except ServiceClosing:
+            return Fired(sheet.spreadsheet_id, slot)
+        if isinstance(outcome, Busy):
+            log.event("schedule_skipped", spreadsheet=sheet.spreadsheet_id, slot=slot.isoformat(),
+                      running_run=outcome.holder)
+            return Fired(sheet.spreadsheet_id, slot, busy_with=outcome.holder)
+        log.event("schedule_started", spreadsheet=sheet.spreadsheet_id, slot=slot.isoformat(),
+                  run_id=outcome.run.id, missed=missed)
+        return Fired(sheet.spreadsheet_id, slot, run_id=outcome.run.id)

@@ -1,0 +1,209 @@
+"""The service's allow-list: which spreadsheets it serves, with which mapping, secret and schedule.
+
+``serve --configs DIR`` reads every ``*.yaml``/``*.yml`` mapping in DIR.  Besides the usual
+mapping keys, each carries (only these keys are read here)::
+
+    service:
+      spreadsheet_id: 1AbC...        # the Google spreadsheet's id (from its URL)
+      secret_env: SHEET_SALES_SECRET  # the webhook secret, from this environment variable...
+      # secret_file: secrets/sales.txt  ...or from this file (relative to the mapping)
+    schedule: "0 7 * * 1-5"          # optional: also sync on this cron schedule...
+    timezone: Asia/Jerusalem         # ...read in this time zone (required with schedule)
+
+``spreadsheet_id`` may be left out when the source is the Google spreadsheet itself
+(``source.spreadsheet``: its address or key).  A secret variable or file may hold two secrets
+separated by whitespace while a secret is being rotated.  A request names only a spreadsheet
+id; everything else (files, credentials, URLs) comes from here.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from croniter import croniter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ..errors import ConfigError
+
+MIN_SECRET_LENGTH = 16
+NEW_SECRET_HINT = 'python3 -c "import secrets; print(secrets.token_hex(32))"'
+
+
+class ServiceSection(BaseModel):
+    """The ``service:`` key of a mapping: how the web service knows this spreadsheet."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    spreadsheet_id: str | None = Field(None, description="The spreadsheet's id (the part of its URL after /d/).")
+    secret_env: str | None = Field(None, description="Environment variable holding the webhook secret.")
+    secret_file: str | None = Field(None, description="File holding the webhook secret (relative to the mapping).")
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> ServiceSection:
+        if bool(self.secret_env) == bool(self.secret_file):
+            raise ValueError("give exactly one of service.secret_env or service.secret_file")
+        return self
+
+
+class ServiceKeys(BaseModel):
+    """The keys of a mapping that the service reads (the rest belongs to the sync)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    service: ServiceSection
+    schedule: str | None = Field(None, description='Cron expression, e.g. "0 7 * * 1-5" (07:00 on weekdays).')
+    timezone: str | None = Field(None, description="Time zone of the schedule, e.g. Asia/Jerusalem.")
+    source: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        if v is not None and not croniter.is_valid(v):
+            raise ValueError(f"{v!r} is not a cron expression (five fields: minute hour day month weekday)")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                ZoneInfo(v)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {v!r} (use a name like Asia/Jerusalem or Europe/London)") from None
+        return v
+
+    @model_validator(mode="after")
+    def _schedule_needs_zone(self) -> ServiceKeys:
+        if self.schedule and not self.timezone:
+            raise ValueError("schedule needs a timezone (e.g. timezone: Asia/Jerusalem) so the hours mean your hours")
+        return self
+
+    def spreadsheet_id(self) -> str | None:
+        """``service.spreadsheet_id``, else the key of a Google Sheets source (ConfigError if malformed)."""
+        if self.service.spreadsheet_id:
+            return self.service.spreadsheet_id
+        where = self.source.get("spreadsheet")
+        if self.source.get("type") == "google_sheet" and isinstance(where, str):
+            from ..gsheets.client import spreadsheet_key
+
+            return spreadsheet_key(where)
+        return None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One spreadsheet the service serves."""
+
+    spreadsheet_id: str
+    config_path: Path
+    secrets: tuple[bytes, ...] = field(repr=False)
+    schedule: str | None = None
+    timezone: str | None = None
+
+
+class Registry:
+    """The allow-list: spreadsheet id -> ``Sheet``."""
+
+    def __init__(self, sheets: Iterable[Sheet]) -> None:
+        self._by_id = {s.spreadsheet_id: s for s in sheets}
+
+    def get(self, spreadsheet_id: str) -> Sheet | None:
+        return self._by_id.get(spreadsheet_id)
+
+    def secrets(self) -> tuple[bytes, ...]:
+        return tuple(dict.fromkeys(s for sheet in self for s in sheet.secrets))
+
+    def __iter__(self) -> Iterator[Sheet]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+
+def load_registry(directory: str | Path, environ: Mapping[str, str] | None = None) -> Registry:
+    """Read every mapping in ``directory``; raises ``ConfigError`` listing every problem found."""
+    env = os.environ if environ is None else environ
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise ConfigError(f"--configs {folder}: not a folder. Give the folder that holds one mapping file per spreadsheet.")
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    if not files:
+        raise ConfigError(f"{folder} holds no mapping file (*.yaml): add one per spreadsheet.")
+    problems: list[str] = []
+    sheets: dict[str, Sheet] = {}
+    for path in files:
+        try:
+            sheet = _load_sheet(path, env)
+        except ConfigError as e:
+            problems.append(str(e))
+            continue
+        other = sheets.get(sheet.spreadsheet_id)
+        if other is not None:
+            problems.append(f"{path.name}: spreadsheet {sheet.spreadsheet_id} is already served by "
+                            f"{other.config_path.name}; keep one mapping per spreadsheet.")
+            continue
+        sheets[sheet.spreadsheet_id] = sheet
+    if problems:
+        raise ConfigError("The service cannot start:\n" + "\n".join(f"- {p}" for p in problems))
+    return Registry(sheets.values())
+
+
+def _load_sheet(path: Path, env: Mapping[str, str]) -> Sheet:
+    name = path.name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise ConfigError(f"{name}: cannot read it as YAML ({type(e).__name__}); run `sheets-connector check` on it.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: not a mapping file (expected keys such as source:, columns:, service:).")
+    try:
+        keys = ServiceKeys.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        if first["type"] == "missing" and where == "service":
+            raise ConfigError(f"{name}: add a service: section (spreadsheet_id and secret_env or secret_file) "
+                              "so the service knows which spreadsheet it is for.") from None
+        raise ConfigError(f"{name}: {where}: {first['msg'].removeprefix('Value error, ')}") from None
+    try:
+        sid = keys.spreadsheet_id()
+    except ConfigError as e:
+        raise ConfigError(f"{name}: {e}") from None
+    if not sid:
+        raise ConfigError(f"{name}: add service.spreadsheet_id (the part of the sheet's URL after /d/).")
+    return Sheet(spreadsheet_id=sid, config_path=path.resolve(), secrets=_secrets(name, path, keys.service, env),
+                 schedule=keys.schedule, timezone=keys.timezone)
+
+
+def _secrets(name: str, path: Path, section: ServiceSection, env: Mapping[str, str]) -> tuple[bytes, ...]:
+    if section.secret_env:
+        raw = env.get(section.secret_env, "")
+        where = f"environment variable {section.secret_env}"
+    else:
+        file = path.parent / str(section.secret_file)
+        where = f"secret file {section.secret_file}"
+        try:
+            raw = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{name}: cannot read the {where} ({type(e).__name__}).") from None
+    values = raw.split()
+    if not values:
+        raise ConfigError(f"{name}: the {where} is empty or not set; put the spreadsheet's webhook secret there "
+                          f"(make one with: {NEW_SECRET_HINT}).")
+    if any(len(v) < MIN_SECRET_LENGTH for v in values):
+        # the length only, never the value
+        raise ConfigError(f"{name}: the secret in the {where} is shorter than {MIN_SECRET_LENGTH} characters; "
+                          f"make a long random one with: {NEW_SECRET_HINT}")
+    return tuple(v.encode("utf-8") for v in values)

@@ -1,0 +1,182 @@
+"""What the web service needs from the outside world, as small typed interfaces.
+
+- ``RunStore``: run history, the per-spreadsheet run lock and the replay guard.  It lives
+  outside the process (``runstore.SQLiteRunStore`` is the one shipped) so that several service
+  instances behind one load balancer see the same runs and locks.
+- ``Runner``: one sync of one mapping file; the service calls it in a worker thread.
+
+The records that cross these interfaces (``Run``, ``RunResult``, ``RunProgress``) are plain
+dataclasses; the HTTP layer turns them into JSON.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from ..cancel import CancelToken
+
+RunState = Literal["queued", "running", "done", "failed", "cancelled"]
+FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+Trigger = Literal["menu", "schedule"]
+
+# What a run keeps of the runner's summary, so a status answer stays small.
+MAX_PROBLEMS = 100
+MAX_PREVIEW = 20
+
+# progress(stage, done, total): the same callback shape as ``sync.Progress``
+ProgressFn = Callable[[str, int, "int | None"], None]
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    stage: str
+    done: int
+    total: int | None = None
+
+
+@dataclass
+class RunResult:
+    """The part of a run summary the sheet shows: counts, rows that need attention, preview."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)  # {"row", "outcome", "detail"}
+    problems_total: int = 0
+    preview: list[dict[str, Any]] = field(default_factory=list)  # dry run: contacts as they would be sent
+    preview_lines: list[str] = field(default_factory=list)  # dry run: the first of them in words
+    would_send: int | None = None
+    rows_read: int = 0
+    warnings: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    @classmethod
+    def from_summary(cls, summary: dict[str, Any]) -> RunResult:
+        """Keep what the sheet needs of a runner's summary (``RunSummary.to_dict()`` shape)."""
+        counts = {str(k): int(v) for k, v in dict(summary.get("counts") or {}).items()}
+        problems = [dict(p) for p in summary.get("problems") or []]
+        total = len(problems) + int(summary.get("problems_truncated") or 0)
+        would_send = summary.get("would_send")
+        return cls(
+            counts=counts,
+            problems=problems[:MAX_PROBLEMS],
+            problems_total=total,
+            preview=[dict(p) for p in (summary.get("preview") or [])[:MAX_PREVIEW]],
+            preview_lines=[str(line) for line in (summary.get("preview_lines") or [])[:MAX_PREVIEW]],
+            would_send=int(would_send) if would_send is not None else None,
+            rows_read=int(summary.get("rows_read") or 0),
+            warnings=[str(w) for w in summary.get("warnings") or []],
+            interrupted=bool(summary.get("interrupted")),
+        )
+
+
+@dataclass(frozen=True)
+class NewRun:
+    id: str
+    spreadsheet_id: str
+    trigger: Trigger
+    dry_run: bool
+    worksheet: str | None = None
+    requested_by: str | None = None  # informational only (Session email is often blank)
+
+
+@dataclass
+class Run:
+    id: str
+    spreadsheet_id: str
+    trigger: Trigger
+    dry_run: bool
+    state: RunState
+    created_at: datetime
+    worksheet: str | None = None
+    requested_by: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result: RunResult | None = None
+    error: str | None = None  # user-readable, never a secret
+    progress: RunProgress | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+
+class ReplayGuard(Protocol):
+    def seen(self, key: str, expires_at: float) -> bool:
+        """Record ``key`` until ``expires_at`` (unix seconds); True if it was already recorded.
+
+        Must be atomic across processes sharing the store: of two concurrent calls with one
+        key, exactly one returns False.
+        """
+        ...
+
+
+class RunStore(ReplayGuard, Protocol):
+    """Run history + per-spreadsheet run lock + replay guard, shared by every service instance."""
+
+    def create_run(self, run: NewRun) -> Run:
+        """Record a new run in state ``queued``."""
+        ...
+
+    def get_run(self, run_id: str) -> Run | None: ...
+
+    def latest_run(self, spreadsheet_id: str, *, include_dry_runs: bool = False) -> Run | None:
+        """The most recently created run of a spreadsheet (previews only if asked)."""
+        ...
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        state: RunState | None = None,
+        result: RunResult | None = None,
+        error: str | None = None,
+        progress: RunProgress | None = None,
+    ) -> None:
+        """Change what is given; ``running`` stamps started_at, a finished state finished_at."""
+        ...
+
+    def try_acquire(self, spreadsheet_id: str, run_id: str, lease_s: float) -> str | None:
+        """Take the spreadsheet's run lock for ``run_id``; None on success, else the holder's run id.
+
+        A lock whose lease ran out (its instance died) is taken over, and the run that held it
+        is marked failed.
+        """
+        ...
+
+    def renew(self, spreadsheet_id: str, run_id: str, lease_s: float) -> bool:
+        """Extend the lease of a lock ``run_id`` holds; False if it no longer holds it."""
+        ...
+
+    def release(self, spreadsheet_id: str, run_id: str) -> None:
+        """Give the lock back (only if ``run_id`` holds it)."""
+        ...
+
+    def expire_stale(self) -> list[str]:
+        """Free locks whose lease ran out and mark their runs failed; returns those run ids."""
+        ...
+
+    def ping(self) -> bool:
+        """Readiness: True when the store answers."""
+        ...
+
+
+class Runner(Protocol):
+    """One sync of one mapping file.
+
+    Called in a worker thread.  Must stop soon after ``cancel`` is set (the same token a Ctrl-C
+    sets in the CLI), with every row already sent having its result written, and then return its
+    summary with ``interrupted: true``.
+    Raises ``ConnectorError`` (a user-readable message) when the run cannot complete.
+    Returns a ``RunSummary.to_dict()``-shaped dict (counts, problems, preview, would_send...).
+    """
+
+    def __call__(
+        self,
+        config_path: Path,
+        dry_run: bool,
+        cancel: CancelToken,
+        trigger: str,
+        progress: ProgressFn,
+    ) -> dict[str, Any]: ...
