@@ -30,6 +30,7 @@ from .errors import ConnectorError
 from .service.cli import serve_command  # the service's command lives with the service
 
 if TYPE_CHECKING:
+    from .demo import SheetsDemo
     from .sync.summary import Progress, RunSummary
 
 
@@ -299,16 +300,22 @@ def pull_new_cmd(config_path: str, as_json: bool) -> None:
 def check(config_path: str, rows: int) -> None:
     """Validate the mapping against the real header row and preview the first rows.
 
+    For a Google Sheet it first says which account it connects as, whether the sheet is shared
+    with it as an editor, and the tabs it sees. Nothing is sent to inwise.
+
     \b
     Example:
       sheets-connector check --config mapping.yaml
     """
+    from .check import describe_source
     from .contacts import column_letter, header_key
     from .sync import plan
 
     with _errors(Ctx.debug):
         cfg = load_config(config_path)
-        p = plan(cfg)
+        table = cfg.open_table()
+        describe_source(cfg, table, lambda line: out.print(line, markup=False))  # a Google Sheet: account, sharing, tabs
+        p = plan(cfg, table)
         c = p.mapper.columns
         out.print(f"Mapping OK for {p.data.location} (header on row {p.data.header_row})", markup=False)
         t = RichTable(show_header=True, header_style="bold")
@@ -385,25 +392,35 @@ def sandbox(host: str, port: int, api_keys: tuple[str, ...], latency_ms: float, 
 @click.option("--workdir", "-w", default="sheets-connector-demo", show_default=True, type=click.Path(file_okay=False),
               help="Folder that receives the example workbook and mapping.")
 @click.option("--mode", type=click.Choice(["upsert", "batch"]), default=None, help="Override the send mode.")
+@click.option("--source", type=click.Choice(["xlsx", "google-sheet", "sheets"]), default="xlsx", show_default=True,
+              help="google-sheet: the same example in a local Google Sheets emulator (no Google account needed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
-def demo(workdir: str, mode: str | None, as_json: bool) -> None:
+def demo(workdir: str, mode: str | None, source: str, as_json: bool) -> None:
     """Sync the bundled example workbook to a local inwise sandbox (no account needed).
 
     \b
     Example:
       sheets-connector demo
       sheets-connector demo --workdir try-it --mode batch
+      sheets-connector demo --source google-sheet
     """
-    from .demo import run_demo
+    from .demo import run_demo, run_sheets_demo
 
     with _errors(Ctx.debug):
         cancel = CancelToken()
+        sheets = None
         with _progress(not as_json) as progress, stop_on_signals(cancel):
-            summary, paths = run_demo(Path(workdir), mode=mode, progress=progress, cancel=cancel)
+            if source == "xlsx":
+                summary, paths = run_demo(Path(workdir), mode=mode, progress=progress, cancel=cancel)
+            else:
+                sheets = run_sheets_demo(Path(workdir), mode=mode, progress=progress, cancel=cancel)
+                summary, paths = sheets.summary, sheets.paths
         if as_json:
             d = summary.to_dict()
             d["demo"] = {k: str(v) for k, v in paths.items()}
             click.echo(json.dumps(d, ensure_ascii=False, indent=2, default=str))
+        elif sheets is not None:
+            _print_sheets_demo_end(sheets)
         else:
             _print_demo_end(summary, paths)
         if summary.interrupted:
@@ -420,6 +437,25 @@ def _print_demo_end(summary: RunSummary, paths: dict[str, Path]) -> None:
             "  sheets-connector check --config mapping.yaml",
             markup=False,
         )
+
+
+def _print_sheets_demo_end(demo: SheetsDemo) -> None:
+    print_summary(demo.summary)
+    out.print("\nThe Google Sheet after the sync, tab 'Contacts' (the demo's emulator stopped with it):", markup=False)
+    t = RichTable(show_header=True, header_style="bold")
+    for h in ["row", *demo.view.header]:
+        t.add_column(h, overflow="fold")
+    for number, cells in demo.view.rows:
+        t.add_row(str(number), *cells)
+    out.print(t)
+    tabs = "\n".join(f"  {p}" for k, p in demo.paths.items() if k.startswith("tab "))
+    out.print(
+        f"Every tab as a CSV file:\n{tabs}\n"
+        f"The mapping it used: {demo.paths['mapping']}\n"
+        "Next: share your own Google Sheet with a service account (README, 'Google Sheets'), then run\n"
+        "  sheets-connector check --config mapping.yaml",
+        markup=False,
+    )
 
 
 @main.command()

@@ -53,3 +53,42 @@ def write_key_file(path: Path, email: str, private_pem: str, token_uri: str, **e
     } | extra
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
+SHEET_HEADER = ["First name", "Last name", "Email", "Mobile", "Birthday"]
+
+
+def sheet_mapping(emu: SheetsEmulator, key: str, base_url: str, *, mode: str = "upsert", extra: str = "",
+                  source_extra: str = "") -> str:
+    """A mapping for a Google Sheet in the emulator (the same columns as tests/util.py's .xlsx one)."""
+    return f"""\
+source:
+  type: google_sheet
+  spreadsheet: "{emu.url(key)}"
+  worksheet: Contacts
+  api_url: "{emu.api_url}"
+{source_extra}columns:
+  email: Email
+  mobile: Mobile
+  fields:
+    1: First name
+    2: Last name
+    21: Birthday
+inwise:
+  base_url: {base_url}
+  mode: {mode}
+  groups: [715983]
+  retries: 3
+  concurrency: 4
+{extra}results:
+  column: Sync result
+  contact_id_column: inwise ID
+  synced_at_column: Last synced
+"""
+
+
+def sheet_column(emu: SheetsEmulator, key: str, header: str, tab: str = "Contacts") -> dict[int, Any]:
+    """{row number: value} of the column with that header (row 1 is the header; blank cells are None)."""
+    rows = emu.values(key, tab)
+    idx = rows[0].index(header)
+    return {n: (r[idx] if idx < len(r) and r[idx] != "" else None) for n, r in enumerate(rows[1:], start=2)}

@@ -23,3 +23,13 @@ def test_bench_quick_runs_and_writes_a_report(tmp_path, capsys):
     assert "Scenario 6" in capsys.readouterr().out
     table = markdown(report)
     assert table.startswith("<!-- bench-table -->") and "| feed requests | 3 | = 3 (⌊N/1000⌋+1) ✓ |" in table
+
+
+def test_bench_scenario_3_counts_google_sheets_requests(tmp_path):
+    assert main(["--quick", "-s", "3", "--out", str(tmp_path)]) == 0
+    report = json.loads(next(tmp_path.glob("*-quick.json")).read_text(encoding="utf-8"))
+    figures = {f["name"]: f for f in report["scenarios"][0]["figures"]}
+    assert [f["name"] for f in figures.values() if f["ok"] is False] == []
+    assert figures["requests, first sync, 1,000 rows"]["value"] == figures["requests, first sync, 10 rows"]["value"] == 7
+    assert figures["requests, later sync, 1,000 rows"]["value"] == 6  # five, plus the re-read
+    assert figures["write requests per sync, naive: one per row (1,000 rows)"]["value"] == 1000

@@ -32,7 +32,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gspread.exceptions import APIError
 from gspread.utils import absolute_range_name, rowcol_to_a1
+from urllib3.util.retry import Retry
 
 from ..errors import ConfigError, SourceError
 from ..gsheets.client import SheetsConnection, spreadsheet_key
@@ -93,11 +95,15 @@ class GoogleSheetTable:
         self._tabs: dict[str, _Tab] = {}
 
     @classmethod
-    def from_source(cls, source: Any, config: Any) -> GoogleSheetTable:
-        """The table a ``GoogleSheetSource`` of a loaded mapping describes (see config.py)."""
+    def from_source(cls, source: Any, config: Any, environ: Mapping[str, str] | None = None,
+                    retry: Retry | None = None) -> GoogleSheetTable:
+        """The table a ``GoogleSheetSource`` of a loaded mapping describes (see config.py).
+        ``environ`` replaces ``os.environ`` when looking for GOOGLE_APPLICATION_CREDENTIALS;
+        ``retry`` replaces the default bounded retry (see ``gsheets.client.sheets_retry``)."""
         from ..gsheets.client import connect_source
 
-        return cls(lambda: connect_source(source, config), source.spreadsheet, source.worksheet, source.header_row,
+        return cls(lambda: connect_source(source, config, environ, retry), source.spreadsheet, source.worksheet,
+                   source.header_row,
                    date_format=date_pattern(config.date_format),
                    datetime_format=date_pattern(config.time_format()))
 
@@ -121,6 +127,35 @@ class GoogleSheetTable:
         meta = self._metadata()
         return SheetSummary(self._connection().account, meta.get("properties", {}).get("title", ""),
                             [s["properties"]["title"] for s in meta.get("sheets", [])], sheet["title"], self.url)
+
+    @property
+    def account(self) -> str:
+        """Who the connector acts as ("the service account x@y"); reads the credentials, sends nothing."""
+        return self._connection().account
+
+    def check_can_edit(self) -> None:
+        """Raise the clear SourceError (share it with ... as an Editor) unless the account may edit.
+
+        The Sheets API cannot be asked "may I edit?" (Drive can, but the connector asks for no Drive
+        access), so this sets the spreadsheet's title to the title it has: a write that changes
+        nothing, which Google refuses to an account the sheet is shared with for viewing only.
+        One write request; ``check`` uses it so a view-only share is found before anything is sent.
+        """
+        title = self._metadata().get("properties", {}).get("title")
+        if not title:
+            return
+        conn = self._connection()
+        with conn.guard("checking that it may edit the sheet", self.location):
+            try:
+                conn.http.batch_update(self.key, {"requests": [{
+                    "updateSpreadsheetProperties": {"properties": {"title": title}, "fields": "title"}}]})
+            except APIError as e:
+                if e.response.status_code != 403:
+                    raise
+                fix = (f"In Google Sheets click Share, make {conn.account_email} an Editor" if conn.account_email
+                       else "Ask the owner to make you an Editor of it")
+                raise SourceError(f"{self.location} is shared with {conn.account_email or 'you'} for viewing only, so "
+                                  f"the results could not be written into it. {fix}, and run again.") from None
 
     def _connection(self) -> SheetsConnection:
         if self._conn is None:

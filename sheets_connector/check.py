@@ -1,0 +1,44 @@
+"""What ``sheets-connector check`` says about the source before the mapping and the preview.
+
+For a Google Sheet, the questions staff get stuck on: which account the connector signs in as
+(a service account's email is the address to share the sheet with), whether the sheet is shared
+with it as an editor, and which tabs it sees.  Lines go to ``emit`` as soon as they are known, so
+"connects as ..." is shown even when the next step fails; a failure is the clear error of the
+table (not shared, shared for viewing only, tab protected, no such tab), raised after it.
+
+Requests: one metadata read and one write that changes nothing (see
+``GoogleSheetTable.check_can_edit``).  Nothing is sent to inwise.  An .xlsx source adds no lines:
+the mapping table that follows names the file.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .config import Config
+from .normalize import header_key
+from .tables.base import Table
+from .tables.gsheet import GoogleSheetTable
+
+
+def describe_source(config: Config, table: Table, emit: Callable[[str], None]) -> None:
+    """Emit who the connector connects as and what it sees; raise the table's clear error if it cannot."""
+    if not isinstance(table, GoogleSheetTable):
+        return
+    emit(f"Connects as:    {table.account}")
+    sheet = table.summary()  # opens the spreadsheet: not shared / wrong address / no such tab raise here
+    emit(f"Spreadsheet:    '{sheet.spreadsheet_title}'  {sheet.url}")
+    table.check_writable()  # a protected contacts tab
+    table.check_can_edit()  # shared for viewing only
+    emit("Shared with it: yes, as an editor (the results can be written)")
+    new_tab = config.new_contacts.tab if config.new_contacts.enabled else None
+    labels = []
+    for title in sheet.tabs:
+        if title == sheet.worksheet:
+            labels.append(f"'{title}' (the contacts)")
+        elif new_tab and header_key(title) == header_key(new_tab):
+            labels.append(f"'{title}' (new contacts are added here)")
+        else:
+            labels.append(f"'{title}'")
+    emit("Tabs it sees:   " + ", ".join(labels))
+    if new_tab and not any(header_key(t) == header_key(new_tab) for t in sheet.tabs):
+        emit(f"                the tab '{new_tab}' for new contacts does not exist yet: the first sync creates it")
