@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as ProgressBar
 from rich.table import Table as RichTable
@@ -26,6 +25,7 @@ from rich.table import Table as RichTable
 from . import __version__
 from .cancel import CancelToken
 from .config import json_schema, load_config
+from .console import echo_json, locale_hint, make_console, protect_std_streams
 from .errors import ConnectorError
 from .service.cli import serve_command  # the service's command lives with the service
 
@@ -33,8 +33,9 @@ if TYPE_CHECKING:
     from .sync.summary import Progress, RunSummary
 
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Built by console.py: what a stream cannot encode (cp1252, ASCII) is printed as a plain equivalent.
+out = make_console()
+err = make_console(stderr=True)
 
 
 class Ctx:
@@ -206,7 +207,7 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15) -> None:
 
 def _emit(summary: RunSummary, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2, default=str))
+        echo_json(summary.to_dict())
     else:
         print_summary(summary)
 
@@ -226,6 +227,7 @@ def main(debug: bool) -> None:
                   sheets-connector sync --config mapping.yaml
     """
     Ctx.debug = debug
+    protect_std_streams()  # click's own messages and --debug tracebacks cannot crash on encoding either
     setup_logging(debug)
 
 
@@ -403,7 +405,7 @@ def demo(workdir: str, mode: str | None, as_json: bool) -> None:
         if as_json:
             d = summary.to_dict()
             d["demo"] = {k: str(v) for k, v in paths.items()}
-            click.echo(json.dumps(d, ensure_ascii=False, indent=2, default=str))
+            echo_json(d)
         else:
             _print_demo_end(summary, paths)
         if summary.interrupted:
@@ -458,7 +460,7 @@ def probe(email: str, mobile: str, country: str, base_url: str, api_key_env: str
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of the mapping file (for editors and validation)."""
-    click.echo(json.dumps(json_schema(), indent=2))
+    echo_json(json_schema())
 
 
 main.add_command(serve_command)
