@@ -107,6 +107,8 @@ def _fail(e: BaseException, debug: bool) -> NoReturn:
         sys.exit(e.exit_code)
     if debug:
         traceback.print_exc()
+    elif locale_hint(e):
+        err.print("Error: " + str(locale_hint(e)), markup=False)
     else:
         err.print(
             f"Unexpected error: {type(e).__name__}: {e}\n"

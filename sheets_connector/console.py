@@ -38,6 +38,7 @@ __all__ = [
     "echo",
     "echo_json",
     "is_utf8",
+    "locale_hint",
     "make_console",
     "PlainConsole",
     "plain",
@@ -244,6 +245,20 @@ def protect_std_streams() -> None:
             reconfigure(errors=ERROR_HANDLER)
         except (ValueError, OSError, io.UnsupportedOperation):  # a stream that cannot change: leave it
             pass
+
+
+def locale_hint(error: BaseException) -> str | None:
+    """A plain message for a ``UnicodeEncodeError`` that comes from the system's character set
+    (a C/ASCII locale without UTF-8 cannot even spell a Hebrew file name), else ``None``.
+    Output cannot raise it any more (see :func:`protect_std_streams`), so what is left is paths."""
+    if not isinstance(error, UnicodeEncodeError):
+        return None
+    where = error.object if isinstance(error.object, str) else ""
+    return (
+        f"This computer's language setting uses the {error.encoding} character set, which cannot spell "
+        f"a name this tool needs ({where!r}). Run the command with the environment variable PYTHONUTF8=1 "
+        "(or LANG=C.UTF-8), or rename the file or folder with plain letters, and try again."
+    )
 
 
 def dumps_json(data: Any, *, stream: object = None, indent: int | None = 2) -> str:
