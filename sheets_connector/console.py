@@ -26,7 +26,8 @@ import io
 import json
 import sys
 import unicodedata
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from typing import IO, Any, cast
 
 from rich.console import Console
 from rich.text import Text
@@ -231,7 +232,8 @@ def make_console(*, stderr: bool = False, **options: Any) -> Console:
     encoding.  ``options`` go to ``Console`` (defaults: no highlighting, soft wrap)."""
     options.setdefault("highlight", False)
     options.setdefault("soft_wrap", True)
-    return PlainConsole(file=SafeStream.stderr() if stderr else SafeStream.stdout(), **options)
+    stream = SafeStream.stderr() if stderr else SafeStream.stdout()
+    return PlainConsole(file=cast(IO[str], stream), **options)  # a TextIOBase is a text IO
 
 
 def protect_std_streams() -> None:

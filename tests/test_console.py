@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from util import column, write_workbook
 
 from sheets_connector.console import dumps_json, make_console, plain
-from util import column, write_workbook
 
 # name -> (environment, encoding the child's stdout really uses)
 STREAMS: dict[str, tuple[dict[str, str], str]] = {
