@@ -63,6 +63,7 @@ from ..errors import ConfigError, SourceError, WorksheetNotFound
 from ..fsutil import fsync_dir
 from ..normalize import header_key
 from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
+from .office_locks import lock_file_message, refused_message
 from .xlsx_inventory import (
     Inventory,
     InventoryError,
@@ -352,43 +353,18 @@ class XlsxTable:
 
     def _lock_message(self) -> str | None:
         """The message for a lock file left by LibreOffice or Excel next to the file, if any."""
-        folder, name = self.path.parent, self.path.name
-        lo = folder / f".~lock.{name}#"
-        if lo.exists():
-            user = ""
-            try:
-                fields = re.split(r"(?<!\\),", lo.read_text("utf-8", "replace"))
-                user = (fields[0] or (fields[1] if len(fields) > 1 else "")).replace("\\,", ",").strip()
-            except OSError:
-                pass
-            by = f" (by {user})" if user else ""
-            return (f"{name} is open in LibreOffice{by}; close it and run again. If it is not open anywhere, "
-                    f"delete the leftover lock file {lo} and run again.")
-        candidates = [folder / f"~${name}"]
-        if len(self.path.stem) >= 8:  # Office shortens long names: ~$ replaces the first two letters
-            candidates.append(folder / f"~${name[2:]}")
-        for owner in candidates:
-            if owner.exists():
-                user = _excel_owner(owner)
-                by = f" (by {user})" if user else ""
-                return (f"{name} is open in Excel{by}; close it and run again. If it is not open anywhere, "
-                        f"delete the leftover lock file {owner} and run again.")
-        return None
+        return lock_file_message(self.path)
 
     def check_writable(self) -> None:
         """Raise SourceError now if the results could not be saved later (see ``base.Table``)."""
         self._check_file()
         message = self._lock_message()
         if message:
-            raise SourceError(message)
+            raise SourceError(f"{message} Nothing was sent to inwise.")
         try:
-            with open(self._target, "r+b"):
-                pass  # opened for writing, nothing written
-        except PermissionError:
-            raise SourceError(
-                f"This tool cannot write to {self.path}: the file is read-only or open in another program. "
-                "Close it in Excel/LibreOffice, or make it writable (right-click > Properties, untick 'Read-only'), and run again."
-            ) from None
+            os.close(os.open(self._target, os.O_RDWR | getattr(os, "O_BINARY", 0)))  # opened for writing, nothing written
+        except PermissionError:  # read-only, or (Windows) held open by Excel even without a ~$ file
+            raise SourceError(f"{refused_message(self.path, saving=False)} Nothing was sent to inwise.") from None
         folder = self._target.parent
         try:
             fd, probe = tempfile.mkstemp(dir=folder, prefix=".sheets-connector-", suffix=".probe")
@@ -597,11 +573,8 @@ class XlsxTable:
             else:
                 try:
                     os.replace(tmp, self._target)
-                except PermissionError:
-                    raise SourceError(
-                        f"Could not replace {self.path}: it is open in another program or read-only. "
-                        "Your file was not changed. Close it and run again."
-                    ) from None
+                except PermissionError:  # Windows: Excel opened the workbook while the sync ran
+                    raise SourceError(f"{refused_message(self.path, saving=True)} Your file was not changed.") from None
                 fsync_dir(self._target.parent)
                 report = SaveReport(path=str(self.path))
         except OSError as e:
@@ -1175,29 +1148,6 @@ def _add_overrides(data: bytes, overrides: dict[str, str]) -> bytes:
 
 # --------------------------------------------------------------------------------------------
 # Small file helpers
-
-
-def _excel_owner(owner: Path) -> str:
-    """The user name Excel writes at the start of its ``~$`` owner file (best effort)."""
-    try:
-        data = owner.read_bytes()[:512]
-    except OSError:
-        return ""
-    if len(data) >= 56:
-        n = struct.unpack("<H", data[54:56])[0]
-        raw = data[56: 56 + 2 * n]
-        if 0 < n <= 100 and len(raw) == 2 * n:
-            try:
-                name = raw.decode("utf-16-le").strip()
-                if name.isprintable():
-                    return name
-            except UnicodeDecodeError:
-                pass
-    if data and 0 < data[0] < 54 and len(data) > data[0]:
-        name = data[1: 1 + data[0]].decode("cp1252", "replace").strip()
-        if name.isprintable():
-            return name
-    return ""
 
 
 def _remove_quietly(path: Path) -> None:
