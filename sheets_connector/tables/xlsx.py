@@ -220,8 +220,10 @@ class XlsxTable:
     number of the header, as the user sees it in Excel.
     """
 
-    def __init__(self, path: str | os.PathLike[str], worksheet: str | None = None, header_row: int = 1) -> None:
+    def __init__(self, path: str | os.PathLike[str], worksheet: str | None = None, header_row: int = 1,
+                 *, written_as: str | None = None) -> None:
         self.path = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+        self.written_as = written_as  # the path as the user wrote it in the mapping, for messages
         # Writes go to the real file behind a symlink, so the link stays a link.
         self._target = Path(os.path.realpath(self.path))
         if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
@@ -338,7 +340,8 @@ class XlsxTable:
 
     def _not_found_message(self) -> str:
         folder = self.path.parent
-        msg = f"Cannot find the spreadsheet {self.path}."
+        written = f"{self.written_as} (looked for {self.path})" if self.written_as and self.written_as != str(self.path) else ""
+        msg = f"Cannot find the spreadsheet {written or self.path}."
         if not folder.is_dir():
             return msg + f" The folder {folder} does not exist either. Check the path in your settings."
         try:
