@@ -225,8 +225,8 @@ def main(debug: bool) -> None:
 
     \b
     Start here:   sheets-connector demo
-    Your sheet:   sheets-connector check --config mapping.yaml
-                  sheets-connector sync --config mapping.yaml
+    Your sheet:   sheets-connector init Contacts.xlsx      (writes Contacts.mapping.yaml)
+                  sheets-connector sync --config Contacts.mapping.yaml
     """
     Ctx.debug = debug
     protect_std_streams()  # click's own messages and --debug tracebacks cannot crash on encoding either
@@ -235,7 +235,7 @@ def main(debug: bool) -> None:
 
 config_option = click.option(
     "--config", "-c", "config_path", required=True, type=click.Path(dir_okay=False),
-    help="The YAML mapping (see mapping.example.yaml).",
+    help="The YAML mapping (`sheets-connector init WORKBOOK` writes one).",
 )
 
 
@@ -420,10 +420,33 @@ def _print_demo_end(summary: RunSummary, paths: dict[str, Path]) -> None:
         out.print(
             f"\nOpen the updated workbook: {paths['workbook']}\n"
             f"The mapping it used:        {paths['mapping']}\n"
-            "Next: copy mapping.example.yaml, point it at your own workbook, and run\n"
-            "  sheets-connector check --config mapping.yaml",
+            "Next, with your own workbook: write its mapping (it is checked right away) with\n"
+            "  sheets-connector init YOUR-WORKBOOK.xlsx",
             markup=False,
         )
+
+
+@main.command("init")
+@click.argument("workbook", type=click.Path(dir_okay=False))
+@click.option("--sheet", "-s", default=None, help="The tab with the contacts (default: the first).")
+@click.option("--output", "-o", default=None, type=click.Path(dir_okay=False),
+              help="Where to write the mapping (default: next to the workbook, <name>.mapping.yaml).")
+@click.pass_context
+def init_cmd(ctx: click.Context, workbook: str, sheet: str | None, output: str | None) -> None:
+    """Write a mapping for your workbook from its header row, then check it.
+
+    \b
+    Example:
+      sheets-connector init Contacts.xlsx
+      sheets-connector init "C:\\Users\\dana\\Documents\\Contacts.xlsx" --sheet Members
+    """
+    from .init_mapping import write_mapping
+
+    with _errors(Ctx.debug):
+        result = write_mapping(workbook, sheet=sheet, output=output)
+        out.print("\n".join(result.summary_lines()) + "\n", markup=False)
+    ctx.invoke(check, config_path=str(result.mapping), rows=3)
+    out.print("\n" + "\n".join(result.next_lines()), markup=False)
 
 
 @main.command()

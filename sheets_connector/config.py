@@ -448,7 +448,7 @@ def load_config(path: str | os.PathLike) -> Config:
     try:
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(f"Mapping file not found: {p.resolve()}\nCopy mapping.example.yaml to start one.") from None
+        raise ConfigError(f"Mapping file not found: {p.resolve()}\nWrite one for your workbook with:  sheets-connector init YOUR-WORKBOOK.xlsx") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
         raise ConfigError(f"Cannot read the mapping file {where}: {e}") from None
     return parse_config(text, where=where, base_dir=p.resolve().parent, file=p.resolve())
@@ -471,7 +471,7 @@ def parse_config(text: str, *, where: str = "<mapping>", base_dir: Path | None =
             f"{where}{at_line}: this is not valid YAML ({problem}). Check the indentation and the colons on that line."
         ) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: the mapping must be a set of keys (source:, columns:, ...); see mapping.example.yaml.")
+        raise ConfigError(f"{where}: the mapping must be a set of keys (source:, columns:, ...); `sheets-connector init YOUR-WORKBOOK.xlsx` writes one.")
     lines = _line_map(node) if node is not None else {}
     try:
         cfg = Config.model_validate(data)
