@@ -32,6 +32,7 @@ from .config import ResultsSettings, load_config, parse_config
 from .contacts import column_letter
 from .errors import ConfigError, SourceError
 from .normalize import ValueProblem, clean_text, header_key, is_blank, normalize_email, normalize_mobile
+from .paths import resolve_user_path
 from .tables.base import TableData
 from .tables.xlsx import XlsxTable
 
@@ -475,7 +476,7 @@ class InitResult:
     def summary_lines(self) -> list[str]:
         """What init did, for people: the file, the columns it mapped, its guesses."""
         p = self.proposal
-        lines = [f"Wrote {self.mapping} for {p.workbook.name}, sheet '{p.sheet}' (headers in row {p.header_row})."]
+        lines = [f"Wrote {_as_typed(self.mapping)} for {p.workbook.name}, sheet '{p.sheet}' (headers in row {p.header_row})."]
         for key in ("email", "mobile", "external_id", "field1", "field2", "field21"):
             f = p.columns.get(key)
             if f is not None:
@@ -519,7 +520,7 @@ def write_mapping(workbook: str | os.PathLike[str], *, sheet: str | None = None,
     email or mobile column can be found (then nothing is written); ``SourceError`` for a
     workbook that cannot be read.
     """
-    book = Path(os.path.expanduser(os.fspath(workbook)))
+    book = resolve_user_path(os.fspath(workbook), Path.cwd())  # data\Contacts.xlsx, ~/..., as in a mapping
     target = Path(os.path.abspath(os.path.expanduser(os.fspath(output)))) if output else mapping_path_for(Path(os.path.abspath(book)))
     if target.exists():
         raise ConfigError(

@@ -156,7 +156,7 @@ def test_never_overwrites_an_existing_mapping(tmp_path: Path) -> None:
 
 def test_a_workbook_in_another_folder_written_the_windows_way(tmp_path: Path) -> None:
     workbook(tmp_path / "data" / "Contacts.xlsx", ["Email", "Mobile"], [["a@example.com", "0541111111"]])
-    code, out, err = run("init", "data/Contacts.xlsx", cwd=tmp_path)
+    code, out, err = run("init", "data\\Contacts.xlsx", cwd=tmp_path)
     assert code == 0, err
     m = tmp_path / "data" / "Contacts.mapping.yaml"
     assert load_config(m).source.path == "Contacts.xlsx"  # next to the workbook, relative to it
