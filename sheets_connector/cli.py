@@ -5,7 +5,6 @@ run could not complete); never a traceback unless ``--debug`` is given.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
