@@ -36,7 +36,7 @@ from .paths import resolve_user_path
 from .tables.base import TableData
 from .tables.xlsx import XlsxTable
 
-__all__ = ["CountryGuess", "Found", "Proposal", "guess_country", "mapping_path_for", "propose", "recognise", "render",
+__all__ = ["CountryGuess", "Found", "InitResult", "Proposal", "guess_country", "mapping_path_for", "propose", "recognise", "render",
            "write_mapping"]
 
 
@@ -241,6 +241,7 @@ def _looks_like(target: str, values: list[Any]) -> str:
         good = sum(1 for v in values if _is_email(v))
         what = "email addresses"
     else:
+        # a header that says nothing: the likeliest countries are enough to see it holds mobiles
         good = max((_mobiles(values, region)[0] for region in CANDIDATE_REGIONS[:3]), default=0)
         good = max(good, sum(1 for v in values if _international_mobile(v)))
         what = "mobile numbers"
