@@ -5,7 +5,6 @@ run could not complete); never a traceback unless ``--debug`` is given.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as ProgressBar
 from rich.table import Table as RichTable
@@ -26,6 +24,7 @@ from rich.table import Table as RichTable
 from . import __version__
 from .cancel import CancelToken
 from .config import json_schema, load_config
+from .console import echo_json, locale_hint, make_console, protect_std_streams
 from .errors import ConnectorError
 from .service.cli import serve_command  # the service's command lives with the service
 
@@ -34,8 +33,9 @@ if TYPE_CHECKING:
     from .sync.summary import Progress, RunSummary
 
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Built by console.py: what a stream cannot encode (cp1252, ASCII) is printed as a plain equivalent.
+out = make_console()
+err = make_console(stderr=True)
 
 
 class Ctx:
@@ -107,6 +107,8 @@ def _fail(e: BaseException, debug: bool) -> NoReturn:
         sys.exit(e.exit_code)
     if debug:
         traceback.print_exc()
+    elif locale_hint(e):
+        err.print("Error: " + str(locale_hint(e)), markup=False)
     else:
         err.print(
             f"Unexpected error: {type(e).__name__}: {e}\n"
@@ -207,7 +209,7 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15) -> None:
 
 def _emit(summary: RunSummary, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2, default=str))
+        echo_json(summary.to_dict())
     else:
         print_summary(summary)
 
@@ -223,16 +225,17 @@ def main(debug: bool) -> None:
 
     \b
     Start here:   sheets-connector demo
-    Your sheet:   sheets-connector check --config mapping.yaml
-                  sheets-connector sync --config mapping.yaml
+    Your sheet:   sheets-connector init Contacts.xlsx      (writes Contacts.mapping.yaml)
+                  sheets-connector sync --config Contacts.mapping.yaml
     """
     Ctx.debug = debug
+    protect_std_streams()  # click's own messages and --debug tracebacks cannot crash on encoding either
     setup_logging(debug)
 
 
 config_option = click.option(
     "--config", "-c", "config_path", required=True, type=click.Path(dir_okay=False),
-    help="The YAML mapping (see mapping.example.yaml).",
+    help="The YAML mapping (`sheets-connector init WORKBOOK` writes one).",
 )
 
 
@@ -418,7 +421,7 @@ def demo(workdir: str, mode: str | None, source: str, as_json: bool) -> None:
         if as_json:
             d = summary.to_dict()
             d["demo"] = {k: str(v) for k, v in paths.items()}
-            click.echo(json.dumps(d, ensure_ascii=False, indent=2, default=str))
+            echo_json(d)
         elif sheets is not None:
             _print_sheets_demo_end(sheets)
         else:
@@ -433,8 +436,8 @@ def _print_demo_end(summary: RunSummary, paths: dict[str, Path]) -> None:
         out.print(
             f"\nOpen the updated workbook: {paths['workbook']}\n"
             f"The mapping it used:        {paths['mapping']}\n"
-            "Next: copy mapping.example.yaml, point it at your own workbook, and run\n"
-            "  sheets-connector check --config mapping.yaml",
+            "Next, with your own workbook: write its mapping (it is checked right away) with\n"
+            "  sheets-connector init YOUR-WORKBOOK.xlsx",
             markup=False,
         )
 
@@ -456,6 +459,29 @@ def _print_sheets_demo_end(demo: SheetsDemo) -> None:
         "  sheets-connector check --config mapping.yaml",
         markup=False,
     )
+
+
+@main.command("init")
+@click.argument("workbook", type=click.Path(dir_okay=False))
+@click.option("--sheet", "-s", default=None, help="The tab with the contacts (default: the first).")
+@click.option("--output", "-o", default=None, type=click.Path(dir_okay=False),
+              help="Where to write the mapping (default: next to the workbook, <name>.mapping.yaml).")
+@click.pass_context
+def init_cmd(ctx: click.Context, workbook: str, sheet: str | None, output: str | None) -> None:
+    """Write a mapping for your workbook from its header row, then check it.
+
+    \b
+    Example:
+      sheets-connector init Contacts.xlsx
+      sheets-connector init "C:\\Users\\dana\\Documents\\Contacts.xlsx" --sheet Members
+    """
+    from .init_mapping import write_mapping
+
+    with _errors(Ctx.debug):
+        result = write_mapping(workbook, sheet=sheet, output=output)
+        out.print("\n".join(result.summary_lines()) + "\n", markup=False)
+    ctx.invoke(check, config_path=str(result.mapping), rows=3)
+    out.print("\n" + "\n".join(result.next_lines()), markup=False)
 
 
 @main.command()
@@ -494,7 +520,7 @@ def probe(email: str, mobile: str, country: str, base_url: str, api_key_env: str
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of the mapping file (for editors and validation)."""
-    click.echo(json.dumps(json_schema(), indent=2))
+    echo_json(json_schema())
 
 
 main.add_command(serve_command)

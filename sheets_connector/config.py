@@ -26,6 +26,7 @@ from pydantic import (
 from .errors import ConfigError
 from .inwise.wire import API_ADDRESS
 from .normalize import calling_code_for, date_pattern, header_key, region_for
+from .paths import resolve_user_path
 from .retry import RetryPolicy, RetryTuning
 from .tables.base import Table
 
@@ -50,7 +51,7 @@ class XlsxSource(_Strict):
     def open_table(self, config: Config) -> Table:
         from .tables.xlsx import XlsxTable
 
-        return XlsxTable(config.resolve_path(self.path), self.worksheet, self.header_row)
+        return XlsxTable(config.resolve_path(self.path), self.worksheet, self.header_row, written_as=self.path)
 
 
 class GoogleSheetSource(_Strict):
@@ -328,9 +329,9 @@ class Config(_Strict):
         return self._file
 
     def resolve_path(self, path: str) -> Path:
-        """A path from the mapping: ``~`` expanded, relative to the mapping file's folder."""
-        p = Path(os.path.expanduser(path))
-        return p if p.is_absolute() else (self._base_dir / p)
+        """A path from the mapping: ``~`` expanded, relative to the mapping file's folder,
+        written the Windows or the POSIX way (see ``paths.resolve_user_path``)."""
+        return resolve_user_path(path, self._base_dir)
 
     def open_table(self) -> Table:
         return self.source.open_table(self)
@@ -448,7 +449,7 @@ def load_config(path: str | os.PathLike) -> Config:
     try:
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(f"Mapping file not found: {p.resolve()}\nCopy mapping.example.yaml to start one.") from None
+        raise ConfigError(f"Mapping file not found: {p.resolve()}\nWrite one for your workbook with:  sheets-connector init YOUR-WORKBOOK.xlsx") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
         raise ConfigError(f"Cannot read the mapping file {where}: {e}") from None
     return parse_config(text, where=where, base_dir=p.resolve().parent, file=p.resolve())
@@ -462,11 +463,16 @@ def parse_config(text: str, *, where: str = "<mapping>", base_dir: Path | None =
         mark = getattr(e, "problem_mark", None)
         at_line = f", line {mark.line + 1}" if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e)
+        if "escape" in problem:  # "C:\Users\..." in double quotes: YAML reads \U as an escape
+            raise ConfigError(
+                f"{where}{at_line}: a backslash inside double quotes ({problem}). For a Windows path, use single "
+                "quotes or none: path: 'C:\\Users\\dana\\Contacts.xlsx'."
+            ) from None
         raise ConfigError(
             f"{where}{at_line}: this is not valid YAML ({problem}). Check the indentation and the colons on that line."
         ) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: the mapping must be a set of keys (source:, columns:, ...); see mapping.example.yaml.")
+        raise ConfigError(f"{where}: the mapping must be a set of keys (source:, columns:, ...); `sheets-connector init YOUR-WORKBOOK.xlsx` writes one.")
     lines = _line_map(node) if node is not None else {}
     try:
         cfg = Config.model_validate(data)

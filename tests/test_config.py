@@ -124,7 +124,7 @@ def test_new_contacts_unknown_attribute_suggests():
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_config(tmp_path / "nope.yaml")
-    assert "not found" in str(e.value) and "mapping.example.yaml" in str(e.value)
+    assert "not found" in str(e.value) and "sheets-connector init YOUR-WORKBOOK.xlsx" in str(e.value)
 
 
 def test_api_key_from_environment_only():

@@ -8,9 +8,7 @@ which permission is missing, and what to do about it.
 from __future__ import annotations
 
 import os
-import re
 import stat
-import struct
 import tempfile
 import zipfile
 from pathlib import Path
@@ -19,6 +17,7 @@ import olefile
 
 from ...errors import SourceError
 from ...fsutil import fsync_dir
+from ..office_locks import lock_file_message, refused_message
 from .package import Package, PackageError
 
 COPY_SUFFIX = " (with sync results)"
@@ -37,8 +36,9 @@ class WorkbookFile:
     """The file at ``path``; writes go to the real file behind a symlink (``target``), so the
     link stays a link."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, written_as: str | None = None) -> None:
         self.path = path
+        self.written_as = written_as  # the path as the user wrote it in the mapping, for messages
         self.target = Path(os.path.realpath(path))
 
     def check(self) -> str:
@@ -130,7 +130,8 @@ class WorkbookFile:
 
     def _not_found_message(self) -> str:
         folder = self.path.parent
-        msg = f"Cannot find the spreadsheet {self.path}."
+        written = f"{self.written_as} (looked for {self.path})" if self.written_as and self.written_as != str(self.path) else ""
+        msg = f"Cannot find the spreadsheet {written or self.path}."
         if not folder.is_dir():
             return msg + f" The folder {folder} does not exist either. Check the path in your settings."
         try:
@@ -145,43 +146,18 @@ class WorkbookFile:
 
     def lock_message(self) -> str | None:
         """The message for a lock file left by LibreOffice or Excel next to the file, if any."""
-        folder, name = self.path.parent, self.path.name
-        lo = folder / f".~lock.{name}#"
-        if lo.exists():
-            user = ""
-            try:
-                fields = re.split(r"(?<!\\),", lo.read_text("utf-8", "replace"))
-                user = (fields[0] or (fields[1] if len(fields) > 1 else "")).replace("\\,", ",").strip()
-            except OSError:
-                pass
-            by = f" (by {user})" if user else ""
-            return (f"{name} is open in LibreOffice{by}; close it and run again. If it is not open anywhere, "
-                    f"delete the leftover lock file {lo} and run again.")
-        candidates = [folder / f"~${name}"]
-        if len(self.path.stem) >= 8:  # Office shortens long names: ~$ replaces the first two letters
-            candidates.append(folder / f"~${name[2:]}")
-        for owner in candidates:
-            if owner.exists():
-                user = _excel_owner(owner)
-                by = f" (by {user})" if user else ""
-                return (f"{name} is open in Excel{by}; close it and run again. If it is not open anywhere, "
-                        f"delete the leftover lock file {owner} and run again.")
-        return None
+        return lock_file_message(self.path)
 
     def check_writable(self) -> None:
         """Raise SourceError now if a save could not replace the file later."""
         self.check()
         message = self.lock_message()
         if message:
-            raise SourceError(message)
+            raise SourceError(f"{message} Nothing was sent to inwise.")
         try:
-            with open(self.target, "r+b"):
-                pass  # opened for writing, nothing written
-        except PermissionError:
-            raise SourceError(
-                f"This tool cannot write to {self.path}: the file is read-only or open in another program. "
-                "Close it in Excel/LibreOffice, or make it writable (right-click > Properties, untick 'Read-only'), and run again."
-            ) from None
+            os.close(os.open(self.target, os.O_RDWR | getattr(os, "O_BINARY", 0)))  # opened for writing, nothing written
+        except PermissionError:  # read-only, or (Windows) held open by Excel even without a ~$ file
+            raise SourceError(f"{refused_message(self.path, saving=False)} Nothing was sent to inwise.") from None
         folder = self.target.parent
         try:
             fd, probe = tempfile.mkstemp(dir=folder, prefix=".sheets-connector-", suffix=".probe")
@@ -234,11 +210,8 @@ class WorkbookFile:
         """Swap ``tmp`` in for the file, atomically."""
         try:
             os.replace(tmp, self.target)
-        except PermissionError:
-            raise SourceError(
-                f"Could not replace {self.path}: it is open in another program or read-only. "
-                "Your file was not changed. Close it and run again."
-            ) from None
+        except PermissionError:  # Windows: Excel opened the workbook while the sync ran
+            raise SourceError(f"{refused_message(self.path, saving=True)} Your file was not changed.") from None
         fsync_dir(self.target.parent)
 
     def keep_as_copy(self, tmp: Path) -> Path:
@@ -261,26 +234,3 @@ class WorkbookFile:
             return candidate
         raise SourceError(f"Could not find a free name for the results copy next to {self.path}; "
                           "tidy up the old copies and run again.")
-
-
-def _excel_owner(owner: Path) -> str:
-    """The user name Excel writes at the start of its ``~$`` owner file (best effort)."""
-    try:
-        data = owner.read_bytes()[:512]
-    except OSError:
-        return ""
-    if len(data) >= 56:
-        n = struct.unpack("<H", data[54:56])[0]
-        raw = data[56: 56 + 2 * n]
-        if 0 < n <= 100 and len(raw) == 2 * n:
-            try:
-                name = raw.decode("utf-16-le").strip()
-                if name.isprintable():
-                    return name
-            except UnicodeDecodeError:
-                pass
-    if data and 0 < data[0] < 54 and len(data) > data[0]:
-        name = data[1: 1 + data[0]].decode("cp1252", "replace").strip()
-        if name.isprintable():
-            return name
-    return ""

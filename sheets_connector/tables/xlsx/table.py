@@ -69,14 +69,15 @@ class XlsxTable:
     number of the header, as the user sees it in Excel.
     """
 
-    def __init__(self, path: str | os.PathLike[str], worksheet: str | None = None, header_row: int = 1) -> None:
+    def __init__(self, path: str | os.PathLike[str], worksheet: str | None = None, header_row: int = 1,
+                 *, written_as: str | None = None) -> None:
         self.path = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
         if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
             raise ConfigError(f"The header row for {self.path.name} must be a row number (1 or more), not {header_row!r}.")
         self.worksheet = worksheet
         self.header_row = header_row
         self.location = self._location(worksheet)  # for messages: "contacts.xlsx, sheet 'Contacts'"
-        self._file = WorkbookFile(self.path)
+        self._file = WorkbookFile(self.path, written_as)
         self._sheet: str | None = None  # the real sheet name, once resolved
         self._fingerprint: tuple[int, int] | None = None
         self._shape: _Shape | None = None  # of the contacts sheet, from read()

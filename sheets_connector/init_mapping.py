@@ -1,0 +1,552 @@
+"""``sheets-connector init WORKBOOK``: a commented mapping written from the workbook's header row.
+
+Most people who keep contacts in Excel have never written YAML.  ``propose`` reads the header
+row and recognises the usual columns in English and Hebrew (``Email``/``E-mail``/``אימייל``/
+``דוא"ל``, ``Mobile``/``Cell``/``נייד``/``פלאפון``, ``First name``/``שם פרטי`` ...); a column
+whose header says nothing is still taken as the email or mobile column when its cells are
+email addresses or mobile numbers.  ``guess_country`` reads the mobile numbers to choose the
+default country (local ``05x`` numbers: IL; 10-digit North American numbers: US) and says why.
+``render`` writes the YAML with a comment on every line that needs one; ``write_mapping`` puts
+it next to the workbook, never over an existing file, and only after checking that it loads.
+
+inwise's personal fields are numbered, and only three numbers are documented (field1 first
+name, field2 last name, field21 birthday).  Columns such as the city are recognised but left as
+commented suggestions that say to look the number up in inwise, rather than guessed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+from .config import ResultsSettings, load_config, parse_config
+from .contacts import column_letter
+from .errors import ConfigError, SourceError
+from .normalize import ValueProblem, clean_text, header_key, is_blank, normalize_email, normalize_mobile
+from .paths import resolve_user_path
+from .tables.base import TableData
+from .tables.xlsx import XlsxTable
+
+__all__ = ["CountryGuess", "Found", "InitResult", "Proposal", "guess_country", "mapping_path_for", "propose", "recognise", "render",
+           "write_mapping"]
+
+
+@dataclass(frozen=True)
+class Role:
+    """A kind of column: where it goes in the mapping and the headers that name it."""
+
+    key: str  # email, mobile, external_id, field1, ..., or a suggestion's name (city)
+    label: str  # for people: "first name"
+    target: str | int | None  # "email" / "mobile" / "external_id", a field number, or None (number unknown)
+    names: tuple[str, ...]  # headers that mean it (compared by _norm)
+    strength: int = 2  # a specific name (Mobile) beats a generic one (Phone) for the same target
+
+
+# Synonyms as people type them; _norm() makes "E-mail", "e mail" and "EMAIL" one key.
+ROLES: tuple[Role, ...] = (
+    Role("email", "email", "email", (
+        "email", "e-mail", "e mail", "mail", "email address", "e-mail address", "emails",
+        "אימייל", "אי-מייל", "אי מייל", 'דוא"ל', "דוא״ל", "דואל", "מייל", "כתובת מייל", "כתובת אימייל",
+        'כתובת דוא"ל', "דואר אלקטרוני", "כתובת דואר אלקטרוני")),
+    Role("mobile", "mobile", "mobile", (
+        "mobile", "mobile phone", "mobile number", "mobile no", "mobile phone number", "cell", "cell phone",
+        "cellphone", "cellular", "cell number", "cell no", "sms", "נייד", "טלפון נייד", "מספר נייד", "מס נייד",
+        "פלאפון", "פלאפון נייד", "סלולרי", "סלולר", "טלפון סלולרי")),
+    Role("phone", "phone", "mobile", (
+        "phone", "phone number", "phone no", "telephone", "tel", "טלפון", "מספר טלפון", "מס טלפון", "מס' טלפון"),
+        strength=1),
+    Role("external_id", "your own id for the contact", "external_id", (
+        "external id", "member no", "member no.", "member number", "membership number", "member id", "customer id",
+        "customer number", "customer no", "client id", "client number", "מספר חבר", "מס חבר", "מס' חבר",
+        "מספר לקוח", "מס לקוח", "מס' לקוח")),
+    Role("field1", "first name", 1, (
+        "first name", "firstname", "first", "given name", "fname", "forename", "שם פרטי", "פרטי")),
+    Role("name", "name (the whole name)", 1, (
+        "name", "full name", "contact name", "שם", "שם מלא", "שם איש קשר"), strength=1),
+    Role("field2", "last name", 2, (
+        "last name", "lastname", "surname", "family name", "lname", "שם משפחה", "משפחה")),
+    Role("field21", "birthday", 21, (
+        "birthday", "birth date", "birthdate", "date of birth", "dob", "born", "תאריך לידה", "יום הולדת",
+        "יומולדת", "ת. לידה", "ת לידה")),
+    # recognised, but inwise documents no field number for them: suggestions only
+    Role("city", "city", None, ("city", "town", "עיר", "ישוב", "יישוב", "מקום מגורים", "עיר מגורים")),
+    Role("address", "address", None, ("address", "street", "street address", "home address", "כתובת", "רחוב",
+                                      "כתובת מגורים")),
+    Role("zip", "zip / postal code", None, ("zip", "zip code", "zipcode", "postal code", "postcode", "מיקוד")),
+    Role("country", "country", None, ("country", "ארץ", "מדינה")),
+    Role("gender", "gender", None, ("gender", "sex", "מין", "מגדר")),
+    Role("company", "company", None, ("company", "company name", "organization", "organisation", "employer",
+                                      "business", "חברה", "שם חברה", "ארגון", "עסק", "מקום עבודה")),
+    Role("job_title", "job title", None, ("job title", "title", "position", "role", "job", "תפקיד")),
+    Role("id_number", "ID number", None, ("id number", "national id", "identity number", "תעודת זהות", 'ת"ז', "תז",
+                                          "ת.ז.", "מספר זהות")),
+    Role("landline", "landline phone", None, ("home phone", "work phone", "landline", "office phone",
+                                              "טלפון בבית", "טלפון קווי", "טלפון בעבודה", "טלפון עבודה")),
+)
+
+FIELD_NUMBER_HINT = ("inwise documents no number for these personal fields: look the number up in your inwise\n"
+                     "account (the list of personal fields), then remove the # and write it instead of N.")
+
+# Countries tried for numbers written without a country code, in order of preference on a tie.
+CANDIDATE_REGIONS = ("IL", "US", "GB", "CA", "AU", "FR", "DE", "RU", "UA", "ES", "IT", "NL", "BE", "CH", "AT",
+                     "SE", "IE", "ZA", "BR", "AR", "MX", "IN", "TR", "PL")
+COUNTRY_WORDS = {"IL": "Israeli", "US": "North American (US/Canada)", "CA": "North American (US/Canada)",
+                 "GB": "British", "AU": "Australian", "FR": "French", "DE": "German", "RU": "Russian",
+                 "UA": "Ukrainian", "ES": "Spanish", "IT": "Italian", "NL": "Dutch", "BE": "Belgian", "CH": "Swiss",
+                 "AT": "Austrian", "SE": "Swedish", "IE": "Irish", "ZA": "South African", "BR": "Brazilian",
+                 "AR": "Argentinian", "MX": "Mexican", "IN": "Indian", "TR": "Turkish", "PL": "Polish"}
+DEFAULT_COUNTRY = "IL"
+HEADER_SEARCH = 10  # rows looked at for the header when row 1 does not name an email or mobile column
+SAMPLE = 200  # cells looked at per column: enough to recognise a column or a country
+CONTENT_SHARE = 0.6  # share of a column's cells that must be emails (mobiles) to call it the email (mobile) column
+
+
+def _norm(text: object) -> str:
+    """How headers are compared: case, spaces, punctuation, quotes and niqqud ignored."""
+    return "".join(ch for ch in header_key(text) if ch.isalnum())
+
+
+_BY_NAME: dict[str, Role] = {}
+for _r in ROLES:
+    for _name in _r.names:
+        _BY_NAME.setdefault(_norm(_name), _r)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A column and what it was recognised as."""
+
+    role: Role
+    index: int  # 0-based column index
+    header: str
+    how: str  # "header", or why the cells made it that column
+
+    @property
+    def letter(self) -> str:
+        return column_letter(self.index)
+
+
+@dataclass(frozen=True)
+class CountryGuess:
+    region: str  # IL
+    reason: str  # "28 of 30 numbers in 'נייד' are Israeli mobile numbers written without the country code ..."
+    guessed: bool  # False: nothing to guess from, the default was kept
+
+
+@dataclass
+class Proposal:
+    """Everything ``init`` learnt from the workbook, before anything is written."""
+
+    workbook: Path
+    sheet: str
+    header_row: int
+    header: list[str]
+    columns: dict[str, Found] = field(default_factory=dict)  # target ("email", "mobile", "external_id", "field1") -> column
+    suggestions: list[Found] = field(default_factory=list)  # recognised, field number unknown (city ...)
+    others: list[tuple[int, str]] = field(default_factory=list)  # (index, header) not recognised
+    results_headers: list[str] = field(default_factory=list)  # a previous sync's result columns, found in the header
+    country: CountryGuess = field(default_factory=lambda: CountryGuess(DEFAULT_COUNTRY, "", False))
+    other_sheets: list[str] = field(default_factory=list)
+
+    @property
+    def has_key(self) -> bool:
+        return "email" in self.columns or "mobile" in self.columns
+
+
+# --- recognising columns --------------------------------------------------------------------------
+
+
+def recognise(header: Sequence[str], rows: Sequence[Sequence[Any]] = ()) -> Proposal:
+    """Which column is what, from the headers and, for the email and mobile, the cells."""
+    p = Proposal(workbook=Path(), sheet="", header_row=1, header=list(header))
+    results = {header_key(h) for h in (ResultsSettings().column, "inwise ID", "Last synced") if h}
+    claimed: dict[str | int, Found] = {}
+    unknown: list[int] = []
+    for i, h in enumerate(header):
+        if is_blank(h):
+            continue
+        if header_key(h) in results:
+            p.results_headers.append(h)
+            continue
+        role = _BY_NAME.get(_norm(h))
+        if role is None:
+            unknown.append(i)
+            continue
+        found = Found(role, i, h, "header")
+        if role.target is None:
+            p.suggestions.append(found)
+            continue
+        held = claimed.get(role.target)
+        if held is None or role.strength > held.role.strength:
+            if held is not None:
+                _demote(p, held)
+            claimed[role.target] = found
+        else:
+            _demote(p, found)
+    for target in ("email", "mobile"):
+        if target in claimed:
+            continue
+        for i in list(unknown):
+            how = _looks_like(target, _column(rows, i))
+            if how:
+                claimed[target] = Found(_role(target), i, header[i], how)
+                unknown.remove(i)
+                break
+    p.columns = {_target_key(t): f for t, f in claimed.items()}
+    p.others = [(i, header[i]) for i in unknown]
+    return p
+
+
+def _demote(p: Proposal, found: Found) -> None:
+    """A second column for a target already taken (Phone next to Mobile): list it, don't map it."""
+    if found.role.key == "phone":
+        p.suggestions.append(Found(_role("landline"), found.index, found.header, "header"))
+    else:
+        p.others.append((found.index, found.header))
+
+
+def _role(key: str) -> Role:
+    return next(r for r in ROLES if r.key == key)
+
+
+def _target_key(target: str | int) -> str:
+    return f"field{target}" if isinstance(target, int) else target
+
+
+def _column(rows: Sequence[Sequence[Any]], i: int) -> list[Any]:
+    values = []
+    for r in rows:
+        v = r[i] if i < len(r) else None
+        if not is_blank(v):
+            values.append(v)
+            if len(values) >= SAMPLE:
+                break
+    return values
+
+
+def _looks_like(target: str, values: list[Any]) -> str:
+    """Why a column's cells make it the email (mobile) column, or ""."""
+    if len(values) < 2:
+        return ""
+    if target == "email":
+        good = sum(1 for v in values if _is_email(v))
+        what = "email addresses"
+    else:
+        # a header that says nothing: the likeliest countries are enough to see it holds mobiles
+        good = max((_mobiles(values, region)[0] for region in CANDIDATE_REGIONS[:3]), default=0)
+        good = max(good, sum(1 for v in values if _international_mobile(v)))
+        what = "mobile numbers"
+    if good >= CONTENT_SHARE * len(values):
+        return f"{good} of its first {len(values)} filled cells are {what}"
+    return ""
+
+
+def _is_email(value: Any) -> bool:
+    try:
+        normalize_email(value)
+    except ValueProblem:
+        return False
+    return True
+
+
+# --- the default country ----------------------------------------------------------------------------
+
+
+def _mobiles(values: Iterable[Any], region: str) -> tuple[int, str]:
+    """How many cells are mobile numbers of ``region`` written without a country code; one example."""
+    n, example = 0, ""
+    for v in values:
+        text = clean_text(v)
+        if text.startswith(("+", "00")):
+            continue
+        try:
+            normalize_mobile(v, region)
+        except ValueProblem:
+            continue
+        n += 1
+        example = example or text
+    return n, example
+
+
+def _international_mobile(value: Any) -> str | None:
+    """The region of a number written with its country code (+972..., 00972...), if it is a mobile."""
+    text = clean_text(value)
+    if not text.startswith(("+", "00")):
+        return None
+    try:
+        digits = normalize_mobile(value, DEFAULT_COUNTRY)
+    except ValueProblem:
+        return None
+    # the main country of the calling code (+44 -> GB, never Guernsey): the code is what the setting sets
+    code = phonenumbers.parse("+" + digits).country_code
+    return phonenumbers.region_code_for_country_code(code) if code else None
+
+
+def guess_country(values: Sequence[Any], header: str) -> CountryGuess:
+    """The default country for local numbers, from a mobile column's cells, and why."""
+    values = [v for v in values if not is_blank(v)][:SAMPLE]
+    if not values:
+        return CountryGuess(DEFAULT_COUNTRY, f"the column '{header}' has no numbers yet, so the default ({DEFAULT_COUNTRY}) "
+                            "was kept", False)
+    best, best_n, best_example = DEFAULT_COUNTRY, 0, ""
+    for region in CANDIDATE_REGIONS:
+        n, example = _mobiles(values, region)
+        if n > best_n:
+            best, best_n, best_example = region, n, example
+    if best_n:
+        words = COUNTRY_WORDS.get(best, best)
+        return CountryGuess(best, f"{best_n} of the {len(values)} numbers in '{header}' are {words} mobile numbers written "
+                            f"without the country code (like {best_example})", True)
+    international = Counter(r for r in map(_international_mobile, values) if r)
+    if international:
+        region, n = international.most_common(1)[0]
+        code = phonenumbers.country_code_for_region(region)
+        return CountryGuess(region, f"the numbers in '{header}' carry their country code; the most common is +{code} "
+                            f"({n} of {len(values)})", True)
+    return CountryGuess(DEFAULT_COUNTRY, f"none of the numbers in '{header}' could be read as a mobile number, so the "
+                        f"default ({DEFAULT_COUNTRY}) was kept: check the column", False)
+
+
+# --- reading the workbook -----------------------------------------------------------------------------
+
+
+def _worksheets(path: Path) -> list[str]:
+    """The visible worksheets, in order (the table itself has already checked the file)."""
+    with CalamineWorkbook.from_path(str(path)) as wb:
+        return [m.name for m in wb.sheets_metadata
+                if m.typ == SheetTypeEnum.WorkSheet and m.visible == SheetVisibleEnum.Visible]
+
+
+def _top_rows(path: Path, sheet: str, n: int) -> list[list[Any]]:
+    """The first ``n`` rows of a sheet as they are (row 1 first), for finding the header row."""
+    with CalamineWorkbook.from_path(str(path)) as wb:
+        return [list(r) for r in wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=n)]
+
+
+def propose(workbook: Path, sheet: str | None = None) -> Proposal:
+    """Read the workbook's header row (row 1, or the first of rows 1-10 that names an email or
+    mobile column when row 1 does not) and recognise its columns."""
+    table = XlsxTable(workbook, sheet)
+    data = table.read()  # every check of the file, with its plain messages
+    names = _worksheets(table.path)
+    name = sheet if sheet is not None else (names[0] if names else "")
+    header_row = _header_row(data, _top_rows(table.path, name, HEADER_SEARCH))
+    if header_row != data.header_row:
+        data = XlsxTable(workbook, name, header_row).read()
+    proposal = recognise(data.header, [list(r.values) for r in data.rows])
+    proposal.workbook, proposal.sheet, proposal.header_row = table.path, name, header_row
+    proposal.other_sheets = [n for n in names if n != name]
+    mobile = proposal.columns.get("mobile")
+    if mobile is not None:
+        cells = [r.values[mobile.index] for r in data.rows if mobile.index < len(r.values)]
+        proposal.country = guess_country(cells, mobile.header)
+    return proposal
+
+
+def _header_row(data: TableData, top: list[list[Any]]) -> int:
+    """Row 1 usually holds the headers; a title above them moves them down a few rows."""
+    if recognise(data.header, [list(r.values) for r in data.rows[:SAMPLE]]).has_key:
+        return data.header_row
+    for number, cells in enumerate(top, start=1):
+        p = recognise([clean_text(v) for v in cells])
+        if p.has_key:
+            return number
+    return data.header_row
+
+
+# --- writing the mapping ---------------------------------------------------------------------------------
+
+
+def mapping_path_for(workbook: Path) -> Path:
+    """Where ``init`` writes the mapping for a workbook: next to it, ``<name>.mapping.yaml``."""
+    return workbook.with_name(f"{workbook.stem}.mapping.yaml")
+
+
+def _q(text: str) -> str:
+    """A YAML scalar for any text: single quotes (no escapes, so Windows paths stay as they are);
+    JSON-style double quotes for text with line breaks or control characters."""
+    if any(ord(c) < 32 for c in text):
+        return json.dumps(text, ensure_ascii=False)
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _line(code: str, comment: str = "", width: int = 34) -> str:
+    return f"{code:<{width}} # {comment}" if comment else code
+
+
+def render(p: Proposal, mapping_path: Path, today: date | None = None) -> str:
+    """The mapping file's text: recognised columns filled in, everything else as comments."""
+    written = (today or date.today()).isoformat()
+    try:
+        source_path = os.path.relpath(p.workbook, mapping_path.parent)
+    except ValueError:  # another drive on Windows
+        source_path = str(p.workbook)
+    cmd = _shell_quote(str(mapping_path.name))
+    out = [
+        f"# sheets-connector mapping for {p.workbook.name}, sheet '{p.sheet}', written by `sheets-connector init` on {written}.",
+        "# Lines starting with # are comments. Check what the connector will send, then send:",
+        f"#   sheets-connector check --config {cmd}",
+        f"#   sheets-connector sync --config {cmd} --dry-run    (sends nothing)",
+        f"#   sheets-connector sync --config {cmd}",
+        "# Every key is described by `sheets-connector schema`.",
+        "",
+        "source:",
+        "  type: xlsx",
+        _line(f"  path: {_q(source_path)}", "relative to this file"),
+        _line(f"  worksheet: {_q(p.sheet)}", "the tab with the contacts"),
+        _line(f"  header_row: {p.header_row}", "the row holding the column names"),
+        "",
+        "# Headers match ignoring upper/lower case and spaces.",
+        "columns:",
+    ]
+    c = p.columns
+    for key, text in (("email", "email"), ("mobile", "mobile")):
+        f = c.get(key)
+        if f is not None:
+            out.append(_line(f"  {key}: {_q(f.header)}", _why(f)))
+        else:
+            out.append(_line(f"  # {key}:", f"no {text} column found; write its header here if there is one"))
+    f = c.get("external_id")
+    if f is not None:
+        out.append(_line(f"  external_id: {_q(f.header)}", f"{_why(f)}; sent as external_id (upsert mode)"))
+    fields = sorted((int(k[5:]), f) for k, f in c.items() if k.startswith("field"))
+    out.append("  fields:" if fields else _line("  fields: {}", "no first name / last name / birthday column found"))
+    out.append("    # inwise personal fields by number: 1 first name, 2 last name, 21 birthday")
+    for number, f in fields:
+        note = f.role.label
+        if f.role.key == "name":
+            note = "the whole name; inwise's field 1 is the first name"
+        out.append(_line(f"    {number}: {_q(f.header)}", f"{note}, {_why(f)}"))
+    if p.suggestions:
+        out += [f"    # {line}" for line in FIELD_NUMBER_HINT.splitlines()]
+        for s in p.suggestions:
+            out.append(_line(f"    # N: {_q(s.header)}", f"{s.role.label}, column {s.letter}"))
+    if p.others:
+        shown = ", ".join(f"{_q(h)} ({column_letter(i)})" for i, h in p.others)
+        out.append(f"  # Not sent (not recognised): {shown}. To send one, add it under fields with its inwise field number.")
+    out += [
+        "",
+        _line("date_format: dd/mm/yyyy", "how date cells (birthday) are sent"),
+        "",
+        "inwise:",
+        _line("  api_key_env: INWISE_API_KEY", "the NAME of the environment variable holding your API key"),
+        _line("  mode: upsert", "one call per row, a precise result per row (batch: faster for big lists)"),
+        _line("  # groups: [123456]", "inwise group IDs to add every contact to"),
+        "  mobile:",
+        _line(f"    default_country: {p.country.region}",
+              ("guessed: " if p.country.guessed else "") + (p.country.reason or "the country of numbers written without a country code")),
+        "",
+        "results:",
+    ]
+    results_column = p.results_headers[0] if p.results_headers else ResultsSettings().column
+    out.append(_line(f"  column: {_q(results_column)}", "each row's outcome; added after your last column if missing"))
+    out += [
+        "",
+        "new_contacts:",
+        _line("  tab: 'New contacts'", "contacts inwise newly created are added to this tab"),
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _why(f: Found) -> str:
+    return f"column {f.letter}" + ("" if f.how == "header" else f" ({f.how})")
+
+
+def _shell_quote(text: str) -> str:
+    """A path as the user would type it in their shell."""
+    if os.name == "nt":
+        return f'"{text}"' if any(c in text for c in ' &()[]{}^=;!+,`~') else text
+    return shlex.quote(text)
+
+
+@dataclass
+class InitResult:
+    proposal: Proposal
+    mapping: Path
+
+    def summary_lines(self) -> list[str]:
+        """What init did, for people: the file, the columns it mapped, its guesses."""
+        p = self.proposal
+        lines = [f"Wrote {_as_typed(self.mapping)} for {p.workbook.name}, sheet '{p.sheet}' (headers in row {p.header_row})."]
+        for key in ("email", "mobile", "external_id", "field1", "field2", "field21"):
+            f = p.columns.get(key)
+            if f is not None:
+                target = key if not key.startswith("field") else f"{key} ({f.role.label})"
+                lines.append(f"  {target:<24} <- column {f.letter} '{f.header}'" + ("" if f.how == "header" else f": {f.how}"))
+        if p.suggestions:
+            lines.append("  Recognised, but their inwise field numbers are not known (see the comments in the file): "
+                         + ", ".join(f"'{s.header}' ({s.role.label})" for s in p.suggestions))
+        if p.others:
+            lines.append("  Not recognised, listed in the file as comments: " + ", ".join(f"'{h}'" for _i, h in p.others))
+        if "mobile" in p.columns:
+            verb = "Default country" if p.country.guessed else "Default country kept"
+            lines.append(f"{verb}: {p.country.region}, because {p.country.reason}.")
+        return lines
+
+    def next_lines(self) -> list[str]:
+        path = _shell_quote(_as_typed(self.mapping))
+        key = "set INWISE_API_KEY=<your inwise API key>" if os.name == "nt" else "export INWISE_API_KEY=<your inwise API key>"
+        return [
+            "Next: set your API key (inwise: Settings > API) and try a dry run, which sends nothing:",
+            f"  {key}",
+            f"  sheets-connector sync --config {path} --dry-run",
+            f"Then send for real:  sheets-connector sync --config {path}",
+        ]
+
+
+def _as_typed(path: Path) -> str:
+    """The path relative to the current folder when it is below it, else as it is."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+def write_mapping(workbook: str | os.PathLike[str], *, sheet: str | None = None, output: str | os.PathLike[str] | None = None,
+                  today: date | None = None) -> InitResult:
+    """Write the mapping for ``workbook`` (see the module docstring) and return what was done.
+
+    Raises ``ConfigError`` if the mapping file exists already (it is never overwritten) or no
+    email or mobile column can be found (then nothing is written); ``SourceError`` for a
+    workbook that cannot be read.
+    """
+    book = resolve_user_path(os.fspath(workbook), Path.cwd())  # data\Contacts.xlsx, ~/..., as in a mapping
+    target = Path(os.path.abspath(os.path.expanduser(os.fspath(output)))) if output else mapping_path_for(Path(os.path.abspath(book)))
+    if target.exists():
+        raise ConfigError(
+            f"{target} already exists; init never overwrites a mapping. Check it with:\n"
+            f"  sheets-connector check --config {_shell_quote(_as_typed(target))}\n"
+            "or write a new one under another name with --output NAME.yaml."
+        )
+    p = propose(book, sheet)
+    if not p.has_key:
+        headers = ", ".join(f"{column_letter(i)} '{h}'" for i, h in enumerate(p.header) if not is_blank(h))
+        tabs = f" The workbook's other tabs: {', '.join(repr(s) for s in p.other_sheets)} (choose one with --sheet)." if p.other_sheets else ""
+        raise ConfigError(
+            f"Could not find an email or a mobile column in {p.workbook.name}, sheet '{p.sheet}' (headers in row "
+            f"{p.header_row}: {headers}). inwise identifies each contact by its email or mobile, so one of them is needed. "
+            f"Rename that column's header to Email or Mobile and run init again.{tabs} Nothing was written."
+        )
+    text = render(p, target, today)
+    parse_config(text, where=target.name, base_dir=target.parent)  # what we write must load
+    try:
+        with open(target, "x", encoding="utf-8", newline="\n") as f:  # "x": never over a file that appeared meanwhile
+            f.write(text)
+    except FileExistsError:
+        raise ConfigError(f"{target} already exists; init never overwrites a mapping.") from None
+    except OSError as e:
+        raise SourceError(f"Cannot write the mapping {target}: {e.strerror or e}. Choose another place with --output.") from None
+    load_config(target)
+    return InitResult(p, target)
+

@@ -1,0 +1,197 @@
+"""``sheets-connector init`` as a user runs it: real workbooks made here with openpyxl, the real
+command in a subprocess, the mapping it writes loaded back with ``load_config``."""
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+
+from sheets_connector.config import load_config
+from sheets_connector.init_mapping import guess_country, recognise
+
+
+def workbook(path: Path, header: list[Any], rows: list[list[Any]], sheet: str = "Sheet1",
+             before: list[list[Any]] = (), extra_sheets: dict[str, list[list[Any]]] | None = None) -> Path:
+    wb = Workbook()
+    for name, content in (extra_sheets or {}).items():
+        ws = wb.create_sheet(name)
+        for r in content:
+            ws.append(r)
+    ws = wb.active
+    ws.title = sheet
+    for r in [*before, header, *rows]:
+        ws.append(r)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def run(*args: str, cwd: Path, encoding: str = "utf-8") -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "INWISE_API_KEY"}
+    env.update({"PYTHONIOENCODING": encoding, "COLUMNS": "200"})
+    p = subprocess.run([sys.executable, "-m", "sheets_connector", *args], capture_output=True, env=env, cwd=cwd,
+                       timeout=120, check=False)
+    out, err = p.stdout.decode(encoding), p.stderr.decode(encoding)
+    assert "Traceback" not in err, err
+    return p.returncode, out, err
+
+
+HEBREW_HEADER = ["שם פרטי", "שם משפחה", 'דוא"ל', "נייד", "טלפון", "תאריך לידה", "עיר", "הערות", "מספר חבר"]
+HEBREW_ROWS = [
+    ["דנה", "כהן", "dana@example.co.il", "054-1111111", "02-6251111", datetime.date(1980, 6, 12), "תל אביב", "", "M1"],
+    ["יוסי", "לוי", "yossi@example.co.il", 521234567, None, None, "חיפה", "VIP", "M2"],  # Excel dropped the 0
+    ["נועה", "לוי", "noa@example.com", "+44 7911 123456", None, None, "London", None, "M3"],
+    ["תמר", "פרץ", "tamar@example.co.il", "050-6666666", None, None, "באר שבע", None, "M4"],
+]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_hebrew_headers(tmp_path: Path, encoding: str) -> None:
+    folder = tmp_path / "אנשי קשר 2024"  # a Hebrew folder name with spaces
+    workbook(folder / "רשימת לקוחות.xlsx", HEBREW_HEADER, HEBREW_ROWS, sheet="לקוחות")
+    code, out, err = run("init", "רשימת לקוחות.xlsx", cwd=folder, encoding=encoding)
+    assert code == 0, err
+    mapping = folder / "רשימת לקוחות.mapping.yaml"
+    cfg = load_config(mapping)
+    assert cfg.source.path == "רשימת לקוחות.xlsx" and cfg.source.worksheet == "לקוחות"
+    c = cfg.columns
+    assert (c.email, c.mobile, c.external_id) == ('דוא"ל', "נייד", "מספר חבר")
+    assert c.fields == {1: "שם פרטי", 2: "שם משפחה", 21: "תאריך לידה"}
+    assert cfg.inwise.mobile.default_country == "IL"
+    text = mapping.read_text(encoding="utf-8")
+    assert "# N: 'עיר'" in text and "# N: 'טלפון'" in text and "look the number up in your inwise" in text
+    assert "'הערות' (H)" in text
+    assert "guessed: 3 of the 4 numbers in 'נייד' are Israeli mobile numbers written without the country code (like 054-1111111)" in text
+    # it said what it guessed and why, ran check, and printed the next command
+    assert "Default country: IL, because 3 of the 4 numbers" in out
+    assert "Mapping OK for" in out and "4 rows with data: 4 ready to send" in out
+    if encoding == "utf-8":
+        assert "email                    <- column C 'דוא\"ל'" in out
+        assert "sheets-connector sync --config 'רשימת לקוחות.mapping.yaml' --dry-run" in out
+    else:  # the console cannot show Hebrew: a plain stand-in, never a crash
+        assert "email                    <- column C '???\"?'" in out
+        assert "sheets-connector sync --config '????? ??????.mapping.yaml' --dry-run" in out
+    # and the mapping works: a dry run reads and maps every row, sending nothing
+    code, out, err = run("sync", "--config", str(mapping), "--dry-run", cwd=folder, encoding=encoding)
+    assert code == 0, err
+    assert "+972521234567" in out and "= 12/06/1980" in out
+
+
+def test_english_headers_and_a_us_list(tmp_path: Path) -> None:
+    workbook(tmp_path / "Members.xlsx",
+             ["First Name", "Last Name", "E-mail", "Mobile phone", "Date of Birth", "City", "Company", "Notes"],
+             [["Ann", "Lee", "ann@example.com", "(415) 555-2671", datetime.date(1990, 1, 3), "Boston", "Acme", None],
+              ["Bob", "Ray", "bob@example.com", "646-555-0143", None, "NYC", None, "call back"],
+              ["Cy", "Dunn", "cy@example.com", "202.456.1111", None, None, None, None]])
+    code, out, err = run("init", "Members.xlsx", cwd=tmp_path)
+    assert code == 0, err
+    cfg = load_config(tmp_path / "Members.mapping.yaml")
+    assert (cfg.columns.email, cfg.columns.mobile) == ("E-mail", "Mobile phone")
+    assert cfg.columns.fields == {1: "First Name", 2: "Last Name", 21: "Date of Birth"}
+    assert cfg.inwise.mobile.default_country == "US"
+    assert "Default country: US, because 3 of the 3 numbers in 'Mobile phone' are North American (US/Canada) mobile numbers" in out
+    text = (tmp_path / "Members.mapping.yaml").read_text(encoding="utf-8")
+    assert "# N: 'City'" in text and "# N: 'Company'" in text and "'Notes' (H)" in text
+    assert "row 2: ann@example.com · +14155552671" in out  # check's preview
+
+
+def test_variants_cell_and_a_title_row_above_the_headers(tmp_path: Path) -> None:
+    workbook(tmp_path / "list.xlsx", ["Name", "EMAIL ", "Cell", "Phone"],
+             [["Dana Cohen", "dana@example.co.il", "0541111111", "03-5555555"]],
+             before=[["Newsletter list - updated weekly"], []])
+    code, out, err = run("init", "list.xlsx", cwd=tmp_path)
+    assert code == 0, err
+    cfg = load_config(tmp_path / "list.mapping.yaml")
+    assert cfg.source.header_row == 3 and cfg.columns.email == "EMAIL" and cfg.columns.mobile == "Cell"
+    assert cfg.columns.fields == {1: "Name"}  # the whole name, said in a comment
+    text = (tmp_path / "list.mapping.yaml").read_text(encoding="utf-8")
+    assert "the whole name; inwise's field 1 is the first name" in text
+    assert "# N: 'Phone'" in text  # the second phone column is a suggestion, not the mobile
+
+
+def test_unrecognised_headers_with_emails_and_mobiles_in_the_cells(tmp_path: Path) -> None:
+    workbook(tmp_path / "export.xlsx", ["Col1", "Col2", "Col3"],
+             [["a@example.com", "054-1111111", "x"], ["b@example.com", "052-2222222", "y"],
+              ["c@example", "053-3333333", "z"]])
+    code, out, err = run("init", "export.xlsx", cwd=tmp_path)
+    assert code == 0, err
+    cfg = load_config(tmp_path / "export.mapping.yaml")
+    assert (cfg.columns.email, cfg.columns.mobile) == ("Col1", "Col2") and cfg.columns.fields == {}
+    assert "email                    <- column A 'Col1': 2 of its first 3 filled cells are email addresses" in out
+    assert "'Col3' (C)" in (tmp_path / "export.mapping.yaml").read_text(encoding="utf-8")
+
+
+def test_headers_it_cannot_recognise_write_nothing(tmp_path: Path) -> None:
+    workbook(tmp_path / "stock.xlsx", ["Item", "Qty", "Colour"], [["Pen", 3, "blue"], ["Cup", 1, "red"]],
+             extra_sheets={"Members": [["Email"], ["a@example.com"]]})
+    code, out, err = run("init", "stock.xlsx", cwd=tmp_path)
+    assert code == 2
+    assert "Could not find an email or a mobile column in stock.xlsx, sheet 'Sheet1'" in err
+    assert "headers in row 1: A 'Item', B 'Qty', C 'Colour'" in err
+    assert "'Members' (choose one with --sheet)" in err and "Nothing was written." in err
+    assert not (tmp_path / "stock.mapping.yaml").exists()
+    code, out, err = run("init", "stock.xlsx", "--sheet", "Members", cwd=tmp_path)
+    assert code == 0, err
+    assert load_config(tmp_path / "stock.mapping.yaml").source.worksheet == "Members"
+
+
+def test_never_overwrites_an_existing_mapping(tmp_path: Path) -> None:
+    workbook(tmp_path / "c.xlsx", ["Email"], [["a@example.com"]])
+    existing = tmp_path / "c.mapping.yaml"
+    existing.write_text("# mine, hand-edited\n", encoding="utf-8")
+    code, out, err = run("init", "c.xlsx", cwd=tmp_path)
+    assert code == 2 and "already exists; init never overwrites a mapping" in err and "--output" in err
+    assert existing.read_text(encoding="utf-8") == "# mine, hand-edited\n"
+    code, out, err = run("init", "c.xlsx", "--output", "second.yaml", cwd=tmp_path)
+    assert code == 0, err
+    assert load_config(tmp_path / "second.yaml").columns.email == "Email"
+    assert load_config(tmp_path / "second.yaml").inwise.mobile.default_country == "IL"
+
+
+def test_a_workbook_in_another_folder_written_the_windows_way(tmp_path: Path) -> None:
+    workbook(tmp_path / "data" / "Contacts.xlsx", ["Email", "Mobile"], [["a@example.com", "0541111111"]])
+    code, out, err = run("init", "data\\Contacts.xlsx", cwd=tmp_path)
+    assert code == 0, err
+    m = tmp_path / "data" / "Contacts.mapping.yaml"
+    assert load_config(m).source.path == "Contacts.xlsx"  # next to the workbook, relative to it
+    assert "sheets-connector sync --config data/Contacts.mapping.yaml --dry-run" in out
+
+
+def test_init_errors_are_plain(tmp_path: Path) -> None:
+    code, out, err = run("init", "nope.xlsx", cwd=tmp_path)
+    assert code == 1 and "Cannot find the spreadsheet" in err
+    workbook(tmp_path / "c.xlsx", ["Email"], [["a@example.com"]])
+    code, out, err = run("init", "c.xlsx", "--sheet", "Contacts", cwd=tmp_path)
+    assert code == 2 and "Sheet1" in err
+
+
+def test_demo_ends_with_init(tmp_path: Path) -> None:
+    code, out, err = run("demo", "--workdir", str(tmp_path / "demo"), cwd=tmp_path)
+    assert code == 0, err
+    assert "sheets-connector init YOUR-WORKBOOK.xlsx" in out and "mapping.example.yaml" not in out
+
+
+# --- the guesses themselves -------------------------------------------------------------------------
+
+
+def test_guess_country() -> None:
+    assert guess_country(["054-1111111", "0521234567", 541111112], "Mobile").region == "IL"
+    us = guess_country(["(415) 555-2671", "646-555-0143", "2025550143"], "Cell")
+    assert us.region == "US" and us.guessed and "North American" in us.reason
+    uk = guess_country(["+44 7911 123456", "+44 7700 900123"], "Mobile")
+    assert uk.region == "GB" and "+44" in uk.reason
+    none = guess_country(["n/a", "ask"], "Mobile")
+    assert none.region == "IL" and not none.guessed and "could be read" in none.reason
+    assert not guess_country([], "Mobile").guessed
+
+
+def test_recognise_prefers_a_mobile_header_over_a_phone_header() -> None:
+    p = recognise(["טלפון", "פלאפון", "אימייל", "Sync result"])
+    assert p.columns["mobile"].header == "פלאפון" and p.columns["email"].header == "אימייל"
+    assert [s.header for s in p.suggestions] == ["טלפון"] and p.results_headers == ["Sync result"]

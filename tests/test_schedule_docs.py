@@ -1,0 +1,51 @@
+"""The README's scheduled-task recipes are well-formed and run real commands: the launchd plist
+parses and its program arguments, like the cron line's and the Windows .cmd file's command, are
+accepted by the command line.  (Task Scheduler and launchd themselves cannot run here.)"""
+from __future__ import annotations
+
+import plistlib
+import re
+import shlex
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from sheets_connector.cli import main
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+SCHEDULE = README[README.index("### Running it on a schedule"): README.index("### Python versions")]
+
+
+def block(lang: str, contains: str) -> str:
+    return next(b for b in re.findall(rf"```{lang}\n(.*?)\n```", SCHEDULE, flags=re.S) if contains in b)
+
+
+def accepted(args: list[str]) -> None:
+    """The arguments are a ``sync`` the command line accepts (``--help`` stops it before it runs)."""
+    assert args[0].endswith(("sheets-connector", "sheets-connector.exe")), args
+    r = CliRunner().invoke(main, [*args[1:], "--help"])
+    assert r.exit_code == 0 and "Send every row to inwise" in r.output, r.output
+
+
+def test_launchd_plist_parses_and_logs_to_a_file() -> None:
+    plist = plistlib.loads(block("xml", "<plist").encode("utf-8"))
+    accepted(plist["ProgramArguments"])
+    assert plist["StandardOutPath"] == plist["StandardErrorPath"] and plist["StandardOutPath"].endswith(".log")
+    assert "INWISE_API_KEY" in plist["EnvironmentVariables"] and plist["StartCalendarInterval"]["Hour"] == 7
+
+
+def test_cron_line_runs_sync_and_appends_to_a_log() -> None:
+    line = next(x for x in block("sh", "0 7 * * *").splitlines() if x.startswith("0 7"))
+    words = shlex.split(line)[5:]
+    accepted(words[: words.index(">>")])
+    assert words[words.index(">>") + 1].endswith(".log") and words[-1] == "2>&1"
+
+
+def test_windows_cmd_file_runs_sync_and_appends_to_a_log() -> None:
+    cmd = block("bat", "@echo off")
+    line = next(x for x in cmd.splitlines() if "sheets-connector.exe" in x)
+    words = shlex.split(line.replace("\\", "/"), posix=True)
+    accepted(words[: words.index(">>")])
+    assert words[words.index(">>") + 1].endswith("sync.log")
+    task = block("bat", "schtasks")
+    assert re.search(r'schtasks /Create /TN "inwise sync" /TR "[^"]+sync\.cmd" /SC DAILY /ST 07:00', task)
