@@ -35,10 +35,10 @@ from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
 from google.auth.transport.requests import AuthorizedSession, Request
 from gspread.exceptions import APIError
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from ..errors import ConfigError, SourceError
+from ..retry import RetryPolicy, build_retry
 
 SHEETS_API = "https://sheets.googleapis.com"
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]  # no Drive access: the connector needs none
@@ -52,38 +52,28 @@ _KEY = re.compile(r"[A-Za-z0-9_-]{20,}")
 
 
 # --------------------------------------------------------------------------------------------
-# Retry (the lead swaps this for the project's one retry policy)
+# Retry: the project's one policy (retry.py), with Google's minute-long quota in mind
 # --------------------------------------------------------------------------------------------
-class _SheetsRetry(Retry):
-    """A Retry that does not repeat an append Google may already have applied.
+def _is_append(method: str, url: str) -> bool:
+    # a values:append may already be applied after a 5xx or a cut connection: repeating it could
+    # add the rows twice, so it is only retried when Google surely did nothing (429, no connection)
+    return ":append" in url
 
-    A values:append is not idempotent: after a 5xx or a connection cut once the request was
-    sent, repeating it could add the rows twice.  It is only retried on 429 (refused before
-    any work) and on connection errors (never sent).  Every other request writes fixed cells
-    or only reads, so repeating it is safe.
-    """
 
-    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
-                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> _SheetsRetry:
-        if url and ":append" in url:
-            status = getattr(response, "status", None)
-            refused = status == 429 or (error is not None and self._is_connection_error(error))
-            if not refused:
-                raise MaxRetryError(_pool, url, error or ResponseError(f"not retried: append answered {status}"))
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+def sheets_policy(total: int = DEFAULT_RETRIES, backoff_factor: float = DEFAULT_BACKOFF,
+                  backoff_max: float = DEFAULT_BACKOFF_MAX, timeout: float = DEFAULT_TIMEOUT) -> RetryPolicy:
+    """The retry policy of Sheets API requests: the project's RetryPolicy with backoffs long
+    enough for a per-minute quota to refill."""
+    return RetryPolicy(retries=total, backoff_factor=backoff_factor, backoff_max=backoff_max,
+                       retry_after_max=int(DEFAULT_BACKOFF_MAX * 2), read_timeout=timeout)
 
 
 def sheets_retry(total: int = DEFAULT_RETRIES, backoff_factor: float = DEFAULT_BACKOFF,
                  backoff_max: float = DEFAULT_BACKOFF_MAX) -> Retry:
-    """Bounded retries for Sheets API requests: 429/5xx and dropped connections, exponential
-    backoff (``backoff_factor * 2**n`` seconds, at most ``backoff_max``), ``Retry-After`` obeyed.
-    When they are used up the last answer is returned, so the caller sees Google's error."""
-    return _SheetsRetry(
-        total=total, connect=total, read=total, status=total, other=0,
-        backoff_factor=backoff_factor, backoff_max=backoff_max,
-        status_forcelist=RETRY_STATUSES, allowed_methods=None,  # writes here are idempotent, append aside
-        respect_retry_after_header=True, raise_on_status=False,
-    )
+    """Bounded retries for Sheets API requests (429/5xx, dropped connections, Retry-After obeyed),
+    built by the project's one ``build_retry``.  When they are used up the last answer is
+    returned, so the caller sees Google's error."""
+    return build_retry(sheets_policy(total, backoff_factor, backoff_max), not_idempotent=_is_append)
 
 
 # --------------------------------------------------------------------------------------------
