@@ -42,7 +42,6 @@ from ..retry import RetryPolicy, build_retry
 
 SHEETS_API = "https://sheets.googleapis.com"
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]  # no Drive access: the connector needs none
-RETRY_STATUSES = (429, 500, 502, 503, 504)
 DEFAULT_RETRIES = 5
 DEFAULT_BACKOFF = 2.0  # urllib3 waits 0, 4, 8, 16, 32 s before the 5 retries (capped below)
 DEFAULT_BACKOFF_MAX = 32.0
