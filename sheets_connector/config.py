@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, NamedTuple, Union
 
 import yaml
 from pydantic import (
@@ -37,6 +38,16 @@ class _Strict(BaseModel):
 # --- source ---------------------------------------------------------------------------------
 
 
+class SheetIdentity(NamedTuple):
+    """How the state store names a source: ``workbook`` is what a run locks (one run at a time
+    writes a file or spreadsheet), ``sheet`` what rows and deliveries are kept for, ``label``
+    the words for messages."""
+
+    workbook: str
+    sheet: str
+    label: str
+
+
 class XlsxSource(_Strict):
     """An .xlsx / .xlsm workbook on disk."""
 
@@ -49,6 +60,11 @@ class XlsxSource(_Strict):
         from .tables.xlsx import XlsxTable
 
         return XlsxTable(config.resolve_path(self.path), self.worksheet, self.header_row)
+
+    def identity(self, config: Config) -> SheetIdentity:
+        book = "xlsx:" + os.path.realpath(config.resolve_path(self.path))
+        return SheetIdentity(book, f"{book}#{self.worksheet or ''}",
+                             Path(self.path).name + (f", sheet '{self.worksheet}'" if self.worksheet else ""))
 
 
 class GoogleSheetSource(_Strict):
@@ -77,6 +93,12 @@ class GoogleSheetSource(_Strict):
         from .tables.gsheet import GoogleSheetTable
 
         return GoogleSheetTable.from_source(self, config)
+
+    def identity(self, config: Config) -> SheetIdentity:
+        m = re.search(r"/spreadsheets/d/([A-Za-z0-9_-]+)", self.spreadsheet)
+        book = "google_sheet:" + (m.group(1) if m else self.spreadsheet)
+        return SheetIdentity(book, f"{book}#{self.worksheet or ''}",
+                             "Google Sheet" + (f", sheet '{self.worksheet}'" if self.worksheet else ""))
 
 
 # A new source is one more model here with its own ``open_table``; nothing else branches on the type.
@@ -246,7 +268,9 @@ class Config(_Strict):
     new_contacts: NewContactsSettings = Field(default_factory=NewContactsSettings)
     date_format: str = Field("dd/mm/yyyy", description="Default format of date cells sent as personal fields.")
     state_dir: str | None = Field(
-        None, description="Folder for the connector's own files (pulled-contacts journal); default .sheets-connector next to this file."
+        None, description=(
+            "Folder of the connector's state store (state.db: new contacts kept from inwise, what each row last "
+            "sent, run history); default: your user's state folder, shared by all your mappings. Use a local disk."),
     )
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
@@ -308,7 +332,15 @@ class Config(_Strict):
     def open_table(self) -> Table:
         return self.source.open_table(self)
 
+    def identity(self) -> SheetIdentity:
+        return self.source.identity(self)
+
+    def state_dir_path(self) -> Path | None:
+        """The folder named by ``state_dir``, or None for the per-user default."""
+        return self.resolve_path(self.state_dir) if self.state_dir else None
+
     def state_path(self) -> Path:
+        """Where versions before the state store kept their journal (imported once from here)."""
         if self.state_dir:
             return self.resolve_path(self.state_dir)
         return self._base_dir / ".sheets-connector"

@@ -31,7 +31,7 @@ def run_demo(workdir: Path, *, mode: str | None = None, progress: Progress | Non
         workdir.mkdir(parents=True, exist_ok=True)
         for name in FILES:
             shutil.copyfile(example_file(name), workdir / name)
-        # the demo's sandbox starts empty every time, so its journal of pulled contacts does too
+        # the demo's sandbox starts empty every time, so its state store does too
         shutil.rmtree(workdir / ".sheets-connector", ignore_errors=True)
     except OSError as e:
         raise SourceError(f"Cannot prepare the demo folder {workdir}: {e.strerror or e}. Choose another with --workdir.") from None
@@ -39,6 +39,7 @@ def run_demo(workdir: Path, *, mode: str | None = None, progress: Progress | Non
     cfg = load_config(workdir / "mapping.yaml")
     with Sandbox(api_keys=(DEMO_API_KEY,), seed_contacts=seed) as sandbox:
         cfg.inwise.base_url = sandbox.base_url
+        cfg.state_dir = ".sheets-connector"  # the demo's own store, next to its workbook
         if mode:
             cfg.inwise.mode = mode  # type: ignore[assignment]
             if mode == "batch":

@@ -36,3 +36,13 @@ class RunStopped(ConnectorError):
     """The user stopped the run at once (a second Ctrl-C): the message says what was kept where."""
 
     exit_code = 130
+
+
+class StateError(ConnectorError):
+    """The connector's state store cannot be opened or written (read-only folder, full disk...)."""
+
+
+class SheetBusy(ConnectorError):
+    """Another run holds this sheet (or this account's feed); the message says which and since when."""
+
+    exit_code = 75  # EX_TEMPFAIL: a scheduler may simply try again later

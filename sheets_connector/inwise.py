@@ -29,6 +29,7 @@ import csv
 import http
 import io
 import ipaddress
+import json
 import logging
 import re
 import threading
@@ -636,13 +637,18 @@ class InwiseClient:
 
     # -- GET /contacts ----------------------------------------------------------------------------
 
-    def pull_new_contacts(self, *, max_pages: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    def pull_new_contacts(self, *, max_pages: int | None = None,
+                          keep_raw: Callable[[bytes], None] | None = None) -> Iterator[list[dict[str, Any]]]:
         """Drain inwise's feed of newly created contacts, one page (≤ 1000 contacts) at a time.
 
         Each page is yielded as soon as it arrives and the next request is made only when the
         caller asks for the next page: the feed returns each contact only once, ever, so the
         caller must store a page durably before iterating on.  Stops after a page shorter than
         1000 (or after ``max_pages``).
+
+        ``keep_raw(body)`` is called with the raw bytes of every 2xx answer *before* they are
+        parsed, so a store can commit exactly what inwise sent, even an answer that turns out not
+        to be a list of contacts; if it raises, the pull stops there (no further request).
 
         Raises :class:`InwiseAuthError` on 401/403 and :class:`InwiseError` when a page cannot be
         fetched after retries, or is not a list of contacts (the raw answer is then on the
@@ -670,12 +676,15 @@ class InwiseClient:
                 raise InwiseError("Could not read the new contacts from inwise (GET /contacts): "
                                   f"{self._gave_up_message(response)}. Contacts read before this "
                                   "were saved; run the pull again later.")
-            page = _feed_page(response)
+            if keep_raw is not None:
+                keep_raw(response.content)
+            page = parse_feed_answer(response.content)
             if page is None:
+                kept = "it was handed to the store before parsing" if keep_raw is not None else \
+                    "the answer is kept on this error as raw_body"
                 error = InwiseError(
                     "inwise answered GET /contacts with something that is not a list of contacts "
-                    f"(starts with {self._redact(response.text[:80])!r}); the answer is kept on "
-                    "this error as raw_body.")
+                    f"(starts with {self._redact(response.text[:80])!r}); {kept}.")
                 error.raw_body = response.text  # type: ignore[attr-defined]
                 raise error
             pages += 1
@@ -741,9 +750,13 @@ def _contact_id(response: requests.Response) -> int | None:
     return None
 
 
-def _feed_page(response: requests.Response) -> list[dict[str, Any]] | None:
-    """The list of contacts in a GET /contacts answer, or None if it is not one."""
-    data = _json(response)
+def parse_feed_answer(raw: bytes) -> list[Any] | None:
+    """The list of items in a GET /contacts answer (see FEED_LIST_KEYS), or None if it holds
+    none.  The items themselves are not checked: a store keeps the good ones, reports the rest."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
     if isinstance(data, dict):
         for key in FEED_LIST_KEYS:
             if isinstance(data.get(key), list):

@@ -1,13 +1,23 @@
 """Shared pytest fixtures for the sheets-connector test suite."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from sheets_connector.sandbox import Sandbox
+from sheets_connector.state.location import ENV_DIR
 
 SANDBOX_API_KEY = "test-key"
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own per-user state folder (never the real one of whoever runs the tests)."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv(ENV_DIR, str(folder))
+    return folder
 
 
 @pytest.fixture

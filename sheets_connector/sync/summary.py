@@ -1,8 +1,9 @@
 """The run summary: what the CLI prints, ``--json`` emits and (later) the run history keeps."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..results import OUTCOMES, RowOutcome
 
@@ -18,7 +19,9 @@ class RunSummary:
     dry_run: bool = False
     rows_read: int = 0  # data rows below the header that hold anything
     empty_rows: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: {o: 0 for o in OUTCOMES})
+    # per outcome of the rows written this run, plus "unchanged": rows not sent because nothing in
+    # them changed since their last successful sync (their result cell keeps its words and date)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*OUTCOMES, "unchanged"), 0))
     api_calls: dict[str, int] = field(default_factory=dict)
     retries: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: read, map, send, pull, write, save
@@ -33,6 +36,12 @@ class RunSummary:
     outcomes: list[RowOutcome] = field(default_factory=list)
     preview: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be sent
     started_at: str = ""
+    run_id: int | None = None  # in the run history (``sheets-connector runs show ID``)
+    trigger: str = "cli"  # cli, menu, schedule
+    full: bool = False  # --full: every row sent, changed or not
+    recovered: int = 0  # rows whose answer from an earlier, stopped run was written without sending them again
+    feed_commit_ms: list[float] = field(default_factory=list)  # per feed answer: last byte received -> kept
+    error: str | None = None  # the run finished but something needs the user (e.g. the state store is full)
 
     def problems(self) -> list[RowOutcome]:
         return [o for o in self.outcomes if not o.ok]
@@ -45,7 +54,7 @@ class RunSummary:
 
     def to_dict(self, max_rows: int = 1000) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k not in ("outcomes", "preview")}
-        d["rows_sent"] = sum(self.counts[k] for k in ("created", "updated", "conflict", "error"))
+        d["rows_sent"] = sum(self.counts[k] for k in ("created", "updated", "conflict", "error")) - self.recovered
         probs = self.problems()
         d["problems"] = [
             {"row": o.row, "outcome": o.outcome, "detail": o.detail, **({"conflict": o.conflict} if o.conflict else {})}
