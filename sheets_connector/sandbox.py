@@ -116,6 +116,9 @@ class Faults:
     retry_after_s: float = 1
     drop_rate: float = 0  # share whose connection is closed without any answer
     max_concurrent: int = 0  # 0 = unlimited; above that, 429 + Retry-After at once
+    # pause in the middle of each 200 answer of GET /contacts (after its headers and half its
+    # body; the contacts have left the feed by then), so a test can kill a client in that window
+    feed_pause_ms: float = 0
     seed: int | None = None  # seed of the random generator (reproducible runs)
 
     def validate(self) -> "Faults":
@@ -145,6 +148,7 @@ class Faults:
         number("retry_after_s", 0)
         number("drop_rate", 0, 1)
         integer("max_concurrent", 0)
+        number("feed_pause_ms", 0)
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise TypeError(f"Fault setting seed must be a whole number or null, got {self.seed!r}.")
         return self
@@ -416,6 +420,10 @@ class Sandbox:
         self._by_email: dict[str, int] = {}
         self._by_mobile: dict[str, int] = {}
         self._feed: list[int] = []  # created ids not yet returned by GET /contacts, oldest first
+        self._pages_handed_out = 0
+        self._last_page: dict[str, Any] | None = None
+        self._paused = threading.Condition()
+        self._answers_paused = 0  # feed answers stopped in the middle of their body right now
         self._next_id = self._first_id
         self._fail_rules: list[_FailRule] = []
         self._stats: dict[str, dict[str, int]] = {}
@@ -588,6 +596,31 @@ class Sandbox:
         """How many created contacts GET /contacts has not returned yet."""
         with self._lock:
             return len(self._feed)
+
+    def feed_status(self) -> dict[str, Any]:
+        """The feed as a crash test needs it: ``{"pending", "pages_handed_out", "last_page":
+        {"contacts", "ids"} | None, "answers_paused"}`` (pages handed out have left the feed)."""
+        with self._lock:
+            status = {"pending": len(self._feed), "pages_handed_out": self._pages_handed_out,
+                      "last_page": None if self._last_page is None else dict(self._last_page)}
+        with self._paused:
+            status["answers_paused"] = self._answers_paused
+        return status
+
+    def wait_for_paused_feed_answer(self, timeout: float) -> bool:
+        """Wait until a feed answer is paused in the middle of its body (``Faults.feed_pause_ms``)."""
+        with self._paused:
+            return self._paused.wait_for(lambda: self._answers_paused > 0, timeout=timeout)
+
+    def _feed_pause(self, pause_s: float) -> None:
+        with self._paused:
+            self._answers_paused += 1
+            self._paused.notify_all()
+        try:
+            time.sleep(pause_s)
+        finally:
+            with self._paused:
+                self._answers_paused -= 1
 
     def stats(self) -> dict:
         """API request counts: ``{"requests": {"POST /contacts": {"200": 3}}, "total", "max_in_flight", "in_flight"}``."""
@@ -803,6 +836,8 @@ class Sandbox:
             ids = self._feed[-take:]
             del self._feed[-take:]
             page = [_public(self._contacts[cid]) for cid in reversed(ids)]
+            self._pages_handed_out += 1
+            self._last_page = {"contacts": len(page), "ids": [c["id"] for c in page]}
             self._persist_locked()
         return page
 
@@ -1214,9 +1249,13 @@ class _Handler(BaseHTTPRequestHandler):
                     status = fault.status
                     payload = {"message": _fault_message(status)}
                     headers = {"Retry-After": _retry_after_header(fault.retry_after)} if fault.retry_after is not None else {}
+            pause_s = 0.0
+            if not decision.over_capacity and decision.fault is None and status == 200 and method == "GET" \
+                    and route == "/contacts":
+                pause_s = sandbox.faults.feed_pause_ms / 1000.0
             sandbox._finish(decision, stat_key, str(status))
             finished = True
-            self._send_json(status, payload, headers)
+            self._send_json(status, payload, headers, pause_s=pause_s)
             return str(status)
         finally:
             if not finished:
@@ -1267,7 +1306,9 @@ class _Handler(BaseHTTPRequestHandler):
             parts.append(self.rfile.read(size))
             self.rfile.readline(1024)
 
-    def _send_json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
+    def _send_json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None, *,
+                   pause_s: float = 0.0) -> None:
+        """Send a JSON answer; with ``pause_s``, stop after half the body for that long first."""
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -1277,6 +1318,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
+        if pause_s > 0:
+            half = len(data) // 2
+            self.wfile.write(data[:half])
+            self.wfile.flush()
+            self.server.sandbox._feed_pause(pause_s)
+            data = data[half:]
         self.wfile.write(data)
 
     def _drop(self) -> None:

@@ -66,9 +66,9 @@ class RunTables:
                               (name,)).fetchone()
             if row is not None and not self._stale(row):
                 raise LockHeld(Holder(name, row[1], row[2], row[3], row[5], row[6], float(row[4])))
-            if row is not None and row[1] is not None:
-                cur.execute("UPDATE runs SET status='crashed', error=?, stage=stage WHERE id=? AND status='running'",
-                            (CRASHED, row[1]))
+            if row is not None:  # taken over: the runs of the process that held it did not finish
+                cur.execute("UPDATE runs SET status='crashed', error=? WHERE status='running' AND "
+                            "(id=? OR (process=? AND host=?))", (CRASHED, row[1], row[2], row[3]))
             cur.execute(
                 "INSERT OR REPLACE INTO locks(name, token, run_id, process, host, label, since, heartbeat) "
                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?)", (name, token, run_id, self.process, self.host, label, since, time.time()))

@@ -117,6 +117,13 @@ class PulledIndex:
     by_mobile: dict[str, int] = field(default_factory=dict)
     tab_rows: list[tuple[tuple[str, tuple[int, str]], str, list[CellValue]]] = field(default_factory=list)
 
+    def merged(self, other: PulledIndex) -> PulledIndex:
+        """For settling only: these contacts and ``other``'s (the tab rows stay this index's)."""
+        if not other.ids:
+            return self
+        return PulledIndex(self.ids | other.ids, {**other.by_email, **self.by_email},
+                           {**other.by_mobile, **self.by_mobile}, self.tab_rows)
+
 
 def index_pulled(config: Config, target: FeedTarget, columns: list[tuple[str, str]]) -> PulledIndex:
     """One streaming pass over the account's kept contacts not yet written to this sheet."""

@@ -205,12 +205,14 @@ def _sync(run: Run, session: RunSession, table: Table, full: bool) -> RunSummary
     target = FeedTarget(store, session.account, session.ident.sheet, session.run_id, config.base_dir)
     tab_columns = newcontacts.new_contact_columns(config, p.mapper.columns.field_headers)
     written: Outcomes = {}
+    earlier = PulledIndex()
     with run.open_client() as client:
         if sel.recovered:
             session.stage("recover")
-            written.update(_recover(run, session, p, sel, client, target, summary, tab_columns))
+            recovered, earlier = _recover(run, session, p, sel, client, target, summary, tab_columns)
+            written.update(recovered)
         outcomes = _send_and_write(run, session, p, sel, problems, current, client, target, summary, tab_columns,
-                                   stage)
+                                   stage, earlier)
     written.update(outcomes)
     summary.finish(written, time.monotonic() - run.t0)
     return summary
@@ -237,7 +239,10 @@ def _recorder(session: RunSession, fingerprints: Mapping[int, str], summary: Run
 
 def _send_and_write(run: Run, session: RunSession, p: Plan, sel: Selection, problems: Outcomes,
                     current: Mapping[int, object], client: InwiseClient, target: FeedTarget, summary: RunSummary,
-                    tab_columns: list[tuple[str, str]], stage: Stages) -> Outcomes:
+                    tab_columns: list[tuple[str, str]], stage: Stages, earlier: PulledIndex) -> Outcomes:
+    """Send the changed rows, read the feed, write every result, save.  ``earlier``: what a
+    recovery pass of this run read from the feed and delivered (rows that were on their way when
+    the earlier run stopped are sent again now, and settled against it)."""
     config, table, cancel = run.config, p.table, run.cancel
     to_send = sel.to_send
     outcomes: Outcomes = {}
@@ -264,7 +269,7 @@ def _send_and_write(run: Run, session: RunSession, p: Plan, sel: Selection, prob
         summary.retries = stats["retries"]
         session.stage("write")
         with stage("write"):
-            writeback.settle_created(outcomes, to_send, pulled)
+            writeback.settle_created(outcomes, to_send, pulled.merged(earlier))
             if pull_failed:
                 writeback.mark_unsettled(outcomes)
             when = run.clock()
@@ -274,17 +279,19 @@ def _send_and_write(run: Run, session: RunSession, p: Plan, sel: Selection, prob
             restore = {r: _restored(r, rec.outcome) for r, rec in sel.restore.items()}
             columns = writeback.result_columns(config, {**rewrite, **restore, **outcomes}, when, kept)
             _write(table, columns, p, summary)
-            summary.new_contacts_appended += newcontacts.append_new_contacts(config, table, pulled, tab_columns)
+            appended = newcontacts.append_new_contacts(config, table, pulled, tab_columns)
+            summary.new_contacts_appended += appended
     except KeyboardInterrupt:
         raise _stopped_at_once(run, table, outcomes, to_send) from None
     session.stage("save")
     with stage("save"):
-        _save(run, session, table, summary, columns, pulled, [str(o.key) for o in outcomes.values() if o.key])
+        _save(run, session, table, summary, columns, pulled, [str(o.key) for o in outcomes.values() if o.key],
+              appended)
     return {**problems, **outcomes}
 
 
 def _recover(run: Run, session: RunSession, p: Plan, sel: Selection, client: InwiseClient, target: FeedTarget,
-             summary: RunSummary, tab_columns: list[tuple[str, str]]) -> Outcomes:
+             summary: RunSummary, tab_columns: list[tuple[str, str]]) -> tuple[Outcomes, PulledIndex]:
     """Write the answers a stopped run received but never wrote, without sending those rows again
     (the feed is read first, so created and updated are told apart as usual)."""
     config = run.config
@@ -305,13 +312,16 @@ def _recover(run: Run, session: RunSession, p: Plan, sel: Selection, client: Inw
     _record_statuses(session, unsettled, writeback.status_texts(config, unsettled, when), when)
     columns = writeback.result_columns(config, outcomes, when, kept)
     _write(p.table, columns, p, summary)
-    summary.new_contacts_appended += newcontacts.append_new_contacts(config, p.table, pulled, tab_columns)
-    _save(run, session, p.table, summary, columns, pulled, [str(o.key) for o in outcomes.values() if o.key])
+    appended = newcontacts.append_new_contacts(config, p.table, pulled, tab_columns)
+    summary.new_contacts_appended += appended
+    session.stage("recover-save")
+    _save(run, session, p.table, summary, columns, pulled, [str(o.key) for o in outcomes.values() if o.key],
+          appended)
     summary.recovered = len(outcomes)
     summary.warnings.append(
         f"{len(outcomes)} row(s) were answered by inwise in an earlier run that stopped before saving; their "
         "results were written now, without sending them again.")
-    return outcomes
+    return outcomes, pulled
 
 
 def _pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary, *, stop_on_cancel: bool,
@@ -370,11 +380,13 @@ def _write(table: Table, columns: writeback.ResultColumns, p: Plan, summary: Run
 
 
 def _save(run: Run, session: RunSession, table: Table, summary: RunSummary, columns: writeback.ResultColumns,
-          pulled: PulledIndex, keys: list[str]) -> None:
-    """Save the sheet, then tell the store what it now shows (rows written, contacts delivered)."""
+          pulled: PulledIndex, keys: list[str], appended: int) -> None:
+    """Save the sheet (if anything was written), then tell the store what it now shows (rows
+    written, contacts delivered - also those found already in the tab)."""
     config = run.config
     delivered = pulled.ids if config.new_contacts.enabled else set()
-    writeback.save(table, summary, columns, run.cancel, run.clock)
+    if writeback.has_cells(columns) or appended:
+        writeback.save(table, summary, columns, run.cancel, run.clock)
     try:
         session.store.commit_saved(session.ident.sheet, session.account, session.run_id, keys, delivered)
     except StateError as e:
@@ -440,6 +452,6 @@ def _pull_new(run: Run, session: RunSession, table: Table) -> RunSummary:
     if pulled.ids:
         session.stage("save")
         with stage("save"):
-            _save(run, session, p.table, summary, {}, pulled, [])
+            _save(run, session, p.table, summary, {}, pulled, [], summary.new_contacts_appended)
     summary.finish({}, time.monotonic() - run.t0)
     return summary
