@@ -6,6 +6,7 @@ from typing import Iterator
 
 import pytest
 
+from launcher import Launcher
 from sheets_connector.sandbox import Sandbox
 from sheets_connector.state.location import ENV_DIR
 
@@ -25,3 +26,11 @@ def sandbox() -> Iterator[Sandbox]:
     """A started local inwise sandbox (API key ``"test-key"``) on a free port, stopped afterwards."""
     with Sandbox(api_keys=(SANDBOX_API_KEY,)) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def launcher() -> Iterator[Launcher]:
+    """Starts ``sheets-connector`` commands as real processes, forked from a warm interpreter."""
+    running = Launcher()
+    yield running
+    running.close()

@@ -11,27 +11,24 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
+from launcher import Child, Launcher
 from openpyxl import load_workbook
+from util import write_workbook
 
 from sheets_connector.sandbox import Sandbox
 from sheets_connector.state.location import ENV_DIR, STORE_FILE
 
-from util import write_workbook
-
 KEY = "test-key"  # the sandbox fixture's key (conftest.py)
 CONCURRENCY = 4
 BATCH_SIZE = 40
-ROOT = Path(__file__).resolve().parents[1]
 MOMENTS = ("sends", "feed-answer", "feed-pause", "feed-kept", "before-append", "save", "random")
 
 
@@ -39,6 +36,7 @@ MOMENTS = ("sends", "feed-answer", "feed-pause", "feed-kept", "before-append", "
 class Lab:
     folder: Path
     sandbox: Sandbox
+    launcher: Launcher
     mode: str
     emails: list[str | None]  # per data row (row i + 2); None for the invalid ones
     seeded: set[str]
@@ -59,14 +57,13 @@ class Lab:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "INWISE_API_KEY": KEY, ENV_DIR: str(self.folder / "state"),
-                "PYTHONPATH": str(ROOT)}
+        return {**os.environ, "INWISE_API_KEY": KEY, ENV_DIR: str(self.folder / "state")}
 
     def sendable(self) -> int:
         return sum(1 for e in self.emails if e)
 
 
-def make_lab(folder: Path, sandbox: Sandbox, *, rows: int = 150, web: int = 1200, mode: str = "upsert",
+def make_lab(folder: Path, sandbox: Sandbox, launcher: Launcher, *, rows: int = 100, web: int = 1100, mode: str = "upsert",
              seed: int = 0, extra: str = "") -> Lab:
     rng = random.Random(seed)
     data, emails, seeded = [], [], set()
@@ -104,16 +101,11 @@ inwise:
   contact_id_column: inwise ID
 """, encoding="utf-8")
     sandbox.reset_stats()
-    return Lab(folder, sandbox, mode, emails, seeded, web)
+    return Lab(folder, sandbox, launcher, mode, emails, seeded, web)
 
 
-def start(lab: Lab, *args: str) -> subprocess.Popen[bytes]:
-    log_path = lab.folder / f"run-{time.monotonic_ns()}.log"
-    with open(log_path, "wb") as log:  # the child writes its stderr there (its own copy of the handle)
-        proc = subprocess.Popen([sys.executable, "-m", "sheets_connector", "sync", "--config", str(lab.mapping),
-                                 "--json", *args], cwd=lab.folder, env=lab.env, stdout=subprocess.PIPE, stderr=log)
-    proc.log_path = log_path  # type: ignore[attr-defined]
-    return proc
+def start(lab: Lab, *args: str) -> Child:
+    return lab.launcher.start(["sync", "--config", str(lab.mapping), "--json", *args], cwd=lab.folder, env=lab.env)
 
 
 @dataclass
@@ -123,44 +115,57 @@ class Done:
     stderr: str
 
 
-def finish(proc: subprocess.Popen[bytes], timeout: float = 120) -> Done:
-    out, _ = proc.communicate(timeout=timeout)
-    text = out.decode("utf-8", "replace").strip()
-    summary = json.loads(text) if text.startswith("{") else {}
-    stderr = proc.log_path.read_text(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
-    return Done(proc.returncode, summary, stderr)
+def finish(lab: Lab, child: Child, timeout: float = 120) -> Done:
+    code = lab.launcher.wait(child, timeout)
+    text = child.stdout().strip()
+    return Done(code, json.loads(text) if text.startswith("{") else {}, child.stderr())
 
 
 def run(lab: Lab, *args: str, timeout: float = 120) -> Done:
-    return finish(start(lab, *args), timeout)
+    return finish(lab, start(lab, *args), timeout)
+
+
+class Watch:
+    """Reads one value from the store, read-only, again and again (None while it does not exist)."""
+
+    def __init__(self, lab: Lab, sql: str) -> None:
+        self.lab, self.sql = lab, sql
+        self.con: sqlite3.Connection | None = None
+
+    def __call__(self) -> Any:
+        try:
+            if self.con is None:
+                if not self.lab.store.exists():
+                    return None
+                self.con = sqlite3.connect(f"file:{self.lab.store}?mode=ro", uri=True, timeout=0.05)
+            row = self.con.execute(self.sql).fetchone()
+        except sqlite3.Error:
+            return None
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
 
 
 def store_value(lab: Lab, sql: str) -> Any:
-    """One value from the store, read-only (None while it does not exist or is busy)."""
-    if not lab.store.exists():
-        return None
+    watch = Watch(lab, sql)
     try:
-        con = sqlite3.connect(f"file:{lab.store}?mode=ro", uri=True, timeout=0.05)
-        try:
-            row = con.execute(sql).fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return None
-    return None if row is None else row[0]
+        return watch()
+    finally:
+        watch.close()
 
 
-def kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float = 60) -> bool:
+def kill_when(lab: Lab, child: Child, ready: Callable[[], bool], timeout: float = 60) -> bool:
     """SIGKILL the process as soon as ``ready()``; False if it ended first."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if proc.poll() is not None:
-            return False
         if ready():
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+            lab.launcher.kill(child)
             return True
-        time.sleep(0.0005)
+        if lab.launcher.poll(child) is not None:
+            return False
+        time.sleep(0.001)
     raise AssertionError("the moment to kill never came")
 
 
@@ -181,23 +186,27 @@ def kill_at(lab: Lab, moment: str, rng: random.Random) -> dict[str, Any]:
     proc = start(lab)
     if moment == "sends":
         target = rng.randint(1, max(1, lab.sendable() // 2)) if lab.mode == "upsert" else rng.randint(1, 2)
-        killed = kill_when(proc, lambda: posts(sb) >= target)
+        killed = kill_when(lab, proc, lambda: posts(sb) >= target)
     elif moment == "feed-answer":
-        killed = kill_when(proc, lambda: sb.feed_status()["pages_handed_out"] >= 1)
+        killed = kill_when(lab, proc, lambda: sb.feed_status()["pages_handed_out"] >= 1)
     elif moment == "feed-pause":
         assert sb.wait_for_paused_feed_answer(60), "no feed answer was paused"
-        killed = kill_when(proc, lambda: True)
+        killed = kill_when(lab, proc, lambda: True)
         sb.set_faults(feed_pause_ms=0)
     elif moment == "feed-kept":
-        killed = kill_when(proc, lambda: (store_value(lab, "SELECT COUNT(*) FROM feed_answers") or 0) >= 1)
+        answers = Watch(lab, "SELECT COUNT(*) FROM feed_answers")
+        killed = kill_when(lab, proc, lambda: (answers() or 0) >= 1)
+        answers.close()
     elif moment == "before-append":
-        killed = kill_when(proc, lambda: store_value(lab, "SELECT stage FROM runs ORDER BY id DESC LIMIT 1") == "write")
+        stage = Watch(lab, "SELECT stage FROM runs ORDER BY id DESC LIMIT 1")
+        killed = kill_when(lab, proc, lambda: stage() == "write")
+        stage.close()
     elif moment == "save":
-        killed = kill_when(proc, lambda: bool(temp_files(lab.folder)))
+        killed = kill_when(lab, proc, lambda: bool(temp_files(lab.folder)))
     else:
-        delay = rng.uniform(0.05, 2.5)
+        delay = rng.uniform(0.05, 1.5)
         end = time.monotonic() + delay
-        killed = kill_when(proc, lambda: time.monotonic() >= end)
+        killed = kill_when(lab, proc, lambda: time.monotonic() >= end)
     status = sb.feed_status()
     return {"killed": killed, "feed": status, "posts": posts(sb)}
 
@@ -271,12 +280,13 @@ def check(lab: Lab, kill: dict[str, Any], rerun: Done, again: Done | None) -> No
     assert not problems, "\n".join(problems + [f"rerun stderr: {rerun.stderr[-1500:]}"])
 
 
-def trial(folder: Path, sandbox: Sandbox, seed: int, *, third_run: bool = True) -> dict[str, Any]:
+def trial(folder: Path, sandbox: Sandbox, launcher: Launcher, seed: int, *, third_run: bool = True
+          ) -> dict[str, Any]:
     rng = random.Random(seed)
     moment = MOMENTS[seed % len(MOMENTS)]
     mode = "batch" if seed % 4 == 3 else "upsert"
-    sandbox.set_faults(latency_ms=8, jitter_ms=8, seed=seed)
-    lab = make_lab(folder, sandbox, mode=mode, seed=seed)
+    sandbox.set_faults(latency_ms=5, jitter_ms=5, seed=seed)
+    lab = make_lab(folder, sandbox, launcher, mode=mode, seed=seed)
     kill = kill_at(lab, moment, rng)
     rerun = run(lab)
     again = run(lab) if third_run else None

@@ -99,6 +99,10 @@ class RunStore(Protocol):
     def lock(self, name: str, label: str, *, wait: bool, cancelled: Callable[[], bool] = ...,
              poll_s: float = ..., on_wait: Callable[[Holder], None] | None = None) -> str: ...
 
+    def begin_run(self, name: str, sheet: str, label: str, command: str, trigger: str, started_at: str
+                  ) -> tuple[str, int]:
+        """Take the lock ``name`` and file a run holding it, atomically: (token, run id) or LockHeld."""
+
     def attach_run(self, name: str, token: str, run_id: int) -> None: ...
 
     def unlock(self, name: str, token: str) -> None: ...

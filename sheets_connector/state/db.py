@@ -160,8 +160,10 @@ class Db:
         return int(pages) * int(self.one("PRAGMA page_size")[0])
 
     def ensure_room(self, needed: int, grow: int) -> None:
-        """Make sure the next commits can take ``needed`` bytes; else grow the file by ``grow``.
-        Raises StateError when the disk (or a quota / file-size limit) cannot give it."""
+        """Make sure the next commits can take ``needed`` bytes; else grow the file by ``grow``
+        (at least ``needed``).  Raises StateError when the disk (or a quota, a file-size limit)
+        cannot give it."""
+        grow = max(grow, needed)
         try:
             if self.free_in_file() >= needed:
                 return
@@ -178,7 +180,9 @@ class Db:
             with self._lock:
                 self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except (sqlite3.Error, OSError) as e:
-            raise self.error("has no room for this run's data", e) from None
+            raise self.error(f"has no room to spare ({grow // (1024 * 1024)} MB)", e) from None
+        except StateError as e:
+            raise self.error(f"has no room to spare ({grow // (1024 * 1024)} MB)", e.__cause__ or e) from None
 
     def close(self) -> None:
         with self._lock:

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import StateError
 from .db import Db, process_host
@@ -31,6 +31,26 @@ CRASHED = "the process stopped without finishing (killed, crashed or the compute
 
 _RUN_COLUMNS = ("id, sheet, label, command, trigger, status, stage, started_at, finished_at, duration_s, counts, "
                 "error, summary, process, host")
+
+
+T = TypeVar("T")
+
+
+def waiting(attempt: Callable[[], T], *, wait: bool, cancelled: Callable[[], bool] = lambda: False,
+            poll_s: float = 0.2, on_wait: Callable[[Holder], None] | None = None) -> T:
+    """``attempt()``; while it raises LockHeld and ``wait``, try again every ``poll_s`` (until
+    ``cancelled()``); ``on_wait(holder)`` is told once."""
+    told = False
+    while True:
+        try:
+            return attempt()
+        except LockHeld as held:
+            if not wait or cancelled():
+                raise
+            if on_wait is not None and not told:
+                on_wait(held.holder)
+                told = True
+        time.sleep(poll_s)
 
 
 def _run(r: Any) -> RunRecord:
@@ -59,6 +79,18 @@ class RunTables:
 
     def try_lock(self, name: str, label: str, run_id: int | None = None) -> str:
         """Take the lock ``name`` now and return its token, or raise LockHeld with its holder."""
+        return self._take(name, label, run_id, None)[0]
+
+    def begin_run(self, name: str, sheet: str, label: str, command: str, trigger: str, started_at: str
+                  ) -> tuple[str, int]:
+        """Take the lock ``name`` and file a new run holding it, in one transaction (so whoever
+        is refused always learns which run holds it).  Returns (token, run id) or raises LockHeld."""
+        token, run_id = self._take(name, label, None, (sheet, label, command, trigger, started_at))
+        assert run_id is not None
+        return token, run_id
+
+    def _take(self, name: str, label: str, run_id: int | None, run: tuple[str, str, str, str, str] | None
+              ) -> tuple[str, int | None]:
         token = uuid.uuid4().hex
         since = datetime.now().astimezone().isoformat(timespec="seconds")
         with self.db.write() as cur:
@@ -69,28 +101,24 @@ class RunTables:
             if row is not None:  # taken over: the runs of the process that held it did not finish
                 cur.execute("UPDATE runs SET status='crashed', error=? WHERE status='running' AND "
                             "(id=? OR (process=? AND host=?))", (CRASHED, row[1], row[2], row[3]))
+            if run is not None:
+                cur.execute(
+                    "INSERT INTO runs(sheet, label, command, trigger, status, stage, started_at, process, host) "
+                    "VALUES(?, ?, ?, ?, 'running', 'start', ?, ?, ?)", (*run, self.process, self.host))
+                run_id = int(cur.lastrowid or 0)
             cur.execute(
                 "INSERT OR REPLACE INTO locks(name, token, run_id, process, host, label, since, heartbeat) "
                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?)", (name, token, run_id, self.process, self.host, label, since, time.time()))
         with self._held_lock:
             self._held[name] = token
         self._start_heartbeat()
-        return token
+        return token, run_id
 
     def lock(self, name: str, label: str, *, wait: bool, cancelled: Callable[[], bool] = lambda: False,
              poll_s: float = 0.2, on_wait: Callable[[Holder], None] | None = None) -> str:
         """``try_lock``, or with ``wait`` try again every ``poll_s`` until free (or ``cancelled()``)."""
-        told = False
-        while True:
-            try:
-                return self.try_lock(name, label)
-            except LockHeld as held:
-                if not wait or cancelled():
-                    raise
-                if on_wait is not None and not told:
-                    on_wait(held.holder)
-                    told = True
-            time.sleep(poll_s)
+        return waiting(lambda: self.try_lock(name, label), wait=wait, cancelled=cancelled, poll_s=poll_s,
+                       on_wait=on_wait)
 
     def attach_run(self, name: str, token: str, run_id: int) -> None:
         with self.db.write() as cur:

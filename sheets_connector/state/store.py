@@ -45,8 +45,9 @@ class SqliteStore(RunTables):
     # -- room and meta ------------------------------------------------------------------------
 
     def ensure_room(self, needed: int, grow: int | None = None) -> None:
-        """Raise StateError unless the store can take ``needed`` more bytes (see db.py)."""
-        self.db.ensure_room(needed, grow or max(8 * 1024 * 1024, 4 * needed))
+        """Raise StateError unless the store can take ``needed`` more bytes; when it must grow,
+        it grows by ``grow`` (default: ``needed``) at once (see db.py)."""
+        self.db.ensure_room(needed, grow or needed)
 
     def meta_get(self, key: str) -> str | None:
         row = self.db.one("SELECT value FROM meta WHERE key=?", (key,))

@@ -9,7 +9,8 @@ sent and its result cell keeps its words and date - unless the cell no longer sh
 a renamed results column): then the stored words are written back.
 
 A row inwise answered in a run that stopped before the sheet was saved is *recovered*: its
-answer is written without sending the row again (see run.py).
+answer is written without sending the row again (see run.py).  So is a row whose answer said
+"✓ synced" because the feed could not be read then: it is settled again once the feed is read.
 """
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ def select(p: Plan, records: Mapping[str, RowRecord], config_fp: bytes, current:
         if full or rec is None or rec.fingerprint != fp or not succeeded(rec.outcome):
             to_send.append((m.ref, m.contact))
             sel.fingerprints[m.number] = fp
-        elif rec.state == "answered":
+        elif rec.state == "answered" or rec.outcome.get("unsettled"):
             sel.recovered[m.number] = rec
             sel.contacts[m.number] = m.contact
             sel.fingerprints[m.number] = fp

@@ -151,12 +151,19 @@ def index_pulled(config: Config, target: FeedTarget, columns: list[tuple[str, st
     return idx
 
 
+@dataclass
+class PullResult:
+    contacts: int = 0  # read from inwise this time
+    drained: bool = False  # the feed was read to its end (else created/updated cannot be told apart)
+
+
 def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress: Progress | None,
-         summary: RunSummary, *, stop_on_cancel: bool = True) -> int:
+         summary: RunSummary, *, stop_on_cancel: bool = True) -> PullResult:
     """Drain the account's feed into the store, holding the account's feed lock (one reader at a
     time).  Stops between answers once cancelled (when ``stop_on_cancel``); an answer being
     received is finished and kept first: a hard stop waits for it.  A store that cannot take
     more stops the pull *before* the next request (what inwise has not handed out stays there)."""
+    result = PullResult()
     store = target.store
     try:
         token = store.lock(f"feed:{target.account}", "the new-contacts feed of an inwise account", wait=True,
@@ -164,20 +171,20 @@ def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress
     except LockHeld:
         summary.warnings.append("Stopped by you before inwise's new contacts were read; they stay in inwise's feed "
                                 "and arrive with the next run.")
-        return 0
+        return result
     try:
         _take_leftovers(target, summary)
-        return _drain(client, target, cancel, progress, summary, stop_on_cancel)
+        _drain(client, target, cancel, progress, summary, stop_on_cancel, result)
     except StateError as e:
         summary.error = f"{e}\nThe rows' results are written; new contacts not read yet stay in inwise's feed."
-        return 0
     finally:
         with suppress(StateError):
             store.unlock(f"feed:{target.account}", token)
+    return result
 
 
 def _drain(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress: Progress | None,
-           summary: RunSummary, stop_on_cancel: bool) -> int:
+           summary: RunSummary, stop_on_cancel: bool, result: PullResult) -> None:
     store, account = target.store, target.account
     kept: list[FeedAnswer] = []
     largest = [0]
@@ -191,9 +198,9 @@ def _drain(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progre
             raise rescue.keep_elsewhere(raw, target, e) from None
 
     pages = client.pull_new_contacts(keep_raw=keep)
-    n = 0
     while not (stop_on_cancel and cancel.is_set()):
-        store.ensure_room(max(ROOM_PER_ANSWER, 2 * largest[0]))
+        needed = max(ROOM_PER_ANSWER, 2 * largest[0])
+        store.ensure_room(needed, grow=max(4 * needed, 8 * 1024 * 1024))  # grow seldom, well ahead
         with cancel.critical():
             before = len(kept)
             store.feed_request_started(account, target.run_id)
@@ -209,15 +216,16 @@ def _drain(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progre
                     with suppress(StateError):
                         store.feed_request_ended(account)
             if page is None:
+                result.drained = True
                 break
         answer = kept[-1]
-        n += answer.contacts
+        result.contacts += answer.contacts
         if answer.commit_ms is not None:
             summary.feed_commit_ms.append(answer.commit_ms)
         if answer.problems:
             summary.warnings.append(_bad_items_text(answer, store))
         if progress:
-            progress("pull", n, None)
+            progress("pull", result.contacts, None)
     lost = getattr(client, "feed_answers_maybe_lost", 0)
     if lost:
         summary.warnings.append(
@@ -225,7 +233,6 @@ def _drain(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progre
             "contact out only once, so some new contacts may be missing from the new-contacts tab. "
             "They are still in inwise: export recent contacts there to check."
         )
-    return n
 
 
 def _take_leftovers(target: FeedTarget, summary: RunSummary) -> None:

@@ -39,7 +39,7 @@ from .changes import (
 from .newcontacts import FeedTarget, PulledIndex
 from .plan import Plan, Stages, plan, send_options
 from .send import NOT_SENT, Outcomes, SendContext, ToSend, mark_not_sent, send
-from .session import RunSession, run_session
+from .session import NOTHING_DONE, RunSession, run_session
 from .summary import Progress, RunSummary
 
 Clock = Callable[[], datetime]
@@ -78,7 +78,10 @@ class Run:
 
     def open_store(self) -> StateStore:
         if self.store is None:
-            self.store = open_store(self.config.state_dir_path())
+            try:
+                self.store = open_store(self.config.state_dir_path())
+            except StateError as e:
+                raise StateError(f"{e}\n{NOTHING_DONE}") from None
             self._own_store = True
         return self.store
 
@@ -297,12 +300,14 @@ def _recover(run: Run, session: RunSession, p: Plan, sel: Selection, client: Inw
     config = run.config
     outcomes: Outcomes = {}
     kept: dict[int, tuple[str, datetime | None]] = {}
+    pulled, pull_failed = _pull(run, client, target, summary, stop_on_cancel=False, columns=tab_columns)
     for row, rec in sel.recovered.items():
         o = _restored(row, rec.outcome)
         outcomes[row] = o
-        if rec.status:
+        if o.unsettled and not pull_failed:
+            o.unsettled = False  # the feed was read to its end this time: settle it now
+        elif rec.status and rec.state == "answered":
             kept[row] = (rec.status, _datetime(rec.synced_at))
-    pulled, pull_failed = _pull(run, client, target, summary, stop_on_cancel=False, columns=tab_columns)
     unsettled = {r: o for r, o in outcomes.items() if r not in kept}
     contacts: list[tuple[RowRef, Contact]] = [(outcomes[r].ref, c) for r, c in sel.contacts.items()]
     writeback.settle_created(unsettled, contacts, pulled)
@@ -317,19 +322,23 @@ def _recover(run: Run, session: RunSession, p: Plan, sel: Selection, client: Inw
     session.stage("recover-save")
     _save(run, session, p.table, summary, columns, pulled, [str(o.key) for o in outcomes.values() if o.key],
           appended)
-    summary.recovered = len(outcomes)
-    summary.warnings.append(
-        f"{len(outcomes)} row(s) were answered by inwise in an earlier run that stopped before saving; their "
-        "results were written now, without sending them again.")
+    summary.recovered = sum(1 for rec in sel.recovered.values() if rec.state == "answered")
+    if summary.recovered:
+        summary.warnings.append(
+            f"{summary.recovered} row(s) were answered by inwise in an earlier run that stopped before saving; their "
+            "results were written now, without sending them again.")
     return outcomes, pulled
 
 
 def _pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary, *, stop_on_cancel: bool,
           columns: list[tuple[str, str]]) -> tuple[PulledIndex, bool]:
+    """Read the feed; returns the index of contacts pending for the sheet and whether the feed
+    could NOT be read to its end (then created and updated cannot be told apart: '✓ synced')."""
     failed = False
     try:
-        summary.new_contacts_pulled += newcontacts.pull(client, target, run.cancel, run.progress, summary,
-                                                        stop_on_cancel=stop_on_cancel)
+        pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary, stop_on_cancel=stop_on_cancel)
+        summary.new_contacts_pulled += pulled.contacts
+        failed = not pulled.drained
     except InwiseError as e:
         failed = True  # the rows were sent: their results must still be written
         summary.warnings.append(
@@ -441,7 +450,7 @@ def _pull_new(run: Run, session: RunSession, table: Table) -> RunSummary:
     tab_columns = newcontacts.new_contact_columns(config, p.mapper.columns.field_headers)
     session.stage("pull")
     with run.open_client() as client, stage("pull"):
-        summary.new_contacts_pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary)
+        summary.new_contacts_pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary).contacts
         stats = client.stats()
     summary.interrupted = run.cancel.is_set()
     summary.api_calls = dict(stats["calls"])

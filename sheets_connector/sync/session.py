@@ -21,13 +21,14 @@ from ..cancel import CancelToken
 from ..config import Config, SheetIdentity
 from ..errors import ConnectorError, RunStopped, SheetBusy, StateError
 from ..state import Holder, LockHeld, StateStore, import_journal
+from ..state.runs import waiting
 from .summary import RunSummary
 
 log = logging.getLogger(__name__)
 
 PREFLIGHT_ROOM = 8 * 1024 * 1024  # free room the store must have before a run asks inwise for anything
 TEMP_PATTERNS = (".{stem}.*.sheets-connector.tmp", ".{stem}.*.sheets-connector.tmp.repair", ".sheets-connector-*.probe")
-TRIGGER_WORDS = {"cli": "from the command line", "menu": "from the sheet's menu", "schedule": "by the schedule"}
+NOTHING_DONE = "Nothing was sent to inwise and the workbook was not changed."
 
 
 @dataclass
@@ -39,14 +40,21 @@ class RunSession:
     clock: Callable[[], datetime]
 
     def stage(self, name: str) -> None:
-        """The stage the run is in, visible in ``runs`` while it runs (and to crash tests)."""
-        self.store.set_run_stage(self.run_id, name)
+        """The stage the run is in, visible in ``runs`` while it runs (and to crash tests).
+        Best effort: a store that filled up during the run does not stop the results being written."""
+        try:
+            self.store.set_run_stage(self.run_id, name)
+        except StateError:
+            log.debug("could not record the stage", exc_info=True)
 
     def finish(self, summary: RunSummary) -> None:
         status = "stopped" if summary.interrupted else ("failed" if summary.error else "ok")
-        self.store.finish_run(self.run_id, status, finished_at=self.clock().isoformat(timespec="seconds"),
-                              duration_s=summary.duration_s, counts=dict(summary.counts), error=summary.error,
-                              summary=summary.to_dict())
+        try:
+            self.store.finish_run(self.run_id, status, finished_at=self.clock().isoformat(timespec="seconds"),
+                                  duration_s=summary.duration_s, counts=dict(summary.counts), error=summary.error,
+                                  summary=summary.to_dict())
+        except StateError as e:  # the run is shown as stopped unexpectedly; the user reads the summary
+            summary.error = summary.error or str(e)
 
 
 def busy_message(label: str, holder: Holder, *, what: str = "sync") -> str:
@@ -79,31 +87,33 @@ def run_session(config: Config, store: StateStore, account: str, *, command: str
                 on_wait: Callable[[str], None] | None = None) -> Iterator[RunSession]:
     ident = config.identity()
     try:
-        token = store.lock(ident.workbook, ident.label, wait=wait, cancelled=cancel.is_set,
-                           on_wait=(lambda h: on_wait(busy_message(ident.label, h))) if on_wait else None)
+        token, run_id = waiting(
+            lambda: store.begin_run(ident.workbook, ident.sheet, ident.label, command, trigger,
+                                    clock().isoformat(timespec="seconds")),
+            wait=wait, cancelled=cancel.is_set,
+            on_wait=(lambda h: on_wait(busy_message(ident.label, h))) if on_wait else None)
     except LockHeld as held:
         if cancel.is_set():
             raise RunStopped("Stopped by you while waiting for the other run; nothing was sent or written.") from None
         raise SheetBusy(busy_message(ident.label, held.holder)) from None
     t0 = time.monotonic()
-    run_id: int | None = None
     try:
-        run_id = store.start_run(ident.sheet, ident.label, command, trigger, clock().isoformat(timespec="seconds"))
-        store.attach_run(ident.workbook, token, run_id)
         remove_stale_temp_files(workbook_path)
-        store.ensure_room(PREFLIGHT_ROOM)
+        try:
+            store.ensure_room(PREFLIGHT_ROOM)
+        except StateError as e:
+            raise StateError(f"{e}\n{NOTHING_DONE}") from None
         import_journal(store, config.state_path(), ident.sheet, account)
         store.register_sheet(ident.sheet, account)
         yield RunSession(store, ident, account, run_id, clock)
     except BaseException as e:
-        if run_id is not None:
-            status = "stopped" if isinstance(e, (RunStopped, KeyboardInterrupt)) else "failed"
-            error = str(e) if isinstance(e, ConnectorError) else f"{type(e).__name__}: {e}"
-            try:
-                store.finish_run(run_id, status, finished_at=clock().isoformat(timespec="seconds"),
-                                 duration_s=time.monotonic() - t0, error=error)
-            except StateError:
-                log.debug("could not record the run's end", exc_info=True)
+        status = "stopped" if isinstance(e, (RunStopped, KeyboardInterrupt)) else "failed"
+        error = str(e) if isinstance(e, ConnectorError) else f"{type(e).__name__}: {e}"
+        try:
+            store.finish_run(run_id, status, finished_at=clock().isoformat(timespec="seconds"),
+                             duration_s=time.monotonic() - t0, error=error)
+        except StateError:
+            log.debug("could not record the run's end", exc_info=True)
         raise
     finally:
         try:
