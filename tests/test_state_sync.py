@@ -171,6 +171,7 @@ def test_poisoned_feed_answers_are_kept_reported_and_never_block(tmp_path, sandb
         sign_ups(sandbox, 1, prefix="after")
         s = sync(cfg, environ=ENV)
         assert s.new_contacts_appended == 1 and not s.error
+        assert s.counts["unchanged"] == 3  # settled for good: not settled again by every run
     ids = tab_ids(wb)
     assert len(ids) == 8 and len(set(ids)) == 8
 

@@ -87,7 +87,8 @@ class RowStore(Protocol):
                        answers: Sequence[tuple[str, str, dict[str, Any]]]) -> None: ...
 
     def record_statuses(self, sheet: str,
-                        statuses: Sequence[tuple[str, dict[str, Any], str, str | None]]) -> None: ...
+                        statuses: Sequence[tuple[str, str, str | None, dict[str, Any] | None]]) -> None:
+        """Before a save: (key, status text, synced at, settled outcome or None) per row."""
 
 
 class RunStore(Protocol):

@@ -203,12 +203,13 @@ class SqliteStore(RunTables):
                 "VALUES(?, ?, ?, 'answered', ?, ?, NULL, NULL, ?)",
                 [(sheet, key, fp, o.get("outcome", ""), json.dumps(o), run_id) for key, fp, o in answers])
 
-    def record_statuses(self, sheet: str, statuses: Sequence[tuple[str, dict[str, Any], str, str | None]]) -> None:
-        """Before the save: the settled outcome and the exact text going into each row's cell
-        (key, outcome, status, synced at), so a rerun after a kill writes the same words."""
-        if not statuses:
-            return
+    def record_statuses(self, sheet: str,
+                        statuses: Sequence[tuple[str, str, str | None, dict[str, Any] | None]]) -> None:
+        """Before the save: the exact text going into each row's cell (key, status, synced at,
+        and the settled outcome when it matters later - else None), so a rerun after a kill
+        writes the same words."""
         with self.db.write() as cur:
-            cur.executemany(
-                "UPDATE rows SET outcome=?, data=?, status=?, synced_at=? WHERE sheet=? AND key=?",
-                [(o.get("outcome", ""), json.dumps(o), status, synced, sheet, key) for key, o, status, synced in statuses])
+            cur.executemany("UPDATE rows SET status=?, synced_at=? WHERE sheet=? AND key=?",
+                            [(status, synced, sheet, key) for key, status, synced, _ in statuses])
+            cur.executemany("UPDATE rows SET outcome=?, data=? WHERE sheet=? AND key=?",
+                            [(o.get("outcome", ""), json.dumps(o), sheet, key) for key, _, _, o in statuses if o])

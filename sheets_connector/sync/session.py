@@ -57,12 +57,17 @@ class RunSession:
             summary.error = summary.error or str(e)
 
 
-def busy_message(label: str, holder: Holder, *, what: str = "sync") -> str:
+def busy_message(label: str, holder: Holder, what: str = "run") -> str:
     who = f"run #{holder.run_id}" if holder.run_id is not None else "another run"
     since = holder.since.replace("T", " ")[:19]
     return (f"Another {what} of {label} is running ({who}, started {since}, process {holder.process.split(':')[0]} "
             f"on {holder.host}). Only one run at a time may write a workbook. Wait for it to finish "
             "(see: sheets-connector runs), or run again with --wait to start as soon as it ends.")
+
+
+def _busy(store: StateStore, label: str, holder: Holder) -> str:
+    other = store.get_run(holder.run_id) if holder.run_id is not None else None
+    return busy_message(label, holder, other.command if other else "run")
 
 
 def remove_stale_temp_files(path: Path | None) -> list[Path]:
@@ -91,11 +96,11 @@ def run_session(config: Config, store: StateStore, account: str, *, command: str
             lambda: store.begin_run(ident.workbook, ident.sheet, ident.label, command, trigger,
                                     clock().isoformat(timespec="seconds")),
             wait=wait, cancelled=cancel.is_set,
-            on_wait=(lambda h: on_wait(busy_message(ident.label, h))) if on_wait else None)
+            on_wait=(lambda h: on_wait(_busy(store, ident.label, h))) if on_wait else None)
     except LockHeld as held:
         if cancel.is_set():
             raise RunStopped("Stopped by you while waiting for the other run; nothing was sent or written.") from None
-        raise SheetBusy(busy_message(ident.label, held.holder)) from None
+        raise SheetBusy(_busy(store, ident.label, held.holder)) from None
     t0 = time.monotonic()
     try:
         remove_stale_temp_files(workbook_path)
