@@ -7,6 +7,8 @@
 - newcontacts.py the once-only feed into the store (raw first), then the new-contacts tab
 - rescue.py      a feed answer the store could not take: kept in a file, read back next run
 - writeback.py   settle created/updated, result cells, save (or a results CSV)
+- passes.py      the two passes that end in a save: recover (a stopped run's answers), send and write
+- collaborators.py what a run is given (table, store, client factory, clock, progress, cancel)
 - run.py         ``sync`` and ``pull_new``: the stages assembled with their collaborators
 """
 from __future__ import annotations
