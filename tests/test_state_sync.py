@@ -389,3 +389,27 @@ def test_fault_soak_5000_rows(tmp_path, sandbox, mode):
 @pytest.mark.parametrize("mode", ["upsert", "batch"])
 def test_fault_soak_50000_rows(tmp_path, sandbox, mode):
     _soak(tmp_path, sandbox, 50_000, mode)
+
+
+def test_two_sheets_on_one_account_synced_at_once_share_the_feed(tmp_path, sandbox, launcher):
+    """Two processes, two workbooks, one inwise account: one reads the feed at a time, and each
+    tab receives every new contact once (the other sheet's too)."""
+    folders = [tmp_path / "a", tmp_path / "b"]
+    env = {**os.environ, **ENV}
+    for i, folder in enumerate(folders):
+        folder.mkdir()
+        write_workbook(folder / "contacts.xlsx", people(20, 100 * i))
+        assert launcher.wait(launcher.start(["pull-new", "--config", str(_mapping(folder, sandbox.base_url))],
+                                            cwd=folder, env=env)) == 0
+    sign_ups(sandbox, 2500)  # three feed answers
+    sandbox.set_faults(latency_ms=5)
+    children = [launcher.start(["sync", "--config", str(f / "mapping.yaml")], cwd=f, env=env) for f in folders]
+    assert [launcher.wait(c) for c in children] == [0, 0], [c.stderr() for c in children]
+    # a sheet whose run ended before the other sheet's rows were created gets those next time
+    for f in folders:
+        assert launcher.wait(launcher.start(["pull-new", "--config", str(f / "mapping.yaml")], cwd=f, env=env)) == 0
+    everyone = {c["id"] for c in sandbox.contacts()}
+    assert len(everyone) == 2540
+    for folder in folders:
+        ids = tab_ids(folder / "contacts.xlsx")
+        assert len(ids) == len(set(ids)) == 2540 and set(ids) == everyone
