@@ -136,7 +136,7 @@ def recover(run: Run, session: RunSession, p: Plan, sel: Selection, client: Inwi
     if pull_failed:
         writeback.mark_unsettled(unsettled)
     when = run.clock()
-    _record_statuses(session, unsettled, writeback.status_texts(config, unsettled, when), when, all_outcomes=True)
+    _record_statuses(session, unsettled, writeback.status_texts(config, unsettled, when), when)
     columns = writeback.result_columns(config, outcomes, when, kept)
     _write(p.table, columns, p, summary)
     appended = newcontacts.append_new_contacts(config, p.table, pulled, tab_columns)
@@ -179,13 +179,12 @@ def pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary
         return PulledIndex(), True
 
 
-def _record_statuses(session: RunSession, outcomes: Outcomes, texts: Mapping[int, str], when: datetime, *,
-                     all_outcomes: bool = False) -> None:
-    """The words going into the sheet, kept before the save (a kill during it rewrites the same).
-    The settled outcome itself is kept where a later run needs it ('✓ synced' rows are settled
-    again) or, with ``all_outcomes``, for every row (recovered rows: whatever they said before)."""
+def _record_statuses(session: RunSession, outcomes: Outcomes, texts: Mapping[int, str], when: datetime) -> None:
+    """The words going into the sheet and the settled outcomes (created, the contact id a batch
+    row got from the feed...), kept before the save: a kill during it makes the next run write
+    exactly the same cells."""
     stamp = when.replace(microsecond=0).isoformat()
-    rows = [(str(o.key), texts[r], stamp if o.ok else None, outcome_dict(o) if o.unsettled or all_outcomes else None)
+    rows = [(str(o.key), texts[r], stamp if o.ok else None, outcome_dict(o))
             for r, o in outcomes.items() if o.key is not None and o.detail != NOT_SENT]
     try:
         session.store.record_statuses(session.ident.sheet, rows)
