@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from util import column, make_config, tab_rows, write_workbook
 
 from sheets_connector.cli import main
+from sheets_connector.errors import StateError
 from sheets_connector.inwise import InwiseClient
 from sheets_connector.state import PulledStore, SqliteStore
 from sheets_connector.state.location import ENV_DIR, STORE_FILE
@@ -413,3 +414,34 @@ def test_two_sheets_on_one_account_synced_at_once_share_the_feed(tmp_path, sandb
     for folder in folders:
         ids = tab_ids(folder / "contacts.xlsx")
         assert len(ids) == len(set(ids)) == 2540 and set(ids) == everyone
+
+
+class _DiskFailsOnce(SqliteStore):
+    """The disk fails between the room check and the commit of a feed answer (once)."""
+
+    failed = False
+
+    def add_feed_answer(self, account, raw, **kw):
+        if not self.failed and kw.get("origin", "inwise") == "inwise":
+            type(self).failed = True
+            raise StateError(f"The connector's state store {self.path} could not be written: a write failed.")
+        return super().add_feed_answer(account, raw, **kw)
+
+
+def test_a_feed_answer_the_store_cannot_take_is_kept_in_a_file_and_read_back(tmp_path, sandbox, state_dir):
+    wb = write_workbook(tmp_path / "contacts.xlsx", people(2))
+    cfg = make_config(tmp_path, sandbox.base_url)
+    sign_ups(sandbox, 3)
+    store = _DiskFailsOnce(state_dir / STORE_FILE)
+    try:
+        s = sync(cfg, environ=ENV, store=store)
+    finally:
+        store.close()
+    kept = list(tmp_path.glob("sheets-connector feed answer *.json"))
+    assert len(kept) == 1 and str(kept[0]) in s.error and "do not delete that file" in s.error
+    assert sandbox.feed_pending() == 0  # inwise handed them out: the file is the only place they are
+    s = sync(cfg, environ=ENV)
+    assert any("read back" in w for w in s.warnings) and not list(tmp_path.glob("sheets-connector feed answer *"))
+    ids = tab_ids(wb)
+    assert len(ids) == len(set(ids)) == 5
+    assert all(v.startswith("✓ created") for v in column(wb, "Sync result").values())
