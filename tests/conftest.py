@@ -1,12 +1,12 @@
 """Shared pytest fixtures for the sheets-connector test suite."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
 from launcher import Launcher
+
 from sheets_connector.sandbox import Sandbox
 from sheets_connector.state.location import ENV_DIR
 

@@ -11,11 +11,11 @@ import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any
 
 import requests
 
-Poison = Union[bytes, Callable[[list[Any]], bytes]]
+Poison = bytes | Callable[[list[Any]], bytes]
 
 
 class FeedProxy:
@@ -63,7 +63,7 @@ class FeedProxy:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/rest/v1"
 
-    def __enter__(self) -> FeedProxy:
+    def __enter__(self):
         self.thread.start()
         return self
 

@@ -5,9 +5,8 @@ import os
 import signal
 import time
 
-import pytest
-
 import crashlab
+import pytest
 
 
 @pytest.mark.parametrize("seed", range(21))

@@ -300,7 +300,7 @@ def test_a_full_state_folder_before_the_run_stops_it_before_anything_is_asked(tm
     sign_ups(sandbox, 3)
     sandbox.reset_stats()
     proc = _start(_mapping(tmp_path, sandbox.base_url), preexec_fn=_limit(2 * 1024 * 1024))
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
     assert "state store" in err and "Free some disk space" in err and "Traceback" not in err
     assert sandbox.stats()["total"] == 0 and wb.read_bytes() == before
@@ -335,7 +335,7 @@ def test_a_read_only_state_folder_stops_the_run_before_anything_is_asked(tmp_pat
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         # root writes through permission bits: use a read-only mount where the test may make one
         mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
-                                 capture_output=True).returncode == 0
+                                 capture_output=True, check=False).returncode == 0
         if not mounted:
             pytest.skip("running as root without permission to mount a read-only folder")
     else:
