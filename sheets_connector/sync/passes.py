@@ -63,8 +63,8 @@ def _recorder(session: RunSession, fingerprints: Mapping[int, str], summary: Run
 
 
 def send_and_write(run: Run, session: RunSession, p: Plan, sel: Selection, problems: Outcomes,
-                    current: Mapping[int, object], client: InwiseClient, target: FeedTarget, summary: RunSummary,
-                    tab_columns: list[tuple[str, str]], stage: Stages, earlier: PulledIndex) -> Outcomes:
+                   current: Mapping[int, object], client: InwiseClient, target: FeedTarget, summary: RunSummary,
+                   tab_columns: list[tuple[str, str]], stage: Stages, earlier: PulledIndex) -> Outcomes:
     """Send the changed rows, read the feed, write every result, save.  ``earlier``: what a
     recovery pass of this run read from the feed and delivered (rows that were on their way when
     the earlier run stopped are sent again now, and settled against it)."""
@@ -88,7 +88,7 @@ def send_and_write(run: Run, session: RunSession, p: Plan, sel: Selection, probl
             # after a stop during the send, the feed is still read (a page or two) so that the
             # rows that were sent say truly whether they created a contact
             pulled, pull_failed = pull(run, client, target, summary, stop_on_cancel=not summary.interrupted,
-                                        columns=tab_columns)
+                                       columns=tab_columns)
         stats = client.stats()
         summary.api_calls = dict(stats["calls"])
         summary.retries = stats["retries"]
@@ -111,12 +111,12 @@ def send_and_write(run: Run, session: RunSession, p: Plan, sel: Selection, probl
     session.stage("save")
     with stage("save"):
         save(run, session, table, summary, columns, pulled, [str(o.key) for o in outcomes.values() if o.key],
-              appended)
+             appended)
     return {**problems, **outcomes}
 
 
 def recover(run: Run, session: RunSession, p: Plan, sel: Selection, client: InwiseClient, target: FeedTarget,
-             summary: RunSummary, tab_columns: list[tuple[str, str]]) -> tuple[Outcomes, PulledIndex]:
+            summary: RunSummary, tab_columns: list[tuple[str, str]]) -> tuple[Outcomes, PulledIndex]:
     """Write the answers a stopped run received but never wrote, without sending those rows again
     (the feed is read first, so created and updated are told apart as usual)."""
     config = run.config
@@ -143,7 +143,7 @@ def recover(run: Run, session: RunSession, p: Plan, sel: Selection, client: Inwi
     summary.new_contacts_appended += appended
     session.stage("recover-save")
     save(run, session, p.table, summary, columns, pulled, [str(o.key) for o in outcomes.values() if o.key],
-          appended)
+         appended)
     summary.recovered = sum(1 for rec in sel.recovered.values() if rec.state == "answered")
     if summary.recovered:
         summary.warnings.append(
@@ -153,7 +153,7 @@ def recover(run: Run, session: RunSession, p: Plan, sel: Selection, client: Inwi
 
 
 def pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary, *, stop_on_cancel: bool,
-          columns: list[tuple[str, str]]) -> tuple[PulledIndex, bool]:
+         columns: list[tuple[str, str]]) -> tuple[PulledIndex, bool]:
     """Read the feed; returns the index of contacts pending for the sheet and whether the feed
     could NOT be read to its end (then created and updated cannot be told apart: '✓ synced')."""
     failed = False
@@ -213,7 +213,7 @@ def _write(table: Table, columns: writeback.ResultColumns, p: Plan, summary: Run
 
 
 def save(run: Run, session: RunSession, table: Table, summary: RunSummary, columns: writeback.ResultColumns,
-          pulled: PulledIndex, keys: list[str], appended: int) -> None:
+         pulled: PulledIndex, keys: list[str], appended: int) -> None:
     """Save the sheet (if anything was written), then tell the store what it now shows (rows
     written, contacts delivered - also those found already in the tab)."""
     config = run.config
