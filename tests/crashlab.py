@@ -199,7 +199,8 @@ def kill_at(lab: Lab, moment: str, rng: random.Random) -> dict[str, Any]:
         answers.close()
     elif moment == "before-append":
         stage = Watch(lab, "SELECT stage FROM runs ORDER BY id DESC LIMIT 1")
-        killed = kill_when(lab, proc, lambda: stage() == "write")
+        # the write stage is short: on a starved machine the first sign of it may already be "save"
+        killed = kill_when(lab, proc, lambda: stage() in ("write", "save"))
         stage.close()
     elif moment == "save":
         killed = kill_when(lab, proc, lambda: bool(temp_files(lab.folder)))
