@@ -120,4 +120,5 @@ results:
   contact_id_column: inwise ID
 new_contacts:
   tab: New contacts
+state_dir: state
 """

@@ -179,6 +179,8 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15) -> None:
             if summary.dry_run and k in ("created", "updated", "conflict", "error"):
                 continue
             t.add_row(label, str(summary.counts.get(k, 0)))
+        if not summary.dry_run:
+            t.add_row("= unchanged (not sent)", str(summary.counts.get("unchanged", 0)))
         if summary.dry_run:
             t.add_row("→ would send", str(len(summary.preview)))
         t.add_row("rows read", str(summary.rows_read), style="dim")
@@ -205,6 +207,8 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15) -> None:
         err.print(f"Warning: {w}", markup=False)
     if summary.written_to:
         out.print(f"Results written to: {summary.written_to}", markup=False)
+    if summary.run_id is not None:
+        out.print(f"Run #{summary.run_id} (details: sheets-connector runs show {summary.run_id})", markup=False)
 
 
 def _emit(summary: RunSummary, as_json: bool) -> None:
@@ -239,18 +243,38 @@ config_option = click.option(
 )
 
 
+wait_option = click.option("--wait", is_flag=True,
+                           help="If another run holds the sheet, wait for it to end instead of stopping.")
+
+
+def _waiting(message: str) -> None:
+    err.print(f"Waiting: {message.split(' Only one run')[0]}", markup=False)
+
+
+def _exit_code(summary: Any) -> None:
+    if summary.error:
+        err.print("Error: " + summary.error, markup=False)
+    if summary.interrupted:
+        sys.exit(130)
+    if summary.error:
+        sys.exit(1)
+
+
 @main.command()
 @config_option
 @click.option("--dry-run", is_flag=True, help="Read, map and validate; show what would be sent. Sends and writes nothing.")
+@click.option("--full", is_flag=True, help="Send every row, also those unchanged since their last sync.")
+@wait_option
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
-def sync(config_path: str, dry_run: bool, as_json: bool) -> None:
-    """Send every row to inwise and write each row's outcome back.
+def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool) -> None:
+    """Send the rows that changed since their last sync to inwise and write each row's outcome back.
 
     \b
     Example:
       export INWISE_API_KEY=...
       sheets-connector sync --config mapping.yaml
       sheets-connector sync --config mapping.yaml --dry-run
+      sheets-connector sync --config mapping.yaml --full --wait
     """
     from .sync import sync as run_sync
 
@@ -258,12 +282,12 @@ def sync(config_path: str, dry_run: bool, as_json: bool) -> None:
         cfg = load_config(config_path)
         cancel = CancelToken()
         with _progress(not as_json) as progress, stop_on_signals(cancel):
-            summary = run_sync(cfg, dry_run=dry_run, progress=progress, cancel=cancel)
+            summary = run_sync(cfg, dry_run=dry_run, full=full, wait=wait, trigger="cli", progress=progress,
+                               cancel=cancel, on_wait=_waiting)
         _emit(summary, as_json)
         if dry_run and not as_json:
             _print_preview(summary.preview_lines, len(summary.preview))
-        if summary.interrupted:
-            sys.exit(130)
+        _exit_code(summary)
 
 
 def _print_preview(lines: list[str], total: int, n: int = 5, raw_hint: str = "--json") -> None:
@@ -277,8 +301,9 @@ def _print_preview(lines: list[str], total: int, n: int = 5, raw_hint: str = "--
 
 @main.command("pull-new")
 @config_option
+@wait_option
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
-def pull_new_cmd(config_path: str, as_json: bool) -> None:
+def pull_new_cmd(config_path: str, wait: bool, as_json: bool) -> None:
     """Only add the contacts inwise created since the last pull to the new-contacts tab.
 
     \b
@@ -291,10 +316,9 @@ def pull_new_cmd(config_path: str, as_json: bool) -> None:
         cfg = load_config(config_path)
         cancel = CancelToken()
         with _progress(not as_json) as progress, stop_on_signals(cancel):
-            summary = pull_new(cfg, progress=progress, cancel=cancel)
+            summary = pull_new(cfg, wait=wait, trigger="cli", progress=progress, cancel=cancel, on_wait=_waiting)
         _emit(summary, as_json)
-        if summary.interrupted:
-            sys.exit(130)
+        _exit_code(summary)
 
 
 @main.command()
@@ -515,6 +539,80 @@ def probe(email: str, mobile: str, country: str, base_url: str, api_key_env: str
         for line in p.findings(recording):
             click.echo("  " + line)
         click.echo(f"Recording written to {path} (the API key is not in it): attach it to a bug report.")
+
+
+@main.group(invoke_without_command=True)
+@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False),
+              help="Only the runs of this mapping's sheet (and its state store).")
+@click.option("--limit", "-n", default=20, show_default=True, help="How many runs, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON on stdout.")
+@click.pass_context
+def runs(ctx: click.Context, config_path: str | None, limit: int, as_json: bool) -> None:
+    """The recent runs: when, how started, how long, rows per outcome, errors.
+
+    \b
+    Example:
+      sheets-connector runs --config mapping.yaml
+      sheets-connector runs show 12
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+    if ctx.invoked_subcommand is not None:
+        return
+    from .state import history
+
+    with _errors(Ctx.debug), _history_store(config_path) as (store, sheet):
+        found = store.list_runs(sheet, limit)
+        if as_json:
+            echo_json([r.to_dict() for r in found])
+            return
+        if not found:
+            out.print(f"No runs yet in {store.path}.", markup=False)
+            return
+        t = RichTable(show_header=True, header_style="bold")
+        for head in ("run", "started", "sheet", "trigger", "status", "took", "rows", "error"):
+            t.add_column(head)
+        for row in history.table_rows(found):
+            t.add_row(*row)
+        out.print(t)
+
+
+@runs.command("show")
+@click.argument("run_id", type=int)
+@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False),
+              help="The mapping whose state store holds the run (default: your user's store).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON on stdout.")
+@click.pass_context
+def runs_show(ctx: click.Context, run_id: int, config_path: str | None, as_json: bool) -> None:
+    """One run in full, with the rows that failed and why.
+
+    \b
+    Example:
+      sheets-connector runs show 12 --json
+    """
+    from .state import history
+
+    with _errors(Ctx.debug), _history_store(config_path or ctx.obj.get("config_path")) as (store, _):
+        found = store.get_run(run_id)
+        if found is None:
+            raise click.ClickException(f"There is no run #{run_id} in {store.path} (see: sheets-connector runs).")
+        if as_json:
+            echo_json(found.to_dict(with_summary=True))
+        else:
+            for line in history.detail_lines(found):
+                out.print(line, markup=False)
+
+
+@contextmanager
+def _history_store(config_path: str | None) -> Iterator[tuple[Any, str | None]]:
+    from .state import open_store
+
+    cfg = load_config(config_path) if config_path else None
+    store = open_store(cfg.state_dir_path() if cfg else None)
+    try:
+        yield store, (cfg.identity().sheet if cfg else None)
+    finally:
+        store.close()
 
 
 @main.command()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import yaml
 from pydantic import (
@@ -40,6 +41,16 @@ class _Strict(BaseModel):
 # --- source ---------------------------------------------------------------------------------
 
 
+class SheetIdentity(NamedTuple):
+    """How the state store names a source: ``workbook`` is what a run locks (one run at a time
+    writes a file or spreadsheet), ``sheet`` what rows and deliveries are kept for, ``label``
+    the words for messages."""
+
+    workbook: str
+    sheet: str
+    label: str
+
+
 class XlsxSource(_Strict):
     """An .xlsx / .xlsm workbook on disk."""
 
@@ -52,6 +63,11 @@ class XlsxSource(_Strict):
         from .tables.xlsx import XlsxTable
 
         return XlsxTable(config.resolve_path(self.path), self.worksheet, self.header_row, written_as=self.path)
+
+    def identity(self, config: Config) -> SheetIdentity:
+        book = "xlsx:" + os.path.realpath(config.resolve_path(self.path))
+        return SheetIdentity(book, f"{book}#{self.worksheet or ''}",
+                             Path(self.path).name + (f", sheet '{self.worksheet}'" if self.worksheet else ""))
 
 
 class GoogleSheetSource(_Strict):
@@ -80,6 +96,12 @@ class GoogleSheetSource(_Strict):
         from .tables.gsheet import GoogleSheetTable
 
         return GoogleSheetTable.from_source(self, config)
+
+    def identity(self, config: Config) -> SheetIdentity:
+        m = re.search(r"/spreadsheets/d/([A-Za-z0-9_-]+)", self.spreadsheet)
+        book = "google_sheet:" + (m.group(1) if m else self.spreadsheet)
+        return SheetIdentity(book, f"{book}#{self.worksheet or ''}",
+                             "Google Sheet" + (f", sheet '{self.worksheet}'" if self.worksheet else ""))
 
 
 # A new source is one more model here with its own ``open_table``; nothing else branches on the type.
@@ -274,7 +296,9 @@ class Config(_Strict):
     new_contacts: NewContactsSettings = Field(default_factory=NewContactsSettings)
     date_format: str = Field("dd/mm/yyyy", description="Default format of date cells sent as personal fields.")
     state_dir: str | None = Field(
-        None, description="Folder for the connector's own files (pulled-contacts journal); default .sheets-connector next to this file."
+        None, description=(
+            "Folder of the connector's state store (state.db: new contacts kept from inwise, what each row last "
+            "sent, run history); default: your user's state folder, shared by all your mappings. Use a local disk."),
     )
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
@@ -340,7 +364,15 @@ class Config(_Strict):
         """The results' time format: the mapping's, else the default country's convention."""
         return self.results.time_format or default_time_format(self.inwise.mobile.region)
 
+    def identity(self) -> SheetIdentity:
+        return self.source.identity(self)
+
+    def state_dir_path(self) -> Path | None:
+        """The folder named by ``state_dir``, or None for the per-user default."""
+        return self.resolve_path(self.state_dir) if self.state_dir else None
+
     def state_path(self) -> Path:
+        """Where versions before the state store kept their journal (imported once from here)."""
         if self.state_dir:
             return self.resolve_path(self.state_dir)
         return self._base_dir / ".sheets-connector"

@@ -48,7 +48,7 @@ def _prepare(workdir: Path, files: tuple[str, ...]) -> Path:
         workdir.mkdir(parents=True, exist_ok=True)
         for name in files:
             shutil.copyfile(example_file(name), workdir / name)
-        # the demo's sandbox starts empty every time, so its journal of pulled contacts does too
+        # the demo's sandbox starts empty every time, so its state store does too
         shutil.rmtree(workdir / ".sheets-connector", ignore_errors=True)
     except OSError as e:
         raise SourceError(f"Cannot prepare the demo folder {workdir}: {e.strerror or e}. Choose another with --workdir.") from None
@@ -60,6 +60,7 @@ def _sync_with_sandbox(cfg: Config, mode: str | None, progress: Progress | None,
     seed = json.loads(example_file("existing_contacts.json").read_text(encoding="utf-8"))
     with Sandbox(api_keys=(DEMO_API_KEY,), seed_contacts=seed) as sandbox:
         cfg.inwise.base_url = sandbox.base_url
+        cfg.state_dir = ".sheets-connector"  # the demo's own store, next to its workbook
         if mode:
             cfg.inwise.mode = mode  # type: ignore[assignment]
             if mode == "batch":

@@ -89,3 +89,13 @@ class ValueProblem(ValueError):  # a cell's problem, not a run's: written on its
 
 class SandboxError(ConnectorError):
     """The local sandbox cannot start or load its files (port in use, unreadable state/seed file)."""
+
+
+class StateError(ConnectorError):
+    """The connector's state store cannot be opened or written (read-only folder, full disk...)."""
+
+
+class SheetBusy(ConnectorError):
+    """Another run holds this sheet (or this account's feed); the message says which and since when."""
+
+    exit_code = 75  # EX_TEMPFAIL: a scheduler may simply try again later

@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from launcher import Launcher
 
 from sheets_connector.sandbox import Sandbox
+from sheets_connector.state.location import ENV_DIR
 
 SANDBOX_API_KEY = "test-key"
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own per-user state folder (never the real one of whoever runs the tests)."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv(ENV_DIR, str(folder))
+    return folder
 
 
 @pytest.fixture
@@ -15,3 +26,11 @@ def sandbox() -> Iterator[Sandbox]:
     """A started local inwise sandbox (API key ``"test-key"``) on a free port, stopped afterwards."""
     with Sandbox(api_keys=(SANDBOX_API_KEY,)) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def launcher() -> Iterator[Launcher]:
+    """Starts ``sheets-connector`` commands as real processes, forked from a warm interpreter."""
+    running = Launcher()
+    yield running
+    running.close()

@@ -12,12 +12,14 @@ from bench.__main__ import main, markdown  # noqa: E402
 
 
 def test_bench_quick_runs_and_writes_a_report(tmp_path, capsys):
-    assert main(["--quick", "-s", "5,6", "--out", str(tmp_path)]) == 0
+    assert main(["--quick", "-s", "4,5,6", "--out", str(tmp_path)]) == 0
     report = json.loads(next(tmp_path.glob("*-quick.json")).read_text(encoding="utf-8"))
     assert report["machine"]["cores"] >= 1 and report["machine"]["packages"]["openpyxl"]
     by_id = {s["scenario"]: s for s in report["scenarios"]}
     figures5 = {f["name"]: f for f in by_id["5"]["figures"]}
     assert figures5["feed requests"]["ok"] is True and figures5["contacts appended"]["value"] == 2000
+    figures4 = {f["name"]: f for f in by_id["4"]["figures"]}
+    assert figures4["POST requests in the re-sync"]["ok"] is True and figures4["rows unchanged"]["ok"] is True
     figures6 = {f["name"]: f for f in by_id["6"]["figures"]}
     assert figures6["rows/s per core (ours)"]["value"] > 0
     assert "Scenario 6" in capsys.readouterr().out
@@ -31,5 +33,5 @@ def test_bench_scenario_3_counts_google_sheets_requests(tmp_path):
     figures = {f["name"]: f for f in report["scenarios"][0]["figures"]}
     assert [f["name"] for f in figures.values() if f["ok"] is False] == []
     assert figures["requests, first sync, 1,000 rows"]["value"] == figures["requests, first sync, 10 rows"]["value"] == 7
-    assert figures["requests, later sync, 1,000 rows"]["value"] == 6  # five, plus the re-read
+    assert figures["requests, later sync, 1,000 rows"]["value"] == 4  # rows unchanged: metadata, read, the tab's ids, the append
     assert figures["write requests per sync, naive: one per row (1,000 rows)"]["value"] == 1000

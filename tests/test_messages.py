@@ -67,7 +67,9 @@ def test_a_dry_run_says_how_to_see_every_problem_and_json_lists_them_all(tmp_pat
 
 
 def test_us_lists_get_month_first_times_and_an_explicit_format_wins(tmp_path, sandbox):
-    for fmt, expected in ((None, "11/28/2026 14:47"), ("dd.mm.yyyy HH:MM", "28.11.2026 14:47")):
+    for n, (fmt, expected) in enumerate(((None, "11/28/2026 14:47"), ("dd.mm.yyyy HH:MM", "28.11.2026 14:47"))):
+        tmp_path = tmp_path / str(n)  # a sheet of its own: an unchanged row would keep its first status
+        tmp_path.mkdir()
         wb = write_workbook(tmp_path / "contacts.xlsx", [["Dana", "d@example.com", "", "(201) 555-0123"]], header=HEADER)
         p = tmp_path / "mapping.yaml"
         p.write_text("source: {type: xlsx, path: contacts.xlsx}\ncolumns: {email: email, mobile: Mobile}\n"

@@ -24,7 +24,7 @@ def accepted(args: list[str]) -> None:
     """The arguments are a ``sync`` the command line accepts (``--help`` stops it before it runs)."""
     assert args[0].endswith(("sheets-connector", "sheets-connector.exe")), args
     r = CliRunner().invoke(main, [*args[1:], "--help"])
-    assert r.exit_code == 0 and "Send every row to inwise" in r.output, r.output
+    assert r.exit_code == 0 and "Send the rows that changed" in r.output, r.output
 
 
 def test_launchd_plist_parses_and_logs_to_a_file() -> None:

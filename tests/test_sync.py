@@ -43,7 +43,8 @@ def test_upsert_end_to_end(tmp_path, seeded):
     cfg = make_config(tmp_path, sandbox.base_url)
     s = sync(cfg, environ=ENV)
 
-    assert s.counts == {"created": 2, "updated": 1, "conflict": 1, "invalid": 2, "missing": 0, "duplicate": 1, "error": 0}
+    assert s.counts == {"created": 2, "updated": 1, "conflict": 1, "invalid": 2, "missing": 0, "duplicate": 1,
+                        "error": 0, "unchanged": 0}
     assert s.rows_read == 7 and s.empty_rows == 1
     assert s.api_calls == {"POST /contacts": 4, "GET /contacts": 1}
     res = column(wb, "Sync result")
@@ -75,13 +76,18 @@ def test_upsert_end_to_end(tmp_path, seeded):
     assert s.new_contacts_pulled == 2 and s.new_contacts_appended == 2
 
 
-def test_second_run_updates_and_appends_nothing_twice(tmp_path, seeded):
+def test_second_run_sends_only_what_failed_and_appends_nothing_twice(tmp_path, seeded):
     sandbox, _ = seeded
     wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
     cfg = make_config(tmp_path, sandbox.base_url)
     sync(cfg, environ=ENV)
+    first = column(wb, "Sync result")
     s2 = sync(cfg, environ=ENV)
-    assert s2.counts["created"] == 0 and s2.counts["updated"] == 3
+    # rows 2, 3 and 9 succeeded and did not change; the conflict (row 4) is tried again
+    assert s2.counts == {"created": 0, "updated": 0, "conflict": 1, "invalid": 2, "missing": 0, "duplicate": 1,
+                         "error": 0, "unchanged": 3}
+    assert s2.api_calls == {"POST /contacts": 1, "GET /contacts": 1}
+    assert column(wb, "Sync result") == first  # a created contact still says created, with its date
     assert len(tab_rows(wb, "New contacts")) == 3  # header + 2, not 4
     assert len(sandbox.contacts()) == 5
 
@@ -163,13 +169,16 @@ def test_pulled_contacts_survive_a_failed_save(tmp_path, sandbox, monkeypatch):
     assert "WERE sent" in str(e.value)
     csvs = list(tmp_path.glob("contacts sync results *.csv"))
     assert len(csvs) == 1 and "✓ created" in csvs[0].read_text(encoding="utf-8-sig")
-    assert len(PulledStore(cfg.state_path()).pending()) == 1
-    # the feed will never return Dana again; the journal still has her
+    # the feed will never return Dana again; the store still has her
     s = pull_new(cfg, environ=ENV)
     assert s.new_contacts_pulled == 0 and s.new_contacts_appended == 1
     rows = tab_rows(wb, "New contacts")
     assert rows[1][1] == "dana@example.co.il"
-    assert PulledStore(cfg.state_path()).pending() == []
+    assert pull_new(cfg, environ=ENV).new_contacts_appended == 0
+    # and her row gets the answer inwise gave, without being sent again
+    s = sync(cfg, environ=ENV)
+    assert s.recovered == 1 and "POST /contacts" not in s.api_calls
+    assert column(wb, "Sync result")[2].startswith("✓ created · #")
 
 
 def test_pull_new_appends_contacts_created_elsewhere(tmp_path, sandbox):

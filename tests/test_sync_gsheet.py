@@ -16,7 +16,6 @@ from sheets_connector.config import Config, parse_config
 from sheets_connector.errors import SourceError
 from sheets_connector.gsheets import sheets_retry
 from sheets_connector.sheets_emulator import SheetsEmulator
-from sheets_connector.state import PulledStore
 from sheets_connector.sync import pull_new, sync
 from sheets_connector.tables.gsheet import GoogleSheetTable
 
@@ -86,7 +85,8 @@ def test_upsert_end_to_end_on_a_google_sheet(tmp_path, emu, sandbox):
     key = make_sheet(emu, ROWS)
     s = sync(config(tmp_path, emu, key, sandbox.base_url), environ=ENV, clock=lambda: WHEN)
 
-    assert s.counts == {"created": 2, "updated": 1, "conflict": 1, "invalid": 2, "missing": 0, "duplicate": 1, "error": 0}
+    assert s.counts == {"created": 2, "updated": 1, "conflict": 1, "invalid": 2, "missing": 0, "duplicate": 1, "error": 0,
+                        "unchanged": 0}
     assert s.rows_read == 7 and s.empty_rows == 1
     assert s.source == "Google Sheet 'Contacts', tab 'Contacts'" and s.written_to == emu.url(key) + "#gid=0"
     ids = ids_by_email(sandbox)
@@ -144,7 +144,7 @@ def test_second_run_updates_and_appends_nothing_twice(tmp_path, emu, sandbox):
     tab = emu.values(key, "New contacts")
     assert len(tab) == 3  # created with its header, then the two new contacts
     s2 = sync(cfg, environ=ENV)
-    assert s2.counts["created"] == 0 and s2.counts["updated"] == 3
+    assert s2.counts["created"] == 0 and s2.counts["updated"] == 0 and s2.counts["unchanged"] == 3
     assert emu.values(key, "New contacts") == tab  # nothing appended twice
     create_elsewhere(sandbox, ["web1@example.com"])
     s3 = sync(cfg, environ=ENV)
@@ -317,7 +317,6 @@ def test_quota_exhausted_at_write_time_keeps_every_result_in_a_csv(tmp_path, emu
     assert emu.request_counts()["sheets.spreadsheets.values.batchUpdate"] == 6  # 1 + 5 retries, then it stops
     # nothing half-written: no result cell, no new-contacts tab; the pulled contacts wait in the journal
     assert emu.values(key, "Contacts") == before and emu.tabs(key) == ["Contacts"]
-    assert len(PulledStore(cfg.state_path()).pending()) == 2
     # the next sync, with quota again, writes every result and the two new contacts
     s = sync(cfg, environ=ENV, table=quick_retry_table(cfg))
     assert s.new_contacts_appended == 2 and len(emu.values(key, "New contacts")) == 3
@@ -346,7 +345,7 @@ def _sync_counts(tmp_path: Path, emu: SheetsEmulator, sandbox, n: int) -> tuple[
     create_elsewhere(sandbox, [f"web{n}@example.com"])
     emu.reset_stats()
     later = sync(cfg, environ=ENV)
-    assert later.counts["updated"] == n and later.new_contacts_appended == 1
+    assert later.counts["unchanged"] == n and later.new_contacts_appended == 1
     return first_counts, emu.request_counts()
 
 
@@ -362,9 +361,8 @@ def test_sheets_requests_per_sync_are_the_same_for_10_and_5000_rows(tmp_path, em
         "sheets.spreadsheets.values.batchUpdate": 1,  # every result cell of every row, RAW
         "sheets.spreadsheets.values.append": 1,  # every new contact, under the tab's header
     }
-    assert later == {
-        "sheets.spreadsheets.get": 4,  # metadata, read, re-read, the new-contacts tab's ids
-        "sheets.spreadsheets.values.batchUpdate": 1,
+    assert later == {  # every row unchanged: no result cell to write, only the new contact to append
+        "sheets.spreadsheets.get": 3,  # metadata, read, the new-contacts tab's ids
         "sheets.spreadsheets.values.append": 1,
     }
     assert sum(later.values()) <= 5 + 1  # at most five, plus the re-read

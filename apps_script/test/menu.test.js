@@ -146,7 +146,7 @@ test('A click while a sync runs waits for that sync instead of starting another'
   assert.ok(record.requests.slice(1).every((r) => r.url.endsWith(`/v1/runs/${started.data.run_id}`)));
   assert.equal(lines(record.alerts[0].prompt)[0], 'Sync finished.');
   // the second sync of the same rows: the contacts created before are now updated
-  assert.match(record.alerts[0].prompt, /Created: 0 · Updated: 23 · Unchanged: 0 · Conflicts: 1 · Invalid: 3 · No email or mobile: 1/);
+  assert.match(record.alerts[0].prompt, /Created: 0 · Updated: 0 · Unchanged: 23 · Conflicts: 1 · Invalid: 3 · No email or mobile: 1/);
 });
 
 test('A wrong secret is refused, and the message says what to check', () => {

@@ -29,6 +29,7 @@ from .wire import (
     parse_conflict,
     parse_contact_id,
     parse_feed,
+    parse_feed_answer,
     parse_feed_page,
     parse_message,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "parse_conflict",
     "parse_contact_id",
     "parse_feed",
+    "parse_feed_answer",
     "parse_feed_page",
     "parse_message",
 ]

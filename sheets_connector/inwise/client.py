@@ -458,8 +458,8 @@ class InwiseClient:
 
     # -- GET /contacts ----------------------------------------------------------------------------
 
-    def pull_new_contacts(self, *, max_pages: int | None = None,
-                          cancel: CancelFlag | None = None) -> Iterator[FeedPage]:
+    def pull_new_contacts(self, *, max_pages: int | None = None, cancel: CancelFlag | None = None,
+                          keep_raw: Callable[[bytes], None] | None = None) -> Iterator[FeedPage]:
         """Drain inwise's feed of newly created contacts, one page (≤ 1000 contacts) at a time.
 
         Each page is yielded as soon as it arrives and the next request is made only when the
@@ -478,6 +478,10 @@ class InwiseClient:
         retries, or is not a list of contacts (the raw answer is then on the exception's
         ``raw_body`` so the caller can still keep it).  Pages yielded before that were already
         handed over.
+
+        ``keep_raw(body)`` is called with the raw bytes of every 2xx answer *before* they are
+        parsed, so a store can commit exactly what inwise sent, even an answer that turns out not
+        to be a list of contacts; if it raises, the pull stops there (no further request).
 
         Note: if an answer is lost after inwise sent it (connection dropped or read timeout),
         the retry gets the *next* contacts and the lost ones are gone from the feed; this is
@@ -500,12 +504,15 @@ class InwiseClient:
                 raise InwiseError("Could not read the new contacts from inwise (GET /contacts): "
                                   f"{self._gave_up_message(response)}. Contacts read before this "
                                   "were saved; run the pull again later.")
+            if keep_raw is not None:
+                keep_raw(response.content)
             page = parse_feed(response.text)
             if page is None:
+                kept = ("it was handed to the store before parsing" if keep_raw is not None
+                        else "the answer is kept on this error as raw_body")
                 error = InwiseError(
                     "inwise answered GET /contacts with something that is not a list of contacts "
-                    f"(starts with {self._redact(response.text[:80])!r}); the answer is kept on "
-                    "this error as raw_body.")
+                    f"(starts with {self._redact(response.text[:80])!r}); {kept}.")
                 error.raw_body = response.text  # type: ignore[attr-defined]
                 raise error
             pages += 1

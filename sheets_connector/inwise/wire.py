@@ -401,6 +401,16 @@ def parse_feed_page(text: str) -> list[Any] | None:
     return None
 
 
+def parse_feed_answer(raw: bytes) -> list[Any] | None:
+    """The raw items of a GET /contacts answer as received (bytes), or None if it holds no list:
+    what a store that keeps raw answers parses, now and again in later runs."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    return parse_feed_page(text)
+
+
 Refusal = Literal["key", "rest"]
 
 

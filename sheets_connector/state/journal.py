@@ -1,10 +1,11 @@
-"""The journal of contacts pulled from inwise's once-only ``GET /contacts`` feed.
+"""The journal of pulled contacts of versions before the SQLite store (read once, to import it).
 
-inwise
-returns each newly created contact exactly once, ever, so every page is appended to a local
-journal and fsynced *before* the next page is requested or anything else can fail.  A contact
-leaves the "pending" list only after the workbook holding it has been saved.  A crash at any
-point therefore loses nothing: the next run appends whatever is still pending.
+Those versions appended every feed page to ``pulled-contacts.jsonl`` and kept the ids written to
+the sheet in ``delivered-contact-ids.json``, in the folder next to the mapping (or ``state_dir``).
+``import_journal`` moves what it holds into the store once: the contacts become one kept feed
+answer of the account, the delivered ones are marked delivered to the sheet, the others arrive
+in the sheet's new-contacts tab with the next run (unless the tab has them already).  The files
+are left in place; the store remembers the import.
 """
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..fsutil import atomic_write_text, fsync_dir
+
+if TYPE_CHECKING:
+    from . import StateStore
 
 
 class PulledStore:
@@ -57,7 +62,7 @@ class PulledStore:
             if new:
                 fsync_dir(self.dir)
 
-    def _delivered(self) -> set[str]:
+    def delivered_ids(self) -> set[str]:
         try:
             return set(json.loads(self.delivered_path.read_text(encoding="utf-8")))
         except FileNotFoundError:
@@ -65,11 +70,9 @@ class PulledStore:
 
     def _journal(self) -> Iterator[dict]:
         """Every contact in the journal, in pull order."""
-        try:
-            f = open(self.journal_path, encoding="utf-8")
-        except FileNotFoundError:
+        if not self.journal_path.exists():
             return
-        with f:
+        with open(self.journal_path, encoding="utf-8") as f:
             for line in f:
                 line = line.strip()
                 if not line:
@@ -93,7 +96,7 @@ class PulledStore:
 
         Streaming keeps a run's memory flat: 100,000 pulled contacts as dicts cost ~300 MB.
         """
-        done = self._delivered()
+        done = self.delivered_ids()
         seen: set[str] = set()
         for c in self._journal():
             key = str(c.get("id"))
@@ -112,5 +115,23 @@ class PulledStore:
             return
         with self._lock:
             self._ensure_dir()
-            done = self._delivered() | ids
+            done = self.delivered_ids() | ids
             atomic_write_text(self.delivered_path, json.dumps(sorted(done)))
+
+
+def import_journal(store: StateStore, folder: Path, sheet: str, account: str) -> int:
+    """Import the old journal in ``folder`` for this sheet once; returns the contacts imported."""
+    journal = PulledStore(folder)
+    if not journal.journal_path.exists():
+        return 0
+    key = f"imported-journal:{journal.journal_path.resolve()}"
+    if store.meta_get(key) is not None:
+        return 0
+    contacts = journal.all_contacts()
+    if contacts:
+        answer = store.add_feed_answer(account, json.dumps(contacts, ensure_ascii=False).encode("utf-8"),
+                                       origin="imported journal")
+        store.register_sheet_from(sheet, account, answer.id)
+        store.commit_saved(sheet, account, None, (), journal.delivered_ids())
+    store.meta_set(key, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return len(contacts)

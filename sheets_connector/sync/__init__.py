@@ -1,9 +1,14 @@
 """The one pass: config -> table -> mapping -> inwise -> results, as stages.
 
+- session.py     the frame of a run: the sheet's lock, the run history, the store's room
 - plan.py        read the table, map every row (no network)
-- send.py        per-row upsert or batchInsert, stopping on the cancel token
-- newcontacts.py the once-only feed into the store, then the new-contacts tab
+- changes.py     which rows changed since their last sync (fingerprints), which a stopped run left
+- send.py        per-row upsert or batchInsert, stopping on the cancel token; answers to the store
+- newcontacts.py the once-only feed into the store (raw first), then the new-contacts tab
+- rescue.py      a feed answer the store could not take: kept in a file, read back next run
 - writeback.py   settle created/updated, result cells, save (or a results CSV)
+- passes.py      the two passes that end in a save: recover (a stopped run's answers), send and write
+- collaborators.py what a run is given (table, store, client factory, clock, progress, cancel)
 - run.py         ``sync`` and ``pull_new``: the stages assembled with their collaborators
 """
 from __future__ import annotations

@@ -1,21 +1,29 @@
 """Stage 3, pull: inwise's once-only new-contacts feed, kept durably, then the new-contacts tab.
 
-Every page is handed to the store before the next one is requested (inwise gives each new
-contact out only once, ever); the tab receives the contacts the store holds as pending, and they
-become delivered only after the sheet holding them was saved (see writeback.py).
+inwise gives each new contact out only once, ever.  The raw bytes of every answer are committed
+to the store (fsynced) before they are even parsed, and before the next request; the store must
+have room for an answer before it is asked for.  An answer or item that cannot be read is kept
+and reported, never in the way of the others.  The tab receives the account's kept contacts not
+yet delivered to this sheet; they count as delivered only once the sheet holding them was saved
+(see run.py), and the tab is checked for ids already there, so nothing is appended twice.
 """
 from __future__ import annotations
 
+import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from ..cancel import CancelToken
 from ..config import Config
+from ..errors import InwiseError, StateError
 from ..inwise import InwiseClient
 from ..normalize import clean_text, email_key, header_key
-from ..state import FeedStore
+from ..state import FeedAnswer, LockHeld, StateStore, feed
 from ..tables.base import CellValue, Table
+from . import rescue
 from .send import DIGITS
 from .summary import Progress, RunSummary
 
@@ -85,6 +93,21 @@ def _id_key(v: Any) -> tuple[int, str]:
         return (0, str(v))
 
 
+ROOM_PER_ANSWER = 2 * 1024 * 1024  # the store must have this much room (or twice the largest answer) per request
+
+
+@dataclass
+class FeedTarget:
+    """Where the feed goes: the store, the inwise account it belongs to, the sheet it is read
+    for (and delivered to), the run, and the folder for an answer the store could not take."""
+
+    store: StateStore
+    account: str
+    sheet: str
+    run_id: int | None
+    rescue_dir: Path
+
+
 @dataclass
 class PulledIndex:
     """What a run needs of the pulled contacts, without keeping every contact as a dict."""
@@ -94,14 +117,21 @@ class PulledIndex:
     by_mobile: dict[str, int] = field(default_factory=dict)
     tab_rows: list[tuple[tuple[str, tuple[int, str]], str, list[CellValue]]] = field(default_factory=list)
 
+    def merged(self, other: PulledIndex) -> PulledIndex:
+        """For settling only: these contacts and ``other``'s (the tab rows stay this index's)."""
+        if not other.ids:
+            return self
+        return PulledIndex(self.ids | other.ids, {**other.by_email, **self.by_email},
+                           {**other.by_mobile, **self.by_mobile}, self.tab_rows)
 
-def index_pulled(config: Config, store: FeedStore, columns: list[tuple[str, str]]) -> PulledIndex:
-    """One streaming pass over the contacts pulled and not yet written to the sheet."""
+
+def index_pulled(config: Config, target: FeedTarget, columns: list[tuple[str, str]]) -> PulledIndex:
+    """One streaming pass over the account's kept contacts not yet written to this sheet."""
     idx = PulledIndex()
     batch = config.inwise.mode == "batch"
     tab = config.new_contacts.enabled
-    for c in store.iter_pending():
-        key = str(c.get("id"))
+    for c in target.store.iter_pending(target.sheet, target.account):
+        key = feed.contact_id(c) or ""
         idx.ids.add(key)
         if batch:
             try:
@@ -121,28 +151,81 @@ def index_pulled(config: Config, store: FeedStore, columns: list[tuple[str, str]
     return idx
 
 
-def pull(client: InwiseClient, store: FeedStore, cancel: CancelToken, progress: Progress | None,
-         summary: RunSummary, *, stop_on_cancel: bool = True) -> int:
-    """Drain the feed into the store. Stops between pages once cancelled (when ``stop_on_cancel``);
-    a page being received is finished and kept first: a hard stop waits for it."""
-    n = 0
-    pages = client.pull_new_contacts()
-    while True:
-        if stop_on_cancel and cancel.is_set():
-            break
+@dataclass
+class PullResult:
+    contacts: int = 0  # read from inwise this time
+    drained: bool = False  # the feed was read to its end (else created/updated cannot be told apart)
+
+
+def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress: Progress | None,
+         summary: RunSummary, *, stop_on_cancel: bool = True) -> PullResult:
+    """Drain the account's feed into the store, holding the account's feed lock (one reader at a
+    time).  Stops between answers once cancelled (when ``stop_on_cancel``); an answer being
+    received is finished and kept first: a hard stop waits for it.  A store that cannot take
+    more stops the pull *before* the next request (what inwise has not handed out stays there)."""
+    result = PullResult()
+    store = target.store
+    try:
+        token = store.lock(f"feed:{target.account}", "the new-contacts feed of an inwise account", wait=True,
+                           cancelled=cancel.is_set)
+    except LockHeld:
+        summary.warnings.append("Stopped by you before inwise's new contacts were read; they stay in inwise's feed "
+                                "and arrive with the next run.")
+        return result
+    try:
+        _take_leftovers(target, summary)
+        _drain(client, target, cancel, progress, summary, stop_on_cancel, result)
+    except StateError as e:
+        summary.error = f"{e}\nThe rows' results are written; new contacts not read yet stay in inwise's feed."
+    finally:
+        with suppress(StateError):
+            store.unlock(f"feed:{target.account}", token)
+    return result
+
+
+def _drain(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress: Progress | None,
+           summary: RunSummary, stop_on_cancel: bool, result: PullResult) -> None:
+    store, account = target.store, target.account
+    kept: list[FeedAnswer] = []
+    largest = [0]
+
+    def keep(raw: bytes) -> None:
+        received = time.perf_counter()  # requests hands the body over once its last byte arrived
+        largest[0] = max(largest[0], len(raw))
+        try:
+            kept.append(store.add_feed_answer(account, raw, run_id=target.run_id, received=received))
+        except StateError as e:
+            raise rescue.keep_elsewhere(raw, target, e) from None
+
+    pages = client.pull_new_contacts(keep_raw=keep)
+    while not (stop_on_cancel and cancel.is_set()):
+        needed = max(ROOM_PER_ANSWER, 2 * largest[0])
+        store.ensure_room(needed, grow=max(4 * needed, 8 * 1024 * 1024))  # grow seldom, well ahead
         with cancel.critical():
-            page = next(pages, None)
+            before = len(kept)
+            store.feed_request_started(account, target.run_id)
+            try:
+                page = next(pages, None)
+            except InwiseError:
+                if len(kept) > before and kept[-1].state == "unreadable":
+                    summary.warnings.append(_unreadable_text(kept[-1], store))
+                    break
+                raise
+            finally:
+                if len(kept) == before:  # no answer kept: nothing of this request can be missing
+                    with suppress(StateError):
+                        store.feed_request_ended(account)
             if page is None:
+                result.drained = True
                 break
-            store.append_page(page)  # durable before the next request
-        n += len(page)
+        answer = kept[-1]
+        result.contacts += answer.contacts
+        if answer.commit_ms is not None:
+            summary.feed_commit_ms.append(answer.commit_ms)
+        if answer.problems:
+            summary.warnings.append(_bad_items_text(answer, store))
         if progress:
-            progress("pull", n, None)
-    without_id = client.feed_items_without_id
-    if without_id:
-        summary.warnings.append(
-            f"{without_id} new contact(s) from inwise came without an id; they are kept and added to the "
-            "new-contacts tab without one.")
+            progress("pull", result.contacts, None)
     lost = client.feed_answers_maybe_lost
     if lost:
         summary.warnings.append(
@@ -150,7 +233,42 @@ def pull(client: InwiseClient, store: FeedStore, cancel: CancelToken, progress: 
             "contact out only once, so some new contacts may be missing from the new-contacts tab. "
             "They are still in inwise: export recent contacts there to check."
         )
-    return n
+
+
+def _take_leftovers(target: FeedTarget, summary: RunSummary) -> None:
+    """What earlier runs left: an answer they were receiving when they died, answers kept in a
+    file because the store was full, answers kept but not (fully) read."""
+    store, account = target.store, target.account
+    interrupted = store.take_interrupted_feed_request(account)
+    if interrupted is not None:
+        run_id, when = interrupted
+        run = f"run #{run_id}" if run_id is not None else "a run"
+        summary.warnings.append(
+            f"{run} stopped (killed or crashed) at {when.replace('T', ' ')[:19]} UTC while inwise was sending it new "
+            "contacts. inwise hands each new contact out only once, so up to 1,000 contacts created in inwise "
+            "before then may be missing from the new-contacts tab. They are still in inwise: export the "
+            "contacts created before that time there to check.")
+    for path, answer in rescue.read_back(target):
+        summary.warnings.append(f"{answer.contacts} new contact(s) kept in {path} by an earlier run were read back "
+                                "into the state store (the file is removed).")
+    for answer in store.reparse_feed(account):
+        summary.warnings.append(f"Feed answer #{answer.id} kept in {store.path} was read again: it now gives "
+                                f"{answer.contacts} contact(s).")
+
+
+def _unreadable_text(answer: FeedAnswer, store: StateStore) -> str:
+    what = answer.problems[0] if answer.problems else "not a list of contacts"
+    return (f"inwise's new-contacts feed answered something this version cannot read ({what}). The answer is "
+            f"kept, as received, in the state store {store.path} (feed answer #{answer.id}) and is read again by "
+            "every later run, so a newer sheets-connector that understands it adds its contacts. The rest of the "
+            "feed is read by the next run.")
+
+
+def _bad_items_text(answer: FeedAnswer, store: StateStore) -> str:
+    shown = "; ".join(answer.problems[:3]) + (" …" if len(answer.problems) > 3 else "")
+    return (f"Some items of inwise's new-contacts feed are not contacts ({shown}). They are kept, as received, in "
+            f"the state store {store.path} (feed answer #{answer.id}); the {answer.contacts} other contact(s) "
+            "of that answer were read as usual.")
 
 
 def _existing_ids(table: Table, tab: str, columns: list[tuple[str, str]]) -> set[str]:

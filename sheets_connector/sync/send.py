@@ -1,12 +1,13 @@
 """Stage 2, send: rows to inwise, per-row upsert or batchInsert, stopping on the cancel token.
 
 Every row handed to a send function ends with an outcome in ``outcomes`` (keyed by row number):
-its result, or "not sent" when the run was cancelled before it went out.
+its result, or "not sent" when the run was cancelled before it went out.  inwise's answers are
+handed to ``SendContext.record`` as they arrive (per row, per batch chunk).
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,12 @@ class SendContext:
     cancel: CancelToken
     progress: Progress | None = None
     warnings: list[str] = field(default_factory=list)
+    # called with inwise's answers as they arrive (the state store commits them at once)
+    record: Callable[[list[RowOutcome]], None] | None = None
+
+    def answered(self, outcomes: list[RowOutcome]) -> None:
+        if self.record is not None and outcomes:
+            self.record(outcomes)
 
 
 def unreachable(config: Config, message: str | None) -> InwiseError:
@@ -83,6 +90,7 @@ def send_upsert(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
             if silent >= give_up_after:
                 raise unreachable(config, result.message)
         outcomes[ref.number] = from_upsert(ref, result)
+        ctx.answered([outcomes[ref.number]])
         no_id += result.status == "ok" and result.contact_id is None
         done += 1
         if ctx.progress:
@@ -151,6 +159,7 @@ def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
                     "which; run with mode: upsert to see each row's result"
                 )
             outcomes[ref.number] = o
+        ctx.answered([outcomes[ref.number] for ref, _ in chunk])
         if failed_in_chunk:
             unconfirmed_chunks.append(failed_in_chunk)
         done += len(chunk)

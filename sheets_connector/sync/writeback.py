@@ -1,5 +1,8 @@
 """Stages 4-6, settle, write and save: outcomes become result cells, then the table commits.
 
+The store learns what was saved only after the save (run.py): a kill before that makes the next
+run write the same words again, never lose them.
+
 If the table cannot be saved (or the user abandons the write-back), every row's result is kept
 in a CSV next to the workbook and the message says where.
 """
@@ -7,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +20,6 @@ from ..config import Config
 from ..errors import ConnectorError, SourceError
 from ..normalize import date_pattern, email_key
 from ..results import RowOutcome
-from ..state import FeedStore
 from ..tables.base import CellValue, RowRef, Table
 from .newcontacts import PulledIndex
 from .send import Outcomes, ToSend
@@ -56,15 +58,30 @@ def mark_unsettled(outcomes: Outcomes) -> None:
             o.unsettled = True
 
 
-def result_columns(config: Config, outcomes: Mapping[int, RowOutcome], when: datetime) -> ResultColumns:
-    res = config.results
+def status_texts(config: Config, outcomes: Mapping[int, RowOutcome], when: datetime) -> dict[int, str]:
     pattern = date_pattern(config.time_format())
-    columns: ResultColumns = {res.column: {o.ref: o.status(when, pattern) for o in outcomes.values()}}
+    return {row: o.status(when, pattern) for row, o in outcomes.items()}
+
+
+def result_columns(config: Config, outcomes: Mapping[int, RowOutcome], when: datetime,
+                   kept: Mapping[int, tuple[str, datetime | None]] | None = None) -> ResultColumns:
+    """The cells to write for these outcomes.  ``kept`` gives rows whose words were settled by
+    an earlier run (row -> (status, synced at)): they are written as they were, date included."""
+    res = config.results
+    texts = status_texts(config, outcomes, when)
+    kept = kept or {}
+    columns: ResultColumns = {res.column: {o.ref: kept[r][0] if r in kept else texts[r] for r, o in outcomes.items()}}
     if res.contact_id_column:
         columns[res.contact_id_column] = {o.ref: o.contact_id for o in outcomes.values() if o.contact_id is not None}
     if res.synced_at_column:
-        columns[res.synced_at_column] = {o.ref: when.replace(microsecond=0) for o in outcomes.values() if o.ok}
+        stamp = when.replace(microsecond=0)
+        columns[res.synced_at_column] = {o.ref: (kept[r][1] if r in kept else stamp)
+                                         for r, o in outcomes.items() if o.ok and (r not in kept or kept[r][1])}
     return columns
+
+
+def has_cells(columns: ResultColumns) -> bool:
+    return any(col for col in columns.values())
 
 
 @contextmanager
@@ -89,8 +106,8 @@ def _kept_message(problem: str, csv_path: str | None) -> str:
     )
 
 
-def save(table: Table, summary: RunSummary, columns: ResultColumns, store: FeedStore,
-         delivered: Iterable[str], cancel: CancelToken, clock: Callable[[], datetime]) -> None:
+def save(table: Table, summary: RunSummary, columns: ResultColumns, cancel: CancelToken,
+         clock: Callable[[], datetime]) -> None:
     """Commit the table; a hard stop waits for the save. On failure keep the results in a CSV."""
     with results_kept(table, columns, clock), cancel.critical():
         report = table.save()
@@ -99,7 +116,6 @@ def save(table: Table, summary: RunSummary, columns: ResultColumns, store: FeedS
     summary.lost = list(report.lost)
     if report.is_copy and report.message:
         summary.warnings.append(report.message)
-    store.mark_delivered(delivered)
 
 
 def fallback_csv(table: Table, columns: ResultColumns, when: datetime) -> str | None:

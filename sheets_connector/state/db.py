@@ -1,0 +1,200 @@
+"""The SQLite file under the state store: connection, schema, transactions, room to spare.
+
+One file (WAL mode) shared by every process of the user: several syncs of different sheets may
+run at once, each writing in short ``BEGIN IMMEDIATE`` transactions (SQLite serialises them;
+a writer waits up to ``BUSY_TIMEOUT_S`` for another).  Commits are ``synchronous=NORMAL``: they
+survive a killed process; ``durable()`` transactions (feed answers) are also fsynced, so they
+survive a power cut.  WAL needs a local disk: do not put the store on a network share.
+
+Room to spare: ``ensure_room(n)`` makes sure the file can grow by ``n`` bytes *before* the
+caller asks inwise for something it must keep.  It grows the file with a throw-away blob and
+frees it again: the freed pages stay in the file and the WAL keeps its size, so the next
+commits reuse them instead of needing new disk space.  A full disk, a quota, a file-size limit
+or a read-only folder therefore fail here, before anything is lost.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..errors import StateError
+
+BUSY_TIMEOUT_S = 30.0
+SCHEMA_VERSION = 1
+MIN_FREE_DISK = 32 * 1024 * 1024  # the folder's disk must keep this much free besides the reserve
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS feed_answers(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, run_id INTEGER,
+  received_at TEXT NOT NULL, origin TEXT NOT NULL, raw BLOB NOT NULL,
+  state TEXT NOT NULL, contacts INTEGER NOT NULL DEFAULT 0, problems TEXT NOT NULL DEFAULT '[]',
+  commit_ms REAL);
+CREATE INDEX IF NOT EXISTS feed_answers_state ON feed_answers(account, state);
+CREATE TABLE IF NOT EXISTS feed_contacts(
+  account TEXT NOT NULL, contact_id TEXT NOT NULL, answer_id INTEGER NOT NULL, pos INTEGER NOT NULL,
+  PRIMARY KEY(account, contact_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS feed_contacts_answer ON feed_contacts(account, answer_id);
+CREATE TABLE IF NOT EXISTS feed_inflight(
+  account TEXT PRIMARY KEY, run_id INTEGER, started_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sheets(
+  sheet TEXT NOT NULL, account TEXT NOT NULL, from_answer INTEGER NOT NULL, registered_at TEXT NOT NULL,
+  PRIMARY KEY(sheet, account)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries(
+  sheet TEXT NOT NULL, account TEXT NOT NULL, contact_id TEXT NOT NULL, run_id INTEGER,
+  PRIMARY KEY(sheet, account, contact_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rows(
+  sheet TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
+  outcome TEXT NOT NULL, data TEXT NOT NULL, status TEXT, synced_at TEXT, run_id INTEGER,
+  PRIMARY KEY(sheet, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rows_pending ON rows(sheet, state);
+CREATE TABLE IF NOT EXISTS runs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, sheet TEXT NOT NULL, label TEXT NOT NULL,
+  command TEXT NOT NULL, trigger TEXT NOT NULL, status TEXT NOT NULL, stage TEXT NOT NULL DEFAULT '',
+  started_at TEXT NOT NULL, finished_at TEXT, duration_s REAL, process TEXT, host TEXT,
+  counts TEXT NOT NULL DEFAULT '{}', error TEXT, summary TEXT);
+CREATE INDEX IF NOT EXISTS runs_sheet ON runs(sheet, id);
+CREATE TABLE IF NOT EXISTS locks(
+  name TEXT PRIMARY KEY, token TEXT NOT NULL, run_id INTEGER, process TEXT NOT NULL,
+  host TEXT NOT NULL, label TEXT NOT NULL, since TEXT NOT NULL, heartbeat REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS reserve(b BLOB);
+"""
+
+
+def describe_error(e: BaseException) -> str:
+    """Plain words for what SQLite or the OS said."""
+    text = str(e) or type(e).__name__
+    low = text.lower()
+    if "full" in low or "no space" in low or "file too large" in low:
+        return "the disk is full"
+    if "readonly" in low or "read-only" in low or "permission" in low or "unable to open" in low:
+        return "the folder or file cannot be written"
+    if "disk i/o" in low:
+        return "a write failed (disk full or a disk error)"
+    if "locked" in low or "busy" in low:
+        return "another program kept it busy for too long"
+    return text
+
+
+class Db:
+    """One connection (shared by the threads of a process, behind a lock) to the store file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                        check_same_thread=False)
+        except (OSError, sqlite3.Error) as e:
+            raise self.error("cannot be opened", e) from None
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            with self.write() as cur:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        cur.execute(statement)
+                row = cur.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                if row is None:
+                    cur.execute("INSERT INTO meta(key, value) VALUES('schema', ?)", (str(SCHEMA_VERSION),))
+                elif int(row[0]) > SCHEMA_VERSION:
+                    raise StateError(
+                        f"The connector's state store {path} was written by a newer version of sheets-connector "
+                        f"(format {row[0]}); update sheets-connector, or point state_dir in the mapping elsewhere.")
+        except (sqlite3.Error, StateError) as e:
+            self.conn.close()
+            if isinstance(e, StateError) and "newer version" in str(e):
+                raise
+            cause = e.__cause__ if isinstance(e, StateError) and e.__cause__ else e
+            raise self.error("cannot be opened", cause) from None
+
+    def error(self, what: str, e: BaseException) -> StateError:
+        return StateError(
+            f"The connector's state store {self.path} {what}: {describe_error(e)}. "
+            "Free some disk space or make the folder writable (or choose another folder with state_dir "
+            "in the mapping), then run again.")
+
+    @contextmanager
+    def write(self, *, durable: bool = False) -> Iterator[sqlite3.Cursor]:
+        """One write transaction (``BEGIN IMMEDIATE``): committed on exit, rolled back on error.
+        ``durable`` fsyncs the commit (it survives a power cut, not only a killed process)."""
+        with self._lock:
+            if durable:
+                self.conn.execute("PRAGMA synchronous=FULL")
+            cur = self.conn.cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException as e:
+                if self.conn.in_transaction:
+                    self.conn.rollback()
+                if isinstance(e, sqlite3.Error):
+                    raise self.error("could not be written", e) from e
+                raise
+            finally:
+                cur.close()
+                if durable:
+                    self.conn.execute("PRAGMA synchronous=NORMAL")
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            return self.conn.execute(sql, args).fetchall()
+
+    def one(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        with self._lock:
+            return self.conn.execute(sql, args).fetchone()
+
+    # -- room to spare ----------------------------------------------------------------------
+
+    def free_in_file(self) -> int:
+        """Bytes of free pages inside the file (reused by the next commits before it grows)."""
+        pages = self.one("PRAGMA freelist_count")[0]
+        return int(pages) * int(self.one("PRAGMA page_size")[0])
+
+    def ensure_room(self, needed: int, grow: int) -> None:
+        """Make sure the next commits can take ``needed`` bytes; else grow the file by ``grow``
+        (at least ``needed``).  Raises StateError when the disk (or a quota, a file-size limit)
+        cannot give it."""
+        grow = max(grow, needed)
+        try:
+            if self.free_in_file() >= needed:
+                return
+            free_disk = shutil.disk_usage(self.path.parent).free
+            if free_disk < grow + MIN_FREE_DISK:
+                raise StateError(
+                    f"The disk holding the connector's state store {self.path} has only "
+                    f"{free_disk // (1024 * 1024)} MB free. Nothing was lost. Free some space (or choose another "
+                    "folder with state_dir in the mapping), then run again.")
+            with self.write() as cur:
+                cur.execute("INSERT INTO reserve(b) VALUES (zeroblob(?))", (grow,))
+            with self.write() as cur:
+                cur.execute("DELETE FROM reserve")
+            with self._lock:
+                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except (sqlite3.Error, OSError) as e:
+            raise self.error(f"has no room to spare ({grow // (1024 * 1024)} MB)", e) from None
+        except StateError as e:
+            raise self.error(f"has no room to spare ({grow // (1024 * 1024)} MB)", e.__cause__ or e) from None
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                pass
+            self.conn.close()
+
+
+def process_host() -> str:
+    try:
+        return os.uname().nodename
+    except AttributeError:  # Windows
+        return os.environ.get("COMPUTERNAME", "this computer")

@@ -1,0 +1,216 @@
+"""``SqliteStore``: the state store in one SQLite file (see db.py for the file, runs.py for the
+run history and locks).
+
+The feed belongs to an inwise *account*: every answer of ``GET /contacts`` is committed raw
+(fsynced) before it is read, then its contact ids are indexed.  Delivery belongs to each *sheet*:
+a sheet receives every contact of its account's feed kept since the sheet was registered (its
+first run) and not yet delivered to it; ``commit_saved`` marks them delivered once the sheet
+holding them was saved.
+
+Rows: per sheet and row key, the fingerprint of the payload inwise last answered, that answer,
+and whether the sheet shows it yet (``answered`` -> ``written``).  Answers are committed as they
+arrive, so a rerun after a crash writes what the sheet missed without sending those rows again.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..inwise import feed_contact
+from . import feed
+from .db import Db
+from .model import FeedAnswer, RowRecord
+from .runs import RunTables
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class SqliteStore(RunTables):
+    """The default state store (one file, WAL).  Safe for several processes and threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.db = Db(self.path)
+        super().__init__()
+
+    def close(self) -> None:
+        self.stop_heartbeat()
+        self.db.close()
+
+    # -- room and meta ------------------------------------------------------------------------
+
+    def ensure_room(self, needed: int, grow: int | None = None) -> None:
+        """Raise StateError unless the store can take ``needed`` more bytes; when it must grow,
+        it grows by ``grow`` (default: ``needed``) at once (see db.py)."""
+        self.db.ensure_room(needed, grow or needed)
+
+    def meta_get(self, key: str) -> str | None:
+        row = self.db.one("SELECT value FROM meta WHERE key=?", (key,))
+        return None if row is None else str(row[0])
+
+    def meta_set(self, key: str, value: str) -> None:
+        with self.db.write() as cur:
+            cur.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, value))
+
+    # -- the account's feed -------------------------------------------------------------------
+
+    def feed_request_started(self, account: str, run_id: int | None) -> None:
+        """A feed request is about to go out: if this process dies before its answer is kept,
+        the next reader of this account's feed learns that an answer may be lost."""
+        with self.db.write() as cur:
+            cur.execute("INSERT OR REPLACE INTO feed_inflight(account, run_id, started_at) VALUES(?, ?, ?)",
+                        (account, run_id, utc_now()))
+
+    def feed_request_ended(self, account: str) -> None:
+        with self.db.write() as cur:
+            cur.execute("DELETE FROM feed_inflight WHERE account=?", (account,))
+
+    def take_interrupted_feed_request(self, account: str) -> tuple[int | None, str] | None:
+        """(run id, started at) of a feed request whose process died before its answer was kept,
+        or None; forgotten once taken.  Call it holding the account's feed lock."""
+        row = self.db.one("SELECT run_id, started_at FROM feed_inflight WHERE account=?", (account,))
+        if row is None:
+            return None
+        self.feed_request_ended(account)
+        return (row[0], str(row[1]))
+
+    def add_feed_answer(self, account: str, raw: bytes, *, run_id: int | None = None,
+                        origin: str = "inwise", received: float | None = None) -> FeedAnswer:
+        """Keep one answer: its raw bytes first (fsynced, with the in-flight mark cleared in the
+        same commit), then the ids of the contacts in it.  ``received`` (``time.perf_counter()``
+        when the answer's last byte arrived) measures the loss window, kept as ``commit_ms``."""
+        with self.db.write(durable=True) as cur:
+            cur.execute(
+                "INSERT INTO feed_answers(account, run_id, received_at, origin, raw, state) VALUES(?, ?, ?, ?, ?, ?)",
+                (account, run_id, utc_now(), origin, raw, "received"))
+            answer_id = int(cur.lastrowid or 0)
+            cur.execute("DELETE FROM feed_inflight WHERE account=?", (account,))
+        commit_ms = None if received is None else round((time.perf_counter() - received) * 1000, 2)
+        return self._index_answer(answer_id, account, raw, commit_ms)
+
+    def _index_answer(self, answer_id: int, account: str, raw: bytes, commit_ms: float | None) -> FeedAnswer:
+        parsed, _ = feed.parse(raw)
+        with self.db.write() as cur:
+            cur.executemany(
+                "INSERT OR IGNORE INTO feed_contacts(account, contact_id, answer_id, pos) VALUES(?, ?, ?, ?)",
+                [(account, cid, answer_id, pos) for cid, pos in parsed.contacts])
+            cur.execute(
+                "UPDATE feed_answers SET state=?, contacts=?, problems=?, commit_ms=COALESCE(?, commit_ms) WHERE id=?",
+                (parsed.state, len(parsed.contacts), json.dumps(parsed.problems), commit_ms, answer_id))
+        return FeedAnswer(answer_id, account, parsed.state, len(parsed.contacts), parsed.problems, utc_now(), commit_ms)
+
+    def reparse_feed(self, account: str) -> list[FeedAnswer]:
+        """Read again the answers kept but not (fully) read: those a crash left unread, and those
+        an older version could not understand.  Returns the ones that now give more contacts."""
+        rows = self.db.query(
+            "SELECT id, raw, contacts FROM feed_answers WHERE account=? AND state IN ('received', 'partial', 'unreadable') "
+            "ORDER BY id", (account,))
+        better = []
+        for answer_id, raw, before in rows:
+            answer = self._index_answer(int(answer_id), account, bytes(raw), None)
+            if answer.contacts > int(before):
+                better.append(answer)
+        return better
+
+    def feed_answers(self, account: str | None = None, *, problems_only: bool = False) -> list[FeedAnswer]:
+        sql = "SELECT id, account, state, contacts, problems, received_at, commit_ms FROM feed_answers"
+        where, args = [], []
+        if account is not None:
+            where.append("account=?")
+            args.append(account)
+        if problems_only:
+            where.append("state != 'parsed'")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [FeedAnswer(int(r[0]), r[1], r[2], int(r[3]), json.loads(r[4]), r[5], r[6])
+                for r in self.db.query(sql + " ORDER BY id", tuple(args))]
+
+    def feed_answer_raw(self, answer_id: int) -> bytes | None:
+        row = self.db.one("SELECT raw FROM feed_answers WHERE id=?", (answer_id,))
+        return None if row is None else bytes(row[0])
+
+    # -- delivery to sheets -------------------------------------------------------------------
+
+    def register_sheet(self, sheet: str, account: str) -> None:
+        """A sheet receives the account's contacts kept from its first run on (not the history
+        other sheets pulled before it existed)."""
+        with self.db.write() as cur:
+            if cur.execute("SELECT 1 FROM sheets WHERE sheet=? AND account=?", (sheet, account)).fetchone():
+                return
+            last = cur.execute("SELECT COALESCE(MAX(id), 0) FROM feed_answers").fetchone()[0]
+            cur.execute("INSERT INTO sheets(sheet, account, from_answer, registered_at) VALUES(?, ?, ?, ?)",
+                        (sheet, account, int(last) + 1, utc_now()))
+
+    def register_sheet_from(self, sheet: str, account: str, answer_id: int) -> None:
+        """Register (or widen) a sheet so that it receives the account's answers from ``answer_id``."""
+        with self.db.write() as cur:
+            cur.execute("INSERT INTO sheets(sheet, account, from_answer, registered_at) VALUES(?, ?, ?, ?) "
+                        "ON CONFLICT(sheet, account) DO UPDATE SET from_answer=MIN(from_answer, excluded.from_answer)",
+                        (sheet, account, answer_id, utc_now()))
+
+    def iter_pending(self, sheet: str, account: str) -> Iterator[dict[str, Any]]:
+        """The account's kept contacts not yet delivered to this sheet, in the order kept, each
+        read from its answer's raw bytes (one answer decoded at a time: memory stays flat)."""
+        pending = self.db.query(
+            "SELECT c.contact_id, c.answer_id, c.pos FROM feed_contacts c "
+            "JOIN sheets s ON s.sheet=? AND s.account=c.account "
+            "WHERE c.account=? AND c.answer_id >= s.from_answer AND NOT EXISTS ("
+            "  SELECT 1 FROM deliveries d WHERE d.sheet=? AND d.account=c.account AND d.contact_id=c.contact_id) "
+            "ORDER BY c.answer_id, c.pos", (sheet, account, sheet))
+        current_id, items = None, None
+        for cid, answer_id, pos in pending:
+            if answer_id != current_id:
+                raw = self.feed_answer_raw(int(answer_id))
+                current_id, items = answer_id, (feed.parse(raw)[1] if raw is not None else None)
+            if items is not None and pos < len(items) and feed.contact_id(items[pos]) == cid:
+                yield feed_contact(items[pos])  # one shape, whatever shape inwise sent
+
+    def mark_delivered(self, sheet: str, account: str, ids: Iterable[object], run_id: int | None = None) -> None:
+        self.commit_saved(sheet, account, run_id, (), ids)
+
+    def commit_saved(self, sheet: str, account: str | None, run_id: int | None, keys: Iterable[str],
+                     delivered: Iterable[object]) -> None:
+        """After the sheet was saved: these rows show their status, these contacts are in its tab."""
+        with self.db.write() as cur:
+            cur.executemany("UPDATE rows SET state='written' WHERE sheet=? AND key=?", [(sheet, k) for k in keys])
+            if account is not None:
+                cur.executemany(
+                    "INSERT OR IGNORE INTO deliveries(sheet, account, contact_id, run_id) VALUES(?, ?, ?, ?)",
+                    [(sheet, account, str(i), run_id) for i in delivered])
+
+    # -- rows -----------------------------------------------------------------------------------
+
+    def row_records(self, sheet: str) -> dict[str, RowRecord]:
+        return {
+            r[0]: RowRecord(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5])
+            for r in self.db.query(
+                "SELECT key, fingerprint, state, data, status, synced_at FROM rows WHERE sheet=?", (sheet,))
+        }
+
+    def record_answers(self, sheet: str, run_id: int | None,
+                       answers: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """Commit inwise's answers for rows as they arrive: (key, payload fingerprint, outcome)."""
+        if not answers:
+            return
+        with self.db.write() as cur:
+            cur.executemany(
+                "INSERT OR REPLACE INTO rows(sheet, key, fingerprint, state, outcome, data, status, synced_at, run_id) "
+                "VALUES(?, ?, ?, 'answered', ?, ?, NULL, NULL, ?)",
+                [(sheet, key, fp, o.get("outcome", ""), json.dumps(o), run_id) for key, fp, o in answers])
+
+    def record_statuses(self, sheet: str,
+                        statuses: Sequence[tuple[str, str, str | None, dict[str, Any] | None]]) -> None:
+        """Before the save: the exact text going into each row's cell (key, status, synced at,
+        and the settled outcome when it matters later - else None), so a rerun after a kill
+        writes the same words."""
+        with self.db.write() as cur:
+            cur.executemany("UPDATE rows SET status=?, synced_at=? WHERE sheet=? AND key=?",
+                            [(status, synced, sheet, key) for key, status, synced, _ in statuses])
+            cur.executemany("UPDATE rows SET outcome=?, data=? WHERE sheet=? AND key=?",
+                            [(o.get("outcome", ""), json.dumps(o), sheet, key) for key, _, _, o in statuses if o])

@@ -1,0 +1,112 @@
+"""Stage 1b, changes: which rows need sending, from each row's fingerprint and its last outcome.
+
+A row's fingerprint is a hash of its contact as it would be sent (normalised email, mobile,
+fields, external id) and of the mapping and inwise options that shape every payload (columns,
+date formats, groups, confirmation status, mobile rules, mode, the inwise account).  A row is
+sent when it is new to the store, its fingerprint changed, its last answer was not a success
+(error, conflict, ``updated?``), or with ``--full``.  Otherwise it is *unchanged*: nothing is
+sent and its result cell keeps its words and date - unless the cell no longer shows them (cleared,
+a renamed results column): then the stored words are written back.
+
+A row inwise answered in a run that stopped before the sheet was saved is *recovered*: its
+answer is written without sending the row again (see run.py).  So is a row whose answer said
+"✓ synced" because the feed could not be read then: it is settled again once the feed is read.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from ..config import Config
+from ..model import Contact
+from ..normalize import header_key
+from ..results import RowOutcome
+from ..state import RowRecord
+from ..tables.base import CellValue, RowKey, RowRef, TableData
+from .plan import Plan
+from .send import ToSend
+
+
+def config_fingerprint(config: Config, account: str) -> bytes:
+    """What, besides a row's own cells, decides what inwise receives for it."""
+    iw = config.inwise
+    shape = {
+        "columns": config.columns.model_dump(mode="json"),
+        "date_format": config.date_format,
+        "inwise": {"base_url": iw.base_url, "mode": iw.mode, "groups": iw.groups,
+                   "confirmation_status": iw.confirmation_status, "update_existing": iw.update_existing,
+                   "clear_existing_fields": iw.clear_existing_fields, "mobile": iw.mobile.model_dump(mode="json")},
+        "account": account,
+    }
+    return hashlib.blake2b(json.dumps(shape, sort_keys=True).encode(), digest_size=16).digest()
+
+
+def fingerprint(contact: Contact, config_fp: bytes) -> str:
+    text = repr((contact.email, contact.mobile, contact.fields, contact.external_id))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass") + config_fp, digest_size=16).hexdigest()
+
+
+_OUTCOME_FIELDS = tuple(f.name for f in fields(RowOutcome) if f.name != "key")
+
+
+def outcome_dict(o: RowOutcome) -> dict[str, Any]:
+    """RowOutcome as plain data for the store (a hand-made ``asdict``: 10x faster on 100,000 rows)."""
+    d = {name: getattr(o, name) for name in _OUTCOME_FIELDS}
+    d["key"] = {"kind": o.key.kind, "value": o.key.value} if o.key is not None else None
+    return d
+
+
+def outcome_from(d: Mapping[str, Any]) -> RowOutcome:
+    data = dict(d)
+    key = data.pop("key", None)
+    return RowOutcome(**data, key=RowKey(**key) if key else None)
+
+
+def succeeded(outcome: Mapping[str, Any]) -> bool:
+    return outcome.get("outcome") in ("created", "updated") and not outcome.get("unconfirmed")
+
+
+def current_results(config: Config, data: TableData) -> dict[int, CellValue]:
+    """{row number: what the results column shows now} (empty when the column is not there yet)."""
+    wanted = header_key(config.results.column)
+    idx = next((i for i, h in enumerate(data.header) if header_key(h) == wanted), None)
+    if idx is None:
+        return {}
+    return {r.number: (r.values[idx] if idx < len(r.values) else None) for r in data.rows}
+
+
+@dataclass
+class Selection:
+    to_send: ToSend = field(default_factory=list)
+    fingerprints: dict[int, str] = field(default_factory=dict)  # row number -> fingerprint (rows to send or recovered)
+    recovered: dict[int, RowRecord] = field(default_factory=dict)  # answered by an earlier run, never written
+    contacts: dict[int, Contact] = field(default_factory=dict)  # of the recovered rows (batch settling)
+    restore: dict[int, RowRecord] = field(default_factory=dict)  # unchanged, but the cell lost its words
+    unchanged: int = 0
+
+
+def select(p: Plan, records: Mapping[str, RowRecord], config_fp: bytes, current: Mapping[int, CellValue], *,
+           full: bool) -> Selection:
+    sel = Selection()
+    to_send: list[tuple[RowRef, Contact]] = []
+    for m in p.mapped:
+        if m.contact is None:
+            continue
+        fp = fingerprint(m.contact, config_fp)
+        rec = records.get(str(m.key)) if m.key is not None else None
+        if full or rec is None or rec.fingerprint != fp or not succeeded(rec.outcome):
+            to_send.append((m.ref, m.contact))
+            sel.fingerprints[m.number] = fp
+        elif rec.state == "answered" or rec.outcome.get("unsettled"):
+            sel.recovered[m.number] = rec
+            sel.contacts[m.number] = m.contact
+            sel.fingerprints[m.number] = fp
+        else:
+            sel.unchanged += 1
+            if rec.status and current.get(m.number) != rec.status:
+                sel.restore[m.number] = rec
+    sel.to_send = to_send
+    return sel

@@ -1,0 +1,236 @@
+"""The two passes of a sync that end in a save.
+
+- ``recover``: the answers inwise gave to a run that stopped before saving (and rows that said
+  '✓ synced' because the feed could not be read): the feed is read, they are settled and
+  written, without sending those rows again.
+- ``send_and_write``: the rows that changed are sent (each answer committed to the store as it
+  arrives), the feed is read, every result is settled and written, the sheet is saved.
+
+The store learns what the sheet shows only after the save (``save``): a kill before that makes
+the next run write the same words again.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from ..errors import InwiseError, RunStopped, StateError
+from ..inwise import InwiseClient
+from ..model import Contact
+from ..results import RowOutcome
+from ..tables.base import RowRef, Table
+from . import newcontacts, writeback
+from .changes import Selection, outcome_dict, outcome_from
+from .collaborators import Run
+from .newcontacts import FeedTarget, PulledIndex
+from .plan import Plan, Stages, send_options
+from .send import NOT_SENT, Outcomes, SendContext, ToSend, mark_not_sent, send
+from .session import RunSession
+from .summary import RunSummary
+
+
+def stopped_at_once(run: Run, table: Table, outcomes: Outcomes, to_send: ToSend) -> RunStopped:
+    """A hard stop after sending began: keep every known result in a CSV and say so."""
+    mark_not_sent(to_send, outcomes)
+    when = run.clock()
+    csv_path = writeback.fallback_csv(table, writeback.result_columns(run.config, outcomes, when), when)
+    sent = sum(1 for o in outcomes.values() if o.detail != NOT_SENT)
+    where = f"Each row's result is in {csv_path}." if csv_path else "The rows' results could not be kept."
+    return RunStopped(
+        f"Stopped at once: the results were NOT written into {table.location}. {where}\n"
+        f"{sent} rows have a result there; inwise's answers and the contacts it created are kept and the next "
+        "run writes them into the sheet. Run the sync again."
+    )
+
+
+def _recorder(session: RunSession, fingerprints: Mapping[int, str], summary: RunSummary
+              ) -> Callable[[list[RowOutcome]], None]:
+    """Commit inwise's answers as they arrive.  If the store fails (disk full), the run goes on:
+    every row still gets its result in the sheet; the next run only sends those rows again."""
+    failed: list[str] = []
+
+    def record(outcomes: list[RowOutcome]) -> None:
+        if failed:
+            return
+        try:
+            session.store.record_answers(session.ident.sheet, session.run_id, [
+                (str(o.key), fingerprints[o.row], outcome_dict(o)) for o in outcomes if o.key is not None])
+        except StateError as e:
+            failed.append(str(e))
+            summary.error = (f"{e}\nEvery row still gets its result in the sheet, but the store could not "
+                             "remember them: the next run sends those rows again.")
+    return record
+
+
+def send_and_write(run: Run, session: RunSession, p: Plan, sel: Selection, problems: Outcomes,
+                   current: Mapping[int, object], client: InwiseClient, target: FeedTarget, summary: RunSummary,
+                   tab_columns: list[tuple[str, str]], stage: Stages, earlier: PulledIndex) -> Outcomes:
+    """Send the changed rows, read the feed, write every result, save.  ``earlier``: what a
+    recovery pass of this run read from the feed and delivered (rows that were on their way when
+    the earlier run stopped are sent again now, and settled against it)."""
+    config, table, cancel = run.config, p.table, run.cancel
+    to_send = sel.to_send
+    outcomes: Outcomes = {}
+    try:
+        session.stage("send")
+        with stage("send"):
+            ctx = SendContext(client, config, send_options(config), cancel, run.progress, summary.warnings,
+                              record=_recorder(session, sel.fingerprints, summary))
+            send(ctx, to_send, outcomes)
+        if cancel.is_set():
+            summary.interrupted = True
+            left = mark_not_sent(to_send, outcomes)
+            summary.warnings.append(
+                f"Stopped by you: {len(to_send) - left} of {len(to_send)} rows were sent and have their result; "
+                f"the other {left} say 'not sent'. Run the sync again to send them.")
+        session.stage("pull")
+        with stage("pull"):
+            # after a stop during the send, the feed is still read (a page or two) so that the
+            # rows that were sent say truly whether they created a contact
+            pulled, pull_failed = pull(run, client, target, summary, stop_on_cancel=not summary.interrupted,
+                                       columns=tab_columns)
+        stats = client.stats()
+        summary.api_calls = dict(stats["calls"])
+        summary.retries = stats["retries"]
+        session.stage("write")
+        with stage("write"):
+            writeback.settle_created(outcomes, to_send, pulled.merged(earlier))
+            if pull_failed:
+                writeback.mark_unsettled(outcomes)
+            when = run.clock()
+            _record_statuses(session, outcomes, writeback.status_texts(config, outcomes, when), when)
+            rewrite = {r: o for r, o in problems.items() if current.get(r) != o.status(when, "")}
+            kept = {r: (rec.status or "", _datetime(rec.synced_at)) for r, rec in sel.restore.items()}
+            restore = {r: _restored(r, rec.outcome) for r, rec in sel.restore.items()}
+            columns = writeback.result_columns(config, {**rewrite, **restore, **outcomes}, when, kept)
+            with writeback.results_kept(table, columns, run.clock):  # a Google Sheet is written here
+                _write(table, columns, p, summary)
+                appended = newcontacts.append_new_contacts(config, table, pulled, tab_columns)
+            summary.new_contacts_appended += appended
+    except KeyboardInterrupt:
+        raise stopped_at_once(run, table, outcomes, to_send) from None
+    session.stage("save")
+    with stage("save"):
+        save(run, session, table, summary, columns, pulled, [str(o.key) for o in outcomes.values() if o.key],
+             appended)
+    if cancel.is_set() and not summary.interrupted:
+        summary.interrupted = True  # stopped by the user, but only once every result was saved
+        summary.warnings.append("Stopped by you once the results were written: every row has its result.")
+    return {**problems, **outcomes}
+
+
+def recover(run: Run, session: RunSession, p: Plan, sel: Selection, client: InwiseClient, target: FeedTarget,
+            summary: RunSummary, tab_columns: list[tuple[str, str]]) -> tuple[Outcomes, PulledIndex]:
+    """Write the answers a stopped run received but never wrote, without sending those rows again
+    (the feed is read first, so created and updated are told apart as usual)."""
+    config = run.config
+    outcomes: Outcomes = {}
+    kept: dict[int, tuple[str, datetime | None]] = {}
+    pulled, pull_failed = pull(run, client, target, summary, stop_on_cancel=False, columns=tab_columns)
+    for row, rec in sel.recovered.items():
+        o = _restored(row, rec.outcome)
+        outcomes[row] = o
+        if o.unsettled and not pull_failed:
+            o.unsettled = False  # the feed was read to its end this time: settle it now
+        elif rec.status and rec.state == "answered":
+            kept[row] = (rec.status, _datetime(rec.synced_at))
+    unsettled = {r: o for r, o in outcomes.items() if r not in kept}
+    contacts: list[tuple[RowRef, Contact]] = [(outcomes[r].ref, c) for r, c in sel.contacts.items()]
+    writeback.settle_created(unsettled, contacts, pulled)
+    if pull_failed:
+        writeback.mark_unsettled(unsettled)
+    when = run.clock()
+    _record_statuses(session, unsettled, writeback.status_texts(config, unsettled, when), when)
+    columns = writeback.result_columns(config, outcomes, when, kept)
+    with writeback.results_kept(p.table, columns, run.clock):
+        _write(p.table, columns, p, summary)
+        appended = newcontacts.append_new_contacts(config, p.table, pulled, tab_columns)
+    summary.new_contacts_appended += appended
+    session.stage("recover-save")
+    save(run, session, p.table, summary, columns, pulled, [str(o.key) for o in outcomes.values() if o.key],
+         appended)
+    summary.recovered = sum(1 for rec in sel.recovered.values() if rec.state == "answered")
+    if summary.recovered:
+        summary.warnings.append(
+            f"{summary.recovered} row(s) were answered by inwise in an earlier run that stopped before saving; their "
+            "results were written now, without sending them again.")
+    return outcomes, pulled
+
+
+def pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary, *, stop_on_cancel: bool,
+         columns: list[tuple[str, str]]) -> tuple[PulledIndex, bool]:
+    """Read the feed; returns the index of contacts pending for the sheet and whether the feed
+    could NOT be read to its end (then created and updated cannot be told apart: '✓ synced')."""
+    failed = False
+    try:
+        pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary, stop_on_cancel=stop_on_cancel)
+        summary.new_contacts_pulled += pulled.contacts
+        failed = not pulled.drained
+    except InwiseError as e:
+        failed = True  # the rows were sent: their results must still be written
+        summary.warnings.append(
+            f"Could not read inwise's list of new contacts ({e}). Every row's result is written, but "
+            "created and updated rows cannot be told apart this time (they say '✓ synced'); new "
+            "contacts will be added to the new-contacts tab by the next sync or pull-new."
+        )
+    if run.cancel.is_set() and not summary.interrupted:
+        summary.interrupted = True
+        summary.warnings.append(
+            "Stopped by you while reading inwise's new contacts: every row was sent and has its result "
+            "(rows not yet matched to a new contact say '✓ synced'); the rest of the new contacts "
+            "are added by the next sync or pull-new.")
+    try:
+        return newcontacts.index_pulled(run.config, target, columns), failed
+    except StateError as e:
+        summary.error = summary.error or str(e)
+        return PulledIndex(), True
+
+
+def _record_statuses(session: RunSession, outcomes: Outcomes, texts: Mapping[int, str], when: datetime) -> None:
+    """The words going into the sheet and the settled outcomes (created, the contact id a batch
+    row got from the feed...), kept before the save: a kill during it makes the next run write
+    exactly the same cells."""
+    stamp = when.replace(microsecond=0).isoformat()
+    rows = [(str(o.key), texts[r], stamp if o.ok else None, outcome_dict(o))
+            for r, o in outcomes.items() if o.key is not None and o.detail != NOT_SENT]
+    try:
+        session.store.record_statuses(session.ident.sheet, rows)
+    except StateError:
+        pass  # the answers are recorded (or the run already says the store failed): a rerun settles again
+
+
+def _restored(row: int, data: Mapping[str, object]) -> RowOutcome:
+    o = outcome_from(data)
+    o.row = row  # the row may have moved since (rows inserted above it)
+    return o
+
+
+def _datetime(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _write(table: Table, columns: writeback.ResultColumns, p: Plan, summary: RunSummary) -> None:
+    if not writeback.has_cells(columns):
+        return
+    unplaced = table.set_columns(columns, p.mapper.identify)
+    if unplaced:
+        shown = "; ".join(f"row {u.ref.number}: {u.reason}" for u in unplaced[:5])
+        more = f" (and {len(unplaced) - 5} more)" if len(unplaced) > 5 else ""
+        summary.warnings.append(f"{len(unplaced)} result(s) could not be written into the sheet: {shown}{more}.")
+
+
+def save(run: Run, session: RunSession, table: Table, summary: RunSummary, columns: writeback.ResultColumns,
+         pulled: PulledIndex, keys: list[str], appended: int) -> None:
+    """Save the sheet (if anything was written), then tell the store what it now shows (rows
+    written, contacts delivered - also those found already in the tab)."""
+    config = run.config
+    delivered = pulled.ids if config.new_contacts.enabled else set()
+    if writeback.has_cells(columns) or appended:
+        writeback.save(table, summary, columns, run.cancel, run.clock)
+    try:
+        session.store.commit_saved(session.ident.sheet, session.account, session.run_id, keys, delivered)
+    except StateError as e:
+        # the sheet holds them: the next run writes the same words again and finds the contacts in the tab
+        summary.error = summary.error or str(e)
+
+

@@ -1,0 +1,42 @@
+"""Crash trials (see crashlab.py): kill a real sync at random and chosen moments, rerun, check."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import crashlab
+import pytest
+
+
+@pytest.mark.parametrize("seed", range(21))
+def test_a_killed_sync_is_finished_by_the_next_run(tmp_path, sandbox, launcher, seed):
+    crashlab.trial(tmp_path, sandbox, launcher, seed, third_run=seed % 3 == 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(21, 161))
+def test_more_crash_trials(tmp_path, sandbox, launcher, seed):
+    crashlab.trial(tmp_path, sandbox, launcher, seed)
+
+
+@pytest.mark.parametrize("signals", [("SIGINT",), ("SIGTERM",), ("SIGINT", "SIGINT")])
+def test_a_stop_inside_a_feed_answer_waits_for_it_to_be_kept(tmp_path, sandbox, launcher, signals):
+    """Ctrl-C, SIGTERM, even a second Ctrl-C ("stop at once") while inwise is sending a feed
+    answer: the answer is received and kept first, so the next run has every contact."""
+    lab = crashlab.make_lab(tmp_path, sandbox, launcher, rows=40, web=1100)
+    sandbox.set_faults(feed_pause_ms=1500)
+    child = crashlab.start(lab)
+    assert sandbox.wait_for_paused_feed_answer(60)
+    for name in signals:
+        os.kill(child.pid, getattr(signal, name))
+        time.sleep(0.2)
+    stopped = crashlab.finish(lab, child)
+    sandbox.set_faults(feed_pause_ms=0)
+    assert stopped.code == 130, stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    if len(signals) == 2:
+        assert "Stopped at once" in stopped.stderr and "sync results" in stopped.stderr  # results in a CSV
+    rerun = crashlab.run(lab)
+    assert not any("may be missing" in w for w in rerun.summary["warnings"])
+    crashlab.check(lab, {"killed": False, "moment": "stop", "feed": sandbox.feed_status()}, rerun, None)
