@@ -168,9 +168,10 @@ class WorkbookFile:
                         f"delete the leftover lock file {owner} and run again.")
         return None
 
-    def check_writable(self) -> None:
-        """Raise SourceError now if a save could not replace the file later."""
-        self.check()
+    def check_writable(self) -> str:
+        """Raise SourceError now if a save could not replace the file later; return its main
+        content type (as ``check``)."""
+        content_type = self.check()
         message = self.lock_message()
         if message:
             raise SourceError(message)
@@ -194,7 +195,7 @@ class WorkbookFile:
             ) from None
         except OSError as e:
             raise SourceError(f"Cannot write in the folder {folder}: {e.strerror or e}.") from None
-
+        return content_type
 
     # ---- saving: a new file is written next to it, then swapped in (or kept as a copy)
 
