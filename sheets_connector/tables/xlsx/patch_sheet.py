@@ -8,8 +8,8 @@ column inside a range of hidden columns is taken out of it and shown).  No other
 touched.  ``chunks()`` yields the new part piece by piece, so a large sheet is never held twice.
 
 Rows and cells without a reference (``<row>`` without ``r``, ``<c>`` without ``r``: the next
-row or column, as the format allows) are read by position; a new cell is never put in front of
-such a cell (it would move it).  A cell with a formula may be overwritten (``formulas`` lists
+row or column, as the format allows) are read by position (a new cell never lands in front of
+such a cell: that place is the cell right before it).  A cell with a formula may be overwritten (``formulas`` lists
 them, for the calculation chain), except the first cell of a shared formula that other cells
 still use.
 
@@ -156,8 +156,8 @@ class SheetPatch:
                 return int(s.group(1)) if s else None
         return None
 
-    def _cells(self, i: int, close: int) -> list[tuple[int, int, int, int, bool]]:
-        """(column, start, end of start tag, end, has a reference) of each cell of row index ``i``."""
+    def _cells(self, i: int, close: int) -> list[tuple[int, int, int, int]]:
+        """(column, start, end of start tag, end) of each cell of row index ``i``."""
         data = self.data
         out = []
         pos = self.rends[i]
@@ -183,7 +183,7 @@ class SheetPatch:
                 if end < 0:
                     raise Unsupported(f"sheet '{self.name}' has a cell that is not closed the usual way")
                 end += len(self._cell_close)
-            out.append((col, m.start(), m.end(), end, ref is not None))
+            out.append((col, m.start(), m.end(), end))
             pos = end
         return out
 
@@ -287,7 +287,7 @@ class SheetPatch:
             tag = tag[:-2].rstrip() + b">"
         order = sorted(cells)
         pieces: list[bytes] = []
-        existing: list[tuple[int, int, int, int, bool]] = []
+        existing: list[tuple[int, int, int, int]] = []
         if close > tag_end:
             # Most rows get cells right of all their cells (a new column): only the last cell is looked at.
             lc = data.rfind(b"<" + self.p + b"c", tag_end, close)
@@ -309,10 +309,8 @@ class SheetPatch:
                 emitted.append(col)
             return cell
 
-        for col, cstart, ctag_end, cend, referenced in existing:
-            while k < len(order) and order[k] < col:
-                if not referenced:  # a new cell in front of it would move it one column right
-                    raise Unsupported(f"sheet '{self.name}' has cells without a reference where a cell goes")
+        for col, cstart, ctag_end, cend in existing:
+            while k < len(order) and order[k] < col:  # (never before a cell without a reference: that is the next column)
                 pieces.append(data[pos:cstart])
                 pos = cstart
                 pieces.append(new_cell(order[k], None))
