@@ -50,7 +50,9 @@ class XlsxSource(_Strict):
     def open_table(self, config: Config) -> Table:
         from .tables.xlsx import XlsxTable
 
-        return XlsxTable(config.resolve_path(self.path), self.worksheet, self.header_row)
+        r = config.results
+        return XlsxTable(config.resolve_path(self.path), self.worksheet, self.header_row,
+                         result_columns=[h for h in (r.column, r.contact_id_column, r.synced_at_column) if h])
 
 
 class GoogleSheetSource(_Strict):

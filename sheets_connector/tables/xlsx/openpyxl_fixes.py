@@ -120,7 +120,7 @@ def _formula_values(old: Package, new: Package) -> dict[str, bytes]:
     return replace
 
 
-_EMPTY_INLINE = re.compile(rb'(<c\b[^>]*?\st="inlineStr"[^>]*?)(?:/>|>\s*</c>)')
+_EMPTY_INLINE = re.compile(rb'(<c\b[^>]*?\st="inlineStr"[^>/]*?)\s*(?:/>|>\s*</c>)')
 
 
 def _empty_texts(new: Package, replace: dict[str, bytes]) -> None:

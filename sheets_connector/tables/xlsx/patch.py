@@ -86,19 +86,22 @@ class Patched:
     allowed: dict[tuple[str, str], int]  # losses the writes themselves make, for inventory.find_losses
 
 
-def probe(src: Path, sheets: Sequence[str] | None = None) -> None:
-    """Raise Unsupported if the workbook's structure is one the fast writer declines: its
-    workbook, styles and package parts, and the worksheets ``sheets`` (None: all of them,
-    since results and new rows may go to any).  Nothing is written; what depends on the
-    writes themselves (a formula shared by other cells, a table's header...) is only known
-    when saving."""
+def probe(src: Path, planned: Sequence[SheetWrites] = ()) -> None:
+    """Raise Unsupported if the fast writer would decline the workbook: its workbook, styles
+    and package parts and every worksheet (results and new rows may go to any), and the
+    ``planned`` writes' cells (their values do not matter: merged cells, array formulas,
+    tables and pivot tables in the way).  Nothing is written.  What only the cells' contents
+    tell (a formula other cells share, a picture in a cell) is found when saving."""
     with zipfile.ZipFile(src) as zf:
         book = _Book.open(zf)
         book.styles.bold()  # what a new tab's header and a long number need
         book.styles.with_format(0, FORMAT_ID)
-        for entry in book.sheets:
-            if entry.kind == "worksheet" and (sheets is None or entry.name in sheets):
-                book.sheet(entry)
+        patches = {entry.name: book.sheet(entry) for entry in book.sheets if entry.kind == "worksheet"}
+        for w in planned:
+            sheet = patches.get(w.name)
+            if sheet is not None:
+                sheet.apply(w, book.styles)
+                sheet.check()
         if not book.pkg.has(rels_part_for(book.main)):
             raise Unsupported("the workbook has no relationships part")
 

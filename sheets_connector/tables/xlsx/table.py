@@ -140,6 +140,7 @@ class XlsxTable:
         self._tabs: dict[str, _Shape | None] = {}  # other tabs by header_key(title); None: no such tab
         self._appends: dict[str, TabAppend] = {}  # by header_key(title)
         self._before: _Before | None = None  # from check_writable(), for save()
+        self._data_rows: tuple[int, int] | None = None  # first and last data row read()
         self._notes: list[str] = []  # for the run summary (SaveReport.notes)
 
     def _location(self, sheet: str | None) -> str:
@@ -182,7 +183,7 @@ class XlsxTable:
         from . import openpyxl_writer, patch
 
         try:
-            patch.probe(self._file.target)
+            patch.probe(self._file.target, [self._planned_results()])
             return
         except patch.Unsupported as e:
             reason = str(e)
@@ -192,6 +193,22 @@ class XlsxTable:
             reason = f"{type(e).__name__}: {e}"
         log.info("%s: the results will be written with openpyxl (slower) because %s", self.path.name, reason)
         openpyxl_writer.check_opens(self._file.target, keep_vba=content_type in MACRO_MAIN_TYPES)
+
+    def _planned_results(self) -> SheetWrites:
+        """The results columns over every data row read, as ``set_columns`` will lay them out
+        (what is inside merged cells left out), for the fast writer's probe."""
+        _writes, header, shape = self._result_layout()
+        planned = SheetWrites(shape.name)
+        dry = HeaderRow(self.header_row, shape.cells, shape.merged)
+        titles = self.result_columns if self.result_columns is not None else ("\0results",)
+        first, last = self._data_rows or (self.header_row + 1, self.header_row)
+        for title in titles:
+            col = dry.place(title, planned)
+            if col is None:
+                continue
+            hiding = [m for m in shape.merged if m[1] <= col <= m[3]]
+            planned.columns[col] = dict.fromkeys(r for r in range(first, last + 1) if covered(hiding, r, col) is None)
+        return planned
 
     def _take_before(self) -> _Before:
         """The original's inventory and package problems (kept while the file is unchanged)."""
@@ -233,6 +250,7 @@ class XlsxTable:
             _put_unread(rows, unread, len(header), self.header_row)
         while rows and all(v is None for v in rows[-1].values):
             rows.pop()
+        self._data_rows = (rows[0].number, rows[-1].number) if rows else None
         return TableData(header=header, header_row=self.header_row, rows=rows, location=self.location)
 
     def _sheet_facts(self, sheet: str, *, cells: bool) -> tuple[list[tuple[int, int]], dict[tuple[int, int], object]]:
