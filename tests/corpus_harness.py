@@ -627,6 +627,7 @@ _KIND_WORDS = (
     ("printerSettings", ("print",)), ("custom-properties", ("propert",)), ("core-properties", ("propert",)),
     ("extended-properties", ("propert",)), ("theme", ("theme",)), ("styles", ("style", "format")),
     ("sharedStrings", ("text", "string")), ("thumbnail", ("thumbnail", "preview")), ("customXml", ("custom xml", "xml")),
+    ("oleObject", ("embedded object", "ole")),
 )
 
 

@@ -9,7 +9,7 @@ workbook the table compares it with the original, beyond the feature inventory:
 - ``changed_formulas``: every formula (read from the sheets' XML; shared formulas expanded to
   each cell's own formula as Excel and openpyxl see them);
 - ``changed_parts``: every part of the original that is gone or not byte for byte the same,
-  but those any save rewrites (workbook, styles, strings, content types, properties, the
+  but those any save rewrites (workbook, styles, strings, content types, docProps, the
   calculation chain Excel rebuilds, and the sheets written to).
 
 Each returns phrases for the run summary ("3 values on sheet 'Rates' (e.g. B4: 0.13079200000000002
@@ -181,8 +181,11 @@ def changed_formulas(src: zipfile.ZipFile, dst: zipfile.ZipFile, written: Mappin
 # Parts
 
 
-_ALWAYS_REWRITTEN = ("sheet.main", "template.main", "macroEnabled.main", "styles+xml", "sharedStrings+xml",
-                     "calcChain+xml", "extended-properties+xml", "core-properties+xml", "relationships+xml")
+# Parts any save rewrites: the workbook's own, and the file's properties (openpyxl writes the
+# same ones back, with a new "modified" time); by name, since another core-properties part
+# (.NET writes one as package/services/metadata/core-properties/*.psmdcp) is not rewritten but lost.
+_ALWAYS_REWRITTEN_TYPES = ("sheet.main", "template.main", "macroEnabled.main", "styles+xml", "sharedStrings+xml", "calcChain+xml")
+_ALWAYS_REWRITTEN_PARTS = ("[Content_Types].xml", "docProps/app.xml", "docProps/core.xml")
 _PART_WORDS = (  # content type word -> (one, many)
     ("chartsheet", ("chart sheet", "chart sheets")),
     ("chartstyle", ("chart style preset", "chart style presets")),
@@ -205,6 +208,9 @@ _PART_WORDS = (  # content type word -> (one, many)
     ("ctrlProps", ("form control", "form controls")),
     ("slicer", ("slicer", "slicers")),
     ("customXml", ("custom XML part", "custom XML parts")),
+    ("oleObject", ("embedded object (OLE)", "embedded objects (OLE)")),
+    ("core-properties", ("set of document properties (title, author, dates)", "sets of document properties (title, author, dates)")),
+    ("relationships", ("list of links between the file's parts", "lists of links between the file's parts")),
     ("worksheet", ("sheet", "sheets")),
 )
 
@@ -214,17 +220,17 @@ def changed_parts(src: zipfile.ZipFile, dst: zipfile.ZipFile, written_sheets: Se
     rewrites and the parts (and relationships) of the sheets in ``written_sheets``."""
     old = Package(src)
     sheets = {s.part: s.name for s in workbook_sheets(old) if s.part}
-    mine = {p for p, name in sheets.items() if name in written_sheets} | {rels_part_for(old.main)}
-    mine |= {rels_part_for(p) for p in mine}
+    mine = {p for p, name in sheets.items() if name in written_sheets} | {old.main}
+    mine |= {rels_part_for(p) for p in mine} | set(_ALWAYS_REWRITTEN_PARTS)
     new_members = {i.filename: i for i in dst.infolist()}
     gone: dict[str, list[str]] = {}
     rewritten: dict[str, list[str]] = {}
     for info in src.infolist():
         name = info.filename
-        if info.is_dir() or name in mine or name == "[Content_Types].xml":
+        if info.is_dir() or name in mine:
             continue
         ct = old.content_type(name) or ""
-        if any(w in ct for w in _ALWAYS_REWRITTEN):
+        if any(w in ct for w in _ALWAYS_REWRITTEN_TYPES):
             continue
         other = new_members.get(name)
         if other is None:

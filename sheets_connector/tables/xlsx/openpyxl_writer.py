@@ -74,11 +74,27 @@ def _load(src: Path, keep_vba: bool) -> Workbook:
             ) from None
 
 
-def check_opens(src: Path, *, keep_vba: bool) -> None:
-    """Raise SourceError (saying what to do) if openpyxl cannot open ``src`` for writing."""
+def check_opens(src: Path, sheets: Sequence[str], *, keep_vba: bool) -> None:
+    """Raise SourceError (saying what to do) if openpyxl cannot open ``src`` for writing, or
+    does not see all its worksheets ``sheets`` (it reads a Strict Open XML file as having none)."""
     wb = _load(src, keep_vba)
     if wb.vba_archive is not None:
         wb.vba_archive.close()
+    missing = [name for name in sheets if name not in wb.sheetnames]
+    if missing:
+        raise SourceError(
+            f"{src.name} can be read but not written: this tool's writer does not see its sheet '{missing[0]}' "
+            f"({'it is saved as Strict Open XML, which it cannot write' if _is_strict(src) else 'it cannot read how it is saved'}). "
+            "Your file was not changed and nothing was sent. Open it in Excel or LibreOffice and save it again as "
+            "Excel Workbook (.xlsx), then run again."
+        )
+
+
+def _is_strict(src: Path) -> bool:
+    import zipfile
+
+    with zipfile.ZipFile(src) as zf:
+        return any(b"purl.oclc.org/ooxml" in zf.read(n)[:2048] for n in zf.namelist() if n.endswith(".xml"))
 
 
 def write_with_openpyxl(src: Path, dst: Path, writes: Sequence[SheetWrites], *,
@@ -108,6 +124,9 @@ def write_with_openpyxl(src: Path, dst: Path, writes: Sequence[SheetWrites], *,
 
 
 def _apply(wb: Workbook, w: SheetWrites, allowed: dict[tuple[str, str], int]) -> None:
+    if not w.created and w.name not in wb.sheetnames:
+        raise SourceError(f"This tool's writer does not see the sheet '{w.name}' of the workbook, so nothing can be "
+                          "written into it. Open the file in Excel or LibreOffice and save it again as Excel Workbook (.xlsx).")
     ws = wb.create_sheet(w.name) if w.created else wb[w.name]
     if not isinstance(ws, Worksheet):
         raise SourceError(f"'{w.name}' is not a worksheet, so nothing can be written into it.")

@@ -192,7 +192,9 @@ class XlsxTable:
         except Exception as e:  # noqa: BLE001 - a fault in the probe: the save would fall back to openpyxl
             reason = f"{type(e).__name__}: {e}"
         log.info("%s: the results will be written with openpyxl (slower) because %s", self.path.name, reason)
-        openpyxl_writer.check_opens(self._file.target, keep_vba=content_type in MACRO_MAIN_TYPES)
+        with self._open_calamine() as wb:
+            sheets = [m.name for m in wb.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        openpyxl_writer.check_opens(self._file.target, sheets, keep_vba=content_type in MACRO_MAIN_TYPES)
 
     def _planned_results(self) -> SheetWrites:
         """The results columns over every data row read, as ``set_columns`` will lay them out
