@@ -62,7 +62,9 @@ class XlsxSource(_Strict):
     def open_table(self, config: Config) -> Table:
         from .tables.xlsx import XlsxTable
 
-        return XlsxTable(config.resolve_path(self.path), self.worksheet, self.header_row, written_as=self.path)
+        r = config.results
+        return XlsxTable(config.resolve_path(self.path), self.worksheet, self.header_row, written_as=self.path,
+                         result_columns=[h for h in (r.column, r.contact_id_column, r.synced_at_column) if h])
 
     def identity(self, config: Config) -> SheetIdentity:
         book = "xlsx:" + os.path.realpath(config.resolve_path(self.path))

@@ -34,7 +34,8 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 
-from .errors import ValueProblem
+from .errors import ProblemKind, ValueProblem
+from .tables.base import CellError
 
 __all__ = [
     "ValueProblem",
@@ -135,6 +136,15 @@ def _is_spreadsheet_error(text: str) -> bool:
 
 
 _ERROR_REASON = "the cell shows a spreadsheet error, not a value (fix the formula or type the value)"
+_NOT_CALCULATED = ("the cell holds a formula whose value was never calculated (open the file in Excel or "
+                   "LibreOffice and save it, or type the value)")
+
+
+def _cell_error(kind: ProblemKind, value: CellError) -> ValueProblem:
+    """The problem of a cell the table read as an error or a formula never calculated."""
+    if value.code:
+        return ValueProblem(kind, _shown(value.code), _ERROR_REASON)
+    return ValueProblem(kind, _shown(value.formula or "formula"), _NOT_CALCULATED)
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,6 +178,8 @@ def normalize_email(value: Any) -> str:
         ValueProblem: the value is not an email address; the message says why in plain words,
             e.g. ``invalid email "dana@": nothing after the @``.
     """
+    if isinstance(value, CellError):
+        raise _cell_error("email", value)
     if isinstance(value, bool) or not isinstance(value, (str, type(None))):
         shown = clean_text(value)
         raise ValueProblem("email", _shown(shown), "not an email address")
@@ -399,6 +411,8 @@ def _mobile_cell_text(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return clean_text(value)
+    if isinstance(value, CellError):
+        raise _cell_error("mobile", value)
     if isinstance(value, bool):
         raise ValueProblem("mobile", "TRUE" if value else "FALSE", _NOT_A_PHONE)
     if isinstance(value, int):
@@ -552,8 +566,9 @@ def format_field(
     - ``None`` -> ``""``.
 
     Raises:
-        ValueProblem: (kind ``"field"``) the cell shows a spreadsheet error such as ``#N/A``,
-            or holds a number that is not finite.
+        ValueProblem: (kind ``"field"``) the cell shows a spreadsheet error such as ``#N/A``
+            (as text, or as the table's ``CellError``), holds a formula never calculated, or a
+            number that is not finite.
     """
     if value is None:
         return ""
@@ -562,6 +577,8 @@ def format_field(
         if _is_spreadsheet_error(text):
             raise ValueProblem("field", _shown(text), _ERROR_REASON)
         return text
+    if isinstance(value, CellError):
+        raise _cell_error("field", value)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float, Decimal)):

@@ -492,7 +492,10 @@ def compare(before: Snapshot, after: Snapshot, sheet: str, header_row: int, rows
 
     # Where the results column is, and that the results are there.
     column = None
-    grid = (after.calamine or {}).get(sheet)
+    # (where calamine cannot read the workbook - a sheet with a number it cannot parse - the
+    # results column is looked for with openpyxl)
+    cells = after.calamine if after.calamine is not None else after.formulas or {}
+    grid = cells.get(sheet)
     if grid is not None:
         column = next((c for (r, c), v in grid.items() if r == header_row and isinstance(v, str)
                        and v.strip().casefold() == RESULT_HEADER.casefold()), None)
@@ -504,7 +507,7 @@ def compare(before: Snapshot, after: Snapshot, sheet: str, header_row: int, rows
                 problems.append(f"results missing on rows {missing} of sheet '{sheet}' and not reported as unplaced")
             if _column_hidden(sheet_xml, column):
                 problems.append(f"the results column {openpyxl.utils.get_column_letter(column)} is hidden")
-        tab = (after.calamine or {}).get(APPEND_TAB)
+        tab = cells.get(APPEND_TAB)
         if tab is None:
             problems.append(f"no '{APPEND_TAB}' tab with the appended rows")
         else:
@@ -546,6 +549,8 @@ def compare(before: Snapshot, after: Snapshot, sheet: str, header_row: int, rows
     if in_place:
         may_change = {pmap_before.workbook, _rels_of(pmap_before.workbook), "[Content_Types].xml", "docProps/app.xml", "docProps/core.xml"}
         may_change |= set(pmap_before.by_kind.get("styles", [])) | set(pmap_before.by_kind.get("sharedStrings", []))
+        # the calculation chain lists the formula cells: a result written over one takes it out
+        may_change |= set(pmap_before.by_kind.get("calcChain", []))
         if target_part:
             may_change |= {target_part, _rels_of(target_part)}
         changed = [p for p, data in before.parts.items() if p not in may_change and after.parts.get(p) != data]
@@ -622,6 +627,7 @@ _KIND_WORDS = (
     ("printerSettings", ("print",)), ("custom-properties", ("propert",)), ("core-properties", ("propert",)),
     ("extended-properties", ("propert",)), ("theme", ("theme",)), ("styles", ("style", "format")),
     ("sharedStrings", ("text", "string")), ("thumbnail", ("thumbnail", "preview")), ("customXml", ("custom xml", "xml")),
+    ("oleObject", ("embedded object", "ole")),
 )
 
 

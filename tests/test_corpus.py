@@ -5,7 +5,8 @@ set_columns / append_rows / save on a copy and checks the standard (see the harn
 docstring).  A file whose outcome is a known bug of issue 10 is marked xfail(strict=True)
 with the issue item in its reason (``known_bug`` in tests/corpus/manifest.json): when the fix
 lands the test passes, strict xfail turns that into a failure, and whoever fixed it removes
-the mark.  The slow test opens every result in LibreOffice (``pytest -m slow``).
+the mark.  The slow tests open every result in LibreOffice and run the openpyxl writer alone
+over the corpus (``pytest -m slow``).
 """
 from __future__ import annotations
 
@@ -62,6 +63,24 @@ def _quiet_writer_logs(caplog: pytest.LogCaptureFixture) -> None:
 
 @pytest.mark.parametrize("entry", [_param(f, f.known_bug) for f in FILES])
 def test_write_back_meets_the_standard(entry: CorpusFile, tmp_path: Path) -> None:
+    outcome = run_case(entry.file, tmp_path, entry.header_row)
+    assert outcome.meets_standard, f"{entry.name}: {outcome.summary()}\n  " + "\n  ".join(outcome.problems)
+
+
+# The openpyxl writer on its own (slow: about 15 s).  The fast writer takes every corpus file,
+# so the fallback would otherwise never meet a real file here: with the fast writer declining
+# everything, each file must still be written to a copy naming every change, written in place
+# unchanged, or refused before sending.
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", [pytest.param(f, id=f.name) for f in FILES])
+def test_the_openpyxl_writer_alone_meets_the_standard(entry: CorpusFile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sheets_connector.tables.xlsx import patch
+
+    def declined(*args: object, **kwargs: object) -> None:
+        raise patch.Unsupported("the fast writer is switched off for this test")
+
+    monkeypatch.setattr(patch, "probe", declined)
+    monkeypatch.setattr(patch, "write_patched", declined)
     outcome = run_case(entry.file, tmp_path, entry.header_row)
     assert outcome.meets_standard, f"{entry.name}: {outcome.summary()}\n  " + "\n  ".join(outcome.problems)
 

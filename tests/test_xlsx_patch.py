@@ -596,11 +596,8 @@ def _table_below(path: Path) -> None:
 
 
 FALLBACKS = {
-    "prefixed namespace": (lambda p: rewrite(p, _prefixed), {"Result": {2: "ok"}}, "namespace prefixes"),
-    "rows without r": (lambda p: rewrite(p, edit_sheet(r'<row r="\d+"', "<row")), {"Result": {2: "ok"}}, "rows without row numbers"),
-    "cells without r": (lambda p: rewrite(p, edit_sheet(r'<c r="[A-Z]+2"', "<c")), {"Status": {2: "ok"}}, "cells without a reference"),
-    "formula in a result cell": (lambda p: rewrite(p, edit_sheet(r'<c r="C2".*?</c>', '<c r="C2"><f>A2</f><v>Dana</v></c>')),
-                                 {"Status": {2: "ok"}}, "holds a formula"),
+    "shared formula's first cell": (lambda p: rewrite(p, _shared_name_formula), {"Name": {2: "ok"}},
+                                    "holds the formula other cells share"),
     "array formula": (lambda p: rewrite(p, edit_sheet(r'<c r="A2"[^>]*>.*?</c>', '<c r="A2"><f t="array" ref="A2:C2">B2</f><v>1</v></c>')),
                       {"Status": {2: "ok"}}, "array formula"),
     "table covers the new column": (_table_over_new_column, {"Result": {2: "ok", 7: "x"}}, "covers the new column"),
@@ -609,6 +606,50 @@ FALLBACKS = {
     "date before 1900": (lambda p: None, {"Result": {2: datetime.date(1899, 6, 1)}}, "a date before"),
     "row out of order": (lambda p: rewrite(p, edit_sheet(r'<row r="4"', '<row r="1"')), {"Result": {2: "ok"}}, "out of order"),
 }
+
+
+def _shared_name_formula(p: dict[str, bytes]) -> None:
+    """A2:A3 share one formula, written in A2 (as Excel writes a filled-down formula)."""
+    edit_sheet(r'<c r="A2".*?</c>', '<c r="A2" t="str"><f t="shared" ref="A2:A3" si="0">B2</f><v>d@example.com</v></c>')(p)
+    edit_sheet(r'<c r="A3".*?</c>', '<c r="A3" t="str"><f t="shared" si="0"/><v>y@example.com</v></c>')(p)
+
+
+# What other programs write that the fast writer takes as well (issue 10: Strict files, .NET's
+# and Hancom's prefixed parts, LibreOffice's rows without numbers, results over formulas).
+FAST_TOO = {
+    "prefixed namespace": (lambda p: rewrite(p, _prefixed), {"Result": {2: "ok"}}),
+    "rows without r": (lambda p: rewrite(p, edit_sheet(r'<row r="\d+"', "<row")), {"Result": {2: "ok", 6: "new row"}}),
+    "cells without r": (lambda p: rewrite(p, edit_sheet(r'<c r="[A-Z]+2"', "<c")), {"Status": {2: "ok"}, "Result": {2: "r"}}),
+    "formula in a result cell": (lambda p: rewrite(p, edit_sheet(r'<c r="C2".*?</c>', '<c r="C2"><f>A2</f><v>Dana</v></c>')),
+                                 {"Status": {2: "ok"}}),
+    "a shared formula's other cell": (lambda p: rewrite(p, _shared_name_formula), {"Name": {3: "ok"}}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAST_TOO))
+def test_what_other_programs_write_is_patched_too(tmp_path: Path, case: str, save: Save) -> None:
+    make, columns = FAST_TOO[case]
+    path = contacts(tmp_path / "c.xlsx")
+    make(path)
+    before = calamine_rows(path, "Contacts")
+    table = XlsxTable(path)
+    table.check_writable()
+    assert set_cells(table, columns) == []
+    report = save(table)
+    assert not report.is_copy and report.lost == []
+    after = calamine_rows(path, "Contacts")
+    assert after[0][: len(before[0])] == before[0] and set(after[0]) >= set(columns)
+    heads = {v: i for i, v in enumerate(after[0]) if v}
+    width = len(after[0])
+    expected = [list(r) + [""] * (width - len(r)) for r in before] + [[""] * width for _ in range(len(after) - len(before))]
+    expected[0] = after[0]
+    for header, cells in columns.items():
+        for row, value in cells.items():
+            expected[row - 1][heads[header]] = value
+    assert after == expected
+    if case == "prefixed namespace":
+        assert b"<x:c " in parts(path)["xl/worksheets/sheet1.xml"] and b"<c " not in parts(path)["xl/worksheets/sheet1.xml"]
+    openpyxl.load_workbook(path)  # and openpyxl reads it
 
 
 @pytest.mark.parametrize("case", sorted(FALLBACKS))
@@ -666,18 +707,33 @@ def test_shared_strings_with_namespace_prefixes_are_left_as_they_are(tmp_path: P
     assert data.rows[0].values[0] == "דנה כהן" and data.rows[0].values[data.header.index("Sync result")] == "ok"
 
 
-def test_strict_ooxml_is_left_to_openpyxl(tmp_path: Path, caplog: pytest.LogCaptureFixture, save: Save) -> None:
-    path = contacts(tmp_path / "c.xlsx")
+def _strict(p: dict[str, bytes]) -> None:
+    """Turn a workbook into Strict Open XML: the namespaces and relationship types Excel's
+    "Strict Open XML Spreadsheet" writes."""
+    for name, data in p.items():
+        if name.endswith((".xml", ".rels")):
+            p[name] = (data.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+                       .replace(b"http://schemas.openxmlformats.org/officeDocument/2006/relationships", b"http://purl.oclc.org/ooxml/officeDocument/relationships"))
+    p["xl/workbook.xml"] = p["xl/workbook.xml"].replace(b"<workbook ", b'<workbook conformance="strict" ', 1)
 
-    def strict(p: dict[str, bytes]) -> None:
-        p["xl/workbook.xml"] = p["xl/workbook.xml"].replace(
-            b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main")
-    rewrite(path, strict)
+
+def test_strict_ooxml_is_patched(tmp_path: Path, save: Save) -> None:
+    path = contacts(tmp_path / "c.xlsx")
+    rewrite(path, _strict)
     table = XlsxTable(path)
-    set_cells(table, {"Result": {2: "ok"}})
-    save(table, "openpyxl")
-    assert "because the workbook is saved in the Strict Open XML format" in caplog.text
-    assert calamine_rows(path, "Contacts")[1][-1] == "ok"
+    table.check_writable()
+    table.read()
+    set_cells(table, {"Result": {2: "ok", 3: 439130001}})
+    table.append_rows("New contacts", ["Email"], [["new@example.com"]])
+    assert not save(table).is_copy
+    assert calamine_rows(path, "Contacts")[1:3] == [["Dana", "d@example.com", "x", "ok"], ["Yossi", "y@example.com", "", 439130001]]
+    assert calamine_rows(path, "New contacts") == [["Email"], ["new@example.com"]]
+    new = parts(path)
+    new_sheet = sheet_part(path, "New contacts")
+    assert b'xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"' in new[new_sheet]
+    assert b'Type="http://purl.oclc.org/ooxml/officeDocument/relationships/worksheet" Target="worksheets/sheet2.xml"' \
+        in new["xl/_rels/workbook.xml.rels"]
+    assert b"schemas.openxmlformats.org/spreadsheetml" not in new["xl/styles.xml"] + new["xl/workbook.xml"]
 
 
 def test_a_table_is_fine_where_its_columns_do_not_change(tmp_path: Path, save: Save) -> None:

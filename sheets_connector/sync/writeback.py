@@ -92,7 +92,9 @@ def results_kept(table: Table, columns: ResultColumns, clock: Callable[[], datet
         yield
     except ConnectorError as e:
         raise SourceError(_kept_message(str(e), fallback_csv(table, columns, clock()))) from None
-    except Exception as e:  # noqa: BLE001 - whatever broke, the rows' results must survive
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as e:  # noqa: BLE001 - whatever broke (a library's panic too), the rows' results must survive
         log.debug("writing the results failed", exc_info=True)
         problem = f"The results could not be saved into {table.location} ({type(e).__name__}: {e})."
         raise SourceError(_kept_message(problem, fallback_csv(table, columns, clock()))) from None
@@ -116,6 +118,7 @@ def save(table: Table, summary: RunSummary, columns: ResultColumns, cancel: Canc
     summary.lost = list(report.lost)
     if report.is_copy and report.message:
         summary.warnings.append(report.message)
+    summary.warnings.extend(report.notes)  # e.g. the results column is hidden, or was shown
 
 
 def fallback_csv(table: Table, columns: ResultColumns, when: datetime) -> str | None:

@@ -22,7 +22,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-CellValue = Any  # str | int | float | bool | datetime.date | datetime.datetime | datetime.time | None
+CellValue = Any  # str | int | float | bool | datetime.date | datetime.datetime | datetime.time | CellError | None
+
+
+@dataclass(frozen=True, slots=True)
+class CellError:
+    """A cell that shows no value to use, as ``read()`` gives it (never an empty cell):
+    an error such as ``#N/A`` or ``#VALUE!`` (``code``), or a formula whose value was never
+    calculated (``code`` is "", ``formula`` its text when known).  The mapping refuses it."""
+
+    code: str  # "#N/A", "#VALUE!", ...; "" for a formula never calculated
+    formula: str = ""  # "=VLOOKUP(A2,...)": the formula never calculated, when known
+
+    def __str__(self) -> str:
+        return self.code or self.formula or "(a formula never calculated)"
 
 
 @dataclass(slots=True)
@@ -76,6 +89,7 @@ class SaveReport:
     is_copy: bool = False  # True when the original was left untouched and a copy written
     lost: list[str] = field(default_factory=list)  # what the copy could not keep, in plain words
     message: str | None = None  # a plain-language note for the user when is_copy
+    notes: list[str] = field(default_factory=list)  # what the user should know about where results went
 
 
 class Table(Protocol):

@@ -8,7 +8,12 @@
     openpyxl_writer.py  the fallback writer, where the fast one does not apply
       openpyxl_fixes.py                               what openpyxl loses, put back
     inventory.py        what a workbook holds, so a save can prove it lost nothing
+    compare.py          after the fallback: every value, formula and part compared
+    scan.py             what calamine does not say: error cells, formulas never calculated, hidden columns
     package.py          the zip as an OPC package: parts, content types, relationships
+
+Real workbooks from other programs (Excel's Strict format, .NET's and Hancom's namespace
+prefixes, rows without numbers...) are tested in tests/corpus (see its BASELINE.md).
 """
 from .table import COPY_SUFFIX, XlsxTable
 

@@ -4,7 +4,8 @@
   cell gets which value, which header cells are added, which widths are set) with
   ``HeaderRow`` and ``TabAppend``.  A header is matched ignoring case and surrounding spaces
   (``normalize.header_key``); a new one goes in the first free header cell right of the last
-  non-blank one, looking like that one (bold where the row has none).  Rows for another tab go
+  non-blank one, looking like that one (bold where the row has none), and never past column
+  XFD (16,384: ``HeaderRow.place`` says there is no room).  Rows for another tab go
   under its header (its first row with a value), after its last row with a value.  A result
   cell inside merged cells, other than their first cell, is not written (``covered``).
 - Values: what a cell receives (``cell_value``) and the number format it needs where its own
@@ -25,6 +26,7 @@ from ..base import CellValue
 CellRange = tuple[int, int, int, int]
 
 EXCEL_MAX_TEXT = 32767
+MAX_COLUMN = 16_384  # XFD, the last column Excel (and LibreOffice since 7.4) has
 FORMAT_DATETIME = "dd/mm/yyyy hh:mm"
 FORMAT_DATE = "dd/mm/yyyy"
 FORMAT_TIME = "h:mm:ss"
@@ -142,6 +144,14 @@ def column_width(header: str, values: Iterable[CellValue]) -> int:
 # Layout
 
 
+class NoRoom(Exception):
+    """A new column would go past XFD; the table turns it into a message for the user."""
+
+    def __init__(self, sheet: str, row: int) -> None:
+        super().__init__(sheet, row)
+        self.sheet, self.row = sheet, row
+
+
 @dataclass
 class NewHeader:
     row: int
@@ -167,6 +177,7 @@ class SheetWrites:
     columns: dict[int, dict[int, CellValue]] = field(default_factory=dict)  # column -> {row: value}; None empties
     blocks: list[RowBlock] = field(default_factory=list)
     widths: dict[int, int] = field(default_factory=dict)  # column -> width, for the columns created
+    shown: set[int] = field(default_factory=set)  # columns created inside a range of hidden columns: show them
 
     @property
     def new_columns(self) -> set[int]:
@@ -182,7 +193,7 @@ class SheetWrites:
 
 
 class HeaderRow:
-    """A header row: the column of each title, and where a new title goes."""
+    """A header row: the column of each title, and where a new title goes (never past XFD)."""
 
     def __init__(self, row: int, cells: Mapping[int, object], merged: Sequence[CellRange] = ()) -> None:
         """``cells``: {column: value} of the row's cells that hold something."""
@@ -197,17 +208,41 @@ class HeaderRow:
         self._last = max(headers, default=0)
         self._style: dict[int, int | None] = {}  # new column -> where its look comes from
 
+    @property
+    def last(self) -> int:
+        """The column of the last non-blank header cell (0 for none)."""
+        return self._last
+
     def find(self, title: str) -> int | None:
         return self._columns.get(header_key(title))
 
-    def place(self, title: str, writes: SheetWrites) -> int:
-        """The column of ``title``: its own, or a new one added to ``writes``."""
+    def free_columns(self, n: int) -> list[int]:
+        """The columns ``n`` new titles would get (without placing them); fewer where the row
+        reaches XFD."""
+        out: list[int] = []
+        col = self._last
+        while len(out) < n:
+            col = self._next_free(col)
+            if col > MAX_COLUMN:
+                break
+            out.append(col)
+        return out
+
+    def _next_free(self, after: int) -> int:
+        col = after + 1
+        while col in self._taken or any(c1 <= col <= c2 for _r1, c1, _r2, c2 in self._merged):
+            col += 1
+        return col
+
+    def place(self, title: str, writes: SheetWrites) -> int | None:
+        """The column of ``title``: its own, or a new one added to ``writes``; None when there
+        is no column left for it (the header row reaches XFD, the last one Excel has)."""
         col = self.find(title)
         if col is not None:
             return col
-        col = self._last + 1
-        while col in self._taken or any(c1 <= col <= c2 for _r1, c1, _r2, c2 in self._merged):
-            col += 1
+        col = self._next_free(self._last)
+        if col > MAX_COLUMN:
+            return None
         style_from = self._style.get(self._last, self._last) if self._last else None
         writes.headers.append(NewHeader(self.row, col, title, style_from))
         self._style[col] = style_from
@@ -229,7 +264,10 @@ class TabAppend:
         self.batches: list[tuple[list[str], list[list[CellValue]]]] = []  # as given, for read_tab
 
     def append(self, header: list[str], rows: list[list[CellValue]]) -> None:
-        cols = [self.header.place(h, self.writes) for h in header]
+        """Raises ``NoRoom`` (before anything is buffered) for a new title past column XFD."""
+        if len(self.header.free_columns(len(header))) < sum(1 for h in header if self.header.find(h) is None):
+            raise NoRoom(self.writes.name, self.header.row)
+        cols = [col for col in (self.header.place(h, self.writes) for h in header) if col is not None]
         self.batches.append((header, rows))
         if rows:
             self.writes.blocks.append(RowBlock(self.next_row, cols, rows))

@@ -148,9 +148,10 @@ class WorkbookFile:
         """The message for a lock file left by LibreOffice or Excel next to the file, if any."""
         return lock_file_message(self.path)
 
-    def check_writable(self) -> None:
-        """Raise SourceError now if a save could not replace the file later."""
-        self.check()
+    def check_writable(self) -> str:
+        """Raise SourceError now if a save could not replace the file later; return its main
+        content type (as ``check``)."""
+        content_type = self.check()
         message = self.lock_message()
         if message:
             raise SourceError(f"{message} Nothing was sent to inwise.")
@@ -170,7 +171,7 @@ class WorkbookFile:
             ) from None
         except OSError as e:
             raise SourceError(f"Cannot write in the folder {folder}: {e.strerror or e}.") from None
-
+        return content_type
 
     # ---- saving: a new file is written next to it, then swapped in (or kept as a copy)
 

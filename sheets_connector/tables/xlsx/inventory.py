@@ -346,9 +346,13 @@ _PRINT_DEFAULTS = {
 
 def _sheet_inventory(inv: Inventory, pkg: Package, sheet: str, part: str) -> None:
     frame, cells = _split_sheet_xml(pkg.read(part))
-    inv.add(sheet, "formula", len(_FORMULA_RE.findall(cells)))
-    inv.add(sheet, "hidden row", len(_HIDDEN_ROW_RE.findall(cells)))
-    inv.add(sheet, "grouped row", len(_OUTLINE_ROW_RE.findall(cells)))
+    # (a plain substring test first: most sheets have none, and it is ten times faster than the regex)
+    if b"<f" in cells or b":f" in cells:
+        inv.add(sheet, "formula", len(_FORMULA_RE.findall(cells)))
+    if b"hidden" in cells:
+        inv.add(sheet, "hidden row", len(_HIDDEN_ROW_RE.findall(cells)))
+    if b"outlineLevel" in cells:
+        inv.add(sheet, "grouped row", len(_OUTLINE_ROW_RE.findall(cells)))
     try:
         root = ET.fromstring(frame)
     except ET.ParseError as e:

@@ -7,6 +7,10 @@
 - Self-contained parts openpyxl drops or rewrites lossily: custom document properties (it
   drops the types it does not know), custom XML parts, the thumbnail, a macro workbook's
   custom ribbon.
+- Cells holding an empty text: openpyxl writes them as ``<c t="inlineStr"/>``, which Excel
+  may "repair" and which reads back as no value at all; they get their empty text back.
+- A macro-enabled workbook without a macro part: openpyxl links a ``vbaProject.bin`` that it
+  does not write; the link goes.
 
 The table's inventory check runs after this and catches whatever is still missing.
 """
@@ -29,6 +33,8 @@ def restore(src: Path, dst: Path) -> None:
     with zipfile.ZipFile(src) as zo, zipfile.ZipFile(dst) as zn:
         old, new = Package(zo), Package(zn)
         replace = _formula_values(old, new)
+        _empty_texts(new, replace)
+        _missing_macros(new, replace)
         add_rels: dict[str, list[tuple[str, str]]] = {}
         types: dict[str, str] = {}
         _dropped_parts(old, new, replace, add_rels, types)
@@ -112,6 +118,32 @@ def _formula_values(old: Package, new: Package) -> dict[str, bytes]:
         if pieces:
             replace[new_part] = b"".join(pieces) + new_xml[last:]
     return replace
+
+
+_EMPTY_INLINE = re.compile(rb'(<c\b[^>]*?\st="inlineStr"[^>/]*?)\s*(?:/>|>\s*</c>)')
+
+
+def _empty_texts(new: Package, replace: dict[str, bytes]) -> None:
+    """Cells openpyxl wrote as an empty inline string get their empty text (see the docstring)."""
+    for part in sheet_parts(new).values():
+        if not new.has(part):
+            continue
+        xml = replace.get(part) or new.read(part)
+        fixed = _EMPTY_INLINE.sub(rb"\1><is><t></t></is></c>", xml)
+        if fixed != xml:
+            replace[part] = fixed
+
+
+def _missing_macros(new: Package, replace: dict[str, bytes]) -> None:
+    """Drop the workbook's link to a macro part openpyxl did not write."""
+    rels_name = rels_part_for(new.main)
+    dangling = [rid for rid, kind, target in new.rels(new.main) if kind == "vbaProject" and target and not new.has(target)]
+    if not dangling or not new.has(rels_name):
+        return
+    xml = new.read(rels_name)
+    for rid in dangling:
+        xml = re.sub(rb"<Relationship\b[^>]*?\sId=\"" + re.escape(rid.encode()) + rb"\"[^>]*?/>", b"", xml)
+    replace[rels_name] = xml
 
 
 # --------------------------------------------------------------------------------------------

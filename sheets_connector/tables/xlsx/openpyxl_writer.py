@@ -9,12 +9,23 @@ is still lost.
 Pictures: openpyxl needs Pillow to read them and silently drops them without it (with it, it
 re-encodes BMP/TIFF as PNG and drops WMF).  While loading, ``pictures_kept()`` hands openpyxl
 an image class that keeps a picture's bytes exactly and only sniffs its format and size.
+
+Numbers: openpyxl writes every number with 16 significant digits ("%.16g"), which rounds
+0.13079200000000002 to 0.130792 and 12345678901234567 to 1.234567890123457e+16; while saving,
+``exact_numbers()`` has it write the shortest text that reads back as the same number.
+
+Column widths: openpyxl keeps a range of columns (``<col min="1" max="1025">``) as one entry
+and would write a new column's width as a second, overlapping one; ``_own_column`` splits the
+range first, as the fast writer does.
+
+``check_opens`` tells, before anything is sent, whether openpyxl can open the workbook at all.
 """
 from __future__ import annotations
 
 import copy
 import io
 import logging
+import math
 import os
 import struct
 import threading
@@ -26,6 +37,7 @@ from typing import Any, cast
 
 import openpyxl
 from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.compat import safe_string as _openpyxl_safe_string
 from openpyxl.descriptors.serialisable import Serialisable
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Font
@@ -39,9 +51,50 @@ from ..base import CellValue
 from .cells import SheetWrites, cell_value, column_letter, keeps_format, number_format
 from .openpyxl_fixes import restore
 
-__all__ = ["RawImage", "pictures_kept", "write_with_openpyxl"]
+__all__ = ["RawImage", "check_opens", "exact_numbers", "pictures_kept", "write_with_openpyxl"]
 
 log = logging.getLogger(__name__)
+
+
+def _load(src: Path, keep_vba: bool) -> Workbook:
+    with open(src, "rb") as fh, pictures_kept(), warnings.catch_warnings():
+        # openpyxl warns about what it drops ("Sparkline Group extension is not supported");
+        # the table's checks report those losses to the user in plain words instead.
+        warnings.simplefilter("ignore")
+        # A file object, so openpyxl does not insist on the extension; rich_text=True keeps
+        # bold/coloured words inside cells; keep_vba only for macro workbooks (it also makes
+        # openpyxl mark the workbook as macro-enabled).
+        try:
+            return openpyxl.load_workbook(io.BytesIO(fh.read()), keep_vba=keep_vba, rich_text=True, keep_links=True)
+        except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds on XML it does not understand
+            raise SourceError(
+                f"{src.name} can be read but not written: the program that made it saved it in a way this tool's "
+                f"writer cannot open ({type(e).__name__}: {e}). Your file was not changed and nothing was sent. "
+                "Open it in Excel or LibreOffice and save it again as Excel Workbook (.xlsx), then run again."
+            ) from None
+
+
+def check_opens(src: Path, sheets: Sequence[str], *, keep_vba: bool) -> None:
+    """Raise SourceError (saying what to do) if openpyxl cannot open ``src`` for writing, or
+    does not see all its worksheets ``sheets`` (it reads a Strict Open XML file as having none)."""
+    wb = _load(src, keep_vba)
+    if wb.vba_archive is not None:
+        wb.vba_archive.close()
+    missing = [name for name in sheets if name not in wb.sheetnames]
+    if missing:
+        raise SourceError(
+            f"{src.name} can be read but not written: this tool's writer does not see its sheet '{missing[0]}' "
+            f"({'it is saved as Strict Open XML, which it cannot write' if _is_strict(src) else 'it cannot read how it is saved'}). "
+            "Your file was not changed and nothing was sent. Open it in Excel or LibreOffice and save it again as "
+            "Excel Workbook (.xlsx), then run again."
+        )
+
+
+def _is_strict(src: Path) -> bool:
+    import zipfile
+
+    with zipfile.ZipFile(src) as zf:
+        return any(b"purl.oclc.org/ooxml" in zf.read(n)[:2048] for n in zf.namelist() if n.endswith(".xml"))
 
 
 def write_with_openpyxl(src: Path, dst: Path, writes: Sequence[SheetWrites], *,
@@ -52,27 +105,14 @@ def write_with_openpyxl(src: Path, dst: Path, writes: Sequence[SheetWrites], *,
     (a formula cell a result overwrote), for ``inventory.find_losses(allowed=...)``.
     """
     allowed: dict[tuple[str, str], int] = {}
-    with open(src, "rb") as fh, pictures_kept(), warnings.catch_warnings():
-        # openpyxl warns about what it drops ("Sparkline Group extension is not supported");
-        # the inventory check reports those losses to the user in plain words instead.
-        warnings.simplefilter("ignore")
-        # A file object, so openpyxl does not insist on the extension; rich_text=True keeps
-        # bold/coloured words inside cells; keep_vba only for macro workbooks (it also makes
-        # openpyxl mark the workbook as macro-enabled).
-        try:
-            wb = openpyxl.load_workbook(io.BytesIO(fh.read()), keep_vba=keep_vba, rich_text=True, keep_links=True)
-        except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds on XML it does not understand
-            raise SourceError(
-                f"{src.name} could be read but not opened for writing ({type(e).__name__}: {e}). "
-                "Your file was not changed. Saving it once from Excel or LibreOffice usually fixes this."
-            ) from None
+    wb = _load(src, keep_vba)
     try:
         wb.template = template
         for w in writes:
             _apply(wb, w, allowed)
         if wb.calculation is not None:  # Excel/LibreOffice recalculate when the file is next opened
             wb.calculation.fullCalcOnLoad = True
-        with open(dst, "wb") as out:
+        with open(dst, "wb") as out, exact_numbers():
             wb.save(out)
             out.flush()
             os.fsync(out.fileno())
@@ -84,6 +124,9 @@ def write_with_openpyxl(src: Path, dst: Path, writes: Sequence[SheetWrites], *,
 
 
 def _apply(wb: Workbook, w: SheetWrites, allowed: dict[tuple[str, str], int]) -> None:
+    if not w.created and w.name not in wb.sheetnames:
+        raise SourceError(f"This tool's writer does not see the sheet '{w.name}' of the workbook, so nothing can be "
+                          "written into it. Open the file in Excel or LibreOffice and save it again as Excel Workbook (.xlsx).")
     ws = wb.create_sheet(w.name) if w.created else wb[w.name]
     if not isinstance(ws, Worksheet):
         raise SourceError(f"'{w.name}' is not a worksheet, so nothing can be written into it.")
@@ -118,10 +161,37 @@ def _apply(wb: Workbook, w: SheetWrites, allowed: dict[tuple[str, str], int]) ->
                     _put(target, value)
     if skipped:  # the table leaves such cells out of the writes: this is a safety net
         log.warning("%s: %d cells inside merged cells were left as they were", ws.title, skipped)
-    for col, width in w.widths.items():
-        ws.column_dimensions[column_letter(col)].width = width
+    for col in sorted(set(w.widths) | w.shown):
+        if _own_column(ws, col, w.widths.get(col, 10), show=col in w.shown):
+            for what in ("hidden column", "column width"):
+                allowed[(ws.title, what)] = allowed.get((ws.title, what), 0) + 1
     if w.created:
         ws.freeze_panes = "A2"
+
+
+def _own_column(ws: Worksheet, col: int, width: float, *, show: bool) -> bool:
+    """Give column ``col`` its own width (and show it), splitting a range of columns it is in,
+    unless the user set the range's width (then it is kept).  True when it was hidden."""
+    dims = ws.column_dimensions
+    cover = next((d for d in dims.values() if d.min and d.max and d.min <= col <= d.max), None)
+    if cover is None:
+        dims[column_letter(col)].width = width
+        return False
+    hidden = bool(cover.hidden) or not cover.width
+    if not (show and hidden) and cover.customWidth:
+        return False  # the user set this column's width: keep it
+    lo, hi = cover.min or col, cover.max or col
+    del dims[cover.index]
+    for a, b in ((lo, col - 1), (col, col), (col + 1, hi)):
+        if a <= b:
+            part = copy.copy(cover)
+            part.index, part.min, part.max = column_letter(a), a, b
+            dims[part.index] = part
+    own = dims[column_letter(col)]
+    own.width = width
+    if show:
+        own.hidden = False
+    return show and hidden
 
 
 def _copied(style: StyleProxy) -> Serialisable:
@@ -139,6 +209,36 @@ def _put(cell: Cell, value: CellValue) -> None:
     if needed is not None:
         general = own.strip().casefold() == "general"
         cell.number_format = own if keeps_format(needed, general=general, date=is_date_format(own)) else needed
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers written exactly
+
+
+_WRITER_LOCK = threading.Lock()
+
+
+def _exact_string(value: object) -> str:
+    """openpyxl's ``safe_string``, but a number's text reads back as the very same number."""
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _openpyxl_safe_string(value)
+
+
+@contextmanager
+def exact_numbers() -> Iterator[None]:
+    """While open, openpyxl writes numbers exactly (see the module docstring)."""
+    from openpyxl.cell import _writer
+
+    with _WRITER_LOCK:
+        saved = getattr(_writer, "safe_string")  # noqa: B009 - the stubs do not list this module's imports
+        setattr(_writer, "safe_string", _exact_string)  # noqa: B010
+        try:
+            yield
+        finally:
+            setattr(_writer, "safe_string", saved)  # noqa: B010
 
 
 # --------------------------------------------------------------------------------------------

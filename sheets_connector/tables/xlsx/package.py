@@ -12,6 +12,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -97,7 +98,8 @@ class Package:
         """(Id, kind, resolved target part) of ``part``'s relationships ("" = the package).
 
         The kind is the last segment of the relationship type ("worksheet", "chart", ...); the
-        target is "" for an external one (a link to a web page or another file)."""
+        target is "" for an external one (a link to a web page or another file) and for a place
+        inside the workbook ("#Sheet2!A1", as a drawing's hyperlink may give it)."""
         rels_name = rels_part_for(part)
         if not self.has(rels_name):
             return []
@@ -108,7 +110,7 @@ class Package:
                 continue
             kind = el.get("Type", "").rstrip("/").rsplit("/", 1)[-1]
             target = el.get("Target", "")
-            if el.get("TargetMode") == "External":
+            if el.get("TargetMode") == "External" or target.startswith("#"):
                 resolved = ""
             elif target.startswith("/"):
                 resolved = posixpath.normpath(target.lstrip("/"))
@@ -160,13 +162,14 @@ def sheet_parts(pkg: Package) -> dict[str, str]:
     return {s.name: s.part for s in workbook_sheets(pkg) if s.part}
 
 
-def check_package(zf: zipfile.ZipFile) -> None:
-    """Raise PackageError unless every part has a content type and every internal relationship
-    points at a part that exists (what Excel checks before it calls a file corrupt)."""
+def package_problems(zf: zipfile.ZipFile) -> set[str]:
+    """What Excel checks before it calls a file corrupt: parts without a content type and
+    internal relationships to parts that are not there, in words (empty: none)."""
     pkg = Package(zf)
+    problems = set()
     for part in pkg.parts():
         if part != CONTENT_TYPES and pkg.content_type(part) is None:
-            raise PackageError(f"part {part} has no content type")
+            problems.add(f"part {part} has no content type")
     for part in pkg.parts():
         if part.endswith(".rels"):
             folder, name = posixpath.split(part)
@@ -174,7 +177,16 @@ def check_package(zf: zipfile.ZipFile) -> None:
             source = "" if name == ".rels" and posixpath.dirname(folder) == "" else source
             for rid, _kind, target in pkg.rels(source):
                 if target and not pkg.has(target):
-                    raise PackageError(f"relationship {rid} of {source or 'the package'} points at a missing part {target}")
+                    problems.add(f"relationship {rid} of {source or 'the package'} points at a missing part {target}")
+    return problems
+
+
+def check_package(zf: zipfile.ZipFile, already: AbstractSet[str] = frozenset()) -> None:
+    """Raise PackageError for a problem of ``package_problems`` that is not in ``already``
+    (those of the original file: a save must not add any, and need not mend them)."""
+    new = sorted(package_problems(zf) - already)
+    if new:
+        raise PackageError(new[0])
 
 
 # --------------------------------------------------------------------------------------------

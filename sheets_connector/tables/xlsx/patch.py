@@ -10,18 +10,22 @@ unchanged (same names, order and compression method), except the parts the write
   (``patch_values``: formats are appended, never changed);
 * ``workbook.xml`` gets ``fullCalcOnLoad`` when the workbook has formulas, so Excel and
   LibreOffice recalculate them when the file is opened (a COUNTIF over the results column
-  must not show last run's figures); until then they keep their last computed values.
+  must not show last run's figures); until then they keep their last computed values;
+* the calculation chain (``calcChain.xml``) loses the cells whose formula a result replaced
+  (Excel calls a file whose chain names a cell without a formula damaged).
 
 So everything the workbook holds (charts, pivots, sparklines, extensions, macros...) is kept
 by construction, and 100,000 rows take seconds where openpyxl needs about a minute.  Each
 patched sheet is held about once in memory (spooled to a temporary file in the destination's
-folder beyond 16 MB).
+folder beyond 16 MB).  Strict Open XML workbooks and parts written with namespace prefixes
+(``<x:worksheet>``) are patched the same way (``patch_xml``).
 
 Anything it does not fully understand raises ``Unsupported(reason)`` before a byte of ``dst``
-is written: prefixed namespaces, Strict OOXML, rows or cells without references or out of
-order, a cell to write that holds a formula or a rich value or sits where ``check()`` refuses,
-unreadable styles, dates before 1900, a sheet that is not a worksheet.  The table then uses
-the openpyxl writer.
+is written: rows or cells out of order, a cell to write that holds an array formula, the
+formula other cells share or a rich value, or sits where ``check()`` refuses, unreadable
+styles, dates before 1900, a sheet that is not a worksheet.  The table then uses the openpyxl
+writer.  ``probe`` says before anything is written (and before anything is sent) whether the
+workbook's structure is one the fast writer takes.
 
 Left as they are, knowingly: docProps/app.xml (the sheet titles some programs show in the
 file's properties) does not list a new tab (Excel and LibreOffice rebuild it on save); the
@@ -42,7 +46,7 @@ from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree as ET
 
-from .cells import SheetWrites
+from .cells import FORMAT_ID, SheetWrites
 from .package import (
     Package,
     PackageError,
@@ -55,25 +59,54 @@ from .package import (
     xml_attr,
 )
 from .patch_sheet import SheetPatch
-from .patch_values import CellXml, Styles
-from .patch_xml import MAIN_NS, REL_NS, Unsupported, cell_range, part_root
+from .patch_values import CellXml, Styles, default_styles
+from .patch_xml import Root, Unsupported, cell_range, main_namespace, part_root, rel_namespace, tag_re, with_prefix
 
-__all__ = ["Unsupported", "mark_full_calc", "write_patched"]
+__all__ = ["Patched", "Unsupported", "mark_full_calc", "probe", "write_patched"]
 
 _WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-_WORKSHEET_REL = REL_NS + "/worksheet"
+_STYLES_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 _NEW_SHEET = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    b'<worksheet xmlns="' + MAIN_NS.encode() + b'" xmlns:r="' + REL_NS.encode() + b'">'
-    b'<dimension ref="A1"/>'
-    b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-    b'<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-    b'<sheetFormatPr defaultRowHeight="15"/><sheetData/>'
-    b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="{main}" xmlns:r="{rel}">'
+    '<dimension ref="A1"/>'
+    '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+    '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+    '<sheetFormatPr defaultRowHeight="15"/><sheetData/>'
+    '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
 )
 
 
-def write_patched(src: Path, dst: Path, writes: Sequence[SheetWrites], *, recalc: bool) -> None:
+@dataclass
+class Patched:
+    """What a patch changed beyond the cells it was given, for the save's checks."""
+
+    parts: set[str]  # names of the original's parts it rewrote (the rest are copied byte for byte)
+    added: set[str]  # names of the parts it added (new tabs)
+    allowed: dict[tuple[str, str], int]  # losses the writes themselves make, for inventory.find_losses
+
+
+def probe(src: Path, planned: Sequence[SheetWrites] = ()) -> None:
+    """Raise Unsupported if the fast writer would decline the workbook: its workbook, styles
+    and package parts and every worksheet (results and new rows may go to any), and the
+    ``planned`` writes' cells (their values do not matter: merged cells, array formulas,
+    tables and pivot tables in the way).  Nothing is written.  What only the cells' contents
+    tell (a formula other cells share, a picture in a cell) is found when saving."""
+    with zipfile.ZipFile(src) as zf:
+        book = _Book.open(zf)
+        book.styles.bold()  # what a new tab's header and a long number need
+        book.styles.with_format(0, FORMAT_ID)
+        patches = {entry.name: book.sheet(entry) for entry in book.sheets if entry.kind == "worksheet"}
+        for w in planned:
+            sheet = patches.get(w.name)
+            if sheet is not None:
+                sheet.apply(w, book.styles)
+                sheet.check()
+        if not book.pkg.has(rels_part_for(book.main)):
+            raise Unsupported("the workbook has no relationships part")
+
+
+def write_patched(src: Path, dst: Path, writes: Sequence[SheetWrites], *, recalc: bool) -> Patched:
     """Write ``src`` with ``writes`` applied to ``dst`` (fsynced), patching the XML in the zip.
 
     ``recalc``: the workbook has formulas; mark it for a full recalculation when next opened.
@@ -82,6 +115,10 @@ def write_patched(src: Path, dst: Path, writes: Sequence[SheetWrites], *, recalc
     with zipfile.ZipFile(src) as zf:
         book = _Book.open(zf)
         sheets, new_tabs = _patch_sheets(book, writes)
+        names = {part: name for name, part in ((s.name, s.part) for s in book.sheets)}
+        names.update({part: title for title, part in new_tabs})
+        allowed: dict[tuple[str, str], int] = {}
+        replaced: dict[str, set[str]] = {}  # sheet part -> references of the formulas overwritten
         with contextlib.ExitStack() as stack:
             # The patched sheets are written out first (they decide the formats styles.xml
             # needs), to files that stay in memory up to 16 MB and go to disk beyond.
@@ -91,22 +128,35 @@ def write_patched(src: Path, dst: Path, writes: Sequence[SheetWrites], *, recalc
                 part, patched = sheets.popitem()
                 spool = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=1 << 24, dir=str(dst.parent)))
                 patched.write_to(spool)
+                title = names[part]
+                for what, n in (("formula", len(patched.formulas)), ("hidden column", patched.unhidden),
+                                ("column width", patched.unhidden)):
+                    if n:
+                        allowed[(title, what)] = allowed.get((title, what), 0) + n
+                if patched.formulas:
+                    replaced[part] = set(patched.formulas)
                 del patched
                 spooled[part] = spool
             book.add_tabs(new_tabs)
+            book.drop_from_calc_chain(replaced)
             if recalc:
                 book.replace[book.main] = mark_full_calc(book.replace.get(book.main, book.workbook_xml))
-            if book.styles.changed and book.styles_part:
-                book.replace[book.styles_part] = book.styles.render()
+            added: dict[str, bytes | IO[bytes]] = {}
+            if book.styles.changed:
+                if book.styles_part:
+                    book.replace[book.styles_part] = book.styles.render()
+                else:
+                    added[book.add_styles_part()] = book.styles.render()
             replace: dict[str, bytes | IO[bytes]] = {**book.replace}
             created = {part for _t, part in new_tabs}
             replace.update({part: spool for part, spool in spooled.items() if part not in created})
-            added = {part: spooled[part] for _t, part in new_tabs}  # in the order the tabs were added
-            names = {n.lower() for n in zf.namelist()}
-            missing = [part for part in replace if part.lower() not in names]
+            added.update({part: spooled[part] for _t, part in new_tabs})  # in the order the tabs were added
+            names_in_zip = {n.lower(): n for n in zf.namelist()}
+            missing = [part for part in replace if part.lower() not in names_in_zip]
             if missing:
                 raise Unsupported(f"the part {missing[0]} is not in the zip under that name")
-            _write_zip(zf, dst, replace, added)
+            _write_zip(zf, dst, replace, added, book.drop)
+    return Patched({names_in_zip[p.lower()] for p in (*replace, *book.drop)}, set(added), allowed)
 
 
 def _patch_sheets(book: _Book, writes: Sequence[SheetWrites]) -> tuple[dict[str, SheetPatch], list[tuple[str, str]]]:
@@ -116,7 +166,7 @@ def _patch_sheets(book: _Book, writes: Sequence[SheetWrites]) -> tuple[dict[str,
     for w in writes:
         if w.created:
             part = book.free_part({p.lower() for _t, p in new_tabs})
-            sheet = SheetPatch(_NEW_SHEET, w.name, book.values)
+            sheet = SheetPatch(book.new_sheet_xml(), w.name, book.values)
             new_tabs.append((w.name, part))
         else:
             entry = next((s for s in book.sheets if s.name == w.name), None)
@@ -129,24 +179,26 @@ def _patch_sheets(book: _Book, writes: Sequence[SheetWrites]) -> tuple[dict[str,
     return sheets, new_tabs
 
 
-_CALC_PR = re.compile(rb"<calcPr\b([^>]*?)(/?)>")
+_CALC_PR = rb"<{p}calcPr\b([^>]*?)(/?)>"
 _FULL_CALC = re.compile(rb"""\sfullCalcOnLoad\s*=\s*["'][^"']*["']""")
 # CT_Workbook's children before calcPr, last first: calcPr goes right after the last one present
-_BEFORE_CALC = (rb"</definedNames\s*>|<definedNames\b[^>]*/>", rb"</externalReferences\s*>",
-                rb"</functionGroups\s*>|<functionGroups\b[^>]*/>", rb"</sheets\s*>")
+_BEFORE_CALC = (rb"</{p}definedNames\s*>|<{p}definedNames\b[^>]*/>", rb"</{p}externalReferences\s*>",
+                rb"</{p}functionGroups\s*>|<{p}functionGroups\b[^>]*/>", rb"</{p}sheets\s*>")
 
 
 def mark_full_calc(workbook_xml: bytes) -> bytes:
     """workbook.xml with ``<calcPr fullCalcOnLoad="1">`` (Excel and LibreOffice recalculate on open)."""
-    m = _CALC_PR.search(workbook_xml)
+    p = part_root(workbook_xml, "workbook", "workbook.xml").prefix
+    m = tag_re(_CALC_PR, p).search(workbook_xml)
     if m:
         attrs = _FULL_CALC.sub(b"", m.group(1))
-        return workbook_xml[: m.start()] + b"<calcPr" + attrs + b' fullCalcOnLoad="1"' + m.group(2) + b">" + workbook_xml[m.end():]
+        return (workbook_xml[: m.start()] + b"<" + p + b"calcPr" + attrs + b' fullCalcOnLoad="1"' + m.group(2) + b">"
+                + workbook_xml[m.end():])
     for pattern in _BEFORE_CALC:
-        found = list(re.finditer(pattern, workbook_xml))
+        found = list(tag_re(pattern, p).finditer(workbook_xml))
         if found:
             at = found[-1].end()
-            return workbook_xml[:at] + b'<calcPr fullCalcOnLoad="1"/>' + workbook_xml[at:]
+            return workbook_xml[:at] + with_prefix(b'<calcPr fullCalcOnLoad="1"/>', p) + workbook_xml[at:]
     raise Unsupported("workbook.xml has no list of sheets")
 
 
@@ -155,12 +207,14 @@ class _Book:
     zf: zipfile.ZipFile
     pkg: Package
     main: str
+    root: Root  # workbook.xml's root: its namespace (Transitional or Strict) and prefix
     workbook_xml: bytes
     sheets: list[SheetEntry]
     styles_part: str | None
     styles: Styles
     values: CellXml
     replace: dict[str, bytes] = field(default_factory=dict)  # small parts rewritten: workbook.xml, styles.xml...
+    drop: set[str] = field(default_factory=set)  # parts left out (an emptied calculation chain)
 
     @classmethod
     def open(cls, zf: zipfile.ZipFile) -> _Book:
@@ -168,15 +222,19 @@ class _Book:
             pkg = Package(zf)
             main = pkg.main
             workbook_xml = pkg.read(main)
-            part_root(workbook_xml, "workbook", "workbook.xml")
+            root = part_root(workbook_xml, "workbook", "workbook.xml")
             pr = next((el for el in ET.fromstring(workbook_xml) if local_name(el.tag) == "workbookPr"), None)
             date1904 = pr is not None and pr.get("date1904", "0").strip().lower() in ("1", "true")
             styles_part = next((t for _i, k, t in pkg.rels(main) if k == "styles" and t), None)
-            styles = Styles(pkg.read(styles_part) if styles_part and pkg.has(styles_part) else None)
+            if styles_part and pkg.has(styles_part):
+                styles = Styles(pkg.read(styles_part))
+            else:  # no styles part (some generators write none): one is added if a format is needed
+                styles_part = None
+                styles = Styles(default_styles(main_namespace(root)))
             sheets = workbook_sheets(pkg)
         except (PackageError, ET.ParseError) as e:
             raise Unsupported(f"the workbook's structure is unusual ({e})") from None
-        return cls(zf, pkg, main, workbook_xml, sheets, styles_part, styles, CellXml(styles, date1904))
+        return cls(zf, pkg, main, root, workbook_xml, sheets, styles_part, styles, CellXml(styles, date1904))
 
     def sheet(self, entry: SheetEntry) -> SheetPatch:
         """An existing worksheet, with the tables and pivot tables no write may cut into."""
@@ -209,6 +267,10 @@ class _Book:
                 raise Unsupported(f"a {kind} of sheet '{entry.name}' cannot be read ({e})") from None
         return sheet
 
+    def new_sheet_xml(self) -> bytes:
+        """A new tab's worksheet part, in the workbook's own namespace (Transitional or Strict)."""
+        return _NEW_SHEET.format(main=main_namespace(self.root), rel=rel_namespace(self.root)).encode()
+
     def free_part(self, taken: set[str]) -> str:
         """A part name for a new worksheet, next to the existing ones."""
         folder = posixpath.dirname(next((s.part for s in self.sheets if s.kind == "worksheet" and s.part), "")) \
@@ -218,6 +280,13 @@ class _Book:
         while f"{folder}/sheet{n}.xml".lower() in names:
             n += 1
         return f"{folder}/sheet{n}.xml"
+
+    def _worksheet_rel_type(self) -> str:
+        """The worksheet relationship type this workbook uses (Strict files have their own)."""
+        for rid, kind, _target in self.pkg.rels(self.main):
+            if kind == "worksheet":
+                return self.pkg.rel_type(self.main, rid)
+        return rel_namespace(self.root) + "/worksheet"
 
     def add_tabs(self, tabs: list[tuple[str, str]]) -> None:
         """Register new worksheet parts: workbook.xml, its relationships, content types."""
@@ -229,8 +298,9 @@ class _Book:
         rels_xml = self.pkg.read(rels_name)
         part_root(rels_xml, "Relationships", "workbook.xml.rels")
         wb_dir = posixpath.dirname(self.main)
+        rel_type = self._worksheet_rel_type()
         try:
-            rels_xml, ids = add_relationships(rels_xml, [(_WORKSHEET_REL, posixpath.relpath(p, wb_dir)) for _t, p in tabs])
+            rels_xml, ids = add_relationships(rels_xml, [(rel_type, posixpath.relpath(p, wb_dir)) for _t, p in tabs])
             ct_xml = self.pkg.read("[Content_Types].xml")
             part_root(ct_xml, "Types", "[Content_Types].xml")
             self.replace["[Content_Types].xml"] = set_content_types(ct_xml, {p: _WORKSHEET_CT for _t, p in tabs})
@@ -239,21 +309,93 @@ class _Book:
         self.replace[rels_name] = rels_xml
         # <sheet> elements at the end of <sheets>, with the prefix workbook.xml gives the r namespace
         text = self.workbook_xml
-        head = part_root(text, "workbook", "workbook.xml").group(3)
-        prefix = re.search(rb"""\sxmlns:([A-Za-z_][\w.-]*)\s*=\s*["']""" + re.escape(REL_NS.encode()) + rb"""["']""", head)
+        rel_ns = rel_namespace(self.root).encode()
+        r_prefix = next((pfx for pfx, uri in self.root.namespaces.items() if uri == rel_ns and pfx), None)
+        p = self.root.prefix
         next_id = max((s.sheet_id for s in self.sheets), default=0) + 1
         elements = []
         for (title, _part), rid in zip(tabs, ids):
-            if prefix:
-                p = prefix.group(1).decode()
-                elements.append(f'<sheet name="{xml_attr(title)}" sheetId="{next_id}" {p}:id="{rid}"/>')
+            if r_prefix:
+                elements.append(f'<sheet name="{xml_attr(title)}" sheetId="{next_id}" {r_prefix.decode()}:id="{rid}"/>')
             else:
-                elements.append(f'<sheet xmlns:r="{REL_NS}" name="{xml_attr(title)}" sheetId="{next_id}" r:id="{rid}"/>')
+                elements.append(f'<sheet xmlns:r="{rel_ns.decode()}" name="{xml_attr(title)}" sheetId="{next_id}" r:id="{rid}"/>')
             next_id += 1
-        close = re.compile(rb"</sheets\s*>").search(text)
+        close = tag_re(rb"</{p}sheets\s*>", p).search(text)
         if not close:
             raise Unsupported("workbook.xml has no list of sheets")
-        self.replace[self.main] = text[: close.start()] + "".join(elements).encode() + text[close.start():]
+        self.replace[self.main] = text[: close.start()] + with_prefix("".join(elements).encode(), p) + text[close.start():]
+
+    def add_styles_part(self) -> str:
+        """Register a styles part for a workbook that had none; return its name."""
+        folder = posixpath.dirname(self.main)
+        n, part = 0, posixpath.join(folder, "styles.xml")
+        while self.pkg.has(part):
+            n += 1
+            part = posixpath.join(folder, f"styles{n}.xml")
+        rels_name = rels_part_for(self.main)
+        rels_xml = self.replace.get(rels_name) or self.pkg.read(rels_name)
+        ct_xml = self.replace.get("[Content_Types].xml") or self.pkg.read("[Content_Types].xml")
+        try:
+            self.replace[rels_name] = add_relationships(rels_xml, [(rel_namespace(self.root) + "/styles",
+                                                                    posixpath.relpath(part, folder))])[0]
+            self.replace["[Content_Types].xml"] = set_content_types(ct_xml, {part: _STYLES_CT})
+        except PackageError as e:
+            raise Unsupported(str(e)) from None
+        self.styles_part = part
+        return part
+
+    def drop_from_calc_chain(self, replaced: Mapping[str, set[str]]) -> None:
+        """Take the formula cells the writes overwrote out of the calculation chain."""
+        if not replaced:
+            return
+        chain = next((t for _i, k, t in self.pkg.rels(self.main) if k == "calcChain" and t), None)
+        if not chain or not self.pkg.has(chain):
+            return
+        ids = {s.part: str(s.sheet_id).encode() for s in self.sheets}
+        gone = {(ids[part], ref.encode()) for part, refs in replaced.items() if part in ids for ref in refs}
+        xml = self.pkg.read(chain)
+        p = part_root(xml, "calcChain", "calcChain.xml").prefix
+        pieces: list[bytes] = []
+        pos = 0
+        sheet_id = b""
+        carry: bytes | None = None  # the sheet id a dropped entry gave the entries after it
+        for m in tag_re(rb"<{p}c\b[^>]*?/?>(?:\s*</{p}c\s*>)?", p).finditer(xml):
+            tag = m.group(0)
+            i = re.search(rb"""\si\s*=\s*["'](\d+)["']""", tag)
+            if i:
+                sheet_id, carry = i.group(1), None
+            ref = re.search(rb"""\sr\s*=\s*["']\$?([A-Z]+)\$?(\d+)["']""", tag)
+            if ref and (sheet_id, ref.group(1) + ref.group(2)) in gone:
+                pieces.append(xml[pos: m.start()])
+                pos = m.end()
+                if i:
+                    carry = sheet_id
+                continue
+            if carry is not None and not i:  # the entry relied on the dropped one for its sheet
+                tag = tag.replace(b"<" + p + b"c", b"<" + p + b'c i="' + carry + b'"', 1)
+                pieces += [xml[pos: m.start()], tag]
+                pos = m.end()
+            carry = None
+        pieces.append(xml[pos:])
+        kept = b"".join(pieces)
+        if tag_re(rb"<{p}c\b", p).search(kept):
+            self.replace[chain] = kept
+            return
+        # no formula left in the chain: the part goes (an empty chain is not valid), with its
+        # relationship and content type
+        rels_name = rels_part_for(self.main)
+        rels_xml = self.replace.get(rels_name) or self.pkg.read(rels_name)
+        target = posixpath.relpath(chain, posixpath.dirname(self.main))
+        rels_xml, n = re.subn(rb"<Relationship\b[^>]*?\sTarget\s*=\s*[\"'](?:/" + re.escape(chain.encode()) + rb"|"
+                              + re.escape(target.encode()) + rb")[\"'][^>]*?/>", b"", rels_xml)
+        if n != 1:
+            raise Unsupported("the calculation chain's relationship cannot be found")
+        ct_xml = self.replace.get("[Content_Types].xml") or self.pkg.read("[Content_Types].xml")
+        ct_xml = re.sub(rb"<Override\b[^>]*?\sPartName\s*=\s*[\"']/" + re.escape(chain.encode()) + rb"[\"'][^>]*?/>",
+                        b"", ct_xml, flags=re.IGNORECASE)
+        self.replace[rels_name] = rels_xml
+        self.replace["[Content_Types].xml"] = ct_xml
+        self.drop.add(chain)
 
 
 # --------------------------------------------------------------------------------------------
@@ -261,13 +403,17 @@ class _Book:
 
 
 def _write_zip(zf: zipfile.ZipFile, dst: Path, replace: Mapping[str, bytes | IO[bytes]],
-               added: Mapping[str, bytes | IO[bytes]]) -> None:
+               added: Mapping[str, bytes | IO[bytes]], drop: set[str]) -> None:
     """Copy ``zf`` to ``dst`` (fsynced) member by member, in the same order and with the same
-    compression, with ``replace``d parts and the ``added`` ones at the end."""
+    compression, with ``replace``d parts, without the ``drop``ped ones, and the ``added`` ones
+    at the end."""
     todo = {name.lower(): data for name, data in replace.items()}  # part names are case-insensitive
+    gone = {name.lower() for name in drop}
     with open(dst, "wb") as fh:
         with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as out:
             for info in zf.infolist():
+                if info.filename.lower() in gone:
+                    continue
                 new = todo.pop(info.filename.lower(), None)
                 if new is None:
                     _copy_member(zf, info, out)

@@ -3,9 +3,15 @@
 The part is never parsed as a whole (it can be tens of megabytes): one regex pass finds the
 ``<row>`` tags, and only the rows that receive a value are looked into.  An existing ``<c>``
 is replaced, a new one inserted in column order, a missing ``<row>`` created in row order;
-``<dimension>`` grows to cover what was written, and new columns get a ``<col>`` width.  No
-other cell is touched.  ``chunks()`` yields the new part piece by piece, so a large sheet is
-never held twice.
+``<dimension>`` grows to cover what was written, and new columns get a ``<col>`` width (a new
+column inside a range of hidden columns is taken out of it and shown).  No other cell is
+touched.  ``chunks()`` yields the new part piece by piece, so a large sheet is never held twice.
+
+Rows and cells without a reference (``<row>`` without ``r``, ``<c>`` without ``r``: the next
+row or column, as the format allows) are read by position (a new cell never lands in front of
+such a cell: that place is the cell right before it).  A cell with a formula may be overwritten (``formulas`` lists
+them, for the calculation chain), except the first cell of a shared formula that other cells
+still use.
 
 ``check()`` refuses (``Unsupported``) a write into merged cells other than their first cell, an
 array formula, a pivot table, a table's header or totals row, or a new column inside a table.
@@ -22,26 +28,33 @@ from typing import IO
 from ..base import CellValue
 from .cells import SheetWrites, column_letter
 from .patch_values import CellXml, Styles
-from .patch_xml import Unsupported, cell_range, col_number, part_root
+from .patch_xml import Unsupported, cell_range, col_number, part_root, tag_re, with_prefix
 
 _MISSING = object()
 
-_SHEETDATA_RE = re.compile(rb"<sheetData\b[^>]*?(/?)>")
-_ROW_RE = re.compile(rb"""<row\b[^>]*?\sr\s*=\s*["'](\d+)["'][^>]*?(/?)>""")
-_CELL_RE = re.compile(rb"<c\b([^>]*?)(/?)>")
+_R_ATTR_RE = re.compile(rb"""\sr\s*=\s*["'](\d+)["']""")
 _CELL_REF_RE = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,3})(\d+)["']""")
 _S_RE = re.compile(rb"""\ss\s*=\s*["'](\d+)["']""")
 _VM_RE = re.compile(rb"\svm\s*=")
-_F_RE = re.compile(rb"<f[\s/>]")
 _SPANS_RE = re.compile(rb"""(\sspans\s*=\s*)(["'])([^"']*)["']""")
-_DIMENSION_RE = re.compile(rb"""<dimension\b[^>]*?\sref\s*=\s*(["'])([^"']*)["'][^>]*?/?>""")
-_COLS_RE = re.compile(rb"<cols\b[^>]*?(?<!/)>(.*?)</cols\s*>", re.DOTALL)
-_EMPTY_COLS_RE = re.compile(rb"<cols\b[^>]*?/>")
-_COL_RE = re.compile(rb"<col\b[^>]*?/>|<col\b[^>]*>.*?</col\s*>", re.DOTALL)
 _ATTR_RE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_MERGE_RE = re.compile(rb"""<mergeCell\b[^>]*?\sref\s*=\s*["']([^"']+)["']""")
-_ARRAY_F_RE = re.compile(rb"<f\b[^>]*>")
-_PREFIXED_CELLS_RE = re.compile(rb"<[A-Za-z_][\w.-]*:(?:row|c|v|f|is)[\s/>]")
+_F_KIND_RE = re.compile(rb"""\st\s*=\s*["'](\w+)["']""")
+_F_REF_RE = re.compile(rb"""\sref\s*=\s*["']([^"']+)["']""")
+# Patterns with the part's prefix ({p}: b"" or b"x:")
+_SHEETDATA = rb"<{p}sheetData\b[^>]*?(/?)>"
+_ROW_WITH_R = rb"""<{p}row\b[^>]*?\sr\s*=\s*["'](\d+)["'][^>]*?(/?)>"""
+_ROW_ANY = rb"<{p}row\b([^>]*?)(/?)>"
+_CELL = rb"<{p}c\b([^>]*?)(/?)>"
+_FORMULA = rb"<{p}f[\s/>]"
+_FORMULA_TAG = rb"<{p}f\b[^>]*>"
+_DIMENSION = rb"""<{p}dimension\b[^>]*?\sref\s*=\s*(["'])([^"']*)["'][^>]*?/?>"""
+_COLS = rb"<{p}cols\b[^>]*?(?<!/)>(.*?)</{p}cols\s*>"
+_EMPTY_COLS = rb"<{p}cols\b[^>]*?/>"
+_COL = rb"<{p}col\b[^>]*?/>|<{p}col\b[^>]*>.*?</{p}col\s*>"
+_MERGE = rb"""<{p}mergeCell\b[^>]*?\sref\s*=\s*["']([^"']+)["']"""
+# cell-data elements spelt with another prefix than the part's root (or none, when it has one)
+_OTHER_PREFIX = {True: rb"<(?:row|c|v|f|is)[\s/>]|<(?!{p})[A-Za-z_][\w.-]*:(?:row|c|v|f|is)[\s/>]",
+                 False: rb"<[A-Za-z_][\w.-]*:(?:row|c|v|f|is)[\s/>]"}
 
 
 class SheetPatch:
@@ -50,8 +63,11 @@ class SheetPatch:
     def __init__(self, data: bytes, name: str, values: CellXml) -> None:
         self.data, self.name, self.values = data, name, values
         what = f"sheet '{name}'"
-        part_root(data, "worksheet", what)
-        sd = _SHEETDATA_RE.search(data)
+        p = self.p = part_root(data, "worksheet", what).prefix
+        self._row_close = b"</" + p + b"row>"
+        self._cell_close = b"</" + p + b"c>"
+        self._cell_re = tag_re(_CELL, p)
+        sd = tag_re(_SHEETDATA, p).search(data)
         if not sd:
             raise Unsupported(f"{what} has no cell data element")
         self.sd_start, self.sd_open_end = sd.start(), sd.end()
@@ -59,39 +75,29 @@ class SheetPatch:
         if self.sd_empty:
             self.sd_close = sd.end()
         else:
-            self.sd_close = data.find(b"</sheetData>", sd.end())
+            self.sd_close = data.find(b"</" + p + b"sheetData>", sd.end())
             if self.sd_close < 0:
                 raise Unsupported(f"{what}'s cell data is not closed the usual way")
+        if tag_re(_OTHER_PREFIX[bool(p)], p).search(data, self.sd_open_end, self.sd_close):
+            raise Unsupported(f"{what} mixes namespace prefixes in its cell data")
         # The rows of the sheet, by position (arrays: 100k rows cost ~2 MB, not ~15 MB of lists)
         self.rnums = array("q")  # row numbers, ascending
         self.rstarts = array("q")  # where each <row> starts
         self.rends = array("q")  # where its start tag ends
         self.rclosed = bytearray()  # 1 for a self-closing <row .../>
-        last = 0
-        for m in _ROW_RE.finditer(data, self.sd_open_end, self.sd_close):
-            r = int(m.group(1))
-            if r <= last:
-                raise Unsupported(f"{what} has rows out of order")
-            last = r
-            self.rnums.append(r)
-            self.rstarts.append(m.start())
-            self.rends.append(m.end())
-            self.rclosed.append(1 if m.group(2) else 0)
-        if data.count(b"<row", self.sd_open_end, self.sd_close) != len(self.rnums):
-            raise Unsupported(f"{what} has rows without row numbers")
-        if _PREFIXED_CELLS_RE.search(data, self.sd_open_end, self.sd_close):
-            raise Unsupported(f"{what} uses namespace prefixes in its cell data")
+        self._index_rows(tag_re(_ROW_WITH_R, p), implied=False)
+        if data.count(b"<" + p + b"row", self.sd_open_end, self.sd_close) != len(self.rnums):
+            self._index_rows(tag_re(_ROW_ANY, p), implied=True)  # rows without r: the next row
         self.tail = data[self.sd_close:]
-        self.merges = [cell_range(m.group(1).decode()) for m in _MERGE_RE.finditer(self.tail)]
+        self.merges = [cell_range(m.group(1).decode()) for m in tag_re(_MERGE, p).finditer(self.tail)]
         self.blocked: list[tuple[tuple[int, int, int, int], str]] = []  # ranges no cell may be written in
-        for m in _ARRAY_F_RE.finditer(data, self.sd_open_end, self.sd_close):
-            tag = m.group(0)
-            if b"ref" not in tag:
-                continue
-            kind = re.search(rb"""\st\s*=\s*["'](\w+)["']""", tag)
-            ref = re.search(rb"""\sref\s*=\s*["']([^"']+)["']""", tag)
-            if kind and kind.group(1) in (b"array", b"dataTable") and ref:
-                self.blocked.append((cell_range(ref.group(1).decode()), "an array formula"))
+        if data.find(b"<" + p + b"f", self.sd_open_end, self.sd_close) >= 0:
+            for m in tag_re(_FORMULA_TAG, p).finditer(data, self.sd_open_end, self.sd_close):
+                tag = m.group(0)
+                kind = _F_KIND_RE.search(tag)
+                ref = _F_REF_RE.search(tag)
+                if kind and kind.group(1) in (b"array", b"dataTable") and ref:
+                    self.blocked.append((cell_range(ref.group(1).decode()), "an array formula"))
         # What to write, kept as the caller's own objects (no per-cell copies):
         self.columns: list[tuple[int, Mapping[int, CellValue]]] = []  # (column, {row: value}); None empties a cell
         self.batches: list[tuple[int, list[int], Sequence[Sequence[CellValue]]]] = []  # (first row, columns, rows); None skipped
@@ -99,8 +105,29 @@ class SheetPatch:
         self.fixed_rows: set[int] = set()
         self._letters: dict[int, bytes] = {}
         self.widths: dict[int, int] = {}
+        self.shown: set[int] = set()  # new columns to take out of a range of hidden columns
         self.new_columns: set[int] = set()
         self.tables: list[tuple[tuple[int, int, int, int], int, int]] = []  # (range, header rows, totals rows)
+        # What the patch did that the caller must account for (known once chunks() has run):
+        self.formulas: list[str] = []  # references of the formula cells overwritten
+        self.unhidden = 0  # new columns taken out of hidden ranges
+
+    def _index_rows(self, row_re: re.Pattern[bytes], *, implied: bool) -> None:
+        self.rnums, self.rstarts, self.rends, self.rclosed = array("q"), array("q"), array("q"), bytearray()
+        last = 0
+        for m in row_re.finditer(self.data, self.sd_open_end, self.sd_close):
+            if implied:
+                r_attr = _R_ATTR_RE.search(m.group(1))
+                r = int(r_attr.group(1)) if r_attr else last + 1
+            else:
+                r = int(m.group(1))
+            if r <= last:
+                raise Unsupported(f"sheet '{self.name}' has rows out of order")
+            last = r
+            self.rnums.append(r)
+            self.rstarts.append(m.start())
+            self.rends.append(m.end())
+            self.rclosed.append(1 if m.group(2) else 0)
 
     # ---- reading
 
@@ -112,10 +139,10 @@ class SheetPatch:
         """(start of ``</row>``, end of the row element) of row index ``i``."""
         if self.rclosed[i]:
             return self.rends[i], self.rends[i]
-        close = self.data.find(b"</row>", self.rends[i])
+        close = self.data.find(self._row_close, self.rends[i])
         if close < 0 or (i + 1 < len(self.rstarts) and close > self.rstarts[i + 1]):
             raise Unsupported(f"sheet '{self.name}' has a row that is not closed the usual way")
-        return close, close + 6
+        return close, close + len(self._row_close)
 
     def style_of(self, r: int, col: int) -> int | None:
         """The ``s`` of an existing cell (None when there is no cell or no s)."""
@@ -136,25 +163,26 @@ class SheetPatch:
         pos = self.rends[i]
         last = 0
         while True:
-            m = _CELL_RE.search(data, pos, close)
+            m = self._cell_re.search(data, pos, close)
             if not m:
                 break
             ref = _CELL_REF_RE.search(m.group(1))
-            if not ref:
-                raise Unsupported(f"sheet '{self.name}' has cells without a reference")
-            if int(ref.group(2)) != self.rnums[i]:
-                raise Unsupported(f"sheet '{self.name}' has a cell in the wrong row")
-            col = col_number(ref.group(1))
+            if ref:
+                if int(ref.group(2)) != self.rnums[i]:
+                    raise Unsupported(f"sheet '{self.name}' has a cell in the wrong row")
+                col = col_number(ref.group(1))
+            else:
+                col = last + 1  # a cell without a reference is the next column
             if col <= last:
                 raise Unsupported(f"sheet '{self.name}' has cells out of order")
             last = col
             if m.group(2):
                 end = m.end()
             else:
-                end = data.find(b"</c>", m.end(), close)
+                end = data.find(self._cell_close, m.end(), close)
                 if end < 0:
                     raise Unsupported(f"sheet '{self.name}' has a cell that is not closed the usual way")
-                end += 4
+                end += len(self._cell_close)
             out.append((col, m.start(), m.end(), end))
             pos = end
         return out
@@ -170,6 +198,7 @@ class SheetPatch:
         self.columns.extend(writes.columns.items())
         self.batches.extend((b.first, b.columns, b.rows) for b in writes.blocks if b.rows)
         self.widths.update(writes.widths)
+        self.shown |= writes.shown
         self.new_columns |= writes.new_columns
 
     def _target_rows(self) -> list[int]:
@@ -232,6 +261,21 @@ class SheetPatch:
             if totals and hit((r2 - totals + 1, c1, r2, c2)):
                 raise Unsupported(f"a cell to write on sheet '{self.name}' is in a table's totals row")
 
+    def _overwritten_formula(self, col: int, r: int, ctag_end: int, cend: int) -> None:
+        """Note a formula in the existing cell (col, r) about to be overwritten, or refuse."""
+        data = self.data
+        m = tag_re(_FORMULA, self.p).search(data, ctag_end, cend)
+        if not m:
+            return
+        tag = data[m.start(): data.find(b">", m.start()) + 1]
+        kind = _F_KIND_RE.search(tag)
+        ref = _F_REF_RE.search(tag)
+        if kind and kind.group(1) == b"shared" and ref:
+            r1, c1, r2, c2 = cell_range(ref.group(1).decode())
+            if (r1, c1, r2, c2) != (r, col, r, col):
+                raise Unsupported(f"a cell to write on sheet '{self.name}' holds the formula other cells share")
+        self.formulas.append(column_letter(col) + str(r))
+
     def _patch_row(self, i: int, cells: dict[int, CellValue]) -> tuple[int, int, bytes]:
         data = self.data
         r = self.rnums[i]
@@ -246,10 +290,10 @@ class SheetPatch:
         existing: list[tuple[int, int, int, int]] = []
         if close > tag_end:
             # Most rows get cells right of all their cells (a new column): only the last cell is looked at.
-            lc = data.rfind(b"<c", tag_end, close)
-            m = _CELL_RE.match(data, lc) if lc >= 0 else None
+            lc = data.rfind(b"<" + self.p + b"c", tag_end, close)
+            m = self._cell_re.match(data, lc) if lc >= 0 else None
             ref = _CELL_REF_RE.search(m.group(1)) if m else None
-            last_end = m.end() if m and m.group(2) else data.find(b"</c>", m.end(), close) + 4 if m else -1
+            last_end = m.end() if m and m.group(2) else data.find(self._cell_close, m.end(), close) + len(self._cell_close) if m else -1
             if not (ref and col_number(ref.group(1)) < order[0] and last_end == close and int(ref.group(2)) == r):
                 existing = self._cells(i, close)
                 after = existing[-1][3] if existing else tag_end
@@ -266,14 +310,14 @@ class SheetPatch:
             return cell
 
         for col, cstart, ctag_end, cend in existing:
-            while k < len(order) and order[k] < col:
+            while k < len(order) and order[k] < col:  # (never before a cell without a reference: that is the next column)
                 pieces.append(data[pos:cstart])
                 pos = cstart
                 pieces.append(new_cell(order[k], None))
                 k += 1
             if k < len(order) and order[k] == col:
-                if cend > ctag_end and _F_RE.search(data, ctag_end, cend):
-                    raise Unsupported(f"a cell to write on sheet '{self.name}' holds a formula")
+                if cend > ctag_end:
+                    self._overwritten_formula(col, r, ctag_end, cend)
                 head = data[cstart:ctag_end]
                 if _VM_RE.search(head):
                     raise Unsupported(f"a cell to write on sheet '{self.name}' holds a rich value (picture or data type)")
@@ -288,7 +332,7 @@ class SheetPatch:
             k += 1
         if emitted:
             tag = self._spans(tag, emitted)
-        return start, end, tag + b"".join(pieces) + b"</row>"
+        return start, end, tag + b"".join(pieces) + self._row_close
 
     def _spans(self, tag: bytes, cols: list[int]) -> bytes:
         m = _SPANS_RE.search(tag)
@@ -308,12 +352,15 @@ class SheetPatch:
         if letters is None:
             letters = self._letters[col] = column_letter(col).encode()
         fixed = self.fixed.get((r, col)) if r in self.fixed_rows else None
-        return self.values.cell(letters + rnum, value, fixed[1] if fixed else None, existing_style)
+        cell = self.values.cell(letters + rnum, value, fixed[1] if fixed else None, existing_style)
+        return with_prefix(cell, self.p) if self.p else cell
 
     def _new_row(self, r: int, cells: dict[int, CellValue]) -> bytes:
         rnum = str(r).encode()
         body = b"".join(self._cell(col, r, rnum, cells[col], None) for col in sorted(cells))
-        return b'<row r="' + rnum + b'">' + body + b"</row>" if body else b""
+        if not body:
+            return b""
+        return b"<" + self.p + b'row r="' + rnum + b'">' + body + self._row_close
 
     def _written_bounds(self) -> tuple[int, int, int, int] | None:
         """The range of the cells that get a value (for <dimension>)."""
@@ -336,10 +383,10 @@ class SheetPatch:
 
     def _head(self) -> list[tuple[int, int, bytes]]:
         """Edits before the cell data: the pane of a new tab, <dimension>, <cols>."""
-        data = self.data
+        data, p = self.data, self.p
         edits: list[tuple[int, int, bytes]] = []
         bounds = self._written_bounds()
-        dim = _DIMENSION_RE.search(data, 0, self.sd_start)
+        dim = tag_re(_DIMENSION, p).search(data, 0, self.sd_start)
         if dim and bounds:
             try:
                 old = cell_range(dim.group(2).decode()) if dim.group(2).strip() else None
@@ -351,21 +398,24 @@ class SheetPatch:
             ref = f"{column_letter(c1)}{r1}" + ("" if (r1, c1) == (r2, c2) else f":{column_letter(c2)}{r2}")
             if old != (r1, c1, r2, c2):
                 edits.append((dim.start(2), dim.end(2), ref.encode()))
-        if self.widths:
-            cols = _COLS_RE.search(data, 0, self.sd_start)
-            empty = _EMPTY_COLS_RE.search(data, 0, self.sd_start)
+        if self.widths or self.shown:
+            cols = tag_re(_COLS, p, re.DOTALL).search(data, 0, self.sd_start)
+            empty = tag_re(_EMPTY_COLS, p).search(data, 0, self.sd_start)
             if cols:
                 edits.append((cols.start(1), cols.end(1), self._cols(cols.group(1))))
-            elif empty:
-                edits.append((empty.start(), empty.end(), b"<cols>" + self._cols(b"") + b"</cols>"))
-            else:  # <cols> comes right before <sheetData>
-                edits.append((self.sd_start, self.sd_start, b"<cols>" + self._cols(b"") + b"</cols>"))
+            else:
+                new = b"<" + p + b"cols>" + self._cols(b"") + b"</" + p + b"cols>"
+                if empty:
+                    edits.append((empty.start(), empty.end(), new))
+                else:  # <cols> comes right before <sheetData>
+                    edits.append((self.sd_start, self.sd_start, new))
         return edits
 
     def _cols(self, inner: bytes) -> bytes:
-        """<col> elements with the new widths, existing ranges split where needed."""
+        """<col> elements with the new widths, existing ranges split where needed: a user's own
+        width is kept, a hidden range gives up the new columns in ``shown``."""
         elements: list[tuple[int, int, dict[bytes, bytes], bytes | None]] = []  # (min, max, attributes, XML as it was)
-        for m in _COL_RE.finditer(inner):
+        for m in tag_re(_COL, self.p, re.DOTALL).finditer(inner):
             start_tag = m.group(0)[: m.group(0).find(b">") + 1]
             attrs = {k: (a or b) for k, a, b in _ATTR_RE.findall(start_tag, 4)}
             try:
@@ -373,19 +423,23 @@ class SheetPatch:
             except (KeyError, ValueError):
                 raise Unsupported(f"sheet '{self.name}' has a column width it cannot read") from None
             elements.append((lo, hi, attrs, m.group(0)))
-        for col, width in sorted(self.widths.items()):
+        for col in sorted(set(self.widths) | self.shown):
+            width = str(self.widths.get(col, 10)).encode()
             covering = next((e for e in elements if e[0] <= col <= e[1]), None)
             if covering is None:
                 elements.append((col, col, {b"min": str(col).encode(), b"max": str(col).encode(),
-                                            b"width": str(width).encode(), b"customWidth": b"1"}, None))
+                                            b"width": width, b"customWidth": b"1"}, None))
                 continue
             lo, hi, attrs, _raw = covering
-            if attrs.get(b"customWidth") in (b"1", b"true") and attrs.get(b"width"):
+            if col in self.shown:
+                self.unhidden += 1
+            elif attrs.get(b"customWidth") in (b"1", b"true") and attrs.get(b"width"):
                 continue  # the user set this column's width: keep it
             elements.remove(covering)
             if lo < col:
                 elements.append((lo, col - 1, {**attrs, b"max": str(col - 1).encode()}, None))
-            own = {**attrs, b"min": str(col).encode(), b"max": str(col).encode(), b"width": str(width).encode(), b"customWidth": b"1"}
+            own = {**attrs, b"min": str(col).encode(), b"max": str(col).encode(), b"width": width, b"customWidth": b"1"}
+            own.pop(b"hidden", None)
             elements.append((col, col, own, None))
             if col < hi:
                 elements.append((col + 1, hi, {**attrs, b"min": str(col + 1).encode()}, None))
@@ -395,14 +449,15 @@ class SheetPatch:
             if raw is not None:
                 out.append(raw)
             else:
-                out.append(b"<col " + b" ".join(k + b'="' + v.replace(b'"', b"&quot;") + b'"' for k, v in attrs.items()) + b"/>")
+                element = b"<col " + b" ".join(k + b'="' + v.replace(b'"', b"&quot;") + b'"' for k, v in attrs.items()) + b"/>"
+                out.append(with_prefix(element, self.p))
         return b"".join(out)
 
     def _rows(self) -> Iterator[tuple[int, int, bytes]]:
         """(start, end, new bytes) of each row to write, in order: existing rows patched,
         missing rows created where they belong."""
         if self.sd_empty:
-            yield self.sd_start, self.sd_open_end, b"<sheetData>"
+            yield self.sd_start, self.sd_open_end, b"<" + self.p + b"sheetData>"
         for r in self._target_rows():
             i = self._row_index(r)
             if i is not None:
@@ -414,11 +469,12 @@ class SheetPatch:
                 pos = self.rstarts[j] if j < len(self.rstarts) else self.sd_close
                 yield pos, pos, new
         if self.sd_empty:
-            yield self.sd_open_end, self.sd_open_end, b"</sheetData>"
+            yield self.sd_open_end, self.sd_open_end, b"</" + self.p + b"sheetData>"
 
     def chunks(self) -> Iterator[bytes | memoryview]:
         """The patched part, piece by piece (the original's unchanged stretches are not copied)."""
         self.check()
+        self.formulas, self.unhidden = [], 0
         data = memoryview(self.data)
         pos = 0
         for start, end, new in itertools.chain(self._head(), self._rows()):

@@ -19,7 +19,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from ..base import CellValue
 from .cells import cell_value, excel_text, keeps_format, number_format
 from .package import local_name, xml_attr
-from .patch_xml import Unsupported, part_root, set_attr
+from .patch_xml import Unsupported, part_root, set_attr, tag_re, with_prefix
 
 # Number formats Excel has built in, by id, so they are not added again.
 _BUILTIN_FORMAT_IDS = {"General": 0, "0": 1, "h:mm:ss": 21}
@@ -27,11 +27,32 @@ _BUILTIN_FORMAT_IDS = {"General": 0, "0": 1, "h:mm:ss": 21}
 _BUILTIN_DATE_IDS = set(range(14, 23)) | set(range(27, 37)) | {45, 46, 47} | set(range(50, 59))
 
 
+_DEFAULT_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{main}">'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+)
+
+
+def default_styles(main_namespace: str) -> bytes:
+    """A styles part for a workbook that has none: the default look, as Excel shows such a file."""
+    return _DEFAULT_STYLES.format(main=main_namespace).encode()
+
+
 class Styles:
-    """The cell formats of styles.xml (``s`` of a cell is an index into them)."""
+    """The cell formats of styles.xml (``s`` of a cell is an index into them).
+
+    A format or font may be wrapped in ``<mc:AlternateContent>`` (Hancom Office writes its own
+    extensions so): it counts as one, and what the writer derives from it is based on its
+    ``<mc:Fallback>``, the variant every other program reads."""
 
     def __init__(self, data: bytes | None) -> None:
         self.data = data
+        self.p = b""  # the prefix of the main namespace in styles.xml
         self.changed = False
         self.formats: dict[int, str] = {}  # custom number formats: id -> code
         self.xf_formats: list[int] = []  # number format id of each cell format
@@ -44,9 +65,10 @@ class Styles:
         self._bold: int | None = None
         if data is None:
             return
-        part_root(data, "styleSheet", "styles.xml")
+        p = self.p = part_root(data, "styleSheet", "styles.xml").prefix
         try:
             root = ET.fromstring(data)
+            counts: dict[str, int] = {}
             for child in root:
                 tag = local_name(child.tag)
                 if tag == "numFmts":
@@ -54,19 +76,23 @@ class Styles:
                         self.formats[int(nf.get("numFmtId", ""))] = nf.get("formatCode", "")
                 elif tag == "cellXfs":
                     for xf in child:
+                        if local_name(xf.tag) != "xf":
+                            xf = _fallback(xf, "xf")
                         self.xf_formats.append(int(xf.get("numFmtId", "0") or 0))
+                if tag in ("cellXfs", "fonts"):
+                    counts[tag] = len(child)
         except (ET.ParseError, ValueError) as e:
             raise Unsupported(f"styles.xml cannot be read ({e})") from None
-        m = re.search(rb"<cellXfs\b[^>]*>(.*?)</cellXfs\s*>", data, re.DOTALL)
-        if not m:
+        xfs = tag_re(rb"<{p}cellXfs\b[^>]*>(.*?)</{p}cellXfs\s*>", p, re.DOTALL).search(data)
+        if not xfs:
             raise Unsupported("styles.xml has no cell formats")
-        self.xf_raw = [x.group(0) for x in re.finditer(rb"<xf\b[^>]*?/>|<xf\b[^>]*>.*?</xf\s*>", m.group(1), re.DOTALL)]
-        if len(self.xf_raw) != len(self.xf_formats) or not self.xf_raw:
+        self.xf_raw = _children(xfs.group(1), b"xf", p)
+        if len(self.xf_raw) != counts.get("cellXfs") or not self.xf_raw:
             raise Unsupported("styles.xml's cell formats cannot be read")
-        fonts = re.search(rb"<fonts\b[^>]*>(.*?)</fonts\s*>", data, re.DOTALL)
+        fonts = tag_re(rb"<{p}fonts\b[^>]*>(.*?)</{p}fonts\s*>", p, re.DOTALL).search(data)
         if fonts:
-            self.font_raw = [x.group(0) for x in re.finditer(rb"<font\b[^>]*?/>|<font\b[^>]*>.*?</font\s*>", fonts.group(1), re.DOTALL)]
-        if len(self.font_raw) != sum(1 for child in root if local_name(child.tag) == "fonts" for _f in child):
+            self.font_raw = _children(fonts.group(1), b"font", p)
+        if len(self.font_raw) != counts.get("fonts", 0):
             raise Unsupported("styles.xml's fonts cannot be read")
 
     def _need(self) -> bytes:
@@ -112,7 +138,8 @@ class Styles:
         key = (s, code)
         if key not in self._derived:
             fid = self._format_id(code)
-            raw = set_attr(self.xf_raw[s], b"numFmtId", str(fid).encode())
+            raw = _plain(self.xf_raw[s], b"xf", self.p)
+            raw = set_attr(raw, b"numFmtId", str(fid).encode())
             raw = set_attr(raw, b"applyNumberFormat", b"1")
             self._derived[key] = self._add_xf(raw, fid)
         return self._derived[key]
@@ -120,12 +147,14 @@ class Styles:
     def bold(self) -> int:
         """A cell format with the default font in bold (for headers the connector creates)."""
         data = self._need()
+        p = self.p
         if self._bold is None:
             if not self.font_raw:
                 raise Unsupported("styles.xml has no fonts")
-            first = re.match(rb"<font\b[^>]*?/>|<font\b[^>]*>(.*?)</font\s*>", self.font_raw[0], re.DOTALL)
-            inner = re.sub(rb"<b\b[^>]*?/>|<b\b[^>]*>\s*</b>", b"", (first.group(1) if first else None) or b"")
-            bold = b"<font><b/>" + inner + b"</font>"
+            first = tag_re(rb"<{p}font\b[^>]*?/>|<{p}font\b[^>]*>(.*?)</{p}font\s*>", p, re.DOTALL).match(
+                _plain(self.font_raw[0], b"font", p))
+            inner = tag_re(rb"<{p}b\b[^>]*?/>|<{p}b\b[^>]*>\s*</{p}b\s*>", p).sub(b"", (first.group(1) if first else None) or b"")
+            bold = with_prefix(b"<font><b/>", p) + inner + with_prefix(b"</font>", p)
             if bold in self.font_raw:  # added by an earlier run
                 font = self.font_raw.index(bold)
             else:
@@ -133,8 +162,8 @@ class Styles:
                 self.new_fonts.append(bold)
                 self.changed = True
                 font = len(self.font_raw) - 1
-            parent = ' xfId="0"' if re.search(rb"<cellStyleXfs\b[^>]*>\s*<xf\b", data) else ""
-            raw = f'<xf numFmtId="0" fontId="{font}" fillId="0" borderId="0"{parent} applyFont="1"/>'.encode()
+            parent = ' xfId="0"' if tag_re(rb"<{p}cellStyleXfs\b[^>]*>\s*<", p).search(data) else ""
+            raw = with_prefix(f'<xf numFmtId="0" fontId="{font}" fillId="0" borderId="0"{parent} applyFont="1"/>'.encode(), p)
             self._bold = self._add_xf(raw, 0)
         return self._bold
 
@@ -150,32 +179,62 @@ class Styles:
     def render(self) -> bytes:
         """styles.xml with the added formats and fonts."""
         data = self._need()
+        p = self.p
         if self.new_xfs:
-            data = _append_children(data, b"cellXfs", b"".join(self.new_xfs), len(self.xf_raw))
+            data = _append_children(data, b"cellXfs", b"".join(self.new_xfs), len(self.xf_raw), p)
         if self.new_fonts:
-            data = _append_children(data, b"fonts", b"".join(self.new_fonts), len(self.font_raw))
+            data = _append_children(data, b"fonts", b"".join(self.new_fonts), len(self.font_raw), p)
         if self.new_formats:
-            added = b"".join(f'<numFmt numFmtId="{fid}" formatCode="{xml_attr(code)}"/>'.encode()
+            added = b"".join(with_prefix(f'<numFmt numFmtId="{fid}" formatCode="{xml_attr(code)}"/>'.encode(), p)
                              for fid, code in self.new_formats)
-            if re.search(rb"<numFmts\b", data):
-                data = _append_children(data, b"numFmts", added, len(self.formats))
+            if tag_re(rb"<{p}numFmts\b", p).search(data):
+                data = _append_children(data, b"numFmts", added, len(self.formats), p)
             else:  # numFmts is the first child of styleSheet
-                at = part_root(data, "styleSheet", "styles.xml").end()
-                data = data[:at] + f'<numFmts count="{len(self.new_formats)}">'.encode() + added + b"</numFmts>" + data[at:]
+                at = part_root(data, "styleSheet", "styles.xml").end
+                data = (data[:at] + with_prefix(f'<numFmts count="{len(self.new_formats)}">'.encode(), p) + added
+                        + with_prefix(b"</numFmts>", p) + data[at:])
         return data
 
 
-def _append_children(data: bytes, element: bytes, added: bytes, count: int) -> bytes:
+def _fallback(element: ET.Element, name: str) -> ET.Element:
+    """The ``name`` element an ``<mc:AlternateContent>`` stands for: its Fallback's, else its first."""
+    found = [el for el in element.iter() if local_name(el.tag) == name]
+    fallback = [el for branch in element if local_name(branch.tag) == "Fallback"
+                for el in branch.iter() if local_name(el.tag) == name]
+    if not (fallback or found):
+        raise ValueError(f"a <{local_name(element.tag)}> where a <{name}> belongs")
+    return (fallback or found)[0]
+
+
+def _children(body: bytes, name: bytes, p: bytes) -> list[bytes]:
+    """The top-level ``<name>`` children in ``body``, each ``<mc:AlternateContent>`` counting as one."""
+    pattern = (rb"<{p}" + name + rb"\b[^>]*?/>|<{p}" + name + rb"\b[^>]*>.*?</{p}" + name + rb"\s*>"
+               rb"|<([A-Za-z_][\w.-]*:|)AlternateContent\b.*?</\1AlternateContent\s*>")
+    return [m.group(0) for m in tag_re(pattern, p, re.DOTALL).finditer(body)]
+
+
+def _plain(raw: bytes, name: bytes, p: bytes) -> bytes:
+    """``raw`` itself, or the element of its ``<mc:Fallback>`` when it is an AlternateContent."""
+    if tag_re(rb"<{p}" + name + rb"\b", p).match(raw):
+        return raw
+    branch = re.search(rb"<(?:[A-Za-z_][\w.-]*:)?Fallback\b[^>]*>(.*?)</(?:[A-Za-z_][\w.-]*:)?Fallback\s*>", raw, re.DOTALL)
+    inner = _children(branch.group(1) if branch else raw, name, p)
+    if not inner or not tag_re(rb"<{p}" + name + rb"\b", p).match(inner[0]):
+        raise Unsupported(f"styles.xml has a <{name.decode()}> it cannot read")
+    return inner[0]
+
+
+def _append_children(data: bytes, element: bytes, added: bytes, count: int, p: bytes = b"") -> bytes:
     """Append ``added`` as the last children of ``<element>`` and set its count attribute."""
-    m = re.search(rb"<" + element + rb"\b([^>]*?)(/?)>", data)
+    m = tag_re(rb"<{p}" + element + rb"\b([^>]*?)(/?)>", p).search(data)
     if not m:
         raise Unsupported(f"styles.xml has no <{element.decode()}>")
     start_tag = m.group(0)
     if m.group(2):  # <numFmts count="0"/>
         start_tag = start_tag[:-2].rstrip() + b">"
-        body_end, tail = m.end(), b"</" + element + b">"
+        body_end, tail = m.end(), b"</" + p + element + b">"
     else:
-        close = re.compile(rb"</" + element + rb"\s*>").search(data, m.end())
+        close = tag_re(rb"</{p}" + element + rb"\s*>", p).search(data, m.end())
         if not close:
             raise Unsupported(f"styles.xml's <{element.decode()}> is not closed")
         body_end, tail = close.start(), b""

@@ -1,22 +1,36 @@
 """A worksheet of an .xlsx workbook as a ``Table``: read with python-calamine, written back safely.
 
 Reading: python-calamine, about 1.2 s for 100,000 rows x 10 columns where openpyxl needs
-20-30 s.  Formulas read as the values they had when the file was last saved.
+20-30 s.  Formulas read as the values they had when the file was last saved.  A cell calamine
+reads as empty but that shows an Excel error (``#N/A``) or holds a formula never calculated is
+read as a ``base.CellError`` (``scan``), so the mapping refuses its row instead of sending it
+without that email or mobile.
+
+``check_writable()``, called before anything is sent to inwise, checks all that a save needs
+and can be known then: the file (a usable .xlsx, not locked, writable, in a writable folder),
+room right of the header row for the results columns (never past XFD), a workbook the fast
+writer takes (``patch.probe``) or else one openpyxl can open, and that its inventory can be
+taken.  What it learns is kept for ``save()`` while the file stays the same.
 
 Writing is buffered.  ``set_columns`` and ``append_rows`` lay each write out at once with the
-rules in ``cells``, from what calamine saw of the sheet (its header cells and merged cells), so
-``set_columns`` can say right away which results it will not write.  ``save()`` then:
+rules in ``cells``, from what calamine saw of the sheet (its header cells and merged cells)
+and which columns the user hid, so ``set_columns`` can say right away which results it will
+not write.  A new results column inside hidden columns is shown; results written into a
+column the user hid are written and the run summary says so (``SaveReport.notes``).
+``save()`` then:
 
-1. checks the file again (still an .xlsx, not open elsewhere, not changed since ``read()``)
-   and takes its inventory (``inventory``);
+1. checks the file again (still an .xlsx, not open elsewhere, not changed since ``read()``);
 2. writes the new workbook to a temporary file in the same folder: with the fast writer
    (``patch``: the cells patched into the sheet XML, every other part copied byte for byte) or,
    where that does not apply (the log says why), with openpyxl (``openpyxl_writer``);
-3. checks the new file (a complete zip, every part typed and every relationship resolvable,
-   readable by calamine) and compares its inventory with the original's;
-4. swaps it in (``os.replace``, permission bits kept), or, if anything would be lost, leaves
-   the original untouched and writes ``<name> (with sync results).xlsx`` next to it, saying
-   what could not be kept.
+3. checks the new file: a complete zip with no package problem the original did not have
+   (a part without a content type, a relationship to a missing part), readable by calamine,
+   nothing counted in the original's inventory lost (``inventory``); after the fast writer,
+   every part it did not patch byte for byte the same; after openpyxl, every cell value,
+   cached value and formula of every sheet and every part (``compare``);
+4. swaps it in (``os.replace``, permission bits kept), or, if anything the user did not ask
+   for would change, leaves the original untouched and writes ``<name> (with sync
+   results).xlsx`` next to it, naming each change.
 
 A crash at any point leaves the old file or the new one, never a half-written one, and no
 temporary file behind.
@@ -29,7 +43,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,10 +53,25 @@ from python_calamine import CalamineSheet, CalamineWorkbook, SheetTypeEnum, Shee
 from ...errors import ConfigError, SourceError, WorksheetNotFound
 from ...normalize import header_key
 from ..base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, Table, TableData, Unplaced
-from .cells import CellRange, HeaderRow, SheetWrites, TabAppend, column_letter, covered, find_tab, header_text
+from . import scan
+from .cells import (
+    MAX_COLUMN,
+    CellRange,
+    HeaderRow,
+    NoRoom,
+    SheetWrites,
+    TabAppend,
+    column_letter,
+    covered,
+    find_tab,
+    header_text,
+)
 from .files import COPY_SUFFIX, MACRO_MAIN_TYPES, TEMPLATE_MAIN_TYPES, WorkbookFile
 from .inventory import Inventory, find_losses, take_inventory
-from .package import PackageError, check_package
+from .package import Package, PackageError, check_package, package_problems, sheet_parts
+
+if TYPE_CHECKING:
+    from . import patch as patch_module  # openpyxl takes a while to import: only a check or a save needs it
 
 __all__ = ["COPY_SUFFIX", "XlsxTable"]
 
@@ -53,37 +82,66 @@ _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 @dataclass
 class _Shape:
-    """What calamine saw of a sheet, for laying out writes."""
+    """What calamine (and the sheet's own XML) saw of a sheet, for laying out writes."""
 
     name: str
     worksheet: bool
     cells: dict[int, object]  # {column: value} of the header row's cells that hold something
     merged: list[CellRange]
     filled: tuple[int, int] | None = None  # first and last row holding a value
+    hidden: list[tuple[int, int]] = field(default_factory=list)  # ranges of columns the user hid
+
+    def is_hidden(self, col: int) -> bool:
+        return any(lo <= col <= hi for lo, hi in self.hidden)
+
+
+@dataclass
+class _Before:
+    """What a save compares the new file with, taken once per version of the file."""
+
+    fingerprint: tuple[int, int]
+    inventory: Inventory
+    problems: set[str]  # package_problems of the original: a save need not mend them
+
+
+@dataclass
+class _Written:
+    """How the new file was written, for its checks."""
+
+    writer: str  # "patch" or "openpyxl"
+    allowed: dict[tuple[str, str], int]  # losses the writes themselves make
+    patched: patch_module.Patched | None = None  # the fast writer's account of the parts it changed
+    reason: str = ""  # why openpyxl wrote it
 
 
 class XlsxTable:
     """A worksheet of an .xlsx/.xlsm workbook as a ``Table`` (see ``base.Table``).
 
     ``worksheet=None`` means the first visible worksheet.  ``header_row`` is the 1-based row
-    number of the header, as the user sees it in Excel.
+    number of the header, as the user sees it in Excel.  ``result_columns``: the headers of the
+    columns the sync will write results into, so ``check_writable`` can make sure there is room
+    for those the header row lacks (None: not known, room for one new column is required).
     """
 
-    def __init__(self, path: str | os.PathLike[str], worksheet: str | None = None, header_row: int = 1,
-                 *, written_as: str | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], worksheet: str | None = None, header_row: int = 1, *,
+                 written_as: str | None = None, result_columns: Sequence[str] | None = None) -> None:
         self.path = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
         if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
             raise ConfigError(f"The header row for {self.path.name} must be a row number (1 or more), not {header_row!r}.")
         self.worksheet = worksheet
         self.header_row = header_row
+        self.result_columns = None if result_columns is None else tuple(str(c) for c in result_columns if str(c).strip())
         self.location = self._location(worksheet)  # for messages: "contacts.xlsx, sheet 'Contacts'"
         self._file = WorkbookFile(self.path, written_as)
         self._sheet: str | None = None  # the real sheet name, once resolved
         self._fingerprint: tuple[int, int] | None = None
         self._shape: _Shape | None = None  # of the contacts sheet, from read()
-        self._results: tuple[SheetWrites, HeaderRow, list[CellRange]] | None = None
+        self._results: tuple[SheetWrites, HeaderRow, _Shape] | None = None
         self._tabs: dict[str, _Shape | None] = {}  # other tabs by header_key(title); None: no such tab
         self._appends: dict[str, TabAppend] = {}  # by header_key(title)
+        self._before: _Before | None = None  # from check_writable(), for save()
+        self._data_rows: tuple[int, int] | None = None  # first and last data row read()
+        self._notes: list[str] = []  # for the run summary (SaveReport.notes)
 
     def _location(self, sheet: str | None) -> str:
         return f"{self.path.name}, sheet '{sheet}'" if sheet else self.path.name
@@ -91,9 +149,79 @@ class XlsxTable:
     def __repr__(self) -> str:
         return f"XlsxTable({str(self.path)!r}, worksheet={self.worksheet!r}, header_row={self.header_row})"
 
+    # ---- before anything is sent
+
     def check_writable(self) -> None:
-        """Raise SourceError now if the results could not be saved later (see ``base.Table``)."""
-        self._file.check_writable()
+        """Raise SourceError now if the results could not be saved later (see the module docstring)."""
+        content_type = self._file.check_writable()
+        self._check_room()
+        self._check_writers(content_type)
+        self._before = self._take_before()
+
+    def _check_room(self) -> None:
+        """Refuse a header row with no room left of XFD for the results columns it lacks."""
+        _writes, header, _shape = self._result_layout()
+        needed = ["results"] if self.result_columns is None else \
+            list(dict.fromkeys(t for t in self.result_columns if header.find(t) is None))
+        if len(header.free_columns(len(needed))) >= len(needed):
+            return
+        row = self.header_row
+        first = column_letter(MAX_COLUMN - len(needed) + 1)
+        cells = f"{first}{row}:XFD{row}" if first != "XFD" else f"XFD{row}"
+        titles = "" if self.result_columns is None else " (" + ", ".join(f"'{t}'" for t in needed) + ")"
+        raise SourceError(
+            f"There is no room in {self.location} for the results column{'s' if len(needed) > 1 else ''}{titles}: "
+            f"they go right of the last header of row {row}, which is in column {column_letter(header.last)}, "
+            f"and Excel has no column after XFD. Nothing was sent. Free column{'s' if len(needed) > 1 else ''} "
+            f"{first if first == 'XFD' else first + ' to XFD'} (clear or move the header cells {cells} and the "
+            "cells below them), then run again."
+        )
+
+    def _check_writers(self, content_type: str) -> None:
+        """Refuse a workbook neither writer can save: the fast one declines it and openpyxl
+        cannot open it (checked only then: openpyxl needs about 30 s per 100,000 rows)."""
+        from . import openpyxl_writer, patch
+
+        try:
+            patch.probe(self._file.target, [self._planned_results()])
+            return
+        except patch.Unsupported as e:
+            reason = str(e)
+        except (SourceError, OSError):
+            raise
+        except Exception as e:  # noqa: BLE001 - a fault in the probe: the save would fall back to openpyxl
+            reason = f"{type(e).__name__}: {e}"
+        log.info("%s: the results will be written with openpyxl (slower) because %s", self.path.name, reason)
+        with self._open_calamine() as wb:
+            sheets = [m.name for m in wb.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        openpyxl_writer.check_opens(self._file.target, sheets, keep_vba=content_type in MACRO_MAIN_TYPES)
+
+    def _planned_results(self) -> SheetWrites:
+        """The results columns over every data row read, as ``set_columns`` will lay them out
+        (what is inside merged cells left out), for the fast writer's probe."""
+        _writes, header, shape = self._result_layout()
+        planned = SheetWrites(shape.name)
+        dry = HeaderRow(self.header_row, shape.cells, shape.merged)
+        titles = self.result_columns if self.result_columns is not None else ("\0results",)
+        first, last = self._data_rows or (self.header_row + 1, self.header_row)
+        for title in titles:
+            col = dry.place(title, planned)
+            if col is None:
+                continue
+            hiding = [m for m in shape.merged if m[1] <= col <= m[3]]
+            planned.columns[col] = dict.fromkeys(r for r in range(first, last + 1) if covered(hiding, r, col) is None)
+        return planned
+
+    def _take_before(self) -> _Before:
+        """The original's inventory and package problems (kept while the file is unchanged)."""
+        fingerprint = self._file.fingerprint()
+        if self._before is not None and self._before.fingerprint == fingerprint:
+            return self._before
+        try:
+            with zipfile.ZipFile(self._file.target) as zf:
+                return _Before(fingerprint, take_inventory(zf), package_problems(zf))
+        except (PackageError, zipfile.BadZipFile, OSError, ValueError) as e:
+            raise SourceError(self._file.damaged(str(e))) from None
 
     # ---- reading
 
@@ -105,9 +233,10 @@ class XlsxTable:
             sheet = self._contacts_sheet(wb)
             data, top, lead, merged = self._load(sheet)
         self._fingerprint = fingerprint
+        hidden, unread = self._sheet_facts(sheet.name, cells=True)
         h = self.header_row - 1 - top
         raw = data[h] if 0 <= h < len(data) else []
-        self._shape = _Shape(sheet.name, True, _cells_of(raw, lead), merged)
+        self._shape = _Shape(sheet.name, True, _cells_of(raw, lead), merged, hidden=hidden)
         cells = [header_text(v) for v in raw]
         while cells and not cells[-1].strip():
             cells.pop()
@@ -119,9 +248,27 @@ class XlsxTable:
         header = [""] * lead + cells
         rows = [SourceRow(number=top + h + 2 + i, values=values)
                 for i, values in enumerate(_calamine_rows(data[h + 1:], len(cells), lead))]
+        if unread:
+            _put_unread(rows, unread, len(header), self.header_row)
         while rows and all(v is None for v in rows[-1].values):
             rows.pop()
+        self._data_rows = (rows[0].number, rows[-1].number) if rows else None
         return TableData(header=header, header_row=self.header_row, rows=rows, location=self.location)
+
+    def _sheet_facts(self, sheet: str, *, cells: bool) -> tuple[list[tuple[int, int]], dict[tuple[int, int], object]]:
+        """(ranges of hidden columns, cells calamine reads as empty but are not) of a worksheet,
+        from its XML (see ``scan``).  A part that cannot be read gives nothing: calamine read
+        the sheet, and the save's checks speak for the rest."""
+        try:
+            with zipfile.ZipFile(self._file.target) as zf:
+                part = sheet_parts(Package(zf)).get(sheet)
+                if not part:
+                    return [], {}
+                hidden = scan.hidden_columns(zf, part)
+                return hidden, (scan.unread_cells(zf.read(part)) if cells else {})
+        except (PackageError, zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+            log.debug("%s: could not look into sheet '%s' (%s)", self.path.name, sheet, e)
+            return [], {}
 
     def read_tab(self, tab: str) -> tuple[list[str], list[list[CellValue]]] | None:
         """Header (its first non-empty row) and rows of another tab, including rows appended
@@ -238,7 +385,9 @@ class XlsxTable:
 
         Placed by ``ref.number``: nothing can move a file's rows while the connector holds it,
         so ``identify`` is not needed.  A result whose cell is inside merged cells (other than
-        their first cell, the one that shows) is not written and comes back as ``Unplaced``.
+        their first cell, the one that shows) is not written and comes back as ``Unplaced``;
+        so do the results of a column that would go past XFD.  A new column inside hidden
+        columns is shown; results in a column the user hid are written, with a note.
         """
         numbered = []  # (title, {row number: value}, {ref: value}); all checked before anything is buffered
         for title, cells in columns.items():
@@ -254,12 +403,20 @@ class XlsxTable:
                            or ref.number <= self.header_row)
                 raise ValueError(f"{bad!r} is not a data row below header row {self.header_row}")
             numbered.append((str(title).strip(), by_row, cells))
-        writes, header, merged = self._result_layout()
+        writes, header, shape = self._result_layout()
         unplaced: list[Unplaced] = []
         for title, by_row, cells in numbered:
             col = header.place(title, writes)
+            if col is None:
+                unplaced.extend(Unplaced(ref, (
+                    f"there is no room for a '{title}' column: row {self.header_row} is filled up to column XFD, "
+                    "the last one Excel has; free a column at the end of the header row so the next sync can write it"))
+                    for ref in cells)
+                continue
+            if shape.is_hidden(col):
+                self._hidden_column_note(title, col, new=col in writes.new_columns, writes=writes)
             buffered = writes.columns.setdefault(col, {})
-            hiding = [m for m in merged if m[1] <= col <= m[3]]
+            hiding = [m for m in shape.merged if m[1] <= col <= m[3]]
             if not hiding:
                 buffered.update(by_row)
                 continue
@@ -274,17 +431,31 @@ class XlsxTable:
                     f"{first}:{last}, which show only {first}; unmerge them so the next sync can write it")))
         return unplaced
 
-    def _result_layout(self) -> tuple[SheetWrites, HeaderRow, list[CellRange]]:
+    def _hidden_column_note(self, title: str, col: int, *, new: bool, writes: SheetWrites) -> None:
+        sheet = f"sheet '{writes.name}' of {self.path.name}"
+        if new:
+            writes.shown.add(col)
+            note = (f"The new '{title}' column went to column {column_letter(col)} of {sheet}, which was hidden "
+                    "with the columns around it; it is shown now so you can see the results.")
+        else:
+            note = (f"The '{title}' column (column {column_letter(col)} of {sheet}) is hidden, so the results "
+                    "written there do not show: unhide the column to see them.")
+        if note not in self._notes:
+            self._notes.append(note)
+
+    def _result_layout(self) -> tuple[SheetWrites, HeaderRow, _Shape]:
         if self._results is None:
             shape = self._shape
-            if shape is None:  # set_columns before read(): look at the header row now
+            if shape is None:  # set_columns or check_writable before read(): look at the header row now
                 self._file.check()
                 with self._open_calamine() as wb:
                     sheet = self._contacts_sheet(wb)
                     data, top, lead, merged = self._load(sheet)
                 h = self.header_row - 1 - top
-                shape = _Shape(sheet.name, True, _cells_of(data[h] if 0 <= h < len(data) else [], lead), merged)
-            self._results = (SheetWrites(shape.name), HeaderRow(self.header_row, shape.cells, shape.merged), shape.merged)
+                hidden, _unread = self._sheet_facts(sheet.name, cells=False)
+                shape = _Shape(sheet.name, True, _cells_of(data[h] if 0 <= h < len(data) else [], lead), merged,
+                               hidden=hidden)
+            self._results = (SheetWrites(shape.name), HeaderRow(self.header_row, shape.cells, shape.merged), shape)
         return self._results
 
     def append_rows(self, tab: str, header: Sequence[str], rows: Sequence[Sequence[CellValue]]) -> int:
@@ -324,8 +495,15 @@ class XlsxTable:
                                   "Choose another tab name in your settings.")
             else:
                 pending = TabAppend(shape.name, filled=shape.filled, header_cells=shape.cells, merged=shape.merged)
-            self._appends[key] = pending
-        pending.append(head, batch)
+        try:
+            pending.append(head, batch)
+        except NoRoom as e:
+            raise SourceError(
+                f"There is no room for new columns in the tab '{e.sheet}' of {self.path.name}: its header row "
+                f"(row {e.row}) is filled up to column XFD, the last one Excel has. Free some columns at the end of "
+                "that row, or choose another tab in your settings, and run again."
+            ) from None
+        self._appends[key] = pending
         return len(batch)
 
     def _not_the_contacts_sheet(self, title: str) -> ConfigError:
@@ -338,33 +516,33 @@ class XlsxTable:
         """Apply the buffered writes atomically (see the module docstring)."""
         writes = [w for w in (self._results[0] if self._results else None, *(a.writes for a in self._appends.values()))
                   if w is not None and not w.is_empty()]
+        notes = list(self._notes)
         if not writes:
-            return SaveReport(path=str(self.path))
+            self._notes.clear()
+            return SaveReport(path=str(self.path), notes=notes)
         content_type = self._file.check()
         message = self._file.lock_message()
         if message:
             raise SourceError(message)
         self._file.check_unchanged(self._fingerprint)
-        try:
-            before = take_inventory(self._file.target)
-        except PackageError as e:
-            raise SourceError(self._file.damaged(str(e))) from None
+        before = self._take_before()
         if self._results:
             self._results[0].fit_new_columns()
         tmp = self._file.temp_path()
         try:
-            allowed = self._write(tmp, writes, before, content_type)
-            lost = self._verify(tmp, before, allowed)
+            written = self._write(tmp, writes, before.inventory, content_type)
+            lost = self._verify(tmp, before, written, writes)
             self._file.adopt_permissions(tmp)
             if lost:
                 copy = self._file.keep_as_copy(tmp)
-                report = SaveReport(path=str(copy), is_copy=True, lost=lost, message=(
-                    f"Your workbook {self.path.name} has {', '.join(lost)}, which this tool cannot keep when it saves. "
-                    f"Your original file was not changed; the results are in {copy}."
+                why = f" (It had to be saved the slower way, because {written.reason}.)" if written.reason else ""
+                report = SaveReport(path=str(copy), is_copy=True, lost=lost, notes=notes, message=(
+                    f"Saving the results into {self.path.name} would also change other things in it: {'; '.join(lost)}. "
+                    f"Your original file was not changed; the results are in {copy}.{why}"
                 ))
             else:
                 self._file.replace_with(tmp)
-                report = SaveReport(path=str(self.path))
+                report = SaveReport(path=str(self.path), notes=notes)
         except OSError as e:
             _remove_quietly(tmp)
             raise SourceError(
@@ -375,50 +553,117 @@ class XlsxTable:
             _remove_quietly(tmp)
             raise
         # the file is a new one: what was seen of it, and the writes, are done with
-        self._fingerprint = self._shape = self._results = None
+        self._fingerprint = self._shape = self._results = self._before = None
         self._tabs.clear()
         self._appends.clear()
+        self._notes.clear()
         return report
 
-    def _write(self, tmp: Path, writes: list[SheetWrites], before: Inventory, content_type: str) -> dict[tuple[str, str], int]:
-        """Write the new workbook to ``tmp`` with the fast writer, else with openpyxl.  Returns
-        what the writes themselves remove (formula cells overwritten), for ``find_losses``."""
+    def _write(self, tmp: Path, writes: list[SheetWrites], before: Inventory, content_type: str) -> _Written:
+        """Write the new workbook to ``tmp`` with the fast writer, else with openpyxl."""
         from . import openpyxl_writer, patch  # openpyxl takes a while to import: only a save needs it
 
         src = self._file.target
         try:
             recalc = any(what == "formula" and bag for (_where, what), bag in before.features.items())
-            patch.write_patched(src, tmp, writes, recalc=recalc)
-            return {}
+            patched = patch.write_patched(src, tmp, writes, recalc=recalc)
+            return _Written("patch", patched.allowed, patched)
         except patch.Unsupported as e:
+            reason = str(e)
             log.info("%s: writing the results with openpyxl (slower) because %s", self.path.name, e)
         except (SourceError, OSError):
             raise  # the file or the disk: openpyxl would meet the same
         except Exception as e:
+            reason = f"the quick way failed ({type(e).__name__}: {e})"
             log.warning("%s: the fast writer failed (%s: %s); writing the results with openpyxl instead",
                         self.path.name, type(e).__name__, e)
             log.debug("the fast writer's failure", exc_info=True)
-        return openpyxl_writer.write_with_openpyxl(src, tmp, writes, keep_vba=content_type in MACRO_MAIN_TYPES,
-                                                   template=content_type in TEMPLATE_MAIN_TYPES)
+        allowed = openpyxl_writer.write_with_openpyxl(src, tmp, writes, keep_vba=content_type in MACRO_MAIN_TYPES,
+                                                      template=content_type in TEMPLATE_MAIN_TYPES)
+        return _Written("openpyxl", allowed, reason=reason)
 
-    def _verify(self, tmp: Path, before: Inventory, allowed: Mapping[tuple[str, str], int]) -> list[str]:
-        """Check the new file is a sound workbook; return what it lost compared to the original."""
+    def _verify(self, tmp: Path, before: _Before, written: _Written, writes: Sequence[SheetWrites]) -> list[str]:
+        """Check the new file is a sound workbook; return what it changed that was not asked for."""
+        from . import compare
+
+        src = self._file.target
+        lost: list[str] = []
         try:
             with zipfile.ZipFile(tmp) as zf:
                 bad = zf.testzip()
                 if bad is not None:
                     raise PackageError(f"part {bad} is corrupt")
-                check_package(zf)
+                check_package(zf, before.problems)
                 after = take_inventory(zf)
+                with zipfile.ZipFile(src) as original:
+                    if written.patched is not None:
+                        lost += _changed_members(original, zf, written.patched)
+                    else:
+                        cells = _written_cells(writes)
+                        lost += compare.changed_formulas(original, zf, cells)
+                        lost += compare.changed_parts(original, zf, set(cells))
             with CalamineWorkbook.from_path(str(tmp)) as wb:
-                if wb.sheet_names[: len(before.sheets)] != before.sheets:
+                if wb.sheet_names[: len(before.inventory.sheets)] != before.inventory.sheets:
                     raise PackageError("the sheets do not match the original")
+            if written.patched is None:
+                lost = compare.changed_values(src, tmp, _written_cells(writes)) + lost
         except (PackageError, zipfile.BadZipFile, python_calamine.CalamineError, OSError) as e:
             raise SourceError(
                 f"Saving {self.path.name} produced a file that did not pass the safety check ({e}), so your file was "
                 "NOT changed and the results were not written. Please report this with a copy of the workbook if you can."
             ) from None
-        return find_losses(before, after, allowed)
+        return find_losses(before.inventory, after, written.allowed) + lost
+
+
+def _changed_members(original: zipfile.ZipFile, new: zipfile.ZipFile, patched: patch_module.Patched) -> list[str]:
+    """Parts of ``original`` the fast writer should have copied byte for byte but did not (by
+    the zip's directory: same CRC and size), and parts it added unannounced.  Never expected:
+    a safety net, reported as losses so the original is not replaced."""
+    theirs = {i.filename: i for i in new.infolist()}
+    out = []
+    for info in original.infolist():
+        if info.filename in patched.parts:
+            continue
+        other = theirs.pop(info.filename, None)
+        if other is None or (other.CRC, other.file_size) != (info.CRC, info.file_size):
+            out.append(f"the part {info.filename} (changed unexpectedly)")
+    out += [f"the part {name} (added unexpectedly)" for name in theirs if name not in patched.parts | patched.added]
+    return out
+
+
+def _written_cells(writes: Sequence[SheetWrites]) -> dict[str, set[tuple[int, int]]]:
+    """{sheet: (row, column) of every cell the writes give a value or empty}."""
+    out: dict[str, set[tuple[int, int]]] = {}
+    for w in writes:
+        cells = out.setdefault(w.name, set())
+        cells.update((h.row, h.col) for h in w.headers)
+        for col, rows in w.columns.items():
+            cells.update((r, col) for r in rows)
+        for b in w.blocks:
+            for i, values in enumerate(b.rows):
+                cells.update((b.first + i, col) for col, v in zip(b.columns, values) if v is not None)
+    return out
+
+
+def _put_unread(rows: list[SourceRow], unread: Mapping[tuple[int, int], object], width: int, header_row: int) -> None:
+    """Put what ``scan.unread_cells`` found into the rows' empty cells (adding rows calamine
+    did not return, where such a cell is all a row holds)."""
+    index = {row.number: i for i, row in enumerate(rows)}
+    for (r, c), value in sorted(unread.items()):
+        if r <= header_row or not 1 <= c <= width:
+            continue
+        i = index.get(r)
+        if i is None:
+            if rows and r < rows[-1].number:
+                continue
+            last = rows[-1].number if rows else header_row
+            for n in range(last + 1, r + 1):
+                index[n] = len(rows)
+                rows.append(SourceRow(number=n, values=(None,) * width))
+            i = index[r]
+        values = rows[i].values
+        if values[c - 1] is None:
+            rows[i].values = values[: c - 1] + (value,) + values[c:]
 
 
 def _cells_of(row: Sequence[Any], lead: int) -> dict[int, object]:
