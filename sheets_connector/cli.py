@@ -208,7 +208,8 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15) -> None:
     if summary.written_to:
         out.print(f"Results written to: {summary.written_to}", markup=False)
     if summary.run_id is not None:
-        out.print(f"Run #{summary.run_id} (details: sheets-connector runs show {summary.run_id})", markup=False)
+        out.print(f"Run #{summary.run_id} (details: sheets-connector runs show {summary.run_id} --config <the mapping>)",
+                  markup=False)
 
 
 def _emit(summary: RunSummary, as_json: bool) -> None:

@@ -60,7 +60,7 @@ def _sync_with_sandbox(cfg: Config, mode: str | None, progress: Progress | None,
     seed = json.loads(example_file("existing_contacts.json").read_text(encoding="utf-8"))
     with Sandbox(api_keys=(DEMO_API_KEY,), seed_contacts=seed) as sandbox:
         cfg.inwise.base_url = sandbox.base_url
-        cfg.state_dir = ".sheets-connector"  # the demo's own store, next to its workbook
+        cfg.state_dir = cfg.state_dir or ".sheets-connector"  # the demo's own store, next to its workbook
         if mode:
             cfg.inwise.mode = mode  # type: ignore[assignment]
             if mode == "batch":
