@@ -28,7 +28,9 @@ def contact_id(item: Any) -> str | None:
     """A feed item's contact id as text ("439130001"), or None if the item is not a contact."""
     if not isinstance(item, dict):
         return None
-    value = feed_contact(item).get("id")  # the id under whatever key inwise used
+    value = item.get("id")
+    if value is None:
+        value = feed_contact(item).get("id")  # the id under another key inwise may use
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
