@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Literal
 
 import phonenumbers
@@ -181,6 +182,7 @@ BATCH_FIELD_COLUMN = "Field{n}"  # personal field N -> column "Field<N>"
 # ================================================================================================
 
 
+@lru_cache(maxsize=1 << 17)  # asked up to three times per row (split, body, upsert): parse once
 def local_mobile(mobile: str, calling_code: str) -> str | None:
     """The number as dialled inside its country (``0541111111``), or None when that is not safe.
 
