@@ -55,7 +55,7 @@ class GateRunner:
         self._lock = threading.Lock()
 
     def __call__(self, config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
-                 progress: Callable[[str, int, int | None], None]) -> dict[str, Any]:
+                 progress: Callable[[str, int, int | None], None], worksheet: str | None = None) -> dict[str, Any]:
         with self._lock:
             self.calls.append((config_path.stem, dry_run, trigger))
         sent = 0

@@ -157,7 +157,7 @@ def wait_finished(store: SQLiteRunStore, run_id: str) -> Run:
     (RuntimeError("boom with token=abc123"), "unexpected error"),
 ])
 def test_a_failing_run_is_failed_with_a_user_readable_error(tmp_path: Path, error: Exception, expected: str) -> None:
-    def runner(*args: Any) -> dict[str, Any]:
+    def runner(*args: Any, **kw: Any) -> dict[str, Any]:
         raise error
 
     manager, store, registry = manager_for(tmp_path, runner)
