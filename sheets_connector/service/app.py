@@ -340,7 +340,7 @@ def create_app(
             raise Refused(401, "unknown_spreadsheet")
         run = store.latest_run(sheet.spreadsheet_id, include_dry_runs=include_previews)
         outside = history_call(lambda h: h.latest_outside(sheet))
-        if outside is not None and (run is None or outside.created_at > run.created_at):
+        if outside is not None and (run is None or outside.created_at >= _second(run.finished_at or run.created_at)):
             run = outside  # "Last sync result" is the last run from any trigger
         if run is None:
             raise Refused(404, "no_run_yet")
@@ -369,6 +369,11 @@ def create_app(
         return AsciiJSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
     return app
+
+
+def _second(at: datetime) -> datetime:
+    # the state store files whole seconds: a CLI run begun in the second a menu run ended is the newer
+    return at.replace(microsecond=0)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
