@@ -133,6 +133,8 @@ def test_a_menu_run_syncs_the_sheet_and_shares_lock_and_history_with_the_cli(
             store.unlock(ident.workbook, token)
         finally:
             store.close()
+        for made_up in (f"history-{'9' * 30}.{key}", f"history-{held}.another-sheet", f"history-x.{key}"):
+            assert get_signed(base, f"/v1/runs/{made_up}", "", SECRET).status_code == 404
         # one history: the menu run is filed in the state store under its trigger, with the CLI's
         view = SqliteStore(tmp_path / "state" / "state.db")
         try:

@@ -40,7 +40,8 @@ def parse_history_id(value: str) -> tuple[str, int] | None:
     if not value.startswith(PREFIX):
         return None
     number, _, sid = value[len(PREFIX):].partition(".")
-    return (sid, int(number)) if number.isdigit() and sid else None
+    # a run number SQLite can hold (at most 18 digits), so a made-up name is simply not found
+    return (sid, int(number)) if number.isdigit() and len(number) <= 18 and sid else None
 
 
 def _when(text: str | None) -> datetime | None:
