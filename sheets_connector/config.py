@@ -288,6 +288,48 @@ class NewContactsSettings(_Strict):
         return v
 
 
+# --- the sync service (``serve``) ---------------------------------------------------------------
+
+
+class ServiceSection(_Strict):
+    """The ``service:`` key: how ``sheets-connector serve`` knows this spreadsheet (the sheet menu)."""
+
+    spreadsheet_id: str | None = Field(
+        None, description="The spreadsheet's id (the part of its URL after /d/); default: the Google Sheets source's.")
+    secret_env: str | None = Field(None, description="Environment variable holding the menu's webhook secret.")
+    secret_file: str | None = Field(None, description="File holding the webhook secret (relative to this mapping).")
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> ServiceSection:
+        if bool(self.secret_env) == bool(self.secret_file):
+            raise ValueError("give exactly one of service.secret_env or service.secret_file")
+        return self
+
+
+def check_cron(v: str | None) -> str | None:
+    """A five-field cron expression (ValueError in words otherwise)."""
+    from croniter import croniter  # only mappings with a schedule pay for the import
+
+    if v is not None and not croniter.is_valid(v):
+        raise ValueError(f"{v!r} is not a cron expression (five fields: minute hour day month weekday)")
+    return v
+
+
+def check_zone(v: str | None) -> str | None:
+    """An IANA time zone name (ValueError in words otherwise)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if v is not None:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use a name like Asia/Jerusalem or Europe/London)") from None
+    return v
+
+
+SCHEDULE_NEEDS_ZONE = "schedule needs a timezone (e.g. timezone: Asia/Jerusalem) so the hours mean your hours"
+
+
 class Config(_Strict):
     """The whole mapping file."""
 
@@ -302,6 +344,12 @@ class Config(_Strict):
             "Folder of the connector's state store (state.db: new contacts kept from inwise, what each row last "
             "sent, run history); default: your user's state folder, shared by all your mappings. Use a local disk."),
     )
+
+    service: ServiceSection | None = Field(
+        None, description="For `sheets-connector serve` (the sheet's inwise menu): the spreadsheet and its webhook secret.")
+    schedule: str | None = Field(
+        None, description='For `serve`: also sync on this cron schedule, e.g. "0 7 * * 1-5" (07:00 on weekdays).')
+    timezone: str | None = Field(None, description="The schedule's time zone, e.g. Asia/Jerusalem.")
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _file: Path | None = PrivateAttr(default=None)
@@ -320,6 +368,22 @@ class Config(_Strict):
     def _check_date_format(cls, v: str) -> str:
         date_pattern(v)
         return v
+
+    @field_validator("schedule")
+    @classmethod
+    def _check_schedule(cls, v: str | None) -> str | None:
+        return check_cron(v)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_zone(cls, v: str | None) -> str | None:
+        return check_zone(v)
+
+    @model_validator(mode="after")
+    def _schedule_has_zone(self) -> Config:
+        if self.schedule and not self.timezone:
+            raise ValueError(SCHEDULE_NEEDS_ZONE)
+        return self
 
     @model_validator(mode="after")
     def _no_column_clash(self) -> Config:
@@ -514,6 +578,8 @@ def parse_config(text: str, *, where: str = "<mapping>", base_dir: Path | None =
         problems = []
         for err in exc.errors():
             loc = _clean_loc(tuple(err["loc"]))
+            if not loc and SCHEDULE_NEEDS_ZONE in str(err["msg"]):
+                loc = ("schedule",)  # a whole-model check: point at the line that needs the zone
             key = ".".join(str(x) for x in loc) or "(top level)"
             line = None
             for n in range(len(loc), -1, -1):

@@ -19,6 +19,7 @@ import uvicorn
 
 from sheets_connector.cancel import CancelToken
 from sheets_connector.service.app import Limits, create_app
+from sheets_connector.service.history import SheetHistory
 from sheets_connector.service.runs import RunManager
 from sheets_connector.service.runstore import SQLiteRunStore
 from sheets_connector.service.sheets import Registry, load_registry
@@ -55,7 +56,7 @@ class GateRunner:
         self._lock = threading.Lock()
 
     def __call__(self, config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
-                 progress: Callable[[str, int, int | None], None]) -> dict[str, Any]:
+                 progress: Callable[[str, int, int | None], None], worksheet: str | None = None) -> dict[str, Any]:
         with self._lock:
             self.calls.append((config_path.stem, dry_run, trigger))
         sent = 0
@@ -89,7 +90,7 @@ def live_service(registry: Registry, runner: Any, db: Path, *, max_parallel: int
                  limits: Limits | None = None) -> Iterator[tuple[str, SQLiteRunStore]]:
     """The real app on uvicorn, on 127.0.0.1 and a free port, in a thread; stopped at exit."""
     store = SQLiteRunStore(db)
-    manager = RunManager(store, runner, max_parallel=max_parallel)
+    manager = RunManager(store, runner, max_parallel=max_parallel, history=SheetHistory())
     app = create_app(registry, store, manager, limits=limits or Limits())
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)

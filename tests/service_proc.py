@@ -22,7 +22,7 @@ class SlowRunner:
         self.results = results
 
     def __call__(self, config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
-                 progress: Callable[[str, int, int | None], None]) -> dict[str, Any]:
+                 progress: Callable[[str, int, int | None], None], worksheet: str | None = None) -> dict[str, Any]:
         out = self.results / f"{config_path.stem}.log"
         sent = 0
         with open(out, "a", encoding="utf-8") as f:

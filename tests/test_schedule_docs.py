@@ -49,3 +49,30 @@ def test_windows_cmd_file_runs_sync_and_appends_to_a_log() -> None:
     assert words[words.index(">>") + 1].endswith("sync.log")
     task = block("bat", "schtasks")
     assert re.search(r'schtasks /Create /TN "inwise sync" /TR "[^"]+sync\.cmd" /SC DAILY /ST 07:00', task)
+
+
+MENU = README[README.index("## The sheet menu and the service"): README.index("## The local Google Sheets emulator")]
+
+
+def menu_line(prefix: str) -> list[str]:
+    line = next(x for x in MENU.splitlines() if x.startswith(prefix))
+    return shlex.split(line[line.index("`", len(prefix)) + 1: line.rindex("`")])
+
+
+def test_the_menu_sections_scheduler_lines_run_sync() -> None:
+    cron = menu_line("- cron:")
+    assert cron[:5] == ["0", "7", "*", "*", "1-5"] and cron[5:8] == ["cd", "/srv/sheets", "&&"]
+    accepted(cron[8: cron.index(">>")])
+    timer = menu_line("- a systemd timer:")
+    assert timer[0] == "systemd-run" and "--on-calendar=Mon..Fri 07:00" in timer
+    accepted(timer[next(i for i, w in enumerate(timer) if w.endswith("/sheets-connector")):])
+    job = menu_line("- a Kubernetes CronJob:")
+    assert job[:3] == ["kubectl", "create", "cronjob"] and "--schedule=0 7 * * 1-5" in job
+    accepted(job[job.index("--") + 1:])
+
+
+def test_the_menu_sections_serve_line_is_accepted() -> None:
+    words = shlex.split(next(x for x in MENU.splitlines() if x.strip().startswith("`sheets-connector serve")).strip("` "))
+    r = CliRunner().invoke(main, [*words[1:], "--help"])
+    assert r.exit_code == 0 and "Run the web service for the sheet menu" in r.output, r.output
+    assert words[words.index("--host") + 1] == "127.0.0.1"

@@ -12,7 +12,7 @@ from service_helpers import GateRunner, registry_for
 
 from sheets_connector.cancel import CancelToken
 from sheets_connector.demo import example_file
-from sheets_connector.errors import InwiseError
+from sheets_connector.errors import InwiseError, SheetBusy
 from sheets_connector.sandbox import Sandbox
 from sheets_connector.service.runner import sync_runner
 from sheets_connector.service.runs import Busy, RunManager, ServiceClosing, Started
@@ -155,9 +155,12 @@ def wait_finished(store: SQLiteRunStore, run_id: str) -> Run:
 @pytest.mark.parametrize(("error", "expected"), [
     (InwiseError("inwise refused the API key in INWISE_API_KEY: check it"), "inwise refused the API key in INWISE_API_KEY: check it"),
     (RuntimeError("boom with token=abc123"), "unexpected error"),
+    # a CLI/cron run took the sheet's lock in the state store while this run was queued
+    (SheetBusy("Another sync of contacts.xlsx is running (run #4 ...), or run again with --wait"),
+     "another sync of this spreadsheet was already running outside the sheet menu"),
 ])
 def test_a_failing_run_is_failed_with_a_user_readable_error(tmp_path: Path, error: Exception, expected: str) -> None:
-    def runner(*args: Any) -> dict[str, Any]:
+    def runner(*args: Any, **kw: Any) -> dict[str, Any]:
         raise error
 
     manager, store, registry = manager_for(tmp_path, runner)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from sheets_connector.config import parse_config
 from sheets_connector.errors import ConfigError
-from sheets_connector.service.runner import mapping_text_without_service_keys
 from sheets_connector.service.sheets import load_registry
 
 SECRET = "s3cret-value-abcdefghijkl"
@@ -83,12 +83,26 @@ def test_an_empty_or_missing_folder_is_explained(tmp_path: Path) -> None:
         load_registry(tmp_path / "nope")
 
 
-def test_the_service_keys_are_hidden_from_the_sync_mapping_without_moving_lines() -> None:
-    text = ("# top\nservice:\n  spreadsheet_id: x\n  secret_env: A\nsource:\n  type: xlsx\n"
-            "schedule: '0 7 * * *'\ntimezone: UTC")
-    out = mapping_text_without_service_keys(text)
-    assert out.splitlines() == ["# top", "#service:", "#  spreadsheet_id: x", "#  secret_env: A", "source:",
-                                "  type: xlsx", "#schedule: '0 7 * * *'", "#timezone: UTC"]
-    nested_last = "source: {type: xlsx}\nservice:\n  spreadsheet_id: x\n  secret_env: A"
-    assert mapping_text_without_service_keys(nested_last).splitlines()[1:] == [
-        "#service:", "#  spreadsheet_id: x", "#  secret_env: A"]
+MAPPING = "source: {type: xlsx, path: a.xlsx}\ncolumns: {email: Email}\n"
+
+
+def test_the_service_keys_are_part_of_the_mapping() -> None:
+    text = ("service:\n  spreadsheet_id: x\n  secret_env: A\nschedule: '0 7 * * 1-5'\ntimezone: Asia/Jerusalem\n"
+            + MAPPING)
+    cfg = parse_config(text)
+    assert cfg.service is not None and (cfg.service.spreadsheet_id, cfg.service.secret_env) == ("x", "A")
+    assert (cfg.schedule, cfg.timezone) == ("0 7 * * 1-5", "Asia/Jerusalem")
+    assert parse_config(MAPPING).service is None
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("service:\n  spreadsheet_id: x\n  secret_env: A\n  url: http://x\n", "<m>, line 4: service.url: unknown key 'url'"),
+    ("service:\n  spreadsheet_id: x\n", "<m>, line 1: service: give exactly one of service.secret_env or service.secret_file"),
+    ("schedule: '0 7 * *'\ntimezone: UTC\n", "<m>, line 1: schedule: '0 7 * *' is not a cron expression"),
+    ("timezone: Mars/Base\n", "<m>, line 1: timezone: unknown time zone 'Mars/Base'"),
+    ("\nschedule: '0 7 * * *'\n", "<m>, line 2: schedule: schedule needs a timezone"),
+])
+def test_service_keys_are_checked_with_the_line_they_are_on(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        parse_config(text + MAPPING, where="<m>")
+    assert message in str(e.value)

@@ -4,8 +4,9 @@ Routes (the OpenAPI document is served at ``/openapi.json``):
 
 - ``POST /v1/sync``                     signed; starts a run, answers 202 + run id at once
 - ``GET  /v1/runs/{run_id}``            signed; a run's state, counts and rows that need attention
-- ``GET  /v1/runs/latest?spreadsheet=`` signed; the spreadsheet's last sync (previews too with
-                                        ``include_previews=true``)
+- ``GET  /v1/runs/latest?spreadsheet=`` signed; the spreadsheet's last sync from any trigger: the
+                                        service's own, or a CLI/cron run from the state store's
+                                        history when newer (previews too with ``include_previews=true``)
 - ``GET  /healthz``                     unsigned readiness: is the run store reachable
 
 A POST is checked in this order, each failure answering a short fixed text: content type
@@ -35,7 +36,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..errors import ConnectorError
 from . import log
+from .history import SheetHistory, parse_history_id
 from .runs import Busy, RunManager, ServiceClosing
 from .sheets import Registry, Sheet
 from .signing import (
@@ -279,6 +282,15 @@ def create_app(
         sheet = registry.get(spreadsheet_id)
         return sheet if sheet is not None and verified.matched.intersection(sheet.secrets) else None
 
+    def history_call(read: Callable[[SheetHistory], Run | None]) -> Run | None:
+        if manager.history is None:
+            return None
+        try:
+            return read(manager.history)
+        except ConnectorError:  # a broken mapping or state store: the service's own record still answers
+            log.logger.warning('{"event": "history_unreadable"}', exc_info=True)
+            return None
+
     def start(request: Request, signature: str | None, body: bytes) -> AsciiJSONResponse:
         verified = check(signature, body, replay=True)
         try:
@@ -327,6 +339,9 @@ def create_app(
         if sheet is None:
             raise Refused(401, "unknown_spreadsheet")
         run = store.latest_run(sheet.spreadsheet_id, include_dry_runs=include_previews)
+        outside = history_call(lambda h: h.latest_outside(sheet))
+        if outside is not None and (run is None or outside.created_at >= _second(run.finished_at or run.created_at)):
+            run = outside  # "Last sync result" is the last run from any trigger
         if run is None:
             raise Refused(404, "no_run_yet")
         _note(request, run_id=run.id)
@@ -336,7 +351,12 @@ def create_app(
     def get_run(request: Request, run_id: str, signature: str | None = Security(signature_header)) -> RunStatus:
         query = request.scope["query_string"].decode("latin-1")
         verified = check(signature, signed_text_for_get(_route_path(request), query), replay=False)
-        run = store.get_run(run_id) if len(run_id) <= 64 else None
+        outside = parse_history_id(run_id)
+        if outside is not None:  # a run the service did not start (named so by a 409 or runs/latest)
+            sheet = owned(verified, outside[0])
+            run = history_call(lambda h: h.get(sheet, outside[1])) if sheet is not None else None
+        else:
+            run = store.get_run(run_id) if len(run_id) <= 64 else None
         # a run of a spreadsheet the signer does not own looks exactly like no run at all
         if run is None or owned(verified, run.spreadsheet_id) is None:
             raise Refused(404, "unknown_run")
@@ -349,6 +369,11 @@ def create_app(
         return AsciiJSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
     return app
+
+
+def _second(at: datetime) -> datetime:
+    # the state store files whole seconds: a CLI run begun in the second a menu run ended is the newer
+    return at.replace(microsecond=0)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

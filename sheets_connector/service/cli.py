@@ -16,13 +16,14 @@ from . import log
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="SHEETS_CONNECTOR_HOST",
               help="Address to listen on. Keep 127.0.0.1 behind an HTTPS reverse proxy.")
 @click.option("--port", "-p", default=8787, show_default=True, envvar="SHEETS_CONNECTOR_PORT", help="Port (0 = any free port).")
-@click.option("--db", "db", default="sheets-connector-service.sqlite3", show_default=True, envvar="SHEETS_CONNECTOR_DB",
+@click.option("--db", "db", default=None, envvar="SHEETS_CONNECTOR_DB",
               type=click.Path(dir_okay=False, path_type=Path),
-              help="SQLite file for run history, run locks and the replay guard (on a local disk).")
+              help="SQLite file for the menu's runs and the replay guard (on a local disk). Default: service.db "
+                   "in the state folder (the mappings' state_dir, else your user's), next to the state store.")
 @click.option("--max-parallel", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Syncs of different spreadsheets that may run at the same time.")
 @click.option("--root-path", default="", help="Path prefix when a proxy serves the service under one (e.g. /connector).")
-def serve_command(configs: Path, host: str, port: int, db: Path, max_parallel: int, root_path: str) -> None:
+def serve_command(configs: Path, host: str, port: int, db: Path | None, max_parallel: int, root_path: str) -> None:
     """Run the web service for the sheet menu (inwise ▸ Sync now) and the schedules.
 
     \b

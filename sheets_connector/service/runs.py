@@ -6,6 +6,11 @@ it to a bounded pool of worker threads: runs of different spreadsheets go side b
 ``max_parallel``; the rest wait in state ``queued``.  While a run is queued or running, a
 heartbeat renews its lock's lease; a lock whose instance died expires and is taken over.
 
+The state store's lock is the authority over a sheet: ``sync`` takes it in the worker thread,
+so a CLI or cron run and a service run never write one sheet at once.  ``start`` looks there
+too (``SheetHistory.holder``) and answers ``Busy`` with the outside run's name; a CLI run that
+takes the sheet while a service run is still queued makes that run fail with ``BUSY_ELSEWHERE``.
+
 ``shutdown`` (SIGTERM) sets every run's cancel token and waits until each has written its
 results and reached a final state.
 """
@@ -19,8 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..cancel import CancelToken
-from ..errors import ConnectorError
+from ..errors import ConnectorError, SheetBusy
 from . import log
+from .history import SheetHistory
 from .sheets import Sheet
 from .store import NewRun, Run, Runner, RunProgress, RunResult, RunStore, Trigger
 
@@ -30,6 +36,11 @@ CANCELLED_MESSAGE = {
     "lock_lost": "Stopped because this run lost its lock on the spreadsheet (the service was too busy to renew it). "
                  "Rows already sent have their result; run the sync again for the rest.",
 }
+
+
+BUSY_ELSEWHERE = ("Not started: another sync of this spreadsheet was already running outside the sheet menu "
+                  "(from the command line, cron or another scheduler). Nothing was sent. Try again when it has "
+                  "finished; inwise > Last sync result shows how it went.")
 
 
 def unexpected_error(run_id: str) -> str:
@@ -68,8 +79,10 @@ class RunManager:
         lease_s: float = 60.0,
         progress_every_s: float = 1.0,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        history: SheetHistory | None = None,
     ) -> None:
         self.store = store
+        self.history = history  # the state store's lock and run history (None: the run store only)
         self._runner = runner
         self._lease_s = lease_s
         self._progress_every_s = progress_every_s
@@ -99,6 +112,10 @@ class RunManager:
         holder = self.store.try_acquire(sheet.spreadsheet_id, run_id, self._lease_s)
         if holder is not None:
             return Busy(holder)
+        outside = self._held_outside(sheet)
+        if outside is not None:
+            self.store.release(sheet.spreadsheet_id, run_id)
+            return Busy(outside)
         try:
             run = self.store.create_run(NewRun(id=run_id, spreadsheet_id=sheet.spreadsheet_id, trigger=trigger,
                                                dry_run=dry_run, worksheet=worksheet, requested_by=requested_by))
@@ -113,6 +130,16 @@ class RunManager:
             raise
         log.event("run_queued", run_id=run_id, spreadsheet=sheet.spreadsheet_id, trigger=trigger, dry_run=dry_run)
         return Started(run)
+
+    def _held_outside(self, sheet: Sheet) -> str | None:
+        """Who holds the sheet in the state store.  Holding this service's own lock, that can
+        only be a run the service did not start (its runs release the state store's lock first)."""
+        if self.history is None:
+            return None
+        try:
+            return self.history.holder(sheet)
+        except ConnectorError:  # a broken mapping or store: the run itself reports it in words
+            return None
 
     def active_runs(self) -> list[str]:
         with self._mutex:
@@ -131,6 +158,8 @@ class RunManager:
         self._pool.shutdown(wait=True)
         self._stop.set()
         self._heartbeat.join()
+        if self.history is not None:
+            self.history.close()
 
     # -- inside the worker threads ---------------------------------------------------------------
     def _execute(self, run: Run, active: _Active) -> None:
@@ -141,13 +170,15 @@ class RunManager:
                 return
             self.store.update_run(run.id, state="running")
             summary = self._runner(active.sheet.config_path, run.dry_run, active.cancel, run.trigger,
-                                   self._progress(run.id))
+                                   self._progress(run.id), worksheet=run.worksheet)
             result = RunResult.from_summary(summary)
             if result.interrupted:
                 self.store.update_run(run.id, state="cancelled", result=result,
                                       error=CANCELLED_MESSAGE[active.reason or "shutdown"])
             else:
                 self.store.update_run(run.id, state="done", result=result)
+        except SheetBusy:  # a CLI/cron run took the sheet after this run was queued
+            self.store.update_run(run.id, state="failed", error=BUSY_ELSEWHERE)
         except ConnectorError as e:
             self.store.update_run(run.id, state="failed", error=str(e))
         except Exception:  # noqa: BLE001 - any bug becomes a failed run with a plain message

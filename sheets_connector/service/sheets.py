@@ -1,7 +1,8 @@
 """The service's allow-list: which spreadsheets it serves, with which mapping, secret and schedule.
 
 ``serve --configs DIR`` reads every ``*.yaml``/``*.yml`` mapping in DIR.  Besides the usual
-mapping keys, each carries (only these keys are read here)::
+mapping keys, each carries (only these keys, and ``state_dir``, are read here; ``config.Config``
+validates them with the rest of the mapping, with line numbers, when a run loads it)::
 
     service:
       spreadsheet_id: 1AbC...        # the Google spreadsheet's id (from its URL)
@@ -22,39 +23,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from croniter import croniter
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..config import SCHEDULE_NEEDS_ZONE, ServiceSection, check_cron, check_zone
 from ..errors import ConfigError
+from ..paths import resolve_user_path
 
 MIN_SECRET_LENGTH = 16
 NEW_SECRET_HINT = 'python3 -c "import secrets; print(secrets.token_hex(32))"'
-
-
-class ServiceSection(BaseModel):
-    """The ``service:`` key of a mapping: how the web service knows this spreadsheet."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    spreadsheet_id: str | None = Field(None, description="The spreadsheet's id (the part of its URL after /d/).")
-    secret_env: str | None = Field(None, description="Environment variable holding the webhook secret.")
-    secret_file: str | None = Field(None, description="File holding the webhook secret (relative to the mapping).")
-
-    @model_validator(mode="after")
-    def _one_secret_source(self) -> ServiceSection:
-        if bool(self.secret_env) == bool(self.secret_file):
-            raise ValueError("give exactly one of service.secret_env or service.secret_file")
-        return self
 
 
 class ServiceKeys(BaseModel):
@@ -66,28 +44,22 @@ class ServiceKeys(BaseModel):
     schedule: str | None = Field(None, description='Cron expression, e.g. "0 7 * * 1-5" (07:00 on weekdays).')
     timezone: str | None = Field(None, description="Time zone of the schedule, e.g. Asia/Jerusalem.")
     source: dict[str, Any] = Field(default_factory=dict)
+    state_dir: str | None = None
 
     @field_validator("schedule")
     @classmethod
     def _cron(cls, v: str | None) -> str | None:
-        if v is not None and not croniter.is_valid(v):
-            raise ValueError(f"{v!r} is not a cron expression (five fields: minute hour day month weekday)")
-        return v
+        return check_cron(v)
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                ZoneInfo(v)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {v!r} (use a name like Asia/Jerusalem or Europe/London)") from None
-        return v
+        return check_zone(v)
 
     @model_validator(mode="after")
     def _schedule_needs_zone(self) -> ServiceKeys:
         if self.schedule and not self.timezone:
-            raise ValueError("schedule needs a timezone (e.g. timezone: Asia/Jerusalem) so the hours mean your hours")
+            raise ValueError(SCHEDULE_NEEDS_ZONE)
         return self
 
     def spreadsheet_id(self) -> str | None:
@@ -111,6 +83,7 @@ class Sheet:
     secrets: tuple[bytes, ...] = field(repr=False)
     schedule: str | None = None
     timezone: str | None = None
+    state_dir: Path | None = None  # the mapping's state_dir, resolved (None: the per-user folder)
 
 
 class Registry:
@@ -184,7 +157,8 @@ def _load_sheet(path: Path, env: Mapping[str, str]) -> Sheet:
     if not sid:
         raise ConfigError(f"{name}: add service.spreadsheet_id (the part of the sheet's URL after /d/).")
     return Sheet(spreadsheet_id=sid, config_path=path.resolve(), secrets=_secrets(name, path, keys.service, env),
-                 schedule=keys.schedule, timezone=keys.timezone)
+                 schedule=keys.schedule, timezone=keys.timezone,
+                 state_dir=resolve_user_path(keys.state_dir, path.resolve().parent) if keys.state_dir else None)
 
 
 def _secrets(name: str, path: Path, section: ServiceSection, env: Mapping[str, str]) -> tuple[bytes, ...]:

@@ -85,7 +85,7 @@ class NewRun:
 class Run:
     id: str
     spreadsheet_id: str
-    trigger: Trigger
+    trigger: str  # menu, schedule; or cli etc. for a run read from the state store's history
     dry_run: bool
     state: RunState
     created_at: datetime
@@ -168,7 +168,9 @@ class Runner(Protocol):
     Called in a worker thread.  Must stop soon after ``cancel`` is set (the same token a Ctrl-C
     sets in the CLI), with every row already sent having its result written, and then return its
     summary with ``interrupted: true``.
-    Raises ``ConnectorError`` (a user-readable message) when the run cannot complete.
+    ``worksheet`` is the tab the user was on (informational: the mapping decides what is synced).
+    Raises ``ConnectorError`` (a user-readable message) when the run cannot complete, and
+    ``SheetBusy`` when another run (the CLI, cron...) holds the sheet's lock in the state store.
     Returns a ``RunSummary.to_dict()``-shaped dict (counts, problems, preview, would_send...).
     """
 
@@ -179,4 +181,5 @@ class Runner(Protocol):
         cancel: CancelToken,
         trigger: str,
         progress: ProgressFn,
+        worksheet: str | None = None,
     ) -> dict[str, Any]: ...
