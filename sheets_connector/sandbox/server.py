@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import SandboxError
 from ..inwise.wire import API_KEY_HEADER, KEY_INVALID_TEXT, KEY_MISSING_TEXT
+from ..localserver import LocalServer
 from .faults import API_PREFIX, FaultInjector, Faults, retry_after_header
 from .store import BadRequest, ContactStore
 
@@ -51,12 +52,14 @@ _FAIL_NEXT_ARGS = {"count", "status", "path", "method", "retry_after", "drop", "
 Answer = tuple[int, Any, dict[str, str]]  # (status, JSON payload, extra headers)
 
 
-class Sandbox:
+class Sandbox(LocalServer):
     """The local inwise API: a ``ContactStore``, a ``FaultInjector`` and the HTTP server around them.
 
     >>> with Sandbox(api_keys=("k",)) as sb:     # doctest: +SKIP
     ...     requests.post(sb.base_url + "/contacts", json={...}, headers={"X-API-Key": "k"})
     """
+
+    thread_name = "inwise-sandbox"
 
     def __init__(
         self,
@@ -75,13 +78,10 @@ class Sandbox:
         self._api_keys = tuple(key for key in api_keys if key)
         if not self._api_keys:
             raise ValueError("The sandbox needs at least one non-empty API key.")
-        self.host = host
-        self._requested_port = port
+        super().__init__(host, port)
         self.verbose = verbose
         self._injector = FaultInjector(faults)
         self._store = ContactStore(state_file=state_file, first_id=first_id)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._paused = threading.Condition()
         self._answers_paused = 0  # feed answers stopped in the middle of their body right now
         seeds = list(seed_contacts)
@@ -92,54 +92,20 @@ class Sandbox:
                 raise SandboxError(f"The seed contacts are not valid: {exc}") from None
 
     # ---------------------------------------------------------------- lifecycle
-    def start(self) -> Sandbox:
-        """Start serving in a daemon thread; returns self."""
-        if self._server is not None:
-            raise RuntimeError("The sandbox is already running.")
-        try:
-            server = _Server((self.host, self._requested_port), _Handler)
-        except OSError as exc:
-            raise SandboxError(
-                f"The inwise sandbox cannot listen on {self.host}:{self._requested_port} "
-                f"({exc.strerror or exc}). Is another sandbox running? Pick another port with --port."
-            ) from None
+    def _bind(self) -> _Server:
+        server = _Server((self.host, self._requested_port), _Handler)
         server.sandbox = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"inwise-sandbox:{server.server_address[1]}", daemon=True,
+        return server
+
+    def _cannot_listen(self, exc: OSError) -> SandboxError:
+        return SandboxError(
+            f"The inwise sandbox cannot listen on {self.host}:{self._requested_port} "
+            f"({exc.strerror or exc}). Is another sandbox running? Pick another port with --port."
         )
-        self._thread.start()
-        return self
 
-    def stop(self) -> None:
-        """Stop serving and close every open connection (idempotent)."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.close_all_connections()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    @property
-    def port(self) -> int:
-        """The port actually bound (useful with port=0)."""
-        if self._server is None:
-            raise RuntimeError("The sandbox is not running; call start() first.")
-        return int(self._server.server_address[1])
+    def _before_close(self, server: ThreadingHTTPServer) -> None:
+        if isinstance(server, _Server):
+            server.close_all_connections()
 
     @property
     def root_url(self) -> str:

@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from ..errors import ConnectorError
+from ..localserver import LocalServer
 from . import api
 from .a1 import column_index
 from .book import ApiError, Protection, Sheet, Spreadsheet, no_permission, not_found
@@ -79,13 +80,14 @@ class _Hook:
     action: Callable[[], None]
 
 
-class SheetsEmulator:
+class SheetsEmulator(LocalServer):
     """Spreadsheets in memory behind a real HTTP server; all state sits behind one lock."""
+
+    thread_name = "sheets-emulator"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, token: str | None = EMULATOR_TOKEN,
                  account: str = EMULATOR_ACCOUNT, verbose: bool = False) -> None:
-        self.host = host
-        self._requested_port = port
+        super().__init__(host, port)
         self.verbose = verbose
         self._lock = threading.RLock()
         self._books: dict[str, Spreadsheet] = {}
@@ -99,50 +101,20 @@ class SheetsEmulator:
         self._error_status = 503
         self._rate_limit_rate = 0.0
         self._rng = random.Random(0)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self.token = token
         self.account = account
         if token:
             self._tokens[token] = account
 
     # ---------------------------------------------------------------- lifecycle
-    def start(self) -> SheetsEmulator:
-        if self._server is not None:
-            raise RuntimeError("The Sheets emulator is already running.")
-        try:
-            server = _Server((self.host, self._requested_port), _Handler)
-        except OSError as exc:
-            raise EmulatorError(f"The Sheets emulator cannot listen on {self.host}:{self._requested_port} "
-                                f"({exc.strerror or exc}). Pick another port.") from None
+    def _bind(self) -> _Server:
+        server = _Server((self.host, self._requested_port), _Handler)
         server.emulator = self
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"sheets-emulator:{server.server_address[1]}", daemon=True)
-        self._thread.start()
-        return self
+        return server
 
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> SheetsEmulator:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("The Sheets emulator is not running; call start() first.")
-        return int(self._server.server_address[1])
+    def _cannot_listen(self, exc: OSError) -> EmulatorError:
+        return EmulatorError(f"The Sheets emulator cannot listen on {self.host}:{self._requested_port} "
+                             f"({exc.strerror or exc}). Pick another port.")
 
     @property
     def api_url(self) -> str:
