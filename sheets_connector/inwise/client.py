@@ -64,6 +64,7 @@ from .wire import (
     parse_conflict,
     parse_contact_id,
     parse_feed,
+    parse_feed_page,
     parse_json,
     parse_message,
 )
@@ -481,7 +482,8 @@ class InwiseClient:
 
         ``keep_raw(body)`` is called with the raw bytes of every 2xx answer *before* they are
         parsed, so a store can commit exactly what inwise sent, even an answer that turns out not
-        to be a list of contacts; if it raises, the pull stops there (no further request).
+        to be a list of contacts; if it raises, the pull stops there (no further request).  With
+        ``keep_raw`` the pages hold the items as inwise sent them (the store reads them itself).
 
         Note: if an answer is lost after inwise sent it (connection dropped or read timeout),
         the retry gets the *next* contacts and the lost ones are gone from the feed; this is
@@ -506,7 +508,11 @@ class InwiseClient:
                                   "were saved; run the pull again later.")
             if keep_raw is not None:
                 keep_raw(response.content)
-            page = parse_feed(response.text)
+                # the store owns the answer now and reads its items itself: only the list is needed here
+                items = parse_feed_page(response.text)
+                page = None if items is None else FeedPage(items, raw_body=response.text)
+            else:
+                page = parse_feed(response.text)
             if page is None:
                 kept = ("it was handed to the store before parsing" if keep_raw is not None
                         else "the answer is kept on this error as raw_body")
@@ -516,7 +522,7 @@ class InwiseClient:
                 error.raw_body = response.text  # type: ignore[attr-defined]
                 raise error
             pages += 1
-            missing = len(page.without_id)
+            missing = 0 if keep_raw is not None else len(page.without_id)  # with keep_raw the store reports them
             if missing:
                 with self._lock:
                     self.feed_items_without_id += missing
