@@ -456,15 +456,14 @@ def demo(workdir: str, mode: str | None, source: str, as_json: bool) -> None:
 
 
 def _print_demo_end(summary: RunSummary, paths: dict[str, Path]) -> None:
-    if True:
-        print_summary(summary)
-        out.print(
-            f"\nOpen the updated workbook: {paths['workbook']}\n"
-            f"The mapping it used:        {paths['mapping']}\n"
-            "Next, with your own workbook: write its mapping (it is checked right away) with\n"
-            "  sheets-connector init YOUR-WORKBOOK.xlsx",
-            markup=False,
-        )
+    print_summary(summary)
+    out.print(
+        f"\nOpen the updated workbook: {paths['workbook']}\n"
+        f"The mapping it used:        {paths['mapping']}\n"
+        "Next, with your own workbook: write its mapping (it is checked right away) with\n"
+        "  sheets-connector init YOUR-WORKBOOK.xlsx",
+        markup=False,
+    )
 
 
 def _print_sheets_demo_end(demo: SheetsDemo) -> None:
