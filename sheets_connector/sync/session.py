@@ -57,9 +57,11 @@ class RunSession:
             summary.error = summary.error or str(e)
 
 
-def busy_message(label: str, holder: Holder, what: str = "run") -> str:
+def busy_message(label: str, holder: Holder, what: str = "run", started_at: str | None = None) -> str:
+    """``started_at``: when the holding run started (its history record); the lock's own time
+    stands in for a lock taken without a run."""
     who = f"run #{holder.run_id}" if holder.run_id is not None else "another run"
-    since = holder.since.replace("T", " ")[:19]
+    since = (started_at or holder.since).replace("T", " ")[:19]
     return (f"Another {what} of {label} is running ({who}, started {since}, process {holder.process.split(':')[0]} "
             f"on {holder.host}). Only one run at a time may write a workbook. Wait for it to finish "
             "(see: sheets-connector runs), or run again with --wait to start as soon as it ends.")
@@ -67,7 +69,9 @@ def busy_message(label: str, holder: Holder, what: str = "run") -> str:
 
 def _busy(store: StateStore, label: str, holder: Holder) -> str:
     other = store.get_run(holder.run_id) if holder.run_id is not None else None
-    return busy_message(label, holder, other.command if other else "run")
+    if other is None:
+        return busy_message(label, holder)
+    return busy_message(label, holder, other.command, other.started_at)
 
 
 def remove_stale_temp_files(path: Path | None) -> list[Path]:
