@@ -176,7 +176,8 @@ def test_wrong_content_type_is_refused(service: str) -> None:
     json.dumps({"spreadsheet_id": A, "dry_run": "yes"}).encode(),
     json.dumps({"spreadsheet_id": A, "config_path": "../../etc/other.yaml"}).encode(),  # the body never picks files
     json.dumps({"spreadsheet_id": A, "base_url": "http://127.0.0.1:1/"}).encode(),
-], ids=["malformed", "not utf-8", "array", "no id", "dry_run not bool", "config path", "url"])
+    b"[" * 2000 + b"]" * 2000,  # deeper than the JSON parser's recursion
+], ids=["malformed", "not utf-8", "array", "no id", "dry_run not bool", "config path", "url", "deep array"])
 def test_a_well_signed_but_malformed_body_is_refused(service: str, runner: GateRunner, body: bytes) -> None:
     r = post_sync(service, body, SECRETS[A])
     assert (r.status_code, r.json()) == (400, {"error": "bad request"})

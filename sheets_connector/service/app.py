@@ -295,7 +295,8 @@ def create_app(
         verified = check(signature, body, replay=True)
         try:
             req = SyncRequest.model_validate(json.loads(body))
-        except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors; a deeply nested array exhausts the parser
+        except (ValueError, ValidationError, RecursionError):
             raise Refused(400, "malformed_body") from None
         sheet = owned(verified, req.spreadsheet_id)
         if sheet is None:
@@ -378,7 +379,7 @@ def _second(at: datetime) -> datetime:
 
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+    if declared is not None and (not (declared.isascii() and declared.isdigit()) or int(declared) > limit):
         raise Refused(413, "too_large")
     chunks: list[bytes] = []
     size = 0

@@ -30,6 +30,7 @@ HEADER = "X-Signature"
 TOLERANCE_S = 300
 MAX_SIGNATURES = 5  # v1= values looked at per request: rotation needs two
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_SECONDS = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit also takes '²', which int() refuses
 
 
 class SignatureError(Exception):
@@ -69,7 +70,7 @@ def parse_header(value: str | None) -> tuple[int, list[str]]:
         if not sep:
             raise SignatureError("malformed signature header")
         if key == "t":
-            if timestamp is not None or not val.isdigit() or len(val) > 12:
+            if timestamp is not None or not _SECONDS.fullmatch(val):
                 raise SignatureError("malformed timestamp")
             timestamp = int(val)
         elif key == "v1" and _HEX64.fullmatch(val.lower()):
