@@ -163,6 +163,8 @@ LABELS = {
     "missing": "✗ no email or mobile",
     "duplicate": "✗ duplicate",
     "error": "✗ error",
+    "held": "held back (do not sync)",
+    "no_consent": "not sent: no consent",
 }
 
 
@@ -178,6 +180,8 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15) -> None:
         for k, label in LABELS.items():
             if summary.dry_run and k in ("created", "updated", "conflict", "error"):
                 continue
+            if k in ("held", "no_consent") and not summary.counts.get(k):
+                continue  # only sheets with those columns have such rows
             t.add_row(label, str(summary.counts.get(k, 0)))
         if not summary.dry_run:
             t.add_row("= unchanged (not sent)", str(summary.counts.get("unchanged", 0)))
@@ -355,6 +359,8 @@ def check(config_path: str, rows: int) -> None:
                 t.add_row(role, column_letter(idx), p.data.header[idx])
         for number, idx, _ in c.fields:
             t.add_row(f"field{number}", column_letter(idx), p.data.header[idx])
+        for role, col in (p.mapper.per_row.columns().items() if p.mapper.per_row else ()):
+            t.add_row(role.replace("_", " "), column_letter(col.index), p.data.header[col.index])
         keys = [header_key(h) for h in p.data.header]
         for label, h in (("results", cfg.results.column), ("contact id", cfg.results.contact_id_column),
                          ("synced at", cfg.results.synced_at_column)):
@@ -362,9 +368,16 @@ def check(config_path: str, rows: int) -> None:
                 where = column_letter(keys.index(header_key(h))) if header_key(h) in keys else "(will be added)"
                 t.add_row(f"→ {label}", where, h)
         out.print(t)
-        problems = [m for m in p.mapped if m.problem]
+        chosen = {"held": 0, "no_consent": 0}  # not sent because the row says so: not problems
+        for m in p.mapped:
+            if m.problem and m.problem.kind in chosen:
+                chosen[m.problem.kind] += 1
+        problems = [m for m in p.mapped if m.problem and m.problem.kind not in chosen]
         to_send = p.to_send()
-        out.print(f"{len(p.mapped)} rows with data: {len(to_send)} ready to send, {len(problems)} need attention.", markup=False)
+        held = (f", {chosen['held']} held back" if chosen["held"] else "") + (
+            f", {chosen['no_consent']} without consent (not sent)" if chosen["no_consent"] else "")
+        out.print(f"{len(p.mapped)} rows with data: {len(to_send)} ready to send{held}, {len(problems)} need attention.",
+                  markup=False)
         for m in problems[:10]:
             out.print(f"  row {m.number}: ✗ {m.problem.message if m.problem else ''}", markup=False)
         if len(problems) > 10:

@@ -28,6 +28,7 @@ from .errors import ConfigError
 from .inwise.wire import API_ADDRESS
 from .normalize import calling_code_for, date_pattern, header_key, region_for
 from .paths import resolve_user_path
+from .perrow import ConsentColumn, DoNotSyncColumn, GroupsColumn, column_spec
 from .retry import RetryPolicy, RetryTuning
 from .tables.base import Table
 
@@ -139,6 +140,13 @@ class Columns(_Strict):
         default_factory=dict,
         description="inwise personal fields by number: 1 first name, 2 last name, 21 birthday, ...",
     )
+    # per-row columns (see perrow.py): a header, or the header with its options
+    groups: str | GroupsColumn | None = Field(
+        None, description="Header of the column listing each contact's groups (names from groups:, or IDs).")
+    consent: str | ConsentColumn | None = Field(
+        None, description="Header of the marketing-consent column (yes/no, כן/לא, a ticked box, a date).")
+    do_not_sync: str | DoNotSyncColumn | None = Field(
+        None, description="Header of a column that holds a row back while it is filled.")
 
     @field_validator("fields")
     @classmethod
@@ -338,6 +346,9 @@ class Config(_Strict):
     inwise: InwiseSettings = Field(default_factory=InwiseSettings)
     results: ResultsSettings = Field(default_factory=ResultsSettings)
     new_contacts: NewContactsSettings = Field(default_factory=NewContactsSettings)
+    groups: dict[str, int] = Field(
+        default_factory=dict,
+        description="Group names staff write in the groups column -> inwise group ID, e.g. {VIP: 715983}.")
     date_format: str = Field("dd/mm/yyyy", description="Default format of date cells sent as personal fields.")
     state_dir: str | None = Field(
         None, description=(
@@ -385,12 +396,43 @@ class Config(_Strict):
             raise ValueError(SCHEDULE_NEEDS_ZONE)
         return self
 
+    @field_validator("groups")
+    @classmethod
+    def _check_groups(cls, v: dict[str, int]) -> dict[str, int]:
+        seen: dict[str, str] = {}
+        for name, gid in v.items():
+            if gid < 1:
+                raise ValueError(f"group {name!r}: an inwise group ID is a positive number (got {gid})")
+            key = header_key(name)
+            if not key:
+                raise ValueError("a group name is empty")
+            if key in seen:
+                raise ValueError(f"groups {seen[key]!r} and {name!r} are the same name (case and spaces are ignored)")
+            seen[key] = name
+        return v
+
+    @model_validator(mode="after")
+    def _per_row_columns(self) -> Config:
+        cols = self.columns
+        if self.inwise.mode == "batch":
+            if isinstance(cols.groups, GroupsColumn) and cols.groups.mode != "add":
+                raise ValueError(
+                    f"columns.groups.mode: {cols.groups.mode} needs mode: upsert - batchInsert can add contacts to a "
+                    "group but not remove them from one; use mode: add, or inwise.mode: upsert")
+            if isinstance(cols.consent, ConsentColumn) and cols.consent.without_consent != "skip":
+                raise ValueError(
+                    "columns.consent.without_consent needs mode: upsert - batchInsert documents no confirmation "
+                    "status, so a row without consent could arrive as confirmed; use skip, or inwise.mode: upsert")
+        return self
+
     @model_validator(mode="after")
     def _no_column_clash(self) -> Config:
         inputs = {
             header_key(h)
             for h in [self.columns.email, self.columns.mobile, self.columns.external_id]
             + [c.column for c in self.columns.field_columns().values()]
+            + [column_spec(self.columns.groups), column_spec(self.columns.consent),
+               column_spec(self.columns.do_not_sync)]
             if h
         }
         for key, h in (
@@ -533,7 +575,8 @@ def _clean_loc(loc: tuple) -> tuple:
     out = []
     for part in loc:
         if isinstance(part, str) and (
-            part in SOURCE_TYPES or part.startswith(("str", "FieldColumn", "list[", "dict[", "function-"))
+            part in SOURCE_TYPES or part.startswith(("str", "FieldColumn", "GroupsColumn", "ConsentColumn",
+                                                     "DoNotSyncColumn", "list[", "dict[", "function-"))
         ):
             continue
         out.append(part)

@@ -32,6 +32,7 @@ from .normalize import (
     normalize_email,
     normalize_mobile,
 )
+from .perrow import PerRowReader
 from .tables.base import RowKey, RowRef, SourceRow
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def column_letter(index: int) -> str:
 
 @dataclass(slots=True)
 class RowProblem:
-    kind: Literal["invalid", "missing", "duplicate"]
+    kind: Literal["invalid", "missing", "duplicate", "held", "no_consent"]
     message: str  # plain words, shown after "✗ " in the results column
     column: str | None = None  # header of the offending column, when there is one
 
@@ -110,12 +111,19 @@ class MappedRow:
         return RowRef(self.number, self.key)
 
 
-def describe_contact(contact: Contact, field_headers: dict[int, str]) -> str:
+def describe_contact(contact: Contact, field_headers: dict[int, str], group_names: dict[int, str] | None = None) -> str:
     """A contact as staff recognise it: ``dana@example.co.il · +972541111111 · First name = Dana``."""
     parts = [p for p in (contact.email, f"+{contact.mobile}" if contact.mobile else None) if p]
     parts += [f"{field_headers.get(n) or f'field {n}'} = {text}" for n, text in contact.fields]
     if contact.external_id:
         parts.append(f"external id = {contact.external_id}")
+    if contact.groups or contact.remove_groups or contact.only_these_groups:
+        names = group_names or {}
+        shown = ", ".join(names.get(g, str(g)) for g in contact.groups) or "none"
+        parts.append(f"groups = {shown}" + (" (and no other group)" if contact.remove_groups
+                                             or contact.only_these_groups else ""))
+    if contact.confirmation_status:
+        parts.append(f"status = {contact.confirmation_status}")
     return " · ".join(parts)
 
 
@@ -162,7 +170,11 @@ class ContactMapper:
                               setting=at("columns", "fields", number))
             fields.append((number, idx, date_pattern(spec.date_format or config.date_format)))
             field_headers[number] = clean_text(header[idx])
+        self.per_row = PerRowReader.resolve(
+            config, header, lambda h, w, what, setting: find_column(h, w, what=what, location=loc, setting=setting))
         used = [i for i in (email, mobile, ext) if i is not None] + [i for _, i, _ in fields]
+        # a consent column may also go to a personal field (the date consent was given): not counted twice
+        used += [c.index for k, c in (self.per_row.columns() if self.per_row else {}).items() if k != "consent"]
         dupes = {i for i in used if used.count(i) > 1}
         if dupes:
             raise ConfigError(
@@ -186,6 +198,7 @@ class ContactMapper:
             field_headers=field_headers,
             own=own,
         )
+        self._boxes = {col.index for col in (self.per_row.columns().values() if self.per_row else ())}
         self._seen_email: dict[str, int] = {}
         self._seen_mobile: dict[str, int] = {}
 
@@ -199,8 +212,8 @@ class ContactMapper:
         """One row on its own (no duplicate check): pure, so rows can be normalised in parallel."""
         c = self.columns
         values = row.values
-        if all(is_blank(v) for i, v in enumerate(values) if i not in c.own):
-            return None  # empty row: skipped silently
+        if all(is_blank(v) or (v is False and i in self._boxes) for i, v in enumerate(values) if i not in c.own):
+            return None  # empty row (an unticked checkbox of a per-row column is empty too): skipped silently
 
         problems: list[RowProblem] = []
         email = mobile = None
@@ -215,6 +228,10 @@ class ContactMapper:
             except ValueProblem as e:
                 problems.append(RowProblem("invalid", f"{e} (column {c.headers['mobile']!r})", c.headers["mobile"]))
         key = row_key(email, mobile)
+        held = self.per_row.held(values) if self.per_row is not None else ""
+        if held:  # before any check: staff often hold back a row they have not finished
+            return MappedRow(row.number, problem=RowProblem("held", held, self.per_row.hold.header if self.per_row
+                                                              and self.per_row.hold else None), key=key)
         if problems:
             # Sending the row without the bad value would create a contact the user did not ask for
             # and hide the typo; the row waits until the cell is fixed.
@@ -250,7 +267,16 @@ class ContactMapper:
                 h = c.headers["external_id"]
                 return MappedRow(row.number, problem=RowProblem("invalid", f"{e} (column {h!r})", h), key=key)
 
-        contact = Contact(email=email, mobile=mobile, fields=tuple(fields), external_id=external_id)
+        if self.per_row is None:
+            return MappedRow(row.number, contact=Contact(email, mobile, tuple(fields), external_id), key=key)
+        says = self.per_row.read(values)
+        if says.problem:
+            return MappedRow(row.number, problem=RowProblem("invalid", says.problem, says.problem_column), key=key)
+        if says.no_consent:
+            return MappedRow(row.number, problem=RowProblem("no_consent", says.no_consent, None), key=key)
+        contact = Contact(email, mobile, tuple(fields), external_id, groups=says.groups or (),
+                          remove_groups=says.remove_groups, only_these_groups=says.only_these_groups,
+                          confirmation_status=says.confirmation_status)
         return MappedRow(row.number, contact=contact, key=key)
 
     def identify(self, row: SourceRow) -> RowKey | None:

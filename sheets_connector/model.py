@@ -17,6 +17,16 @@ class Contact:
     mobile: str | None  # international digits only, no "+", e.g. "972541111111"
     fields: tuple[tuple[int, str], ...] = ()  # (personal field number, text), sorted by number
     external_id: str | None = None
+    # what the row's own cells say (perrow.py); the defaults mean "as the mapping's inwise section says"
+    groups: tuple[int, ...] = ()  # group IDs of this row, added to the mapping's inwise.groups
+    remove_groups: tuple[int, ...] = ()  # group IDs to take it out of (groups mode "exactly")
+    only_these_groups: bool = False  # inwise's remove_from_all_other_groups (groups mode "exactly_all")
+    confirmation_status: str | None = None  # this row's status (consent column), over the mapping's
+
+    def per_row(self) -> tuple[object, ...]:
+        """The per-row part, empty when the row says nothing beyond the mapping (fingerprints)."""
+        extra = (self.groups, self.remove_groups, self.only_these_groups, self.confirmation_status)
+        return () if extra == ((), (), False, None) else extra
 
     def field_dict(self) -> dict[int, str]:
         return dict(self.fields)

@@ -8,9 +8,12 @@ from typing import Literal
 from .model import UpsertResult
 from .tables.base import RowKey, RowRef
 
-Outcome = Literal["created", "updated", "conflict", "invalid", "missing", "duplicate", "error"]
+Outcome = Literal["created", "updated", "conflict", "invalid", "missing", "duplicate", "error", "held", "no_consent"]
 # "missing": a row with data but neither an email nor a mobile (its own line: real lists have many)
 OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "conflict", "invalid", "missing", "duplicate", "error")
+# Rows not sent because staff said so (do-not-sync, no consent): their words, no ✗, not "needing attention";
+# counted in a run's summary only when there are any (sheets without those columns never have them)
+NOT_SENT_BY_CHOICE: frozenset[str] = frozenset({"held", "no_consent"})
 
 
 @dataclass(slots=True)
@@ -46,6 +49,8 @@ class RowOutcome:
             return f"✓ updated? · {stamp} · {self.unconfirmed}"
         if self.outcome == "updated":
             return f"✓ updated{cid} · {stamp}"
+        if self.outcome in NOT_SENT_BY_CHOICE:
+            return self.detail
         return f"✗ {self.detail}"
 
 

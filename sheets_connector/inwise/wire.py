@@ -122,12 +122,43 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "A recorded answer of each call at the right address (probe), showing none of these.",
     ),
     Assumption(
+        "confirmation statuses other than confirmed",
+        "The API page shows only \"confirmed\". A row with consent (columns.consent) is sent as "
+        "confirmed (or columns.consent.status). A row without consent is by default not sent at all, "
+        "which is harmless whatever inwise accepts; only when the mapping names another status "
+        "(columns.consent.without_consent, upsert mode only) is that word sent, and a refusal shows "
+        "as that row's error.",
+        "The probe's 'other status' step (POST /contacts with confirmation_status \"unconfirmed\"): "
+        "accepted, or refused with the values inwise takes.",
+    ),
+    Assumption(
+        "batchInsert and the confirmation status",
+        "batchInsert documents no confirmation_status. With a consent column, batch mode sends POST "
+        "/contacts' key in the batch body (each call's rows share one status). If inwise ignores it, "
+        "the contacts get its status for imports; batch mode never sends a row without consent (the "
+        "mapping refuses without_consent there), so no such row can arrive as confirmed.",
+        "The status of the probe's batch contacts in the feed (probe, steps 'batch' and 'feed').",
+    ),
+    Assumption(
+        "a contact in no group",
+        "What inwise does with a contact removed from every group is not documented (it might delete "
+        "it). The connector never asks for that: groups mode 'exactly' removes a contact only from "
+        "the groups of the mapping's groups table, remove_from_all_other_groups is sent only with mode "
+        "'exactly_all', and in both modes an empty groups cell makes the row invalid instead of "
+        "taking the contact out of its groups (NO_GROUP_ALLOWED).",
+        "The probe's 'no groups' step (remove_from_all_other_groups with no group) and the "
+        "'after no groups' update: the same id back means the contact stayed.",
+    ),
+    Assumption(
         "created versus updated",
         "A row created a contact exactly when its id later shows up in GET /contacts (the feed "
         "lists created contacts only); otherwise it updated one.",
         "The probe's create and update steps followed by its two feed reads.",
     ),
 )
+
+#: May a row's groups cell (groups mode exactly / exactly_all) take a contact out of every group?
+NO_GROUP_ALLOWED = False
 
 #: Keys under which the 200 answer of POST /contacts may carry the contact's id.
 CONTACT_ID_KEYS: tuple[str, ...] = ("id", "Id", "ID", "contact_id", "contactId")
@@ -237,15 +268,26 @@ def contact_body(contact: Contact, options: SendOptions) -> dict[str, Any]:
             body["add_default_country_to_mobile_number_only_if_not_exists"] = True
             body["mobile_number_default_country_code"] = options.default_country_code
     body["fields"] = [{"name": f"field{number}", "content": text} for number, text in contact.fields]
-    if options.confirmation_status:
-        body["confirmation_status"] = options.confirmation_status
-    if options.groups:
-        body["add_to_groups_ids"] = [int(g) for g in options.groups]
+    status = contact.confirmation_status or options.confirmation_status
+    if status:
+        body["confirmation_status"] = status
+    groups = contact_groups(contact, options)
+    if groups:
+        body["add_to_groups_ids"] = list(groups)
+    if contact.remove_groups:
+        body["remove_from_groups_ids"] = [int(g) for g in contact.remove_groups if g not in groups]
+    if contact.only_these_groups:
+        body["remove_from_all_other_groups"] = True
     if contact.external_id is not None:
         body["external_id"] = contact.external_id
     if options.clear_existing_fields:
         body["clear_existing_fields"] = True
     return body
+
+
+def contact_groups(contact: Contact, options: SendOptions) -> tuple[int, ...]:
+    """The groups a contact is added to: the mapping's (every row) and the row's own, in order."""
+    return tuple(dict.fromkeys([int(g) for g in options.groups] + [int(g) for g in contact.groups]))
 
 
 def batch_fields_mapping(field_numbers: Sequence[int]) -> list[dict[str, str]]:
@@ -285,7 +327,7 @@ def build_batch_csv(contacts: Sequence[Contact], field_numbers: Sequence[int]) -
 
 
 def batch_body(contacts: Sequence[Contact], options: SendOptions, *, field_numbers: Sequence[int],
-               group_id: int | None) -> dict[str, Any]:
+               group_id: int | None, confirmation_status: str | None = None) -> dict[str, Any]:
     """The JSON body of ``POST /contacts/batchInsert`` (documented fields only).
 
     When every contact is domestic (:func:`is_domestic`), mobiles are written in their local form
@@ -294,6 +336,8 @@ def batch_body(contacts: Sequence[Contact], options: SendOptions, *, field_numbe
     ``country_code`` could be stored with the code twice.  ``trim_leading_zero`` is always true
     here: :func:`local_mobile` writes a leading zero only when it is a trunk prefix.  Otherwise
     (foreign numbers) mobiles go as international digits, without the two keys.
+    ``confirmation_status`` is POST /contacts' key, sent only when a consent column sets it (an
+    assumption, see :data:`ASSUMPTIONS`); every contact of the call gets the same one.
     """
     code = options.default_country_code
     domestic = all(is_domestic(c, options) for c in contacts)
@@ -310,6 +354,8 @@ def batch_body(contacts: Sequence[Contact], options: SendOptions, *, field_numbe
         body["trim_leading_zero"] = True
     if group_id is not None:
         body["group_id"] = str(group_id)  # a string in the documentation's example
+    if confirmation_status:
+        body["confirmation_status"] = confirmation_status  # undocumented here: see ASSUMPTIONS
     return body
 
 

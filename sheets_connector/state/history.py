@@ -9,7 +9,7 @@ from typing import Any
 
 from .model import RunRecord
 
-COUNT_ORDER = ("created", "updated", "unchanged", "conflict", "invalid", "duplicate", "error")
+COUNT_ORDER = ("created", "updated", "unchanged", "conflict", "invalid", "duplicate", "error", "held", "no_consent")
 TRIGGERS = {"cli": "command line", "menu": "sheet menu", "schedule": "schedule"}
 STATUS_WORDS = {"ok": "done", "failed": "failed", "stopped": "stopped by you", "crashed": "stopped unexpectedly",
                 "running": "running"}

@@ -34,18 +34,28 @@ def config_fingerprint(config: Config, account: str) -> bytes:
     """What, besides a row's own cells, decides what inwise receives for it."""
     iw = config.inwise
     shape = {
-        "columns": config.columns.model_dump(mode="json"),
+        "columns": config.columns.model_dump(mode="json", exclude=_absent_per_row(config)),
         "date_format": config.date_format,
         "inwise": {"base_url": iw.base_url, "mode": iw.mode, "groups": iw.groups,
                    "confirmation_status": iw.confirmation_status, "update_existing": iw.update_existing,
                    "clear_existing_fields": iw.clear_existing_fields, "mobile": iw.mobile.model_dump(mode="json")},
         "account": account,
     }
+    if config.groups:
+        shape["groups"] = config.groups
     return hashlib.blake2b(json.dumps(shape, sort_keys=True).encode(), digest_size=16).digest()
 
 
+def _absent_per_row(config: Config) -> set[str]:
+    """Column keys that do not shape a payload: the per-row ones the mapping leaves out (so adding
+    them to the schema kept every existing fingerprint) and do_not_sync (it only holds rows back)."""
+    c = config.columns
+    return {"do_not_sync"} | {k for k, v in (("groups", c.groups), ("consent", c.consent)) if v is None}
+
+
 def fingerprint(contact: Contact, config_fp: bytes) -> str:
-    text = repr((contact.email, contact.mobile, contact.fields, contact.external_id))
+    # the per-row groups and status join only when present: a sheet without those columns keeps its fingerprints
+    text = repr((contact.email, contact.mobile, contact.fields, contact.external_id) + contact.per_row())
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass") + config_fp, digest_size=16).hexdigest()
 
 

@@ -64,8 +64,9 @@ class Plan:
     def preview_lines(self, limit: int | None = None) -> list[str]:
         """The first ``limit`` rows to send, in words staff recognise (raw JSON is ``preview``)."""
         headers = self.mapper.columns.field_headers
+        names = self.mapper.per_row.group_names() if self.mapper.per_row else {}
         rows = (m for m in self.mapped if m.contact is not None)
-        return [f"row {m.number}: {describe_contact(m.contact, headers)}"
+        return [f"row {m.number}: {describe_contact(m.contact, headers, names)}"
                 for m in itertools.islice(rows, limit) if m.contact is not None]
 
 

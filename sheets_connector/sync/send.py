@@ -15,6 +15,7 @@ from ..cancel import CancelToken
 from ..config import Config
 from ..errors import InwiseError
 from ..inwise import InwiseClient, is_domestic
+from ..inwise.wire import contact_groups
 from ..model import Contact, SendOptions, UpsertResult
 from ..results import RowOutcome, from_upsert
 from ..tables.base import RowRef
@@ -111,18 +112,34 @@ def _chunks(items: ToSend, size: int) -> Iterator[ToSend]:
         yield items[i : i + size]
 
 
+BatchPart = tuple[tuple[int | None, ...], "str | None", ToSend]  # (group IDs, confirmation status, rows)
+
+
+def batch_parts(to_send: ToSend, options: SendOptions, batch_size: int) -> list[BatchPart]:
+    """The chunks of a batch run, each sent once per group of its group set.
+
+    batchInsert takes one group_id (and, assumed, one confirmation status) per call, so rows are
+    split by their group set and status (a sheet without a groups or consent column has one set:
+    the mapping's inwise.groups).  Numbers of the default country and foreign numbers go in
+    separate calls: only the first may carry batchInsert's country_code (it would be prefixed to
+    a foreign number).  Domestic rows come first, sets in order of their first row."""
+    sets: dict[tuple[bool, tuple[int, ...], str | None], list[tuple[RowRef, Contact]]] = {}
+    for item in to_send:
+        c = item[1]
+        sets.setdefault((not is_domestic(c, options), contact_groups(c, options), c.confirmation_status),
+                        []).append(item)
+    parts: list[BatchPart] = []
+    for (_foreign, groups, status), items in sorted(sets.items(), key=lambda kv: kv[0][0]):  # stable: sheet order
+        parts += [(groups or (None,), status, chunk) for chunk in _chunks(items, batch_size)]
+    return parts
+
+
 def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
     config, options = ctx.config, ctx.options
     field_numbers = sorted(config.columns.field_columns())
-    groups: list[int | None] = list(config.inwise.groups) or [None]
     done = 0
     unconfirmed_chunks: list[int] = []
-    # Numbers of the default country and foreign numbers go in separate calls: only the first
-    # may carry batchInsert's country_code (it would be prefixed to a foreign number).
-    domestic = [item for item in to_send if is_domestic(item[1], options)]
-    foreign = [item for item in to_send if not is_domestic(item[1], options)]
-    parts = [c for part in (domestic, foreign) for c in _chunks(part, config.inwise.batch_size)]
-    for chunk in parts:
+    for groups, status, chunk in batch_parts(to_send, options, config.inwise.batch_size):
         if ctx.cancel.is_set():
             return
         contacts = [c for _, c in chunk]
@@ -130,7 +147,8 @@ def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
         res = None
         for i, group in enumerate(groups):
             try:
-                res = ctx.client.batch_insert(contacts, options, field_numbers=field_numbers, group_id=group)
+                res = ctx.client.batch_insert(contacts, options, field_numbers=field_numbers, group_id=group,
+                                              confirmation_status=status)
             except KeyboardInterrupt:
                 for ref, _ in chunk:
                     outcomes[ref.number] = RowOutcome(ref.number, "error", detail=IN_FLIGHT_UNKNOWN, key=ref.key)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..results import OUTCOMES, RowOutcome
+from ..results import NOT_SENT_BY_CHOICE, OUTCOMES, RowOutcome
 
 # progress(stage, done, total): stage is "send" or "pull"; total None when unknown
 Progress = Callable[[str, int, "int | None"], None]
@@ -45,12 +45,12 @@ class RunSummary:
     error: str | None = None  # the run finished but something needs the user (e.g. the state store is full)
 
     def problems(self) -> list[RowOutcome]:
-        return [o for o in self.outcomes if not o.ok]
+        return [o for o in self.outcomes if not o.ok and o.outcome not in NOT_SENT_BY_CHOICE]
 
     def finish(self, outcomes: dict[int, RowOutcome], duration_s: float) -> None:
         self.outcomes = [outcomes[k] for k in sorted(outcomes)]
         for o in self.outcomes:
-            self.counts[o.outcome] += 1
+            self.counts[o.outcome] = self.counts.get(o.outcome, 0) + 1
         self.duration_s = round(duration_s, 3)
 
     def to_dict(self, max_rows: int | None = None) -> dict[str, Any]:
