@@ -576,7 +576,8 @@ def _clean_loc(loc: tuple) -> tuple:
     for part in loc:
         if isinstance(part, str) and (
             part in SOURCE_TYPES or part.startswith(("str", "FieldColumn", "GroupsColumn", "ConsentColumn",
-                                                     "DoNotSyncColumn", "list[", "dict[", "function-"))
+                                                     "DoNotSyncColumn", "constrained-str", "list[", "dict[",
+                                                     "function-"))
         ):
             continue
         out.append(part)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .inwise.wire import NO_GROUP_ALLOWED
 from .normalize import clean_text, header_key, is_blank
@@ -62,8 +62,9 @@ class ConsentColumn(_Strict):
     """The column saying whether the contact agreed to receive marketing messages."""
 
     column: str = Field(description="Header of the consent column.")
-    yes: list[str] = Field(default_factory=list, description="More words that mean consent was given.")
-    no: list[str] = Field(default_factory=list, description="More words that mean it was not.")
+    # not "yes:"/"no:" keys: YAML reads those as true/false
+    yes_words: list[str] = Field(default_factory=list, description="More words that mean consent was given.")
+    no_words: list[str] = Field(default_factory=list, description="More words that mean it was not.")
     status: str | None = Field(
         None, description="Confirmation status sent with consent (default: inwise.confirmation_status, else confirmed).")
     without_consent: str = Field(
@@ -71,6 +72,20 @@ class ConsentColumn(_Strict):
         description=("skip: a row without consent is not sent (its result says so); or a confirmation status to send "
                      "such rows with (not 'confirmed'; inwise documents no other value: run `sheets-connector probe`)."),
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yes_no_keys(cls, data: Any) -> Any:
+        """``yes: [...]`` / ``no: [...]`` as staff would write them (YAML makes those keys true/false)."""
+        if isinstance(data, dict):
+            names = {True: "yes_words", False: "no_words", "yes": "yes_words", "no": "no_words"}
+            data = {names.get(k, k) if isinstance(k, (bool, str)) else k: v for k, v in data.items()}
+        return data
+
+    @field_validator("yes_words", "no_words", mode="before")
+    @classmethod
+    def _words_as_text(cls, v: Any) -> Any:
+        return _as_words(v)
 
     @field_validator("without_consent")
     @classmethod
@@ -89,6 +104,19 @@ class DoNotSyncColumn(_Strict):
     values: list[str] | None = Field(
         None, description=("Only these words hold a row back (e.g. [hold, x]); default: any value but an empty cell, "
                            "an unticked checkbox, no, false, 0 or לא."))
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _words_as_text(cls, v: Any) -> Any:
+        return _as_words(v)
+
+
+def _as_words(v: Any) -> Any:
+    """A word list as typed: YAML reads an unquoted yes/no/on/off as true/false and 1 as a number."""
+    if isinstance(v, list):
+        return [("yes" if w else "no") if isinstance(w, bool) else str(w) if isinstance(w, (int, float)) else w
+                for w in v]
+    return v
 
 
 def column_spec(value: str | GroupsColumn | ConsentColumn | DoNotSyncColumn | None) -> str | None:
@@ -132,8 +160,8 @@ class PerRowReader:
         self.consent, self.spec = consent, consent_spec
         self.given_status = (consent_spec.status if consent_spec and consent_spec.status else None) \
             or default_status or CONSENT_GIVEN_STATUS
-        yes = [*YES_WORDS, *(consent_spec.yes if consent_spec else ())]
-        no = [*NO_WORDS, *(consent_spec.no if consent_spec else ())]
+        yes = [*YES_WORDS, *(consent_spec.yes_words if consent_spec else ())]
+        no = [*NO_WORDS, *(consent_spec.no_words if consent_spec else ())]
         self.yes, self.no = {_word(w) for w in yes}, {_word(w) for w in no}
         self.hold = hold
         self.hold_values = None if hold_values is None else {_word(w) for w in hold_values}
@@ -197,7 +225,7 @@ class PerRowReader:
                 return RowSays(problem=(
                     f"the consent cell {clean_text(v)!r} (column {self.consent.header!r}) is neither yes nor no - "
                     "write yes or no (כן / לא), tick the box or write the date consent was given; other words "
-                    "can be added under columns.consent.yes / no in the mapping"), problem_column=self.consent.header)
+                    "can be added under columns.consent.yes_words / no_words in the mapping"), problem_column=self.consent.header)
             if given:
                 status = self.given_status
             else:
