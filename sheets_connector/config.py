@@ -396,6 +396,11 @@ class Config(_Strict):
             raise ValueError(SCHEDULE_NEEDS_ZONE)
         return self
 
+    @field_validator("groups", mode="before")
+    @classmethod
+    def _no_groups_yet(cls, v: Any) -> Any:
+        return {} if v is None else v  # "groups:" with every line below still commented out
+
     @field_validator("groups")
     @classmethod
     def _check_groups(cls, v: dict[str, int]) -> dict[str, int]:

@@ -33,6 +33,7 @@ from .contacts import column_letter
 from .errors import ConfigError, SourceError
 from .normalize import ValueProblem, clean_text, header_key, is_blank, normalize_email, normalize_mobile
 from .paths import resolve_user_path
+from .perrow import GROUP_SEPARATORS
 from .tables.base import TableData
 from .tables.xlsx import XlsxTable
 
@@ -77,6 +78,17 @@ ROLES: tuple[Role, ...] = (
     Role("field21", "birthday", 21, (
         "birthday", "birth date", "birthdate", "date of birth", "dob", "born", "תאריך לידה", "יום הולדת",
         "יומולדת", "ת. לידה", "ת לידה")),
+    # what staff say per row (perrow.py): mapped under columns.groups / consent / do_not_sync
+    Role("groups", "groups", "groups", (
+        "groups", "group", "lists", "list", "mailing lists", "tags", "segments", "קבוצות", "קבוצה", "רשימות",
+        "רשימת תפוצה", "רשימות תפוצה", "תגיות")),
+    Role("consent", "marketing consent", "consent", (
+        "consent", "marketing consent", "opt in", "optin", "opt-in", "subscribed", "newsletter consent",
+        "email consent", "gdpr consent", "אישור דיוור", "אישור דיוור ופרסום", "הסכמה", "הסכמה לדיוור",
+        "אישור קבלת דיוור", "מאשר דיוור", "דיוור")),
+    Role("do_not_sync", "do not sync", "do_not_sync", (
+        "do not sync", "don't sync", "dont sync", "no sync", "skip", "hold", "hold back", "do not send",
+        "לא לסנכרן", "אל תסנכרן", "לא לשלוח", "לעכב", "עצור")),
     # recognised, but inwise documents no field number for them: suggestions only
     Role("city", "city", None, ("city", "town", "עיר", "ישוב", "יישוב", "מקום מגורים", "עיר מגורים")),
     Role("address", "address", None, ("address", "street", "street address", "home address", "כתובת", "רחוב",
@@ -156,6 +168,7 @@ class Proposal:
     results_headers: list[str] = field(default_factory=list)  # a previous sync's result columns, found in the header
     country: CountryGuess = field(default_factory=lambda: CountryGuess(DEFAULT_COUNTRY, "", False))
     other_sheets: list[str] = field(default_factory=list)
+    group_names: list[str] = field(default_factory=list)  # the distinct names in the groups column
 
     @property
     def has_key(self) -> bool:
@@ -202,8 +215,22 @@ def recognise(header: Sequence[str], rows: Sequence[Sequence[Any]] = ()) -> Prop
                 unknown.remove(i)
                 break
     p.columns = {_target_key(t): f for t, f in claimed.items()}
+    if "groups" in claimed:
+        p.group_names = _group_names(_column(rows, claimed["groups"].index))
     p.others = [(i, header[i]) for i in unknown]
     return p
+
+
+def _group_names(values: list[Any]) -> list[str]:
+    """The distinct group names of a groups column, in order of first appearance."""
+    seen: dict[str, str] = {}
+    for v in values:
+        if isinstance(v, str):
+            for part in GROUP_SEPARATORS.split(v):
+                name = clean_text(part)
+                if name:
+                    seen.setdefault(header_key(name), name)
+    return list(seen.values())
 
 
 def _demote(p: Proposal, found: Found) -> None:
@@ -418,6 +445,12 @@ def render(p: Proposal, mapping_path: Path, today: date | None = None) -> str:
     f = c.get("external_id")
     if f is not None:
         out.append(_line(f"  external_id: {_q(f.header)}", f"{_why(f)}; sent as external_id (upsert mode)"))
+    for key, note in (("groups", "each contact's groups: names listed under groups: below, or group IDs"),
+                      ("consent", "yes/no, כן/לא, a ticked box or a date; rows without consent are not sent"),
+                      ("do_not_sync", "a row with anything in this column is held back")):
+        f = c.get(key)
+        if f is not None:
+            out.append(_line(f"  {key}: {_q(f.header)}", f"{_why(f)}; {note}"))
     fields = sorted((int(k[5:]), f) for k, f in c.items() if k.startswith("field"))
     out.append("  fields:" if fields else _line("  fields: {}", "no first name / last name / birthday column found"))
     out.append("    # inwise personal fields by number: 1 first name, 2 last name, 21 birthday")
@@ -436,6 +469,7 @@ def render(p: Proposal, mapping_path: Path, today: date | None = None) -> str:
     out += [
         "",
         _line("date_format: dd/mm/yyyy", "how date cells (birthday) are sent"),
+        *_group_table_lines(c.get("groups"), p.group_names),
         "",
         "inwise:",
         _line("  api_key_env: INWISE_API_KEY", "the NAME of the environment variable holding your API key"),
@@ -458,6 +492,18 @@ def render(p: Proposal, mapping_path: Path, today: date | None = None) -> str:
     return "\n".join(out)
 
 
+def _group_table_lines(found: Found | None, names: Sequence[str]) -> list[str]:
+    """The groups: table a groups column needs: the names found in it, their IDs to fill in
+    (an inwise group ID cannot be guessed)."""
+    if found is None:
+        return []
+    shown = [n for n in names if not n.isdigit()] or ["VIP", "Newsletter"]
+    return ["", f"# The group names written in column {found.letter} ('{found.header}') and their inwise group IDs",
+            "# (inwise: Contacts > Groups). Remove the # and write each ID instead of ID; a name missing here",
+            "# makes its row invalid, before anything is sent. Group IDs typed in the column need no line.",
+            "groups:", *[f"  # {_q(n)}: ID" for n in shown]]
+
+
 def _why(f: Found) -> str:
     return f"column {f.letter}" + ("" if f.how == "header" else f" ({f.how})")
 
@@ -478,7 +524,7 @@ class InitResult:
         """What init did, for people: the file, the columns it mapped, its guesses."""
         p = self.proposal
         lines = [f"Wrote {_as_typed(self.mapping)} for {p.workbook.name}, sheet '{p.sheet}' (headers in row {p.header_row})."]
-        for key in ("email", "mobile", "external_id", "field1", "field2", "field21"):
+        for key in ("email", "mobile", "external_id", "groups", "consent", "do_not_sync", "field1", "field2", "field21"):
             f = p.columns.get(key)
             if f is not None:
                 target = key if not key.startswith("field") else f"{key} ({f.role.label})"

@@ -195,3 +195,26 @@ def test_recognise_prefers_a_mobile_header_over_a_phone_header() -> None:
     p = recognise(["טלפון", "פלאפון", "אימייל", "Sync result"])
     assert p.columns["mobile"].header == "פלאפון" and p.columns["email"].header == "אימייל"
     assert [s.header for s in p.suggestions] == ["טלפון"] and p.results_headers == ["Sync result"]
+
+
+@pytest.mark.parametrize("header", [["Email", "Mobile", "Groups", "Consent", "Do not sync"],
+                                    ['דוא"ל', "נייד", "קבוצות", "אישור דיוור", "לא לסנכרן"],
+                                    ["Email", "Mobile", "Groups", "הסכמה", "Do not sync"]])
+def test_groups_consent_and_do_not_sync_columns(tmp_path: Path, header: list[str]) -> None:
+    workbook(tmp_path / "c.xlsx", header,
+             [["dana@example.co.il", "054-1111111", "VIP, Newsletter", "yes", None],
+              ["noa@example.co.il", "052-1234567", "לקוחות\nvip", "כן", "x"],
+              ["avi@example.co.il", "050-1234567", "715983", True, None]])
+    code, out, err = run("init", "c.xlsx", cwd=tmp_path)
+    assert code == 0, err
+    cfg = load_config(tmp_path / "c.mapping.yaml")
+    assert (cfg.columns.groups, cfg.columns.consent, cfg.columns.do_not_sync) == tuple(header[2:])
+    text = (tmp_path / "c.mapping.yaml").read_text(encoding="utf-8")
+    # the names found in the column, for the user to give their inwise IDs (an ID typed as it is needs none)
+    assert "groups:\n  # 'VIP': ID\n  # 'Newsletter': ID\n  # 'לקוחות': ID\n" in text and "715983" not in text
+    # once the IDs are written in, the mapping loads with them
+    filled = text.replace("  # 'VIP': ID", "  'VIP': 715001").replace("  # 'Newsletter': ID", "  'Newsletter': 721129")
+    (tmp_path / "c.mapping.yaml").write_text(filled.replace("  # 'לקוחות': ID", "  'לקוחות': 730002"), encoding="utf-8")
+    assert load_config(tmp_path / "c.mapping.yaml").groups == {"VIP": 715001, "Newsletter": 721129, "לקוחות": 730002}
+    # check runs on the new mapping: the held row and the unknown names are told, before anything is sent
+    assert "1 held back" in out and "unknown groups 'VIP', 'Newsletter' in column" in out
