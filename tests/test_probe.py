@@ -127,14 +127,18 @@ def test_the_probe_against_the_sandbox_records_every_answer_without_the_key(tmp_
         recording = p.run(sb.base_url, KEY, p.plan(target), target,
                           now=lambda: datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc))
         stored = {c["email"] or c["mobile_number"]: c for c in sb.contacts()}
-    assert [s["response"]["status"] for s in recording["steps"]] == [200, 200, 200, 200, 200, 401, 401, 422]
+    assert [s["response"]["status"] for s in recording["steps"]] == [200] * 8 + [401, 401, 422]
     assert set(stored) == {"probe.test@example.com", "972541234567"}  # the batch mobile stored once
     path = p.save(recording, tmp_path / "probe.json")
     assert KEY not in path.read_text(encoding="utf-8")
     assert p.load(path) == recording
     lines = p.findings(recording)
     assert lines[0].startswith("create: HTTP 200: contact id ")
-    assert "feed: HTTP 200: 2 contact(s), 2 of them the probe's" in lines
+    # the batch's status (an assumed key) was taken: the email contact was 'unconfirmed' before it
+    assert ("feed: HTTP 200: 2 contact(s), 2 of them the probe's; confirmation status 972541234567: 'confirmed', "
+            "probe.test@example.com: 'confirmed'") in lines
+    assert "other status: HTTP 200: 'unconfirmed' accepted" in lines
+    assert "after no groups: HTTP 200: the same id: a contact left in no group stays in the account" in lines
     assert not any("twice" in line for line in lines)
 
 
@@ -173,6 +177,6 @@ def test_probe_command_asks_before_changing_anything(tmp_path: Path) -> None:
 
         done = runner.invoke(main, [*args, "--base-url", sb.base_url], input="y\n", env={"INWISE_API_KEY": KEY})
         assert done.exit_code == 0, done.output
-        assert sb.stats()["total"] == 8
+        assert sb.stats()["total"] == 11
     assert "conflict: HTTP 422: contacts" in done.output and f"Recording written to {out}" in done.output
     assert KEY not in out.read_text(encoding="utf-8") and KEY not in done.output

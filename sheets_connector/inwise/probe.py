@@ -2,7 +2,8 @@
 
 With an email and a mobile the user gives for test contacts, :func:`plan` lists a short
 sequence of requests (each with what it settles, see ``wire.ASSUMPTIONS``): create a contact,
-update it, a 2-row batchInsert, two reads of the new-contacts feed, a request with a wrong key
+update it, give it an undocumented confirmation status, take it out of every group and update it
+again (is it still there?), a 2-row batchInsert with a confirmation status, two reads of the new-contacts feed, a request with a wrong key
 and one with none, and a 422 conflict made from the two test contacts.  :func:`describe` says
 what that changes in the account, for the user to confirm before :func:`run` sends anything.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +47,7 @@ VERSION = 1
 PROBE_FIELD = 1  # the personal field the probe writes on its contacts (field1: first name)
 PROBE_TEXT = "sheets-connector probe"
 WRONG_KEY = "sheets-connector-probe-wrong-key"
+OTHER_STATUS = "unconfirmed"  # a confirmation status inwise does not document (only "confirmed" is)
 KeyKind = Literal["account", "wrong", "none"]
 
 
@@ -98,9 +100,20 @@ def plan(t: ProbeTarget) -> list[ProbeStep]:
                   "the answer of POST /contacts: where the new contact's id is"),
         ProbeStep("update", "POST", "/contacts", contact_body(by_email, options),
                   "an update answers with the same id"),
+        ProbeStep("other status", "POST", "/contacts",
+                  contact_body(replace(by_email, confirmation_status=OTHER_STATUS), options),
+                  f"whether inwise takes a confirmation_status other than confirmed ({OTHER_STATUS!r}), "
+                  "or which values its refusal names"),
+        ProbeStep("no groups", "POST", "/contacts",
+                  contact_body(replace(by_email, only_these_groups=True), options),
+                  "remove_from_all_other_groups with no group: the contact is left in no group"),
+        ProbeStep("after no groups", "POST", "/contacts", contact_body(by_email, options),
+                  "whether a contact left in no group is still there (the same id) or was deleted (a new id)"),
         ProbeStep("batch", "POST", "/contacts/batchInsert",
-                  batch_body([by_email, by_mobile], options, field_numbers=[PROBE_FIELD], group_id=None),
-                  "the answer of batchInsert; how it stores a local mobile sent with country_code"),
+                  batch_body([by_email, by_mobile], options, field_numbers=[PROBE_FIELD], group_id=None,
+                             confirmation_status="confirmed"),
+                  "the answer of batchInsert; how it stores a local mobile sent with country_code; whether "
+                  "it takes confirmation_status (the feed shows the batch contact's status)"),
         ProbeStep("feed", "GET", "/contacts", None,
                   "the shape of the feed's items; that both test contacts are listed as created"),
         ProbeStep("feed again", "GET", "/contacts", None, "the feed hands each contact out only once"),
@@ -114,9 +127,10 @@ def plan(t: ProbeTarget) -> list[ProbeStep]:
 def describe(t: ProbeTarget, base_url: str) -> str:
     """What the probe will do to the account, for the user to confirm first."""
     return (
-        f"The probe sends 8 requests to {base_url} with your API key and records every answer.\n"
+        f"The probe sends 11 requests to {base_url} with your API key and records every answer.\n"
         f"In your inwise account it will:\n"
-        f"  - create (or update) a contact with the email {t.email}, first name '{PROBE_TEXT}'\n"
+        f"  - create (or update) a contact with the email {t.email}, first name '{PROBE_TEXT}',\n"
+        f"    set its confirmation status to '{OTHER_STATUS}', then take it out of every group\n"
         f"  - create (or update) a contact with the mobile {t.mobile}, first name '{PROBE_TEXT}'\n"
         f"  - try to put both on one contact (inwise refuses: that answer is recorded)\n"
         f"  - read the new-contacts list twice. inwise hands each new contact out only once: contacts\n"
@@ -254,6 +268,18 @@ def findings(recording: dict[str, Any]) -> list[str]:
         same = update.contact_id is not None and create is not None and update.contact_id == create.contact_id
         say("update", "same id as the create (an update)" if same
             else f"id {update.contact_id}" if update.contact_id else update.error or "no readable id")
+    other = readings.get("other status")
+    if other is not None and other.status is not None:
+        say("other status", f"{OTHER_STATUS!r} accepted" if 200 <= other.status < 300
+            else f"{OTHER_STATUS!r} refused: {other.message or 'no message'}")
+    emptied, after = readings.get("no groups"), readings.get("after no groups")
+    if emptied is not None and emptied.status is not None:
+        say("no groups", "accepted" if 200 <= emptied.status < 300 else emptied.message or "refused")
+    if after is not None and after.status is not None and create is not None:
+        say("after no groups",
+            "no readable id" if after.contact_id is None
+            else "the same id: a contact left in no group stays in the account" if after.contact_id == create.contact_id
+            else f"a NEW id {after.contact_id}: the contact left in no group was gone")
     batch = readings.get("batch")
     if batch is not None:
         say("batch", "accepted" if batch.status and 200 <= batch.status < 300
@@ -270,6 +296,10 @@ def findings(recording: dict[str, Any]) -> list[str]:
             text += f", {feed.without_id} without an id"
         if doubled:
             text += f"; batchInsert stored the mobile with the country code twice ({doubled[0]})"
+        statuses = {str(c.get("email") or c.get("mobile_number")): c.get("confirmation_status") for c in ours
+                    if "confirmation_status" in c}
+        if statuses:
+            text += "; confirmation status " + ", ".join(f"{k}: {v!r}" for k, v in statuses.items())
         say("feed", text)
     elif feed is not None:
         say("feed", feed.error or "not a list of contacts")
