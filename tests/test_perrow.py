@@ -164,3 +164,32 @@ def test_consent_column_may_also_feed_a_personal_field():
     c = row("dana@example.com", None, dt.date(2025, 3, 1)).contact
     assert c is not None and c.field_dict() == {30: "01/03/2025"} and c.confirmation_status == "confirmed"
     assert m is mapper_cache
+
+
+def test_check_and_the_dry_run_show_the_columns_and_each_rows_groups_and_status(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+    from util import write_workbook
+
+    from sheets_connector.cli import main
+
+    write_workbook(tmp_path / "c.xlsx", [["dana@example.co.il", "VIP, Newsletter", True, None],
+                                         ["ruth@example.com", "Newsletter", "לא", None],
+                                         ["held@example.com", "VIP", "כן", "x"]], header=HEADER, sheet="Sheet")
+    (tmp_path / "m.yaml").write_text(cfg_text("  groups: Groups\n  consent: Consent\n  do_not_sync: Hold"),
+                                     encoding="utf-8")
+    env = {"COLUMNS": "200", "INWISE_API_KEY": "k"}
+    r = CliRunner().invoke(main, ["check", "--config", str(tmp_path / "m.yaml")], env=env, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    table = [[c.strip() for c in line.split("│")[1:-1]] for line in r.output.splitlines() if "│" in line]
+    assert ["groups", "B", "Groups"] in table and ["consent", "C", "Consent"] in table
+    assert ["do not sync", "D", "Hold"] in table
+    assert "3 rows with data: 1 ready to send, 1 held back, 1 without consent (not sent), 0 need attention." in r.output
+    assert "row 2: dana@example.co.il · groups = VIP, Newsletter · status = confirmed" in r.output
+    r = CliRunner().invoke(main, ["sync", "--config", str(tmp_path / "m.yaml"), "--dry-run", "--json"], env=env,
+                           catch_exceptions=False)
+    summary = json.loads(r.stdout)
+    assert summary["counts"]["held"] == 1 and summary["counts"]["no_consent"] == 1 and summary["problems"] == []
+    assert summary["preview"] == [{"row": 2, "email": "dana@example.co.il", "fields": [],
+                                   "confirmation_status": "confirmed", "add_to_groups_ids": [715001, 721129]}]
