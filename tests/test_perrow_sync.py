@@ -153,3 +153,45 @@ def test_each_contact_gets_the_groups_and_status_its_row_says(sheet, sandbox, mo
         assert s2.api_calls["POST /contacts"] == 2
     else:
         assert s2.api_calls["POST /contacts/batchInsert"] == 1  # both rows' set is {VIP} now
+
+
+def test_batch_requests_per_10000_rows_with_5_group_sets_stay_close_to_a_sheet_without_groups(tmp_path, sandbox):
+    """The request-count figure of issue 20: 10,000 rows in batch mode (batch_size 1000), 2,000 rows each
+    in {VIP}, {Newsletter}, {VIP, Newsletter}, {לקוחות} and no group, shuffled; against the same rows
+    without a groups column, every row added to one group (inwise.groups), as before."""
+    import random
+
+    sets = ["VIP", "Newsletter", "VIP; Newsletter", "לקוחות", None]
+    cells = [sets[i % 5] for i in range(10_000)]
+    random.Random(20).shuffle(cells)
+    rows = [[f"c{i}@example.com", None, None, g, "yes", None] for i, g in enumerate(cells)]
+    write_workbook(tmp_path / "contacts.xlsx", rows, header=HEADER)
+    source = "source: {type: xlsx, path: contacts.xlsx, worksheet: Contacts}"
+    per_row = parse_config(mapping(source, sandbox.base_url, mode="batch"), base_dir=tmp_path)
+    s = sync(per_row, environ=ENV, clock=lambda: WHEN)
+    assert s.counts["updated"] + s.counts["created"] == 10_000
+    # one call per chunk per group of its set: 2+2+2x2+2 calls, and 2 for the rows in no group
+    assert s.api_calls["POST /contacts/batchInsert"] == 12
+    got = contacts_by_email(sandbox)
+    assert all(got[f"c{i}@example.com"]["groups"] == {"VIP": [VIP], "Newsletter": [NEWS], "VIP; Newsletter": [VIP, NEWS],
+                                                      "לקוחות": [CUSTOMERS], None: []}[g] for i, g in enumerate(cells))
+
+    before = mapping(source, sandbox.base_url, mode="batch").replace("  groups: {column: Groups, mode: add}\n", "")
+    before = before.replace("  consent: Consent\n", "").replace("  mode: batch\n", f"  mode: batch\n  groups: [{VIP}]\n")
+    s = sync(parse_config(before, base_dir=tmp_path), environ=ENV, clock=lambda: WHEN)
+    assert s.api_calls["POST /contacts/batchInsert"] == 10  # 10 chunks, one group each
+
+
+def test_a_consent_change_is_sent_alone_with_its_status(tmp_path, sandbox):
+    sheet = XlsxSheet(tmp_path)
+    consent = "{column: Consent, without_consent: unsubscribed}"
+    s = run(sheet, sandbox, mode="upsert", consent=consent)
+    assert s.counts.get("no_consent", 0) == 0  # rows without consent are sent, as unsubscribed
+    assert contacts_by_email(sandbox)["ruth@example.com"]["confirmation_status"] == "unsubscribed"
+    assert contacts_by_email(sandbox)["empty.consent@example.com"]["confirmation_status"] == "unsubscribed"
+
+    sheet.set(2, "Consent", "לא")  # Dana withdraws
+    s = run(sheet, sandbox, mode="upsert", consent=consent)
+    assert s.api_calls["POST /contacts"] == 1 and s.counts["updated"] == 1
+    assert contacts_by_email(sandbox)["dana@example.co.il"]["confirmation_status"] == "unsubscribed"
+    assert sheet.results()[2].startswith("✓ updated")
