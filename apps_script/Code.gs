@@ -33,7 +33,8 @@ var PREVIEW_SHOWN = 5;
 var COUNTS_SHOWN = [
   ['created', 'Created'], ['updated', 'Updated'], ['unchanged', 'Unchanged'],
   ['conflict', 'Conflicts'], ['invalid', 'Invalid'], ['missing', 'No email or mobile'],
-  ['duplicate', 'Duplicates'], ['error', 'Errors']
+  ['duplicate', 'Duplicates'], ['error', 'Errors'],
+  ['held', 'Held back'], ['no_consent', 'Not sent: no consent']
 ];
 var ALWAYS_SHOWN = 5; // the first five counts are shown even when 0
 
