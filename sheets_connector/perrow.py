@@ -206,11 +206,11 @@ class PerRowReader:
         if is_blank(v) or v is False:
             return ""
         shown = "ticked" if v is True else repr(clean_text(v))
-        word = "true" if v is True else _word(str(v)) if not isinstance(v, str) else _word(v)
+        words = {"true", "yes", "✓"} if v is True else {_word(clean_text(v))}  # a ticked box says yes
         if self.hold_values is not None:
-            if word not in self.hold_values:
+            if not words & self.hold_values:
                 return ""
-        elif word in self.not_held:
+        elif words & self.not_held:
             return ""
         return f"held back ({self.hold.header!r} is {shown}) - not sent; clear that cell to send this row"
 

@@ -143,6 +143,10 @@ def test_do_not_sync_with_chosen_values_and_before_any_check():
     assert row("dana@example.com", None, None, "x").contact is not None
     m = row("not-an-email", None, None, "עצור")
     assert m.problem.kind == "held" and m.problem.message.startswith("held back ('Hold' is 'עצור')")
+    use("  do_not_sync: {column: Hold, values: [yes]}")  # YAML reads yes as true: still the word
+    assert row("dana@example.com", None, None, True).problem.kind == "held"
+    assert row("dana@example.com", None, None, "Yes").problem.kind == "held"
+    assert row("dana@example.com", None, None, "x").contact is not None
 
 
 def test_batch_mode_refuses_what_batch_insert_cannot_do():
