@@ -63,8 +63,8 @@ class ConsentColumn(_Strict):
 
     column: str = Field(description="Header of the consent column.")
     # not "yes:"/"no:" keys: YAML reads those as true/false
-    yes_words: list[str] = Field(default_factory=list, description="More words that mean consent was given.")
-    no_words: list[str] = Field(default_factory=list, description="More words that mean it was not.")
+    yes_words: list[str] = Field(default_factory=list, description="More words that mean consent was given (may be written yes:).")
+    no_words: list[str] = Field(default_factory=list, description="More words that mean it was not (may be written no:).")
     status: str | None = Field(
         None, description="Confirmation status sent with consent (default: inwise.confirmation_status, else confirmed).")
     without_consent: str = Field(
