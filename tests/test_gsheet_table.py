@@ -469,7 +469,7 @@ def test_a_reader_only_share_fails_at_write_time_with_a_clear_message(emu):
     key = emu.create_spreadsheet({"Contacts": contacts(1)}, shared_with={emu.account: "reader"})
     t = table(emu, key)
     data = t.read()
-    with pytest.raises(SourceError, match=f"add {emu.account} as an Editor"):
+    with pytest.raises(SourceError, match=f"shared with {emu.account} for viewing only.*make {emu.account} an Editor"):
         t.set_columns({"Sync result": refs_of(data)}, identify)
 
 

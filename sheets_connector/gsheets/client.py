@@ -12,11 +12,12 @@ the emulator's address, and Google's errors turned into plain messages.
   ``BackOffHTTPClient`` never gives up, so it is not used).
 - ``SheetsConnection.guard()`` turns gspread/google-auth/requests exceptions into
   ``SourceError`` / ``ConfigError`` whose text says what to do (which email to share the sheet
-  with, when to try again).  Messages never contain a key or a token.
+  with, the link that enables the API, when to try again: see ``errors.py``).  An OAuth login
+  Google refuses for good (expired, withdrawn) is removed so the next run signs in again.
+  Messages never contain a key or a token.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import ipaddress
 import json
 import os
@@ -39,6 +40,7 @@ from urllib3.util.retry import Retry
 
 from ..errors import ConfigError, SourceError
 from ..retry import RetryPolicy, build_retry
+from .errors import explain_api_error, explain_refresh_error
 
 SHEETS_API = "https://sheets.googleapis.com"
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]  # no Drive access: the connector needs none
@@ -112,6 +114,7 @@ class SheetsConnection:
     account_email: str | None  # the address to share a sheet with (service accounts)
     retries: int
     api_url: str | None = None
+    login_file: Path | None = None  # the saved OAuth login (auth: oauth); None for a service account
 
     @property
     def http(self) -> gspread.HTTPClient:
@@ -125,7 +128,7 @@ class SheetsConnection:
         except APIError as e:
             raise self.explain(e, doing, sheet) from None
         except RefreshError as e:
-            raise SourceError(_refresh_message(e, self.account)) from None
+            raise self._refused(e) from None
         except (TransportError, requests.ConnectionError, requests.Timeout) as e:
             where = self.api_url or SHEETS_API
             detail = "it did not answer in time" if isinstance(e, requests.Timeout) else "no connection"
@@ -137,60 +140,20 @@ class SheetsConnection:
             raise SourceError(f"Signing in to Google failed while {doing}: {type(e).__name__}. Check the credentials file.") from None
 
     def explain(self, e: APIError, doing: str, sheet: str) -> SourceError:
-        code = e.response.status_code
-        message = str(e.error.get("message", "")) if isinstance(e.error, Mapping) else ""
-        tries = self.retries + 1
-        if code == 404:
-            return SourceError(
-                f"Google has no spreadsheet {sheet}. Check source.spreadsheet in the mapping: open the sheet in "
-                "the browser and copy the whole address from the address bar."
-            )
-        if code == 403:
-            if "protected" in message.lower():
-                return SourceError(
-                    f"{sheet}: the cells the connector writes are protected, so {self.account} may not change "
-                    "them (Data > Protect sheets and ranges). Remove the protection or add that account as an editor of it."
-                )
-            if self.account_email:
-                return SourceError(
-                    f"{sheet} is not shared with the service account {self.account_email} (or only for viewing), "
-                    f"so the connector cannot {'open' if 'read' in doing or 'open' in doing else 'change'} it. In Google "
-                    f"Sheets click Share, add {self.account_email} as an Editor, and run again."
-                )
-            return SourceError(
-                f"{self.account} may not {'open' if 'read' in doing or 'open' in doing else 'change'} {sheet}. Ask the "
-                "owner to share it with you as an Editor, and run again."
-            )
-        if code == 401:
-            return SourceError(
-                f"Google did not accept the credentials of {self.account} while {doing}. Check the credentials "
-                "file (a service-account key must not have been deleted in Google Cloud) and run again."
-            )
-        if code == 429:
-            after = e.response.headers.get("Retry-After")
-            wait = _dt.timedelta(seconds=float(after)) if after and after.replace(".", "", 1).isdigit() else _dt.timedelta(minutes=1)
-            when = (_dt.datetime.now() + wait).strftime("%H:%M")
-            return SourceError(
-                f"Google Sheets' request quota is used up (about 60 requests a minute per account) while {doing}; "
-                f"the connector tried {tries} times. Nothing more was sent to the sheet. Try again in about a "
-                f"minute (after {when})."
-            )
-        if code >= 500:
-            return SourceError(
-                f"Google Sheets had a problem on its side (error {code}: {message or 'no details'}) while {doing}, "
-                f"{tries} times in a row. This is usually temporary: try again in a few minutes."
-            )
-        return SourceError(f"Google Sheets refused a request while {doing} (error {code}): {message or 'no details'}.")
+        return SourceError(explain_api_error(e, doing, sheet, account=self.account, account_email=self.account_email,
+                                             tries=self.retries + 1, oauth=self.login_file is not None))
 
-
-def _refresh_message(e: RefreshError, account: str) -> str:
-    text = str(e.args[0]) if e.args else ""
-    reason = text.split(":", 1)[0].strip() if ":" in text else text
-    hint = ("The key may have been deleted in Google Cloud, or this computer's clock is wrong. Create a new "
-            "key for the service account and point source.credentials at it.")
-    if "refresh" in text.lower() or reason in ("invalid_client", "unauthorized_client"):
-        hint = "Sign in again: delete the saved Google login in the connector's state folder and run again."
-    return f"Google refused to sign in {account} ({reason or 'no reason given'}). {hint}"
+    def _refused(self, e: RefreshError) -> SourceError:
+        removed = None
+        if self.login_file is not None and "invalid_grant" in str(e.args[0] if e.args else ""):
+            # the saved login can never work again: drop it so the next run opens the browser to sign in
+            try:
+                self.login_file.unlink()
+                removed = str(self.login_file)
+            except OSError:
+                pass
+        return SourceError(explain_refresh_error(e, self.account, oauth=self.login_file is not None,
+                                                 login_removed=removed))
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,7 +229,7 @@ def oauth_credentials(client_file: Path | None, token_file: Path, where: str) ->
     except (ValueError, OSError):
         saved = None  # a damaged saved login: log in again
     if saved is not None:
-        return saved
+        return _local_token_uri(saved, token_file)
     if client_file is None:
         raise ConfigError(
             "auth: oauth needs the OAuth client file: set source.credentials to the JSON file downloaded from "
@@ -283,8 +246,24 @@ def oauth_credentials(client_file: Path | None, token_file: Path, where: str) ->
     return creds
 
 
+def _local_token_uri(saved: Credentials, token_file: Path) -> Credentials:
+    """google-auth sends every saved login's refresh to Google whatever the file says; a login
+    saved against the local emulator (a loopback token_uri) keeps its own, so it can be tested."""
+    try:
+        uri = json.loads(token_file.read_text(encoding="utf-8")).get("token_uri")
+    except (OSError, ValueError, AttributeError):
+        return saved
+    if not isinstance(uri, str) or not _is_loopback(uri):
+        return saved
+    from google.oauth2.credentials import Credentials as UserCredentials
+
+    return UserCredentials(token=None, refresh_token=getattr(saved, "refresh_token", None), token_uri=uri,
+                           client_id=getattr(saved, "client_id", None), client_secret=getattr(saved, "client_secret", None),
+                           scopes=getattr(saved, "scopes", None))
+
+
 def connect(credentials: Credentials, *, account: str, account_email: str | None = None, api_url: str | None = None,
-            retry: Retry | None = None, timeout: float = DEFAULT_TIMEOUT) -> SheetsConnection:
+            retry: Retry | None = None, timeout: float = DEFAULT_TIMEOUT, login_file: Path | None = None) -> SheetsConnection:
     """A gspread Client on one session with bounded retries, pointed at ``api_url`` if given."""
     retry = retry or sheets_retry()
     api_url = api_url.rstrip("/") if api_url else None
@@ -299,7 +278,7 @@ def connect(credentials: Credentials, *, account: str, account_email: str | None
     http_client = type("SheetsHTTPClient", (SheetsHTTPClient,), {"api_url": api_url})
     client = gspread.Client(credentials, session=session, http_client=http_client)
     client.set_timeout((10.0, timeout))
-    return SheetsConnection(client, account, account_email, int(retry.total or 0), api_url)
+    return SheetsConnection(client, account, account_email, int(retry.total or 0), api_url, login_file)
 
 
 def connect_source(source: Any, config: Any, environ: Mapping[str, str] | None = None,
@@ -310,7 +289,7 @@ def connect_source(source: Any, config: Any, environ: Mapping[str, str] | None =
         client_file = config.resolve_path(source.credentials) if source.credentials else None
         token_file = Path(config.state_path()) / OAUTH_TOKEN_FILE
         creds = oauth_credentials(client_file, token_file, config.locate("source", "credentials"))
-        return connect(creds, account="your Google account", api_url=source.api_url, retry=retry)
+        return connect(creds, account="your Google account", api_url=source.api_url, retry=retry, login_file=token_file)
     if source.credentials:
         path, where = config.resolve_path(source.credentials), config.locate("source", "credentials")
     elif env.get("GOOGLE_APPLICATION_CREDENTIALS"):

@@ -16,7 +16,8 @@ Paths:
   fault injection, creating spreadsheets, inserting/deleting/sorting rows.  No token needed.
 
 Requests are counted by Google's method id (``sheets.spreadsheets.values.batchGet``...).
-Faults (429 with Google's RESOURCE_EXHAUSTED body, 5xx) apply to API requests only, either
+Faults (429 with Google's RESOURCE_EXHAUSTED body, 5xx, or one of Google's own errors by name, see
+``google_errors.py``) apply to API requests only, either
 to the next N (``fail_next``) or to a share of them (``set_faults``).  ``on_request`` runs a
 test's function just before the n-th request of a method is served: that is how a test
 sorts the rows exactly between the connector's read and its write.
@@ -39,7 +40,7 @@ from urllib.parse import parse_qs
 
 from ..errors import ConnectorError
 from ..localserver import LocalServer
-from . import api
+from . import api, google_errors
 from .a1 import column_index
 from .book import ApiError, Protection, Sheet, Spreadsheet, no_permission, not_found
 from .cells import Cell, formatted, python_cell, unformatted
@@ -71,6 +72,7 @@ class _Fail:
     status: int
     method: str | None
     retry_after: float | None
+    error: str | None = None  # one of google_errors.NAMES: Google's own body instead of a generic fault
 
 
 @dataclass
@@ -291,12 +293,17 @@ class SheetsEmulator(LocalServer):
             self._counts.clear()
 
     def fail_next(self, count: int = 1, *, status: int = 429, method: str | None = None,
-                  retry_after: float | None = None) -> None:
-        """Answer the next ``count`` API requests (of one method id, if given) with ``status``."""
+                  retry_after: float | None = None, error: str | None = None) -> None:
+        """Answer the next ``count`` API requests (of one method id, if given) with ``status``, or
+        with the named error of ``google_errors`` exactly as Google sends it (its own status)."""
+        if error is not None:
+            if error not in google_errors.NAMES:
+                raise ValueError(f"error must be one of {', '.join(google_errors.NAMES)}, got {error!r}")
+            status = google_errors.google_error(error)[0]
         if status not in _FAULT_MESSAGES and not 400 <= status <= 599:
             raise ValueError(f"fault status must be 4xx or 5xx, got {status}")
         with self._lock:
-            self._fails.append(_Fail(count, status, method, retry_after))
+            self._fails.append(_Fail(count, status, method, retry_after, error))
 
     def set_faults(self, *, error_rate: float = 0.0, error_status: int = 503, rate_limit_rate: float = 0.0,
                    seed: int | None = 0) -> None:
@@ -314,18 +321,18 @@ class SheetsEmulator(LocalServer):
             self._hooks.append(_Hook(method, nth, action))
 
     # ---------------------------------------------------------------- serving
-    def _fault_for(self, method_id: str) -> tuple[int, float | None] | None:
+    def _fault_for(self, method_id: str) -> tuple[int, float | None, str | None] | None:
         with self._lock:
             for rule in self._fails:
                 if rule.remaining > 0 and (rule.method is None or rule.method == method_id):
                     rule.remaining -= 1
-                    return rule.status, rule.retry_after
+                    return rule.status, rule.retry_after, rule.error
             self._fails = [r for r in self._fails if r.remaining > 0]
             draw = self._rng.random() if (self._error_rate or self._rate_limit_rate) else 1.0
             if draw < self._error_rate:
-                return self._error_status, None
+                return self._error_status, None, None
             if draw < self._error_rate + self._rate_limit_rate:
-                return 429, None
+                return 429, None, None
         return None
 
     def _due_hooks(self, method_id: str) -> list[Callable[[], None]]:
@@ -354,9 +361,11 @@ class SheetsEmulator(LocalServer):
             action()
         fault = self._fault_for(method_id)
         if fault is not None:
-            status, retry_after = fault
-            message, state = _FAULT_MESSAGES.get(status, ("Injected fault.", "UNKNOWN"))
+            status, retry_after, error = fault
             headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+            if error is not None:
+                return status, google_errors.google_error(error)[1], headers
+            message, state = _FAULT_MESSAGES.get(status, ("Injected fault.", "UNKNOWN"))
             return status, ApiError(status, message, state).body(), headers
         try:
             payload = json.loads(body) if body else None
@@ -433,7 +442,7 @@ class SheetsEmulator(LocalServer):
                 return 200, {}
             if method == "POST" and path == "/fail_next":
                 self.fail_next(int(data.get("count", 1)), status=int(data.get("status", 429)),
-                               method=data.get("method"), retry_after=data.get("retry_after"))
+                               method=data.get("method"), retry_after=data.get("retry_after"), error=data.get("error"))
                 return 200, {}
             if method == "POST" and path == "/faults":
                 self.set_faults(**data)
