@@ -502,20 +502,32 @@ def _print_sheets_demo_end(demo: SheetsDemo) -> None:
 @click.argument("workbook", type=click.Path(dir_okay=False))
 @click.option("--sheet", "-s", default=None, help="The tab with the contacts (default: the first).")
 @click.option("--output", "-o", default=None, type=click.Path(dir_okay=False),
-              help="Where to write the mapping (default: next to the workbook, <name>.mapping.yaml).")
+              help="Where to write the mapping (default: next to the workbook, <name>.mapping.yaml; for a Google "
+                   "Sheet, <its title>.mapping.yaml here).")
+@click.option("--credentials", default=None, type=click.Path(dir_okay=False),
+              help="Google Sheet: the service account's key file (default: $GOOGLE_APPLICATION_CREDENTIALS), or with "
+                   "--oauth the OAuth client file.")
+@click.option("--oauth", is_flag=True, help="Google Sheet: sign in as yourself in the browser (auth: oauth).")
+@click.option("--api-url", default=None, hidden=True, help="Google Sheet: the local Sheets emulator's address.")
 @click.pass_context
-def init_cmd(ctx: click.Context, workbook: str, sheet: str | None, output: str | None) -> None:
-    """Write a mapping for your workbook from its header row, then check it.
+def init_cmd(ctx: click.Context, workbook: str, sheet: str | None, output: str | None, credentials: str | None,
+             oauth: bool, api_url: str | None) -> None:
+    """Write a mapping for your workbook or Google Sheet from its header row, then check it.
+
+    WORKBOOK is an .xlsx file, or a Google Sheet's address as in the browser's address bar.
 
     \b
     Example:
       sheets-connector init Contacts.xlsx
       sheets-connector init "C:\\Users\\dana\\Documents\\Contacts.xlsx" --sheet Members
+      sheets-connector init https://docs.google.com/spreadsheets/d/1AbC.../edit --credentials key.json
+      sheets-connector init https://docs.google.com/spreadsheets/d/1AbC.../edit --oauth --credentials client.json
     """
     from .init_mapping import write_mapping
 
     with _errors(Ctx.debug):
-        result = write_mapping(workbook, sheet=sheet, output=output)
+        result = write_mapping(workbook, sheet=sheet, output=output, credentials=credentials, oauth=oauth,
+                               api_url=api_url)
         out.print("\n".join(result.summary_lines()) + "\n", markup=False)
     ctx.invoke(check, config_path=str(result.mapping), rows=3)
     out.print("\n" + "\n".join(result.next_lines()), markup=False)

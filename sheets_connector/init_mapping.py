@@ -1,4 +1,5 @@
-"""``sheets-connector init WORKBOOK``: a commented mapping written from the workbook's header row.
+"""``sheets-connector init WORKBOOK``: a commented mapping written from the workbook's header row
+(a Google Sheet's address instead of a workbook: see ``init_gsheet.py``).
 
 Most people who keep contacts in Excel have never written YAML.  ``propose`` reads the header
 row and recognises the usual columns in English and Hebrew (``Email``/``E-mail``/``אימייל``/
@@ -169,6 +170,12 @@ class Proposal:
     country: CountryGuess = field(default_factory=lambda: CountryGuess(DEFAULT_COUNTRY, "", False))
     other_sheets: list[str] = field(default_factory=list)
     group_names: list[str] = field(default_factory=list)  # the distinct names in the groups column
+    title: str = ""  # how to name the source when it is not a file: "the Google Sheet 'Members'"
+    source_lines: list[str] = field(default_factory=list)  # the mapping's source section, if not an .xlsx
+
+    @property
+    def name(self) -> str:
+        return self.title or self.workbook.name
 
     @property
     def has_key(self) -> bool:
@@ -369,9 +376,16 @@ def propose(workbook: Path, sheet: str | None = None) -> Proposal:
     header_row = _header_row(data, _top_rows(table.path, name, HEADER_SEARCH))
     if header_row != data.header_row:
         data = XlsxTable(workbook, name, header_row).read()
-    proposal = recognise(data.header, [list(r.values) for r in data.rows])
+    proposal = propose_from(data)
     proposal.workbook, proposal.sheet, proposal.header_row = table.path, name, header_row
     proposal.other_sheets = [n for n in names if n != name]
+    return proposal
+
+
+def propose_from(data: TableData) -> Proposal:
+    """The columns of a table read below its header row, and the country of its mobiles (any
+    source: a workbook here, a Google Sheet in ``init_gsheet``)."""
+    proposal = recognise(data.header, [list(r.values) for r in data.rows])
     mobile = proposal.columns.get("mobile")
     if mobile is not None:
         cells = [r.values[mobile.index] for r in data.rows if mobile.index < len(r.values)]
@@ -413,24 +427,16 @@ def _line(code: str, comment: str = "", width: int = 34) -> str:
 def render(p: Proposal, mapping_path: Path, today: date | None = None) -> str:
     """The mapping file's text: recognised columns filled in, everything else as comments."""
     written = (today or date.today()).isoformat()
-    try:
-        source_path = os.path.relpath(p.workbook, mapping_path.parent)
-    except ValueError:  # another drive on Windows
-        source_path = str(p.workbook)
     cmd = _shell_quote(str(mapping_path.name))
     out = [
-        f"# sheets-connector mapping for {p.workbook.name}, sheet '{p.sheet}', written by `sheets-connector init` on {written}.",
+        f"# sheets-connector mapping for {p.name}, sheet '{p.sheet}', written by `sheets-connector init` on {written}.",
         "# Lines starting with # are comments. Check what the connector will send, then send:",
         f"#   sheets-connector check --config {cmd}",
         f"#   sheets-connector sync --config {cmd} --dry-run    (sends nothing)",
         f"#   sheets-connector sync --config {cmd}",
         "# Every key is described by `sheets-connector schema`.",
         "",
-        "source:",
-        "  type: xlsx",
-        _line(f"  path: {_q(source_path)}", "relative to this file"),
-        _line(f"  worksheet: {_q(p.sheet)}", "the tab with the contacts"),
-        _line(f"  header_row: {p.header_row}", "the row holding the column names"),
+        *(p.source_lines or _xlsx_source(p, mapping_path)),
         "",
         "# Headers match ignoring upper/lower case and spaces.",
         "columns:",
@@ -504,6 +510,20 @@ def _group_table_lines(found: Found | None, names: Sequence[str]) -> list[str]:
             "groups:", *[f"  # {_q(n)}: ID" for n in shown]]
 
 
+def _xlsx_source(p: Proposal, mapping_path: Path) -> list[str]:
+    try:
+        source_path = os.path.relpath(p.workbook, mapping_path.parent)
+    except ValueError:  # another drive on Windows
+        source_path = str(p.workbook)
+    return [
+        "source:",
+        "  type: xlsx",
+        _line(f"  path: {_q(source_path)}", "relative to this file"),
+        _line(f"  worksheet: {_q(p.sheet)}", "the tab with the contacts"),
+        _line(f"  header_row: {p.header_row}", "the row holding the column names"),
+    ]
+
+
 def _why(f: Found) -> str:
     return f"column {f.letter}" + ("" if f.how == "header" else f" ({f.how})")
 
@@ -523,7 +543,7 @@ class InitResult:
     def summary_lines(self) -> list[str]:
         """What init did, for people: the file, the columns it mapped, its guesses."""
         p = self.proposal
-        lines = [f"Wrote {_as_typed(self.mapping)} for {p.workbook.name}, sheet '{p.sheet}' (headers in row {p.header_row})."]
+        lines = [f"Wrote {_as_typed(self.mapping)} for {p.name}, sheet '{p.sheet}' (headers in row {p.header_row})."]
         for key in ("email", "mobile", "external_id", "groups", "consent", "do_not_sync", "field1", "field2", "field21"):
             f = p.columns.get(key)
             if f is not None:
@@ -560,27 +580,42 @@ def _as_typed(path: Path) -> str:
 
 
 def write_mapping(workbook: str | os.PathLike[str], *, sheet: str | None = None, output: str | os.PathLike[str] | None = None,
-                  today: date | None = None) -> InitResult:
+                  today: date | None = None, credentials: str | None = None, oauth: bool = False,
+                  api_url: str | None = None) -> InitResult:
     """Write the mapping for ``workbook`` (see the module docstring) and return what was done.
+
+    ``workbook`` may also be a Google Sheet's address or key (see ``init_gsheet``), read with
+    ``credentials`` (a key file, or with ``oauth`` an OAuth client file) or through ``api_url``.
 
     Raises ``ConfigError`` if the mapping file exists already (it is never overwritten) or no
     email or mobile column can be found (then nothing is written); ``SourceError`` for a
     workbook that cannot be read.
     """
-    book = resolve_user_path(os.fspath(workbook), Path.cwd())  # data\Contacts.xlsx, ~/..., as in a mapping
-    target = Path(os.path.abspath(os.path.expanduser(os.fspath(output)))) if output else mapping_path_for(Path(os.path.abspath(book)))
+    from .init_gsheet import GoogleInit, is_google_sheet, mapping_path_for_sheet, propose_google
+
+    google = None
+    if is_google_sheet(os.fspath(workbook)):
+        cred = resolve_user_path(credentials, Path.cwd()) if credentials else None
+        google = GoogleInit(os.fspath(workbook).strip(), Path(os.path.abspath(cred)) if cred else None, oauth, api_url)
+        folder = Path(os.path.abspath(os.path.expanduser(os.fspath(output)))).parent if output else Path.cwd()
+        p, title = propose_google(google, folder, sheet)
+        target = Path(os.path.abspath(os.path.expanduser(os.fspath(output)))) if output else mapping_path_for_sheet(title, folder)
+    else:
+        book = resolve_user_path(os.fspath(workbook), Path.cwd())  # data\Contacts.xlsx, ~/..., as in a mapping
+        target = Path(os.path.abspath(os.path.expanduser(os.fspath(output)))) if output else mapping_path_for(Path(os.path.abspath(book)))
     if target.exists():
         raise ConfigError(
             f"{target} already exists; init never overwrites a mapping. Check it with:\n"
             f"  sheets-connector check --config {_shell_quote(_as_typed(target))}\n"
             "or write a new one under another name with --output NAME.yaml."
         )
-    p = propose(book, sheet)
+    if google is None:
+        p = propose(book, sheet)
     if not p.has_key:
         headers = ", ".join(f"{column_letter(i)} '{h}'" for i, h in enumerate(p.header) if not is_blank(h))
         tabs = f" The workbook's other tabs: {', '.join(repr(s) for s in p.other_sheets)} (choose one with --sheet)." if p.other_sheets else ""
         raise ConfigError(
-            f"Could not find an email or a mobile column in {p.workbook.name}, sheet '{p.sheet}' (headers in row "
+            f"Could not find an email or a mobile column in {p.name}, sheet '{p.sheet}' (headers in row "
             f"{p.header_row}: {headers}). inwise identifies each contact by its email or mobile, so one of them is needed. "
             f"Rename that column's header to Email or Mobile and run init again.{tabs} Nothing was written."
         )

@@ -120,6 +120,18 @@ class GoogleSheetTable:
         gid = f"#gid={self._sheet['sheetId']}" if self._sheet else ""
         return f"https://docs.google.com/spreadsheets/d/{self.key}/edit{gid}"
 
+    @property
+    def locale(self) -> str:
+        """The spreadsheet's locale (File > Settings), e.g. ``en_US``: how the sheet reads what staff
+        type, dates above all; "" if Google gave none."""
+        return str(self._metadata().get("properties", {}).get("locale") or "")
+
+    def top_rows(self, n: int) -> list[list[CellValue]]:
+        """The first ``n`` rows of the contacts tab as they are, whatever the header row (for
+        ``init``, which looks for the header below a title).  One request."""
+        sheet = self._contacts_sheet()
+        return self._grid(sheet["title"], "reading the first rows")[1][:n]
+
     def summary(self) -> SheetSummary:
         """Account, spreadsheet title and tabs (one request); raises the clear errors if the
         sheet cannot be opened (not shared, wrong key, no such tab)."""
