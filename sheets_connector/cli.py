@@ -383,6 +383,8 @@ def check(config_path: str, rows: int) -> None:
         if len(problems) > 10:
             out.print(f"  … and {len(problems) - 10} more: `sync --dry-run --json` lists them all.", markup=False)
         _print_preview(p.preview_lines(limit=rows), len(to_send), n=rows, raw_hint="sync --dry-run --json")
+        for w in p.date_warnings:  # the sheet's locale and the mapping may read dates differently
+            err.print(f"Warning: {w}", markup=False)
         if not os.environ.get(cfg.inwise.api_key_env):
             err.print(f"Note: {cfg.inwise.api_key_env} is not set; sync will need it.", markup=False)
 

@@ -33,6 +33,7 @@ from .normalize import (
     normalize_mobile,
 )
 from .perrow import PerRowReader
+from .sheet_dates import SheetLocale, read_text_date, text_date_problem
 from .tables.base import RowKey, RowRef, SourceRow
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,8 @@ class ContactMapper:
             own=own,
         )
         self._boxes = {col.index for col in (self.per_row.columns().values() if self.per_row else ())}
+        # date columns of a sheet with a locale: their text is read as that locale reads dates (see sheet_dates)
+        self.text_dates: dict[int, SheetLocale] = {}
         self._seen_email: dict[str, int] = {}
         self._seen_mobile: dict[str, int] = {}
 
@@ -249,6 +252,14 @@ class ContactMapper:
             v = values[idx]
             if is_blank(v):
                 continue
+            locale = self.text_dates.get(idx)
+            if locale is not None and isinstance(v, str):
+                try:
+                    v = read_text_date(v, locale.order) or v
+                except ValueProblem:
+                    header = c.field_headers[number]
+                    return MappedRow(row.number, key=key, problem=RowProblem(
+                        "invalid", text_date_problem(clean_text(v), locale, header), header))
             try:
                 text = format_field(v, date_format=pattern)
             except ValueProblem as e:

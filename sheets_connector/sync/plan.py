@@ -5,14 +5,15 @@ import itertools
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Config
-from ..contacts import ContactMapper, MappedRow, describe_contact
+from ..contacts import ContactMapper, MappedRow, column_letter, describe_contact
 from ..errors import WorksheetNotFound
 from ..inwise import contact_body
 from ..model import Contact, SendOptions
+from ..sheet_dates import sheet_locale, survey
 from ..tables.base import RowRef, Table, TableData
 
 
@@ -51,6 +52,7 @@ class Plan:
     data: TableData
     mapper: ContactMapper
     mapped: list[MappedRow]
+    date_warnings: list[str] = field(default_factory=list)  # the sheet's locale vs the mapping (sheet_dates)
 
     def to_send(self) -> list[tuple[RowRef, Contact]]:
         return [(m.ref, m.contact) for m in self.mapped if m.contact is not None]
@@ -82,5 +84,19 @@ def plan(config: Config, table: Table | None = None, timings: dict[str, float] |
             raise
     with stage("map"):
         mapper = ContactMapper(config, data.header, data.location)
+        warnings = _survey_dates(data, mapper)
         mapped = mapper.map_rows(data.rows)
-    return Plan(table, data, mapper, mapped)
+    return Plan(table, data, mapper, mapped, warnings)
+
+
+def _survey_dates(data: TableData, mapper: ContactMapper) -> list[str]:
+    """A sheet with a locale: its date columns read their text that locale's way, and what may be
+    misread is said before anything is sent (see ``sheet_dates``)."""
+    locale = sheet_locale(data.locale)
+    if locale is None:
+        return []
+    c = mapper.columns
+    columns = [(idx, c.field_headers[number], column_letter(idx), pattern) for number, idx, pattern in c.fields]
+    found, warnings = survey([(r.number, r.values) for r in data.rows], columns, locale)
+    mapper.text_dates = {col.index: locale for col in found}
+    return warnings

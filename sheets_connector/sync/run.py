@@ -75,6 +75,7 @@ def _dry_run(run: Run, table: Table) -> RunSummary:
     p = plan(run.config, table, timings)
     summary = _summary(run, p, "sync", started, timings)
     summary.dry_run = True
+    summary.warnings += p.date_warnings
     outcomes = _problems(p)
     summary.preview = p.preview(send_options(run.config))
     summary.preview_lines = p.preview_lines(PREVIEW_LINES)
@@ -103,6 +104,7 @@ def _sync(run: Run, session: RunSession, table: Table, full: bool) -> RunSummary
     p = plan(config, table, timings)
     summary = _summary(run, p, "sync", started, timings)
     summary.run_id, summary.full = session.run_id, full
+    summary.warnings += p.date_warnings  # known before anything is sent; the run's record keeps them
     problems = _problems(p)
     current = current_results(config, p.data)
     sel = select(p, store.row_records(session.ident.sheet), config_fingerprint(config, session.account), current,

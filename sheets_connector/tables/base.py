@@ -81,6 +81,7 @@ class TableData:
     header_row: int  # 1-based row number of the header
     rows: list[SourceRow] = field(default_factory=list)  # rows below the header, in sheet order
     location: str = ""  # for messages: "contacts.xlsx, sheet 'Contacts'"
+    locale: str | None = None  # the spreadsheet's locale (en_US) where it reads typed dates; None for a workbook
 
 
 @dataclass(slots=True)

@@ -266,7 +266,8 @@ class GoogleSheetTable:
             out.pop()
         self._read_header = header
         self._fingerprints = {r.number: hash(r.values) for r in out}
-        return TableData(header=header, header_row=self.header_row, rows=out, location=self.location)
+        return TableData(header=header, header_row=self.header_row, rows=out, location=self.location,
+                         locale=self.locale or None)
 
     def read_tab(self, tab: str) -> tuple[list[str], list[list[CellValue]]] | None:
         """Header (its first non-empty row) and rows of another tab; None if there is none."""
