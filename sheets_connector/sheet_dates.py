@@ -218,9 +218,10 @@ def _disagreement(col: DateColumn, locale: SheetLocale, pattern: str) -> list[st
     listed = sorted([(n, shown_as(d, locale.order), d) for n, d in both_ways] + [(n, t, d) for n, t, d in typed_both])
     if listed:
         n, shown, d = listed[0]
-        text += (f" {_rows([r[0] for r in listed]).capitalize()} hold dates that read both ways (row {n} shows "
-                 f"{shown}, which the sheet holds as {spoken(d)} and the connector sends as "
-                 f"{d.strftime(pattern)}): check them.")
+        one = len(listed) == 1
+        text += (f" {_rows([r[0] for r in listed]).capitalize()} {'holds a date that reads' if one else 'hold dates that read'}"
+                 f" both ways (row {n} shows {shown}, which the sheet holds as {spoken(d)} and the connector sends as "
+                 f"{d.strftime(pattern)}): check {'it' if one else 'them'}.")
     if col.bad:
         n, t = col.bad[0]
         one = len(col.bad) == 1
