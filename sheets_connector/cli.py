@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -168,7 +168,8 @@ LABELS = {
 }
 
 
-def print_summary(summary: RunSummary, *, max_problems: int = 15) -> None:
+def print_summary(summary: RunSummary, *, max_problems: int = 15, shown: Sequence[str] = ()) -> None:
+    """The run in words; ``shown``: warnings already printed while it ran."""
     verb = "Checked (dry run, nothing sent or written)" if summary.dry_run else "Synced"
     if summary.command == "pull-new":
         verb = "Pulled new contacts for"
@@ -208,7 +209,8 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15) -> None:
             markup=False,
         )
     for w in summary.warnings:
-        err.print(f"Warning: {w}", markup=False)
+        if w not in shown:
+            err.print(f"Warning: {w}", markup=False)
     if summary.written_to:
         out.print(f"Results written to: {summary.written_to}", markup=False)
     if summary.run_id is not None:
@@ -216,11 +218,11 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15) -> None:
                   markup=False)
 
 
-def _emit(summary: RunSummary, as_json: bool) -> None:
+def _emit(summary: RunSummary, as_json: bool, shown: Sequence[str] = ()) -> None:
     if as_json:
         echo_json(summary.to_dict())
     else:
-        print_summary(summary)
+        print_summary(summary, shown=shown)
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -286,10 +288,16 @@ def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool)
     with _errors(Ctx.debug):
         cfg = load_config(config_path)
         cancel = CancelToken()
+        shown: list[str] = []
+
+        def warn_now(text: str) -> None:  # e.g. dates the sheet's locale may have swapped: said before sending
+            shown.append(text)
+            err.print(f"Warning: {text}", markup=False)
+
         with _progress(not as_json) as progress, stop_on_signals(cancel):
             summary = run_sync(cfg, dry_run=dry_run, full=full, wait=wait, trigger="cli", progress=progress,
-                               cancel=cancel, on_wait=_waiting)
-        _emit(summary, as_json)
+                               cancel=cancel, on_wait=_waiting, on_warning=None if as_json else warn_now)
+        _emit(summary, as_json, shown)
         if dry_run and not as_json:
             _print_preview(summary.preview_lines, len(summary.preview))
         _exit_code(summary)

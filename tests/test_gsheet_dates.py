@@ -149,3 +149,21 @@ def test_locales_and_formats():
     assert sheet_locale("ja_JP").order == "YMD" and sheet_locale("") is None
     assert format_order("%d/%m/%Y") == "DMY" and format_order("%m/%d/%y") == "MDY"
     assert format_order("%Y-%m-%d") == "YMD" and format_order("%d %b %Y") is None
+
+
+def test_the_sync_says_it_before_anything_is_sent_and_once(tmp_path, emu, sandbox):
+    from sheets_connector.config import load_config
+    from sheets_connector.sync import sync
+
+    key = staff_type(emu, "en_US", US_TYPED)
+    config = load_config(mapping(tmp_path, emu, key, sandbox.base_url))
+    told: list[tuple[str, int]] = []
+    summary = sync(config, environ={"INWISE_API_KEY": "test-key"},
+                   on_warning=lambda w: told.append((w, sandbox.stats()["total"])))
+    assert [sent for _, sent in told] == [0, 0]  # both warnings came before any request to inwise
+    assert [w for w, _ in told] == summary.warnings[:2] and sandbox.stats()["total"] > 0
+
+    second = staff_type(emu, "en_US", US_TYPED)
+    r = run("sync", "--config", mapping(tmp_path, emu, second, sandbox.base_url), "--full")
+    assert r.output.count("this spreadsheet's locale is United States") == 1  # said before sending, not repeated
+    assert r.output.index("this spreadsheet's locale is United States") < r.output.index("Synced:")

@@ -53,6 +53,7 @@ class Run:
     trigger: str = "cli"
     wait: bool = False
     on_wait: Callable[[str], None] | None = None
+    on_warning: Callable[[str], None] | None = None  # told each warning known before anything is sent
     t0: float = field(default_factory=time.monotonic)
     _own_store: bool = False
 

@@ -51,12 +51,14 @@ def sync(
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
     on_wait: Callable[[str], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Sync the rows of the source that changed since their last sync (all with ``full``) to
     inwise and write the outcome back.  ``wait``: if another run holds the sheet, wait for it
-    (``on_wait(message)`` is told once) instead of raising ``SheetBusy``."""
+    (``on_wait(message)`` is told once) instead of raising ``SheetBusy``.  ``on_warning`` is told
+    each warning known before anything is sent (they are in the summary's warnings too)."""
     run = Run(config, table, store, client_factory, environ, clock, progress, cancel or CancelToken(), trigger,
-              wait, on_wait)
+              wait, on_wait, on_warning)
     table = table or config.open_table()
     if dry_run:
         return _dry_run(run, table)
@@ -105,6 +107,9 @@ def _sync(run: Run, session: RunSession, table: Table, full: bool) -> RunSummary
     summary = _summary(run, p, "sync", started, timings)
     summary.run_id, summary.full = session.run_id, full
     summary.warnings += p.date_warnings  # known before anything is sent; the run's record keeps them
+    if run.on_warning is not None:
+        for w in p.date_warnings:
+            run.on_warning(w)
     problems = _problems(p)
     current = current_results(config, p.data)
     sel = select(p, store.row_records(session.ident.sheet), config_fingerprint(config, session.account), current,
