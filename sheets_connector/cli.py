@@ -237,6 +237,7 @@ def main(debug: bool) -> None:
     \b
     Start here:   sheets-connector demo
     Your sheet:   sheets-connector init Contacts.xlsx      (writes Contacts.mapping.yaml)
+                  sheets-connector init <Google Sheet address> --credentials key.json
                   sheets-connector sync --config Contacts.mapping.yaml
     """
     Ctx.debug = debug

@@ -85,7 +85,7 @@ def test_an_xlsx_stored_in_drive_says_save_as_google_sheets(emu, tmp_path, route
     emu.fail_next(1, error="unsupported_document")
     with pytest.raises(SourceError) as err:
         t.read()
-    assert "is an Excel file (.xlsx) stored in Google Drive, not a Google Sheet" in str(err.value)
+    assert "This is an Excel file (.xlsx) stored in Google Drive, not a Google Sheet (Google Sheet " in str(err.value)
     assert "File > Save as Google Sheets" in str(err.value) and "source.spreadsheet" in str(err.value)
 
 

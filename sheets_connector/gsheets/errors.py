@@ -97,7 +97,7 @@ def explain_api_error(e: APIError, doing: str, sheet: str, *, account: str, acco
                     "the README ('Google Sheets setup', sharing blocked).")
         return f"{account} may not open {sheet}. Ask the owner to share it with you as an Editor, and run again."
     if code == 400 and "not supported for this document" in message.lower():
-        return (f"{sheet} is an Excel file (.xlsx) stored in Google Drive, not a Google Sheet, so Google Sheets' API "
+        return (f"This is an Excel file (.xlsx) stored in Google Drive, not a Google Sheet ({sheet}), so Google Sheets' API "
                 "cannot read or write it. Open it in Google Sheets, choose File > Save as Google Sheets, and put the "
                 "address of the new Google Sheet in source.spreadsheet in the mapping (staff then work in the new "
                 "one). Nothing was sent.")
