@@ -167,3 +167,16 @@ def test_the_sync_says_it_before_anything_is_sent_and_once(tmp_path, emu, sandbo
     r = run("sync", "--config", mapping(tmp_path, emu, second, sandbox.base_url), "--full")
     assert r.output.count("this spreadsheet's locale is United States") == 1  # said before sending, not repeated
     assert r.output.index("this spreadsheet's locale is United States") < r.output.index("Synced:")
+
+
+def test_following_the_advice_makes_the_warning_go(tmp_path, emu, sandbox):
+    key = staff_type(emu, "en_US", ["03/04/1985", "25/12/1985", "", ""])
+    path = mapping(tmp_path, emu, key, sandbox.base_url)
+    assert "locale is United States" in run("check", "--config", path).stderr
+    book = gspread_client(emu).open_by_key(key)  # File > Settings > Locale: United Kingdom, then retype the dates
+    book.batch_update({"requests": [{"updateSpreadsheetProperties": {"properties": {"locale": "en_GB"},
+                                                                     "fields": "locale"}}]})
+    book.worksheet("Contacts").update([["03/04/1985"], ["25/12/1985"]], "E2:E3", value_input_option="USER_ENTERED")
+    r = run("check", "--config", path)
+    assert r.exit_code == 0 and "Warning: 'Birthday'" not in r.stderr
+    assert "Birthday = 03/04/1985" in r.stdout and "Birthday = 25/12/1985" in r.stdout
