@@ -50,14 +50,16 @@ class GoogleInit:
     def url(self) -> str:
         return f"https://docs.google.com/spreadsheets/d/{spreadsheet_key(self.address)}/edit"
 
-    def source_lines(self, mapping_dir: Path, worksheet: str, header_row: int, title: str) -> list[str]:
+    def source_lines(self, mapping_dir: Path, worksheet: str | None, header_row: int, title: str) -> list[str]:
+        """The mapping's ``source:`` section (without ``worksheet`` when None: the first tab)."""
         lines = [
             "source:",
             "  type: google_sheet",
             _line(f"  spreadsheet: {_q(self.url)}", f"the Google Sheet '{title}'"),
-            _line(f"  worksheet: {_q(worksheet)}", "the tab with the contacts"),
-            _line(f"  header_row: {header_row}", "the row holding the column names"),
         ]
+        if worksheet is not None:
+            lines.append(_line(f"  worksheet: {_q(worksheet)}", "the tab with the contacts"))
+        lines.append(_line(f"  header_row: {header_row}", "the row holding the column names"))
         if self.oauth:
             lines.append(_line("  auth: oauth", "signs in as you (a browser opens the first time)"))
         if self.credentials is not None:
@@ -76,9 +78,7 @@ class GoogleInit:
 
 def _table(how: GoogleInit, mapping_dir: Path, worksheet: str | None, header_row: int) -> GoogleSheetTable:
     """The table the mapping will describe, read with the credentials it will name."""
-    text = "\n".join(how.source_lines(mapping_dir, worksheet or "", header_row, ""))
-    if worksheet is None:
-        text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("worksheet:"))
+    text = "\n".join(how.source_lines(mapping_dir, worksheet, header_row, ""))
     config = parse_config(text + "\ncolumns: {email: Email}\n", where="init", base_dir=mapping_dir)
     table = config.open_table()
     assert isinstance(table, GoogleSheetTable)
