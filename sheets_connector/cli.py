@@ -25,7 +25,7 @@ from . import __version__
 from .cancel import CancelToken
 from .config import json_schema, load_config
 from .console import echo_json, locale_hint, make_console, protect_std_streams
-from .errors import ConnectorError
+from .errors import ConnectorError, InwiseUnavailable
 from .service.cli import serve_command  # the service's command lives with the service
 
 if TYPE_CHECKING:
@@ -260,10 +260,15 @@ def _waiting(message: str) -> None:
 
 
 def _exit_code(summary: Any) -> None:
+    outage = getattr(summary, "outage", None)
+    if outage:
+        err.print("Error: " + outage, markup=False)
     if summary.error:
         err.print("Error: " + summary.error, markup=False)
     if summary.interrupted:
         sys.exit(130)
+    if outage:
+        sys.exit(InwiseUnavailable.exit_code)
     if summary.error:
         sys.exit(1)
 

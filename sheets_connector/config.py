@@ -205,6 +205,10 @@ class InwiseSettings(_Strict):
     timeout_seconds: float = Field(60, gt=0, le=600, description="Read timeout of one request.")
     retries: int = Field(5, ge=0, le=20, description="Retries of a failed request (429, 5xx, dropped connection).")
     retry: RetryTuning = Field(default_factory=RetryTuning, description="Backoff and timeouts of every request.")
+    outage_after: int = Field(
+        5, ge=1, le=1000,
+        description="Rows (or batches) in a row that inwise leaves unanswered after every retry (5xx, 429, timeouts) "
+                    "before the sync stops sending: the rest say 'not sent: inwise unavailable', exit code 69.")
 
     @field_validator("base_url")
     @classmethod

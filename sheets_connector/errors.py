@@ -54,6 +54,13 @@ class InwiseAddressError(InwiseError):
     """The first answers (404/405/413) say the inwise API address is wrong, not a row."""
 
 
+class InwiseUnavailable(InwiseError):
+    """inwise answered no row for a while (5xx, 429, timeouts after every retry): the run stopped
+    sending and ended with this exit code (``RunSummary.outage`` says what happened)."""
+
+    exit_code = 69  # EX_UNAVAILABLE: try again later
+
+
 class RunStopped(ConnectorError):
     """The user stopped the run at once (a second Ctrl-C): the message says what was kept where."""
 

@@ -60,6 +60,7 @@ from .wire import (
     FeedPage,
     batch_body,
     contact_body,
+    foreign_answer,
     key_refusal,
     parse_conflict,
     parse_contact_id,
@@ -236,6 +237,21 @@ class InwiseClient:
         if one_is_enough or count >= ADDRESS_SUSPECT_ANSWERS:
             raise self._address_error()
 
+    def _check_inwise(self, response: requests.Response, call: str, *, empty_ok: bool = False) -> None:
+        """Raise InwiseAddressError when a 2xx answer cannot be inwise's (see ``wire.foreign_answer``):
+        nothing says the request was applied, so the row must not count as synced."""
+        what = foreign_answer(response.text or "", response.headers.get("Content-Type", ""), empty_ok=empty_ok)
+        if what is None:
+            return
+        raise InwiseAddressError(
+            f"{call} was answered {self._status_text(response)} with {self._redact(what)}, which is not an answer "
+            f"of inwise (inwise answers JSON). The inwise API address {self.base_url} looks wrong (it should be "
+            f"{API_ADDRESS}), or something in between (a proxy, a login or maintenance page) answers in inwise's "
+            "place. " + ("The run stopped there: nothing was read from inwise's list of new contacts. " if call.startswith("GET")
+                         else "The run stopped there: rows without inwise's answer are not marked as synced and "
+                              "the next run sends them again. ")
+            + "Fix inwise.base_url in the mapping (or the network), then run again.")
+
     def _address_error(self) -> InwiseAddressError:
         with self._lock:
             answers = list(self._address_answers)
@@ -341,6 +357,7 @@ class InwiseClient:
         self._check_key(response)
         self._check_address(response, "POST /contacts", one_is_enough=False)
         if 200 <= code < 300:
+            self._check_inwise(response, "POST /contacts")
             contact_id = parse_contact_id(response.text)
             if contact_id is None:
                 # inwise applied the change; the row says so, without an id.
@@ -388,7 +405,13 @@ class InwiseClient:
 
         def send(contact: Contact) -> UpsertResult | None:
             # Checked when a worker picks the item up, so nothing starts once the run stops.
-            return None if stopped() else self.upsert(contact, options)
+            if stopped():
+                return None
+            try:
+                return self.upsert(contact, options)
+            except InwiseError:
+                halt.set()  # at once, not when the caller's thread gets to it: no queued row may go out
+                raise
 
         window = 2 * concurrency
         iterator = iter(items)
@@ -453,6 +476,7 @@ class InwiseClient:
                 "lower inwise.batch_size in the mapping"))
         self._check_address(response, "POST /contacts/batchInsert", one_is_enough=True)
         if 200 <= code < 300:
+            self._check_inwise(response, "POST /contacts/batchInsert", empty_ok=True)
             return BatchResult(ok=True, http_status=code, body=_json_dict(response.text))
         if 400 <= code < 500 and code != 429:
             message = self._message(response) or self._status_text(response)
@@ -516,6 +540,7 @@ class InwiseClient:
             else:
                 page = parse_feed(response.text)
             if page is None:
+                self._check_inwise(response, "GET /contacts")  # a web page: the address, not inwise
                 kept = ("it was handed to the store before parsing" if keep_raw is not None
                         else "the answer is kept on this error as raw_body")
                 error = InwiseError(

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 API_PREFIX = "/rest/v1"  # mirrors https://api.inwise.com/rest/v1
+ANSWERS = ("json", "html", "truncated")  # Faults.answer
+#: What a server that is not inwise answers at base_url (Faults.answer = "html").
+HTML_PAGE = ("<!DOCTYPE html>\n<html><head><title>Down for maintenance</title></head>\n"
+             "<body><h1>We'll be back soon</h1><p>Please sign in again later.</p></body></html>\n")
 
 
 @dataclass
@@ -24,7 +28,10 @@ class Faults:
 
     Rates are shares of API requests between 0 and 1.  One random draw per request picks at
     most one fault, in this order: drop, error, rate limit (so the shares are exact as long as
-    they add up to at most 1).  ``retry_after_s`` is sent as ``Retry-After``; a whole number is
+    they add up to at most 1).  ``answer`` stands something else in inwise's place at
+    ``base_url``: ``"html"`` answers every API request 200 with an HTML page (a maintenance or
+    login page, a web app; nothing is processed), ``"truncated"`` processes it and cuts the JSON
+    answer in half.  ``retry_after_s`` is sent as ``Retry-After``; a whole number is
     sent as an integer (standard HTTP), a fraction such as 0.2 as a decimal (a sandbox-only
     convenience for fast tests).  ``feed_pause_ms`` makes every 200 answer of GET /contacts
     stop after its headers and half its body for that long before the rest is sent (the
@@ -40,6 +47,9 @@ class Faults:
     drop_rate: float = 0  # share whose connection is closed without any answer
     max_concurrent: int = 0  # 0 = unlimited; above that, 429 + Retry-After at once
     feed_pause_ms: float = 0  # pause in the middle of each GET /contacts answer
+    # what answers instead of inwise's JSON: "html" = a 200 maintenance/login page (request not
+    # processed); "truncated" = the request is processed and its JSON answer cut in half
+    answer: str = "json"
     seed: int | None = None  # seed of the random generator (reproducible runs)
 
     def validate(self) -> Faults:
@@ -64,6 +74,8 @@ class Faults:
         check("drop_rate", 0, 1)
         check("max_concurrent", 0, whole=True)
         check("feed_pause_ms", 0)
+        if self.answer not in ANSWERS:
+            raise ValueError(f"Fault setting answer must be one of {', '.join(ANSWERS)}, got {self.answer!r}.")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise TypeError(f"Fault setting seed must be a whole number or null, got {self.seed!r}.")
         return self

@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import SandboxError
 from ..inwise.wire import API_KEY_HEADER, KEY_INVALID_TEXT, KEY_MISSING_TEXT
 from ..localserver import LocalServer
-from .faults import API_PREFIX, FaultInjector, Faults, retry_after_header
+from .faults import API_PREFIX, HTML_PAGE, FaultInjector, Faults, retry_after_header
 from .store import BadRequest, ContactStore
 
 log = logging.getLogger("sheets_connector.sandbox")
@@ -436,6 +436,12 @@ class _Handler(BaseHTTPRequestHandler):
                 if decision.delay_s > 0:
                     time.sleep(decision.delay_s)
                 fault = decision.fault
+                answer = injector.faults.answer
+                if answer == "html" and fault is None:  # something else stands at base_url
+                    injector.finish(decision, stat_key, "200 html")
+                    finished = True
+                    self._send_raw(200, HTML_PAGE.encode(), "text/html; charset=utf-8")
+                    return "200 html"
                 if fault is not None and not fault.after_processing:
                     status, payload, headers = 0, None, {}
                 else:
@@ -451,6 +457,12 @@ class _Handler(BaseHTTPRequestHandler):
                     status, payload, headers = fault.answer()
                 elif route == "/contacts" and method == "GET" and status == 200:
                     pause_s = injector.faults.feed_pause_ms / 1000.0
+            if not decision.over_capacity and decision.fault is None and injector.faults.answer == "truncated":
+                data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+                injector.finish(decision, stat_key, f"{status} truncated")
+                finished = True
+                self._send_raw(status, data[: len(data) // 2], "application/json; charset=utf-8", headers)
+                return f"{status} truncated"
             injector.finish(decision, stat_key, str(status))
             finished = True
             self._send_json(status, payload, headers, pause_s=pause_s)
@@ -503,6 +515,18 @@ class _Handler(BaseHTTPRequestHandler):
                 raise BadRequest(f"The request body is larger than {MAX_BODY_BYTES} bytes.", 413)
             parts.append(self.rfile.read(size))
             self.rfile.readline(1024)
+
+    def _send_raw(self, status: int, data: bytes, content_type: str, headers: Mapping[str, str] | None = None) -> None:
+        """Send ``data`` as it is (a fault: an HTML page, a JSON answer cut short)."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
 
     def _send_json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None, *,
                    pause_s: float = 0.0) -> None:

@@ -24,7 +24,7 @@ from .changes import Selection, outcome_dict, outcome_from
 from .collaborators import Run
 from .newcontacts import FeedTarget, PulledIndex
 from .plan import Plan, Stages, send_options
-from .send import NOT_SENT, Outcomes, SendContext, ToSend, mark_not_sent, send
+from .send import NOT_SENT_DETAILS, Outcomes, SendContext, ToSend, mark_not_sent, send
 from .session import RunSession
 from .summary import RunSummary
 
@@ -34,7 +34,7 @@ def stopped_at_once(run: Run, table: Table, outcomes: Outcomes, to_send: ToSend)
     mark_not_sent(to_send, outcomes)
     when = run.clock()
     csv_path = writeback.fallback_csv(table, writeback.result_columns(run.config, outcomes, when), when)
-    sent = sum(1 for o in outcomes.values() if o.detail != NOT_SENT)
+    sent = sum(1 for o in outcomes.values() if o.detail not in NOT_SENT_DETAILS)
     where = f"Each row's result is in {csv_path}." if csv_path else "The rows' results could not be kept."
     return RunStopped(
         f"Stopped at once: the results were NOT written into {table.location}. {where}\n"
@@ -77,6 +77,7 @@ def send_and_write(run: Run, session: RunSession, p: Plan, sel: Selection, probl
             ctx = SendContext(client, config, send_options(config), cancel, run.progress, summary.warnings,
                               record=_recorder(session, sel.fingerprints, summary))
             send(ctx, to_send, outcomes)
+        summary.outage = ctx.outage
         if cancel.is_set():
             summary.interrupted = True
             left = mark_not_sent(to_send, outcomes)
@@ -88,7 +89,7 @@ def send_and_write(run: Run, session: RunSession, p: Plan, sel: Selection, probl
             # after a stop during the send, the feed is still read (a page or two) so that the
             # rows that were sent say truly whether they created a contact
             pulled, pull_failed = pull(run, client, target, summary, stop_on_cancel=not summary.interrupted,
-                                       columns=tab_columns)
+                                       columns=tab_columns, skip=summary.outage is not None)
         stats = client.stats()
         summary.api_calls = dict(stats["calls"])
         summary.retries = stats["retries"]
@@ -158,14 +159,16 @@ def recover(run: Run, session: RunSession, p: Plan, sel: Selection, client: Inwi
 
 
 def pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary, *, stop_on_cancel: bool,
-         columns: list[tuple[str, str]]) -> tuple[PulledIndex, bool]:
+         columns: list[tuple[str, str]], skip: bool = False) -> tuple[PulledIndex, bool]:
     """Read the feed; returns the index of contacts pending for the sheet and whether the feed
-    could NOT be read to its end (then created and updated cannot be told apart: '✓ synced')."""
-    failed = False
+    could NOT be read to its end (then created and updated cannot be told apart: '✓ synced').
+    ``skip``: inwise is down (the breaker tripped): only what the store already holds is used."""
+    failed = skip
     try:
-        pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary, stop_on_cancel=stop_on_cancel)
-        summary.new_contacts_pulled += pulled.contacts
-        failed = not pulled.drained
+        if not skip:
+            pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary, stop_on_cancel=stop_on_cancel)
+            summary.new_contacts_pulled += pulled.contacts
+            failed = not pulled.drained
     except InwiseError as e:
         failed = True  # the rows were sent: their results must still be written
         summary.warnings.append(
@@ -192,7 +195,7 @@ def _record_statuses(session: RunSession, outcomes: Outcomes, texts: Mapping[int
     exactly the same cells."""
     stamp = when.replace(microsecond=0).isoformat()
     rows = [(str(o.key), texts[r], stamp if o.ok else None, outcome_dict(o))
-            for r, o in outcomes.items() if o.key is not None and o.detail != NOT_SENT]
+            for r, o in outcomes.items() if o.key is not None and o.detail not in NOT_SENT_DETAILS]
     try:
         session.store.record_statuses(session.ident.sheet, rows)
     except StateError:

@@ -18,13 +18,16 @@ from ..inwise import InwiseClient, is_domestic
 from ..inwise.wire import contact_groups
 from ..model import Contact, SendOptions, UpsertResult
 from ..results import RowOutcome, from_upsert
+from ..retry import RETRY_STATUSES
 from ..tables.base import RowRef
+from .breaker import NOT_SENT_UNAVAILABLE, OutageBreaker, StopWhen, outage_message
 from .summary import Progress
 
 ToSend = Sequence[tuple[RowRef, Contact]]
 Outcomes = dict[int, RowOutcome]
 
 NOT_SENT = "not sent: the sync was stopped before this row - run it again"
+NOT_SENT_DETAILS = frozenset({NOT_SENT, NOT_SENT_UNAVAILABLE})  # rows that never went out: nothing to record
 IN_FLIGHT_UNKNOWN = ("the sync was stopped while this row's batch was being sent: inwise may or may not have it "
                      "- run the sync again (sending twice is safe)")
 
@@ -39,6 +42,13 @@ class SendContext:
     warnings: list[str] = field(default_factory=list)
     # called with inwise's answers as they arrive (the state store commits them at once)
     record: Callable[[list[RowOutcome]], None] | None = None
+    breaker: OutageBreaker | None = None  # made by send() from inwise.outage_after
+    outage: str | None = None  # set when the breaker tripped: what happened and what to do
+
+    def trip_check(self) -> OutageBreaker:
+        if self.breaker is None:
+            self.breaker = OutageBreaker(self.config.inwise.outage_after)
+        return self.breaker
 
     def answered(self, outcomes: list[RowOutcome]) -> None:
         if self.record is not None and outcomes:
@@ -60,12 +70,12 @@ def send(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
         send_batch(ctx, to_send, outcomes)
 
 
-def mark_not_sent(to_send: ToSend, outcomes: Outcomes) -> int:
+def mark_not_sent(to_send: ToSend, outcomes: Outcomes, detail: str = NOT_SENT) -> int:
     """Rows never sent say so (their old result would be misleading). Returns how many."""
     n = 0
     for ref, _ in to_send:
         if ref.number not in outcomes:
-            outcomes[ref.number] = RowOutcome(ref.number, "error", detail=NOT_SENT, key=ref.key)
+            outcomes[ref.number] = RowOutcome(ref.number, "error", detail=detail, key=ref.key)
             n += 1
     return n
 
@@ -81,6 +91,7 @@ def send_upsert(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
     give_up_after = min(total, max(3, config.inwise.concurrency))
 
     no_id = 0
+    breaker = ctx.trip_check()
 
     def on_result(ref: RowRef, result: UpsertResult) -> None:
         nonlocal done, answered, silent, no_id
@@ -90,6 +101,7 @@ def send_upsert(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
             silent += 1
             if silent >= give_up_after:
                 raise unreachable(config, result.message)
+        breaker.record(result.status == "error", result.message)
         outcomes[ref.number] = from_upsert(ref, result)
         ctx.answered([outcomes[ref.number]])
         no_id += result.status == "ok" and result.contact_id is None
@@ -99,7 +111,10 @@ def send_upsert(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
 
     # once cancelled the pool starts nothing new; requests on the wire finish and are reported
     ctx.client.upsert_many(to_send, ctx.options, concurrency=config.inwise.concurrency, on_result=on_result,
-                           cancel=ctx.cancel)
+                           cancel=StopWhen(ctx.cancel, breaker))
+    if breaker.tripped:
+        left = mark_not_sent(to_send, outcomes, NOT_SENT_UNAVAILABLE)
+        ctx.outage = outage_message(breaker, sent=total - left, total=total)
     if no_id:
         ctx.warnings.append(
             f"inwise accepted {no_id} row(s) without saying which contact they are (no id in its answer); "
@@ -139,8 +154,13 @@ def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
     field_numbers = sorted(config.columns.field_columns())
     done = 0
     unconfirmed_chunks: list[int] = []
+    breaker = ctx.trip_check()
     for groups, status, chunk in batch_parts(to_send, options, config.inwise.batch_size):
         if ctx.cancel.is_set():
+            return
+        if breaker.tripped:
+            left = mark_not_sent(to_send, outcomes, NOT_SENT_UNAVAILABLE)
+            ctx.outage = outage_message(breaker, sent=len(to_send) - left, total=len(to_send), unit="batches")
             return
         contacts = [c for _, c in chunk]
         failure = None
@@ -160,6 +180,8 @@ def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
                 if i > 0:
                     failure = f"sent, but adding to group {group} failed: {failure}"
                 break
+        unanswered = res is not None and not res.ok and (res.http_status is None or res.http_status in RETRY_STATUSES)
+        breaker.record(unanswered, res.message if res is not None else None)
         failed_in_chunk = 0 if failure or res is None else _reported_failures(res.body)
         for ref, _ in chunk:
             if failure:

@@ -48,10 +48,11 @@ class RunSession:
             log.debug("could not record the stage", exc_info=True)
 
     def finish(self, summary: RunSummary) -> None:
-        status = "stopped" if summary.interrupted else ("failed" if summary.error else "ok")
+        status = "stopped" if summary.interrupted else ("failed" if summary.error or summary.outage else "ok")
         try:
             self.store.finish_run(self.run_id, status, finished_at=self.clock().isoformat(timespec="seconds"),
-                                  duration_s=summary.duration_s, counts=dict(summary.counts), error=summary.error,
+                                  duration_s=summary.duration_s, counts=dict(summary.counts),
+                                  error=summary.error or summary.outage,
                                   summary=summary.to_dict())
         except StateError as e:  # the run is shown as stopped unexpectedly; the user reads the summary
             summary.error = summary.error or str(e)
