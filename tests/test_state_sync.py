@@ -304,7 +304,8 @@ def test_a_full_state_folder_before_the_run_stops_it_before_anything_is_asked(tm
     proc = _start(_mapping(tmp_path, sandbox.base_url), preexec_fn=_limit(2 * 1024 * 1024))
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
-    assert "state store" in err and "Free some disk space" in err and "Traceback" not in err
+    assert "state store" in err and "could not grow by 8 MB" in err and "Make 40 MB free" in err, err
+    assert err.count("state_dir") == 1 and err.count("Nothing was lost") == 1 and "Traceback" not in err  # advice once
     assert sandbox.stats()["total"] == 0 and wb.read_bytes() == before
     assert sandbox.feed_pending() == 3  # nothing was taken from the feed
 

@@ -67,6 +67,10 @@ CREATE TABLE IF NOT EXISTS reserve(b BLOB);
 """
 
 
+def _mb(n: int) -> str:
+    return f"{-(-max(n, 0) // (1024 * 1024))} MB"
+
+
 def describe_error(e: BaseException) -> str:
     """Plain words for what SQLite or the OS said."""
     text = str(e) or type(e).__name__
@@ -164,25 +168,31 @@ class Db:
         (at least ``needed``).  Raises StateError when the disk (or a quota, a file-size limit)
         cannot give it."""
         grow = max(grow, needed)
+        wanted = _mb(grow + MIN_FREE_DISK)
         try:
             if self.free_in_file() >= needed:
                 return
             free_disk = shutil.disk_usage(self.path.parent).free
             if free_disk < grow + MIN_FREE_DISK:
                 raise StateError(
-                    f"The disk holding the connector's state store {self.path} has only "
-                    f"{free_disk // (1024 * 1024)} MB free. Nothing was lost. Free some space (or choose another "
-                    "folder with state_dir in the mapping), then run again.")
+                    f"The connector's state store {self.path} needs {wanted} free on its disk to keep what inwise "
+                    f"answers ({_mb(grow)} for itself, {_mb(MIN_FREE_DISK)} to spare), and the disk has only "
+                    f"{_mb(free_disk)} free. Nothing was lost. Free at least {_mb(grow + MIN_FREE_DISK - free_disk)} "
+                    "(or choose another folder with state_dir in the mapping), then run again.")
             with self.write() as cur:
                 cur.execute("INSERT INTO reserve(b) VALUES (zeroblob(?))", (grow,))
             with self.write() as cur:
                 cur.execute("DELETE FROM reserve")
             with self._lock:
                 self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except (sqlite3.Error, OSError) as e:
-            raise self.error(f"has no room to spare ({grow // (1024 * 1024)} MB)", e) from None
-        except StateError as e:
-            raise self.error(f"has no room to spare ({grow // (1024 * 1024)} MB)", e.__cause__ or e) from None
+        except (sqlite3.Error, OSError, StateError) as e:
+            if isinstance(e, StateError) and e.__cause__ is None:
+                raise  # the disk's free space, said above
+            cause = e.__cause__ if isinstance(e, StateError) and e.__cause__ else e
+            raise StateError(
+                f"The connector's state store {self.path} could not grow by {_mb(grow)}: {describe_error(cause)}. "
+                f"Nothing was lost. Make {wanted} free on its disk (or choose another folder with state_dir in "
+                "the mapping), then run again.") from None
 
     def close(self) -> None:
         with self._lock:

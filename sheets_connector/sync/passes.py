@@ -35,7 +35,7 @@ def stopped_at_once(run: Run, table: Table, outcomes: Outcomes, to_send: ToSend)
     when = run.clock()
     csv_path = writeback.fallback_csv(table, writeback.result_columns(run.config, outcomes, when), when)
     sent = sum(1 for o in outcomes.values() if o.detail not in NOT_SENT_DETAILS)
-    where = f"Each row's result is in {csv_path}." if csv_path else "The rows' results could not be kept."
+    where = f"Each row's result is in {csv_path}." if csv_path else writeback.NO_CSV.strip()
     return RunStopped(
         f"Stopped at once: the results were NOT written into {table.location}. {where}\n"
         f"{sent} rows have a result there; inwise's answers and the contacts it created are kept and the next "

@@ -8,8 +8,11 @@ in a CSV next to the workbook and the message says where.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
+import os
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -100,10 +103,15 @@ def results_kept(table: Table, columns: ResultColumns, clock: Callable[[], datet
         raise SourceError(_kept_message(problem, fallback_csv(table, columns, clock()))) from None
 
 
+NO_CSV = ("The rows' results could not be kept in a CSV file either (no room or no permission next to the "
+          "workbook, in the current folder or in the temporary folder); inwise's answers are kept in the "
+          "connector's state store and the next run writes them into the sheet. ")
+
+
 def _kept_message(problem: str, csv_path: str | None) -> str:
     return (
         f"{problem}\nThe contacts WERE sent to inwise. "
-        + (f"Each row's result is in {csv_path}. " if csv_path else "")
+        + (f"Each row's result is in {csv_path}. " if csv_path else NO_CSV)
         + "Newly created contacts are kept and will be added to the sheet on the next run."
     )
 
@@ -122,19 +130,31 @@ def save(table: Table, summary: RunSummary, columns: ResultColumns, cancel: Canc
 
 
 def fallback_csv(table: Table, columns: ResultColumns, when: datetime) -> str | None:
-    """Keep the per-row results in a CSV next to the workbook (or in the current folder)."""
+    """Keep the per-row results in a CSV next to the workbook, else in the current folder, else in
+    the temporary folder; None when none can take it.  A file that could not be written whole
+    is removed: a CSV left behind always holds every row (never a 0-byte or cut-off file)."""
     if not columns:
         return None
     path = getattr(table, "path", None)
-    folder, stem = (Path(path).parent, Path(path).stem) if path is not None else (Path.cwd(), "sheet")
-    out = folder / f"{stem} sync results {when.strftime('%Y-%m-%d %H%M%S')}.csv"
+    stem = Path(path).stem if path is not None else "sheet"
+    folders = [Path(path).parent] if path is not None else []
+    folders += [Path.cwd(), Path(tempfile.gettempdir())]
+    name = f"{stem} sync results {when.strftime('%Y-%m-%d %H%M%S')}.csv"
     refs = sorted({r for col in columns.values() for r in col}, key=lambda r: r.number)
-    try:
-        with open(out, "w", newline="", encoding="utf-8-sig") as f:
-            w = csv.writer(f)
-            w.writerow(["Row", "Contact", *columns.keys()])
-            for r in refs:
-                w.writerow([r.number, r.key.value if r.key else "", *(columns[h].get(r, "") for h in columns)])
-    except OSError:
-        return None
-    return str(out)
+    for folder in dict.fromkeys(folders):
+        out = folder / name
+        try:
+            with open(out, "w", newline="", encoding="utf-8-sig") as f:
+                w = csv.writer(f)
+                w.writerow(["Row", "Contact", *columns.keys()])
+                for r in refs:
+                    w.writerow([r.number, r.key.value if r.key else "", *(columns[h].get(r, "") for h in columns)])
+                f.flush()
+                os.fsync(f.fileno())  # a full disk may only say so when the data reaches it
+        except OSError:
+            log.debug("could not keep the results in %s", out, exc_info=True)
+            with contextlib.suppress(OSError):
+                out.unlink()
+            continue
+        return str(out)
+    return None

@@ -7,7 +7,9 @@ which permission is missing, and what to do about it.
 """
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import stat
 import tempfile
 import zipfile
@@ -30,6 +32,43 @@ TEMPLATE_MAIN_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
     "application/vnd.ms-excel.template.macroEnabled.main+xml",
 }
+
+
+#: Room a save needs besides the new copy of the workbook: its growth by the results, the results
+#: CSV kept if the save fails, a rewrite's temporary files.
+SAVE_MARGIN = 4 * 1024 * 1024
+
+
+def save_room(size: int) -> int:
+    """Bytes the workbook's folder must have free before a run sends anything: the save writes
+    a whole new copy next to the file (then swaps it in), which may grow by the results."""
+    return size + size // 2 + SAVE_MARGIN
+
+
+class NoRoom(Exception):
+    """The folder cannot take ``save_room`` bytes; ``str()`` says what was found."""
+
+
+def _mb(n: int) -> str:
+    return f"{max(n, 0) / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{max(n, 0) / 1024:.0f} KB"
+
+
+def _check_room(fd: int, folder: Path, needed: int) -> None:
+    """Prove the folder can take ``needed`` bytes: free space as the disk reports it, then the
+    probe file is given that size for real (a quota or a file-size limit shows only then)."""
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise NoRoom(f"and the disk has only {_mb(free)} free")
+    try:
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(fd, 0, needed)  # allocated, not written: instant on most file systems
+        else:  # Windows: extending a file allocates its clusters
+            os.ftruncate(fd, needed)
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", -1)):
+            raise NoRoom(f"and writing that much there failed ({e.strerror or e})") from None
+        if e.errno not in (errno.EINVAL, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", -1)):
+            raise
 
 
 class WorkbookFile:
@@ -160,10 +199,20 @@ class WorkbookFile:
         except PermissionError:  # read-only, or (Windows) held open by Excel even without a ~$ file
             raise SourceError(f"{refused_message(self.path, saving=False)} Nothing was sent to inwise.") from None
         folder = self.target.parent
+        needed = save_room(self.target.stat().st_size)
         try:
             fd, probe = tempfile.mkstemp(dir=folder, prefix=".sheets-connector-", suffix=".probe")
-            os.close(fd)
-            os.unlink(probe)
+            try:
+                _check_room(fd, folder, needed)
+            finally:
+                os.close(fd)
+                os.unlink(probe)
+        except NoRoom as e:
+            raise SourceError(
+                f"The folder {folder} has no room to save {self.path.name} after the sync: saving needs about "
+                f"{_mb(needed)} free (a new copy of the {_mb(self.target.stat().st_size)} workbook is written next to it, "
+                f"plus room for the results), {e}. Nothing was sent to inwise. Free at least {_mb(needed)} on that "
+                "disk (or move the workbook to a disk with room), then run again.") from None
         except PermissionError:
             raise SourceError(
                 f"This tool cannot create files in the folder {folder}, which it needs to save {self.path.name} safely "
