@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from .alerts.settings import AlertSettings
 from .errors import ConfigError
 from .inwise.wire import API_ADDRESS
 from .normalize import calling_code_for, date_pattern, header_key, region_for
@@ -363,8 +364,12 @@ class Config(_Strict):
     service: ServiceSection | None = Field(
         None, description="For `sheets-connector serve` (the sheet's inwise menu): the spreadsheet and its webhook secret.")
     schedule: str | None = Field(
-        None, description='For `serve`: also sync on this cron schedule, e.g. "0 7 * * 1-5" (07:00 on weekdays).')
+        None, description='For `serve`: also sync on this cron schedule, e.g. "0 7 * * 0-4" (07:00 Sunday to Thursday, '
+                          "the Israeli working week).")
     timezone: str | None = Field(None, description="The schedule's time zone, e.g. Asia/Jerusalem.")
+    alerts: AlertSettings | None = Field(
+        None, description="Where a run that fails, is stopped or leaves rows needing attention is told: email, "
+                          "a Slack or Teams webhook. Command-line, scheduled and menu runs alike.")
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _file: Path | None = PrivateAttr(default=None)

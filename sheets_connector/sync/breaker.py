@@ -5,14 +5,13 @@ ends in 5xx, 429, a timeout or a dropped connection is a *failed call*.  ``outag
 calls in a row (in completion order, a success or a row's own refusal resets the count) mean
 inwise is down, not the rows: the breaker trips, no new request starts, requests already on the
 wire finish and keep their result, and every row not sent says so (``NOT_SENT_UNAVAILABLE``) and
-is sent by the next run.  The run then ends with ``InwiseUnavailable``'s exit code.
+is sent by the next run.  The run then ends with ``errors.InwiseUnavailable``'s exit code (69).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..cancel import CancelToken
-from ..errors import InwiseUnavailable
 
 NOT_SENT_UNAVAILABLE = "not sent: inwise unavailable - the next sync sends this row"
 
@@ -56,4 +55,4 @@ def outage_message(breaker: OutageBreaker, *, sent: int, total: int, unit: str =
         f"({breaker.last or 'no answer'}), so the sync stopped sending. {sent} of {total} rows were sent and have "
         f"their result; the other {left} say 'not sent: inwise unavailable' and nothing was lost: the next sync "
         f"sends them. Run the sync again later (a scheduled run does so by itself); if this lasts, check inwise's "
-        f"status or ask inwise support. Exit code {InwiseUnavailable.exit_code}.")
+        f"status or ask inwise support.")

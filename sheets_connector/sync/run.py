@@ -22,7 +22,7 @@ from ..config import Config
 from ..results import RowOutcome
 from ..state import StateStore
 from ..tables.base import Table
-from . import newcontacts, passes
+from . import alerting, newcontacts, passes
 from .changes import config_fingerprint, current_results, select
 from .collaborators import ClientFactory, Clock, Run, make_client, now
 from .newcontacts import FeedTarget, PulledIndex
@@ -59,14 +59,19 @@ def sync(
     each warning known before anything is sent (they are in the summary's warnings too)."""
     run = Run(config, table, store, client_factory, environ, clock, progress, cancel or CancelToken(), trigger,
               wait, on_wait, on_warning)
-    table = table or config.open_table()
     if dry_run:
-        return _dry_run(run, table)
+        return _dry_run(run, table or config.open_table())
+    session: RunSession | None = None
     try:
+        table = table or config.open_table()  # a workbook that cannot be opened is a failed run too
         with run.frame("sync", table) as session:
             summary = _sync(run, session, table, full)
             session.finish(summary)
-            return summary
+        alerting.run_ended(run, "sync", session, summary=summary)
+        return summary
+    except BaseException as e:
+        alerting.run_ended(run, "sync", session, error=e)
+        raise
     finally:
         run.close_store()
 
@@ -155,18 +160,23 @@ def pull_new(
     """Only pull contacts inwise created since the last pull into the new-contacts tab."""
     run = Run(config, table, store, client_factory, environ, clock, progress, cancel or CancelToken(), trigger,
               wait, on_wait)
-    table = table or config.open_table()
     if not config.new_contacts.enabled:
-        p = plan(config, table)
+        p = plan(config, table or config.open_table())
         summary = _summary(run, p, "pull-new", run.clock(), {})
         summary.warnings.append("new_contacts.enabled is false in the mapping: nothing to do.")
         summary.finish({}, time.monotonic() - run.t0)
         return summary
+    session: RunSession | None = None
     try:
+        table = table or config.open_table()
         with run.frame("pull-new", table) as session:
             summary = _pull_new(run, session, table)
             session.finish(summary)
-            return summary
+        alerting.run_ended(run, "pull-new", session, summary=summary)
+        return summary
+    except BaseException as e:
+        alerting.run_ended(run, "pull-new", session, error=e)
+        raise
     finally:
         run.close_store()
 
