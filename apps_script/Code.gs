@@ -170,10 +170,14 @@ function appendProblems_(lines, run) {
   if (total > ROWS_SHOWN) lines.push('… and ' + (total - ROWS_SHOWN) + ' more: see the results column.');
 }
 
+// How each trigger the service reports is said ("cli" covers cron, Task Scheduler and a person at a terminal).
+var TRIGGER_WORDS = { menu: 'from the menu', schedule: 'on schedule', cli: 'from the command line' };
+
 function lastRunHeading_(run, ss) {
   var when = Utilities.formatDate(new Date(run.finished_at || run.started_at || run.created_at),
                                   ss.getSpreadsheetTimeZone(), 'dd/MM/yyyy HH:mm');
-  var how = run.trigger === 'schedule' ? 'on schedule' : 'from the menu' + (run.requested_by ? ' by ' + run.requested_by : '');
+  var how = TRIGGER_WORDS[run.trigger] || ('started by ' + (run.trigger || 'an unknown trigger'));
+  if (run.requested_by) how += ' by ' + run.requested_by; // who, when the service was told (Session email may be blank)
   return 'Last sync: ' + when + ' (' + how + ')';
 }
 

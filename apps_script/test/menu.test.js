@@ -5,6 +5,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
+const { execFileSync } = require('node:child_process');
 const { loadScript, startService, signedRequest } = require('./harness.js');
 
 const HEBREW_TAB = 'אנשי קשר 📇';
@@ -196,4 +197,30 @@ test('A service that does not answer is reported with its address', async () => 
   script.syncNow();
   assert.deepEqual(record.toasts, []);
   assert.match(record.alerts[0].prompt, new RegExp(`^Cannot reach the sync service at ${url} \\(.*\\)\\. Check the script property INWISE_SERVICE_URL`));
+});
+
+test('Last sync result names the trigger: schedule, command line, menu', () => {
+  const { script } = menu();
+  const ss = script.SpreadsheetApp.getActiveSpreadsheet();
+  const at = '2026-12-06T05:00:00Z';
+  const heading = (run) => script.lastRunHeading_({ finished_at: at, ...run }, ss).replace(/^Last sync: [^(]+/, '');
+  assert.equal(heading({ trigger: 'schedule' }), '(on schedule)');
+  assert.equal(heading({ trigger: 'cli' }), '(from the command line)');
+  assert.equal(heading({ trigger: 'menu', requested_by: 'dana@example.com' }), '(from the menu by dana@example.com)');
+  assert.equal(heading({ trigger: 'menu' }), '(from the menu)');
+  assert.equal(heading({ trigger: 'api' }), '(started by api)');
+});
+
+test('A sync run from the command line is shown as such, not as a click', () => {
+  const python = process.env.PYTHON || 'python3';
+  const path = require('node:path');
+  execFileSync(python, ['-m', 'sheets_connector', 'sync', '--config', service.mapping], {
+    env: { ...process.env, INWISE_API_KEY: service.api_key,
+      PYTHONPATH: [path.resolve(__dirname, '..', '..'), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const { script, record } = menu();
+  script.showLastSyncResult();
+  const shown = lines(record.alerts[0].prompt);
+  assert.match(shown[0], /^Last sync: \d\d\/\d\d\/\d{4} \d\d:\d\d \(from the command line\)$/);
 });

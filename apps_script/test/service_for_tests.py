@@ -4,8 +4,9 @@
 mapping into DIR (default: a temporary folder, removed at exit), adding the mapping's
 ``service:`` section; starts the inwise sandbox with the demo's existing contacts; and runs the
 library's ``serve`` with the real sync runner.  Once the service listens it prints one JSON
-line on stdout: ``{"url", "spreadsheet_id", "secret", "sandbox"}`` (a fresh random secret; the
-sandbox's root, for its ``/_sandbox`` controls).  SIGTERM stops it.  DIR then holds
+line on stdout: ``{"url", "spreadsheet_id", "secret", "sandbox", "mapping", "api_key"}`` (a fresh random
+secret; the sandbox's root, for its ``/_sandbox`` controls; the mapping and the sandbox's key, for a
+command-line sync of the same sheet).  SIGTERM stops it.  DIR then holds
 ``sheets/contacts.xlsx`` (the synced workbook) and ``runs.sqlite3`` (the run store).
 """
 from __future__ import annotations
@@ -55,7 +56,8 @@ def main() -> None:
 
             def ready(url: str) -> None:
                 print(json.dumps({"url": url, "spreadsheet_id": SPREADSHEET_ID, "secret": secret,
-                                  "sandbox": sandbox.base_url.removesuffix("/rest/v1")}), flush=True)
+                                  "sandbox": sandbox.base_url.removesuffix("/rest/v1"),
+                                  "mapping": str(configs / "demo.yaml"), "api_key": API_KEY}), flush=True)
 
             serve(ServeOptions(configs=configs, db=folder / "runs.sqlite3", port=0), sync_runner, on_ready=ready)
     finally:
