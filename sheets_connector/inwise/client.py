@@ -377,7 +377,8 @@ class InwiseClient:
 
     def upsert_many(self, items: Iterable[tuple[K, Contact]], options: SendOptions, *,
                     concurrency: int, on_result: Callable[[K, UpsertResult], None],
-                    cancel: CancelFlag | None = None) -> None:
+                    cancel: CancelFlag | None = None,
+                    watch: Callable[[UpsertResult], None] | None = None) -> None:
         """Upsert many contacts with at most ``concurrency`` requests in flight.
 
         ``items`` is consumed lazily (at most ``2 * concurrency`` contacts are queued at a time);
@@ -390,6 +391,10 @@ class InwiseClient:
         - inwise refuses the key (:class:`InwiseAuthError`) or the first answers say the address
           is wrong (:class:`InwiseAddressError`): the same, then the error is raised.
         - ``on_result`` or ``items`` raises: queued requests are cancelled, the error propagates.
+
+        ``watch(result)`` is called in the worker thread as soon as a result is known (before it
+        reaches ``on_result``), so that a ``cancel`` it sets stops the very next pick-up (an
+        outage breaker); it must be thread-safe.
         """
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -408,10 +413,13 @@ class InwiseClient:
             if stopped():
                 return None
             try:
-                return self.upsert(contact, options)
+                result = self.upsert(contact, options)
             except InwiseError:
                 halt.set()  # at once, not when the caller's thread gets to it: no queued row may go out
                 raise
+            if watch is not None:
+                watch(result)
+            return result
 
         window = 2 * concurrency
         iterator = iter(items)

@@ -9,7 +9,8 @@ is sent by the next run.  The run then ends with ``errors.InwiseUnavailable``'s 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from ..cancel import CancelToken
 
@@ -22,17 +23,20 @@ class OutageBreaker:
     failures: int = 0
     tripped: bool = False
     last: str = ""  # the last failure's words (no personal data: statuses, timeouts)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, failed: bool, message: str | None = None) -> None:
-        if self.tripped:
-            return
-        if not failed:
-            self.failures = 0
-            return
-        self.failures += 1
-        self.last = message or self.last
-        if self.failures >= self.after:
-            self.tripped = True
+        """One call's end (thread-safe: the client's workers report as soon as they know)."""
+        with self._lock:
+            if self.tripped:
+                return
+            if not failed:
+                self.failures = 0
+                return
+            self.failures += 1
+            self.last = message or self.last
+            if self.failures >= self.after:
+                self.tripped = True
 
     def is_set(self) -> bool:
         return self.tripped

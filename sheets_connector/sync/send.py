@@ -101,7 +101,6 @@ def send_upsert(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
             silent += 1
             if silent >= give_up_after:
                 raise unreachable(config, result.message)
-        breaker.record(result.status == "error", result.message)
         outcomes[ref.number] = from_upsert(ref, result)
         ctx.answered([outcomes[ref.number]])
         no_id += result.status == "ok" and result.contact_id is None
@@ -111,7 +110,8 @@ def send_upsert(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
 
     # once cancelled the pool starts nothing new; requests on the wire finish and are reported
     ctx.client.upsert_many(to_send, ctx.options, concurrency=config.inwise.concurrency, on_result=on_result,
-                           cancel=StopWhen(ctx.cancel, breaker))
+                           cancel=StopWhen(ctx.cancel, breaker),
+                           watch=lambda result: breaker.record(result.status == "error", result.message))
     if breaker.tripped:
         left = mark_not_sent(to_send, outcomes, NOT_SENT_UNAVAILABLE)
         ctx.outage = outage_message(breaker, sent=total - left, total=total)
