@@ -760,7 +760,7 @@ def canned() -> Iterator[tuple[str, dict[str, list[tuple[int, str]]]]]:
         server.server_close()
 
 
-@pytest.mark.parametrize("body", ["{}", '{"ok": true}', '{"id": 0}', '"done"'])
+@pytest.mark.parametrize("body", ["{}", '{"ok": true}', "", '{"id": 0}', '"done"', "OK"])
 def test_a_200_without_a_readable_id_means_applied(canned: tuple[str, dict[str, Any]], body: str) -> None:
     base_url, answers = canned
     answers["POST /rest/v1/contacts"] = [(200, body)]
@@ -772,24 +772,23 @@ def test_a_200_without_a_readable_id_means_applied(canned: tuple[str, dict[str, 
 
 @pytest.mark.parametrize(("body", "said"), [
     ("<!doctype html><html><head><title>Sign in</title></head><body>…</body></html>", "a web page (HTML, titled 'Sign in')"),
-    ('{"id": 4391', "JSON that was cut short"),
-    ("", "an empty answer"),
-    ("OK", "text that is not JSON"),
+    ('{"id": 4391', "JSON that was cut short or broken"),
+    ("<html><body>Service maintenance</body>", "a web page (HTML)"),
 ])
 def test_a_2xx_that_is_not_inwise_json_is_never_applied(canned: tuple[str, dict[str, Any]], body: str, said: str) -> None:
     base_url, answers = canned
     answers["POST /rest/v1/contacts"] = [(200, body)]
     answers["POST /rest/v1/contacts/batchInsert"] = [(200, body)]
+    answers["GET /rest/v1/contacts"] = [(200, body)]
     with InwiseClient(base_url, KEY, policy=FAST) as client:
         with pytest.raises(InwiseAddressError) as e:
             client.upsert(Contact("a@example.com", None), SendOptions())
         assert said in str(e.value) and "https://api.inwise.com/rest/v1" in str(e.value)
-        if body:  # batchInsert documents no answer body: only an empty one is taken as inwise's
-            with pytest.raises(InwiseAddressError):
-                client.batch_insert([Contact("a@example.com", None)], SendOptions(), field_numbers=[], group_id=None)
-        else:
-            assert client.batch_insert([Contact("a@example.com", None)], SendOptions(), field_numbers=[],
-                                       group_id=None).ok
+        with pytest.raises(InwiseAddressError):
+            client.batch_insert([Contact("a@example.com", None)], SendOptions(), field_numbers=[], group_id=None)
+        with pytest.raises(InwiseAddressError) as e:
+            next(client.pull_new_contacts())
+        assert said in str(e.value) and "nothing was read from inwise's list of new contacts" in str(e.value)
 
 
 def test_feed_items_of_other_shapes_and_without_id_are_kept(canned: tuple[str, dict[str, Any]]) -> None:

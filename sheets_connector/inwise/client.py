@@ -237,10 +237,10 @@ class InwiseClient:
         if one_is_enough or count >= ADDRESS_SUSPECT_ANSWERS:
             raise self._address_error()
 
-    def _check_inwise(self, response: requests.Response, call: str, *, empty_ok: bool = False) -> None:
+    def _check_inwise(self, response: requests.Response, call: str) -> None:
         """Raise InwiseAddressError when a 2xx answer cannot be inwise's (see ``wire.foreign_answer``):
         nothing says the request was applied, so the row must not count as synced."""
-        what = foreign_answer(response.text or "", response.headers.get("Content-Type", ""), empty_ok=empty_ok)
+        what = foreign_answer(response.text or "", response.headers.get("Content-Type", ""))
         if what is None:
             return
         raise InwiseAddressError(
@@ -484,7 +484,7 @@ class InwiseClient:
                 "lower inwise.batch_size in the mapping"))
         self._check_address(response, "POST /contacts/batchInsert", one_is_enough=True)
         if 200 <= code < 300:
-            self._check_inwise(response, "POST /contacts/batchInsert", empty_ok=True)
+            self._check_inwise(response, "POST /contacts/batchInsert")
             return BatchResult(ok=True, http_status=code, body=_json_dict(response.text))
         if 400 <= code < 500 and code != 429:
             message = self._message(response) or self._status_text(response)

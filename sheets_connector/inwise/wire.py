@@ -151,9 +151,10 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
     Assumption(
         "an answer that is not inwise's",
-        "inwise answers JSON. A 2xx answer that is not JSON (an HTML maintenance or login page, "
-        "JSON cut short, an empty answer to POST /contacts) comes from something else at the "
-        "address: the run stops at the first one and those rows are sent again by the next run.",
+        "inwise answers JSON. A 2xx answer that is an HTML page (a maintenance or login page) or JSON "
+        "cut short comes from something else at the address (or never arrived whole): the run stops at "
+        "the first one and those rows are sent again by the next run. An empty body or a short plain "
+        "text (\"OK\") is still taken as inwise's acknowledgement.",
         "Recorded answers of each call (probe): all JSON.",
     ),
     Assumption(
@@ -429,24 +430,22 @@ def parse_message(text: str) -> str:
     return " ".join(message.split())
 
 
-def foreign_answer(text: str, content_type: str = "", *, empty_ok: bool = False) -> str | None:
-    """Plain words for a 2xx answer that cannot be inwise's (inwise answers JSON), else None.
-
-    An HTML page (a maintenance or login page, a web app at the wrong address), text that is not
-    JSON, JSON cut short; an empty body unless ``empty_ok`` (batchInsert documents no body).
+def foreign_answer(text: str, content_type: str = "") -> str | None:
+    """Plain words for a 2xx answer that cannot be inwise's, else None: an HTML page (a maintenance
+    or login page, a web app at the wrong address) or JSON cut short or broken.  An empty body or a
+    short plain text ("OK") may be how inwise acknowledges (``tests/recordings/odd-shapes.json``):
+    those are not refused.
     """
     body = (text or "").strip()
-    if not body:
-        return None if empty_ok else "an empty answer"
-    if parse_json(body) is not None:
+    if not body or parse_json(body) is not None:
         return None
     if "html" in content_type.lower() or body[:1] == "<":
         title = re.search(r"<title[^>]*>(.*?)</title>", body[:4000], re.IGNORECASE | re.DOTALL)
         shown = " ".join(title.group(1).split())[:80] if title else ""
         return "a web page (HTML" + (f", titled {shown!r}" if shown else "") + ")"
     if body[:1] in "{[":
-        return "JSON that was cut short"
-    return "text that is not JSON"
+        return "JSON that was cut short or broken"
+    return None
 
 
 def parse_contact_id(text: str) -> int | None:
