@@ -235,3 +235,31 @@ def test_the_readmes_and_the_examples_alerts_are_valid_settings() -> None:
                            base_dir=Path("."))
         assert cfg.alerts is not None and cfg.alerts.email is not None and cfg.alerts.webhook is not None
         assert cfg.alerts.email.password_env == "SMTP_PASSWORD" and cfg.alerts.webhook.url_env == "ALERT_WEBHOOK_URL"
+
+
+def test_the_services_scheduled_run_alerts_the_same_way(tmp_path, sandbox, smtp, hook, monkeypatch):
+    """The service's runner (what its scheduler and the sheet menu start) runs the same library sync."""
+    from sheets_connector.cancel import CancelToken
+    from sheets_connector.service.runner import sync_runner
+
+    port, inbox = smtp
+    url, received = hook
+    write_workbook(tmp_path / "contacts.xlsx", ROWS[:8])
+    mapping = tmp_path / "sales.yaml"
+    mapping.write_text(f"""\
+source: {{type: xlsx, path: contacts.xlsx, worksheet: Contacts}}
+columns: {{email: Email}}
+inwise:
+  base_url: {sandbox.base_url}
+  retries: 0
+  concurrency: 2
+{_alerts(port, url, "json")}""", encoding="utf-8")
+    monkeypatch.setenv("INWISE_API_KEY", "test-key")  # the service's own environment
+    sandbox.set_faults(error_rate=1.0)
+    result = sync_runner(mapping, False, CancelToken(), "schedule", lambda *args: None)
+    assert result["outage"]
+    [fields] = received
+    assert fields["status"] == "unavailable" and fields["trigger"] == "schedule" and fields["run_id"] == result["run_id"]
+    [mail] = inbox.messages
+    assert mail["Subject"] == "sheets-connector: contacts.xlsx, sheet 'Contacts' stopped: inwise unavailable"
+    assert f"(run #{result['run_id']}, started from the schedule at " in _body(mail)
