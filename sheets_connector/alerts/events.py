@@ -89,7 +89,7 @@ def _run(end: RunEnd) -> str:
 def rows_line(end: RunEnd) -> str:
     c = end.counts
     if not c:
-        return "Rows: none were sent."
+        return "Rows: the run ended before it counted them (rows inwise answered are kept; the next run writes them)."
     sent = c.get("created", 0) + c.get("updated", 0)
     parts = [f"{sent} synced ({c.get('created', 0)} created, {c.get('updated', 0)} updated)"]
     if end.attention:

@@ -45,7 +45,7 @@ class SendContext:
     breaker: OutageBreaker | None = None  # made by send() from inwise.outage_after
     outage: str | None = None  # set when the breaker tripped: what happened and what to do
 
-    def trip_check(self) -> OutageBreaker:
+    def outage_breaker(self) -> OutageBreaker:
         if self.breaker is None:
             self.breaker = OutageBreaker(self.config.inwise.outage_after)
         return self.breaker
@@ -91,7 +91,7 @@ def send_upsert(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
     give_up_after = min(total, max(3, config.inwise.concurrency))
 
     no_id = 0
-    breaker = ctx.trip_check()
+    breaker = ctx.outage_breaker()
 
     def on_result(ref: RowRef, result: UpsertResult) -> None:
         nonlocal done, answered, silent, no_id
@@ -154,7 +154,7 @@ def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
     field_numbers = sorted(config.columns.field_columns())
     done = 0
     unconfirmed_chunks: list[int] = []
-    breaker = ctx.trip_check()
+    breaker = ctx.outage_breaker()
     for groups, status, chunk in batch_parts(to_send, options, config.inwise.batch_size):
         if ctx.cancel.is_set():
             return
