@@ -416,13 +416,16 @@ def check(config_path: str, rows: int) -> None:
 @click.option("--drop-rate", default=0.0, help="Share (0-1) of connections dropped without an answer.")
 @click.option("--max-concurrent", default=0, help="Answer 429 above this many requests in flight (0 = no cap).")
 @click.option("--seed", type=int, default=None, help="Random seed for the injected faults.")
+@click.option("--answer", type=click.Choice(["json", "html", "truncated"]), default="json",
+              help="What answers at the address: inwise's JSON, an HTML maintenance page (200, nothing done), "
+                   "or JSON cut in half (done, answer cut).")
 @click.option("--state-file", type=click.Path(dir_okay=False), default=None, help="Keep contacts in this JSON file across restarts.")
 @click.option("--seed-file", type=click.Path(dir_okay=False, exists=True), default=None,
               help="JSON list of contacts that exist before the first run.")
 @click.option("--demo-contacts", is_flag=True, help="Start with the demo's existing contacts.")
 def sandbox(host: str, port: int, api_keys: tuple[str, ...], latency_ms: float, jitter_ms: float, error_rate: float,
             rate_limit_rate: float, retry_after: float, drop_rate: float, max_concurrent: int, seed: int | None,
-            state_file: str | None, seed_file: str | None, demo_contacts: bool) -> None:
+            answer: str, state_file: str | None, seed_file: str | None, demo_contacts: bool) -> None:
     """Run the local inwise sandbox (a stand-in for the inwise API) until Ctrl-C.
 
     \b
@@ -438,7 +441,7 @@ def sandbox(host: str, port: int, api_keys: tuple[str, ...], latency_ms: float, 
             seed_file = str(resources.files("sheets_connector") / "examples" / "existing_contacts.json")
         faults = Faults(latency_ms=latency_ms, jitter_ms=jitter_ms, error_rate=error_rate,
                         rate_limit_rate=rate_limit_rate, retry_after_s=retry_after, drop_rate=drop_rate,
-                        max_concurrent=max_concurrent, seed=seed)
+                        max_concurrent=max_concurrent, seed=seed, answer=answer)
         logging.getLogger("sheets_connector.sandbox").setLevel(logging.INFO)  # a stderr line per request
         serve(host=host, port=port, api_keys=keys, faults=faults, state_file=state_file, seed_file=seed_file,
               on_ready=lambda sb: click.echo(f"inwise sandbox listening on {sb.base_url} (API key: set)"))

@@ -717,3 +717,21 @@ def test_serve_prints_its_url_logs_without_the_key_and_stops_on_ctrl_c(tmp_path:
     assert "GET /rest/v1/contacts -> 200" in err
     assert "Traceback" not in err
     assert secret not in line + out + err
+
+
+def test_the_answer_fault_puts_a_web_page_or_cut_json_in_inwises_place() -> None:
+    with Sandbox(api_keys=("k",)) as sb:
+        headers = {"X-API-Key": "k"}
+        control = requests.post(f"{sb.inspect_url}/faults", json={"answer": "html"}, timeout=5)
+        assert control.status_code == 200 and control.json()["answer"] == "html"
+        page = requests.post(f"{sb.base_url}/contacts", json={"email": "a@example.com"}, headers=headers, timeout=5)
+        assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+        assert "<title>Down for maintenance</title>" in page.text and sb.contacts() == []  # nothing was done
+        sb.set_faults(answer="truncated")
+        cut = requests.post(f"{sb.base_url}/contacts", json={"email": "a@example.com"}, headers=headers, timeout=5)
+        assert cut.status_code == 200 and cut.text.startswith("{") and len(sb.contacts()) == 1  # done, answer cut
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(cut.text)
+        refused = requests.post(f"{sb.inspect_url}/faults", json={"answer": "xml"}, timeout=5)
+        assert refused.status_code == 400 and "answer must be one of json, html, truncated" in refused.text
+        assert sb.stats()["requests"]["POST /contacts"] == {"200 html": 1, "200 truncated": 1}
