@@ -124,7 +124,7 @@ def test_a_scheduled_run_against_a_failing_sandbox_alerts_once_then_summarises_t
     text = _body(mail)
     assert f"run #{s.run_id}, started from the schedule at 06/12/2026 07:00" in text
     assert "inwise is unavailable" in text and "not sent" in text and f"runs show {s.run_id}" in text
-    assert "What to do: Nothing to fix on your side" in text
+    assert "What to do: Nothing to fix on your side" in text and text.count("check inwise's status") == 1  # advice once
     assert chat.startswith("*sheets-connector: contacts.xlsx, sheet 'Contacts' stopped: inwise unavailable*\n")
     assert text in chat
     for person in ROWS:  # counts only: no row's contents

@@ -52,11 +52,15 @@ class StopWhen:
         return self.cancel.is_set() or self.breaker.is_set()
 
 
+#: What to do after an outage (the CLI prints it; an alert has its own "What to do" line).
+OUTAGE_ADVICE = ("Run the sync again later (a scheduled run does so by itself); if this lasts, check inwise's status "
+                 "or ask inwise support.")
+
+
 def outage_message(breaker: OutageBreaker, *, sent: int, total: int, unit: str = "rows") -> str:
     left = total - sent
     return (
         f"inwise is unavailable: {breaker.failures} {unit} in a row got no answer after every retry "
         f"({breaker.last or 'no answer'}), so the sync stopped sending. {sent} of {total} rows were sent and have "
         f"their result; the other {left} say 'not sent: inwise unavailable' and nothing was lost: the next sync "
-        f"sends them. Run the sync again later (a scheduled run does so by itself); if this lasts, check inwise's "
-        f"status or ask inwise support.")
+        f"sends them. {OUTAGE_ADVICE}")
