@@ -212,18 +212,18 @@ def test_results_the_fast_writer_cannot_place_are_checked_against_openpyxl_befor
     path = contacts(tmp_path / "c.xlsx")
     wb = openpyxl.load_workbook(path)
     ws = wb["Contacts"]
-    ws["D3"], ws["E3"], ws["D4"], ws["E4"] = "Code", "Label", 1, "one"
-    ws.add_table(ListObject(displayName="Codes", ref="D3:E4"))  # where a new results column would go
+    ws["A6"], ws["B6"], ws["C6"], ws["A7"], ws["B7"] = "Code", "Label", "Mobile", 1, "one"
+    ws.add_table(ListObject(displayName="Codes", ref="A6:C7"))  # its header C6 is in the Mobile column's rows
     wb.save(path)
-    table = XlsxTable(path, result_columns=["Sync result"])
+    table = XlsxTable(path, result_columns=["Mobile"])
     table.read()
-    table.check_writable()  # the fast writer would not cut into the table, openpyxl can: fine
+    table.check_writable()  # the fast writer would not write a table's header, openpyxl can: fine
     rewrite(path, edit("xl/styles.xml", r'<cellStyle name="Normal"', "<cellStyle"))  # now openpyxl cannot open it
-    table = XlsxTable(path, result_columns=["Sync result"])
+    table = XlsxTable(path, result_columns=["Mobile"])
     table.read()
     with pytest.raises(SourceError, match="c.xlsx can be read but not written"):
         table.check_writable()
-    table = XlsxTable(path, result_columns=["Mobile"])  # results in a column clear of the table: the fast writer takes it
+    table = XlsxTable(path, result_columns=["Sync result"])  # a new column clear of the table: the fast writer takes it
     table.read()
     table.check_writable()
 

@@ -151,27 +151,29 @@ def test_values_round_trip_through_openpyxl_and_calamine(tmp_path: Path, save: S
     save(table)
     ws = openpyxl.load_workbook(path)["Contacts"]
     heads = {c.value: c.column for c in ws[1] if c.value}
+    # I has no header but holds a value (I3): the new columns go right of it, I3 is kept
     assert heads == {"Name": 1, "Email": 2, "Mobile": 3, "Joined": 4, "Score": 5, "Double": 6, "Status": 8,
-                     "Sync result": 9, "inwise ID": 10, "Last synced": 11}
+                     "Sync result": 10, "inwise ID": 11, "Last synced": 12}
+    assert ws["I3"].value == "right of the header"
     for row, text in texts.items():
         expected = text or None  # "" is written as a blank cell
-        assert ws.cell(row=row, column=9).value == expected, row
-        assert ws.cell(row=row, column=9).data_type in ("s", "n")  # text, never a formula
-    assert [ws.cell(row=r, column=10).value for r in range(2, 9)] == [439130001, 7, -12, 2**40, 1.25, True, False]
-    assert ws["J2"].number_format == "0" and ws["J3"].number_format == "General"
-    assert ws["K2"].value == when and ws["K2"].number_format == "dd/mm/yyyy hh:mm"
-    assert ws["K3"].value == datetime.datetime(2024, 2, 29) and ws["K3"].number_format == "dd/mm/yyyy"
-    assert ws["K4"].value == datetime.datetime(2024, 1, 1)
+        assert ws.cell(row=row, column=10).value == expected, row
+        assert ws.cell(row=row, column=10).data_type in ("s", "n")  # text, never a formula
+    assert [ws.cell(row=r, column=11).value for r in range(2, 9)] == [439130001, 7, -12, 2**40, 1.25, True, False]
+    assert ws["K2"].number_format == "0" and ws["K3"].number_format == "General"
+    assert ws["L2"].value == when and ws["L2"].number_format == "dd/mm/yyyy hh:mm"
+    assert ws["L3"].value == datetime.datetime(2024, 2, 29) and ws["L3"].number_format == "dd/mm/yyyy"
+    assert ws["L4"].value == datetime.datetime(2024, 1, 1)
 
     rows = calamine_rows(path, "Contacts")
     for row, text in texts.items():
-        assert rows[row - 1][8] == text, row
-    assert [rows[r - 1][9] for r in range(2, 9)] == [439130001, 7, -12, 2**40, 1.25, True, False]
-    assert rows[1][10] == when and rows[2][10] == datetime.date(2024, 2, 29)
+        assert rows[row - 1][9] == text, row
+    assert [rows[r - 1][10] for r in range(2, 9)] == [439130001, 7, -12, 2**40, 1.25, True, False]
+    assert rows[1][11] == when and rows[2][11] == datetime.date(2024, 2, 29)
     # the connector's own reader sees the same
     data = XlsxTable(path).read()
-    assert data.header[8:] == ["Sync result", "inwise ID", "Last synced"]
-    assert data.rows[0].values[8:] == ("דנה כהן ✓ נוצר", 439130001, when)
+    assert data.header[8:] == ["", "Sync result", "inwise ID", "Last synced"]
+    assert data.rows[0].values[9:] == ("דנה כהן ✓ נוצר", 439130001, when)
 
 
 def test_only_the_written_cells_change(tmp_path: Path, save: Save) -> None:
@@ -185,21 +187,22 @@ def test_only_the_written_cells_change(tmp_path: Path, save: Save) -> None:
     save(table)
     before, after = raw_cells(original, "Contacts"), raw_cells(path, "Contacts")
     # 'status' is H (matched ignoring case); 'Sync result' goes right of the last header (H),
-    # into I - I3 holds a value below the header, which the results overwrite.
-    written = {"H2", "H3", "H4", "H16", "I1"} | {f"I{r}" for r in range(2, 12)}
+    # past I (no header, but I3 holds a value), into J.
+    written = {"H2", "H3", "H4", "H16", "J1"} | {f"J{r}" for r in range(2, 12)}
     assert {k for k in before if before[k] != after.get(k)} <= written
     assert {k for k in after if k not in before} <= written
     assert all(after[k] == before[k] for k in before if k not in written)  # value, type, style, formula: byte for byte
     ws = openpyxl.load_workbook(path)["Contacts"]
-    assert ws["I1"].value == "Sync result" and ws["I3"].value == "ok 3" and ws["I11"].value == "ok 11"
+    assert ws["J1"].value == "Sync result" and ws["J3"].value == "ok 3" and ws["J11"].value == "ok 11"
+    assert ws["I3"].value == "right of the header" and ws["I1"].value is None
     assert ws["H2"].value == "new" and ws["H3"].value is None and ws["H4"].value is None and ws["H16"].value == "below the data"
     assert ws["H5"].value == "old"
     assert b"<ns0:v>" not in after.get("H3", b"") and b"<ns0:is>" not in after.get("H3", b"")
     # the new header copies its neighbour's style index
     def s_of(raw):
         return re.search(rb' s="(\d+)"', raw).group(1)
-    assert s_of(after["I1"]) == s_of(before["H1"])
-    assert ws["I1"].font.b and ws["I1"].font.i and ws["I1"].fill.fgColor.rgb == "00FFEEDD"
+    assert s_of(after["J1"]) == s_of(before["H1"])
+    assert ws["J1"].font.b and ws["J1"].font.i and ws["J1"].fill.fgColor.rgb == "00FFEEDD"
     # formulas and their cached values are untouched
     assert [r[5] for r in calamine_rows(path, "Contacts")[1:11]] == [i * 21 for i in range(2, 12)]
     assert ws["F2"].value == "=E2*2" and openpyxl.load_workbook(path)["Notes"]["B1"].value == "=SUM(Contacts!E2:E11)"
@@ -241,11 +244,11 @@ def test_long_texts_and_control_characters(tmp_path: Path, save: Save) -> None:
     table = XlsxTable(path)
     set_cells(table, {"R": {2: "bad\x00char\x1f" + "x" * 40000, 3: "lone \ud800 surrogate", 4: "_x0041_ is not A"}})
     save(table)
-    ws = openpyxl.load_workbook(path)["Contacts"]
-    assert ws["I2"].value.startswith("badcharx") and len(ws["I2"].value) == 32767
-    assert ws["I3"].value == "lone  surrogate"
+    ws = openpyxl.load_workbook(path)["Contacts"]  # the new column is J: I holds a value (I3) without a header
+    assert ws["J2"].value.startswith("badcharx") and len(ws["J2"].value) == 32767
+    assert ws["J3"].value == "lone  surrogate"
     rows = calamine_rows(path, "Contacts")
-    assert rows[3][8] == "_x0041_ is not A"  # Excel's _xHHHH_ escape is itself escaped
+    assert rows[3][9] == "_x0041_ is not A"  # Excel's _xHHHH_ escape is itself escaped
 
 
 def test_second_sync_replaces_inline_string_cells(tmp_path: Path, save: Save) -> None:
@@ -586,6 +589,20 @@ def _table_over_new_column(path: Path) -> None:
     wb.save(path)
 
 
+def test_a_new_results_column_goes_past_a_table_beside_the_data(tmp_path: Path, save: Save) -> None:
+    path = contacts(tmp_path / "c.xlsx")
+    _table_over_new_column(path)  # a table in D6:F7, right of the header's last column
+    table = XlsxTable(path, result_columns=["Result"])
+    table.read()
+    table.check_writable()
+    assert set_cells(table, {"Result": {2: "ok", 4: "x"}}) == []
+    report = save(table)
+    assert any("D (D6), E (E6), F (F6) have no header but hold data" in n for n in report.notes), report.notes
+    ws = openpyxl.load_workbook(path)["Contacts"]
+    assert ws["G1"].value == "Result" and ws["G2"].value == "ok" and ws["G4"].value == "x"
+    assert [[c.value for c in r] for r in ws["D6:F7"]] == [["Key", "Code", "Label"], [None, 1, "one"]]
+
+
 def _table_below(path: Path) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb["Contacts"]
@@ -600,7 +617,6 @@ FALLBACKS = {
                                     "holds the formula other cells share"),
     "array formula": (lambda p: rewrite(p, edit_sheet(r'<c r="A2"[^>]*>.*?</c>', '<c r="A2"><f t="array" ref="A2:C2">B2</f><v>1</v></c>')),
                       {"Status": {2: "ok"}}, "array formula"),
-    "table covers the new column": (_table_over_new_column, {"Result": {2: "ok", 7: "x"}}, "covers the new column"),
     "a table's header": (_table_below, {"Status": {3: "ok", 6: "Status"}}, "a table's header"),
     "rich value cell": (lambda p: rewrite(p, edit_sheet(r'<c r="C2"', '<c vm="1" r="C2"')), {"Status": {2: "ok"}}, "rich value"),
     "date before 1900": (lambda p: None, {"Result": {2: datetime.date(1899, 6, 1)}}, "a date before"),
@@ -672,6 +688,9 @@ def test_fallback_to_openpyxl(tmp_path: Path, case: str, caplog: pytest.LogCaptu
 
 def test_results_inside_merged_cells_come_back_unplaced(tmp_path: Path, save: Save) -> None:
     path = contacts(tmp_path / "c.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["Contacts"]["D1"] = "Result"  # an existing results column, with merged cells in its data rows
+    wb.save(path)
     merges = '<mergeCells count="2"><mergeCell ref="C3:C4"/><mergeCell ref="D3:E4"/></mergeCells>'
     rewrite(path, edit_sheet(r"</sheetData>", "</sheetData>" + merges))
     table = XlsxTable(path)
@@ -686,6 +705,18 @@ def test_results_inside_merged_cells_come_back_unplaced(tmp_path: Path, save: Sa
     save(table)  # the first cell of merged cells is an ordinary cell: the fast writer writes it
     rows = calamine_rows(path, "Contacts")
     assert [r[2:4] for r in rows[1:4]] == [["new", "ok"], ["shown", "first cell"], ["", ""]]
+
+
+def test_a_new_results_column_never_cuts_through_empty_merged_cells(tmp_path: Path) -> None:
+    path = contacts(tmp_path / "c.xlsx")
+    rewrite(path, edit_sheet(r"</sheetData>", '</sheetData><mergeCells count="1"><mergeCell ref="D3:E4"/></mergeCells>'))
+    table = XlsxTable(path, result_columns=["Result"])
+    table.read()
+    with pytest.raises(SourceError) as e:
+        table.check_writable()
+    assert "column D" in str(e.value) and "merged cells (D3:E4)" in str(e.value) and "Nothing was sent" in str(e.value)
+    unplaced = set_cells(table, {"Result": {2: "ok", 3: "x"}})
+    assert [u.ref for u in unplaced] == [RowRef(2), RowRef(3)] and "merged cells (D3:E4)" in unplaced[0].reason
 
 
 def test_shared_strings_with_namespace_prefixes_are_left_as_they_are(tmp_path: Path, save: Save) -> None:

@@ -3,9 +3,9 @@
 - Layout: ``XlsxTable`` lays every buffered write out as a ``SheetWrites`` per sheet (which
   cell gets which value, which header cells are added, which widths are set) with
   ``HeaderRow`` and ``TabAppend``.  A header is matched ignoring case and surrounding spaces
-  (``normalize.header_key``); a new one goes in the first free header cell right of the last
-  non-blank one, looking like that one (bold where the row has none), and never past column
-  XFD (16,384: ``HeaderRow.place`` says there is no room).  Rows for another tab go
+  (``normalize.header_key``); a new one goes in the first column right of the last non-blank
+  header that holds nothing (``result_columns``), looking like that header (bold where the row
+  has none), and never past column XFD (16,384: ``HeaderRow.place`` says there is no room).  Rows for another tab go
   under its header (its first row with a value), after its last row with a value.  A result
   cell inside merged cells, other than their first cell, is not written (``covered``).
 - Values: what a cell receives (``cell_value``) and the number format it needs where its own
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from ...normalize import header_key
 from ..base import CellValue
+from ..result_columns import Blocked, ColumnPlan, Obstacle, choose_columns
 
 # (first row, first column, last row, last column), 1-based and inclusive
 CellRange = tuple[int, int, int, int]
@@ -193,20 +194,36 @@ class SheetWrites:
 
 
 class HeaderRow:
-    """A header row: the column of each title, and where a new title goes (never past XFD)."""
+    """A header row: the column of each title, and where a new title goes (the rule of
+    ``result_columns``: a column with nothing in it, never past XFD)."""
 
-    def __init__(self, row: int, cells: Mapping[int, object], merged: Sequence[CellRange] = ()) -> None:
-        """``cells``: {column: value} of the row's cells that hold something."""
+    def __init__(self, row: int, cells: Mapping[int, object], merged: Sequence[CellRange] = (), *,
+                 occupied: Mapping[int, int] | None = None, obstacles: Sequence[Obstacle] = (),
+                 last_row: int | None = None) -> None:
+        """``cells``: {column: value} of the row's cells that hold something; ``merged``: merged
+        cells whose columns count as taken in the header row; ``occupied``: {column: first row
+        holding something} below the header; ``obstacles``: what a new column must not cut
+        through in rows ``row`` to ``last_row``."""
         self.row = row
-        self._taken = {c for c, v in cells.items() if v is not None and v != ""}
-        self._merged = [m for m in merged if m[0] <= row <= m[2]]
+        self._occupied = {c: row for c, v in cells.items() if v is not None and v != ""}
+        for _r1, c1, _r2, c2 in (m for m in merged if m[0] <= row <= m[2]):
+            for c in range(c1, c2 + 1):
+                self._occupied.setdefault(c, row)
+        for c, r in (occupied or {}).items():
+            self._occupied.setdefault(c, r)
+        self._obstacles = list(obstacles)
+        self._rows = (row, max(row, last_row or row))
+        self._headers: dict[int, str] = {}
         self._columns: dict[str, int] = {}
         headers = {c: header_text(v) for c, v in cells.items()}
         headers = {c: t for c, t in headers.items() if t.strip()}
         for c in sorted(headers):
             self._columns.setdefault(header_key(headers[c]), c)  # the leftmost of two equal headers
+        self._headers = dict(headers)
         self._last = max(headers, default=0)
         self._style: dict[int, int | None] = {}  # new column -> where its look comes from
+        self.skipped: dict[int, int] = {}  # columns passed over (they hold data) -> first row holding it
+        self.blocked: dict[str, Blocked] = {}  # titles refused: the free column would cut through something
 
     @property
     def last(self) -> int:
@@ -216,37 +233,38 @@ class HeaderRow:
     def find(self, title: str) -> int | None:
         return self._columns.get(header_key(title))
 
+    def plan(self, titles: Sequence[str]) -> ColumnPlan:
+        """Where ``titles`` would go (without placing them), see ``result_columns``."""
+        return choose_columns(self._headers, titles, occupied=self._occupied, obstacles=self._obstacles,
+                              rows=self._rows, max_column=MAX_COLUMN)
+
     def free_columns(self, n: int) -> list[int]:
         """The columns ``n`` new titles would get (without placing them); fewer where the row
         reaches XFD."""
-        out: list[int] = []
-        col = self._last
-        while len(out) < n:
-            col = self._next_free(col)
-            if col > MAX_COLUMN:
-                break
-            out.append(col)
-        return out
-
-    def _next_free(self, after: int) -> int:
-        col = after + 1
-        while col in self._taken or any(c1 <= col <= c2 for _r1, c1, _r2, c2 in self._merged):
-            col += 1
-        return col
+        plan = self.plan([f"\0new {i}" for i in range(n)])
+        return [plan.columns[t] for t in plan.new]
 
     def place(self, title: str, writes: SheetWrites) -> int | None:
         """The column of ``title``: its own, or a new one added to ``writes``; None when there
-        is no column left for it (the header row reaches XFD, the last one Excel has)."""
+        is no column left for it (the header row reaches XFD, the last one Excel has) or the
+        free column would cut through a table, pivot table, array formula or merged cells
+        (``blocked`` says which)."""
         col = self.find(title)
         if col is not None:
             return col
-        col = self._next_free(self._last)
-        if col > MAX_COLUMN:
+        plan = self.plan([title])
+        col = plan.columns.get(title)
+        if col is None:
             return None
+        if plan.blocked is not None:
+            self.blocked[title] = plan.blocked
+            return None
+        self.skipped.update(plan.skipped)
         style_from = self._style.get(self._last, self._last) if self._last else None
         writes.headers.append(NewHeader(self.row, col, title, style_from))
         self._style[col] = style_from
-        self._taken.add(col)
+        self._occupied[col] = self.row
+        self._headers[col] = title
         self._columns[header_key(title)] = self._last = col
         return col
 

@@ -8,6 +8,10 @@
   so the mapping can refuse the row instead of taking a bad email for no email.
 - ``hidden_columns``: the ranges of columns the user has hidden (``<col hidden="1">`` or a
   width of 0), from the part's head only (``<cols>`` comes before the cell data).
+- ``formula_columns``: where formulas are, by column (a formula showing "" reads as empty,
+  yet a results column placed there would destroy it); ``structures``: the tables, pivot
+  tables and array formulas of a sheet, which a results column must not cut through
+  (``result_columns``).
 
 Both work on the bytes with regexes (a sheet can be tens of megabytes), after a plain
 substring test that skips the regex for the usual sheet with no errors and no formulas.
@@ -19,8 +23,12 @@ import re
 import zipfile
 from collections.abc import Iterator
 
+from xml.etree import ElementTree as ET
+
 from ..base import CellError
-from .patch_xml import Unsupported, col_number, part_root, tag_re
+from ..result_columns import Obstacle
+from .package import Package, PackageError, local_name
+from .patch_xml import Unsupported, cell_range, col_number, part_root, tag_re
 
 Cell = tuple[int, int]  # (row, column), 1-based
 
@@ -122,4 +130,57 @@ def hidden_columns(zf: zipfile.ZipFile, part: str) -> list[tuple[int, int]]:
             continue
         if attrs.get(b"hidden") in (b"1", b"true") or zero:
             out.append((lo, hi))
+    return out
+
+
+_FORMULA_START = rb"<{p}c\b([^>]*?)>\s*<{p}f\b([^>]*?)(/?)>"
+_ARRAY = re.compile(rb"""\st\s*=\s*["'](?:array|dataTable)["']""")
+_F_REF = re.compile(rb"""\sref\s*=\s*["']([^"']+)["']""")
+
+
+def formula_columns(data: bytes, from_row: int, from_col: int) -> tuple[dict[int, int], list[Obstacle]]:
+    """({column: first row holding a formula} for the columns from ``from_col`` on, rows from
+    ``from_row`` on; the array formulas of the sheet) of worksheet part ``data``."""
+    try:
+        p = part_root(data, "worksheet", "the sheet").prefix
+    except Unsupported:
+        return {}, []
+    if data.find(b"<" + p + b"f") < 0:
+        return {}, []
+    found: dict[int, int] = {}
+    arrays: list[Obstacle] = []
+    for m in tag_re(_FORMULA_START, p).finditer(data):
+        ref = _REF.search(m.group(1))
+        if not ref:
+            continue  # a cell without a reference: rare, and calamine saw its value
+        row, col = int(ref.group(2)), col_number(ref.group(1))
+        if row >= from_row and col >= from_col and col not in found:
+            found[col] = row
+        if _ARRAY.search(m.group(2)):
+            span = _F_REF.search(m.group(2))
+            try:
+                r1, c1, r2, c2 = cell_range(span.group(1).decode()) if span else (row, col, row, col)
+            except Unsupported:
+                continue
+            arrays.append(Obstacle("array formula", r1, c1, r2, c2))
+    return found, arrays
+
+
+def structures(pkg: Package, part: str) -> list[Obstacle]:
+    """The tables (Format as Table) and pivot tables of worksheet ``part``, by where they are."""
+    out: list[Obstacle] = []
+    for _rid, kind, target in pkg.rels(part):
+        if kind not in ("table", "pivotTable") or not target or not pkg.has(target):
+            continue
+        try:
+            root = pkg.xml(target)
+            if kind == "table":
+                out.append(Obstacle("table", *cell_range(root.get("ref", "")),
+                                    name=root.get("displayName") or root.get("name") or ""))
+            else:
+                loc = next((el for el in root if local_name(el.tag) == "location"), None)
+                if loc is not None and loc.get("ref"):
+                    out.append(Obstacle("pivot table", *cell_range(loc.get("ref", "")), name=root.get("name") or ""))
+        except (PackageError, ET.ParseError, Unsupported, ValueError):
+            continue  # what cannot be read here is refused by the writer's own checks
     return out

@@ -53,6 +53,7 @@ from python_calamine import CalamineSheet, CalamineWorkbook, SheetTypeEnum, Shee
 from ...errors import ConfigError, SourceError, WorksheetNotFound
 from ...normalize import header_key
 from ..base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, Table, TableData, Unplaced
+from ..result_columns import ColumnPlan, Obstacle
 from . import scan
 from .cells import (
     MAX_COLUMN,
@@ -90,9 +91,23 @@ class _Shape:
     merged: list[CellRange]
     filled: tuple[int, int] | None = None  # first and last row holding a value
     hidden: list[tuple[int, int]] = field(default_factory=list)  # ranges of columns the user hid
+    # For placing the results columns (contacts sheet only, see ``result_columns``):
+    occupied: dict[int, int] = field(default_factory=dict)  # column right of the header -> first row with something
+    obstacles: list[Obstacle] = field(default_factory=list)  # tables, pivot tables, array formulas, merged cells
+    last_row: int = 0  # the last row the results may be written in
 
     def is_hidden(self, col: int) -> bool:
         return any(lo <= col <= hi for lo, hi in self.hidden)
+
+
+@dataclass
+class _Facts:
+    """What a worksheet's XML tells that calamine does not (see ``scan``)."""
+
+    hidden: list[tuple[int, int]] = field(default_factory=list)
+    unread: dict[tuple[int, int], object] = field(default_factory=dict)
+    formulas: dict[int, int] = field(default_factory=dict)  # column -> first row (from the header) with a formula
+    obstacles: list[Obstacle] = field(default_factory=list)  # tables, pivot tables, array formulas
 
 
 @dataclass
@@ -158,12 +173,23 @@ class XlsxTable:
         self._check_writers(content_type)
         self._before = self._take_before()
 
-    def _check_room(self) -> None:
-        """Refuse a header row with no room left of XFD for the results columns it lacks."""
+    def plan_result_columns(self) -> ColumnPlan:
+        """Where the results columns will go (see ``result_columns``), for ``check`` and for
+        ``check_writable``; reads the sheet if ``read()`` has not."""
         _writes, header, _shape = self._result_layout()
+        titles = ["results"] if self.result_columns is None else list(dict.fromkeys(self.result_columns))
+        return header.plan(titles)
+
+    def _check_room(self) -> None:
+        """Refuse results columns that have no free column left of XFD, or whose only free
+        column cuts through a table, pivot table, array formula or merged cells."""
+        _writes, header, _shape = self._result_layout()
+        plan = self.plan_result_columns()
+        if plan.blocked is not None:
+            raise SourceError(plan.blocked.message(self.location, self.header_row))
         needed = ["results"] if self.result_columns is None else \
             list(dict.fromkeys(t for t in self.result_columns if header.find(t) is None))
-        if len(header.free_columns(len(needed))) >= len(needed):
+        if not plan.no_room:
             return
         row = self.header_row
         first = column_letter(MAX_COLUMN - len(needed) + 1)
@@ -171,8 +197,8 @@ class XlsxTable:
         titles = "" if self.result_columns is None else " (" + ", ".join(f"'{t}'" for t in needed) + ")"
         raise SourceError(
             f"There is no room in {self.location} for the results column{'s' if len(needed) > 1 else ''}{titles}: "
-            f"they go right of the last header of row {row}, which is in column {column_letter(header.last)}, "
-            f"and Excel has no column after XFD. Nothing was sent. Free column{'s' if len(needed) > 1 else ''} "
+            f"they go in a column with nothing in it right of the last header of row {row}, which is in column "
+            f"{column_letter(header.last)}, and Excel has no column after XFD. Nothing was sent. Free column{'s' if len(needed) > 1 else ''} "
             f"{first if first == 'XFD' else first + ' to XFD'} (clear or move the header cells {cells} and the "
             "cells below them), then run again."
         )
@@ -201,7 +227,7 @@ class XlsxTable:
         (what is inside merged cells left out), for the fast writer's probe."""
         _writes, header, shape = self._result_layout()
         planned = SheetWrites(shape.name)
-        dry = HeaderRow(self.header_row, shape.cells, shape.merged)
+        dry = self._header(shape)
         titles = self.result_columns if self.result_columns is not None else ("\0results",)
         first, last = self._data_rows or (self.header_row + 1, self.header_row)
         for title in titles:
@@ -233,10 +259,10 @@ class XlsxTable:
             sheet = self._contacts_sheet(wb)
             data, top, lead, merged = self._load(sheet)
         self._fingerprint = fingerprint
-        hidden, unread = self._sheet_facts(sheet.name, cells=True)
+        facts = self._sheet_facts(sheet.name, cells=True)
+        unread = facts.unread
         h = self.header_row - 1 - top
         raw = data[h] if 0 <= h < len(data) else []
-        self._shape = _Shape(sheet.name, True, _cells_of(raw, lead), merged, hidden=hidden)
         cells = [header_text(v) for v in raw]
         while cells and not cells[-1].strip():
             cells.pop()
@@ -253,22 +279,61 @@ class XlsxTable:
         while rows and all(v is None for v in rows[-1].values):
             rows.pop()
         self._data_rows = (rows[0].number, rows[-1].number) if rows else None
+        self._shape = self._contacts_shape(sheet.name, data, top, lead, merged, facts,
+                                           rows[-1].number if rows else self.header_row)
+        self._results = None  # laid out again from what was just read
         return TableData(header=header, header_row=self.header_row, rows=rows, location=self.location)
 
-    def _sheet_facts(self, sheet: str, *, cells: bool) -> tuple[list[tuple[int, int]], dict[tuple[int, int], object]]:
-        """(ranges of hidden columns, cells calamine reads as empty but are not) of a worksheet,
-        from its XML (see ``scan``).  A part that cannot be read gives nothing: calamine read
-        the sheet, and the save's checks speak for the rest."""
+    def _sheet_facts(self, sheet: str, *, cells: bool) -> _Facts:
+        """What calamine does not tell about a worksheet, from its XML (see ``scan``).  A part
+        that cannot be read gives nothing: calamine read the sheet, and the save's checks
+        speak for the rest."""
         try:
             with zipfile.ZipFile(self._file.target) as zf:
-                part = sheet_parts(Package(zf)).get(sheet)
+                pkg = Package(zf)
+                part = sheet_parts(pkg).get(sheet)
                 if not part:
-                    return [], {}
-                hidden = scan.hidden_columns(zf, part)
-                return hidden, (scan.unread_cells(zf.read(part)) if cells else {})
+                    return _Facts()
+                data = zf.read(part)
+                formulas, arrays = scan.formula_columns(data, self.header_row, 1)
+                return _Facts(scan.hidden_columns(zf, part), scan.unread_cells(data) if cells else {},
+                              formulas, arrays + scan.structures(pkg, part))
         except (PackageError, zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
             log.debug("%s: could not look into sheet '%s' (%s)", self.path.name, sheet, e)
-            return [], {}
+            return _Facts()
+
+    def _contacts_shape(self, name: str, data: list[list[Any]], top: int, lead: int, merged: list[CellRange],
+                        facts: _Facts, last_row: int) -> _Shape:
+        """The contacts sheet's shape: its header cells, and what the results columns must
+        keep clear of (see ``result_columns``): columns holding anything from the header row
+        down (values, formulas, errors), merged cells, tables, pivot tables, array formulas."""
+        h = self.header_row - 1 - top
+        cells = _cells_of(data[h] if 0 <= h < len(data) else [], lead)
+        occupied = _occupied(data, max(h, 0), top, lead)
+        for (r, c), _v in facts.unread.items():
+            if r >= self.header_row and occupied.get(c, r + 1) > r:
+                occupied[c] = r
+        for c, r in facts.formulas.items():
+            if occupied.get(c, r + 1) > r:
+                occupied[c] = r
+        obstacles = list(facts.obstacles)
+        for r1, c1, r2, c2 in merged:
+            if r2 < self.header_row:
+                continue
+            i, j = r1 - 1 - top, c1 - 1 - lead
+            shown = 0 <= i < len(data) and 0 <= j < len(data[i]) and data[i][j] not in ("", None)
+            if shown:  # what the merged cells show belongs to every column they span
+                for c in range(c1, c2 + 1):
+                    if occupied.get(c, r1 + 1) > max(r1, self.header_row):
+                        occupied[c] = max(r1, self.header_row)
+            else:
+                obstacles.append(Obstacle("merged cells", r1, c1, r2, c2))
+        return _Shape(name, True, cells, merged, hidden=facts.hidden, occupied=occupied, obstacles=obstacles,
+                      last_row=max(last_row, self.header_row))
+
+    def _header(self, shape: _Shape) -> HeaderRow:
+        return HeaderRow(self.header_row, shape.cells, occupied=shape.occupied, obstacles=shape.obstacles,
+                         last_row=shape.last_row)
 
     def read_tab(self, tab: str) -> tuple[list[str], list[list[CellValue]]] | None:
         """Header (its first non-empty row) and rows of another tab, including rows appended
@@ -407,6 +472,10 @@ class XlsxTable:
         unplaced: list[Unplaced] = []
         for title, by_row, cells in numbered:
             col = header.place(title, writes)
+            blocked = header.blocked.get(title)
+            if blocked is not None:
+                unplaced.extend(Unplaced(ref, blocked.message(self.location, self.header_row)) for ref in cells)
+                continue
             if col is None:
                 unplaced.extend(Unplaced(ref, (
                     f"there is no room for a '{title}' column: row {self.header_row} is filled up to column XFD, "
@@ -415,6 +484,7 @@ class XlsxTable:
                 continue
             if shape.is_hidden(col):
                 self._hidden_column_note(title, col, new=col in writes.new_columns, writes=writes)
+            self._skipped_note(header)
             buffered = writes.columns.setdefault(col, {})
             hiding = [m for m in shape.merged if m[1] <= col <= m[3]]
             if not hiding:
@@ -430,6 +500,17 @@ class XlsxTable:
                     f"its '{title}' cell {column_letter(col)}{ref.number} is inside the merged cells "
                     f"{first}:{last}, which show only {first}; unmerge them so the next sync can write it")))
         return unplaced
+
+    def _skipped_note(self, header: HeaderRow) -> None:
+        """Tell the run summary which columns holding data without a header were passed over."""
+        if not header.skipped:
+            return
+        plan = ColumnPlan(columns={h.title: h.col for h in self._result_layout()[0].headers},
+                          new=[h.title for h in self._result_layout()[0].headers], skipped=dict(header.skipped))
+        note = plan.skipped_note(self.location)
+        self._notes = [n for n in self._notes if not n.startswith(f"In {self.location}, column")]
+        if note:
+            self._notes.append(note)
 
     def _hidden_column_note(self, title: str, col: int, *, new: bool, writes: SheetWrites) -> None:
         sheet = f"sheet '{writes.name}' of {self.path.name}"
@@ -451,11 +532,10 @@ class XlsxTable:
                 with self._open_calamine() as wb:
                     sheet = self._contacts_sheet(wb)
                     data, top, lead, merged = self._load(sheet)
-                h = self.header_row - 1 - top
-                hidden, _unread = self._sheet_facts(sheet.name, cells=False)
-                shape = _Shape(sheet.name, True, _cells_of(data[h] if 0 <= h < len(data) else [], lead), merged,
-                               hidden=hidden)
-            self._results = (SheetWrites(shape.name), HeaderRow(self.header_row, shape.cells, shape.merged), shape)
+                facts = self._sheet_facts(sheet.name, cells=False)
+                last = next((top + 1 + i for i in range(len(data) - 1, -1, -1) if any(v != "" for v in data[i])), 0)
+                shape = self._contacts_shape(sheet.name, data, top, lead, merged, facts, last)
+            self._results = (SheetWrites(shape.name), self._header(shape), shape)
         return self._results
 
     def append_rows(self, tab: str, header: Sequence[str], rows: Sequence[Sequence[CellValue]]) -> int:
@@ -669,6 +749,22 @@ def _put_unread(rows: list[SourceRow], unread: Mapping[tuple[int, int], object],
 def _cells_of(row: Sequence[Any], lead: int) -> dict[int, object]:
     """{column: value} of a calamine row's cells that hold something."""
     return {lead + i + 1: v for i, v in enumerate(row) if v is not None and v != ""}
+
+
+def _occupied(data: list[list[Any]], h: int, top: int, lead: int) -> dict[int, int]:
+    """{column: first row holding something} from calamine row index ``h`` down.  Calamine
+    pads every row to the sheet's width, so the usual sheet costs one pass with no inner loop
+    per row beyond its own cells."""
+    out: dict[int, int] = {}
+    missing = set(range(max((len(r) for r in data[h:]), default=0)))
+    for i in range(h, len(data)):
+        row = data[i]
+        for j in [j for j in missing if j < len(row) and row[j] != "" and row[j] is not None]:
+            out[lead + j + 1] = top + i + 1
+            missing.discard(j)
+        if not missing:
+            break  # every column holds something: the rest of the rows cannot change that
+    return out
 
 
 def _calamine_rows(rows: list[list[Any]], width: int, lead: int) -> Iterator[tuple[CellValue, ...]]:
