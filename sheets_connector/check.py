@@ -9,6 +9,12 @@ table (not shared, shared for viewing only, tab protected, no such tab), raised 
 Requests: one metadata read and one write that changes nothing (see
 ``GoogleSheetTable.check_can_edit``).  Nothing is sent to inwise.  An .xlsx source adds no lines:
 the mapping table that follows names the file.
+
+``result_placement`` says where the results columns will go (the rule of
+``tables.result_columns``) and which columns holding data without a header were passed over.
+``check`` runs the same ``check_writable`` as ``sync`` (which, for a workbook, also refuses a
+results column that would cut through a table, pivot table, array formula or merged cells),
+so whatever ``sync`` would refuse before sending, ``check`` refuses first, with the same words.
 """
 from __future__ import annotations
 
@@ -18,6 +24,8 @@ from .config import Config
 from .normalize import header_key
 from .tables.base import Table
 from .tables.gsheet import GoogleSheetTable
+from .tables.result_columns import ColumnPlan, letter
+from .tables.xlsx import XlsxTable
 
 
 def describe_source(config: Config, table: Table, emit: Callable[[str], None]) -> None:
@@ -42,3 +50,27 @@ def describe_source(config: Config, table: Table, emit: Callable[[str], None]) -
     emit("Tabs it sees:   " + ", ".join(labels))
     if new_tab and not any(header_key(t) == header_key(new_tab) for t in sheet.tabs):
         emit(f"                the tab '{new_tab}' for new contacts does not exist yet: the first sync creates it")
+
+
+def result_placement(config: Config, table: Table, location: str) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """([(label, column letter, header and whether it is new)], [warnings]) for the results
+    columns the mapping asks for; nothing for a table that cannot tell."""
+    r = config.results
+    wanted = [(label, h) for label, h in (("results", r.column), ("contact id", r.contact_id_column),
+                                          ("synced at", r.synced_at_column)) if h]
+    titles = list(dict.fromkeys(h for _label, h in wanted))
+    plan: ColumnPlan
+    if isinstance(table, (XlsxTable, GoogleSheetTable)):
+        plan = table.plan_result_columns(titles)
+    else:
+        return [], []
+    rows = []
+    for label, h in wanted:
+        col = plan.columns.get(h)
+        where = letter(col) if col else "(no room)"
+        rows.append((f"→ {label}", where, f"{h} (new column)" if h in plan.new else h))
+    warnings = []
+    note = plan.skipped_note(location)
+    if note:
+        warnings.append(note)
+    return rows, warnings

@@ -353,8 +353,8 @@ def check(config_path: str, rows: int) -> None:
     Example:
       sheets-connector check --config mapping.yaml
     """
-    from .check import describe_source
-    from .contacts import column_letter, header_key
+    from .check import describe_source, result_placement
+    from .contacts import column_letter
     from .sync import plan
 
     with _errors(Ctx.debug):
@@ -362,6 +362,7 @@ def check(config_path: str, rows: int) -> None:
         table = cfg.open_table()
         describe_source(cfg, table, lambda line: out.print(line, markup=False))  # a Google Sheet: account, sharing, tabs
         p = plan(cfg, table)
+        table.check_writable()  # what sync checks before sending (results placement, the file, its writer)
         c = p.mapper.columns
         out.print(f"Mapping OK for {p.data.location} (header on row {p.data.header_row})", markup=False)
         t = RichTable(show_header=True, header_style="bold")
@@ -375,13 +376,12 @@ def check(config_path: str, rows: int) -> None:
             t.add_row(f"field{number}", column_letter(idx), p.data.header[idx])
         for role, col in (p.mapper.per_row.columns().items() if p.mapper.per_row else ()):
             t.add_row(role.replace("_", " "), column_letter(col.index), p.data.header[col.index])
-        keys = [header_key(h) for h in p.data.header]
-        for label, h in (("results", cfg.results.column), ("contact id", cfg.results.contact_id_column),
-                         ("synced at", cfg.results.synced_at_column)):
-            if h:
-                where = column_letter(keys.index(header_key(h))) if header_key(h) in keys else "(will be added)"
-                t.add_row(f"→ {label}", where, h)
+        placed, warnings = result_placement(cfg, table, p.data.location)
+        for label, where, h in placed:
+            t.add_row(label, where, h)
         out.print(t)
+        for warning in warnings:
+            out.print(f"Warning: {warning}", markup=False)
         chosen = {"held": 0, "no_consent": 0}  # not sent because the row says so: not problems
         for m in p.mapped:
             if m.problem and m.problem.kind in chosen:

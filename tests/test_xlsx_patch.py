@@ -597,7 +597,7 @@ def test_a_new_results_column_goes_past_a_table_beside_the_data(tmp_path: Path, 
     table.check_writable()
     assert set_cells(table, {"Result": {2: "ok", 4: "x"}}) == []
     report = save(table)
-    assert any("D (D6), E (E6), F (F6) have no header but hold data" in n for n in report.notes), report.notes
+    assert any("D (D6), E (E6), F (F6) have no header but hold data, so they are left as they are" in n for n in report.notes), report.notes
     ws = openpyxl.load_workbook(path)["Contacts"]
     assert ws["G1"].value == "Result" and ws["G2"].value == "ok" and ws["G4"].value == "x"
     assert [[c.value for c in r] for r in ws["D6:F7"]] == [["Key", "Code", "Label"], [None, 1, "one"]]

@@ -42,6 +42,7 @@ from ..normalize import date_pattern, header_key
 from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
 from .gsheet_cells import GRID_FIELDS, grid_rows, header_text, to_raw
 from .placement import CurrentRow, place
+from .result_columns import ColumnPlan, choose_columns
 
 __all__ = ["GoogleSheetTable", "SheetSummary", "MAX_CELLS", "MAX_COLUMNS"]
 
@@ -93,6 +94,8 @@ class GoogleSheetTable:
         self._read_header: list[str] | None = None
         self._fingerprints: dict[int, int] = {}
         self._tabs: dict[str, _Tab] = {}
+        self._read_occupied: tuple[dict[int, int], int] | None = None  # for plan_result_columns
+        self._notes: list[str] = []  # for the run summary (SaveReport.notes)
 
     @classmethod
     def from_source(cls, source: Any, config: Any, environ: Mapping[str, str] | None = None,
@@ -266,6 +269,7 @@ class GoogleSheetTable:
             out.pop()
         self._read_header = header
         self._fingerprints = {r.number: hash(r.values) for r in out}
+        self._read_occupied = (_occupied(rows[h:], self.header_row), out[-1].number if out else self.header_row)
         return TableData(header=header, header_row=self.header_row, rows=out, location=self.location,
                          locale=self.locale or None)
 
@@ -320,7 +324,10 @@ class GoogleSheetTable:
         else:
             placed, unplaced = place(refs, current, self._fingerprints)
 
-        targets = _target_columns(now_header, list(columns))
+        targets, plan = _target_columns(now_header, list(columns), rows[h:], self.header_row)
+        note = plan.skipped_note(self.location)
+        if note and note not in self._notes:
+            self._notes.append(note)
         needed = max(targets.values()) + 1
         grid = props.get("gridProperties", {})
         if needed > int(grid.get("columnCount", 0)):
@@ -393,7 +400,16 @@ class GoogleSheetTable:
 
     def save(self) -> SaveReport:
         """Nothing left to do: every write was sent when it was made (see the module docstring)."""
-        return SaveReport(path=self.url)
+        notes, self._notes = self._notes, []
+        return SaveReport(path=self.url, notes=notes)
+
+    def plan_result_columns(self, titles: Sequence[str]) -> ColumnPlan:
+        """Where ``titles`` would go, from what ``read()`` saw (see ``result_columns``); for
+        ``check``.  The write re-reads the rows and applies the same rule to what it finds."""
+        if self._read_header is None or self._read_occupied is None:
+            self.read()
+        occupied, last = self._read_occupied or ({}, self.header_row)
+        return _column_plan(self._read_header or [], titles, occupied, last, self.header_row)
 
     # ---- write helpers
     def _raw_row(self, row: Sequence[CellValue], width: int) -> list[Any]:
@@ -487,16 +503,29 @@ def _aligner(read_header: list[str], now_header: list[str]) -> Callable[[Sequenc
     return lambda values: tuple(values[i] if i is not None and i < len(values) else None for i in source)
 
 
-def _target_columns(now_header: list[str], titles: list[str]) -> dict[str, int]:
-    """0-based column of each header; missing ones go after the last non-blank header cell."""
-    out: dict[str, int] = {}
-    next_free = max((i for i, h in enumerate(now_header) if h.strip()), default=-1) + 1
-    for title in titles:
-        found = next((i for i, h in enumerate(now_header) if header_key(h) == header_key(title)), None)
-        if found is None:
-            already = next((c for t, c in out.items() if header_key(t) == header_key(title)), None)
-            found = already if already is not None else next_free
-            if already is None:
-                next_free += 1
-        out[title] = found
-    return out
+def _occupied(from_header: Sequence[Sequence[CellValue]], header_row: int) -> dict[int, int]:
+    """{column (1-based): first row holding something} of the header row and the rows below."""
+    occupied: dict[int, int] = {}
+    for i, values in enumerate(from_header):
+        for j, v in enumerate(values):
+            if v is not None and v != "" and j + 1 not in occupied:
+                occupied[j + 1] = header_row + i
+    return occupied
+
+
+def _column_plan(now_header: list[str], titles: Sequence[str], occupied: dict[int, int], last_row: int,
+                 header_row: int) -> ColumnPlan:
+    """Where each title goes (``result_columns``: never on a column holding anything)."""
+    header = {i + 1: h for i, h in enumerate(now_header) if h.strip()}
+    return choose_columns(header, titles, occupied=occupied, rows=(header_row, max(last_row, header_row)),
+                          max_column=MAX_COLUMNS)
+
+
+def _target_columns(now_header: list[str], titles: list[str], from_header: Sequence[Sequence[CellValue]] = (),
+                    header_row: int = 1) -> tuple[dict[str, int], ColumnPlan]:
+    """(0-based column of each header, the plan): a missing header goes to the first column
+    right of the last header with nothing in it (one past the last column Google allows where
+    there is none, so the size check refuses it with its clear message)."""
+    plan = _column_plan(now_header, titles, _occupied(from_header, header_row), header_row + len(from_header) - 1,
+                        header_row)
+    return {title: plan.columns[title] - 1 if title in plan.columns else MAX_COLUMNS for title in titles}, plan

@@ -102,13 +102,11 @@ class ColumnPlan:
         cells = [f"{letter(c)} ({letter(c)}{r})" for c, r in sorted(self.skipped.items())[:5]]
         more = f" and {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
         targets = ", ".join(f"'{t}' in column {letter(self.columns[t])}" for t in self.new if t in self.columns)
-        if len(self.skipped) > 1:
-            verbs = ("have", "hold", "those columns were", "they were")
-        else:
-            verbs = ("has", "holds", "that column was", "it was")
-        return (f"In {location}, column{'s' if len(self.skipped) > 1 else ''} {', '.join(cells)}{more} {verbs[0]} no "
-                f"header but {verbs[1]} data, so the results go further right ({targets}) and {verbs[2]} left as "
-                f"{verbs[3]}.")
+        plural = len(self.skipped) > 1
+        return (f"In {location}, column{'s' if plural else ''} {', '.join(cells)}{more} "
+                f"{'have' if plural else 'has'} no header but {'hold' if plural else 'holds'} data, so "
+                f"{'they are' if plural else 'it is'} left as {'they are' if plural else 'it is'} and the results "
+                f"go further right: {targets}.")
 
 
 def letter(col: int) -> str:

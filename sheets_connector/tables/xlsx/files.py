@@ -162,6 +162,13 @@ class WorkbookFile:
             raise SourceError(f"{name} is an old-style Excel 97-2003 workbook (.xls), which this tool cannot read. {save_as}")
         raise SourceError(f"{name} is an old-style Office file, not an .xlsx workbook. {save_as}")
 
+    def unreadable(self, detail: str) -> str:
+        """For a file whose zip is complete (``check`` passed) but that this tool cannot read:
+        it is not damaged, and copying it again would not help."""
+        return (f"{self.path.name} is a complete workbook, but this tool cannot read the way it was saved ({detail}). "
+                "Your file was not changed and nothing was sent. Open it in Excel or LibreOffice, save it again as "
+                "Excel Workbook (.xlsx), and run again.")
+
     def damaged(self, detail: str) -> str:
         return (f"{self.path.name} is damaged: it is not a complete .xlsx file ({detail}). "
                 "If it was copied or downloaded, copy it again; otherwise open it in Excel (which can often "

@@ -172,6 +172,7 @@ class Inventory:
     words: dict[str, tuple[str, str]] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)  # what -> sha256 of bytes that must not change
     sheets: list[str] = field(default_factory=list)
+    other_sheets: int = 0  # macro and dialog sheets among ``sheets`` (python-calamine does not list them)
 
     def add(self, where: str, what: str, items: Iterable[object] | int) -> None:
         bag = self.features.setdefault((where, what), Counter())
@@ -216,6 +217,7 @@ def _inventory(pkg: Package) -> Inventory:
     # ---- workbook.xml
     sheets = workbook_sheets(pkg)
     inv.sheets = [s.name for s in sheets]
+    inv.other_sheets = sum(1 for s in sheets if s.kind not in ("worksheet", "chartsheet"))
     for s in sheets:
         inv.add("", "sheet", [(s.name, _SHEET_KINDS.get(s.kind, s.kind), s.state)])
     for child in pkg.xml(main):

@@ -7,6 +7,7 @@ byte; ``rewrite_zip`` applies them to a finished file.
 """
 from __future__ import annotations
 
+import io
 import os
 import posixpath
 import re
@@ -279,3 +280,26 @@ def rewrite_zip(path: Path, replace: Mapping[str, bytes], add_rels: Mapping[str,
         except OSError:
             pass
         raise
+
+
+def without_other_sheets(zf: zipfile.ZipFile) -> bytes | None:
+    """A copy of the package (as zip bytes) whose workbook lists only its worksheets and chart
+    sheets, or None if it lists nothing else.  python-calamine refuses a whole workbook that
+    has an Excel 4 macro sheet or a dialog sheet ("Unrecognized sheet type"), though both are
+    valid parts of a workbook; the copy is for reading only, and every other part is the same."""
+    pkg = Package(zf)
+    main = pkg.main
+    rels = {i: k for i, k, _t in pkg.rels(main)}
+    data = pkg.read(main)
+    others = [rid for rid, kind in rels.items() if kind not in ("worksheet", "chartsheet")]
+    changed = data
+    for rid in others:
+        changed = re.sub(rb"<(?:[A-Za-z_][\w.-]*:)?sheet\b[^>]*?:id\s*=\s*[\"']" + re.escape(rid.encode())
+                         + rb"[\"'][^>]*?/>", b"", changed)
+    if changed == data:
+        return None
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in zf.infolist():
+            copy.writestr(info.filename, changed if info.filename.lower() == main.lower() else zf.read(info))
+    return out.getvalue()

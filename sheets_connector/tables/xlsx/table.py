@@ -38,6 +38,7 @@ temporary file behind.
 from __future__ import annotations
 
 import difflib
+import io
 import logging
 import os
 import re
@@ -69,7 +70,7 @@ from .cells import (
 )
 from .files import COPY_SUFFIX, MACRO_MAIN_TYPES, TEMPLATE_MAIN_TYPES, WorkbookFile
 from .inventory import Inventory, find_losses, take_inventory
-from .package import Package, PackageError, check_package, package_problems, sheet_parts
+from .package import Package, PackageError, check_package, package_problems, sheet_parts, without_other_sheets
 
 if TYPE_CHECKING:
     from . import patch as patch_module  # openpyxl takes a while to import: only a check or a save needs it
@@ -173,11 +174,13 @@ class XlsxTable:
         self._check_writers(content_type)
         self._before = self._take_before()
 
-    def plan_result_columns(self) -> ColumnPlan:
-        """Where the results columns will go (see ``result_columns``), for ``check`` and for
-        ``check_writable``; reads the sheet if ``read()`` has not."""
+    def plan_result_columns(self, titles: Sequence[str] | None = None) -> ColumnPlan:
+        """Where the results columns (``titles``, by default those the table was given) will
+        go (see ``result_columns``), for ``check`` and ``check_writable``; reads the sheet's
+        header row if ``read()`` has not."""
         _writes, header, _shape = self._result_layout()
-        titles = ["results"] if self.result_columns is None else list(dict.fromkeys(self.result_columns))
+        if titles is None:
+            titles = ["results"] if self.result_columns is None else list(dict.fromkeys(self.result_columns))
         return header.plan(titles)
 
     def _check_room(self) -> None:
@@ -371,12 +374,13 @@ class XlsxTable:
 
     def _open_calamine(self) -> CalamineWorkbook:
         try:
-            return CalamineWorkbook.from_path(str(self._file.target))
+            return _open_book(self._file.target)
         except python_calamine.PasswordError:
             raise SourceError(f"{self.path.name} is protected with a password, so this tool cannot open it. "
                               "Remove the password or save an unprotected copy.") from None
         except (python_calamine.CalamineError, OSError, ValueError) as e:
-            raise SourceError(self._file.damaged(str(e))) from None
+            # check() found a complete zip with a workbook in it: not damaged, just not readable here
+            raise SourceError(self._file.unreadable(str(e))) from None
 
     def _contacts_sheet(self, wb: CalamineWorkbook) -> CalamineSheet:
         meta = wb.sheets_metadata
@@ -388,7 +392,7 @@ class XlsxTable:
         try:
             return wb.get_sheet_by_name(self._sheet)
         except python_calamine.CalamineError as e:
-            raise SourceError(self._file.damaged(f"sheet '{self._sheet}': {e}")) from None
+            raise SourceError(self._file.unreadable(f"sheet '{self._sheet}': {e}")) from None
 
     def _resolve_sheet(self, wanted: str | None, names: Sequence[str], worksheets: Sequence[str]) -> str:
         if wanted is None:
@@ -418,7 +422,7 @@ class XlsxTable:
             top, lead = sheet.start or (0, 0)
             merged = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or []]
         except python_calamine.CalamineError as e:
-            raise SourceError(self._file.damaged(f"sheet '{sheet.name}': {e}")) from None
+            raise SourceError(self._file.unreadable(f"sheet '{sheet.name}': {e}")) from None
         return data, top, lead, merged
 
     def _load_tab(self, wb: CalamineWorkbook, tab: str) -> tuple[_Shape | None, list[list[Any]], int]:
@@ -682,8 +686,11 @@ class XlsxTable:
                         cells = _written_cells(writes)
                         lost += compare.changed_formulas(original, zf, cells)
                         lost += compare.changed_parts(original, zf, set(cells))
-            with CalamineWorkbook.from_path(str(tmp)) as wb:
-                if wb.sheet_names[: len(before.inventory.sheets)] != before.inventory.sheets:
+            with _open_book(tmp) as wb:
+                # a macro or dialog sheet is not in what calamine lists (see _open_book)
+                seen = [n for n in before.inventory.sheets if n in set(wb.sheet_names)]
+                if len(seen) < len(before.inventory.sheets) - before.inventory.other_sheets or \
+                        wb.sheet_names[: len(seen)] != seen:
                     raise PackageError("the sheets do not match the original")
             if written.patched is None:
                 lost = compare.changed_values(src, tmp, _written_cells(writes)) + lost
@@ -693,6 +700,25 @@ class XlsxTable:
                 "NOT changed and the results were not written. Please report this with a copy of the workbook if you can."
             ) from None
         return find_losses(before.inventory, after, written.allowed) + lost
+
+
+def _open_book(path: Path) -> CalamineWorkbook:
+    """calamine's workbook; one with an Excel 4 macro sheet or a dialog sheet (which calamine
+    refuses whole) is read from a copy in memory that lists only its worksheets and charts."""
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError:
+        raise
+    except (python_calamine.CalamineError, OSError, ValueError) as e:
+        error = e
+    try:
+        with zipfile.ZipFile(path) as zf:
+            copy = without_other_sheets(zf)
+        if copy is not None:
+            return CalamineWorkbook.from_filelike(io.BytesIO(copy))
+    except (PackageError, zipfile.BadZipFile, python_calamine.CalamineError, OSError, ValueError):
+        pass
+    raise error
 
 
 def _changed_members(original: zipfile.ZipFile, new: zipfile.ZipFile, patched: patch_module.Patched) -> list[str]:
