@@ -97,6 +97,16 @@ def _is_strict(src: Path) -> bool:
         return any(b"purl.oclc.org/ooxml" in zf.read(n)[:2048] for n in zf.namelist() if n.endswith(".xml"))
 
 
+def _pad_fonts(wb: Workbook) -> None:
+    """Fill the font list up to every fontId a cell format uses, with copies of the default
+    font (the first), before openpyxl appends a font: Excel shows a cell whose fontId is past
+    the list in the default font, and without this it would take the appended (bold) font.
+    See ``patch_values.Styles._pad_fonts``, which does the same for the fast writer."""
+    used = max((style.fontId for style in wb._cell_styles), default=0)
+    while wb._fonts and len(wb._fonts) <= used:
+        list.append(wb._fonts, copy.copy(wb._fonts[0]))  # IndexedList.append would not add an equal font
+
+
 def write_with_openpyxl(src: Path, dst: Path, writes: Sequence[SheetWrites], *,
                         keep_vba: bool, template: bool) -> dict[tuple[str, str], int]:
     """Load ``src`` with openpyxl, apply ``writes``, save to ``dst`` (fsynced).
@@ -107,6 +117,7 @@ def write_with_openpyxl(src: Path, dst: Path, writes: Sequence[SheetWrites], *,
     allowed: dict[tuple[str, str], int] = {}
     wb = _load(src, keep_vba)
     try:
+        _pad_fonts(wb)
         wb.template = template
         for w in writes:
             _apply(wb, w, allowed)

@@ -63,6 +63,7 @@ class Styles:
         self.new_xfs: list[bytes] = []
         self._derived: dict[tuple[int, str], int] = {}
         self._bold: int | None = None
+        self._font_refs = -1  # the highest fontId a cell format or cell style uses
         if data is None:
             return
         p = self.p = part_root(data, "styleSheet", "styles.xml").prefix
@@ -79,6 +80,11 @@ class Styles:
                         if local_name(xf.tag) != "xf":
                             xf = _fallback(xf, "xf")
                         self.xf_formats.append(int(xf.get("numFmtId", "0") or 0))
+                        self._font_refs = max(self._font_refs, int(xf.get("fontId", "0") or 0))
+                elif tag == "cellStyleXfs":
+                    for xf in child.iter():
+                        if local_name(xf.tag) == "xf":
+                            self._font_refs = max(self._font_refs, int(xf.get("fontId", "0") or 0))
                 if tag in ("cellXfs", "fonts"):
                     counts[tag] = len(child)
         except (ET.ParseError, ValueError) as e:
@@ -127,7 +133,9 @@ class Styles:
         for fid, existing in self.formats.items():
             if existing == code:
                 return fid
-        fid = max([163, *self.formats]) + 1
+        # past every id a cell format uses too: one pointing at a format the file does not
+        # define must not start showing the new one
+        fid = max([163, *self.formats, *self.xf_formats]) + 1
         self.formats[fid] = code
         self.new_formats.append((fid, code))
         return fid
@@ -155,6 +163,7 @@ class Styles:
                 _plain(self.font_raw[0], b"font", p))
             inner = tag_re(rb"<{p}b\b[^>]*?/>|<{p}b\b[^>]*>\s*</{p}b\s*>", p).sub(b"", (first.group(1) if first else None) or b"")
             bold = with_prefix(b"<font><b/>", p) + inner + with_prefix(b"</font>", p)
+            self._pad_fonts()
             if bold in self.font_raw:  # added by an earlier run
                 font = self.font_raw.index(bold)
             else:
@@ -166,6 +175,19 @@ class Styles:
             raw = with_prefix(f'<xf numFmtId="0" fontId="{font}" fillId="0" borderId="0"{parent} applyFont="1"/>'.encode(), p)
             self._bold = self._add_xf(raw, 0)
         return self._bold
+
+    def _pad_fonts(self) -> None:
+        """Make the font list reach every fontId the cell formats use, before a font is
+        appended.  A file may point past its own list (LibreOffice's tdf100709 does); Excel
+        shows such cells in the default font (the first), so the list is filled up with copies
+        of it: those cells keep looking as they did, instead of taking the appended font."""
+        missing = self._font_refs + 1 - len(self.font_raw)
+        if missing <= 0:
+            return
+        default = _plain(self.font_raw[0], b"font", self.p)
+        self.font_raw.extend([default] * missing)
+        self.new_fonts.extend([default] * missing)
+        self.changed = True
 
     def _add_xf(self, raw: bytes, fid: int) -> int:
         if raw in self.xf_raw:  # the same format, e.g. added by an earlier run: reuse it
