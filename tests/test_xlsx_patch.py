@@ -212,9 +212,9 @@ def test_only_the_written_cells_change(tmp_path: Path, save: Save) -> None:
     assert [str(r) for r in ws.merged_cells.ranges] == ["N5:O6"] and ws.freeze_panes == "A2"
     # every other part is byte for byte the original's
     old, new = parts(original), parts(path)
-    assert {n for n in old if old[n] != new[n]} == {"xl/worksheets/sheet1.xml", "xl/workbook.xml"}
-    # workbook.xml differs only by the mark asking for a recalculation (it has formulas)
-    assert new["xl/workbook.xml"] == mark_full_calc(old["xl/workbook.xml"])
+    # workbook.xml too: its formulas (F = E*2, Notes!B1 = SUM(Contacts!E2:E11)) read no written
+    # cell, so it is not marked for a recalculation (volatile formulas would change on open)
+    assert {n for n in old if old[n] != new[n]} == {"xl/worksheets/sheet1.xml"}
     assert members(original) == members(path)
     assert find_losses(take_inventory(original), take_inventory(path)) == []
 
@@ -839,6 +839,42 @@ def test_thousands_of_rows_round_trip(tmp_path: Path, save: Save) -> None:
         assert row[9] == ("new" if r % 2 else ("old" if i % 3 == 0 else ""))
         assert row[12] == when
     assert b"<dimension" not in parts(path)["xl/worksheets/sheet1.xml"][:2000]  # openpyxl's streaming writer wrote none
+
+
+@pytest.mark.parametrize(("formula", "marked"), [
+    ('COUNTIF(Contacts!D:D,"✓*")', True),  # reads the results column (D, the first free one)
+    ('COUNTIF(D:D,"✓*")', False),  # column D of its own sheet (Figures), where nothing is written
+    ("SUM(Contacts!$D$2:$D$4)", True),
+    ('INDIRECT("D"&ROW())', True),  # which cells it reads is not in its text
+    ("RAND()*NOW()", False),  # volatile, reads nothing written: no recalculation on open
+    ("LEN(A2)", False),
+])
+def test_a_recalculation_on_open_is_asked_for_only_where_a_formula_reads_a_written_cell(
+        tmp_path: Path, save: Save, formula: str, marked: bool) -> None:
+    path = contacts(tmp_path / "c.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("Figures")["A1"] = "=" + formula
+    wb.save(path)
+    rewrite(path, edit_sheet(r"<calcPr[^>]*/>", "", part="xl/workbook.xml"))  # openpyxl marks every file it saves
+    table = XlsxTable(path)
+    table.read()
+    set_cells(table, {"Sync result": {2: "✓ created", 3: "✓ updated"}})
+    save(table)
+    assert openpyxl.load_workbook(path)["Contacts"]["D1"].value == "Sync result"
+    assert (b'fullCalcOnLoad="1"' in parts(path)["xl/workbook.xml"]) == marked
+
+
+def test_a_result_replacing_a_formula_asks_for_a_recalculation(tmp_path: Path, save: Save) -> None:
+    path = contacts(tmp_path / "c.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["Contacts"]["C2"] = '="x"'  # the Status column held a formula on row 2
+    wb.save(path)
+    rewrite(path, edit_sheet(r"<calcPr[^>]*/>", "", part="xl/workbook.xml"))
+    table = XlsxTable(path)
+    table.read()
+    set_cells(table, {"Status": {2: "✓ created"}})
+    save(table)
+    assert b'fullCalcOnLoad="1"' in parts(path)["xl/workbook.xml"]
 
 
 def test_mark_full_calc_places_calcpr_by_the_schema() -> None:

@@ -108,7 +108,7 @@ def _pad_fonts(wb: Workbook) -> None:
 
 
 def write_with_openpyxl(src: Path, dst: Path, writes: Sequence[SheetWrites], *,
-                        keep_vba: bool, template: bool) -> dict[tuple[str, str], int]:
+                        keep_vba: bool, template: bool, recalc: bool = False) -> dict[tuple[str, str], int]:
     """Load ``src`` with openpyxl, apply ``writes``, save to ``dst`` (fsynced).
 
     Returns the losses the writes themselves cause and that are not losses of the workbook
@@ -121,7 +121,8 @@ def write_with_openpyxl(src: Path, dst: Path, writes: Sequence[SheetWrites], *,
         wb.template = template
         for w in writes:
             _apply(wb, w, allowed)
-        if wb.calculation is not None:  # Excel/LibreOffice recalculate when the file is next opened
+        replaced = any(what == "formula" for _where, what in allowed)
+        if wb.calculation is not None and (recalc or replaced):  # stale formulas: recalculated when opened
             wb.calculation.fullCalcOnLoad = True
         with open(dst, "wb") as out, exact_numbers():
             wb.save(out)

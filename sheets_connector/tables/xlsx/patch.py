@@ -8,9 +8,10 @@ unchanged (same names, order and compression method), except the parts the write
   ``workbook.xml``, ``workbook.xml.rels`` and ``[Content_Types].xml``;
 * ``styles.xml``, where a value needs a number format or a header a bold font
   (``patch_values``: formats are appended, never changed);
-* ``workbook.xml`` gets ``fullCalcOnLoad`` when the workbook has formulas, so Excel and
-  LibreOffice recalculate them when the file is opened (a COUNTIF over the results column
-  must not show last run's figures); until then they keep their last computed values;
+* ``workbook.xml`` gets ``fullCalcOnLoad`` when a formula may read a written cell (``recalc``,
+  see ``recalc.py``) or a result replaced a formula, so Excel and LibreOffice recalculate
+  when the file is opened (a COUNTIF over the results column must not show last run's
+  figures); other workbooks are left without it (volatile formulas would change on open);
 * the calculation chain (``calcChain.xml``) loses the cells whose formula a result replaced
   (Excel calls a file whose chain names a cell without a formula damaged).
 
@@ -109,7 +110,8 @@ def probe(src: Path, planned: Sequence[SheetWrites] = ()) -> None:
 def write_patched(src: Path, dst: Path, writes: Sequence[SheetWrites], *, recalc: bool) -> Patched:
     """Write ``src`` with ``writes`` applied to ``dst`` (fsynced), patching the XML in the zip.
 
-    ``recalc``: the workbook has formulas; mark it for a full recalculation when next opened.
+    ``recalc``: a formula may read a written cell; mark the workbook for a full recalculation
+    when next opened (also done where a result replaces a formula).
     Raises ``Unsupported`` (before writing anything) where the openpyxl writer must be used.
     """
     with zipfile.ZipFile(src) as zf:
@@ -139,7 +141,7 @@ def write_patched(src: Path, dst: Path, writes: Sequence[SheetWrites], *, recalc
                 spooled[part] = spool
             book.add_tabs(new_tabs)
             book.drop_from_calc_chain(replaced)
-            if recalc:
+            if recalc or replaced:  # a replaced formula: the cells that read it are stale
                 book.replace[book.main] = mark_full_calc(book.replace.get(book.main, book.workbook_xml))
             added: dict[str, bytes | IO[bytes]] = {}
             if book.styles.changed:

@@ -71,6 +71,7 @@ from .cells import (
 from .files import COPY_SUFFIX, MACRO_MAIN_TYPES, TEMPLATE_MAIN_TYPES, WorkbookFile
 from .inventory import Inventory, find_losses, take_inventory
 from .package import Package, PackageError, check_package, package_problems, sheet_parts, without_other_sheets
+from .recalc import needs_full_calc
 
 if TYPE_CHECKING:
     from . import patch as patch_module  # openpyxl takes a while to import: only a check or a save needs it
@@ -648,8 +649,11 @@ class XlsxTable:
         from . import openpyxl_writer, patch  # openpyxl takes a while to import: only a save needs it
 
         src = self._file.target
+        recalc = any(what == "formula" and bag for (_where, what), bag in before.features.items())
+        if recalc:  # only where a formula reads what is written (recalc.py: volatile ones would change)
+            with zipfile.ZipFile(src) as zf:
+                recalc = needs_full_calc(zf, writes)
         try:
-            recalc = any(what == "formula" and bag for (_where, what), bag in before.features.items())
             patched = patch.write_patched(src, tmp, writes, recalc=recalc)
             return _Written("patch", patched.allowed, patched)
         except patch.Unsupported as e:
@@ -663,7 +667,7 @@ class XlsxTable:
                         self.path.name, type(e).__name__, e)
             log.debug("the fast writer's failure", exc_info=True)
         allowed = openpyxl_writer.write_with_openpyxl(src, tmp, writes, keep_vba=content_type in MACRO_MAIN_TYPES,
-                                                      template=content_type in TEMPLATE_MAIN_TYPES)
+                                                      template=content_type in TEMPLATE_MAIN_TYPES, recalc=recalc)
         return _Written("openpyxl", allowed, reason=reason)
 
     def _verify(self, tmp: Path, before: _Before, written: _Written, writes: Sequence[SheetWrites]) -> list[str]:
