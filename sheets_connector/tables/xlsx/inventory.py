@@ -257,16 +257,14 @@ def _inventory(pkg: Package) -> Inventory:
         if any(w in ct for w in _COVERED_CONTENT_TYPE_WORDS):
             continue
         key = f"part:{ct}"
-        inv.words[key] = (f"part of type {ct}", f"parts of type {ct}")
+        inv.words[key] = _internal_words(ct.split("/")[-1].split("+")[0].rsplit(".", 1)[-1])
         inv.add("", key, 1)
     return inv
 
 
 def _add_rel_feature(inv: Inventory, where: str, kind: str) -> None:
     """A relationship kind from the package, the workbook or a sheet, counted with its words."""
-    words = _REL_WORDS.get(kind)
-    if words is None:
-        words = (f"linked part of kind '{kind}'", f"linked parts of kind '{kind}'")
+    words = _REL_WORDS.get(kind) or _internal_words(kind)
     key = f"rel:{kind}"
     inv.words[key] = words
     inv.add(where, key, 1)
@@ -299,6 +297,33 @@ _REL_WORDS: dict[str, tuple[str, str]] = {
     "webextension": ("Office add-in", "Office add-ins"),
     "webextensiontaskpanes": ("Office add-in task pane", "Office add-in task panes"),
 }
+
+
+_IN_CELL = ("set of data Excel keeps for pictures and data types placed in cells",
+            "sets of data Excel keeps for pictures and data types placed in cells")
+_INTERNAL_WORDS: dict[str, tuple[str, str]] = {
+    **{k.lower(): _IN_CELL for k in ("rdRichValue", "rdRichValueStructure", "rdRichValueTypes", "rdRichValueWebImage",
+                                     "richValueRel", "rdSupportingPropertyBag", "rdSupportingPropertyBagStructure",
+                                     "rdArray", "richStyles", "richData", "richValue", "richValueTypes",
+                                     "richValueStructure")},
+    "featurepropertybag": ("set of Excel feature settings (such as check boxes in cells)",
+                           "sets of Excel feature settings (such as check boxes in cells)"),
+    "namedsheetview": ("saved sheet view (View > Sheet View)", "saved sheet views (View > Sheet View)"),
+    "threadedcomment": ("threaded comment", "threaded comments"),
+    "calcchain": ("list of the order Excel calculates formulas in", "lists of the order Excel calculates formulas in"),
+    "customproperty": ("custom sheet property", "custom sheet properties"),
+    "customxmlprops": ("custom XML part", "custom XML parts"),
+}
+
+
+def _internal_words(kind: str) -> tuple[str, str]:
+    """Words for a kind of part the user never sees by name ("rdRichValueStructure"):
+    what it is for where it is known, else "a piece of Excel's internal data"."""
+    known = _INTERNAL_WORDS.get(kind.lower())
+    if known:
+        return known
+    return ("piece of the workbook's internal data (not a sheet, cell or picture you see)",
+            "pieces of the workbook's internal data (not sheets, cells or pictures you see)")
 
 
 _ROW_TAG = rb"<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*"
