@@ -388,7 +388,7 @@ def run_case(source: Path, workdir: Path, header_row: int = 1) -> Outcome:
         return out
 
     if sheet is None:  # no visible worksheet: the table took the first one
-        sheet = next(iter(before.calamine or {}), "")
+        sheet = next(iter(before.calamine or before.formulas or {}), "")  # formulas: openpyxl, where calamine cannot read it
     _check_read_values(out, before, sheet, data)
 
     rows = [r.number for r in data.rows[:ROWS_WRITTEN]] or [header_row + 1]
@@ -519,8 +519,20 @@ def compare(before: Snapshot, after: Snapshot, sheet: str, header_row: int, rows
         problems.append(f"sheet '{sheet}' has cells beyond Excel's limits (column {top_col}, row {top_row}); "
                             "Excel cannot open them and LibreOffice drops them")
 
-    # Every value of every sheet unchanged, but the written cells.
+    # Every value of every sheet unchanged, but the written cells - which held nothing, unless
+    # the column was already the results column (issue 22: data without a header is kept).
     written = {(header_row, column)} | {(n, column) for n in rows} if column else set()
+    for snap in (before.formulas, before.calamine):
+        old = (snap or {}).get(sheet, {})
+        head = old.get((header_row, column))
+        if column and not (isinstance(head, str) and head.strip().casefold() == RESULT_HEADER.casefold()):
+            held = sorted((r, c) for r, c in written if old.get((r, c)) not in (None, ""))
+            if held:
+                r, c = held[0]
+                problems.append(f"the results column {openpyxl.utils.get_column_letter(c)} was placed over "
+                                f"{len(held)} cells holding data, e.g. {openpyxl.utils.get_column_letter(c)}{r}: "
+                                f"{old[(r, c)]!r}")
+                break
     changed_sheets: dict[str, list[str]] = {}
     for label, b, a in (("value", before.calamine, after.calamine), ("formula or value", before.formulas, after.formulas),
                         ("cached value", before.cached, after.cached)):
@@ -544,6 +556,7 @@ def compare(before: Snapshot, after: Snapshot, sheet: str, header_row: int, rows
             problems.append(f"sheet '{name}': {'; '.join(what)}")
 
     problems += _writer_quirks(before, after)
+    problems += _font_changes(before, after)
 
     # Parts.
     if in_place:
@@ -569,6 +582,47 @@ def compare(before: Snapshot, after: Snapshot, sheet: str, header_row: int, rows
         if unnamed:
             problems.append(f"the copy dropped parts the report does not name: {', '.join(unnamed)}")
     return problems
+
+
+def _cell_fonts(parts: Mapping[str, bytes]) -> list[bytes]:
+    """The font each cell format shows, as Excel resolves it: a fontId past the font list
+    shows the first (default) font."""
+    styles = parts.get(package_map(parts).by_kind.get("styles", ["xl/styles.xml"])[0], b"")
+    fonts_m = re.search(rb"<(?:\w+:)?fonts\b[^>]*>(.*?)</(?:\w+:)?fonts>", styles, re.DOTALL)
+    xfs_m = re.search(rb"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", styles, re.DOTALL)
+    if not fonts_m or not xfs_m:
+        return []
+    fonts = re.findall(rb"<(?:\w+:)?font\b[^>]*/>|<(?:\w+:)?font\b[^>]*>.*?</(?:\w+:)?font>", fonts_m.group(1), re.DOTALL)
+    out = []
+    for xf in re.findall(rb"<(?:\w+:)?xf\b[^>]*>", xfs_m.group(1)):
+        m = re.search(rb'fontId="(\d+)"', xf)
+        i = int(m.group(1)) if m else 0
+        out.append(_font_key(fonts[i] if i < len(fonts) else (fonts[0] if fonts else b"")))
+    return out
+
+
+def _font_key(font: bytes) -> bytes:
+    """A font's settings, however a writer spells them (``<b/>`` or ``<b val="1" />``, any order)."""
+    items = []
+    for tag, attrs in re.findall(rb"<(?:\w+:)?(\w+)\b([^>]*?)/?>", font):
+        if tag == b"font":
+            continue
+        values = dict(re.findall(rb'(\w+)="([^"]*)"', attrs))
+        if tag in (b"b", b"i", b"strike", b"outline", b"shadow"):
+            values = {b"val": b"1" if values.get(b"val", b"1") in (b"1", b"true") else b"0"}
+        items.append(tag + b"=" + b",".join(k + b":" + v for k, v in sorted(values.items())))
+    return b";".join(sorted(items))
+
+
+def _font_changes(before: Snapshot, after: Snapshot) -> list[str]:
+    """Existing cell formats must show the same font after a save (issue 22: a file pointing
+    past its own font list turned every cell bold when a font was appended)."""
+    old, new = _cell_fonts(before.parts), _cell_fonts(after.parts)
+    changed = [i for i in range(min(len(old), len(new))) if old[i] != new[i]]
+    if changed:
+        return [f"{len(changed)} existing cell formats show another font, e.g. format {changed[0]}: "
+                f"{old[changed[0]]!r} -> {new[changed[0]]!r}"]
+    return []
 
 
 def _writer_quirks(before: Snapshot, after: Snapshot) -> list[str]:
