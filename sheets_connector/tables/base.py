@@ -110,7 +110,9 @@ class Table(Protocol):
         """Write values into named columns: {header: {row ref: value}}.
 
         A header that is not in the header row (matched ignoring case and surrounding spaces)
-        is added after the last non-blank header cell.  Only the given cells are touched.
+        is added in the first column right of the last non-blank header cell that holds
+        nothing, in the header row or below (``result_columns``).  Only the given cells are
+        touched.
         Returns the refs that were not written (see the module docstring for placement).
         """
 

@@ -74,13 +74,13 @@ class Blocked:
             return (f"The '{self.title}' column of {location} (column {col}) runs into {what}: {why}. "
                     f"Nothing was sent. Move {what.split(' (')[0]} elsewhere, or rename the header '{self.title}' in "
                     f"{col}{header_row} and let the connector add a new column, then run again.")
-        why = {"pivot table": "the results would vanish the next time the pivot table is refreshed",
-               "array formula": "Excel does not let one cell of an array formula be changed on its own",
-               "table": "the results would split the table",
-               "merged cells": "merged cells show only their first cell, so the results would be hidden"}
+        reasons = {"pivot table": "the results would vanish the next time the pivot table is refreshed",
+                   "array formula": "Excel does not let one cell of an array formula be changed on its own",
+                   "table": "the results would split the table",
+                   "merged cells": "merged cells show only their first cell, so the results would be hidden"}
         return (f"The results column '{self.title}' of {location} would go to column {col}, the first column right "
                 f"of your data with nothing in it, but column {col} is part of {what}: "
-                f"{why.get(self.obstacle.kind, 'the results would break it')}. Nothing was sent. Free a column for "
+                f"{reasons.get(self.obstacle.kind, 'the results would break it')}. Nothing was sent. Free a column for "
                 f"the results: move {what.split(' (')[0]} away from column {col}, or type '{self.title}' as a header "
                 f"in row {header_row} of an empty column of your choice, then run again.")
 
@@ -158,14 +158,14 @@ def choose_columns(header: Mapping[int, str], titles: Sequence[str], *, occupied
     for title in titles:
         key = header_key(title)
         if key in by_key:
-            col = by_key[key]
-            plan.columns[title] = col
-            if col not in taken and data_rows[0] <= data_rows[1] and plan.blocked is None:
-                hit = next((o for o in obstacles if o.kind in ("pivot table", "array formula")
-                            and o.covers(col, data_rows)), None)
-                if hit is not None:
-                    plan.blocked = Blocked(title, col, hit, existing=True)
-            taken.add(col)
+            own = by_key[key]
+            plan.columns[title] = own
+            if own not in taken and data_rows[0] <= data_rows[1] and plan.blocked is None:
+                inside = next((o for o in obstacles if o.kind in ("pivot table", "array formula")
+                               and o.covers(own, data_rows)), None)
+                if inside is not None:
+                    plan.blocked = Blocked(title, own, inside, existing=True)
+            taken.add(own)
             continue
         col, skipped, hit = next_free(last, occupied, obstacles, rows, max_column, taken)
         for c, r in skipped.items():

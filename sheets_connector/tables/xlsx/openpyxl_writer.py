@@ -102,9 +102,10 @@ def _pad_fonts(wb: Workbook) -> None:
     font (the first), before openpyxl appends a font: Excel shows a cell whose fontId is past
     the list in the default font, and without this it would take the appended (bold) font.
     See ``patch_values.Styles._pad_fonts``, which does the same for the fast writer."""
-    used = max((style.fontId for style in wb._cell_styles), default=0)
-    while wb._fonts and len(wb._fonts) <= used:
-        list.append(wb._fonts, copy.copy(wb._fonts[0]))  # IndexedList.append would not add an equal font
+    book: Any = wb  # openpyxl keeps the style lists in private attributes
+    used = max((style.fontId for style in book._cell_styles), default=0)
+    while book._fonts and len(book._fonts) <= used:
+        list.append(book._fonts, copy.copy(book._fonts[0]))  # IndexedList.append would not add an equal font
 
 
 def write_with_openpyxl(src: Path, dst: Path, writes: Sequence[SheetWrites], *,

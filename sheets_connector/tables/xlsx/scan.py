@@ -22,7 +22,6 @@ import html
 import re
 import zipfile
 from collections.abc import Iterator
-
 from xml.etree import ElementTree as ET
 
 from ..base import CellError

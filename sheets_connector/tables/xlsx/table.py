@@ -250,8 +250,10 @@ class XlsxTable:
         try:
             with zipfile.ZipFile(self._file.target) as zf:
                 return _Before(fingerprint, take_inventory(zf), package_problems(zf))
-        except (PackageError, zipfile.BadZipFile, OSError, ValueError) as e:
+        except zipfile.BadZipFile as e:
             raise SourceError(self._file.damaged(str(e))) from None
+        except (PackageError, OSError, ValueError) as e:  # the zip is whole (check() read it): a part is unusual
+            raise SourceError(self._file.unreadable(str(e))) from None
 
     # ---- reading
 
