@@ -37,6 +37,7 @@ temporary file behind.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import io
 import logging
@@ -190,7 +191,9 @@ class XlsxTable:
         _writes, header, _shape = self._result_layout()
         plan = self.plan_result_columns()
         if plan.blocked is not None:
-            raise SourceError(plan.blocked.message(self.location, self.header_row))
+            blocked = plan.blocked if self.result_columns is not None else \
+                dataclasses.replace(plan.blocked, title="Sync result")  # not told its name: the usual one
+            raise SourceError(blocked.message(self.location, self.header_row))
         needed = ["results"] if self.result_columns is None else \
             list(dict.fromkeys(t for t in self.result_columns if header.find(t) is None))
         if not plan.no_room:
