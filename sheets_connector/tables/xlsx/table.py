@@ -290,7 +290,8 @@ class XlsxTable:
         self._data_rows = (rows[0].number, rows[-1].number) if rows else None
         self._shape = self._contacts_shape(sheet.name, data, top, lead, merged, facts,
                                            rows[-1].number if rows else self.header_row)
-        self._results = None  # laid out again from what was just read
+        if self._results is not None and self._results[0].is_empty():
+            self._results = None  # laid out again from what was just read (writes already buffered keep theirs)
         return TableData(header=header, header_row=self.header_row, rows=rows, location=self.location)
 
     def _sheet_facts(self, sheet: str, *, cells: bool) -> _Facts:
