@@ -677,7 +677,7 @@ _KIND_WORDS = (
     ("drawing+xml", ("picture", "drawing", "shape", "image", "chart")), ("image/", ("picture", "image")),
     ("vmlDrawing", ("comment", "control", "shape", "drawing")), ("comments", ("comment",)),
     ("threadedcomments", ("threaded", "comment")), ("person", ("comment", "person")), ("table+xml", ("table",)),
-    ("pivot", ("pivot",)), ("slicer", ("slicer",)), ("externalLink", ("link",)), ("vbaProject", ("macro",)),
+    ("pivot", ("pivot",)), ("slicer", ("slicer",)), ("macrosheet", ("macro sheet",)), ("externalLink", ("link",)), ("vbaProject", ("macro",)),
     ("printerSettings", ("print",)), ("custom-properties", ("propert",)), ("core-properties", ("propert",)),
     ("extended-properties", ("propert",)), ("theme", ("theme",)), ("styles", ("style", "format")),
     ("sharedStrings", ("text", "string")), ("thumbnail", ("thumbnail", "preview")), ("customXml", ("custom xml", "xml")),

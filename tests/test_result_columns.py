@@ -202,3 +202,40 @@ def test_the_smallest_case_on_a_google_sheet(tmp_path: Path, emu, sandbox, monke
     assert rows[0][3:6] == ["Sync result", "inwise ID", "Last synced"]
     assert sheet_column(emu, key, "Sync result")[2].startswith("✓ created")
     assert any("column C (C2) has no header but holds data" in w for w in summary.warnings), summary.warnings
+
+
+# ---------------------------------------------------------------------------------------------
+# A copy names what it changes in words, never by internal part names
+
+
+def test_a_copy_names_a_macro_sheet_and_internal_parts_in_words(tmp_path: Path, monkeypatch) -> None:
+    import zipfile
+
+    from sheets_connector.tables.base import RowRef
+    from sheets_connector.tables.xlsx import XlsxTable, patch
+
+    book = macro_sheet(tmp_path / "contacts.xlsm")
+    with zipfile.ZipFile(book, "a") as zf:  # a part kind nothing here has words for, as Excel 365 writes some
+        zf.writestr("xl/richData/rdrichvaluestructure.xml", "<rvStructures/>")
+    ct = "application/vnd.ms-excel.rdrichvaluestructure+xml"
+    data = {i.filename: zipfile.ZipFile(book).read(i) for i in zipfile.ZipFile(book).infolist()}
+    data["[Content_Types].xml"] = data["[Content_Types].xml"].replace(
+        b"</Types>", f'<Override PartName="/xl/richData/rdrichvaluestructure.xml" ContentType="{ct}"/></Types>'.encode())
+    with zipfile.ZipFile(book, "w") as zf:
+        for name, content in data.items():
+            zf.writestr(name, content)
+
+    def declined(*args: object, **kwargs: object) -> None:
+        raise patch.Unsupported("the fast writer is switched off for this test")
+
+    monkeypatch.setattr(patch, "probe", declined)
+    monkeypatch.setattr(patch, "write_patched", declined)
+    table = XlsxTable(book, "Contacts", result_columns=["Sync result"])
+    table.read()
+    table.check_writable()
+    table.set_columns({"Sync result": {RowRef(2): "ok"}})
+    report = table.save()
+    assert report.is_copy
+    words = "; ".join(report.lost)
+    assert "the macro sheet 'Macro1' (it would become an ordinary worksheet)" in words, words
+    assert "internal data" in words and "rdrichvaluestructure" not in words.lower() and ".xml" not in words, words

@@ -52,6 +52,8 @@ def cell(ref: str, value: object, style: int = 0, formula: str | None = None, ar
         if formula is not None:
             return f'<c r="{ref}"{s} t="str">{f}<v>{escape(value)}</v></c>'
         return f'<c r="{ref}"{s} t="inlineStr"><is><t>{escape(value)}</t></is></c>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s} t="b">{f}<v>{int(value)}</v></c>'
     if value is None:
         return f'<c r="{ref}"{s}>{f}</c>' if f or s else ""
     return f'<c r="{ref}"{s}>{f}<v>{value}</v></c>'

@@ -20,7 +20,6 @@ zip's directory) and touches only the cells it writes.
 from __future__ import annotations
 
 import html
-import posixpath
 import re
 import zipfile
 from collections.abc import Iterator, Mapping, Set
@@ -31,6 +30,7 @@ import python_calamine
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from .cells import column_letter
+from .files import open_book
 from .package import Package, rels_part_for, workbook_sheets
 from .patch_xml import col_number
 
@@ -41,7 +41,7 @@ _MAX_CELLS = 20_000_000  # a sheet spanning more (A1 and XFD1048576 filled) is n
 def changed_values(src: Path, dst: Path, written: Mapping[str, Set[Cell]]) -> list[str]:
     """Sheets whose values differ between ``src`` and ``dst`` outside ``written`` cells."""
     out = []
-    with CalamineWorkbook.from_path(str(src)) as a, CalamineWorkbook.from_path(str(dst)) as b:
+    with open_book(src) as a, open_book(dst) as b:
         names_b = {m.name for m in b.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet}
         for meta in a.sheets_metadata:
             if meta.typ != SheetTypeEnum.WorkSheet:
@@ -212,6 +212,8 @@ _PART_WORDS = (  # content type word -> (one, many)
     ("core-properties", ("set of document properties (title, author, dates)", "sets of document properties (title, author, dates)")),
     ("relationships", ("list of links between the file's parts", "lists of links between the file's parts")),
     ("worksheet", ("sheet", "sheets")),
+    ("macrosheet", ("macro sheet", "macro sheets")),
+    ("dialogsheet", ("dialog sheet", "dialog sheets")),
 )
 
 
@@ -248,14 +250,20 @@ def _kind(ct: str, name: str) -> str:
     for word, _words in _PART_WORDS:
         if word.casefold() in ct.casefold():
             return word
-    return f"part {posixpath.basename(name) or name}"
+    return "internal"  # a kind with no words: never its part name (staff do not know them)
 
 
 def _parts_phrase(kind: str, names: list[str], what: str) -> str:
     if kind == "worksheet":
         listed = ", ".join(f"'{n}'" for n in names)
         return f"sheet{'s' if len(names) > 1 else ''} {listed} ({what}: details such as formatting may differ)"
+    if kind in ("macrosheet", "dialogsheet"):
+        listed = ", ".join(f"'{n}'" for n in names)
+        sheet_words = dict(_PART_WORDS)[kind]
+        return f"{sheet_words[len(names) > 1]} {listed} ({what})"
     words = dict(_PART_WORDS).get(kind)
     if words is None:
-        return f"{kind} ({what})"
+        n = len(names)
+        return (f"{n} piece{'s' if n > 1 else ''} of the workbook's internal data (not sheets, cells or pictures "
+                f"you see) ({what})")
     return f"{len(names)} {words[0] if len(names) == 1 else words[1]} ({what})"

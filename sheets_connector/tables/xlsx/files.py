@@ -8,6 +8,7 @@ which permission is missing, and what to do about it.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import shutil
 import stat
@@ -16,11 +17,13 @@ import zipfile
 from pathlib import Path
 
 import olefile
+import python_calamine
+from python_calamine import CalamineWorkbook
 
 from ...errors import SourceError
 from ...fsutil import fsync_dir
 from ..office_locks import lock_file_message, refused_message
-from .package import Package, PackageError
+from .package import Package, PackageError, without_other_sheets
 
 COPY_SUFFIX = " (with sync results)"
 SUPPORTED_EXTENSIONS = (".xlsx", ".xlsm", ".xltx", ".xltm")
@@ -291,3 +294,22 @@ class WorkbookFile:
             return candidate
         raise SourceError(f"Could not find a free name for the results copy next to {self.path}; "
                           "tidy up the old copies and run again.")
+
+
+def open_book(path: Path) -> CalamineWorkbook:
+    """calamine's workbook; one with an Excel 4 macro sheet or a dialog sheet (which calamine
+    refuses whole) is read from a copy in memory that lists only its worksheets and charts."""
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError:
+        raise
+    except (python_calamine.CalamineError, OSError, ValueError) as e:
+        error = e
+    try:
+        with zipfile.ZipFile(path) as zf:
+            copy = without_other_sheets(zf)
+        if copy is not None:
+            return CalamineWorkbook.from_filelike(io.BytesIO(copy))
+    except (PackageError, zipfile.BadZipFile, python_calamine.CalamineError, OSError, ValueError):
+        pass
+    raise error

@@ -518,6 +518,12 @@ def find_losses(before: Inventory, after: Inventory, allowed: Mapping[tuple[str,
         n = sum(missing.values()) - allowed.get((where, what), 0)
         if n <= 0:
             continue
+        if what == "sheet":  # say which, and what it was: "the macro sheet 'Macro1'"
+            for name, kind, _state in sorted(missing):
+                now = next((k for nm, k, _s in after.features.get((where, what), Counter()) if nm == name), None)
+                change = f" (it would become an ordinary {now})" if now and now != kind else ""
+                lost.append(f"the {kind} '{name}'{change}")
+            continue
         one, many = before.words.get(what) or _WORDS.get(what) or (what, what)
         place = f" on sheet '{where}'" if where else ""
         lost.append(f"{n} {one if n == 1 else many}{place}")

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import io
 import logging
 import os
 import re
@@ -69,9 +68,9 @@ from .cells import (
     find_tab,
     header_text,
 )
-from .files import COPY_SUFFIX, MACRO_MAIN_TYPES, TEMPLATE_MAIN_TYPES, WorkbookFile
+from .files import COPY_SUFFIX, MACRO_MAIN_TYPES, TEMPLATE_MAIN_TYPES, WorkbookFile, open_book
 from .inventory import Inventory, find_losses, take_inventory
-from .package import Package, PackageError, check_package, package_problems, sheet_parts, without_other_sheets
+from .package import Package, PackageError, check_package, package_problems, sheet_parts
 from .recalc import needs_full_calc
 
 if TYPE_CHECKING:
@@ -381,7 +380,7 @@ class XlsxTable:
 
     def _open_calamine(self) -> CalamineWorkbook:
         try:
-            return _open_book(self._file.target)
+            return open_book(self._file.target)
         except python_calamine.PasswordError:
             raise SourceError(f"{self.path.name} is protected with a password, so this tool cannot open it. "
                               "Remove the password or save an unprotected copy.") from None
@@ -696,7 +695,7 @@ class XlsxTable:
                         cells = _written_cells(writes)
                         lost += compare.changed_formulas(original, zf, cells)
                         lost += compare.changed_parts(original, zf, set(cells))
-            with _open_book(tmp) as wb:
+            with open_book(tmp) as wb:
                 # a macro or dialog sheet is not in what calamine lists (see _open_book)
                 seen = [n for n in before.inventory.sheets if n in set(wb.sheet_names)]
                 if len(seen) < len(before.inventory.sheets) - before.inventory.other_sheets or \
@@ -710,25 +709,6 @@ class XlsxTable:
                 "NOT changed and the results were not written. Please report this with a copy of the workbook if you can."
             ) from None
         return find_losses(before.inventory, after, written.allowed) + lost
-
-
-def _open_book(path: Path) -> CalamineWorkbook:
-    """calamine's workbook; one with an Excel 4 macro sheet or a dialog sheet (which calamine
-    refuses whole) is read from a copy in memory that lists only its worksheets and charts."""
-    try:
-        return CalamineWorkbook.from_path(str(path))
-    except python_calamine.PasswordError:
-        raise
-    except (python_calamine.CalamineError, OSError, ValueError) as e:
-        error = e
-    try:
-        with zipfile.ZipFile(path) as zf:
-            copy = without_other_sheets(zf)
-        if copy is not None:
-            return CalamineWorkbook.from_filelike(io.BytesIO(copy))
-    except (PackageError, zipfile.BadZipFile, python_calamine.CalamineError, OSError, ValueError):
-        pass
-    raise error
 
 
 def _changed_members(original: zipfile.ZipFile, new: zipfile.ZipFile, patched: patch_module.Patched) -> list[str]:
