@@ -506,10 +506,14 @@ def _aligner(read_header: list[str], now_header: list[str]) -> Callable[[Sequenc
 def _occupied(from_header: Sequence[Sequence[CellValue]], header_row: int) -> dict[int, int]:
     """{column (1-based): first row holding something} of the header row and the rows below."""
     occupied: dict[int, int] = {}
+    known = 0  # columns 1..known all hold something: a row need only be looked at right of them
     for i, values in enumerate(from_header):
-        for j, v in enumerate(values):
+        for j in range(known, len(values)):
+            v = values[j]
             if v is not None and v != "" and j + 1 not in occupied:
                 occupied[j + 1] = header_row + i
+        while known + 1 in occupied:
+            known += 1
     return occupied
 
 
