@@ -239,3 +239,17 @@ def test_a_copy_names_a_macro_sheet_and_internal_parts_in_words(tmp_path: Path, 
     words = "; ".join(report.lost)
     assert "the macro sheet 'Macro1' (it would become an ordinary worksheet)" in words, words
     assert "internal data" in words and "rdrichvaluestructure" not in words.lower() and ".xml" not in words, words
+
+
+def test_a_google_sheet_column_of_formulas_showing_nothing_is_kept(tmp_path: Path, emu, sandbox, monkeypatch) -> None:
+    from sheets_connector.sheets_emulator.cells import Cell
+
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    blank = '=IF(A2="x","flag","")'
+    key = emu.create_spreadsheet({"Contacts": [["Email", "Mobile"], ["dana@example.com", None, Cell(None, formula=blank)],
+                                               ["noa@example.com", None, Cell(None, formula=blank)]]})
+    cfg_path = mapping(tmp_path, sandbox.base_url, f'{{type: google_sheet, spreadsheet: "{emu.url(key)}", '
+                                                   f'worksheet: Contacts, api_url: "{emu.api_url}"}}')
+    sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), environ=ENV)
+    assert emu.cell(key, "Contacts", "C2").formula == blank and emu.cell(key, "Contacts", "C3").formula == blank
+    assert emu.values(key, "Contacts")[0][3] == "Sync result"

@@ -40,7 +40,7 @@ from ..errors import ConfigError, SourceError
 from ..gsheets.client import SheetsConnection, spreadsheet_key
 from ..normalize import date_pattern, header_key
 from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
-from .gsheet_cells import GRID_FIELDS, grid_rows, header_text, to_raw
+from .gsheet_cells import GRID_FIELDS, formula_columns, grid_rows, header_text, to_raw
 from .placement import CurrentRow, place
 from .result_columns import ColumnPlan, choose_columns
 
@@ -95,6 +95,7 @@ class GoogleSheetTable:
         self._fingerprints: dict[int, int] = {}
         self._tabs: dict[str, _Tab] = {}
         self._read_occupied: tuple[dict[int, int], int] | None = None  # for plan_result_columns
+        self._formulas: dict[int, int] = {}  # column -> first row with a formula, of the last grid read
         self._notes: list[str] = []  # for the run summary (SaveReport.notes)
 
     @classmethod
@@ -228,6 +229,7 @@ class GoogleSheetTable:
             "includeGridData": "true", "ranges": absolute_range_name(title), "fields": GRID_FIELDS})
         for sheet in answer.get("sheets", []):
             if sheet.get("properties", {}).get("title") == title:
+                self._formulas = formula_columns(sheet)  # for where the results columns go
                 return sheet["properties"], grid_rows(sheet)
         raise SourceError(f"The tab '{title}' of {self.location} disappeared while the connector was using it "
                           "(renamed or deleted?). Check the tab name and run again.")
@@ -269,7 +271,8 @@ class GoogleSheetTable:
             out.pop()
         self._read_header = header
         self._fingerprints = {r.number: hash(r.values) for r in out}
-        self._read_occupied = (_occupied(rows[h:], self.header_row), out[-1].number if out else self.header_row)
+        self._read_occupied = (_occupied(rows[h:], self.header_row, self._formulas),
+                               out[-1].number if out else self.header_row)
         return TableData(header=header, header_row=self.header_row, rows=out, location=self.location,
                          locale=self.locale or None)
 
@@ -324,7 +327,7 @@ class GoogleSheetTable:
         else:
             placed, unplaced = place(refs, current, self._fingerprints)
 
-        targets, plan = _target_columns(now_header, list(columns), rows[h:], self.header_row)
+        targets, plan = _target_columns(now_header, list(columns), rows[h:], self.header_row, self._formulas)
         note = plan.skipped_note(self.location)
         if note and note not in self._notes:
             self._notes.append(note)
@@ -503,14 +506,16 @@ def _aligner(read_header: list[str], now_header: list[str]) -> Callable[[Sequenc
     return lambda values: tuple(values[i] if i is not None and i < len(values) else None for i in source)
 
 
-def _occupied(from_header: Sequence[Sequence[CellValue]], header_row: int) -> dict[int, int]:
-    """{column (1-based): first row holding something} of the header row and the rows below."""
-    occupied: dict[int, int] = {}
+def _occupied(from_header: Sequence[Sequence[CellValue]], header_row: int,
+              formulas: Mapping[int, int] | None = None) -> dict[int, int]:
+    """{column (1-based): first row holding something} of the header row and the rows below:
+    a value, or a formula (``formulas``: {column: first row}, from the grid read)."""
+    occupied = {c: r for c, r in (formulas or {}).items() if r >= header_row}
     known = 0  # columns 1..known all hold something: a row need only be looked at right of them
     for i, values in enumerate(from_header):
         for j in range(known, len(values)):
             v = values[j]
-            if v is not None and v != "" and j + 1 not in occupied:
+            if v is not None and v != "" and occupied.get(j + 1, header_row + i + 1) > header_row + i:
                 occupied[j + 1] = header_row + i
         while known + 1 in occupied:
             known += 1
@@ -526,10 +531,10 @@ def _column_plan(now_header: list[str], titles: Sequence[str], occupied: dict[in
 
 
 def _target_columns(now_header: list[str], titles: list[str], from_header: Sequence[Sequence[CellValue]] = (),
-                    header_row: int = 1) -> tuple[dict[str, int], ColumnPlan]:
+                    header_row: int = 1, formulas: Mapping[int, int] | None = None) -> tuple[dict[str, int], ColumnPlan]:
     """(0-based column of each header, the plan): a missing header goes to the first column
     right of the last header with nothing in it (one past the last column Google allows where
     there is none, so the size check refuses it with its clear message)."""
-    plan = _column_plan(now_header, titles, _occupied(from_header, header_row), header_row + len(from_header) - 1,
-                        header_row)
+    plan = _column_plan(now_header, titles, _occupied(from_header, header_row, formulas),
+                        header_row + len(from_header) - 1, header_row)
     return {title: plan.columns[title] - 1 if title in plan.columns else MAX_COLUMNS for title in titles}, plan

@@ -37,7 +37,8 @@ _ERRORS = {
 # What the table asks for in spreadsheets.get: the tab's size and each cell's value and format type.
 GRID_FIELDS = (
     "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
-    "data(startRow,startColumn,rowData(values(effectiveValue,effectiveFormat/numberFormat/type))))"
+    "data(startRow,startColumn,rowData(values(effectiveValue,effectiveFormat/numberFormat/type,"
+    "userEnteredValue/formulaValue))))"
 )
 
 
@@ -92,6 +93,19 @@ def grid_rows(sheet: Mapping[str, Any]) -> list[list[CellValue]]:
             else:
                 rows.append(values)
     return rows
+
+
+def formula_columns(sheet: Mapping[str, Any]) -> dict[int, int]:
+    """{column: first row} (1-based) of the cells holding a formula, from the same answer as
+    ``grid_rows`` (a formula showing "" has no value there, yet it is something staff wrote)."""
+    found: dict[int, int] = {}
+    for data in sheet.get("data", []) or []:
+        top, left = int(data.get("startRow", 0)), int(data.get("startColumn", 0))
+        for i, row in enumerate(data.get("rowData", []) or []):
+            for j, cell in enumerate(row.get("values", []) or []):
+                if (cell.get("userEnteredValue") or {}).get("formulaValue") and left + j + 1 not in found:
+                    found[left + j + 1] = top + i + 1
+    return found
 
 
 def header_text(value: CellValue) -> str:

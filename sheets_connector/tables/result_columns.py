@@ -6,7 +6,7 @@ typed.  For each configured header:
 - a column whose header cell holds it (ignoring case and surrounding spaces) is used;
 - otherwise the first column right of the last non-blank header cell that has nothing in the
   header row AND nothing in any row below it (in a workbook: a value, an error, a formula even
-  showing ""; in a Google Sheet: what the cells show, the only thing its grid read asks for).  A
+  showing ""; in a Google Sheet: a value or a formula).  A
   column passed over because it holds something without a header is reported (``skipped``),
   so ``check`` and the run summary can say so;
 - where that first column holds nothing but belongs to something a cell written there would
