@@ -607,11 +607,27 @@ def _font_key(font: bytes) -> bytes:
     for tag, attrs in re.findall(rb"<(?:\w+:)?(\w+)\b([^>]*?)/?>", font):
         if tag == b"font":
             continue
-        values = dict(re.findall(rb'(\w+)="([^"]*)"', attrs))
+        raw = dict(re.findall(rb'(\w+)="([^"]*)"', attrs))
         if tag in (b"b", b"i", b"strike", b"outline", b"shadow"):
-            values = {b"val": b"1" if values.get(b"val", b"1") in (b"1", b"true") else b"0"}
+            values = {b"val": b"1" if raw.get(b"val", b"1") in (b"1", b"true") else b"0"}
+        elif tag == b"u":
+            values = {b"val": raw.get(b"val", b"single")}
+            if values[b"val"] == b"none":
+                continue  # no underline, like no <u> at all
+        else:
+            values = {k: _setting(k, v) for k, v in raw.items()}
         items.append(tag + b"=" + b",".join(k + b":" + v for k, v in sorted(values.items())))
     return b";".join(sorted(items))
+
+
+def _setting(name: bytes, value: bytes) -> bytes:
+    """A font setting as its meaning: 11.0 and 11 alike, a colour without its alpha."""
+    if name == b"rgb":
+        return value[-6:].upper()
+    try:
+        return repr(round(float(value), 6)).encode()
+    except ValueError:
+        return value
 
 
 def _font_changes(before: Snapshot, after: Snapshot) -> list[str]:
@@ -681,7 +697,8 @@ _KIND_WORDS = (
     ("printerSettings", ("print",)), ("custom-properties", ("propert",)), ("core-properties", ("propert",)),
     ("extended-properties", ("propert",)), ("theme", ("theme",)), ("styles", ("style", "format")),
     ("sharedStrings", ("text", "string")), ("thumbnail", ("thumbnail", "preview")), ("customXml", ("custom xml", "xml")),
-    ("oleObject", ("embedded object", "ole")),
+    ("oleObject", ("embedded object", "ole")), ("msword", ("word",)), ("wordprocessingml", ("word",)),
+    ("presentationml", ("powerpoint",)), ("controlproperties", ("control",)),
 )
 
 
@@ -689,7 +706,8 @@ def _words_for(kind: str) -> tuple[str, ...]:
     for key, words in _KIND_WORDS:
         if key.casefold() in kind.casefold():
             return words
-    return (kind.rsplit("/", 1)[-1].split("+")[0].casefold(),)
+    # a kind with no words of its own is named as the workbook's internal data (never by part name)
+    return (kind.rsplit("/", 1)[-1].split("+")[0].casefold(), "internal data")
 
 
 # --------------------------------------------------------------------------------------------

@@ -313,6 +313,11 @@ _INTERNAL_WORDS: dict[str, tuple[str, str]] = {
     "calcchain": ("list of the order Excel calculates formulas in", "lists of the order Excel calculates formulas in"),
     "customproperty": ("custom sheet property", "custom sheet properties"),
     "customxmlprops": ("custom XML part", "custom XML parts"),
+    # content types of embedded files and controls, by their last word
+    "msword": ("embedded Word document", "embedded Word documents"),
+    "document": ("embedded Word document", "embedded Word documents"),
+    "presentation": ("embedded PowerPoint presentation", "embedded PowerPoint presentations"),
+    "controlproperties": ("form control (button, check box...)", "form controls (buttons, check boxes...)"),
 }
 
 
