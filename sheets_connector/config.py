@@ -27,7 +27,7 @@ from pydantic import (
 from .alerts.settings import AlertSettings
 from .errors import ConfigError
 from .inwise.wire import API_ADDRESS
-from .normalize import calling_code_for, date_pattern, header_key, region_for
+from .normalize import NEWER_RANGES, calling_code_for, date_pattern, header_key, region_for
 from .paths import resolve_user_path
 from .perrow import ConsentColumn, DoNotSyncColumn, GroupsColumn, column_spec
 from .retry import RetryPolicy, RetryTuning
@@ -173,21 +173,41 @@ class Columns(_Strict):
 
 
 class MobileOptions(_Strict):
-    default_country: str = Field("IL", description="Country of local numbers: a region code (IL) or calling code (972).")
+    default_country: str | None = Field(
+        "IL", description="Country of numbers written without a country code: a region code (IL) or calling code "
+                          "(972); none: such numbers are refused (only +country numbers are read).")
     trim_leading_zero: bool = Field(True, description="Sent to inwise with local numbers (0541111111 -> 541111111).")
+    newer_ranges: list[str] = Field(
+        default_factory=lambda: list(NEWER_RANGES),
+        description="Number ranges (+ and the first digits, e.g. '+9725') accepted although the phone-number "
+                    "library does not list them yet; every other number must be a valid mobile. "
+                    "Default: the Israeli mobile block +9725.")
 
-    @field_validator("default_country")
+    @field_validator("default_country", mode="before")
     @classmethod
-    def _check_country(cls, v: str) -> str:
+    def _check_country(cls, v: Any) -> str | None:
+        if v is None or (isinstance(v, str) and v.strip().lower() in ("none", "")):
+            return None
         return region_for(v)  # raises ValueError with a clear message
 
+    @field_validator("newer_ranges")
+    @classmethod
+    def _check_ranges(cls, v: list[str]) -> list[str]:
+        out = []
+        for item in v:
+            text = str(item).replace(" ", "").replace("-", "")
+            if not (text.startswith("+") and text[1:].isdigit() and len(text) >= 3):
+                raise ValueError(f"{item!r} is not a number range: write + and its first digits, like '+9725'")
+            out.append(text)
+        return out
+
     @property
-    def region(self) -> str:
+    def region(self) -> str | None:
         return self.default_country
 
     @property
     def calling_code(self) -> str:
-        return calling_code_for(self.default_country)
+        return calling_code_for(self.default_country) if self.default_country else ""
 
 
 class InwiseSettings(_Strict):
@@ -260,7 +280,7 @@ MONTH_FIRST = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM", "PH", "FM", "
 YEAR_FIRST = frozenset({"CN", "JP", "KR", "KP", "TW", "HU", "LT", "MN", "IR"})
 
 
-def default_time_format(region: str) -> str:
+def default_time_format(region: str | None) -> str:
     if region in MONTH_FIRST:
         return "mm/dd/yyyy HH:MM"
     if region in YEAR_FIRST:

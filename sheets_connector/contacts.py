@@ -155,6 +155,7 @@ class ContactMapper:
         self.config = config
         self.location = location
         self.region = config.inwise.mobile.region
+        self.newer_ranges = tuple(config.inwise.mobile.newer_ranges)
         cols = config.columns
         loc = location
         at = config.locate
@@ -227,7 +228,7 @@ class ContactMapper:
                 problems.append(RowProblem("invalid", f"{e} (column {c.headers['email']!r})", c.headers["email"]))
         if c.mobile is not None and not is_blank(values[c.mobile]):
             try:
-                mobile = normalize_mobile(values[c.mobile], self.region)
+                mobile = normalize_mobile(values[c.mobile], self.region, self.newer_ranges)
             except ValueProblem as e:
                 problems.append(RowProblem("invalid", f"{e} (column {c.headers['mobile']!r})", c.headers["mobile"]))
         key = row_key(email, mobile)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -32,7 +33,7 @@ from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 from .config import ResultsSettings, load_config, parse_config
 from .contacts import column_letter
 from .errors import ConfigError, SourceError
-from .normalize import ValueProblem, clean_text, header_key, is_blank, normalize_email, normalize_mobile
+from .normalize import ValueProblem, clean_text, country_name, header_key, is_blank, normalize_email, normalize_mobile
 from .paths import resolve_user_path
 from .perrow import GROUP_SEPARATORS
 from .tables.base import TableData
@@ -150,9 +151,10 @@ class Found:
 
 @dataclass(frozen=True)
 class CountryGuess:
-    region: str  # IL
-    reason: str  # "28 of 30 numbers in 'נייד' are Israeli mobile numbers written without the country code ..."
-    guessed: bool  # False: nothing to guess from, the default was kept
+    region: str | None  # IL; None: no clear answer, the mapping chooses none and says why
+    reason: str  # "28 of 30 numbers in 'נייד' are Israeli mobile numbers ..."
+    guessed: bool  # False: nothing to guess from (the default was kept), or no clear answer
+    candidates: list[tuple[str, int]] = field(default_factory=list)  # (region, numbers that fit it), best first
 
 
 @dataclass
@@ -169,6 +171,7 @@ class Proposal:
     results_headers: list[str] = field(default_factory=list)  # a previous sync's result columns, found in the header
     country: CountryGuess = field(default_factory=lambda: CountryGuess(DEFAULT_COUNTRY, "", False))
     other_sheets: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what the cells contradicted (a header the cells do not fit)
     group_names: list[str] = field(default_factory=list)  # the distinct names in the groups column
     title: str = ""  # how to name the source when it is not a file: "the Google Sheet 'Members'"
     source_lines: list[str] = field(default_factory=list)  # the mapping's source section, if not an .xlsx
@@ -213,9 +216,23 @@ def recognise(header: Sequence[str], rows: Sequence[Sequence[Any]] = ()) -> Prop
         else:
             _demote(p, found)
     for target in ("email", "mobile"):
+        held = claimed.get(target)
+        if held is None:
+            continue
+        values = _column(rows, held.index)
+        misfit = _misfit(target, values)
+        if misfit:
+            del claimed[target]
+            unknown.append(held.index)
+            p.warnings.append(f"column {held.letter} '{held.header}' is headed like the {target} column, but {misfit}, "
+                              f"so it is not used as the {target}")
+    unknown.sort()
+    for target in ("email", "mobile"):
         if target in claimed:
             continue
         for i in list(unknown):
+            if any(w.startswith(f"column {column_letter(i)} ") for w in p.warnings):
+                continue
             how = _looks_like(target, _column(rows, i))
             if how:
                 claimed[target] = Found(_role(target), i, header[i], how)
@@ -284,6 +301,37 @@ def _looks_like(target: str, values: list[Any]) -> str:
     return ""
 
 
+def _misfit(target: str, values: list[Any]) -> str:
+    """Why a column's cells say it is not the email (mobile) column its header names, or ""."""
+    if len(values) < 3:
+        return ""
+    if target == "email":
+        good = sum(1 for v in values if _is_email(v))
+        what = "email addresses"
+    else:
+        good = sum(1 for v in values if _phone_like(v))
+        what = "phone numbers"
+    if good * 2 >= len(values):
+        return ""
+    example = next((clean_text(v) for v in values if not (_is_email(v) if target == "email" else _phone_like(v))), "")
+    return f"only {good} of its first {len(values)} filled cells are {what} (others hold things like '{example[:30]}')"
+
+
+def _phone_like(value: Any) -> bool:
+    """A cell that reads as a phone number of some kind (usable or not): 7+ digits, no date or words."""
+    if isinstance(value, (date, bool)) or not isinstance(value, (str, int, float)):
+        return False
+    text = clean_text(value)
+    if _DATE_TEXT.match(text):
+        return False
+    digits = sum(ch.isdigit() for ch in text)
+    letters = sum(ch.isalpha() for ch in text)
+    return digits >= 7 and letters <= 3
+
+
+_DATE_TEXT = re.compile(r"^\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?$")
+
+
 def _is_email(value: Any) -> bool:
     try:
         normalize_email(value)
@@ -325,29 +373,75 @@ def _international_mobile(value: Any) -> str | None:
     return phonenumbers.region_code_for_country_code(code) if code else None
 
 
+MAJORITY = 0.5  # more than this share of the numbers must be mobiles of one country to propose it
+CLOSE = 0.5  # a second country with at least this share of the first one's numbers makes the guess unclear
+
+
 def guess_country(values: Sequence[Any], header: str) -> CountryGuess:
-    """The default country for local numbers, from a mobile column's cells, and why."""
+    """The default country for local numbers, from a mobile column's cells, and why.
+
+    A country is proposed only when more than half of the column's numbers are mobiles of that
+    country by the connector's own rule (valid for phonenumbers, or in the documented newer
+    ranges: never merely "possible") and no other country comes close; otherwise ``region`` is
+    None (no country: numbers without a country code are refused until the user chooses one)
+    and ``candidates`` lists what could be chosen, with the counts.
+    """
     values = [v for v in values if not is_blank(v)][:SAMPLE]
     if not values:
         return CountryGuess(DEFAULT_COUNTRY, f"the column '{header}' has no numbers yet, so the default ({DEFAULT_COUNTRY}) "
                             "was kept", False)
-    best, best_n, best_example = DEFAULT_COUNTRY, 0, ""
-    for region in CANDIDATE_REGIONS:
-        n, example = _mobiles(values, region)
-        if n > best_n:
-            best, best_n, best_example = region, n, example
-    if best_n:
-        words = COUNTRY_WORDS.get(best, best)
-        return CountryGuess(best, f"{best_n} of the {len(values)} numbers in '{header}' are {words} mobile numbers written "
-                            f"without the country code (like {best_example})", True)
-    international = Counter(r for r in map(_international_mobile, values) if r)
-    if international:
-        region, n = international.most_common(1)[0]
-        code = phonenumbers.country_code_for_region(region)
-        return CountryGuess(region, f"the numbers in '{header}' carry their country code; the most common is +{code} "
-                            f"({n} of {len(values)})", True)
-    return CountryGuess(DEFAULT_COUNTRY, f"none of the numbers in '{header}' could be read as a mobile number, so the "
-                        f"default ({DEFAULT_COUNTRY}) was kept: check the column", False)
+    total = len(values)
+    order = {r: i for i, r in enumerate(CANDIDATE_REGIONS)}
+    fits: list[set[str]] = []  # per number: the countries (one per calling code) it is a mobile of
+    examples: dict[str, str] = {}
+    national: Counter[str] = Counter()
+    for v in values:
+        regions: set[str] = set()
+        intl = _international_mobile(v)
+        if intl:
+            regions.add(intl)
+        else:
+            for region in CANDIDATE_REGIONS:
+                if _mobiles([v], region)[0]:
+                    regions.add(region)
+                    examples.setdefault(region, clean_text(v))
+                    national[region] += 1
+        # US and Canada share +1: one country per calling code, the first in the list's order
+        by_code: dict[int, str] = {}
+        for region in sorted(regions, key=lambda r: order.get(r, len(order))):
+            by_code.setdefault(phonenumbers.country_code_for_region(region), region)
+        fits.append(set(by_code.values()))
+    counts = Counter(r for f in fits for r in f)
+    if not counts:
+        return CountryGuess(None, f"none of the {total} numbers in '{header}' is a mobile number of any country, so no "
+                            "country was chosen: check the column (is it the mobile column?)", False)
+    ranked = sorted(counts, key=lambda r: (-counts[r], order.get(r, len(order))))
+    best, best_n = ranked[0], counts[ranked[0]]
+    candidates = [(r, counts[r]) for r in ranked[:3]]
+    words = _country_words(best)
+    like = f" (like {examples[best]})" if best in examples else ""
+    if best_n <= MAJORITY * total:
+        why = (f"only {best_n} of the {total} numbers in '{header}' are {words} mobile numbers{like}, not a clear "
+               "majority, so no country was chosen")
+        return CountryGuess(None, why, False, candidates)
+    # Numbers that fit both countries say nothing about which one is meant: compare the others.
+    for other in ranked[1:]:
+        only_other = sum(1 for f in fits if other in f and best not in f)
+        only_best = sum(1 for f in fits if best in f and other not in f)
+        if only_other and only_other >= CLOSE * only_best:
+            why = (f"{best_n} of the {total} numbers in '{header}' are {words} mobile numbers, but {counts[other]} are "
+                   f"{_country_words(other)}, so no country was chosen")
+            return CountryGuess(None, why, False, candidates)
+    if national[best]:
+        why = f"{best_n} of the {total} numbers in '{header}' are {words} mobile numbers written without the country code{like}"
+    else:
+        code = phonenumbers.country_code_for_region(best)
+        why = f"the numbers in '{header}' carry their country code; the most common is +{code} ({best_n} of {total})"
+    return CountryGuess(best, why, True, candidates)
+
+
+def _country_words(region: str) -> str:
+    return COUNTRY_WORDS.get(region) or country_name(region)
 
 
 # --- reading the workbook -----------------------------------------------------------------------------
@@ -482,8 +576,7 @@ def render(p: Proposal, mapping_path: Path, today: date | None = None) -> str:
         _line("  mode: upsert", "one call per row, a precise result per row (batch: faster for big lists)"),
         _line("  # groups: [123456]", "inwise group IDs to add every contact to"),
         "  mobile:",
-        _line(f"    default_country: {p.country.region}",
-              ("guessed: " if p.country.guessed else "") + (p.country.reason or "the country of numbers written without a country code")),
+        *_country_lines(p.country),
         "",
         "results:",
     ]
@@ -524,6 +617,20 @@ def _xlsx_source(p: Proposal, mapping_path: Path) -> list[str]:
     ]
 
 
+def _country_lines(guess: CountryGuess) -> list[str]:
+    """The default_country line: the guess and why, or (no clear answer) none, with the choices."""
+    if guess.region is not None:
+        return [_line(f"    default_country: {guess.region}",
+                      ("guessed: " if guess.guessed else "") + (guess.reason or "the country of numbers written without a country code"))]
+    out = [f"    # {guess.reason}.",
+           "    # Numbers written without a country code are refused until you choose their country: replace none",
+           "    # by it (a two-letter code such as IL, US, GB). Numbers written with + and a code are read as they are."]
+    for region, n in guess.candidates:
+        out.append(_line(f"    # default_country: {region}", f"{n} numbers fit {country_name(region)}"))
+    out.append(_line("    default_country: none", "not chosen: see above"))
+    return out
+
+
 def _why(f: Found) -> str:
     return f"column {f.letter}" + ("" if f.how == "header" else f" ({f.how})")
 
@@ -555,8 +662,13 @@ class InitResult:
         if p.others:
             lines.append("  Not recognised, listed in the file as comments: " + ", ".join(f"'{h}'" for _i, h in p.others))
         if "mobile" in p.columns:
-            verb = "Default country" if p.country.guessed else "Default country kept"
-            lines.append(f"{verb}: {p.country.region}, because {p.country.reason}.")
+            if p.country.region is None:
+                lines.append(f"Default country: none chosen, because {p.country.reason}. Numbers written without a "
+                             "country code will be refused until you set inwise.mobile.default_country in the file.")
+            else:
+                verb = "Default country" if p.country.guessed else "Default country kept"
+                lines.append(f"{verb}: {p.country.region}, because {p.country.reason}.")
+        lines += [f"  Note: {w}" for w in p.warnings]
         return lines
 
     def next_lines(self) -> list[str]:

@@ -13,9 +13,13 @@ DNS); this module only cleans away first what spreadsheets do to contact data:
 - ``mailto:`` / ``tel:`` prefixes, ``Name <address>`` display forms, separators in numbers.
 
 Mobile rule (decided here, see :func:`normalize_mobile`): a number that phonenumbers knows
-(``is_valid_number``) is accepted only if its type is MOBILE or FIXED_LINE_OR_MOBILE; a number
-it does not know is accepted when it is possible (reason exactly IS_POSSIBLE) overall *and* as a
-MOBILE.  Accepted numbers are returned as international digits without "+".
+(``is_valid_number``) is accepted only if its type is MOBILE or FIXED_LINE_OR_MOBILE.  A number it
+does not know is refused ("no phone number in Austria looks like this"), with one narrow
+exception: ranges newer than the library's data, listed in :data:`NEWER_RANGES` (the Israeli
+mobile block +972 5x: inwise's own example 0541111111 and ranges such as 055-7xx, 058-9xx are
+missing from phonenumbers 9.0) and widened by the mapping's ``inwise.mobile.newer_ranges``.  Even
+there the number must be possible (reason exactly IS_POSSIBLE) overall and as a MOBILE and fit
+the country's general pattern.  Accepted numbers are returned as international digits without "+".
 
 Repeated values are common in big lists, so email and mobile results (good or bad) are cached on
 the cleaned text; :func:`cache_info` and :func:`clear_caches` expose the caches.
@@ -51,6 +55,8 @@ __all__ = [
     "cache_info",
     "clear_caches",
     "MOBILE_TYPES",
+    "NEWER_RANGES",
+    "country_name",
 ]
 
 
@@ -350,9 +356,16 @@ _PARSE_REASONS = {
     NumberParseException.TOO_LONG: "too long for a mobile number",
 }
 
+#: Ranges (international prefixes, "+" and digits) whose numbers are accepted although
+#: phonenumbers does not list them as valid yet: the Israeli mobile block 05x (050-059), where
+#: phonenumbers 9.0 misses e.g. 050-1, 052-1, 054-1 (inwise's own example 0541111111), 055-7xx
+#: and 058-9xx.  Only numbers of these ranges that are possible as mobiles get through; every
+#: other number must be valid.  A mapping widens the list with ``inwise.mobile.newer_ranges``.
+NEWER_RANGES: tuple[str, ...] = ("+9725",)
+
 _MAX_DIGITS = 30  # numbers with more digits are refused before any conversion to text
 _NOT_A_PHONE = "not a phone number"
-_NO_SUCH_NUMBER = "no phone number in that country looks like this (check the digits)"
+_EXTENSION = re.compile(r"^(.*?\d)\s*(?:,\s*)?(?:ext\.?|extension|x|#|שלוחה|שלוחה:)\s*(\d{1,6})$", re.IGNORECASE)
 _DECIMAL = "a decimal number, not a phone number"
 _LOST_DIGITS = (
     "shown in short scientific form, so digits may be missing "
@@ -369,7 +382,7 @@ _PHONE_CHARS = re.compile(r"^\+?\d+$")
 _MANY_NUMBERS = re.compile(r"[,;|&]|\bor\b|\band\b|\sאו\s", re.IGNORECASE)
 
 
-def normalize_mobile(value: Any, region: str = "IL") -> str:
+def normalize_mobile(value: Any, region: str | None = "IL", newer_ranges: tuple[str, ...] = NEWER_RANGES) -> str:
     """Return a cell's mobile number as international digits without "+", e.g. ``"972541111111"``.
 
     ``value`` may be text or a number cell: ``541111111`` (Excel dropped the leading zero),
@@ -385,21 +398,23 @@ def normalize_mobile(value: Any, region: str = "IL") -> str:
 
     Accepted: a number phonenumbers knows (``is_valid_number``) whose type is in
     :data:`MOBILE_TYPES` (MOBILE, FIXED_LINE_OR_MOBILE — the North American shared ranges);
-    or a number it does not know whose ``is_possible_number_with_reason`` is exactly
-    IS_POSSIBLE and which is possible as a MOBILE (exactly IS_POSSIBLE, not LOCAL_ONLY).  The
-    second branch lets through real mobiles in ranges the metadata does not list yet, such as
-    inwise's own example ``0541111111``; it also requires the digits to fit the country's
-    general numbering pattern from the metadata (so ``0212345678`` is refused).  A known
-    landline is refused even if its length would fit a mobile.
+    or a number it does not know, only when it starts with one of ``newer_ranges`` (default
+    :data:`NEWER_RANGES`, the Israeli 05x block: real mobiles the metadata does not list yet,
+    such as inwise's own example ``0541111111``), its ``is_possible_number_with_reason`` is
+    exactly IS_POSSIBLE, it is possible as a MOBILE (not LOCAL_ONLY) and it fits the country's
+    general numbering pattern.  Any other number the library does not know is refused ("no
+    phone number in Austria looks like this"), whatever its length.  A known landline is
+    refused even if its length would fit a mobile.  ``region`` None: no country was chosen,
+    so only numbers written with their country code (+ or 00) are accepted.
 
     Raises:
         ValueProblem: not a usable mobile, e.g. ``invalid mobile "12345": too short for a
             mobile number`` or ``invalid mobile "02-6251111": a landline number, not a mobile``.
         ValueError: ``region`` is not a known country (a configuration error).
     """
-    region_code = region_for(region)
+    region_code = region_for(region) if region is not None else None
     text = _mobile_cell_text(value)
-    outcome = _mobile_outcome(text, region_code)
+    outcome = _mobile_outcome(text, region_code, tuple(newer_ranges))
     if outcome.ok:
         return outcome.text
     raise ValueProblem("mobile", _shown(text), outcome.text)
@@ -446,8 +461,14 @@ def _unicode_digits_to_ascii(text: str) -> str:
     return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
 
 
+def _several_numbers(text: str) -> bool:
+    """Two numbers in one cell ("504-621-8927 / 504-845-1427"): parts of 7+ digits each."""
+    parts = re.split(r"[/,;|&]|\bor\b|\band\b|\sאו\s", text, flags=re.IGNORECASE)
+    return sum(1 for part in parts if sum(ch.isdigit() for ch in part) >= 7) >= 2
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
-def _mobile_outcome(text: str, region: str) -> _Outcome:
+def _mobile_outcome(text: str, region: str | None, newer: tuple[str, ...] = NEWER_RANGES) -> _Outcome:
     """Judge one cleaned mobile text for one region; cached (good and bad answers alike)."""
     if not text:
         return _Outcome(False, "the cell is empty")
@@ -478,6 +499,12 @@ def _mobile_outcome(text: str, region: str) -> _Outcome:
         # "12.5" is a decimal number; "054.1111111" (leading zero) is a number with a dot in it.
         return _Outcome(False, _DECIMAL)
 
+    if _several_numbers(text):
+        return _Outcome(False, "more than one number in one cell (keep one mobile per cell)")
+    extension = _EXTENSION.match(text)
+    if extension:
+        return _Outcome(False, f'has an extension ("{extension.group(2)}" after the number): remove the extension, '
+                               "a mobile number has none")
     compact = text.replace("(0)", "").translate(_SEPARATORS)
     if not _PHONE_CHARS.match(compact):
         if _MANY_NUMBERS.search(text) and sum(ch.isdigit() for ch in text) >= 14:
@@ -489,21 +516,48 @@ def _mobile_outcome(text: str, region: str) -> _Outcome:
     if compact.startswith("00"):
         compact = "+" + compact[2:]  # the international prefix of most countries
     if compact.startswith("+"):
-        return _judge_text(compact, region)[0]
+        return _judge_text(compact, region, newer)[0]
+    if region is None:
+        return _Outcome(False, _NO_COUNTRY_SET)
 
     code = str(phonenumbers.country_code_for_region(region))
     if compact.startswith(code):
-        international, known = _judge_text("+" + compact, region)
+        international, known = _judge_text("+" + compact, region, newer)
         if international.ok:
             return international
-        national, national_known = _judge_text(compact, region)
+        national, national_known = _judge_text(compact, region, newer)
         if national.ok or (national_known and not known):
             return national
-        return international
-    return _judge_text(compact, region)[0]
+        return _foreign_hint(compact, region, international, newer)
+    return _foreign_hint(compact, region, _judge_text(compact, region, newer)[0], newer)
 
 
-def _judge_text(text: str, region: str) -> tuple[_Outcome, bool]:
+_NO_COUNTRY_SET = ("written without a country code, and the mapping chooses no country for such numbers: "
+                   "write + and the country code in front (like +972 54-111-1111), or set "
+                   "inwise.mobile.default_country in the mapping")
+
+
+def _foreign_hint(digits: str, region: str, outcome: _Outcome, newer: tuple[str, ...]) -> _Outcome:
+    """A refused number written without "+" that is a mobile of another country when read with a
+    "+" in front (972541234567 on a US list): say so, rather than only "too long"."""
+    if outcome.ok:
+        return outcome
+    if not _judge_text("+" + digits, None, newer)[0].ok:
+        return outcome
+    number = phonenumbers.parse("+" + digits)
+    other = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(number.country_code or 0)
+    if other == region:
+        return outcome
+    return _Outcome(False, f"{outcome.text}; if it is a number from {country_name(other)}, write + in front "
+                           f"(+{digits}) so the country code is read as one")
+
+
+def _in_newer_ranges(number: phonenumbers.PhoneNumber, newer: tuple[str, ...]) -> bool:
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return any(e164.startswith(prefix) for prefix in newer)
+
+
+def _judge_text(text: str, region: str | None, newer: tuple[str, ...] = NEWER_RANGES) -> tuple[_Outcome, bool]:
     """Parse and judge; also says whether phonenumbers knows the number (is_valid_number)."""
     try:
         number = phonenumbers.parse(text, region)
@@ -517,13 +571,30 @@ def _judge_text(text: str, region: str) -> tuple[_Outcome, bool]:
     overall = phonenumbers.is_possible_number_with_reason(number)
     as_mobile = phonenumbers.is_possible_number_for_type_with_reason(number, PhoneNumberType.MOBILE)
     if overall == ValidationResult.IS_POSSIBLE and as_mobile == ValidationResult.IS_POSSIBLE:
-        if not _fits_country_numbering(number):
-            return _Outcome(False, _NO_SUCH_NUMBER), False
-        return _Outcome(True, _e164_digits(number)), False
+        # Possible but not valid: accepted only in the ranges newer than the library's data.
+        if _in_newer_ranges(number, newer) and _fits_country_numbering(number):
+            return _Outcome(True, _e164_digits(number)), False
+        return _Outcome(False, _no_such_number(number)), False
     if overall == ValidationResult.INVALID_COUNTRY_CODE:
         return _Outcome(False, _LENGTH_REASONS[overall]), False
     reason = as_mobile if as_mobile != ValidationResult.IS_POSSIBLE else overall
     return _Outcome(False, _LENGTH_REASONS.get(reason, "not a usable mobile number")), False
+
+
+def _no_such_number(number: phonenumbers.PhoneNumber) -> str:
+    region = phonenumbers.region_code_for_country_code(number.country_code or 0)
+    return f"no phone number in {country_name(region)} looks like this (check the digits)"
+
+
+def country_name(region: str, language: str = "en") -> str:
+    """A region code as people name the country: ``"IL"`` -> ``"Israel"`` (``"ישראל"`` in
+    Hebrew), from phonenumbers' own geocoding names; the code itself when none is known."""
+    from phonenumbers.geocoder import _region_display_name
+
+    name = _region_display_name(region, language) if region else ""
+    if not name and language != "en":
+        name = _region_display_name(region, "en")
+    return name or region or "that country"
 
 
 def _fits_country_numbering(number: phonenumbers.PhoneNumber) -> bool:

@@ -184,11 +184,53 @@ def test_guess_country() -> None:
     assert guess_country(["054-1111111", "0521234567", 541111112], "Mobile").region == "IL"
     us = guess_country(["(415) 555-2671", "646-555-0143", "2025550143"], "Cell")
     assert us.region == "US" and us.guessed and "North American" in us.reason
-    uk = guess_country(["+44 7911 123456", "+44 7700 900123"], "Mobile")
+    uk = guess_country(["+44 7911 123456", "+44 7812 345678"], "Mobile")
     assert uk.region == "GB" and "+44" in uk.reason
     none = guess_country(["n/a", "ask"], "Mobile")
-    assert none.region == "IL" and not none.guessed and "could be read" in none.reason
+    assert none.region is None and not none.guessed and "none of the 2 numbers" in none.reason
     assert not guess_country([], "Mobile").guessed
+
+
+def test_no_country_is_proposed_without_a_clear_majority_of_valid_mobiles() -> None:
+    import random
+    rnd = random.Random(7)
+    # a scraped US list: 7-digit local numbers, no area code; some fit Austrian patterns
+    local = [f"{rnd.randint(200, 999)}-{rnd.randint(0, 9999):04d}" for _ in range(200)]
+    g = guess_country(local, "Phone")
+    assert g.region is None and not g.guessed and "not a clear majority" in g.reason
+    # half Israeli, half British: neither is a clear majority
+    mixed = ["0547654321", "0531234567", "07911 123456", "07700 900123"]
+    assert guess_country(mixed, "Mobile").region is None
+    # Israeli numbers with a few British ones: Israel, and British numbers with + are no obstacle
+    assert guess_country(["0547654321", "0531234567", "0586218927", "+44 7911 123456"], "Mobile").region == "IL"
+
+
+def test_init_writes_no_country_for_a_list_of_local_numbers_and_the_sync_sends_none(tmp_path: Path) -> None:
+    import random
+    rnd = random.Random(3)
+    rows = [[f"p{i}@example.com", f"{rnd.randint(200, 999)}-{rnd.randint(0, 9999):04d}"] for i in range(60)]
+    workbook(tmp_path / "scraped.xlsx", ["Email", "Phone"], rows)
+    code, out, err = run("init", "scraped.xlsx", cwd=tmp_path)
+    assert code == 0, err
+    assert "Default country: none chosen, because only" in out and "not a clear majority" in out
+    text = (tmp_path / "scraped.mapping.yaml").read_text(encoding="utf-8")
+    assert "    default_country: none" in text and "replace none" in text
+    assert load_config(tmp_path / "scraped.mapping.yaml").inwise.mobile.default_country is None
+    code, out, err = run("sync", "--config", "scraped.mapping.yaml", "--dry-run", "--json", cwd=tmp_path)
+    assert code == 0, err
+    import json
+    d = json.loads(out)
+    assert d["counts"]["invalid"] == 60, d["counts"]
+
+
+def test_a_header_the_cells_contradict_is_not_used_and_emails_are_found_under_any_header(tmp_path: Path) -> None:
+    rows = [[datetime.date(2026, 1, 1 + i % 27), f"p{i}@example.com", "0547654321"] for i in range(10)]
+    workbook(tmp_path / "odd.xlsx", ["Email Address", "Contact", "Mobile"], rows)
+    code, out, err = run("init", "odd.xlsx", cwd=tmp_path)
+    assert code == 0, err
+    cfg = load_config(tmp_path / "odd.mapping.yaml")
+    assert cfg.columns.email == "Contact"
+    assert "column A 'Email Address' is headed like the email column, but only 0 of its first 10 filled cells" in out
 
 
 def test_recognise_prefers_a_mobile_header_over_a_phone_header() -> None:

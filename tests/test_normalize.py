@@ -331,14 +331,22 @@ def test_normalize_mobile_ignores_unicode_space(space: str) -> None:
         ("+44 20 7946 0958", "IL", "a landline number, not a mobile"),  # fits a mobile's length
         ("0771234567", "IL", "an internet (VoIP) number, not a mobile"),
         ("1-800-275-2273", "US", "a toll-free number, not a mobile"),
-        ("0212345678", "IL", "no phone number in that country looks like this"),
+        ("0212345678", "IL", "no phone number in Israel looks like this"),
+        ("7695753", "AT", "no phone number in Austria looks like this"),  # possible, not valid, no newer range
+        ("+437695753", "IL", "no phone number in Austria looks like this"),  # nobody chose Austria
+        ("+15555550123", "IL", "no phone number in United States looks like this"),
+        ("504-621-8927 / 504-845-1427", "US", "more than one number in one cell"),
+        ("504-621-8927 ext 12", "US", "remove the extension"),
+        ("504-621-8927 x12", "US", "remove the extension"),
+        ("972541234567", "US", "if it is a number from Israel, write + in front (+972541234567)"),
+        ("0541111111", None, "write + and the country code in front"),
         ("05411111111", "IL", "too long for a mobile number"),
         ("9725411111111", "IL", "too long for a mobile number"),
         ("5046218927", "IL", "too long for a mobile number"),  # US number without +1 in IL
         ("+999 123 4567", "IL", "unknown country code"),
         ("+", "IL", "not a phone number"),
         ("---", "IL", "not a phone number"),
-        ("054-1111111 ext 12", "IL", "not a phone number (it has letters in it)"),
+        ("054-1111111 ext 12", "IL", "remove the extension"),
         ("נייד 0541111111", "IL", "not a phone number (it has letters in it)"),
         ("054-1111111, 052-2222222", "IL", "more than one number in one cell"),
         ("054-1111111; 052-2222222", "IL", "more than one number in one cell"),
@@ -655,3 +663,20 @@ def test_header_key_is_one_rule_for_every_header(text):
     from sheets_connector.normalize import header_key
 
     assert header_key(text) == "sync result"
+
+
+def test_newer_ranges_are_the_only_leniency_and_a_mapping_widens_them() -> None:
+    # Israeli 05x numbers phonenumbers does not list yet: accepted (the default newer range)
+    assert normalize_mobile("0589123456", "IL") == "972589123456"
+    assert normalize_mobile("+972 55-111-1111", "US") == "972551111111"
+    # the same leniency is not given to a country outside the list
+    with pytest.raises(ValueProblem, match="Austria"):
+        normalize_mobile("+43 769 5753", "IL")
+    # ... unless the mapping lists its range
+    assert normalize_mobile("+43 769 5753", "IL", newer_ranges=("+9725", "+43769")) == "437695753"
+    # a landline-shaped Israeli number stays refused, newer range or not
+    with pytest.raises(ValueProblem):
+        normalize_mobile("0212345678", "IL", newer_ranges=("+972",))
+    # and with no leniency at all, inwise's example is refused by the library's data
+    with pytest.raises(ValueProblem, match="Israel"):
+        normalize_mobile("0541111111", "IL", newer_ranges=())
