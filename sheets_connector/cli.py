@@ -354,7 +354,7 @@ def check(config_path: str, rows: int) -> None:
       sheets-connector check --config mapping.yaml
     """
     from .check import describe_source, result_placement
-    from .contacts import column_letter
+    from .contacts import column_letter, field_title
     from .sync import plan
 
     with _errors(Ctx.debug):
@@ -369,11 +369,11 @@ def check(config_path: str, rows: int) -> None:
         t.add_column("inwise")
         t.add_column("column")
         t.add_column("header")
-        for role, idx in (("email", c.email), ("mobile", c.mobile), ("external_id", c.external_id)):
+        for role, idx in (("email", c.email), ("mobile", c.mobile), ("your own id (external_id)", c.external_id)):
             if idx is not None:
                 t.add_row(role, column_letter(idx), p.data.header[idx])
         for number, idx, _ in c.fields:
-            t.add_row(f"field{number}", column_letter(idx), p.data.header[idx])
+            t.add_row(field_title(number, p.data.header[idx]), column_letter(idx), p.data.header[idx])
         for role, col in (p.mapper.per_row.columns().items() if p.mapper.per_row else ()):
             t.add_row(role.replace("_", " "), column_letter(col.index), p.data.header[col.index])
         placed, warnings = result_placement(cfg, table, p.data.location)

@@ -39,29 +39,66 @@ from .tables.base import RowKey, RowRef, SourceRow
 log = logging.getLogger(__name__)
 
 
-def find_column(header: Sequence[str], wanted: str, *, what: str, location: str, setting: str = "") -> int:
+def find_column(header: Sequence[str], wanted: str, *, what: str, location: str, setting: str = "",
+                content_pick: str | None = None) -> int:
     """Index of ``wanted`` in ``header``; a ConfigError that lists the headers and suggests one.
 
-    ``setting`` says where the name comes from ("mapping.yaml, line 5 (columns.email)")."""
+    ``setting`` says where the name comes from ("mapping.yaml, line 5 (columns.email)");
+    ``content_pick`` is the header whose cells fit ``what`` (the column of mobiles), suggested
+    before any header that only looks alike."""
+    index, problem = _find(header, wanted, what=what, setting=setting, content_pick=content_pick)
+    if index is None:
+        listing = ", ".join(repr(h) for h in header if clean_text(h)) or "(the header row is empty)"
+        raise ConfigError(f"{location}: {problem}\n  The header row has: {listing}")
+    return index
+
+
+def _find(header: Sequence[str], wanted: str, *, what: str, setting: str = "",
+          content_pick: str | None = None) -> tuple[int | None, str]:
+    """The column's index, or None and one line saying what is wrong and what to do."""
     key = header_key(wanted)
     hits = [i for i, h in enumerate(header) if header_key(h) == key]
     if len(hits) == 1:
-        return hits[0]
+        return hits[0], ""
     present = [h for h in header if clean_text(h)]
     if len(hits) > 1:
         cols = ", ".join(column_letter(i) for i in hits)
-        raise ConfigError(
-            f"{location}: the header {wanted!r} ({what}) appears {len(hits)} times (columns {cols}). "
-            "Rename the extra columns so each header is unique."
-        )
-    guess = suggest_header(wanted, present, what)
-    hint = f" Did you mean {guess!r}?" if guess else ""
-    listing = ", ".join(repr(h) for h in present) or "(the header row is empty)"
-    raise ConfigError(
-        f"{location}: there is no column {wanted!r} for {what}.{hint}\n"
-        f"  The header row has: {listing}\n"
-        f"  Fix the header in the sheet or the name in {setting or 'the mapping file'}."
-    )
+        return None, (f"the header {wanted!r} ({what}) appears {len(hits)} times (columns {cols}). "
+                      "Rename the extra columns so each header is unique.")
+    guess = content_pick or suggest_header(wanted, present, what)
+    why = " (its cells hold them)" if content_pick else ""
+    hint = f" Did you mean {guess!r}{why}?" if guess else ""
+    return None, (f"there is no column {wanted!r} for {what}.{hint} "
+                  f"Fix the header in the sheet or the name in {setting or 'the mapping file'}.")
+
+
+def content_column(header: Sequence[str], rows: Sequence[SourceRow], what: str, region: str | None,
+                   newer: tuple[str, ...] = ()) -> str | None:
+    """The header of the column whose cells are mostly emails (``what`` "email") or usable
+    mobiles ("mobile"), looking at the first 200 rows; None when no column is."""
+    best, best_n = None, 0
+    sample = [r.values for r in rows[:200]]
+    for i, h in enumerate(header):
+        if not clean_text(h):
+            continue
+        cells = [v[i] for v in sample if i < len(v) and not is_blank(v[i])]
+        if len(cells) < 2:
+            continue
+        good = 0
+        for v in cells:
+            try:
+                if what == "email":
+                    normalize_email(v)
+                else:
+                    normalize_mobile(v, region, newer)
+                good += 1
+            except ValueProblem:
+                pass
+            except ValueError:
+                return None
+        if good * 2 > len(cells) and good > best_n:
+            best, best_n = clean_text(h), good
+    return best
 
 
 def _words(text: str) -> set[str]:
@@ -84,6 +121,20 @@ def suggest_header(wanted: str, present: Sequence[str], role: str = "") -> str |
     by_key = {header_key(h): h for h in present}
     close = difflib.get_close_matches(header_key(wanted), list(by_key), n=1, cutoff=0.6)
     return by_key[close[0]] if close else None
+
+
+#: The personal fields inwise documents, named for people: "personal field 1 (first name)".
+FIELD_NAMES = {1: "first name", 2: "last name", 21: "birthday"}
+
+
+def field_label(number: int) -> str:
+    return f" ({FIELD_NAMES[number]})" if number in FIELD_NAMES else ""
+
+
+def field_title(number: int, header: str = "") -> str:
+    """A personal field as staff know it: "first name (personal field 1)", or the sheet's header
+    for a field inwise documents no name for: "City (personal field 6)"."""
+    return f"{FIELD_NAMES.get(number) or clean_text(header) or 'personal field'} (personal field {number})"
 
 
 def column_letter(index: int) -> str:
@@ -151,29 +202,49 @@ class ResolvedColumns:
 class ContactMapper:
     """Maps rows of one table with one config. Keeps the duplicate index for the run."""
 
-    def __init__(self, config: Config, header: Sequence[str], location: str):
+    def __init__(self, config: Config, header: Sequence[str], location: str, rows: Sequence[SourceRow] = ()):
         self.config = config
         self.location = location
         self.region = config.inwise.mobile.region
         self.newer_ranges = tuple(config.inwise.mobile.newer_ranges)
         cols = config.columns
-        loc = location
         at = config.locate
-        email = find_column(header, cols.email, what="email", location=loc,
-                            setting=at("columns", "email")) if cols.email else None
-        mobile = find_column(header, cols.mobile, what="mobile", location=loc,
-                             setting=at("columns", "mobile")) if cols.mobile else None
-        ext = find_column(header, cols.external_id, what="external id", location=loc,
-                          setting=at("columns", "external_id")) if cols.external_id else None
+        problems: list[str] = []
+
+        def find(wanted: str | None, what: str, setting: str, content: str | None = None) -> int | None:
+            if not wanted:
+                return None
+            pick = None
+            if content is not None and header_key(wanted) not in {header_key(h) for h in header}:
+                pick = content_column(header, rows, content, self.region, self.newer_ranges)
+            index, problem = _find(header, wanted, what=what, setting=setting, content_pick=pick)
+            if problem:
+                problems.append(problem)
+            return index
+
+        email = find(cols.email, "email", at("columns", "email"), "email")
+        mobile = find(cols.mobile, "mobile", at("columns", "mobile"), "mobile")
+        ext = find(cols.external_id, "external id", at("columns", "external_id"))
         fields: list[tuple[int, int, str]] = []
         field_headers: dict[int, str] = {}
         for number, spec in cols.field_columns().items():
-            idx = find_column(header, spec.column, what=f"personal field {number}", location=loc,
-                              setting=at("columns", "fields", number))
+            idx = find(spec.column, f"personal field {number}{field_label(number)}", at("columns", "fields", number))
+            if idx is None:
+                continue
             fields.append((number, idx, date_pattern(spec.date_format or config.date_format)))
             field_headers[number] = clean_text(header[idx])
-        self.per_row = PerRowReader.resolve(
-            config, header, lambda h, w, what, setting: find_column(h, w, what=what, location=loc, setting=setting))
+
+        def find_per_row(h: Sequence[str], wanted: str, what: str, setting: str) -> int:
+            index = find(wanted, what, setting)
+            return index if index is not None or not header else 0  # 0 stands in: the problems are raised below
+
+        self.per_row = PerRowReader.resolve(config, header, find_per_row)
+        if problems:
+            listing = ", ".join(repr(h) for h in header if clean_text(h)) or "(the header row is empty)"
+            head = (f"{location}: {len(problems)} columns of the mapping are not in the sheet:\n" if len(problems) > 1
+                    else f"{location}: ")
+            lines = [f"  - {p}" for p in problems] if len(problems) > 1 else problems
+            raise ConfigError(head + "\n".join(lines) + f"\n  The header row has: {listing}")
         used = [i for i in (email, mobile, ext) if i is not None] + [i for _, i, _ in fields]
         # a consent column may also go to a personal field (the date consent was given): not counted twice
         used += [c.index for k, c in (self.per_row.columns() if self.per_row else {}).items() if k != "consent"]

@@ -69,7 +69,7 @@ def test_check_prints_mapping_and_preview(tmp_path, sandbox):
     write_workbook(tmp_path / "contacts.xlsx", ROWS)
     r = run("check", "--config", str(write_mapping(tmp_path, sandbox.base_url)))
     assert r.returncode == 0, r.stderr
-    assert "Mapping OK" in r.stdout and "field1" in r.stdout and "Sync result (new column)" in r.stdout
+    assert "Mapping OK" in r.stdout and "(personal field 1)" in r.stdout and "Sync result (new column)" in r.stdout
     assert "row 2: dana@example.co.il · +972541111111 · First name = Dana · Last name = Cohen" in r.stdout
     assert "add_default_country" not in r.stdout  # raw API JSON only with sync --dry-run --json
     assert "row 3" in r.stdout and "rachel@@example.com" in r.stdout

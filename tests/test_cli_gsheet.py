@@ -66,7 +66,7 @@ def test_check_says_who_connects_whether_it_may_edit_and_the_tabs(tmp_path, emu,
     assert lines[3] == "Tabs it sees:   'Contacts' (the contacts), 'Notes'"
     assert "the tab 'New contacts' for new contacts does not exist yet: the first sync creates it" in lines[4]
     assert "Mapping OK for Google Sheet 'Club members', tab 'Contacts' (header on row 1)" in r.stdout
-    assert "field1" in r.stdout and "Sync result (new column)" in r.stdout  # the column mapping
+    assert "(personal field 1)" in r.stdout and "Sync result (new column)" in r.stdout  # the column mapping
     assert "row 2: dana@example.co.il · +972541111111 · First name = Dana · Last name = Cohen" in r.stdout
     assert "row 3" in r.stdout and "rachel@@example.com" in r.stdout
     # nothing sent to inwise; the sheet is as it was (the edit check rewrote the title it had)

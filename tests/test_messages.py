@@ -85,3 +85,32 @@ def test_a_long_number_is_quoted_as_the_cell_shows_it(tmp_path, sandbox):
     write_workbook(tmp_path / "contacts.xlsx", [["Dana", "d@example.com", "", 77327770904244100.0]], header=HEADER)
     r = _run("sync", "--config", _mapping(tmp_path, sandbox.base_url), "--dry-run")
     assert '"77327770904244100"' in r.stdout and "096" not in r.stdout
+
+
+def test_every_wrong_header_at_once_and_suggestions_by_what_the_cells_hold(tmp_path, sandbox):
+    header = ["Name", "phone1", "phone2", "Contact", "Town"]
+    rows = [["Dana", "0547654321", "02-6251111", "d@example.com", "Haifa"],
+            ["Avi", "0531234567", "03-5555555", "a@example.com", "Lod"],
+            ["Noa", "0586218927", "04-8123456", "n@example.com", "Acre"]]
+    write_workbook(tmp_path / "contacts.xlsx", rows, header=header)
+    r = _run("check", "--config", _mapping(tmp_path, sandbox.base_url,
+                                           "{email: Email, mobile: phone, fields: {1: First name, 6: City}}"))
+    assert r.exit_code == 2
+    err = " ".join(r.stderr.split())
+    assert "4 columns of the mapping are not in the sheet" in err
+    # by what the cells hold, not by letters: phone1 has the mobiles, Contact the emails
+    assert "no column 'phone' for mobile. Did you mean 'phone1' (its cells hold them)?" in err
+    assert "no column 'Email' for email. Did you mean 'Contact' (its cells hold them)?" in err
+    assert "for personal field 1 (first name)" in err
+    # a 'Mobile' header missing gets a suggestion too
+    r = _run("check", "--config", _mapping(tmp_path, sandbox.base_url, "{email: Contact, mobile: Mobile}"))
+    assert "no column 'Mobile' for mobile. Did you mean 'phone1' (its cells hold them)?" in " ".join(r.stderr.split())
+
+
+def test_check_names_personal_fields_by_what_they_are(tmp_path, sandbox):
+    write_workbook(tmp_path / "contacts.xlsx", [["Dana", "d@example.com", "Haifa", None]], header=HEADER)
+    r = _run("check", "--config", _mapping(tmp_path, sandbox.base_url,
+                                           "{email: email, fields: {1: First name, 6: address}}"))
+    assert r.exit_code == 0, r.stderr
+    assert "first name (personal field 1)" in r.stdout and "address (personal field 6)" in r.stdout
+    assert "field1 " not in r.stdout

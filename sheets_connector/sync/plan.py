@@ -83,7 +83,7 @@ def plan(config: Config, table: Table | None = None, timings: dict[str, float] |
             e.at = config.locate("source", "worksheet")
             raise
     with stage("map"):
-        mapper = ContactMapper(config, data.header, data.location)
+        mapper = ContactMapper(config, data.header, data.location, data.rows)
         warnings = _survey_dates(data, mapper)
         mapped = mapper.map_rows(data.rows)
     return Plan(table, data, mapper, mapped, warnings)
