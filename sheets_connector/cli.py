@@ -184,8 +184,7 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15, shown: Sequenc
             if k in ("held", "no_consent") and not summary.counts.get(k):
                 continue  # only sheets with those columns have such rows
             t.add_row(label, str(summary.counts.get(k, 0)))
-        if not summary.dry_run:
-            t.add_row("= unchanged (not sent)", str(summary.counts.get("unchanged", 0)))
+        t.add_row("= unchanged (not sent)", str(summary.counts.get("unchanged", 0)))
         if summary.dry_run:
             t.add_row("→ would send", str(len(summary.preview)))
         t.add_row("rows read", str(summary.rows_read), style="dim")

@@ -114,3 +114,23 @@ def test_check_names_personal_fields_by_what_they_are(tmp_path, sandbox):
     assert r.exit_code == 0, r.stderr
     assert "first name (personal field 1)" in r.stdout and "address (personal field 6)" in r.stdout
     assert "field1 " not in r.stdout
+
+
+def test_a_dry_run_after_a_sync_counts_the_unchanged_rows_as_unchanged(tmp_path, sandbox):
+    rows = [[f"P{i}", f"p{i}@example.com", "", None] for i in range(7)]
+    wb = write_workbook(tmp_path / "contacts.xlsx", rows, header=HEADER)
+    m = _mapping(tmp_path, sandbox.base_url, extra=f"state_dir: {tmp_path / 'state'}\n")
+    d = json.loads(_run("sync", "--config", m, "--dry-run", "--json").stdout)
+    assert d["would_send"] == 7  # nothing sent yet
+    assert _run("sync", "--config", m).exit_code == 0
+    d = json.loads(_run("sync", "--config", m, "--dry-run", "--json").stdout)
+    assert d["would_send"] == 0 and d["counts"]["unchanged"] == 7
+    r = _run("sync", "--config", m, "--dry-run")
+    assert "= unchanged (not sent) │    7" in r.stdout.replace("┃", "│") and "→ would send           │    0" in r.stdout
+    # one row changed: the dry run and the sync agree on 1
+    rows[2][0] = "Changed"
+    write_workbook(wb, rows, header=HEADER)
+    d = json.loads(_run("sync", "--config", m, "--dry-run", "--json").stdout)
+    assert d["would_send"] == 1 and d["counts"]["unchanged"] == 6
+    d = json.loads(_run("sync", "--config", m, "--json").stdout)
+    assert d["counts"]["unchanged"] == 6

@@ -57,19 +57,20 @@ class Plan:
     def to_send(self) -> list[tuple[RowRef, Contact]]:
         return [(m.ref, m.contact) for m in self.mapped if m.contact is not None]
 
-    def preview(self, options: SendOptions, limit: int | None = None) -> list[dict[str, Any]]:
-        """The first ``limit`` (default: all) rows as they would be sent, with their row number."""
-        rows = (m for m in self.mapped if m.contact is not None)
+    def preview(self, options: SendOptions, limit: int | None = None, rows: set[int] | None = None) -> list[dict[str, Any]]:
+        """The first ``limit`` (default: all) rows as they would be sent, with their row number;
+        only the row numbers in ``rows`` when given (the rows a sync would send)."""
+        rows_ = (m for m in self.mapped if m.contact is not None and (rows is None or m.number in rows))
         return [{"row": m.number, **contact_body(m.contact, options)}
-                for m in itertools.islice(rows, limit) if m.contact is not None]
+                for m in itertools.islice(rows_, limit) if m.contact is not None]
 
-    def preview_lines(self, limit: int | None = None) -> list[str]:
+    def preview_lines(self, limit: int | None = None, rows: set[int] | None = None) -> list[str]:
         """The first ``limit`` rows to send, in words staff recognise (raw JSON is ``preview``)."""
         headers = self.mapper.columns.field_headers
         names = self.mapper.per_row.group_names() if self.mapper.per_row else {}
-        rows = (m for m in self.mapped if m.contact is not None)
+        rows_ = (m for m in self.mapped if m.contact is not None and (rows is None or m.number in rows))
         return [f"row {m.number}: {describe_contact(m.contact, headers, names)}"
-                for m in itertools.islice(rows, limit) if m.contact is not None]
+                for m in itertools.islice(rows_, limit) if m.contact is not None]
 
 
 def plan(config: Config, table: Table | None = None, timings: dict[str, float] | None = None) -> Plan:

@@ -19,8 +19,10 @@ from datetime import datetime
 
 from ..cancel import CancelToken
 from ..config import Config
+from ..errors import ConfigError, StateError
 from ..results import RowOutcome
 from ..state import StateStore
+from ..state.location import store_path
 from ..tables.base import Table
 from . import alerting, newcontacts, passes
 from .changes import config_fingerprint, current_results, select
@@ -60,7 +62,7 @@ def sync(
     run = Run(config, table, store, client_factory, environ, clock, progress, cancel or CancelToken(), trigger,
               wait, on_wait, on_warning)
     if dry_run:
-        return _dry_run(run, table or config.open_table())
+        return _dry_run(run, table or config.open_table(), full)
     session: RunSession | None = None
     try:
         table = table or config.open_table()  # a workbook that cannot be opened is a failed run too
@@ -76,7 +78,9 @@ def sync(
         run.close_store()
 
 
-def _dry_run(run: Run, table: Table) -> RunSummary:
+def _dry_run(run: Run, table: Table, full: bool = False) -> RunSummary:
+    """What the sync would do, counted as the sync counts it: rows the state store knows as
+    sent and unchanged are "unchanged", not "would send" (the store is only read)."""
     started = run.clock()
     timings: dict[str, float] = {}
     p = plan(run.config, table, timings)
@@ -84,10 +88,36 @@ def _dry_run(run: Run, table: Table) -> RunSummary:
     summary.dry_run = True
     summary.warnings += p.date_warnings
     outcomes = _problems(p)
-    summary.preview = p.preview(send_options(run.config))
-    summary.preview_lines = p.preview_lines(PREVIEW_LINES)
+    sending = None if full else _rows_to_send(run, p)
+    if sending is not None:
+        summary.counts["unchanged"] = sum(1 for m in p.mapped if m.contact is not None) - len(sending)
+    summary.preview = p.preview(send_options(run.config), rows=sending)
+    summary.preview_lines = p.preview_lines(PREVIEW_LINES, rows=sending)
     summary.finish(outcomes, time.monotonic() - run.t0)
     return summary
+
+
+def _rows_to_send(run: Run, p: Plan) -> set[int] | None:
+    """Row numbers a sync would send (changed, new, failed last time, never written), from the
+    state store as it is; None when that cannot be known (no store yet, no API key to name the
+    account): then every row with a contact counts as one to send."""
+    config = run.config
+    try:
+        account = run.account()
+    except ConfigError:
+        return None
+    path = store_path(config.state_dir_path())
+    if run.store is None and not path.exists():
+        return None  # no sync has run with this store: everything is new
+    try:
+        store = run.open_store()
+        records = store.row_records(config.identity().sheet)
+    except (StateError, OSError):
+        return None
+    finally:
+        run.close_store()
+    sel = select(p, records, config_fingerprint(config, account), current_results(config, p.data), full=False)
+    return {ref.number for ref, _ in sel.to_send} | set(sel.recovered)
 
 
 def _summary(run: Run, p: Plan, command: str, started: datetime, timings: dict[str, float]) -> RunSummary:
