@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 
@@ -24,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from . import messages
 from .alerts.settings import AlertSettings
 from .errors import ConfigError
 from .inwise.wire import API_ADDRESS
@@ -262,8 +264,8 @@ class ResultsSettings(_Strict):
     time_format: str | None = Field(
         None,
         description=(
-            "How times are shown in results, e.g. dd/mm/yyyy HH:MM. Default: the convention of "
-            "inwise.mobile.default_country (mm/dd/yyyy in the US, yyyy-mm-dd in East Asia, dd/mm/yyyy elsewhere)."
+            "How times are shown in results, e.g. dd/mm/yyyy HH:MM. Default: the day, the month's name and the "
+            "year in the mapping's language (7 Dec 2026 02:31), which no reader takes for another date."
         ),
     )
 
@@ -375,6 +377,9 @@ class Config(_Strict):
         default_factory=dict,
         description="Group names staff write in the groups column -> inwise group ID, e.g. {VIP: 715983}.")
     date_format: str = Field("dd/mm/yyyy", description="Default format of date cells sent as personal fields.")
+    language: Literal["en", "he"] = Field(
+        "en", description="The staff's language for the results column, the result and new-contacts headers, the "
+                          "dates in the results and the summary: en (English) or he (Hebrew).")
     state_dir: str | None = Field(
         None, description=(
             "Folder of the connector's state store (state.db: new contacts kept from inwise, what each row last "
@@ -418,6 +423,15 @@ class Config(_Strict):
     @classmethod
     def _check_zone(cls, v: str | None) -> str | None:
         return check_zone(v)
+
+    @model_validator(mode="after")
+    def _headers_in_the_language(self) -> Config:
+        """Headers the mapping does not name are written in its language."""
+        if "column" not in self.results.model_fields_set:
+            self.results.column = messages.header("results", self.language)
+        if "tab" not in self.new_contacts.model_fields_set:
+            self.new_contacts.tab = messages.header("new_contacts_tab", self.language)
+        return self
 
     @model_validator(mode="after")
     def _schedule_has_zone(self) -> Config:
@@ -501,6 +515,13 @@ class Config(_Strict):
 
     def open_table(self) -> Table:
         return self.source.open_table(self)
+
+    def result_time(self, when: datetime) -> str:
+        """A time as the results column shows it: the mapping's results.time_format, else the
+        language's unambiguous form (7 Dec 2026 02:31)."""
+        if self.results.time_format:
+            return when.strftime(date_pattern(self.results.time_format))
+        return messages.format_time(when, self.language)
 
     def time_format(self) -> str:
         """The results' time format: the mapping's, else the default country's convention."""

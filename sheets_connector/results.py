@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Literal
 
+from .messages import rtl, word
 from .model import UpsertResult
 from .tables.base import RowKey, RowRef
 
@@ -26,6 +26,7 @@ class RowOutcome:
     unconfirmed: str = ""  # batch mode: inwise reported failures in this row's batch without saying which
     unsettled: bool = False  # the new-contacts feed could not be read: created or updated is unknown
     key: RowKey | None = None  # the row's identity, so a table can place the result where the row is now
+    created_stamp: str = ""  # created by an earlier sync: its date as the sheet showed it, kept
 
     @property
     def ref(self) -> RowRef:
@@ -35,20 +36,22 @@ class RowOutcome:
     def ok(self) -> bool:
         return self.outcome in ("created", "updated")
 
-    def status(self, when: datetime, time_pattern: str) -> str:
-        """The text written in the results column."""
-        stamp = when.strftime(time_pattern)
+    def status(self, stamp: str, language: str = "en") -> str:
+        """The text written in the results column; ``stamp`` is the time as the sheet shows it."""
+        return rtl(self._status(stamp, language), language)
+
+    def _status(self, stamp: str, language: str) -> str:
         cid = f" · #{self.contact_id}" if self.contact_id is not None else ""
         if self.outcome == "created":
-            return f"✓ created{cid} · {stamp}"
+            return f"✓ {word('created', language)}{cid} · {self.created_stamp or stamp}"
         if self.outcome == "updated" and self.contact_id is None and self.detail:
-            return f"✓ sent · {stamp} · {self.detail}"  # inwise applied it but gave no id
+            return f"✓ {word('sent', language)} · {stamp} · {self.detail}"  # inwise applied it but gave no id
         if self.outcome == "updated" and self.unsettled:
-            return f"✓ synced{cid} · {stamp}"
+            return f"✓ {word('synced', language)}{cid} · {stamp}"
         if self.outcome == "updated" and self.unconfirmed:
-            return f"✓ updated? · {stamp} · {self.unconfirmed}"
+            return f"✓ {word('updated?', language)} · {stamp} · {self.unconfirmed}"
         if self.outcome == "updated":
-            return f"✓ updated{cid} · {stamp}"
+            return f"✓ {word('updated', language)}{cid} · {stamp}"
         if self.outcome in NOT_SENT_BY_CHOICE:
             return self.detail
         return f"✗ {self.detail}"

@@ -66,8 +66,8 @@ def test_a_dry_run_says_how_to_see_every_problem_and_json_lists_them_all(tmp_pat
     assert "… and 1190 more: `sync --dry-run --json` lists them all." in c.stdout
 
 
-def test_us_lists_get_month_first_times_and_an_explicit_format_wins(tmp_path, sandbox):
-    for n, (fmt, expected) in enumerate(((None, "11/28/2026 14:47"), ("dd.mm.yyyy HH:MM", "28.11.2026 14:47"))):
+def test_result_dates_name_the_month_and_an_explicit_format_wins(tmp_path, sandbox):
+    for n, (fmt, expected) in enumerate(((None, "28 Nov 2026 14:47"), ("dd.mm.yyyy HH:MM", "28.11.2026 14:47"))):
         tmp_path = tmp_path / str(n)  # a sheet of its own: an unchanged row would keep its first status
         tmp_path.mkdir()
         wb = write_workbook(tmp_path / "contacts.xlsx", [["Dana", "d@example.com", "", "(201) 555-0123"]], header=HEADER)

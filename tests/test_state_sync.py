@@ -75,8 +75,8 @@ def test_only_changed_rows_are_sent_and_a_mapping_change_sends_all(tmp_path, san
     assert second.counts["updated"] == 3 and second.counts["unchanged"] == 997
     after = column(wb, "Sync result")
     assert {r for r in after if after[r] != before[r]} == {10, 500, 901}
-    assert after[10].startswith("✓ updated · #") and after[10].endswith("28/11/2026 10:00")
-    assert after[11] == before[11] and after[11].startswith("✓ created") and after[11].endswith("28/11/2026 09:00")
+    assert after[10].startswith("✓ updated · #") and after[10].endswith("28 Nov 2026 10:00")
+    assert after[11] == before[11] and after[11].startswith("✓ created") and after[11].endswith("28 Nov 2026 09:00")
 
     sandbox.reset_stats()
     changed = make_config(tmp_path, sandbox.base_url, extra="  concurrency: 8\n  confirmation_status: confirmed")
@@ -97,20 +97,26 @@ def test_full_sends_every_row_and_a_cleared_result_gets_its_words_back(tmp_path,
     s = sync(cfg, environ=ENV, clock=clock(2026, 11, 28, 10, 0))
     assert posts(sandbox) == 0 and s.counts["unchanged"] == 5
     assert column(wb, "Sync result") == before  # the same words and date, nothing sent
-    s = sync(cfg, full=True, environ=ENV)
-    assert posts(sandbox) == 5 and s.counts["updated"] == 5 and s.full
+    s = sync(cfg, full=True, environ=ENV, clock=clock(2026, 11, 29, 8, 0))
+    # every row sent again; inwise says "updated", but the sync created these contacts: the rows
+    # keep saying so, with the day they were created
+    assert posts(sandbox) == 5 and s.counts["created"] == 5 and s.full
+    assert column(wb, "Sync result") == before
 
 
 def test_deleting_the_store_means_a_full_run_and_nothing_twice(tmp_path, sandbox, state_dir):
     wb = write_workbook(tmp_path / "contacts.xlsx", people(20))
     cfg = make_config(tmp_path, sandbox.base_url)
-    sync(cfg, environ=ENV)
+    sync(cfg, environ=ENV, clock=clock(2026, 11, 28, 9, 0))
+    before = column(wb, "Sync result")
     for f in state_dir.glob(STORE_FILE + "*"):
         f.unlink()
     sign_ups(sandbox, 1)
     sandbox.reset_stats()
-    s = sync(cfg, environ=ENV)
-    assert posts(sandbox) == 20 and s.counts["updated"] == 20
+    s = sync(cfg, environ=ENV, clock=clock(2026, 11, 30, 9, 0))
+    # the store is gone, the sheet's own results column still says which contacts the sync created
+    assert posts(sandbox) == 20 and s.counts["created"] == 20
+    assert column(wb, "Sync result") == before
     ids = tab_ids(wb)
     assert len(ids) == 21 and len(set(ids)) == 21
 

@@ -96,11 +96,12 @@ class Selection:
     contacts: dict[int, Contact] = field(default_factory=dict)  # of the recovered rows (batch settling)
     restore: dict[int, RowRecord] = field(default_factory=dict)  # unchanged, but the cell lost its words
     unchanged: int = 0
+    records: Mapping[str, RowRecord] = field(default_factory=dict)  # the store's rows, as read before sending
 
 
 def select(p: Plan, records: Mapping[str, RowRecord], config_fp: bytes, current: Mapping[int, CellValue], *,
            full: bool) -> Selection:
-    sel = Selection()
+    sel = Selection(records=records)
     to_send: list[tuple[RowRef, Contact]] = []
     for m in p.mapped:
         if m.contact is None:

@@ -16,6 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
+
+from .. import messages
 from ..cancel import CancelToken
 from ..config import Config
 from ..errors import InwiseError, StateError
@@ -27,14 +30,7 @@ from . import rescue
 from .send import DIGITS
 from .summary import Progress, RunSummary
 
-ATTRIBUTE_HEADERS = {
-    "id": "inwise ID",
-    "email": "Email",
-    "mobile_number": "Mobile",
-    "created_date": "Created",
-    "confirmation_status": "Confirmation status",
-    "external_id": "External ID",
-}
+ATTRIBUTE_HEADERS = ("id", "email", "mobile_number", "created_date", "confirmation_status", "external_id")
 
 
 def new_contact_columns(config: Config, field_headers: dict[int, str]) -> list[tuple[str, str]]:
@@ -43,9 +39,9 @@ def new_contact_columns(config: Config, field_headers: dict[int, str]) -> list[t
 
     def header_for(attr: str) -> str:
         if attr in ATTRIBUTE_HEADERS:
-            return ATTRIBUTE_HEADERS[attr]
+            return messages.header(attr, config.language)
         n = int(attr[5:])
-        return field_headers.get(n) or f"Field {n}"
+        return field_headers.get(n) or messages.header("field", config.language).format(n=n)
 
     if cols is None:
         attrs = ["id", "email", "mobile_number"] + [f"field{n}" for n in sorted(field_headers)] + ["created_date"]
@@ -67,7 +63,25 @@ def _created_value(v: Any) -> Any:
     return dt
 
 
-def contact_attribute(contact: dict[str, Any], attr: str) -> Any:
+def mobile_as_written(number: Any, region: str | None) -> str:
+    """A mobile as staff write it: national for the sheet's country (058-621-8927), international
+    for others (+44 7911 123456); as inwise gave it when it is no phone number at all."""
+    text = str(number)
+    digits = DIGITS.sub("", text)
+    if not digits:
+        return text
+    try:
+        parsed = phonenumbers.parse("+" + digits)
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_possible_number(parsed):
+        return text
+    if region and parsed.country_code == phonenumbers.country_code_for_region(region):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def contact_attribute(contact: dict[str, Any], attr: str, region: str | None = None) -> Any:
     if attr.startswith("field") and attr[5:].isdigit():
         for f in contact.get("fields") or []:
             if str(f.get("name", "")).lower() == attr:
@@ -82,7 +96,7 @@ def contact_attribute(contact: dict[str, Any], attr: str) -> Any:
         except (TypeError, ValueError):
             return v
     if attr == "mobile_number" and v is not None:
-        return str(v)
+        return mobile_as_written(v, region)
     return v
 
 
@@ -130,6 +144,7 @@ def index_pulled(config: Config, target: FeedTarget, columns: list[tuple[str, st
     idx = PulledIndex()
     batch = config.inwise.mode == "batch"
     tab = config.new_contacts.enabled
+    region = config.inwise.mobile.region
     for c in target.store.iter_pending(target.sheet, target.account):
         key = feed.contact_id(c) or ""
         idx.ids.add(key)
@@ -147,7 +162,7 @@ def index_pulled(config: Config, target: FeedTarget, columns: list[tuple[str, st
                     idx.by_mobile[DIGITS.sub("", str(c["mobile_number"]))] = cid
         if tab:
             order = (str(c.get("created_date") or ""), _id_key(c.get("id")))
-            idx.tab_rows.append((order, key, [contact_attribute(c, a) for a, _ in columns]))
+            idx.tab_rows.append((order, key, [contact_attribute(c, a, region) for a, _ in columns]))
     return idx
 
 

@@ -96,11 +96,12 @@ def send_and_write(run: Run, session: RunSession, p: Plan, sel: Selection, probl
         session.stage("write")
         with stage("write"):
             writeback.settle_created(outcomes, to_send, pulled.merged(earlier))
+            writeback.keep_created(outcomes, current, sel.records, sel.fingerprints)
             if pull_failed:
                 writeback.mark_unsettled(outcomes)
             when = run.clock()
             _record_statuses(session, outcomes, writeback.status_texts(config, outcomes, when), when)
-            rewrite = {r: o for r, o in problems.items() if current.get(r) != o.status(when, "")}
+            rewrite = {r: o for r, o in problems.items() if current.get(r) != o.status("", config.language)}
             kept = {r: (rec.status or "", _datetime(rec.synced_at)) for r, rec in sel.restore.items()}
             restore = {r: _restored(r, rec.outcome) for r, rec in sel.restore.items()}
             columns = writeback.result_columns(config, {**rewrite, **restore, **outcomes}, when, kept)

@@ -17,11 +17,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..cancel import CancelToken
 from ..config import Config
 from ..errors import ConnectorError, SourceError
-from ..normalize import date_pattern, email_key
+from ..messages import created_in_cell
+from ..normalize import email_key
 from ..results import RowOutcome
 from ..tables.base import CellValue, RowRef, Table
 from .newcontacts import PulledIndex
@@ -62,8 +64,36 @@ def mark_unsettled(outcomes: Outcomes) -> None:
 
 
 def status_texts(config: Config, outcomes: Mapping[int, RowOutcome], when: datetime) -> dict[int, str]:
-    pattern = date_pattern(config.time_format())
-    return {row: o.status(when, pattern) for row, o in outcomes.items()}
+    stamp = config.result_time(when)
+    return {row: o.status(stamp, config.language) for row, o in outcomes.items()}
+
+
+def keep_created(outcomes: Outcomes, current: Mapping[int, CellValue], records: Mapping[str, Any],
+                 fingerprints: Mapping[int, str]) -> None:
+    """A row the sync created keeps saying so, with its date, when inwise now answers "updated"
+    for the same contact and the row did not change (``--full``, a lost or new state store): the
+    sheet's own results cell ("✓ created · #123 · 7 Dec 2026 02:31", in any language) or the
+    store's record says so.  A row staff changed since says "updated": that is what happened."""
+    for row, o in outcomes.items():
+        if o.outcome != "updated" or o.unconfirmed:
+            continue
+        rec = records.get(str(o.key)) if o.key is not None else None
+        if rec is not None and rec.fingerprint != fingerprints.get(row):
+            continue
+        if rec is not None and rec.outcome.get("outcome") == "created" and rec.status:
+            earlier = created_in_cell(rec.status)
+        else:
+            earlier = created_in_cell(current.get(row))
+        if earlier is None:
+            continue
+        cid, stamp = earlier
+        if cid is not None and o.contact_id is not None and cid != o.contact_id:
+            continue  # another contact now: this row did not create it
+        o.outcome = "created"
+        o.created_stamp = stamp
+        if o.contact_id is None:
+            o.contact_id = cid
+        o.unsettled = False
 
 
 def result_columns(config: Config, outcomes: Mapping[int, RowOutcome], when: datetime,
