@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import signal
 import sys
 import traceback
@@ -21,11 +22,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, Tim
 from rich.progress import Progress as ProgressBar
 from rich.table import Table as RichTable
 
-from . import __version__
+from . import __version__, messages
 from .cancel import CancelToken
-from .config import json_schema, load_config
+from .config import Config, json_schema, load_config
 from .console import echo_json, locale_hint, make_console, protect_std_streams
-from .errors import ConnectorError, InwiseUnavailable
+from .errors import ConnectorError, InwiseUnavailable, SourceError
 from .service.cli import serve_command  # the service's command lives with the service
 
 if TYPE_CHECKING:
@@ -155,73 +156,79 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
 
 # --- output ------------------------------------------------------------------------------------
 
-LABELS = {
-    "created": "✓ created",
-    "updated": "✓ updated",
-    "conflict": "✗ conflict",
-    "invalid": "✗ invalid",
-    "missing": "✗ no email or mobile",
-    "duplicate": "✗ duplicate",
-    "error": "✗ error",
-    "held": "held back (do not sync)",
-    "no_consent": "not sent: no consent",
-}
+def _calls_in_words(calls: dict[str, int], language: str) -> str:
+    """inwise requests as staff understand them: "24 contacts sent one by one, new contacts read once"."""
+    return messages.calls_in_words(calls, language)
 
 
-def print_summary(summary: RunSummary, *, max_problems: int = 15, shown: Sequence[str] = ()) -> None:
-    """The run in words; ``shown``: warnings already printed while it ran."""
-    verb = "Checked (dry run, nothing sent or written)" if summary.dry_run else "Synced"
+def print_summary(summary: RunSummary, *, max_problems: int = 15, shown: Sequence[str] = (), language: str = "en",
+                  mapping: str | None = None) -> None:
+    """The run in words, in the mapping's language; ``shown``: warnings already printed while it ran."""
+    def say(key: str, **values: object) -> str:
+        return messages.summary_text(key, language, **values)
+
+    verb = say("checked") if summary.dry_run else say("synced")
     if summary.command == "pull-new":
-        verb = "Pulled new contacts for"
-    out.print(f"{verb}: {summary.source} · mode {summary.mode} · {summary.duration_s:.1f} s", markup=False)
+        verb = say("pulled")
+    how = say("how_batch") if summary.mode == "batch" else say("how_upsert")
+    out.print(f"{verb}: {summary.source} · {how} · {summary.duration_s:.1f} s", markup=False)
     if summary.command != "pull-new":
         t = RichTable(show_header=True, header_style="bold")
-        t.add_column("outcome")
-        t.add_column("rows", justify="right")
-        for k, label in LABELS.items():
+        t.add_column(say("outcome"))
+        t.add_column(say("rows"), justify="right")
+        for k in ("created", "updated", "conflict", "invalid", "missing", "duplicate", "error"):
             if summary.dry_run and k in ("created", "updated", "conflict", "error"):
                 continue
-            if k in ("held", "no_consent") and not summary.counts.get(k):
-                continue  # only sheets with those columns have such rows
-            t.add_row(label, str(summary.counts.get(k, 0)))
-        t.add_row("= unchanged (not sent)", str(summary.counts.get("unchanged", 0)))
+            t.add_row(say(k), str(summary.counts.get(k, 0)))
+        for k in ("held", "no_consent"):
+            if summary.counts.get(k):  # only sheets with those columns have such rows
+                t.add_row(say(k), str(summary.counts[k]))
+        t.add_row(say("unchanged"), str(summary.counts.get("unchanged", 0)))
         if summary.dry_run:
-            t.add_row("→ would send", str(len(summary.preview)))
-        t.add_row("rows read", str(summary.rows_read), style="dim")
+            t.add_row(say("would_send"), str(len(summary.preview)))
+        t.add_row(say("rows_read"), str(summary.rows_read), style="dim")
         out.print(t)
     probs = summary.problems()
     if probs:
-        out.print(f"Rows that need attention ({len(probs)}):", markup=False)
+        out.print(say("attention", n=len(probs)), markup=False)
         for o in probs[:max_problems]:
             out.print(f"  row {o.row}: ✗ {o.detail}", markup=False)
         if len(probs) > max_problems:
             more = len(probs) - max_problems
-            where = ("add --json to list them all (nothing was written to the sheet)" if summary.dry_run
-                     else "see the results column in the sheet, or add --json to list them all")
-            out.print(f"  … and {more} more: {where}.", markup=False)
+            out.print("  " + say("more_dry" if summary.dry_run else "more", n=more), markup=False)
     if summary.api_calls:
-        calls = ", ".join(f"{k} ×{v}" for k, v in sorted(summary.api_calls.items()))
-        out.print(f"inwise calls: {calls}" + (f" (+{summary.retries} retries)" if summary.retries else ""), markup=False)
+        calls = _calls_in_words(summary.api_calls, language)
+        out.print(say("sent_to_inwise", calls=calls) + (f" (+{summary.retries} retries)" if summary.retries else ""),
+                  markup=False)
     if not summary.dry_run:
-        out.print(
-            f"New contacts from inwise: {summary.new_contacts_pulled} pulled, {summary.new_contacts_appended} added to the sheet",
-            markup=False,
-        )
+        out.print(say("new_contacts", pulled=summary.new_contacts_pulled, added=summary.new_contacts_appended),
+                  markup=False)
     for w in summary.warnings:
         if w not in shown:
             err.print(f"Warning: {w}", markup=False)
     if summary.written_to:
-        out.print(f"Results written to: {summary.written_to}", markup=False)
+        out.print(say("written_to", path=summary.written_to), markup=False)
     if summary.run_id is not None:
-        out.print(f"Run #{summary.run_id} (details: sheets-connector runs show {summary.run_id} --config <the mapping>)",
+        out.print(say("run", run=summary.run_id, mapping=_shell_path(mapping) if mapping else "mapping.yaml"),
                   markup=False)
 
 
-def _emit(summary: RunSummary, as_json: bool, shown: Sequence[str] = ()) -> None:
+def _shell_path(path: str) -> str:
+    """The mapping file as the user would type it again: relative to the current folder when below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        rel = path
+    shown = rel if not rel.startswith("..") else path
+    return shlex.quote(shown) if os.name != "nt" else (f'"{shown}"' if " " in shown else shown)
+
+
+def _emit(summary: RunSummary, as_json: bool, shown: Sequence[str] = (), cfg: Config | None = None,
+          config_path: str | None = None) -> None:
     if as_json:
         echo_json(summary.to_dict())
     else:
-        print_summary(summary, shown=shown)
+        print_summary(summary, shown=shown, language=cfg.language if cfg else "en", mapping=config_path)
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -278,7 +285,9 @@ def _exit_code(summary: Any) -> None:
 @click.option("--full", is_flag=True, help="Send every row, also those unchanged since their last sync.")
 @wait_option
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
-def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool) -> None:
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write every row that needs attention (row, outcome, reason) to this CSV file, for Excel.")
+def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool, csv_path: str | None) -> None:
     """Send the rows that changed since their last sync to inwise and write each row's outcome back.
 
     \b
@@ -302,10 +311,27 @@ def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool)
         with _progress(not as_json) as progress, stop_on_signals(cancel):
             summary = run_sync(cfg, dry_run=dry_run, full=full, wait=wait, trigger="cli", progress=progress,
                                cancel=cancel, on_wait=_waiting, on_warning=None if as_json else warn_now)
-        _emit(summary, as_json, shown)
+        if csv_path:
+            _write_problems_csv(summary, csv_path)
+        _emit(summary, as_json, shown, cfg, config_path)
         if dry_run and not as_json:
             _print_preview(summary.preview_lines, len(summary.preview))
         _exit_code(summary)
+
+
+def _write_problems_csv(summary: RunSummary, path: str) -> None:
+    """Every row that needs attention in a CSV Excel opens as it is (UTF-8 with a BOM: Hebrew stays Hebrew)."""
+    import csv
+
+    try:
+        with open(path, "w", newline="", encoding="utf-8-sig") as f:
+            w = csv.writer(f)
+            w.writerow(["Row", "Outcome", "What to do"])
+            for o in summary.problems():
+                w.writerow([o.row, o.outcome, o.detail])
+    except OSError as e:
+        raise SourceError(f"Cannot write the CSV {path}: {e.strerror or e}. Choose another file name or folder.") from None
+    err.print(f"Rows that need attention, all {len(summary.problems())} of them: {path}", markup=False)
 
 
 def _print_preview(lines: list[str], total: int, n: int = 5, raw_hint: str = "--json") -> None:
@@ -335,7 +361,7 @@ def pull_new_cmd(config_path: str, wait: bool, as_json: bool) -> None:
         cancel = CancelToken()
         with _progress(not as_json) as progress, stop_on_signals(cancel):
             summary = pull_new(cfg, wait=wait, trigger="cli", progress=progress, cancel=cancel, on_wait=_waiting)
-        _emit(summary, as_json)
+        _emit(summary, as_json, (), cfg, config_path)
         _exit_code(summary)
 
 
@@ -487,7 +513,7 @@ def demo(workdir: str, mode: str | None, source: str, as_json: bool) -> None:
 
 
 def _print_demo_end(summary: RunSummary, paths: dict[str, Path]) -> None:
-    print_summary(summary)
+    print_summary(summary, mapping=str(paths["mapping"]))
     out.print(
         f"\nOpen the updated workbook: {paths['workbook']}\n"
         f"The mapping it used:        {paths['mapping']}\n"

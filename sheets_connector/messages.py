@@ -45,6 +45,7 @@ HEADERS: dict[str, dict[str, str]] = {
 SUMMARY: dict[str, dict[str, str]] = {
     "en": {"created": "✓ created", "updated": "✓ updated", "conflict": "✗ conflict", "invalid": "✗ invalid",
            "missing": "✗ no email or mobile", "duplicate": "✗ duplicate", "error": "✗ error",
+           "held": "held back (do not sync)", "no_consent": "not sent: no consent",
            "unchanged": "= unchanged (not sent)", "would_send": "→ would send", "rows_read": "rows read",
            "outcome": "outcome", "rows": "rows",
            "synced": "Synced", "checked": "Checked (dry run, nothing sent or written)",
@@ -59,6 +60,7 @@ SUMMARY: dict[str, dict[str, str]] = {
            "how_upsert": "one contact at a time", "how_batch": "in batches"},
     "he": {"created": "✓ נוצר", "updated": "✓ עודכן", "conflict": "✗ התנגשות", "invalid": "✗ לא תקין",
            "missing": "✗ אין אימייל או נייד", "duplicate": "✗ כפול", "error": "✗ שגיאה",
+           "held": "לא נשלח (לא לסנכרן)", "no_consent": "לא נשלח: אין הסכמה",
            "unchanged": "= ללא שינוי (לא נשלח)", "would_send": "→ יישלח", "rows_read": "שורות שנקראו",
            "outcome": "תוצאה", "rows": "שורות",
            "synced": "סונכרן", "checked": "נבדק (הרצת ניסיון, דבר לא נשלח או נכתב)",
@@ -95,6 +97,31 @@ def summary_text(key: str, language: str | None = "en", **values: object) -> str
     return SUMMARY[language_of(language)][key].format(**values)
 
 
+# inwise requests in words: what each one did for the staff.
+CALLS: dict[str, dict[str, str]] = {
+    "en": {"POST /contacts": "{n} contacts sent one by one", "POST /contacts/batchInsert": "{n} batches of contacts",
+           "GET /contacts": "new contacts read {n} times", "once": "new contacts read once", "other": "{n} × {call}"},
+    "he": {"POST /contacts": "{n} אנשי קשר נשלחו אחד אחד", "POST /contacts/batchInsert": "{n} קבוצות של אנשי קשר",
+           "GET /contacts": "אנשי קשר חדשים נקראו {n} פעמים", "once": "אנשי קשר חדשים נקראו פעם אחת",
+           "other": "{n} × {call}"},
+}
+
+
+def calls_in_words(calls: dict[str, int], language: str | None = "en") -> str:
+    words = CALLS[language_of(language)]
+    calls = dict(calls)
+    parts = []
+    for call in ("POST /contacts", "POST /contacts/batchInsert", "GET /contacts", *sorted(calls)):
+        n = calls.pop(call, 0) if call in calls else 0
+        if not n:
+            continue
+        if call == "GET /contacts" and n == 1:
+            parts.append(words["once"])
+        else:
+            parts.append(words.get(call, words["other"]).format(n=n, call=call))
+    return ", ".join(parts)
+
+
 def format_time(when: datetime, language: str | None = "en") -> str:
     """``7 Dec 2026 02:31`` / ``7 בדצמ׳ 2026 02:31``: the same on every machine, read one way only."""
     month = MONTHS[language_of(language)][when.month - 1]
@@ -103,8 +130,8 @@ def format_time(when: datetime, language: str | None = "en") -> str:
 
 def rtl(text: str, language: str | None) -> str:
     """Hebrew text with numbers and Latin parts kept in reading order (see the module docstring)."""
-    if language_of(language) != "he" or not text:
-        return text
+    if language_of(language) != "he" or not has_hebrew(text):
+        return text  # an English reason stays left-to-right
     return RLM + text.replace(SEPARATOR, f"{RLM}{SEPARATOR}{RLM}")
 
 

@@ -72,7 +72,7 @@ def test_demo_runs_on_every_stream(tmp_path: Path, stream: str) -> None:
         assert "OK created" in out and "row 15: X no email or mobile" in out and "email -> #" in out
         assert "X conflict" in out and "Synced: contacts.xlsx, sheet 'Contacts'" in out
     if STREAMS[stream][1] == "ascii":
-        assert "mode upsert - " in out and "+----" in out  # the table drawn in ASCII
+        assert "one contact at a time - " in out and "+----" in out  # the table drawn in ASCII
     # the table is still aligned after the replacements: every row line has the same width
     table = [line for line in out.splitlines() if line and line[0] in "|│┃"]
     assert len({len(line) for line in table}) == 1, table

@@ -59,7 +59,11 @@ def test_a_dry_run_says_how_to_see_every_problem_and_json_lists_them_all(tmp_pat
     write_workbook(tmp_path / "contacts.xlsx", rows, header=HEADER)
     m = _mapping(tmp_path, sandbox.base_url)
     r = _run("sync", "--config", m, "--dry-run")
-    assert "… and 1185 more: add --json to list them all (nothing was written to the sheet)." in r.stdout
+    assert "… and 1185 more: run `sync --dry-run --csv FILE.csv` to list them all in a file" in r.stdout
+    csv_file = tmp_path / "problems.csv"
+    r = _run("sync", "--config", m, "--dry-run", "--csv", str(csv_file))
+    lines = csv_file.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "Row,Outcome,What to do" and len(lines) == 1201 and "nothing after the @" in lines[1]
     d = json.loads(_run("sync", "--config", m, "--dry-run", "--json").stdout)
     assert len(d["problems"]) == 1200 and d["problems_truncated"] == 0
     c = _run("check", "--config", m)
@@ -134,3 +138,33 @@ def test_a_dry_run_after_a_sync_counts_the_unchanged_rows_as_unchanged(tmp_path,
     assert d["would_send"] == 1 and d["counts"]["unchanged"] == 6
     d = json.loads(_run("sync", "--config", m, "--json").stdout)
     assert d["counts"]["unchanged"] == 6
+
+
+def test_the_summary_speaks_plainly_and_names_the_real_mapping_file(tmp_path, sandbox):
+    write_workbook(tmp_path / "contacts.xlsx", [["Dana", "d@example.com", "", None]], header=HEADER)
+    r = _run("sync", "--config", _mapping(tmp_path, sandbox.base_url))
+    assert r.exit_code == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "one contact at a time" in out and "mode upsert" not in out
+    assert "sent to inwise: 1 contacts sent one by one, new contacts read once" in out
+    assert "GET /contacts" not in out and "POST" not in out
+    assert f"sheets-connector runs show 1 --config {tmp_path / 'mapping.yaml'}" in out and "<the mapping>" not in out
+
+
+def test_a_hebrew_mapping_writes_hebrew_results_dates_and_headers(tmp_path, sandbox):
+    from openpyxl import load_workbook
+    rows = [["דנה", "d@example.com", "", "058-6218927"], ["אבי", "bad@", "", None]]
+    wb = write_workbook(tmp_path / "contacts.xlsx", rows, header=HEADER)
+    m = _mapping(tmp_path, sandbox.base_url, extra="language: he\n")
+    with freeze_time(datetime(2026, 12, 7, 2, 31)):
+        r = _run("sync", "--config", m)
+    assert r.exit_code == 0, r.stderr
+    assert "סונכרן" in r.stdout and "✓ נוצר" in r.stdout
+    results = column(wb, "תוצאת סנכרון")
+    assert results[2].startswith("\u200f✓ נוצר") and results[2].endswith("7 בדצמ׳ 2026 02:31")
+    assert "\u200f · \u200f#" in results[2]  # the id keeps its place in right-to-left text
+    assert results[3].startswith("✗ invalid email")
+    tab = load_workbook(wb)["אנשי קשר חדשים"]
+    heads = [c.value for c in tab[1]]
+    assert heads[:3] == ["מזהה inwise", "אימייל", "נייד"]
+    assert tab.cell(row=2, column=3).value == "058-621-8927"  # as staff write it, not 972586218927
