@@ -236,7 +236,11 @@ class ContactMapper:
 
         def find_per_row(h: Sequence[str], wanted: str, what: str, setting: str) -> int:
             index = find(wanted, what, setting)
-            return index if index is not None or not header else 0  # 0 stands in: the problems are raised below
+            if index is None:
+                if not header:
+                    raise ConfigError(f"{location}: {problems[-1]}")
+                return 0  # stands in: every problem is raised together below
+            return index
 
         self.per_row = PerRowReader.resolve(config, header, find_per_row)
         if problems:

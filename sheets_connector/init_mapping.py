@@ -30,7 +30,8 @@ from typing import Any
 import phonenumbers
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from .config import ResultsSettings, load_config, parse_config
+from . import messages
+from .config import load_config, parse_config
 from .contacts import column_letter
 from .errors import ConfigError, SourceError
 from .normalize import ValueProblem, clean_text, country_name, header_key, is_blank, normalize_email, normalize_mobile
@@ -181,6 +182,13 @@ class Proposal:
         return self.title or self.workbook.name
 
     @property
+    def language(self) -> str:
+        """Hebrew when most of the header row is written in Hebrew: the staff read Hebrew."""
+        named = [h for h in self.header if not is_blank(h)]
+        hebrew = sum(1 for h in named if messages.has_hebrew(clean_text(h)))
+        return "he" if named and hebrew * 2 >= len(named) else "en"
+
+    @property
     def has_key(self) -> bool:
         return "email" in self.columns or "mobile" in self.columns
 
@@ -191,7 +199,8 @@ class Proposal:
 def recognise(header: Sequence[str], rows: Sequence[Sequence[Any]] = ()) -> Proposal:
     """Which column is what, from the headers and, for the email and mobile, the cells."""
     p = Proposal(workbook=Path(), sheet="", header_row=1, header=list(header))
-    results = {header_key(h) for h in (ResultsSettings().column, "inwise ID", "Last synced") if h}
+    results = {header_key(h) for h in (messages.header("results", "en"), messages.header("results", "he"),
+                                        "inwise ID", "Last synced") if h}
     claimed: dict[str | int, Found] = {}
     unknown: list[int] = []
     for i, h in enumerate(header):
@@ -569,6 +578,7 @@ def render(p: Proposal, mapping_path: Path, today: date | None = None) -> str:
     out += [
         "",
         _line("date_format: dd/mm/yyyy", "how date cells (birthday) are sent"),
+        _line(f"language: {p.language}", "the staff's language for results, headers and dates: he (Hebrew) or en (English)"),
         *_group_table_lines(c.get("groups"), p.group_names),
         "",
         "inwise:",
@@ -580,12 +590,12 @@ def render(p: Proposal, mapping_path: Path, today: date | None = None) -> str:
         "",
         "results:",
     ]
-    results_column = p.results_headers[0] if p.results_headers else ResultsSettings().column
+    results_column = p.results_headers[0] if p.results_headers else messages.header("results", p.language)
     out.append(_line(f"  column: {_q(results_column)}", "each row's outcome; added after your last column if missing"))
     out += [
         "",
         "new_contacts:",
-        _line("  tab: 'New contacts'", "contacts inwise newly created are added to this tab"),
+        _line(f"  tab: {_q(messages.header('new_contacts_tab', p.language))}", "contacts inwise newly created are added to this tab"),
         "",
     ]
     return "\n".join(out)

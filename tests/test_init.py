@@ -64,6 +64,8 @@ def test_hebrew_headers(tmp_path: Path, encoding: str) -> None:
     assert (c.email, c.mobile, c.external_id) == ('דוא"ל', "נייד", "מספר חבר")
     assert c.fields == {1: "שם פרטי", 2: "שם משפחה", 21: "תאריך לידה"}
     assert cfg.inwise.mobile.default_country == "IL"
+    # a Hebrew header row: the staff read Hebrew, so results, headers and dates are in Hebrew
+    assert cfg.language == "he" and cfg.results.column == "תוצאת סנכרון" and cfg.new_contacts.tab == "אנשי קשר חדשים"
     text = mapping.read_text(encoding="utf-8")
     assert "# N: 'עיר'" in text and "# N: 'טלפון'" in text and "look the number up in your inwise" in text
     assert "'הערות' (H)" in text
@@ -94,7 +96,7 @@ def test_english_headers_and_a_us_list(tmp_path: Path) -> None:
     cfg = load_config(tmp_path / "Members.mapping.yaml")
     assert (cfg.columns.email, cfg.columns.mobile) == ("E-mail", "Mobile phone")
     assert cfg.columns.fields == {1: "First Name", 2: "Last Name", 21: "Date of Birth"}
-    assert cfg.inwise.mobile.default_country == "US"
+    assert cfg.inwise.mobile.default_country == "US" and cfg.language == "en"
     assert "Default country: US, because 3 of the 3 numbers in 'Mobile phone' are North American (US/Canada) mobile numbers" in out
     text = (tmp_path / "Members.mapping.yaml").read_text(encoding="utf-8")
     assert "# N: 'City'" in text and "# N: 'Company'" in text and "'Notes' (H)" in text
