@@ -38,6 +38,20 @@ class WorksheetNotFound(ConfigError):
         return f"{self.message} Fix the worksheet name in {self.at or 'the mapping file'}."
 
 
+class WorkbookNotFound(ConfigError):
+    """The workbook the mapping names is not there (a wrong path is the mapping's to fix: exit 2).
+
+    ``at`` is where the path is set ("mapping.yaml, line 3 (source.path)"), added by the sync."""
+
+    def __init__(self, message: str, at: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.at = at
+
+    def __str__(self) -> str:
+        return f"{self.message} Fix the path in {self.at}." if self.at else self.message
+
+
 class SourceError(ConnectorError):
     """The spreadsheet cannot be read or written (locked, password-protected, not an .xlsx...)."""
 

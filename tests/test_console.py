@@ -131,7 +131,7 @@ def test_error_messages_with_hebrew_paths_do_not_crash(tmp_path: Path, stream: s
     m = folder / "mapping.yaml"
     m.write_text("source: {type: xlsx, path: 'רשימה.xlsx'}\ncolumns: {email: Email}\n", encoding="utf-8")
     p, out, err = run(stream, "check", "--config", str(m))
-    assert p.returncode == 1 and "Cannot find the spreadsheet" in err
+    assert p.returncode == 2 and "Cannot find the spreadsheet" in err
     assert ("אנשי קשר" in err) if STREAMS[stream][1] == "utf-8" else ("/???? ???/" in err)
     p, out, err = run(stream, "sync", "--no-such-option")
     assert p.returncode == 2 and "No such option" in err

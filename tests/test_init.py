@@ -167,7 +167,7 @@ def test_a_workbook_in_another_folder_written_the_windows_way(tmp_path: Path) ->
 
 def test_init_errors_are_plain(tmp_path: Path) -> None:
     code, out, err = run("init", "nope.xlsx", cwd=tmp_path)
-    assert code == 1 and "Cannot find the spreadsheet" in err
+    assert code == 2 and "Cannot find the spreadsheet" in err
     workbook(tmp_path / "c.xlsx", ["Email"], [["a@example.com"]])
     code, out, err = run("init", "c.xlsx", "--sheet", "Contacts", cwd=tmp_path)
     assert code == 2 and "Sheet1" in err

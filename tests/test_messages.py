@@ -168,3 +168,17 @@ def test_a_hebrew_mapping_writes_hebrew_results_dates_and_headers(tmp_path, sand
     heads = [c.value for c in tab[1]]
     assert heads[:3] == ["מזהה inwise", "אימייל", "נייד"]
     assert tab.cell(row=2, column=3).value == "058-621-8927"  # as staff write it, not 972586218927
+
+
+def test_runs_show_counts_every_row_needing_attention(tmp_path, sandbox):
+    rows = [["Dana", "d@example.com", "", None], ["Ronit", None, "Haifa", None], ["Avi", "bad@", "", None]]
+    rows += [[f"P{i}", f"p{i}@", "", None] for i in range(60)]
+    write_workbook(tmp_path / "contacts.xlsx", rows, header=HEADER)
+    m = _mapping(tmp_path, sandbox.base_url, extra=f"state_dir: {tmp_path / 'state'}\n")
+    assert _run("sync", "--config", m).exit_code == 0
+    r = _run("runs", "show", "1", "--config", m)
+    out = " ".join(r.stdout.split())
+    assert "invalid 61, no email or mobile 1" in out
+    assert "rows that need attention (62):" in out
+    assert "… and 12 more: each one's reason is in the sheet's results column (`runs show 1 --json` lists all 62)" in out
+    assert len(json.loads(_run("runs", "show", "1", "--config", m, "--json").stdout)["summary"]["problems"]) == 62

@@ -56,7 +56,8 @@ def test_missing_file_is_shown_as_written(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     write_workbook(tmp_path / "data" / "Contacts 2024.xlsx", ROWS)
     p = check(tmp_path, r"path: data\Contacts.xlsx")
-    assert p.returncode == 1
+    assert p.returncode == 2  # the mapping's path is wrong: a setting to fix, named with its line
+    assert "Fix the path in mapping.yaml, line " in p.stderr and "(source.path)" in p.stderr
     assert f"Cannot find the spreadsheet data\\Contacts.xlsx (looked for {tmp_path / 'data' / 'Contacts.xlsx'})" in p.stderr
     assert "has these Excel files: Contacts 2024.xlsx" in p.stderr
 

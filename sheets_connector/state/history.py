@@ -7,16 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..messages import calls_in_words
 from .model import RunRecord
 
-COUNT_ORDER = ("created", "updated", "unchanged", "conflict", "invalid", "duplicate", "error", "held", "no_consent")
+COUNT_ORDER = ("created", "updated", "unchanged", "conflict", "invalid", "missing", "duplicate", "error", "held",
+               "no_consent")
+COUNT_WORDS = {"missing": "no email or mobile", "held": "held back (do not sync)", "no_consent": "not sent: no consent"}
+# the outcomes of rows that need attention (see RunSummary.problems)
+ATTENTION = ("conflict", "invalid", "missing", "duplicate", "error")
 TRIGGERS = {"cli": "command line", "menu": "sheet menu", "schedule": "schedule"}
 STATUS_WORDS = {"ok": "done", "failed": "failed", "stopped": "stopped by you", "crashed": "stopped unexpectedly",
                 "running": "running"}
 
 
 def counts_text(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k} {counts[k]}" for k in COUNT_ORDER if counts.get(k))
+    return ", ".join(f"{COUNT_WORDS.get(k, k)} {counts[k]}" for k in COUNT_ORDER if counts.get(k))
 
 
 def when_text(iso: str | None) -> str:
@@ -54,8 +59,8 @@ def detail_lines(run: RunRecord, max_rows: int = 50) -> list[str]:
     if run.counts:
         lines.append(f"  rows: {counts_text(run.counts) or 'none'}")
     if s.get("api_calls"):
-        calls = ", ".join(f"{k} ×{v}" for k, v in sorted(s["api_calls"].items()))
-        lines.append(f"  inwise calls: {calls}" + (f" (+{s['retries']} retries)" if s.get("retries") else ""))
+        calls = calls_in_words(s["api_calls"])
+        lines.append(f"  sent to inwise: {calls}" + (f" (+{s['retries']} retries)" if s.get("retries") else ""))
     if s:
         lines.append(f"  new contacts: {s.get('new_contacts_pulled', 0)} pulled, "
                      f"{s.get('new_contacts_appended', 0)} added to the sheet")
@@ -64,11 +69,15 @@ def detail_lines(run: RunRecord, max_rows: int = 50) -> list[str]:
     for w in s.get("warnings") or []:
         lines.append(f"  warning: {w}")
     problems = s.get("problems") or []
+    kept = len(problems) + int(s.get("problems_truncated") or 0)
+    total = max(kept, sum(int(run.counts.get(k) or 0) for k in ATTENTION))
     if problems:
-        lines.append(f"  rows that need attention ({len(problems) + s.get('problems_truncated', 0)}):")
+        lines.append(f"  rows that need attention ({total}):")
         for p in problems[:max_rows]:
             lines.append(f"    row {p['row']}: ✗ {p['detail']}")
-        more = len(problems) - max_rows + s.get("problems_truncated", 0)
+        more = total - min(len(problems), max_rows)
         if more > 0:
-            lines.append(f"    … and {more} more (--json lists up to 1,000)")
+            listed = (f"`runs show {run.id} --json` lists all {len(problems)}" if len(problems) >= total
+                      else f"`runs show {run.id} --json` lists the {len(problems)} kept")
+            lines.append(f"    … and {more} more: each one's reason is in the sheet's results column ({listed})")
     return lines

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..config import Config
 from ..contacts import ContactMapper, MappedRow, column_letter, describe_contact
-from ..errors import WorksheetNotFound
+from ..errors import WorkbookNotFound, WorksheetNotFound
 from ..inwise import contact_body
 from ..model import Contact, SendOptions
 from ..sheet_dates import sheet_locale, survey
@@ -82,6 +82,9 @@ def plan(config: Config, table: Table | None = None, timings: dict[str, float] |
             data = table.read()
         except WorksheetNotFound as e:
             e.at = config.locate("source", "worksheet")
+            raise
+        except WorkbookNotFound as e:
+            e.at = config.locate("source", "path")
             raise
     with stage("map"):
         mapper = ContactMapper(config, data.header, data.location, data.rows)

@@ -20,7 +20,7 @@ import olefile
 import python_calamine
 from python_calamine import CalamineWorkbook
 
-from ...errors import SourceError
+from ...errors import SourceError, WorkbookNotFound
 from ...fsutil import fsync_dir
 from ..office_locks import lock_file_message, refused_message
 from .package import Package, PackageError, without_other_sheets
@@ -89,7 +89,7 @@ class WorkbookFile:
         try:
             st = os.stat(self.target)
         except FileNotFoundError:
-            raise SourceError(self._not_found_message()) from None
+            raise WorkbookNotFound(self._not_found_message()) from None
         except PermissionError:
             raise SourceError(f"This tool is not allowed to read {path}. Check the file's permissions (or ask whoever manages the computer).") from None
         if stat.S_ISDIR(st.st_mode):
@@ -182,7 +182,7 @@ class WorkbookFile:
         written = f"{self.written_as} (looked for {self.path})" if self.written_as and self.written_as != str(self.path) else ""
         msg = f"Cannot find the spreadsheet {written or self.path}."
         if not folder.is_dir():
-            return msg + f" The folder {folder} does not exist either. Check the path in your settings."
+            return msg + f" The folder {folder} does not exist either."
         try:
             found = sorted(p.name for p in folder.iterdir()
                            if p.suffix.lower() in SUPPORTED_EXTENSIONS and not p.name.startswith(("~$", ".~lock.")))
@@ -190,8 +190,8 @@ class WorkbookFile:
             found = []
         if found:
             shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
-            return msg + f" The folder {folder} has these Excel files: {shown}. Check the file name in your settings."
-        return msg + f" The folder {folder} has no .xlsx files. Check the path in your settings."
+            return msg + f" The folder {folder} has these Excel files: {shown}."
+        return msg + f" The folder {folder} has no .xlsx files."
 
     def lock_message(self) -> str | None:
         """The message for a lock file left by LibreOffice or Excel next to the file, if any."""
