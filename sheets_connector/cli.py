@@ -420,7 +420,8 @@ def check(config_path: str, rows: int) -> None:
         for m in problems[:10]:
             out.print(f"  row {m.number}: ✗ {m.problem.message if m.problem else ''}", markup=False)
         if len(problems) > 10:
-            out.print(f"  … and {len(problems) - 10} more: `sync --dry-run --json` lists them all.", markup=False)
+            out.print(f"  … and {len(problems) - 10} more: `sync --dry-run --csv FILE.csv` writes them all to a file "
+                      "Excel opens.", markup=False)
         _print_preview(p.preview_lines(limit=rows), len(to_send), n=rows, raw_hint="sync --dry-run --json")
         for w in p.date_warnings:  # the sheet's locale and the mapping may read dates differently
             err.print(f"Warning: {w}", markup=False)

@@ -611,6 +611,12 @@ def _friendly(err: dict[str, Any]) -> str:
     if t in ("float_parsing", "float_type"):
         return f"must be a number (got {inp!r})"
     if t == "string_type":
+        if isinstance(inp, (int, float)) and not isinstance(inp, bool):
+            return (f"{inp} is read as a number, but a name is needed here: write it in quotes, like '{inp}' "
+                    "(a tab or a column is chosen by its name, as shown in the sheet, not by its position)")
+        if isinstance(inp, bool):
+            return (f"yes/no/true/false is read as a yes-or-no answer, but a name is needed here: write it in "
+                    f"quotes, like '{'yes' if inp else 'no'}'")
         return f"must be text (got {inp!r})"
     if t in ("dict_type", "model_type", "model_attributes_type"):
         return f"must be a mapping of keys to values (got {inp!r})"

@@ -65,7 +65,21 @@ class InwiseAuthError(InwiseError):
 
 
 class InwiseAddressError(InwiseError):
-    """The first answers (404/405/413) say the inwise API address is wrong, not a row."""
+    """The first answers (404/405/413) say the inwise API address is wrong, not a row.
+
+    ``at`` is the mapping line holding the address ("mapping.yaml, line 9 (inwise.base_url)"),
+    added by the sync, which knows the mapping."""
+
+    def __init__(self, message: str, base_url: str = "", at: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.base_url = base_url
+        self.at = at
+
+    def __str__(self) -> str:
+        where = self.at or "inwise.base_url in the mapping"
+        return (f"{self.message}: correct {where} (or delete that line: this address is the default), "
+                "then run again.")
 
 
 class InwiseUnavailable(InwiseError):

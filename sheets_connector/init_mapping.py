@@ -108,8 +108,9 @@ ROLES: tuple[Role, ...] = (
                                               "טלפון בבית", "טלפון קווי", "טלפון בעבודה", "טלפון עבודה")),
 )
 
-FIELD_NUMBER_HINT = ("inwise documents no number for these personal fields: look the number up in your inwise\n"
-                     "account (the list of personal fields), then remove the # and write it instead of N.")
+FIELD_NUMBER_HINT = ("To send one of the columns below, inwise needs the number of its personal field: find it in\n"
+                     "inwise, in the list of personal fields. Then, on that column's line, delete the '# ' at the\n"
+                     "start and replace N by that number, e.g.  6: 'City'")
 
 # Countries tried for numbers written without a country code, in order of preference on a tie.
 CANDIDATE_REGIONS = ("IL", "US", "GB", "CA", "AU", "FR", "DE", "RU", "UA", "ES", "IT", "NL", "BE", "CH", "AT",

@@ -67,7 +67,7 @@ def test_hebrew_headers(tmp_path: Path, encoding: str) -> None:
     # a Hebrew header row: the staff read Hebrew, so results, headers and dates are in Hebrew
     assert cfg.language == "he" and cfg.results.column == "תוצאת סנכרון" and cfg.new_contacts.tab == "אנשי קשר חדשים"
     text = mapping.read_text(encoding="utf-8")
-    assert "# N: 'עיר'" in text and "# N: 'טלפון'" in text and "look the number up in your inwise" in text
+    assert "# N: 'עיר'" in text and "# N: 'טלפון'" in text and "in the list of personal fields" in text
     assert "'הערות' (H)" in text
     assert "guessed: 3 of the 4 numbers in 'נייד' are Israeli mobile numbers written without the country code (like 054-1111111)" in text
     # it said what it guessed and why, ran check, and printed the next command

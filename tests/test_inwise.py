@@ -864,10 +864,10 @@ def test_a_batch_too_large_is_not_taken_for_a_wrong_address(sb: Sandbox, client:
 def test_a_row_sent_without_an_id_says_so() -> None:
     outcome = from_upsert(RowRef(2, None), UpsertResult("ok", http_status=200, message=NO_ID_MESSAGE))
     assert outcome.ok and outcome.contact_id is None
-    assert outcome.status(datetime(2026, 11, 28, 14, 47), "%d/%m/%Y %H:%M") == (
-        "✓ sent · 28/11/2026 14:47 · inwise gave no contact id")
+    assert outcome.status("28 Nov 2026 14:47") == "✓ sent · 28 Nov 2026 14:47 · inwise gave no contact id"
     with_id = from_upsert(RowRef(3, None), UpsertResult("ok", contact_id=7, http_status=200))
-    assert with_id.status(datetime(2026, 11, 28, 14, 47), "%d/%m/%Y %H:%M") == "✓ updated · #7 · 28/11/2026 14:47"
+    assert with_id.status("28 Nov 2026 14:47") == "✓ updated · #7 · 28 Nov 2026 14:47"
+    assert with_id.status("28 בנוב׳ 2026 14:47", "he") == "\u200f✓ עודכן\u200f · \u200f#7\u200f · \u200f28 בנוב׳ 2026 14:47"
 
 
 @pytest.mark.parametrize(("raw", "iso"), [

@@ -67,7 +67,7 @@ def test_a_dry_run_says_how_to_see_every_problem_and_json_lists_them_all(tmp_pat
     d = json.loads(_run("sync", "--config", m, "--dry-run", "--json").stdout)
     assert len(d["problems"]) == 1200 and d["problems_truncated"] == 0
     c = _run("check", "--config", m)
-    assert "… and 1190 more: `sync --dry-run --json` lists them all." in c.stdout
+    assert "… and 1190 more: `sync --dry-run --csv FILE.csv` writes them all to a file Excel opens." in c.stdout
 
 
 def test_result_dates_name_the_month_and_an_explicit_format_wins(tmp_path, sandbox):
@@ -182,3 +182,41 @@ def test_runs_show_counts_every_row_needing_attention(tmp_path, sandbox):
     assert "rows that need attention (62):" in out
     assert "… and 12 more: each one's reason is in the sheet's results column (`runs show 1 --json` lists all 62)" in out
     assert len(json.loads(_run("runs", "show", "1", "--config", m, "--json").stdout)["summary"]["problems"]) == 62
+
+
+def test_a_refused_api_key_says_where_to_copy_it_again(tmp_path, sandbox):
+    write_workbook(tmp_path / "contacts.xlsx", [["Dana", "d@example.com", "", None]], header=HEADER)
+    r = _run("sync", "--config", _mapping(tmp_path, sandbox.base_url), key="wrong-key")
+    assert r.exit_code != 0
+    err = " ".join(r.stderr.split())
+    assert "inwise refused the API key (HTTP 401" in err
+    assert "Copy it again in inwise (Settings > API, the REST API key), put it in the environment variable INWISE_API_KEY" in err
+    assert "wrong-key" not in r.stderr + r.stdout
+
+
+def test_a_wrong_inwise_address_names_its_mapping_line_and_the_right_one(tmp_path, sandbox):
+    write_workbook(tmp_path / "contacts.xlsx", [["Dana", "d@example.com", "", None]], header=HEADER)
+    p = tmp_path / "mapping.yaml"
+    wrong = sandbox.base_url.replace("/rest/v1", "/rest/v9")
+    p.write_text("source: {type: xlsx, path: contacts.xlsx}\ncolumns: {email: email}\ninwise:\n"
+                 f"  base_url: {wrong}\n", encoding="utf-8")
+    r = _run("sync", "--config", str(p))
+    err = " ".join(r.stderr.split())
+    assert r.exit_code != 0 and "no row can cause" not in err
+    assert f"The inwise address in the mapping is wrong: {wrong} is not inwise's API" in err
+    assert "The address should be https://api.inwise.com/rest/v1: correct mapping.yaml, line 4 (inwise.base_url)" in err
+
+
+def test_a_number_where_a_name_is_needed_says_to_quote_it(tmp_path):
+    p = tmp_path / "mapping.yaml"
+    p.write_text("source: {type: xlsx, path: contacts.xlsx, worksheet: 2}\ncolumns: {email: email}\n", encoding="utf-8")
+    r = _run("check", "--config", str(p))
+    err = " ".join(r.stderr.split())
+    assert r.exit_code == 2 and "must be text (got 2)" not in err
+    assert "2 is read as a number, but a name is needed here: write it in quotes, like '2'" in err
+
+
+def test_init_says_plainly_how_to_send_a_field_it_has_no_number_for(tmp_path):
+    from sheets_connector.init_mapping import FIELD_NUMBER_HINT
+    assert "remove the #" not in FIELD_NUMBER_HINT and "instead of N" not in FIELD_NUMBER_HINT
+    assert "delete the '# '" in FIELD_NUMBER_HINT and "replace N by that number" in FIELD_NUMBER_HINT

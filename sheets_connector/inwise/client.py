@@ -214,8 +214,9 @@ class InwiseClient:
                 f"by inwise support: ask them to enable it for the account whose key is in {self._key_where()}, "
                 "then run again.")
         raise InwiseAuthError(
-            f"inwise refused the API key ({status}). Check the key in "
-            f"{self._key_where()}: it must be the REST API key of the inwise account you sync to.")
+            f"inwise refused the API key ({status}): the key in {self._key_where()} is not the REST API key of "
+            "the inwise account you sync to, or it was replaced. Copy it again in inwise (Settings > API, the "
+            f"REST API key), put it in {self._key_where()}, then run again. Nothing was sent.")
 
     def _check_address(self, response: requests.Response, call: str, *, one_is_enough: bool) -> None:
         """Raise InwiseAddressError when the first answers say the API address is wrong.
@@ -256,10 +257,11 @@ class InwiseClient:
         with self._lock:
             answers = list(self._address_answers)
         code, call, words = answers[0]
-        first = (f"the first {len(answers)} requests were" if len(answers) > 1 else f"the first request ({call}) was")
+        first = (f"its first {len(answers)} answers were" if len(answers) > 1 else "its first answer was")
         return InwiseAddressError(
-            f"{first} answered {words}, which no row can cause: the inwise API address {self.base_url} "
-            f"looks wrong (it should be {API_ADDRESS}). Fix inwise.base_url in the mapping, then run again.")
+            f"The inwise address in the mapping is wrong: {self.base_url} is not inwise's API ({first} "
+            f"{words}), so no contact was sent. The address should be {API_ADDRESS}",
+            base_url=self.base_url)
 
     def _answer_words(self, response: requests.Response) -> str:
         status = self._status_text(response)

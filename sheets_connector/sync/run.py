@@ -19,7 +19,7 @@ from datetime import datetime
 
 from ..cancel import CancelToken
 from ..config import Config
-from ..errors import ConfigError, StateError
+from ..errors import ConfigError, InwiseAddressError, StateError
 from ..results import RowOutcome
 from ..state import StateStore
 from ..state.location import store_path
@@ -72,6 +72,8 @@ def sync(
         alerting.run_ended(run, "sync", session, summary=summary)
         return summary
     except BaseException as e:
+        if isinstance(e, InwiseAddressError):
+            e.at = e.at or config.locate("inwise", "base_url")
         alerting.run_ended(run, "sync", session, error=e)
         raise
     finally:
