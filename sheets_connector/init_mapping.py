@@ -608,9 +608,10 @@ def _group_table_lines(found: Found | None, names: Sequence[str]) -> list[str]:
     if found is None:
         return []
     shown = [n for n in names if not n.isdigit()] or ["VIP", "Newsletter"]
-    return ["", f"# The group names written in column {found.letter} ('{found.header}') and their inwise group IDs",
-            "# (inwise: Contacts > Groups). Remove the # and write each ID instead of ID; a name missing here",
-            "# makes its row invalid, before anything is sent. Group IDs typed in the column need no line.",
+    return ["", f"# The group names written in column {found.letter} ('{found.header}') and their inwise groups. For each",
+            "# name, find its group's ID in inwise (Contacts > Groups); then, on the name's line, delete the '# '",
+            "# at the start and replace ID by that number, e.g.  'VIP': 123456. A row whose group name has no",
+            "# line here is marked invalid and not sent. Group IDs typed in the column need no line.",
             "groups:", *[f"  # {_q(n)}: ID" for n in shown]]
 
 
