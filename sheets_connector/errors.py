@@ -38,8 +38,13 @@ class WorksheetNotFound(ConfigError):
         return f"{self.message} Fix the worksheet name in {self.at or 'the mapping file'}."
 
 
-class WorkbookNotFound(ConfigError):
-    """The workbook the mapping names is not there (a wrong path is the mapping's to fix: exit 2).
+class SourceError(ConnectorError):
+    """The spreadsheet cannot be read or written (locked, password-protected, not an .xlsx...)."""
+
+
+class WorkbookNotFound(ConfigError, SourceError):
+    """The workbook the mapping names is not there (a wrong path is the mapping's to fix: exit 2;
+    still a SourceError for whoever handles unreadable sources).
 
     ``at`` is where the path is set ("mapping.yaml, line 3 (source.path)"), added by the sync."""
 
@@ -50,10 +55,6 @@ class WorkbookNotFound(ConfigError):
 
     def __str__(self) -> str:
         return f"{self.message} Fix the path in {self.at}." if self.at else self.message
-
-
-class SourceError(ConnectorError):
-    """The spreadsheet cannot be read or written (locked, password-protected, not an .xlsx...)."""
 
 
 class InwiseError(ConnectorError):

@@ -91,8 +91,8 @@ def test_upsert_end_to_end_on_a_google_sheet(tmp_path, emu, sandbox):
     assert s.source == "Google Sheet 'Contacts', tab 'Contacts'" and s.written_to == emu.url(key) + "#gid=0"
     ids = ids_by_email(sandbox)
     res, ident, synced = (sheet_column(emu, key, h) for h in ("Sync result", "inwise ID", "Last synced"))
-    assert res[2] == f"✓ created · #{ids['dana@example.co.il']} · 28/11/2026 09:15" and ident[2] == ids["dana@example.co.il"]
-    assert res[3] == f"✓ updated · #{seeded[0]} · 28/11/2026 09:15" and ident[3] == seeded[0]
+    assert res[2] == f"✓ created · #{ids['dana@example.co.il']} · 28 Nov 2026 09:15" and ident[2] == ids["dana@example.co.il"]
+    assert res[3] == f"✓ updated · #{seeded[0]} · 28 Nov 2026 09:15" and ident[3] == seeded[0]
     assert res[4] == (f"✗ conflict: email → #{seeded[1]}, mobile → #{seeded[2]} (two different inwise contacts: "
                       "correct the email or the mobile, or merge the contacts in inwise)")
     assert "rachel@@example.com" in res[5] and "'Email'" in res[5]
@@ -187,7 +187,7 @@ def test_results_and_new_contacts_are_written_raw(tmp_path, emu, sandbox):
     tab = emu.values(key, "New contacts")
     row = {r[1]: n for n, r in enumerate(tab[1:], start=2)}  # email -> row number in the tab
     dana, web = row["dana@example.co.il"], row["web@example.com"]
-    for a1, text in ((f"D{dana}", "=cmd|' /C calc'!A0"), (f"E{dana}", "+1"), (f"C{dana}", "972541111111"),
+    for a1, text in ((f"D{dana}", "=cmd|' /C calc'!A0"), (f"E{dana}", "+1"), (f"C{dana}", "054-111-1111"),
                      (f"D{web}", '=HYPERLINK("http://evil","x")')):
         cell = emu.cell(key, "New contacts", a1)
         assert cell is not None and cell.formula is None and cell.value == text, a1
