@@ -379,7 +379,7 @@ def check(config_path: str, rows: int) -> None:
       sheets-connector check --config mapping.yaml
     """
     from .check import describe_source, result_placement
-    from .contacts import column_letter, field_title
+    from .contacts import column_letter, content_misfits, field_title
     from .sync import plan
 
     with _errors(Ctx.debug):
@@ -407,6 +407,8 @@ def check(config_path: str, rows: int) -> None:
         out.print(t)
         for warning in warnings:
             out.print(f"Warning: {warning}", markup=False)
+        for note in content_misfits(p.mapper, p.data.header, p.data.rows):
+            out.print(f"Note: {note}.", markup=False)
         chosen = {"held": 0, "no_consent": 0}  # not sent because the row says so: not problems
         for m in p.mapped:
             if m.problem and m.problem.kind in chosen:

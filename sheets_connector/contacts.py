@@ -123,6 +123,35 @@ def suggest_header(wanted: str, present: Sequence[str], role: str = "") -> str |
     return by_key[close[0]] if close else None
 
 
+def content_misfits(mapper: ContactMapper, header: Sequence[str], rows: Sequence[SourceRow]) -> list[str]:
+    """For ``check``: the email (mobile) column whose cells are mostly not emails (usable mobiles),
+    and where the cells that are seem to be - said before any row is sent."""
+    notes = []
+    c = mapper.columns
+    for what, index, plural in (("email", c.email, "email addresses"), ("mobile", c.mobile, "usable mobile numbers")):
+        if index is None:
+            continue
+        cells = [r.values[index] for r in rows[:200] if index < len(r.values) and not is_blank(r.values[index])]
+        if len(cells) < 3:
+            continue
+        good = 0
+        for v in cells:
+            try:
+                normalize_email(v) if what == "email" else normalize_mobile(v, mapper.region, mapper.newer_ranges)
+                good += 1
+            except ValueError:
+                pass
+        if good * 2 >= len(cells):
+            continue
+        note = (f"column {column_letter(index)} '{clean_text(header[index])}' is mapped as the {what}, but only {good} "
+                f"of its first {len(cells)} filled cells are {plural}")
+        other = content_column(header, rows, what, mapper.region, mapper.newer_ranges)
+        if other and header_key(other) != header_key(header[index]):
+            note += f"; they seem to be in the column '{other}'"
+        notes.append(note)
+    return notes
+
+
 #: The personal fields inwise documents, named for people: "personal field 1 (first name)".
 FIELD_NAMES = {1: "first name", 2: "last name", 21: "birthday"}
 

@@ -220,3 +220,13 @@ def test_init_says_plainly_how_to_send_a_field_it_has_no_number_for(tmp_path):
     from sheets_connector.init_mapping import FIELD_NUMBER_HINT
     assert "remove the #" not in FIELD_NUMBER_HINT and "instead of N" not in FIELD_NUMBER_HINT
     assert "delete the '# '" in FIELD_NUMBER_HINT and "replace N by that number" in FIELD_NUMBER_HINT
+
+
+def test_check_says_when_the_email_column_holds_no_emails_and_where_they_are(tmp_path, sandbox):
+    from datetime import date
+    rows = [[date(2026, 1, 1 + i), f"p{i}@example.com", "", None] for i in range(5)]
+    write_workbook(tmp_path / "contacts.xlsx", rows, header=["Email Address", "Contact", "address", "Mobile"])
+    r = _run("check", "--config", _mapping(tmp_path, sandbox.base_url, "{email: Email Address}"))
+    out = " ".join(r.stdout.split())
+    assert ("Note: column A 'Email Address' is mapped as the email, but only 0 of its first 5 filled cells are "
+            "email addresses; they seem to be in the column 'Contact'.") in out
