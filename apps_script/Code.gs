@@ -175,7 +175,7 @@ var TRIGGER_WORDS = { menu: 'from the menu', schedule: 'on schedule', cli: 'from
 
 function lastRunHeading_(run, ss) {
   var when = Utilities.formatDate(new Date(run.finished_at || run.started_at || run.created_at),
-                                  ss.getSpreadsheetTimeZone(), 'dd/MM/yyyy HH:mm');
+                                  ss.getSpreadsheetTimeZone(), 'd MMM yyyy HH:mm'); // 7 Dec 2026: one reading in every country
   var how = TRIGGER_WORDS[run.trigger] || ('started by ' + (run.trigger || 'an unknown trigger'));
   if (run.requested_by) how += ' by ' + run.requested_by; // who, when the service was told (Session email may be blank)
   return 'Last sync: ' + when + ' (' + how + ')';

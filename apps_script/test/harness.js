@@ -40,13 +40,17 @@ function javaBytes(buffer) {
   return Array.from(buffer, (b) => (b > 127 ? b - 256 : b));
 }
 
+// Utilities.formatDate's SimpleDateFormat letters used by Code.gs: yyyy MMM MM dd d HH mm
 function formatDate(date, timeZone, pattern) {
   const parts = {};
   new Intl.DateTimeFormat('en-GB', {
     timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
   }).formatToParts(date).forEach((p) => { parts[p.type] = p.value; });
-  return pattern.replace('yyyy', parts.year).replace('MM', parts.month).replace('dd', parts.day)
-    .replace('HH', parts.hour).replace('mm', parts.minute);
+  const month = new Intl.DateTimeFormat('en-US', { timeZone, month: 'short' }).format(date);
+  return pattern.replace(/yyyy|MMM|MM|dd|d|HH|mm/g, (token) => ({
+    yyyy: parts.year, MMM: month, MM: parts.month, dd: parts.day, d: String(Number(parts.day)),
+    HH: parts.hour, mm: parts.minute,
+  })[token]);
 }
 
 /** Load Code.gs with fakes. Returns {script, record}: script is the vm context (its functions),

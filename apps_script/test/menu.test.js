@@ -125,7 +125,7 @@ test('Last sync result shows the last sync, its time and who started it', () => 
   const { script, record } = menu();
   script.showLastSyncResult();
   const shown = lines(record.alerts[0].prompt);
-  assert.match(shown[0], /^Last sync: \d\d\/\d\d\/\d{4} \d\d:\d\d \(from the menu by dana@example\.com\)$/);
+  assert.match(shown[0], /^Last sync: \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d \(from the menu by dana@example\.com\)$/);
   assert.equal(shown[2], 'Sync finished.');
   assert.equal(shown[3], 'Created: 21 · Updated: 2 · Unchanged: 0 · Conflicts: 1 · Invalid: 3 · No email or mobile: 1 · Duplicates: 2');
 });
@@ -222,5 +222,5 @@ test('A sync run from the command line is shown as such, not as a click', () => 
   const { script, record } = menu();
   script.showLastSyncResult();
   const shown = lines(record.alerts[0].prompt);
-  assert.match(shown[0], /^Last sync: \d\d\/\d\d\/\d{4} \d\d:\d\d \(from the command line\)$/);
+  assert.match(shown[0], /^Last sync: \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d \(from the command line\)$/);
 });
