@@ -30,12 +30,50 @@ var POLL_INTERVAL_MS = 3000;
 var POLL_BUDGET_MS = 4.5 * 60 * 1000; // a script may run 6 minutes: stop waiting well before
 var ROWS_SHOWN = 10;
 var PREVIEW_SHOWN = 5;
-var COUNTS_SHOWN = [
-  ['created', 'Created'], ['updated', 'Updated'], ['unchanged', 'Unchanged'],
-  ['conflict', 'Conflicts'], ['invalid', 'Invalid'], ['missing', 'No email or mobile'],
-  ['duplicate', 'Duplicates'], ['error', 'Errors'],
-  ['held', 'Held back'], ['no_consent', 'Not sent: no consent']
-];
+var COUNTS_SHOWN = ['created', 'updated', 'unchanged', 'conflict', 'invalid', 'missing', 'duplicate', 'error',
+                    'held', 'no_consent'];
+// The texts of a finished run, in the mapping's language (the service says which: run.language).
+var TEXTS = {
+  en: {
+    created: 'Created', updated: 'Updated', unchanged: 'Unchanged', conflict: 'Conflicts', invalid: 'Invalid',
+    missing: 'No email or mobile', duplicate: 'Duplicates', error: 'Errors', held: 'Held back',
+    no_consent: 'Not sent: no consent',
+    running: 'A sync is running now', sentOf: ' ({done} of {total} rows sent)', failedPreview: 'The preview',
+    failedSync: 'The sync', failed: ' did not complete.', stopped: 'The sync was stopped before the end. ',
+    finished: 'Sync finished.', note: 'Note: ',
+    preview: 'Preview (nothing was sent): {contacts} would be sent to inwise', previewAttention: '; {rows} need attention.',
+    firstAsSent: 'First {n} as they would be sent:', attention: 'Rows that need attention ({n}):', row: 'row ',
+    more: '… and {n} more: see the results column.', lastSync: 'Last sync: ', trigger_menu: 'from the menu',
+    trigger_schedule: 'on schedule', trigger_cli: 'from the command line', startedBy: 'started by ',
+    unknownTrigger: 'an unknown trigger', by: ' by ', contact: ['contact', 'contacts'], rowWord: ['row', 'rows']
+  },
+  he: {
+    created: 'נוצרו', updated: 'עודכנו', unchanged: 'ללא שינוי', conflict: 'התנגשויות', invalid: 'לא תקינים',
+    missing: 'אין אימייל או נייד', duplicate: 'כפולים', error: 'שגיאות', held: 'לא נשלחו (לא לסנכרן)',
+    no_consent: 'לא נשלחו: אין הסכמה',
+    running: 'סנכרון רץ עכשיו', sentOf: ' ({done} מתוך {total} שורות נשלחו)', failedPreview: 'הרצת הניסיון',
+    failedSync: 'הסנכרון', failed: ' לא הסתיים.', stopped: 'הסנכרון נעצר לפני הסוף. ',
+    finished: 'הסנכרון הסתיים.', note: 'לתשומת לב: ',
+    preview: 'הרצת ניסיון (דבר לא נשלח): {contacts} יישלחו ל-inwise', previewAttention: '; {rows} דורשות טיפול.',
+    firstAsSent: '{n} הראשונים כפי שיישלחו:', attention: 'שורות שדורשות טיפול ({n}):', row: 'שורה ',
+    more: '… ועוד {n}: ראו את עמודת התוצאות.', lastSync: 'סנכרון אחרון: ', trigger_menu: 'מהתפריט',
+    trigger_schedule: 'לפי לוח זמנים', trigger_cli: 'משורת הפקודה', startedBy: 'הופעל על ידי ',
+    unknownTrigger: 'גורם לא ידוע', by: ' על ידי ', contact: ['איש קשר', 'אנשי קשר'], rowWord: ['שורה', 'שורות']
+  }
+};
+
+function t_(run, key, values) {
+  var texts = TEXTS[run && run.language === 'he' ? 'he' : 'en'];
+  var text = texts[key];
+  if (text === undefined) return '';
+  Object.keys(values || {}).forEach(function (name) { text = text.replace('{' + name + '}', values[name]); });
+  return text;
+}
+
+function count_(run, n, key) {
+  var words = TEXTS[run && run.language === 'he' ? 'he' : 'en'][key];
+  return n + ' ' + words[n === 1 ? 0 : 1];
+}
 var ALWAYS_SHOWN = 5; // the first five counts are shown even when 0
 
 function onOpen() {
@@ -122,40 +160,40 @@ function runText_(run) {
   var lines = [];
   if (run.state === 'queued' || run.state === 'running') {
     var p = run.progress;
-    lines.push('A sync is running now' + (p && p.total ? ' (' + p.done + ' of ' + p.total + ' rows sent).' : '.'));
+    lines.push(t_(run, 'running') + (p && p.total ? t_(run, 'sentOf', {done: p.done, total: p.total}) : '') + '.');
     return lines.join('\n');
   }
   if (run.state === 'failed') {
-    return (run.dry_run ? 'The preview' : 'The sync') + ' did not complete.\n' + (run.error || '');
+    return t_(run, run.dry_run ? 'failedPreview' : 'failedSync') + t_(run, 'failed') + '\n' + (run.error || '');
   }
   if (run.dry_run) return previewText_(run);
-  lines.push(run.state === 'cancelled' ? 'The sync was stopped before the end. ' + (run.error || '') : 'Sync finished.');
-  lines.push(countsText_(run.counts || {}));
+  lines.push(run.state === 'cancelled' ? t_(run, 'stopped') + (run.error || '') : t_(run, 'finished'));
+  lines.push(countsText_(run.counts || {}, run));
   appendProblems_(lines, run);
-  (run.warnings || []).forEach(function (w) { lines.push('Note: ' + w); });
+  (run.warnings || []).forEach(function (w) { lines.push(t_(run, 'note') + w); });
   return lines.join('\n');
 }
 
 function previewText_(run) {
   var lines = [];
   var attention = run.problems_total || 0;
-  lines.push('Preview (nothing was sent): ' + plural_(run.would_send || 0, 'contact') + ' would be sent to inwise' +
-             (attention ? '; ' + plural_(attention, 'row') + ' need attention.' : '.'));
+  lines.push(t_(run, 'preview', {contacts: count_(run, run.would_send || 0, 'contact')}) +
+             (attention ? t_(run, 'previewAttention', {rows: count_(run, attention, 'rowWord')}) : '.'));
   var preview = run.preview_lines || [];
   if (preview.length) {
     lines.push('');
-    lines.push('First ' + Math.min(PREVIEW_SHOWN, preview.length) + ' as they would be sent:');
+    lines.push(t_(run, 'firstAsSent', {n: Math.min(PREVIEW_SHOWN, preview.length)}));
     preview.slice(0, PREVIEW_SHOWN).forEach(function (line) { lines.push(line); });
   }
   appendProblems_(lines, run);
   return lines.join('\n');
 }
 
-function countsText_(counts) {
+function countsText_(counts, run) {
   var parts = [];
-  COUNTS_SHOWN.forEach(function (pair, i) {
-    var n = counts[pair[0]] || 0;
-    if (i < ALWAYS_SHOWN || n) parts.push(pair[1] + ': ' + n);
+  COUNTS_SHOWN.forEach(function (key, i) {
+    var n = counts[key] || 0;
+    if (i < ALWAYS_SHOWN || n) parts.push(t_(run, key) + ': ' + n);
   });
   return parts.join(' · ');
 }
@@ -165,20 +203,19 @@ function appendProblems_(lines, run) {
   if (!problems.length) return;
   var total = run.problems_total || problems.length;
   lines.push('');
-  lines.push('Rows that need attention (' + total + '):');
-  problems.slice(0, ROWS_SHOWN).forEach(function (p) { lines.push('row ' + p.row + ': ✗ ' + p.detail); });
-  if (total > ROWS_SHOWN) lines.push('… and ' + (total - ROWS_SHOWN) + ' more: see the results column.');
+  lines.push(t_(run, 'attention', {n: total}));
+  problems.slice(0, ROWS_SHOWN).forEach(function (p) { lines.push(t_(run, 'row') + p.row + ': ✗ ' + p.detail); });
+  if (total > ROWS_SHOWN) lines.push(t_(run, 'more', {n: total - ROWS_SHOWN}));
 }
 
 // How each trigger the service reports is said ("cli" covers cron, Task Scheduler and a person at a terminal).
-var TRIGGER_WORDS = { menu: 'from the menu', schedule: 'on schedule', cli: 'from the command line' };
 
 function lastRunHeading_(run, ss) {
   var when = Utilities.formatDate(new Date(run.finished_at || run.started_at || run.created_at),
                                   ss.getSpreadsheetTimeZone(), 'd MMM yyyy HH:mm'); // 7 Dec 2026: one reading in every country
-  var how = TRIGGER_WORDS[run.trigger] || ('started by ' + (run.trigger || 'an unknown trigger'));
-  if (run.requested_by) how += ' by ' + run.requested_by; // who, when the service was told (Session email may be blank)
-  return 'Last sync: ' + when + ' (' + how + ')';
+  var how = t_(run, 'trigger_' + run.trigger) || (t_(run, 'startedBy') + (run.trigger || t_(run, 'unknownTrigger')));
+  if (run.requested_by) how += t_(run, 'by') + run.requested_by; // who, when the service was told (Session email may be blank)
+  return t_(run, 'lastSync') + when + ' (' + how + ')';
 }
 
 function problemMessage_(answer, settings) {
@@ -206,10 +243,6 @@ function problemMessage_(answer, settings) {
 function alert_(text) {
   var ui = SpreadsheetApp.getUi();
   ui.alert(TITLE, text, ui.ButtonSet.OK);
-}
-
-function plural_(n, word) {
-  return n + ' ' + word + (n === 1 ? '' : 's');
 }
 
 // --- talking to the service -----------------------------------------------------------------

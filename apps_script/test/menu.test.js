@@ -130,6 +130,23 @@ test('Last sync result shows the last sync, its time and who started it', () => 
   assert.equal(shown[3], 'Created: 21 · Updated: 2 · Unchanged: 0 · Conflicts: 1 · Invalid: 3 · No email or mobile: 1 · Duplicates: 2');
 });
 
+test('A Hebrew mapping: the summary in Hebrew (the service says the language)', () => {
+  const { script } = menu();
+  const run = { state: 'done', language: 'he', counts: { created: 3, updated: 1, invalid: 1 }, problems_total: 1,
+                problems: [{ row: 4, outcome: 'invalid', detail: 'invalid email "x@": nothing after the @' }] };
+  assert.deepEqual(lines(script.runText_(run)), [
+    'הסנכרון הסתיים.',
+    'נוצרו: 3 · עודכנו: 1 · ללא שינוי: 0 · התנגשויות: 0 · לא תקינים: 1',
+    '',
+    'שורות שדורשות טיפול (1):',
+    'שורה 4: ✗ invalid email "x@": nothing after the @',
+  ]);
+  const preview = { state: 'done', dry_run: true, language: 'he', would_send: 2, problems_total: 0 };
+  assert.equal(lines(script.runText_(preview))[0], 'הרצת ניסיון (דבר לא נשלח): 2 אנשי קשר יישלחו ל-inwise.');
+  assert.equal(lines(script.runText_({ ...preview, language: 'en' }))[0],
+               'Preview (nothing was sent): 2 contacts would be sent to inwise.');
+});
+
 test('A click while a sync runs waits for that sync instead of starting another', async (t) => {
   await setInwiseLatency(800); // every inwise call takes 0.8 s: the sync is surely still running at the click
   t.after(() => setInwiseLatency(0));

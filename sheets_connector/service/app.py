@@ -124,6 +124,7 @@ class RunStatus(BaseModel):
     warnings: list[str]
     error: str | None = Field(description="What went wrong, for the user; never a secret.")
     progress: Progress | None
+    language: Literal["en", "he"] = Field("en", description="The mapping's language: the menu's texts are in it.")
 
     @classmethod
     def of(cls, run: Run) -> RunStatus:
@@ -138,6 +139,7 @@ class RunStatus(BaseModel):
             would_send=r.would_send if r else None, rows_read=r.rows_read if r else 0,
             warnings=r.warnings if r else [], error=run.error,
             progress=Progress(**vars(run.progress)) if run.progress else None,
+            language="he" if r and r.language == "he" else "en",
         )
 
 

@@ -50,6 +50,7 @@ class RunResult:
     rows_read: int = 0
     warnings: list[str] = field(default_factory=list)
     interrupted: bool = False
+    language: str = "en"  # the mapping's language, for the sheet menu's texts
 
     @classmethod
     def from_summary(cls, summary: dict[str, Any]) -> RunResult:
@@ -68,6 +69,7 @@ class RunResult:
             rows_read=int(summary.get("rows_read") or 0),
             warnings=[str(w) for w in summary.get("warnings") or []],
             interrupted=bool(summary.get("interrupted")),
+            language="he" if summary.get("language") == "he" else "en",
         )
 
 

@@ -126,7 +126,7 @@ def _summary(run: Run, p: Plan, command: str, started: datetime, timings: dict[s
     return RunSummary(
         command=command, source=p.data.location, mode=run.config.inwise.mode, rows_read=len(p.mapped),
         empty_rows=len(p.data.rows) - len(p.mapped), started_at=started.isoformat(timespec="seconds"),
-        timings=timings, trigger=run.trigger)
+        timings=timings, trigger=run.trigger, language=run.config.language)
 
 
 def _problems(p: Plan) -> Outcomes:

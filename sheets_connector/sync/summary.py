@@ -44,6 +44,7 @@ class RunSummary:
     feed_commit_ms: list[float] = field(default_factory=list)  # per feed answer: last byte received -> kept
     error: str | None = None  # the run finished but something needs the user (e.g. the state store is full)
     outage: str | None = None  # inwise stopped answering: the breaker stopped sending (exit code 69)
+    language: str = "en"  # the mapping's language: the sheet menu shows the summary in it
 
     def problems(self) -> list[RowOutcome]:
         return [o for o in self.outcomes if not o.ok and o.outcome not in NOT_SENT_BY_CHOICE]
