@@ -680,7 +680,7 @@ def _history_store(config_path: str | None) -> Iterator[tuple[Any, str | None]]:
     from .state import open_store
 
     cfg = load_config(config_path) if config_path else None
-    store = open_store(cfg.state_dir_path() if cfg else None)
+    store = open_store(cfg.state_dir_path() if cfg else None, mapping_url=cfg.state_url_resolved() if cfg else None)
     try:
         yield store, (cfg.identity().sheet if cfg else None)
     finally:

@@ -385,6 +385,12 @@ class Config(_Strict):
             "Folder of the connector's state store (state.db: new contacts kept from inwise, what each row last "
             "sent, run history); default: your user's state folder, shared by all your mappings. Use a local disk."),
     )
+    state_url: str | None = Field(
+        None, description=(
+            "The state store as a URL instead of a folder: postgresql://user@host/db for a database shared by "
+            "several machines (service replicas, cron jobs), or sqlite:///path/state.db. The command line's "
+            "--state-url and the environment variable SHEETS_CONNECTOR_STATE_URL take precedence."),
+    )
 
     service: ServiceSection | None = Field(
         None, description="For `sheets-connector serve` (the sheet's inwise menu): the spreadsheet and its webhook secret.")
@@ -533,6 +539,16 @@ class Config(_Strict):
     def state_dir_path(self) -> Path | None:
         """The folder named by ``state_dir``, or None for the per-user default."""
         return self.resolve_path(self.state_dir) if self.state_dir else None
+
+    def state_url_resolved(self) -> str | None:
+        """``state_url`` with a relative SQLite path read from the mapping's folder."""
+        url = (self.state_url or "").strip()
+        if not url or "://" in url and not url.lower().startswith("sqlite://"):
+            return url or None
+        path = url[len("sqlite://"):] if url.lower().startswith("sqlite://") else url
+        if path.startswith("/") and len(path) > 1 and path[1] in "./~":
+            path = path[1:]
+        return str(self.resolve_path(path))
 
     def state_path(self) -> Path:
         """Where versions before the state store kept their journal (imported once from here)."""

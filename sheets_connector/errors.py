@@ -90,6 +90,13 @@ class InwiseUnavailable(InwiseError):
     exit_code = 69  # EX_UNAVAILABLE: try again later
 
 
+class LockLost(ConnectorError):
+    """This run's lock was taken over (it went silent past its lease): it stops before writing
+    anything more.  Not a StateError: nothing that tolerates a store problem may swallow it."""
+
+    exit_code = 75  # EX_TEMPFAIL: run again
+
+
 class RunStopped(ConnectorError):
     """The user stopped the run at once (a second Ctrl-C): the message says what was kept where."""
 

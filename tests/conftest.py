@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from launcher import Launcher
+from pgcluster import PgCluster
 
 from sheets_connector.sandbox import Sandbox
 from sheets_connector.state.location import ENV_DIR
@@ -34,3 +35,17 @@ def launcher() -> Iterator[Launcher]:
     running = Launcher()
     yield running
     running.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One throwaway PostgreSQL server per test session (per xdist worker), stopped afterwards."""
+    cluster = PgCluster()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> str:
+    """A fresh, empty database on the session's server."""
+    return pg_cluster.new_database()

@@ -1,16 +1,20 @@
-"""The state store on its own: real SQLite files, real processes for the locks."""
+"""The state store's contract, on both engines: a real SQLite file and a real PostgreSQL server
+(a throwaway cluster, see pgcluster.py); real processes for the locks."""
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
 from sheets_connector import inwise
 from sheets_connector.errors import StateError
-from sheets_connector.state import LockHeld, PulledStore, SqliteStore, import_journal
+from sheets_connector.errors import LockLost
+from sheets_connector.state import LockHeld, PulledStore, SqliteStore, import_journal, open_url
+from sheets_connector.state.schema import SCHEMA_VERSION, SQLITE_V1
 
 ACCOUNT = "api.example/abc"
 SHEET = "xlsx:/contacts.xlsx#Contacts"
@@ -20,9 +24,20 @@ def contacts(*ids: int) -> bytes:
     return json.dumps([{"id": i, "email": f"c{i}@example.com"} for i in ids]).encode()
 
 
+ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=ENGINES)
+def store_url(request, tmp_path):
+    """Where a store lives: a SQLite file, or a fresh database on the session's PostgreSQL server."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return str(tmp_path / "state.db")
+
+
 @pytest.fixture
-def store(tmp_path):
-    s = SqliteStore(tmp_path / "state.db")
+def store(store_url):
+    s = open_url(store_url)
     yield s
     s.close()
 
@@ -114,12 +129,12 @@ def test_a_lock_is_refused_while_held_and_free_after(store):
     store.unlock("book", store.try_lock("book", "contacts.xlsx"))
 
 
-def _hold_and_die(path, *, run: bool) -> None:
+def _hold_and_die(url, *, run: bool) -> None:
     """Another process takes the lock (and starts a run), then dies without letting go."""
     code = textwrap.dedent(f"""
         import os
-        from sheets_connector.state import SqliteStore
-        s = SqliteStore({str(path)!r})
+        from sheets_connector.state import open_url
+        s = open_url({str(url)!r})
         t = s.try_lock("book", "contacts.xlsx")
         if {run}:
             s.attach_run("book", t, s.start_run("sheet", "contacts.xlsx", "sync", "cli", "2026-11-28T09:00:00"))
@@ -128,10 +143,9 @@ def _hold_and_die(path, *, run: bool) -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-def test_the_lock_of_a_dead_process_is_taken_over_and_its_run_marked_crashed(tmp_path):
-    path = tmp_path / "state.db"
-    _hold_and_die(path, run=True)
-    store = SqliteStore(path)
+def test_the_lock_of_a_dead_process_is_taken_over_and_its_run_marked_crashed(store_url):
+    _hold_and_die(store_url, run=True)
+    store = open_url(store_url)
     try:
         assert store.list_runs()[0].status == "crashed"  # shown as such at once
         store.try_lock("book", "contacts.xlsx")
@@ -139,6 +153,110 @@ def test_the_lock_of_a_dead_process_is_taken_over_and_its_run_marked_crashed(tmp
         assert dead.status == "crashed" and "stopped without finishing" in (dead.error or "")
     finally:
         store.close()
+
+
+def _age(store, name: str, seconds: float) -> None:
+    """The holder's last heartbeat ``seconds`` ago (as if its process had been paused that long)."""
+    with store.db.write() as cur:
+        cur.execute("UPDATE locks SET heartbeat=heartbeat-? WHERE name=?", (seconds, name))
+
+
+def test_a_lock_taken_over_fences_off_its_old_holder(store_url):
+    """The old holder (paused past its lease) writes nothing more once another run took over:
+    not a row, not a stage, not a feed request; its heartbeat does not take the lock back."""
+    first, second = open_url(store_url), open_url(store_url)
+    try:
+        token, run = first.begin_run("book", SHEET, "contacts.xlsx", "sync", "cli", "2026-11-28T09:00:00")
+        first.record_answers(SHEET, run, [("k1", "fp1", {"outcome": "created"})])
+        first.stop_heartbeat()
+        with pytest.raises(LockHeld):
+            second.begin_run("book", SHEET, "contacts.xlsx", "sync", "cli", "2026-11-28T09:01:00")
+        _age(first, "book", first.lease_s + 5)
+        token2, run2 = second.begin_run("book", SHEET, "contacts.xlsx", "sync", "menu", "2026-11-28T09:03:00")
+        assert second.lock_holder("book").grant > 1 and token2 != token
+        for write in (lambda: first.record_answers(SHEET, run, [("k2", "fp2", {"outcome": "created"})]),
+                      lambda: first.set_run_stage(run, "write"), first.prove_locks,
+                      lambda: first.feed_request_started(ACCOUNT, run),
+                      lambda: first.commit_saved(SHEET, ACCOUNT, run, ["k1"], ["1"]),
+                      lambda: first.finish_run(run, "ok", finished_at="2026-11-28T09:04:00", duration_s=1.0)):
+            with pytest.raises(LockLost) as lost:
+                write()
+            assert "lost its lock on contacts.xlsx" in str(lost.value) and f"run #{run2}" in str(lost.value)
+        first.renew_locks()
+        assert second.lock_holder("book").run_id == run2
+        assert set(second.row_records(SHEET)) == {"k1"} and second.row_records(SHEET)["k1"].state == "answered"
+        assert second.take_interrupted_feed_request(ACCOUNT) is None
+        old = second.get_run(run)
+        assert old.status == "crashed" and "no sign of life" in old.error
+        first.unlock("book", token)  # letting go of a lock taken over leaves it to its new holder
+        assert second.lock_holder("book").run_id == run2
+        second.record_answers(SHEET, run2, [("k2", "fp2", {"outcome": "created"})])
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_live_holder_keeps_its_lock_by_its_heartbeat(store_url):
+    first, second = open_url(store_url), open_url(store_url)
+    try:
+        first.try_lock("book", "contacts.xlsx")
+        _age(first, "book", first.lease_s + 5)
+        first.renew_locks()  # the renewal checks the token and moves the heartbeat on
+        with pytest.raises(LockHeld):
+            second.try_lock("book", "contacts.xlsx")
+        first.prove_locks()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_of_many_takers_at_once_exactly_one_wins(store_url):
+    stores = [open_url(store_url) for _ in range(6)]
+    start = threading.Barrier(len(stores))
+    won: list[str] = []
+
+    def take(s) -> None:
+        start.wait()
+        try:
+            won.append(s.try_lock("book", "contacts.xlsx"))
+        except LockHeld:
+            pass
+
+    try:
+        threads = [threading.Thread(target=take, args=(s,)) for s in stores]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(won) == 1
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_the_schema_is_migrated_on_open_and_a_newer_one_refused(store_url):
+    if "://" not in store_url:  # a file made by the first version (before migrations), with a run in it
+        import sqlite3
+
+        with sqlite3.connect(store_url) as db:
+            db.executescript("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);" + SQLITE_V1
+                             + "INSERT INTO meta VALUES('schema', '1');"
+                             "INSERT INTO runs(sheet, label, command, trigger, status, started_at) "
+                             "VALUES('s', 'l', 'sync', 'cli', 'ok', '2026-01-01T00:00:00');")
+        db.close()
+    store = open_url(store_url)
+    try:
+        assert store.meta_get("schema") == str(SCHEMA_VERSION)
+        store.try_lock("book", "contacts.xlsx")
+        if "://" not in store_url:
+            assert [r.sheet for r in store.list_runs()] == ["s"]
+        store.meta_set("schema", str(SCHEMA_VERSION + 1))
+    finally:
+        store.close()
+    again = None
+    with pytest.raises(StateError) as e:
+        again = open_url(store_url)
+    assert again is None and "newer version of sheets-connector" in str(e.value)
 
 
 def test_an_old_journal_is_imported_once(tmp_path, store):

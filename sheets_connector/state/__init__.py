@@ -3,9 +3,10 @@
 ``StateStore`` is everything a run keeps: the once-only new-contacts feed of each inwise account
 (raw answers, kept before they are read), which of those contacts each sheet received, per row
 the fingerprint and outcome of its last sync, the run history and the run locks.  The pipeline
-(``sync/``) only talks to these protocols; ``SqliteStore`` (one SQLite file, WAL) implements them
-and a server database can replace it without touching the pipeline.  The web service needs only
-``RunStore`` (history and locks).
+(``sync/``) only talks to these protocols; ``SqliteStore`` (one SQLite file, WAL: one machine)
+and ``PostgresStore`` (a server: several machines, replicas, cron jobs) implement them with the
+same statements and pass one contract suite (tests/test_state.py).  ``open_store`` picks one
+from a URL (location.py).  The web service needs only ``RunStore`` (history and locks).
 
 Deleting the store loses nothing that cannot be rebuilt: the next run is a full run (every row
 sent again) and the new-contacts tab is checked for ids already there.
@@ -18,28 +19,35 @@ from typing import Any, Protocol
 
 from . import feed
 from .journal import PulledStore, import_journal
-from .location import STORE_FILE, account_id, default_dir, store_path
+from .location import ENV_URL, STORE_FILE, account_id, default_dir, is_postgres, sqlite_path, state_url, store_path
 from .model import FeedAnswer, Holder, LockHeld, RowRecord, RunRecord
-from .store import SqliteStore
+from .store import PostgresStore, SqliteStore, SqlStore
 
 __all__ = [
+    "ENV_URL",
     "STORE_FILE",
     "FeedAnswer",
     "FeedStore",
     "Holder",
     "LockHeld",
+    "PostgresStore",
     "PulledStore",
     "RowRecord",
     "RowStore",
     "RunRecord",
     "RunStore",
+    "SqlStore",
     "SqliteStore",
     "StateStore",
     "account_id",
     "default_dir",
     "feed",
     "import_journal",
+    "is_postgres",
     "open_store",
+    "open_url",
+    "sqlite_path",
+    "state_url",
     "store_path",
 ]
 
@@ -97,6 +105,9 @@ class RunStore(Protocol):
     def try_lock(self, name: str, label: str, run_id: int | None = None) -> str:
         """Take a lock now (returns its token) or raise LockHeld."""
 
+    def prove_locks(self) -> None:
+        """Raise LockLost unless this store still holds every lock it took (fencing)."""
+
     def lock(self, name: str, label: str, *, wait: bool, cancelled: Callable[[], bool] = ...,
              poll_s: float = ..., on_wait: Callable[[Holder], None] | None = None) -> str: ...
 
@@ -125,6 +136,7 @@ class RunStore(Protocol):
 
 class StateStore(FeedStore, RowStore, RunStore, Protocol):
     path: Path
+    url: str
 
     def meta_get(self, key: str) -> str | None: ...
 
@@ -135,6 +147,13 @@ class StateStore(FeedStore, RowStore, RunStore, Protocol):
     def close(self) -> None: ...
 
 
-def open_store(state_dir: Path | None = None, environ: Mapping[str, str] | None = None) -> SqliteStore:
-    """The store in ``state_dir`` (from the mapping), else the per-user one."""
-    return SqliteStore(store_path(state_dir, environ))
+def open_url(url: str) -> SqlStore:
+    """The store a URL names (location.py): PostgreSQL, else a SQLite file."""
+    return PostgresStore(url) if is_postgres(url) else SqliteStore(sqlite_path(url))
+
+
+def open_store(state_dir: Path | None = None, environ: Mapping[str, str] | None = None, *,
+               url: str | None = None, mapping_url: str | None = None) -> SqlStore:
+    """The store named by ``url`` (--state-url), the environment, the mapping's ``state_url``,
+    else the file in ``state_dir`` (from the mapping), else the per-user one."""
+    return open_url(state_url(url, mapping_url, state_dir, environ))

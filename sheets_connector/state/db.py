@@ -18,53 +18,17 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..errors import StateError
+from .schema import migrate
 
 BUSY_TIMEOUT_S = 30.0
-SCHEMA_VERSION = 1
 MIN_FREE_DISK = 32 * 1024 * 1024  # the folder's disk must keep this much free besides the reserve
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS feed_answers(
-  id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, run_id INTEGER,
-  received_at TEXT NOT NULL, origin TEXT NOT NULL, raw BLOB NOT NULL,
-  state TEXT NOT NULL, contacts INTEGER NOT NULL DEFAULT 0, problems TEXT NOT NULL DEFAULT '[]',
-  commit_ms REAL);
-CREATE INDEX IF NOT EXISTS feed_answers_state ON feed_answers(account, state);
-CREATE TABLE IF NOT EXISTS feed_contacts(
-  account TEXT NOT NULL, contact_id TEXT NOT NULL, answer_id INTEGER NOT NULL, pos INTEGER NOT NULL,
-  PRIMARY KEY(account, contact_id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS feed_contacts_answer ON feed_contacts(account, answer_id);
-CREATE TABLE IF NOT EXISTS feed_inflight(
-  account TEXT PRIMARY KEY, run_id INTEGER, started_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sheets(
-  sheet TEXT NOT NULL, account TEXT NOT NULL, from_answer INTEGER NOT NULL, registered_at TEXT NOT NULL,
-  PRIMARY KEY(sheet, account)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS deliveries(
-  sheet TEXT NOT NULL, account TEXT NOT NULL, contact_id TEXT NOT NULL, run_id INTEGER,
-  PRIMARY KEY(sheet, account, contact_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS rows(
-  sheet TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
-  outcome TEXT NOT NULL, data TEXT NOT NULL, status TEXT, synced_at TEXT, run_id INTEGER,
-  PRIMARY KEY(sheet, key)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS rows_pending ON rows(sheet, state);
-CREATE TABLE IF NOT EXISTS runs(
-  id INTEGER PRIMARY KEY AUTOINCREMENT, sheet TEXT NOT NULL, label TEXT NOT NULL,
-  command TEXT NOT NULL, trigger TEXT NOT NULL, status TEXT NOT NULL, stage TEXT NOT NULL DEFAULT '',
-  started_at TEXT NOT NULL, finished_at TEXT, duration_s REAL, process TEXT, host TEXT,
-  counts TEXT NOT NULL DEFAULT '{}', error TEXT, summary TEXT);
-CREATE INDEX IF NOT EXISTS runs_sheet ON runs(sheet, id);
-CREATE TABLE IF NOT EXISTS locks(
-  name TEXT PRIMARY KEY, token TEXT NOT NULL, run_id INTEGER, process TEXT NOT NULL,
-  host TEXT NOT NULL, label TEXT NOT NULL, since TEXT NOT NULL, heartbeat REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS reserve(b BLOB);
-"""
 
 
 def _mb(n: int) -> str:
@@ -89,8 +53,12 @@ def describe_error(e: BaseException) -> str:
 class Db:
     """One connection (shared by the threads of a process, behind a lock) to the store file."""
 
+    engine = "sqlite"
+    row_lock = ""  # BEGIN IMMEDIATE already keeps every other writer out
+
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.where = str(path)
         self._lock = threading.RLock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,16 +70,7 @@ class Db:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             with self.write() as cur:
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        cur.execute(statement)
-                row = cur.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-                if row is None:
-                    cur.execute("INSERT INTO meta(key, value) VALUES('schema', ?)", (str(SCHEMA_VERSION),))
-                elif int(row[0]) > SCHEMA_VERSION:
-                    raise StateError(
-                        f"The connector's state store {path} was written by a newer version of sheets-connector "
-                        f"(format {row[0]}); update sheets-connector, or point state_dir in the mapping elsewhere.")
+                migrate(cur, self.engine, str(path))
         except (sqlite3.Error, StateError) as e:
             self.conn.close()
             if isinstance(e, StateError) and "newer version" in str(e):
@@ -147,6 +106,10 @@ class Db:
                 cur.close()
                 if durable:
                     self.conn.execute("PRAGMA synchronous=NORMAL")
+
+    def now(self, cur: Any = None) -> float:
+        """The clock leases are measured by (one machine's: SQLite is shared on one disk only)."""
+        return time.time()
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
         with self._lock:

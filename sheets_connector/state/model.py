@@ -41,6 +41,7 @@ class Holder:
     label: str
     since: str  # ISO time
     heartbeat: float  # unix time of its last sign of life
+    grant: int = 0  # the lock grant's number: each take and takeover gets a larger one
 
 
 @dataclass

@@ -1,36 +1,55 @@
-"""Run history and run locks, in the same store file so several processes (and later several
-service instances) share them.
+"""Run history and run locks, in the store the runs share (a file on one machine, a database for
+several).
 
-A lock is a row ``locks(name, token, holder...)`` taken in one ``BEGIN IMMEDIATE`` transaction:
-free, or held by a process that is gone (same host, see process.py), or whose heartbeat is older
-than ``LEASE_S`` - then it is taken over.  The holder's process refreshes its heartbeat every
-``HEARTBEAT_S`` from a daemon thread.  Runs found ``running`` when their lock is taken over were
-killed: they are marked ``crashed``.
+A lock is a row ``locks(name, token, holder...)``.  Taking it: free, or held by a process that
+is gone (same host, see process.py), or whose heartbeat is older than the lease - then it is
+taken over, with a new token (and a new, larger grant number).  Writes are optimistic
+(``INSERT ... ON CONFLICT DO NOTHING`` / ``UPDATE ... WHERE token=<the one seen>``), so of two
+takers on two machines exactly one wins.  Runs found ``running`` when their lock is taken over
+did not finish: they are marked ``crashed`` with why.
+
+Fencing: the token is what a takeover invalidates.  Every write the store makes for a run first
+proves, in the same transaction, that each lock this store object holds still carries its token
+(``_prove``; on PostgreSQL the lock rows are read ``FOR SHARE``, so a takeover waits for that
+write).  Writes outside the store (the sheet, the workbook, the new-contacts tab) call
+``prove_locks()`` immediately before.  A run whose lock was taken over gets ``LockLost`` there
+and writes nothing more; its heartbeat also notices (the renewal is ``WHERE token=...``).
+
+The lease: the holder's heartbeat renews every ``heartbeat_s``; a holder silent for ``lease_s``
+is taken for dead.  On one machine (SQLite) a dead holder is seen at once from its process id,
+and the lease (``LEASE_S``, long) only covers a holder whose liveness cannot be told.  On a
+server (PostgreSQL) the lease is short (``SHARED_LEASE_S``): a killed replica's sheet is free
+within that many seconds of its last heartbeat, measured by the database's clock.
+``SHEETS_CONNECTOR_LOCK_LEASE_S`` overrides both.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ..errors import StateError
-from .db import Db, process_host
+from ..errors import LockLost, StateError
+from .db import process_host
 from .model import Holder, LockHeld, RunRecord
 from .process import process_alive, this_process
 
 LEASE_S = 120.0
-HEARTBEAT_S = 10.0
+SHARED_LEASE_S = 12.0
+ENV_LEASE = "SHEETS_CONNECTOR_LOCK_LEASE_S"
 log = logging.getLogger(__name__)
 
 CRASHED = "the process stopped without finishing (killed, crashed or the computer stopped)"
 
 _RUN_COLUMNS = ("id, sheet, label, command, trigger, status, stage, started_at, finished_at, duration_s, counts, "
                 "error, summary, process, host")
+_LOCK_COLUMNS = "token, run_id, process, host, heartbeat, label, since, grant_no"
 
 
 T = TypeVar("T")
@@ -58,24 +77,86 @@ def _run(r: Any) -> RunRecord:
                      r[11], json.loads(r[12]) if r[12] else None, r[13], r[14])
 
 
-class RunTables:
-    db: Db
+def _holder(name: str, row: Any) -> Holder:
+    return Holder(name, row[1], row[2], row[3], row[5], row[6], float(row[4]), int(row[7] or 0))
 
-    def __init__(self) -> None:
-        self._held: dict[str, str] = {}  # lock name -> token, refreshed by the heartbeat
+
+def lease_from_env(default: float) -> float:
+    try:
+        value = float(os.environ.get(ENV_LEASE, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def lost_message(label: str, holder: Holder | None) -> str:
+    who = (f"run #{holder.run_id} (process {holder.process.split(':')[0]} on {holder.host})"
+           if holder is not None and holder.run_id is not None else "another run")
+    return (f"This run lost its lock on {label}: {who} took it over after this one gave no sign of life for longer "
+            "than its lease (the computer slept, or the process was paused or cut off from the state store). "
+            "This run stopped without writing anything more; rows it already sent keep inwise's answers in the "
+            "state store, and the next run writes them into the sheet without sending them again.")
+
+
+class RunTables:
+    """Run history and locks over ``self.db`` (db.Db or pg.PgDb)."""
+
+    db: Any
+
+    def __init__(self, lease_s: float = LEASE_S) -> None:
+        self.lease_s = lease_from_env(lease_s)
+        self.heartbeat_s = min(10.0, self.lease_s / 4)
+        self._held: dict[str, tuple[str, str]] = {}  # lock name -> (token, label), refreshed by the heartbeat
+        self._lost: dict[str, str] = {}  # lock name -> the message a write is refused with
         self._held_lock = threading.Lock()
         self._beat_stop = threading.Event()
         self._beat: threading.Thread | None = None
         self.host = process_host()
         self.process = this_process()
 
+    # -- fencing --------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self, *, durable: bool = False) -> Iterator[Any]:
+        """A write transaction that first proves this store still holds its locks (see above)."""
+        with self.db.write(durable=durable) as cur:
+            self._prove(cur)
+            yield cur
+
+    def _prove(self, cur: Any) -> None:
+        with self._held_lock:
+            if self._lost:
+                raise LockLost(next(iter(self._lost.values())))
+            held = dict(self._held)
+        if not held:
+            return
+        names = sorted(held)
+        rows = {r[0]: r for r in cur.execute(
+            f"SELECT name, {_LOCK_COLUMNS} FROM locks WHERE name IN ({', '.join('?' * len(names))}) ORDER BY name"
+            + self.db.row_lock, tuple(names)).fetchall()}
+        for name in names:
+            token, label = held[name]
+            row = rows.get(name)
+            if row is None or row[1] != token:
+                message = lost_message(label, _holder(name, row[1:]) if row is not None else None)
+                with self._held_lock:
+                    self._held.pop(name, None)
+                    self._lost[name] = message
+                raise LockLost(message)
+
+    def prove_locks(self) -> None:
+        """Raise LockLost unless every lock this store holds is still its own (call it right
+        before writing anywhere the database cannot check: a sheet, a workbook)."""
+        with self.db.write() as cur:
+            self._prove(cur)
+
     # -- locks --------------------------------------------------------------------------------
 
-    def _stale(self, row: Any) -> bool:
+    def _stale(self, row: Any, now: float) -> bool:
         process, host, heartbeat = row[2], row[3], float(row[4])
         if host == self.host and not process_alive(process):
             return True
-        return time.time() - heartbeat > LEASE_S
+        return now - heartbeat > self.lease_s
 
     def try_lock(self, name: str, label: str, run_id: int | None = None) -> str:
         """Take the lock ``name`` now and return its token, or raise LockHeld with its holder."""
@@ -94,23 +175,42 @@ class RunTables:
         token = uuid.uuid4().hex
         since = datetime.now().astimezone().isoformat(timespec="seconds")
         with self.db.write() as cur:
-            row = cur.execute("SELECT token, run_id, process, host, heartbeat, label, since FROM locks WHERE name=?",
-                              (name,)).fetchone()
-            if row is not None and not self._stale(row):
-                raise LockHeld(Holder(name, row[1], row[2], row[3], row[5], row[6], float(row[4])))
+            now = self.db.now(cur)
+            row = cur.execute(f"SELECT {_LOCK_COLUMNS} FROM locks WHERE name=?", (name,)).fetchone()
+            if row is not None and not self._stale(row, now):
+                raise LockHeld(_holder(name, row))
+            grant = int(cur.execute(
+                "INSERT INTO meta(key, value) VALUES('lock_grants', '1') ON CONFLICT(key) DO UPDATE "
+                "SET value=CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT) RETURNING value").fetchone()[0])
+            values = (token, run_id, self.process, self.host, label, since, now, grant)
+            if row is None:
+                taken = cur.execute(
+                    "INSERT INTO locks(token, run_id, process, host, label, since, heartbeat, grant_no, name) "
+                    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING", (*values, name)).rowcount
+            else:
+                taken = cur.execute(
+                    "UPDATE locks SET token=?, run_id=?, process=?, host=?, label=?, since=?, heartbeat=?, grant_no=? "
+                    "WHERE name=? AND token=?", (*values, name, row[0])).rowcount
+            if taken != 1:  # another machine took it between our read and our write
+                other = cur.execute(f"SELECT {_LOCK_COLUMNS} FROM locks WHERE name=?", (name,)).fetchone()
+                raise LockHeld(_holder(name, other) if other is not None else Holder(
+                    name, None, "", "", label, since, now, 0))
             if row is not None:  # taken over: the runs of the process that held it did not finish
+                silent = now - float(row[4])
+                why = CRASHED if silent <= self.lease_s else (
+                    f"the run gave no sign of life for {silent:.0f} s (killed, paused, or cut off from the state "
+                    f"store), so another run took its lock over")
                 cur.execute("UPDATE runs SET status='crashed', error=? WHERE status='running' AND "
-                            "(id=? OR (process=? AND host=?))", (CRASHED, row[1], row[2], row[3]))
+                            "(id=? OR (process=? AND host=?))", (why, row[1], row[2], row[3]))
             if run is not None:
-                cur.execute(
+                run_id = int(cur.execute(
                     "INSERT INTO runs(sheet, label, command, trigger, status, stage, started_at, process, host) "
-                    "VALUES(?, ?, ?, ?, 'running', 'start', ?, ?, ?)", (*run, self.process, self.host))
-                run_id = int(cur.lastrowid or 0)
-            cur.execute(
-                "INSERT OR REPLACE INTO locks(name, token, run_id, process, host, label, since, heartbeat) "
-                "VALUES(?, ?, ?, ?, ?, ?, ?, ?)", (name, token, run_id, self.process, self.host, label, since, time.time()))
+                    "VALUES(?, ?, ?, ?, 'running', 'start', ?, ?, ?) RETURNING id",
+                    (*run, self.process, self.host)).fetchone()[0])
+                cur.execute("UPDATE locks SET run_id=? WHERE name=? AND token=?", (run_id, name, token))
         with self._held_lock:
-            self._held[name] = token
+            self._held[name] = (token, label)
+            self._lost.pop(name, None)
         self._start_heartbeat()
         return token, run_id
 
@@ -121,21 +221,23 @@ class RunTables:
                        on_wait=on_wait)
 
     def attach_run(self, name: str, token: str, run_id: int) -> None:
-        with self.db.write() as cur:
+        with self._write() as cur:
             cur.execute("UPDATE locks SET run_id=? WHERE name=? AND token=?", (run_id, name, token))
 
     def unlock(self, name: str, token: str) -> None:
+        """Give the lock back (a lock already taken over is left to its new holder)."""
         with self._held_lock:
-            if self._held.get(name) == token:
+            if self._held.get(name, ("",))[0] == token:
                 del self._held[name]
+            self._lost.pop(name, None)
         with self.db.write() as cur:
             cur.execute("DELETE FROM locks WHERE name=? AND token=?", (name, token))
 
     def lock_holder(self, name: str) -> Holder | None:
-        row = self.db.one("SELECT token, run_id, process, host, heartbeat, label, since FROM locks WHERE name=?", (name,))
-        if row is None or self._stale(row):
+        row = self.db.one(f"SELECT {_LOCK_COLUMNS} FROM locks WHERE name=?", (name,))
+        if row is None or self._stale(row, self.db.now()):
             return None
-        return Holder(name, row[1], row[2], row[3], row[5], row[6], float(row[4]))
+        return _holder(name, row)
 
     def _start_heartbeat(self) -> None:
         if self._beat is not None and self._beat.is_alive():
@@ -145,17 +247,30 @@ class RunTables:
         self._beat.start()
 
     def _heartbeat(self) -> None:
-        while not self._beat_stop.wait(HEARTBEAT_S):
-            with self._held_lock:
-                held = list(self._held.items())
-            if not held:
-                continue
-            try:
-                with self.db.write() as cur:
-                    cur.executemany("UPDATE locks SET heartbeat=? WHERE name=? AND token=?",
-                                    [(time.time(), n, t) for n, t in held])
-            except StateError:
-                log.debug("missed a heartbeat (retried; the lease is long)", exc_info=True)
+        while not self._beat_stop.wait(self.heartbeat_s):
+            self.renew_locks()
+
+    def renew_locks(self) -> None:
+        """Renew the lease of every lock held (only where the token is still ours: a lock taken
+        over is not taken back, it is marked lost and the run's next write is refused)."""
+        with self._held_lock:
+            held = list(self._held.items())
+        if not held:
+            return
+        try:
+            with self.db.write() as cur:
+                now = self.db.now(cur)
+                for name, (token, label) in held:
+                    if cur.execute("UPDATE locks SET heartbeat=? WHERE name=? AND token=?",
+                                   (now, name, token)).rowcount != 1:
+                        row = cur.execute(f"SELECT {_LOCK_COLUMNS} FROM locks WHERE name=?", (name,)).fetchone()
+                        with self._held_lock:
+                            if self._held.get(name, ("",))[0] == token:
+                                del self._held[name]
+                                self._lost[name] = lost_message(label, _holder(name, row) if row else None)
+                        log.warning("the lock %s was taken over by another run", name)
+        except StateError:
+            log.debug("missed a heartbeat (retried; the lease is longer)", exc_info=True)
 
     def stop_heartbeat(self) -> None:
         self._beat_stop.set()
@@ -166,21 +281,20 @@ class RunTables:
     # -- runs ---------------------------------------------------------------------------------
 
     def start_run(self, sheet: str, label: str, command: str, trigger: str, started_at: str) -> int:
-        with self.db.write() as cur:
-            cur.execute(
+        with self._write() as cur:
+            return int(cur.execute(
                 "INSERT INTO runs(sheet, label, command, trigger, status, stage, started_at, process, host) "
-                "VALUES(?, ?, ?, ?, 'running', 'start', ?, ?, ?)",
-                (sheet, label, command, trigger, started_at, self.process, self.host))
-            return int(cur.lastrowid or 0)
+                "VALUES(?, ?, ?, ?, 'running', 'start', ?, ?, ?) RETURNING id",
+                (sheet, label, command, trigger, started_at, self.process, self.host)).fetchone()[0])
 
     def set_run_stage(self, run_id: int, stage: str) -> None:
-        with self.db.write() as cur:
+        with self._write() as cur:
             cur.execute("UPDATE runs SET stage=? WHERE id=?", (stage, run_id))
 
     def finish_run(self, run_id: int, status: str, *, finished_at: str, duration_s: float,
                    counts: dict[str, int] | None = None, error: str | None = None,
                    summary: dict[str, Any] | None = None) -> None:
-        with self.db.write() as cur:
+        with self._write() as cur:
             cur.execute(
                 "UPDATE runs SET status=?, stage='done', finished_at=?, duration_s=?, counts=?, error=?, summary=? "
                 "WHERE id=?",

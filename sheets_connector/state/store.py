@@ -1,5 +1,7 @@
-"""``SqliteStore``: the state store in one SQLite file (see db.py for the file, runs.py for the
-run history and locks).
+"""The state store over SQL, written once for both engines: ``SqliteStore`` (one file, db.py)
+and ``PostgresStore`` (a server shared by several machines, pg.py).  runs.py holds the run
+history and the locks (with fencing: every write a run makes here first proves it still holds
+its locks, ``_write``).
 
 The feed belongs to an inwise *account*: every answer of ``GET /contacts`` is committed raw
 (fsynced) before it is read, then its contact ids are indexed.  Delivery belongs to each *sheet*:
@@ -24,20 +26,18 @@ from ..inwise import feed_contact
 from . import feed
 from .db import Db
 from .model import FeedAnswer, RowRecord
-from .runs import RunTables
+from .runs import LEASE_S, SHARED_LEASE_S, RunTables
 
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-class SqliteStore(RunTables):
-    """The default state store (one file, WAL).  Safe for several processes and threads."""
+class SqlStore(RunTables):
+    """The state store's statements (``?`` placeholders, the SQL both engines speak)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.db = Db(self.path)
-        super().__init__()
+    path: Path
+    url: str  # where it is, for messages (a file path, or the server's URL without its password)
 
     def close(self) -> None:
         self.stop_heartbeat()
@@ -55,20 +55,21 @@ class SqliteStore(RunTables):
         return None if row is None else str(row[0])
 
     def meta_set(self, key: str, value: str) -> None:
-        with self.db.write() as cur:
-            cur.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, value))
+        with self._write() as cur:
+            cur.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                        (key, value))
 
     # -- the account's feed -------------------------------------------------------------------
 
     def feed_request_started(self, account: str, run_id: int | None) -> None:
         """A feed request is about to go out: if this process dies before its answer is kept,
         the next reader of this account's feed learns that an answer may be lost."""
-        with self.db.write() as cur:
-            cur.execute("INSERT OR REPLACE INTO feed_inflight(account, run_id, started_at) VALUES(?, ?, ?)",
-                        (account, run_id, utc_now()))
+        with self._write() as cur:
+            cur.execute("INSERT INTO feed_inflight(account, run_id, started_at) VALUES(?, ?, ?) ON CONFLICT(account) "
+                        "DO UPDATE SET run_id=excluded.run_id, started_at=excluded.started_at", (account, run_id, utc_now()))
 
     def feed_request_ended(self, account: str) -> None:
-        with self.db.write() as cur:
+        with self._write() as cur:
             cur.execute("DELETE FROM feed_inflight WHERE account=?", (account,))
 
     def take_interrupted_feed_request(self, account: str) -> tuple[int | None, str] | None:
@@ -86,10 +87,9 @@ class SqliteStore(RunTables):
         same commit), then the ids of the contacts in it.  ``received`` (``time.perf_counter()``
         when the answer's last byte arrived) measures the loss window, kept as ``commit_ms``."""
         with self.db.write(durable=True) as cur:
-            cur.execute(
-                "INSERT INTO feed_answers(account, run_id, received_at, origin, raw, state) VALUES(?, ?, ?, ?, ?, ?)",
-                (account, run_id, utc_now(), origin, raw, "received"))
-            answer_id = int(cur.lastrowid or 0)
+            answer_id = int(cur.execute(
+                "INSERT INTO feed_answers(account, run_id, received_at, origin, raw, state) VALUES(?, ?, ?, ?, ?, ?) "
+                "RETURNING id", (account, run_id, utc_now(), origin, raw, "received")).fetchone()[0])
             cur.execute("DELETE FROM feed_inflight WHERE account=?", (account,))
         commit_ms = None if received is None else round((time.perf_counter() - received) * 1000, 2)
         return self._index_answer(answer_id, account, raw, commit_ms)
@@ -98,7 +98,7 @@ class SqliteStore(RunTables):
         parsed, _ = feed.parse(raw)
         with self.db.write() as cur:
             cur.executemany(
-                "INSERT OR IGNORE INTO feed_contacts(account, contact_id, answer_id, pos) VALUES(?, ?, ?, ?)",
+                "INSERT INTO feed_contacts(account, contact_id, answer_id, pos) VALUES(?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(account, cid, answer_id, pos) for cid, pos in parsed.contacts])
             cur.execute(
                 "UPDATE feed_answers SET state=?, contacts=?, problems=?, commit_ms=COALESCE(?, commit_ms) WHERE id=?",
@@ -140,7 +140,7 @@ class SqliteStore(RunTables):
     def register_sheet(self, sheet: str, account: str) -> None:
         """A sheet receives the account's contacts kept from its first run on (not the history
         other sheets pulled before it existed)."""
-        with self.db.write() as cur:
+        with self._write() as cur:
             if cur.execute("SELECT 1 FROM sheets WHERE sheet=? AND account=?", (sheet, account)).fetchone():
                 return
             last = cur.execute("SELECT COALESCE(MAX(id), 0) FROM feed_answers").fetchone()[0]
@@ -149,9 +149,10 @@ class SqliteStore(RunTables):
 
     def register_sheet_from(self, sheet: str, account: str, answer_id: int) -> None:
         """Register (or widen) a sheet so that it receives the account's answers from ``answer_id``."""
-        with self.db.write() as cur:
+        with self._write() as cur:
             cur.execute("INSERT INTO sheets(sheet, account, from_answer, registered_at) VALUES(?, ?, ?, ?) "
-                        "ON CONFLICT(sheet, account) DO UPDATE SET from_answer=MIN(from_answer, excluded.from_answer)",
+                        "ON CONFLICT(sheet, account) DO UPDATE SET from_answer=CASE WHEN excluded.from_answer < sheets.from_answer "
+                        "THEN excluded.from_answer ELSE sheets.from_answer END",
                         (sheet, account, answer_id, utc_now()))
 
     def iter_pending(self, sheet: str, account: str) -> Iterator[dict[str, Any]]:
@@ -177,11 +178,11 @@ class SqliteStore(RunTables):
     def commit_saved(self, sheet: str, account: str | None, run_id: int | None, keys: Iterable[str],
                      delivered: Iterable[object]) -> None:
         """After the sheet was saved: these rows show their status, these contacts are in its tab."""
-        with self.db.write() as cur:
+        with self._write() as cur:
             cur.executemany("UPDATE rows SET state='written' WHERE sheet=? AND key=?", [(sheet, k) for k in keys])
             if account is not None:
                 cur.executemany(
-                    "INSERT OR IGNORE INTO deliveries(sheet, account, contact_id, run_id) VALUES(?, ?, ?, ?)",
+                    "INSERT INTO deliveries(sheet, account, contact_id, run_id) VALUES(?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     [(sheet, account, str(i), run_id) for i in delivered])
 
     # -- rows -----------------------------------------------------------------------------------
@@ -198,10 +199,12 @@ class SqliteStore(RunTables):
         """Commit inwise's answers for rows as they arrive: (key, payload fingerprint, outcome)."""
         if not answers:
             return
-        with self.db.write() as cur:
+        with self._write() as cur:
             cur.executemany(
-                "INSERT OR REPLACE INTO rows(sheet, key, fingerprint, state, outcome, data, status, synced_at, run_id) "
-                "VALUES(?, ?, ?, 'answered', ?, ?, NULL, NULL, ?)",
+                "INSERT INTO rows(sheet, key, fingerprint, state, outcome, data, status, synced_at, run_id) "
+                "VALUES(?, ?, ?, 'answered', ?, ?, NULL, NULL, ?) ON CONFLICT(sheet, key) DO UPDATE SET "
+                "fingerprint=excluded.fingerprint, state='answered', outcome=excluded.outcome, data=excluded.data, "
+                "status=NULL, synced_at=NULL, run_id=excluded.run_id",
                 [(sheet, key, fp, o.get("outcome", ""), json.dumps(o), run_id) for key, fp, o in answers])
 
     def record_statuses(self, sheet: str,
@@ -209,8 +212,30 @@ class SqliteStore(RunTables):
         """Before the save: the exact text going into each row's cell (key, status, synced at,
         and the settled outcome when it matters later - else None), so a rerun after a kill
         writes the same words."""
-        with self.db.write() as cur:
+        with self._write() as cur:
             cur.executemany("UPDATE rows SET status=?, synced_at=? WHERE sheet=? AND key=?",
                             [(status, synced, sheet, key) for key, status, synced, _ in statuses])
             cur.executemany("UPDATE rows SET outcome=?, data=? WHERE sheet=? AND key=?",
                             [(o.get("outcome", ""), json.dumps(o), sheet, key) for key, _, _, o in statuses if o])
+
+
+class SqliteStore(SqlStore):
+    """The default state store (one file, WAL).  Safe for several processes and threads of one machine."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.url = str(self.path)
+        self.db = Db(self.path)
+        super().__init__(LEASE_S)
+
+
+class PostgresStore(SqlStore):
+    """The state store on a PostgreSQL server: one truth for every machine, CLI run and replica."""
+
+    def __init__(self, url: str) -> None:
+        from .pg import PgDb
+
+        self.db = PgDb(url)
+        self.url = self.db.where
+        self.path = Path(self.db.where)
+        super().__init__(SHARED_LEASE_S)

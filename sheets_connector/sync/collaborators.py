@@ -60,7 +60,7 @@ class Run:
     def open_store(self) -> StateStore:
         if self.store is None:
             try:
-                self.store = open_store(self.config.state_dir_path())
+                self.store = open_store(self.config.state_dir_path(), mapping_url=self.config.state_url_resolved())
             except StateError as e:
                 raise StateError(f"{e}\n{NOTHING_DONE}") from None
             self._own_store = True

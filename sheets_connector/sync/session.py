@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..cancel import CancelToken
 from ..config import Config, SheetIdentity
-from ..errors import ConnectorError, RunStopped, SheetBusy, StateError
+from ..errors import ConnectorError, LockLost, RunStopped, SheetBusy, StateError
 from ..state import Holder, LockHeld, StateStore, import_journal
 from ..state.runs import waiting
 from .summary import RunSummary
@@ -56,6 +56,7 @@ class RunSession:
                                   summary=summary.to_dict())
         except StateError as e:  # the run is shown as stopped unexpectedly; the user reads the summary
             summary.error = summary.error or str(e)
+        # LockLost goes on: the session says why this run stopped and records nothing more
 
 
 def busy_message(label: str, holder: Holder, what: str = "run", started_at: str | None = None) -> str:
@@ -119,10 +120,10 @@ def run_session(config: Config, store: StateStore, account: str, *, command: str
     except BaseException as e:
         status = "stopped" if isinstance(e, (RunStopped, KeyboardInterrupt)) else "failed"
         error = str(e) if isinstance(e, ConnectorError) else f"{type(e).__name__}: {e}"
-        try:
+        try:  # a run that lost its lock records nothing: the run that took over marked it
             store.finish_run(run_id, status, finished_at=clock().isoformat(timespec="seconds"),
                              duration_s=time.monotonic() - t0, error=error)
-        except StateError:
+        except (StateError, LockLost):
             log.debug("could not record the run's end", exc_info=True)
         raise
     finally:

@@ -1,0 +1,154 @@
+"""The state store's database on a PostgreSQL server: what several machines share.
+
+Same tables and statements as the SQLite file (the store's SQL is written once, with ``?``
+placeholders, in the subset both engines speak: ``ON CONFLICT``, ``RETURNING``); this module
+adapts them for psycopg 3 and keeps a small psycopg_pool of connections, checked before use,
+so a restarted server costs one failed statement, not a dead process.
+
+What changes with a server:
+- Writes are transactions on whichever pooled connection is free; the lock rows a run holds
+  are read ``FOR SHARE`` in each of its writes (fencing, see runs.py), so a takeover waits for
+  a write that proved its lock, and a write after a takeover is refused.
+- Leases are measured by the server's clock (``clock_timestamp()``), so machines with skewed
+  clocks agree on who is dead.
+- No room check: the server manages its disk.  Commits are durable (the server's
+  ``synchronous_commit``).
+- A lost connection (server restarted, network cut) is a StateError in plain words; nothing
+  waits longer than ``CONNECT_TIMEOUT_S`` for the server.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import StateError
+from .schema import migrate
+
+CONNECT_TIMEOUT_S = 5
+POOL_TIMEOUT_S = 10.0
+POOL_MAX = 6
+
+
+def redacted(url: str) -> str:
+    """The URL without its password (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+@functools.lru_cache(maxsize=512)
+def _sql(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def describe(e: BaseException) -> str:
+    text = (str(e) or type(e).__name__).strip().splitlines()[0]
+    low = text.lower()
+    if "timeout" in low or "connection" in low or "terminat" in low or "server closed" in low or "shutdown" in low:
+        return f"the database server cannot be reached ({text})"
+    if "password" in low or "authentication" in low or "role" in low:
+        return f"the database refused the user ({text})"
+    if "does not exist" in low and "database" in low:
+        return f"the database does not exist ({text})"
+    return text
+
+
+class PgCursor:
+    """A psycopg cursor that takes the store's ``?`` placeholders."""
+
+    def __init__(self, cur: Any) -> None:
+        self._cur = cur
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> PgCursor:
+        self._cur.execute(_sql(sql), tuple(args))
+        return self
+
+    def executemany(self, sql: str, rows: Any) -> PgCursor:
+        rows = list(rows)
+        if rows:
+            self._cur.executemany(_sql(sql), rows)
+        return self
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cur.fetchall())
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cur.rowcount)
+
+
+class PgDb:
+    """A pool of connections to the store's PostgreSQL database (same interface as db.Db)."""
+
+    engine = "postgresql"
+    row_lock = " FOR SHARE"
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+        from psycopg_pool import ConnectionPool, PoolTimeout
+
+        self._errors: tuple[type[BaseException], ...] = (psycopg.Error, PoolTimeout)
+        self.url = url
+        self.where = redacted(url)
+        self.pool = ConnectionPool(
+            url, min_size=1, max_size=POOL_MAX, timeout=POOL_TIMEOUT_S, open=False, name="sheets-connector-state",
+            check=ConnectionPool.check_connection, reconnect_timeout=60,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S, "application_name": "sheets-connector"})
+        try:
+            self.pool.open(wait=True, timeout=POOL_TIMEOUT_S)
+            with self.write() as cur:
+                migrate(cur, self.engine, self.where)
+        except self._errors as e:
+            self.pool.close()
+            raise self.error("cannot be opened", e) from None
+        except StateError:
+            self.pool.close()
+            raise
+
+    def error(self, what: str, e: BaseException) -> StateError:
+        return StateError(
+            f"The connector's shared state store {self.where} {what}: {describe(e)}. "
+            "Nothing more was sent or written. Check that the database is up and reachable from this machine, "
+            "then run again.")
+
+    @contextmanager
+    def write(self, *, durable: bool = False) -> Iterator[PgCursor]:
+        """One transaction: committed on exit, rolled back on error (every commit is durable)."""
+        try:
+            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                yield PgCursor(cur)
+        except self._errors as e:
+            raise self.error("could not be written", e) from e
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        try:
+            with self.pool.connection() as conn:
+                return list(conn.execute(_sql(sql), args).fetchall())
+        except self._errors as e:
+            raise self.error("could not be read", e) from e
+
+    def one(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        rows = self.query(sql, args)
+        return rows[0] if rows else None
+
+    def now(self, cur: PgCursor | None = None) -> float:
+        sql = "SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8"
+        row = cur.execute(sql).fetchone() if cur is not None else self.one(sql)
+        return float(row[0])
+
+    def ensure_room(self, needed: int, grow: int) -> None:
+        """The server manages its disk (a full one fails the next commit, which says so)."""
+
+    def close(self) -> None:
+        self.pool.close()

@@ -1,0 +1,143 @@
+"""The state store's schema, as numbered migrations applied when a store is opened (both engines).
+
+``MIGRATIONS`` lists (version, SQLite DDL, PostgreSQL DDL); ``meta.schema`` holds the version a
+store has reached.  Opening a store applies the missing ones in one transaction (SQLite's
+``BEGIN IMMEDIATE``; on PostgreSQL under an advisory lock, so replicas starting together apply
+each once).  A store written by a newer version is refused rather than guessed at.
+
+Version 1 is the first SQLite store's schema, unchanged (every ``CREATE`` is ``IF NOT EXISTS``:
+files made before migrations existed carry version 1 and need nothing).  Add a version at the
+end for every change; never edit one that has shipped.
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ..errors import StateError
+
+MIGRATION_LOCK = 0x5C_0E_57A7E  # PostgreSQL advisory lock key held while migrating
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, args: Any = ...) -> Any: ...
+
+
+SQLITE_V1 = """
+CREATE TABLE IF NOT EXISTS feed_answers(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, run_id INTEGER,
+  received_at TEXT NOT NULL, origin TEXT NOT NULL, raw BLOB NOT NULL,
+  state TEXT NOT NULL, contacts INTEGER NOT NULL DEFAULT 0, problems TEXT NOT NULL DEFAULT '[]',
+  commit_ms REAL);
+CREATE INDEX IF NOT EXISTS feed_answers_state ON feed_answers(account, state);
+CREATE TABLE IF NOT EXISTS feed_contacts(
+  account TEXT NOT NULL, contact_id TEXT NOT NULL, answer_id INTEGER NOT NULL, pos INTEGER NOT NULL,
+  PRIMARY KEY(account, contact_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS feed_contacts_answer ON feed_contacts(account, answer_id);
+CREATE TABLE IF NOT EXISTS feed_inflight(
+  account TEXT PRIMARY KEY, run_id INTEGER, started_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sheets(
+  sheet TEXT NOT NULL, account TEXT NOT NULL, from_answer INTEGER NOT NULL, registered_at TEXT NOT NULL,
+  PRIMARY KEY(sheet, account)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries(
+  sheet TEXT NOT NULL, account TEXT NOT NULL, contact_id TEXT NOT NULL, run_id INTEGER,
+  PRIMARY KEY(sheet, account, contact_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rows(
+  sheet TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
+  outcome TEXT NOT NULL, data TEXT NOT NULL, status TEXT, synced_at TEXT, run_id INTEGER,
+  PRIMARY KEY(sheet, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rows_pending ON rows(sheet, state);
+CREATE TABLE IF NOT EXISTS runs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, sheet TEXT NOT NULL, label TEXT NOT NULL,
+  command TEXT NOT NULL, trigger TEXT NOT NULL, status TEXT NOT NULL, stage TEXT NOT NULL DEFAULT '',
+  started_at TEXT NOT NULL, finished_at TEXT, duration_s REAL, process TEXT, host TEXT,
+  counts TEXT NOT NULL DEFAULT '{}', error TEXT, summary TEXT);
+CREATE INDEX IF NOT EXISTS runs_sheet ON runs(sheet, id);
+CREATE TABLE IF NOT EXISTS locks(
+  name TEXT PRIMARY KEY, token TEXT NOT NULL, run_id INTEGER, process TEXT NOT NULL,
+  host TEXT NOT NULL, label TEXT NOT NULL, since TEXT NOT NULL, heartbeat REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS reserve(b BLOB);
+"""
+
+POSTGRES_V1 = """
+CREATE TABLE IF NOT EXISTS feed_answers(
+  id BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, run_id BIGINT,
+  received_at TEXT NOT NULL, origin TEXT NOT NULL, raw BYTEA NOT NULL,
+  state TEXT NOT NULL, contacts INTEGER NOT NULL DEFAULT 0, problems TEXT NOT NULL DEFAULT '[]',
+  commit_ms DOUBLE PRECISION);
+CREATE INDEX IF NOT EXISTS feed_answers_state ON feed_answers(account, state);
+CREATE TABLE IF NOT EXISTS feed_contacts(
+  account TEXT NOT NULL, contact_id TEXT NOT NULL, answer_id BIGINT NOT NULL, pos INTEGER NOT NULL,
+  PRIMARY KEY(account, contact_id));
+CREATE INDEX IF NOT EXISTS feed_contacts_answer ON feed_contacts(account, answer_id);
+CREATE TABLE IF NOT EXISTS feed_inflight(
+  account TEXT PRIMARY KEY, run_id BIGINT, started_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sheets(
+  sheet TEXT NOT NULL, account TEXT NOT NULL, from_answer BIGINT NOT NULL, registered_at TEXT NOT NULL,
+  PRIMARY KEY(sheet, account));
+CREATE TABLE IF NOT EXISTS deliveries(
+  sheet TEXT NOT NULL, account TEXT NOT NULL, contact_id TEXT NOT NULL, run_id BIGINT,
+  PRIMARY KEY(sheet, account, contact_id));
+CREATE TABLE IF NOT EXISTS rows(
+  sheet TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
+  outcome TEXT NOT NULL, data TEXT NOT NULL, status TEXT, synced_at TEXT, run_id BIGINT,
+  PRIMARY KEY(sheet, key));
+CREATE INDEX IF NOT EXISTS rows_pending ON rows(sheet, state);
+CREATE TABLE IF NOT EXISTS runs(
+  id BIGSERIAL PRIMARY KEY, sheet TEXT NOT NULL, label TEXT NOT NULL,
+  command TEXT NOT NULL, trigger TEXT NOT NULL, status TEXT NOT NULL, stage TEXT NOT NULL DEFAULT '',
+  started_at TEXT NOT NULL, finished_at TEXT, duration_s DOUBLE PRECISION, process TEXT, host TEXT,
+  counts TEXT NOT NULL DEFAULT '{}', error TEXT, summary TEXT);
+CREATE INDEX IF NOT EXISTS runs_sheet ON runs(sheet, id);
+CREATE TABLE IF NOT EXISTS locks(
+  name TEXT PRIMARY KEY, token TEXT NOT NULL, run_id BIGINT, process TEXT NOT NULL,
+  host TEXT NOT NULL, label TEXT NOT NULL, since TEXT NOT NULL, heartbeat DOUBLE PRECISION NOT NULL);
+"""
+
+# Version 2: a lock grant's number (the fencing token's order, shown in messages: "grant 7") and
+# the schedule's claimed slots (a slot runs once in the whole fleet).
+SQLITE_V2 = """
+ALTER TABLE locks ADD COLUMN grant_no INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS slots(
+  sheet TEXT NOT NULL, slot TEXT NOT NULL, claimed_at TEXT NOT NULL, host TEXT NOT NULL,
+  PRIMARY KEY(sheet, slot)) WITHOUT ROWID;
+"""
+
+POSTGRES_V2 = """
+ALTER TABLE locks ADD COLUMN IF NOT EXISTS grant_no BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS slots(
+  sheet TEXT NOT NULL, slot TEXT NOT NULL, claimed_at TEXT NOT NULL, host TEXT NOT NULL,
+  PRIMARY KEY(sheet, slot));
+"""
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, SQLITE_V1, POSTGRES_V1),
+    (2, SQLITE_V2, POSTGRES_V2),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def statements(ddl: str) -> list[str]:
+    return [s.strip() for s in ddl.split(";") if s.strip()]
+
+
+def migrate(cur: Cursor, engine: str, where: str) -> int:
+    """Bring the store to ``SCHEMA_VERSION`` inside the caller's write transaction; returns the
+    version it had (0: new).  Raises StateError for a store of a newer version."""
+    if engine == "postgresql":
+        cur.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+    cur.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    row = cur.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+    before = int(row[0]) if row is not None else 0
+    if before > SCHEMA_VERSION:
+        raise StateError(
+            f"The connector's state store {where} was written by a newer version of sheets-connector "
+            f"(format {before}); update sheets-connector, or point the mapping's state_dir / state_url elsewhere.")
+    for version, sqlite_ddl, postgres_ddl in MIGRATIONS:
+        if version <= before:
+            continue
+        for statement in statements(postgres_ddl if engine == "postgresql" else sqlite_ddl):
+            cur.execute(statement)
+    if before != SCHEMA_VERSION:
+        cur.execute("INSERT INTO meta(key, value) VALUES('schema', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    (str(SCHEMA_VERSION),))
+    return before
