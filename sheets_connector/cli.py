@@ -28,6 +28,7 @@ from .config import Config, json_schema, load_config
 from .console import echo_json, locale_hint, make_console, protect_std_streams
 from .errors import ConnectorError, InwiseUnavailable, SourceError
 from .service.cli import serve_command  # the service's command lives with the service
+from .state.location import ENV_URL as STATE_URL_ENV
 
 if TYPE_CHECKING:
     from .demo import SheetsDemo
@@ -257,6 +258,18 @@ config_option = click.option(
 )
 
 
+def _use_state_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    # the same channel as the environment variable, which this option overrides (see state/location.py)
+    if value:
+        os.environ[STATE_URL_ENV] = value
+    return value
+
+
+state_url_option = click.option(
+    "--state-url", default=None, expose_value=False, callback=_use_state_url, metavar="URL",
+    help="The state store: postgresql://user@host/db (shared by several machines) or a SQLite file. "
+         "Default: $SHEETS_CONNECTOR_STATE_URL, else the mapping's state_url/state_dir, else your user's state.db.")
+
 wait_option = click.option("--wait", is_flag=True,
                            help="If another run holds the sheet, wait for it to end instead of stopping.")
 
@@ -287,6 +300,7 @@ def _exit_code(summary: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
               help="Also write every row that needs attention (row, outcome, reason) to this CSV file, for Excel.")
+@state_url_option
 def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool, csv_path: str | None) -> None:
     """Send the rows that changed since their last sync to inwise and write each row's outcome back.
 
@@ -347,6 +361,7 @@ def _print_preview(lines: list[str], total: int, n: int = 5, raw_hint: str = "--
 @config_option
 @wait_option
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
+@state_url_option
 def pull_new_cmd(config_path: str, wait: bool, as_json: bool) -> None:
     """Only add the contacts inwise created since the last pull to the new-contacts tab.
 
@@ -619,6 +634,7 @@ def probe(email: str, mobile: str, country: str, base_url: str, api_key_env: str
 @click.option("--limit", "-n", default=20, show_default=True, help="How many runs, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON on stdout.")
 @click.pass_context
+@state_url_option
 def runs(ctx: click.Context, config_path: str | None, limit: int, as_json: bool) -> None:
     """The recent runs: when, how started, how long, rows per outcome, errors.
 
@@ -655,6 +671,7 @@ def runs(ctx: click.Context, config_path: str | None, limit: int, as_json: bool)
               help="The mapping whose state store holds the run (default: your user's store).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run as JSON on stdout.")
 @click.pass_context
+@state_url_option
 def runs_show(ctx: click.Context, run_id: int, config_path: str | None, as_json: bool) -> None:
     """One run in full, with the rows that failed and why.
 

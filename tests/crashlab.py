@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 from util import write_workbook
 
 from sheets_connector.sandbox import Sandbox
-from sheets_connector.state.location import ENV_DIR, STORE_FILE
+from sheets_connector.state.location import ENV_DIR, ENV_URL, STORE_FILE
 
 KEY = "test-key"  # the sandbox fixture's key (conftest.py)
 CONCURRENCY = 4
@@ -42,6 +42,7 @@ class Lab:
     seeded: set[str]
     web: int
     notes: list[str] = field(default_factory=list)
+    state_url: str | None = None  # a PostgreSQL store instead of the file in the lab's folder
 
     @property
     def mapping(self) -> Path:
@@ -57,7 +58,10 @@ class Lab:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "INWISE_API_KEY": KEY, ENV_DIR: str(self.folder / "state")}
+        env = {**os.environ, "INWISE_API_KEY": KEY, ENV_DIR: str(self.folder / "state")}
+        if self.state_url:
+            env[ENV_URL] = self.state_url
+        return env
 
     def sendable(self) -> int:
         return sum(1 for e in self.emails if e)
@@ -149,6 +153,12 @@ class Watch:
 
 
 def store_value(lab: Lab, sql: str) -> Any:
+    if lab.state_url:
+        import psycopg
+
+        with psycopg.connect(lab.state_url) as conn:
+            row = conn.execute(sql).fetchone()
+        return None if row is None else row[0]
     watch = Watch(lab, sql)
     try:
         return watch()

@@ -11,8 +11,7 @@ import threading
 import pytest
 
 from sheets_connector import inwise
-from sheets_connector.errors import StateError
-from sheets_connector.errors import LockLost
+from sheets_connector.errors import LockLost, StateError
 from sheets_connector.state import LockHeld, PulledStore, SqliteStore, import_journal, open_url
 from sheets_connector.state.schema import SCHEMA_VERSION, SQLITE_V1
 

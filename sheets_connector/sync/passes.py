@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from ..errors import InwiseError, RunStopped, StateError
+from ..cancel import CancelToken
+from ..errors import InwiseError, LockLost, RunStopped, StateError
 from ..inwise import InwiseClient
 from ..model import Contact
 from ..results import RowOutcome
@@ -43,10 +44,11 @@ def stopped_at_once(run: Run, table: Table, outcomes: Outcomes, to_send: ToSend)
     )
 
 
-def _recorder(session: RunSession, fingerprints: Mapping[int, str], summary: RunSummary
+def _recorder(session: RunSession, fingerprints: Mapping[int, str], summary: RunSummary, cancel: CancelToken
               ) -> Callable[[list[RowOutcome]], None]:
     """Commit inwise's answers as they arrive.  If the store fails (disk full), the run goes on:
-    every row still gets its result in the sheet; the next run only sends those rows again."""
+    every row still gets its result in the sheet; the next run only sends those rows again.
+    If the run lost its lock, nothing new is sent (the cancel token) and its next stage stops it."""
     failed: list[str] = []
 
     def record(outcomes: list[RowOutcome]) -> None:
@@ -59,6 +61,9 @@ def _recorder(session: RunSession, fingerprints: Mapping[int, str], summary: Run
             failed.append(str(e))
             summary.error = (f"{e}\nEvery row still gets its result in the sheet, but the store could not "
                              "remember them: the next run sends those rows again.")
+        except LockLost as e:
+            failed.append(str(e))
+            cancel.cancel("this run lost its lock")
     return record
 
 
@@ -75,7 +80,7 @@ def send_and_write(run: Run, session: RunSession, p: Plan, sel: Selection, probl
         session.stage("send")
         with stage("send"):
             ctx = SendContext(client, config, send_options(config), cancel, run.progress, summary.warnings,
-                              record=_recorder(session, sel.fingerprints, summary))
+                              record=_recorder(session, sel.fingerprints, summary, cancel))
             send(ctx, to_send, outcomes)
         summary.outage = ctx.outage
         if cancel.is_set():
