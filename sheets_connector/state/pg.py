@@ -19,6 +19,7 @@ What changes with a server:
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -101,6 +102,13 @@ class PgDb:
         self._errors: tuple[type[BaseException], ...] = (psycopg.Error, PoolTimeout)
         self.url = url
         self.where = redacted(url)
+        pool_log = logging.getLogger("psycopg.pool")
+        if pool_log.level == logging.NOTSET:  # its retries are ours to word (StateError), not a stream of warnings
+            pool_log.setLevel(logging.ERROR)
+        try:  # one plain connection first: a wrong URL is said at once, in the server's words
+            psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+        except psycopg.Error as e:
+            raise self.error("cannot be opened", e) from None
         self.pool = ConnectionPool(
             url, min_size=1, max_size=POOL_MAX, timeout=POOL_TIMEOUT_S, open=False, name="sheets-connector-state",
             check=ConnectionPool.check_connection, reconnect_timeout=60,
