@@ -692,6 +692,52 @@ def runs_show(ctx: click.Context, run_id: int, config_path: str | None, as_json:
                 out.print(line, markup=False)
 
 
+@main.group("state")
+def state_group() -> None:
+    """The state store (kept feed answers, row fingerprints, run history, locks)."""
+
+
+@state_group.command("migrate")
+@click.option("--to", "to_url", required=True, metavar="URL",
+              help="The new store: postgresql://user@host/db (an empty database), or a SQLite file.")
+@click.option("--from", "from_url", default=None, metavar="URL",
+              help="The store to copy. Default: the one --config's mapping uses, else $SHEETS_CONNECTOR_STATE_URL, "
+                   "else your user's state.db.")
+@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="A mapping whose store to copy (its state_url or state_dir).")
+def state_migrate(to_url: str, from_url: str | None, config_path: str | None) -> None:
+    """Copy the whole state into another store, losing nothing (feed answers not yet delivered,
+    fingerprints, history).
+
+    \b
+    Example (one machine becomes several):
+      sheets-connector state migrate --to postgresql://connector@db.example/connector
+      export SHEETS_CONNECTOR_STATE_URL=postgresql://connector@db.example/connector
+    """
+    from .state import open_store, open_url
+    from .state.transfer import copy_store
+
+    with _errors(Ctx.debug):
+        cfg = load_config(config_path) if config_path else None
+        source = open_url(from_url) if from_url else open_store(
+            cfg.state_dir_path() if cfg else None, mapping_url=cfg.state_url_resolved() if cfg else None)
+        try:
+            target = open_url(to_url)
+            try:
+                copied = copy_store(source, target)
+                where = target.url
+            finally:
+                target.close()
+        finally:
+            source.close()
+        out = make_console()
+        out.print(f"Copied {source.url} into {where}:", markup=False)
+        for table, n in copied.items():
+            out.print(f"  {table}: {n}", markup=False)
+        out.print(f"The old store is left as it was. Point every run at the new one: --state-url, "
+                  f"{STATE_URL_ENV}, or state_url in the mappings.", markup=False)
+
+
 @contextmanager
 def _history_store(config_path: str | None) -> Iterator[tuple[Any, str | None]]:
     from .state import open_store

@@ -2,7 +2,6 @@
 else today's file (the mapping's state_dir, else the per-user folder)."""
 from __future__ import annotations
 
-
 import pytest
 from click.testing import CliRunner
 from util import write_workbook
