@@ -1,13 +1,21 @@
 """The ``serve`` command (registered on the main ``sheets-connector`` group in ``cli.py``)."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from ..errors import ConnectorError
+from ..state.location import ENV_URL
 from . import log
+
+
+def _use_state_url(value: str | None) -> str | None:
+    if value:
+        os.environ[ENV_URL] = value
+    return value
 
 
 @click.command("serve")
@@ -22,6 +30,11 @@ from . import log
                    "in the state folder (the mappings' state_dir, else your user's), next to the state store.")
 @click.option("--max-parallel", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Syncs of different spreadsheets that may run at the same time.")
+@click.option("--state-url", default=None, expose_value=False, metavar="URL",
+              callback=lambda ctx, param, value: _use_state_url(value),
+              help="The state store every sync of this service uses (locks, history, the feed): "
+                   "postgresql://user@host/db for several replicas. Default: $SHEETS_CONNECTOR_STATE_URL, else each "
+                   "mapping's state_url/state_dir.")
 @click.option("--root-path", default="", help="Path prefix when a proxy serves the service under one (e.g. /connector).")
 def serve_command(configs: Path, host: str, port: int, db: Path | None, max_parallel: int, root_path: str) -> None:
     """Run the web service for the sheet menu (inwise ▸ Sync now) and the schedules.

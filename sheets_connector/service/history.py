@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timezone
-from pathlib import Path
 
 from ..config import SheetIdentity
-from ..state import RunRecord, SqliteStore, store_path
+from ..state import RunRecord, SqlStore, open_url, state_url
 from .runner import load_mapping
 from .sheets import Sheet
 from .store import Run, RunResult, RunState
@@ -68,16 +67,16 @@ class SheetHistory:
     """Reads each served sheet's state store (the one its mapping names); one open store per file."""
 
     def __init__(self) -> None:
-        self._stores: dict[Path, SqliteStore] = {}
+        self._stores: dict[str, SqlStore] = {}
         self._mutex = threading.Lock()
 
-    def _open(self, sheet: Sheet) -> tuple[SqliteStore, SheetIdentity, str | None]:
+    def _open(self, sheet: Sheet) -> tuple[SqlStore, SheetIdentity, str | None]:
         config = load_mapping(sheet.config_path)  # read at each call: an edited mapping counts at once
-        path = store_path(config.state_dir_path())
+        url = state_url(None, config.state_url_resolved(), config.state_dir_path())  # the store its syncs use
         with self._mutex:
-            store = self._stores.get(path)
+            store = self._stores.get(url)
             if store is None:
-                store = self._stores[path] = SqliteStore(path)
+                store = self._stores[url] = open_url(url)
         return store, config.identity(), config.source.worksheet
 
     def holder(self, sheet: Sheet) -> str | None:
