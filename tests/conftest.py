@@ -9,7 +9,7 @@ from launcher import Launcher
 from pgcluster import PgCluster
 
 from sheets_connector.sandbox import Sandbox
-from sheets_connector.state.location import ENV_DIR
+from sheets_connector.state.location import ENV_DIR, ENV_URL
 
 SANDBOX_API_KEY = "test-key"
 
@@ -19,6 +19,9 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     """Every test gets its own per-user state folder (never the real one of whoever runs the tests)."""
     folder = tmp_path_factory.mktemp("state")
     monkeypatch.setenv(ENV_DIR, str(folder))
+    # no shared store unless a test names one; and whatever a CLI --state-url sets is undone after the test
+    monkeypatch.setenv(ENV_URL, "")
+    monkeypatch.delenv(ENV_URL)
     return folder
 
 

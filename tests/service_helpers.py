@@ -19,11 +19,12 @@ import uvicorn
 
 from sheets_connector.cancel import CancelToken
 from sheets_connector.service.app import Limits, create_app
-from sheets_connector.service.history import SheetHistory
 from sheets_connector.service.runs import RunManager
-from sheets_connector.service.runstore import SQLiteRunStore
+from sheets_connector.service.runstore import StateRunStore, as_run, parse_wire_id
 from sheets_connector.service.sheets import Registry, load_registry
 from sheets_connector.service.signing import sign, signed_text_for_get
+from sheets_connector.service.store import Run
+from sheets_connector.state import open_url
 
 SECRETS = {"sheet-a": "secret-of-sheet-a-0123456789", "sheet-b": "secret-of-sheet-b-9876543210"}
 
@@ -33,7 +34,7 @@ def write_sheet_config(folder: Path, sheet_id: str, env_name: str, extra: str = 
     path = folder / f"{sheet_id}.yaml"
     path.write_text(
         f"service:\n  spreadsheet_id: {sheet_id}\n  secret_env: {env_name}\n{extra}"
-        "source:\n  type: xlsx\n  path: contacts.xlsx\ncolumns:\n  email: Email\n",
+        f"source:\n  type: xlsx\n  path: {sheet_id}.xlsx\ncolumns:\n  email: Email\n",
         encoding="utf-8",
     )
     return path
@@ -56,7 +57,8 @@ class GateRunner:
         self._lock = threading.Lock()
 
     def __call__(self, config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
-                 progress: Callable[[str, int, int | None], None], worksheet: str | None = None) -> dict[str, Any]:
+                 progress: Callable[[str, int, int | None], None], worksheet: str | None = None,
+                 claim: Any = None) -> dict[str, Any]:
         with self._lock:
             self.calls.append((config_path.stem, dry_run, trigger))
         sent = 0
@@ -86,11 +88,11 @@ class GateRunner:
 
 
 @contextmanager
-def live_service(registry: Registry, runner: Any, db: Path, *, max_parallel: int = 2,
-                 limits: Limits | None = None) -> Iterator[tuple[str, SQLiteRunStore]]:
+def live_service(registry: Registry, runner: Any, *, max_parallel: int = 2,
+                 limits: Limits | None = None) -> Iterator[tuple[str, StateRunStore]]:
     """The real app on uvicorn, on 127.0.0.1 and a free port, in a thread; stopped at exit."""
-    store = SQLiteRunStore(db)
-    manager = RunManager(store, runner, max_parallel=max_parallel, history=SheetHistory())
+    store = StateRunStore(registry)
+    manager = RunManager(store, runner, max_parallel=max_parallel)
     app = create_app(registry, store, manager, limits=limits or Limits())
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -108,6 +110,19 @@ def live_service(registry: Registry, runner: Any, db: Path, *, max_parallel: int
             runner.gate.set()
         server.should_exit = True
         thread.join(30)
+        store.close()
+
+
+def stored_run(url: str, run_id: str) -> Run | None:
+    """A run as the service shows it, read straight from the state store at ``url``."""
+    parsed = parse_wire_id(run_id)
+    assert parsed is not None, run_id
+    store = open_url(url)
+    try:
+        record = store.get_run(parsed[0])
+    finally:
+        store.close()
+    return None if record is None else as_run(parsed[1], record, None)
 
 
 def body_of(sheet_id: str, **fields: Any) -> bytes:

@@ -1,4 +1,4 @@
-"""A real ``serve`` process for the SIGTERM test: ``python service_proc.py CONFIGS DB RESULTS_DIR``.
+"""A real ``serve`` process for the SIGTERM test: ``python service_proc.py CONFIGS STATE_URL RESULTS_DIR``.
 
 It runs the library's ``serve`` (uvicorn in the main thread, its own signal handling) with a
 runner that "sends" one row every 20 ms, appending a line per row to RESULTS_DIR/<sheet>.log,
@@ -7,6 +7,7 @@ stdout once the service listens.
 """
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from sheets_connector.cancel import CancelToken
 from sheets_connector.service import log
 from sheets_connector.service.server import ServeOptions, serve
+from sheets_connector.state.location import ENV_URL
 
 
 class SlowRunner:
@@ -22,7 +24,8 @@ class SlowRunner:
         self.results = results
 
     def __call__(self, config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
-                 progress: Callable[[str, int, int | None], None], worksheet: str | None = None) -> dict[str, Any]:
+                 progress: Callable[[str, int, int | None], None], worksheet: str | None = None,
+                 claim: Any = None) -> dict[str, Any]:
         out = self.results / f"{config_path.stem}.log"
         sent = 0
         with open(out, "a", encoding="utf-8") as f:
@@ -37,9 +40,10 @@ class SlowRunner:
 
 
 def main() -> None:
-    configs, db, results = (Path(a) for a in sys.argv[1:4])
+    configs, results = Path(sys.argv[1]), Path(sys.argv[3])
+    os.environ[ENV_URL] = sys.argv[2]
     log.configure()
-    serve(ServeOptions(configs=configs, db=db, port=0), SlowRunner(results),
+    serve(ServeOptions(configs=configs, port=0), SlowRunner(results),
           on_ready=lambda url: print(url, flush=True))
 
 

@@ -42,14 +42,15 @@ class HeldRunner:
         self.go = threading.Event()
 
     def __call__(self, config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
-                 progress: Callable[[str, int, int | None], None], worksheet: str | None = None) -> dict[str, Any]:
+                 progress: Callable[[str, int, int | None], None], worksheet: str | None = None,
+                 claim: Any = None) -> dict[str, Any]:
         def report(stage: str, done: int, total: int | None) -> None:
             if stage == "send" and not self.go.is_set():
                 self.sending.set()
                 self.go.wait(60)
             progress(stage, done, total)
 
-        return sync_runner(config_path, dry_run, cancel, trigger, report, worksheet=worksheet)
+        return sync_runner(config_path, dry_run, cancel, trigger, report, worksheet=worksheet, claim=claim)
 
 
 @pytest.fixture
@@ -85,7 +86,7 @@ def test_a_menu_run_syncs_the_sheet_and_shares_lock_and_history_with_the_cli(
     key = emu.create_spreadsheet({"Contacts": [SHEET_HEADER, *ROWS]})
     mapping = write_mapping(tmp_path / "configs", emu, key, sandbox.base_url)
     runner = HeldRunner()
-    with live_service(load_registry(tmp_path / "configs"), runner, tmp_path / "service.db") as (base, _store):
+    with live_service(load_registry(tmp_path / "configs"), runner) as (base, _store):
         r = post_sync(base, body_of(key, worksheet="New contacts"), SECRET)
         assert r.status_code == 202, r.text
         run_id = r.json()["run_id"]
@@ -114,7 +115,7 @@ def test_a_menu_run_syncs_the_sheet_and_shares_lock_and_history_with_the_cli(
         cli = sync(load_config(mapping), environ=ENV)
         assert cli.counts["unchanged"] == 2
         last = latest(base, key)
-        assert last["id"].startswith("history-") and last["id"].endswith("." + key)
+        assert last["id"] == f"2.{key}"  # one registry: the CLI's run is the sheet's run #2
         assert (last["trigger"], last["state"], last["counts"]["unchanged"]) == ("cli", "done", 2)
         assert last["problems"][0]["row"] == 4
         one = get_signed(base, f"/v1/runs/{last['id']}", "", SECRET)
@@ -127,13 +128,13 @@ def test_a_menu_run_syncs_the_sheet_and_shares_lock_and_history_with_the_cli(
             token, held = store.begin_run(ident.workbook, ident.sheet, ident.label, "sync", "cli",
                                           datetime.now().isoformat(timespec="seconds"))
             busy = post_sync(base, body_of(key, nonce="while the cli runs"), SECRET)
-            assert busy.status_code == 409 and busy.json()["run_id"] == f"history-{held}.{key}"
-            holder = get_signed(base, f"/v1/runs/history-{held}.{key}", "", SECRET).json()
+            assert busy.status_code == 409 and busy.json()["run_id"] == f"{held}.{key}"
+            holder = get_signed(base, f"/v1/runs/{held}.{key}", "", SECRET).json()
             assert (holder["state"], holder["trigger"]) == ("running", "cli")
             store.unlock(ident.workbook, token)
         finally:
             store.close()
-        for made_up in (f"history-{'9' * 30}.{key}", f"history-{held}.another-sheet", f"history-x.{key}"):
+        for made_up in (f"{'9' * 30}.{key}", f"{held}.another-sheet", f"x.{key}", f"{held + 5}.{key}"):
             assert get_signed(base, f"/v1/runs/{made_up}", "", SECRET).status_code == 404
         # one history: the menu run is filed in the state store under its trigger, with the CLI's
         view = SqliteStore(tmp_path / "state" / "state.db")

@@ -25,6 +25,7 @@ from service_helpers import (
 from sheets_connector.service.app import Limits, SyncRequest
 from sheets_connector.service.log import LOGGER_NAME
 from sheets_connector.service.signing import sign
+from sheets_connector.state.location import ENV_URL
 
 A, B = "sheet-a", "sheet-b"
 UNAUTHORIZED = {"error": "unauthorized"}
@@ -62,7 +63,7 @@ def runner(tmp_path: Path) -> GateRunner:
 def service(tmp_path: Path, runner: GateRunner) -> Iterator[str]:
     configs = tmp_path / "configs"
     configs.mkdir()
-    with live_service(registry_for(configs), runner, tmp_path / "runs.sqlite3",
+    with live_service(registry_for(configs), runner,
                       limits=Limits(max_body_bytes=4096)) as (base, _store):
         yield base
 
@@ -234,7 +235,7 @@ def test_different_sheets_run_side_by_side_up_to_the_setting(tmp_path: Path) -> 
     configs = tmp_path / "configs"
     configs.mkdir()
     runner = GateRunner()
-    with live_service(registry_for(configs), runner, tmp_path / "db.sqlite3", max_parallel=1) as (base, _):
+    with live_service(registry_for(configs), runner, max_parallel=1) as (base, _):
         a = post_sync(base, body_of(A), SECRETS[A]).json()["run_id"]
         b = post_sync(base, body_of(B), SECRETS[B])
         assert b.status_code == 202  # another sheet is not refused...
@@ -244,7 +245,7 @@ def test_different_sheets_run_side_by_side_up_to_the_setting(tmp_path: Path) -> 
         runner.gate.set()
         wait_for_state(base, b.json()["run_id"], SECRETS[B], {"done"})
     runner2 = GateRunner()
-    with live_service(registry_for(configs), runner2, tmp_path / "db2.sqlite3", max_parallel=2) as (base, _):
+    with live_service(registry_for(configs), runner2, max_parallel=2) as (base, _):
         a = post_sync(base, body_of(A), SECRETS[A]).json()["run_id"]
         b = post_sync(base, body_of(B), SECRETS[B]).json()["run_id"]
         wait_for_state(base, a, SECRETS[A], {"running"})
@@ -310,15 +311,25 @@ def test_a_ten_megabyte_body_is_refused_unread(service: str) -> None:
     assert requests.get(service + "/healthz", timeout=10).status_code == 200  # still serving
 
 
-def test_healthz_says_unavailable_when_the_store_is_not_reachable(tmp_path: Path) -> None:
+def test_healthz_says_unavailable_while_the_database_is_down_and_recovers(tmp_path: Path, pg_cluster, pg_url,
+                                                                        monkeypatch) -> None:
     configs = tmp_path / "configs"
     configs.mkdir()
-    db = tmp_path / "state" / "runs.sqlite3"
-    with live_service(registry_for(configs), GateRunner(), db) as (base, _store):
+    monkeypatch.setenv(ENV_URL, pg_url)
+    with live_service(registry_for(configs), GateRunner()) as (base, _store):
         assert requests.get(base + "/healthz", timeout=10).status_code == 200
-        for leftover in db.parent.iterdir():
-            leftover.unlink()
-        db.write_bytes(b"not a database" * 100)
-        r = requests.get(base + "/healthz", timeout=10)
-        assert r.status_code == 503
-        assert r.json() == {"status": "unavailable", "store": False, "version": r.json()["version"]}
+        pg_cluster.kill()
+        try:
+            r = requests.get(base + "/healthz", timeout=60)
+            assert r.status_code == 503
+            assert r.json() == {"status": "unavailable", "store": False, "version": r.json()["version"]}
+            refused = post_sync(base, body_of(A), SECRETS[A])
+            assert (refused.status_code, "Traceback" in refused.text) == (503, False)
+        finally:
+            pg_cluster.start()
+        deadline = time.monotonic() + 90  # the pool reconnects with a backoff: ready again soon, not at once
+        while requests.get(base + "/healthz", timeout=60).status_code != 200:
+            assert time.monotonic() < deadline, "never ready again after the database came back"
+            time.sleep(0.2)
+        again = post_sync(base, body_of(A), SECRETS[A])
+        assert again.status_code == 202, again.text

@@ -1,4 +1,5 @@
-"""Run history, the per-sheet lock and the replay guard (SQLite), and the run manager."""
+"""The service's run registry (the state store: runs, the per-sheet lock, schedule slots, the replay
+guard) on SQLite and PostgreSQL, and the run manager."""
 from __future__ import annotations
 
 import shutil
@@ -16,8 +17,10 @@ from sheets_connector.errors import InwiseError, SheetBusy
 from sheets_connector.sandbox import Sandbox
 from sheets_connector.service.runner import sync_runner
 from sheets_connector.service.runs import Busy, RunManager, ServiceClosing, Started
-from sheets_connector.service.runstore import STALE_ERROR, SQLiteRunStore
-from sheets_connector.service.store import NewRun, Run, RunResult
+from sheets_connector.service.runstore import STALE_ERROR, StateRunStore
+from sheets_connector.service.sheets import Registry
+from sheets_connector.service.store import Claim, NewRun, Run, RunResult
+from sheets_connector.state.location import ENV_URL
 
 
 class Clock:
@@ -28,121 +31,152 @@ class Clock:
         return self.now
 
 
-def new(run_id: str, sheet: str = "s1", dry_run: bool = False) -> NewRun:
-    return NewRun(id=run_id, spreadsheet_id=sheet, trigger="menu", dry_run=dry_run, worksheet="גיליון1")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, monkeypatch) -> str:
+    """The run registry on the per-user SQLite file, or on a PostgreSQL database (the environment's URL)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv(ENV_URL, request.getfixturevalue("pg_url"))
+    return str(request.param)
 
 
-def test_runs_are_recorded_with_the_store_clock(tmp_path: Path) -> None:
+@pytest.fixture
+def registry(tmp_path: Path, engine: str) -> Registry:
+    (tmp_path / "configs").mkdir()
+    return registry_for(tmp_path / "configs")
+
+
+def new(sheet: str = "sheet-a", dry_run: bool = False) -> NewRun:
+    return NewRun(spreadsheet_id=sheet, trigger="menu", dry_run=dry_run, worksheet="גיליון1")
+
+
+def claimed(store: StateRunStore, registry: Registry, sheet: str = "sheet-a", dry_run: bool = False) -> Claim:
+    claim = store.begin(registry.get(sheet), new(sheet, dry_run))
+    assert isinstance(claim, Claim), claim
+    return claim
+
+
+def test_runs_are_recorded_with_the_store_clock(registry: Registry) -> None:
     clock = Clock()
-    store = SQLiteRunStore(tmp_path / "runs.sqlite3", clock=clock)
-    run = store.create_run(new("r1"))
+    store = StateRunStore(registry, clock=clock)
+    claim = claimed(store, registry)
+    run = claim.run
     assert (run.state, run.created_at) == ("queued", clock.now)
+    assert store.get_run(run.id).state == "queued"
     clock.now += timedelta(seconds=2)
-    store.update_run("r1", state="running")
+    store.started(claim)
     clock.now += timedelta(seconds=3)
-    store.update_run("r1", state="done", result=RunResult(counts={"created": 2}, problems_total=0))
-    got = store.get_run("r1")
+    store.update_run(run.id, state="done", result=RunResult(counts={"created": 2}, problems_total=0))
+    store.end(claim)
+    got = store.get_run(run.id)
     assert got is not None
     assert got.started_at == datetime(2026, 3, 1, 9, 0, 2, tzinfo=timezone.utc)
     assert got.finished_at == datetime(2026, 3, 1, 9, 0, 5, tzinfo=timezone.utc)
     assert got.result == RunResult(counts={"created": 2}) and got.worksheet == "גיליון1" and got.finished
-    assert store.get_run("nope") is None
+    for made_up in ("nope", f"{'9' * 30}.sheet-a", "999.sheet-a", run.id.replace("sheet-a", "sheet-b"), "1.unknown"):
+        assert store.get_run(made_up) is None
+    store.close()
 
 
-def test_latest_is_the_last_created_and_skips_previews_unless_asked(tmp_path: Path) -> None:
-    store = SQLiteRunStore(tmp_path / "runs.sqlite3", clock=Clock())  # same second: order still kept
-    store.create_run(new("r1"))
-    store.create_run(new("r2"))
-    store.create_run(new("p3", dry_run=True))
-    store.create_run(new("x", sheet="s2"))
-    latest = store.latest_run("s1")
-    with_previews = store.latest_run("s1", include_dry_runs=True)
-    assert latest is not None and latest.id == "r2"
-    assert with_previews is not None and with_previews.id == "p3"
-    assert store.latest_run("s3") is None
+def test_latest_is_the_last_created_and_skips_previews_unless_asked(registry: Registry) -> None:
+    store = StateRunStore(registry, clock=Clock())  # same second: order still kept
+    ids = []
+    for sheet, dry_run in (("sheet-a", False), ("sheet-a", False), ("sheet-a", True), ("sheet-b", False)):
+        claim = claimed(store, registry, sheet, dry_run)
+        store.update_run(claim.run.id, state="done")
+        store.end(claim)
+        ids.append(claim.run.id)
+    latest = store.latest_run("sheet-a")
+    with_previews = store.latest_run("sheet-a", include_dry_runs=True)
+    assert latest is not None and latest.id == ids[1]
+    assert with_previews is not None and with_previews.id == ids[2] and with_previews.dry_run
+    assert store.latest_run("sheet-c") is None
+    store.close()
 
 
-def test_one_lock_per_sheet_shared_by_two_instances_on_one_file(tmp_path: Path) -> None:
+def test_one_lock_per_sheet_shared_by_two_instances(registry: Registry) -> None:
+    one, two = StateRunStore(registry), StateRunStore(registry)
+    first = claimed(one, registry)
+    assert two.begin(registry.get("sheet-a"), new()) == first.run.id  # refused, naming the holder
+    other = claimed(two, registry, "sheet-b")  # another sheet is free
+    one.end(first)
+    again = claimed(two, registry)
+    for c in (other, again):
+        two.end(c)
+    one.close()
+    two.close()
+
+
+def test_a_run_whose_instance_died_shows_failed_and_its_lock_is_taken_over(registry: Registry) -> None:
+    one, two = StateRunStore(registry), StateRunStore(registry)
+    dead = claimed(one, registry)
+    one.started(dead)
+    dead.store.stop_heartbeat()  # the instance is gone: on another machine, silent past the lease
+    with dead.store.db.write() as cur:
+        cur.execute("UPDATE locks SET host='gone', heartbeat=heartbeat-?", (dead.store.lease_s + 5,))
+    shown = two.get_run(dead.run.id)
+    assert shown is not None and (shown.state, shown.error) == ("failed", STALE_ERROR)
+    taker = claimed(two, registry)
+    shown = two.get_run(dead.run.id)
+    assert shown is not None and shown.state == "failed" and "no sign of life" in (shown.error or "")
+    assert two.get_run(taker.run.id).state == "queued"
+    two.end(taker)
+    one.close()
+    two.close()
+
+
+def test_a_schedule_slot_is_claimed_once_in_the_fleet(registry: Registry) -> None:
+    stores = [StateRunStore(registry) for _ in range(3)]
+    slot = datetime(2026, 3, 1, 7, 0, tzinfo=timezone.utc)
+    assert [s.claim_slot("sheet-a", slot) for s in stores] == [True, False, False]
+    assert stores[1].claim_slot("sheet-b", slot) and stores[2].claim_slot("sheet-a", slot + timedelta(days=1))
+    for s in stores:
+        s.close()
+
+
+def test_the_replay_guard_admits_a_key_once_even_under_concurrency(registry: Registry) -> None:
     clock = Clock()
-    one = SQLiteRunStore(tmp_path / "runs.sqlite3", clock=clock)
-    two = SQLiteRunStore(tmp_path / "runs.sqlite3", clock=clock)
-    assert one.try_acquire("s1", "r1", lease_s=60) is None
-    assert two.try_acquire("s1", "r2", lease_s=60) == "r1"
-    assert two.try_acquire("s2", "r3", lease_s=60) is None  # another sheet is free
-    two.release("s1", "r2")  # not the holder: nothing happens
-    assert two.try_acquire("s1", "r2", lease_s=60) == "r1"
-    one.release("s1", "r1")
-    assert two.try_acquire("s1", "r2", lease_s=60) is None
-
-
-def test_a_lock_whose_instance_died_expires_and_its_run_is_marked_failed(tmp_path: Path) -> None:
-    clock = Clock()
-    store = SQLiteRunStore(tmp_path / "runs.sqlite3", clock=clock)
-    store.create_run(new("r1"))
-    store.update_run("r1", state="running")
-    assert store.try_acquire("s1", "r1", lease_s=60) is None
-    clock.now += timedelta(seconds=45)
-    assert store.renew("s1", "r1", lease_s=60)  # lease now runs to +105 s
-    clock.now += timedelta(seconds=59)
-    assert store.try_acquire("s1", "r2", lease_s=60) == "r1"
-    clock.now += timedelta(seconds=2)  # nobody renewed: the holder is gone
-    assert store.try_acquire("s1", "r2", lease_s=60) is None
-    dead = store.get_run("r1")
-    assert dead is not None and (dead.state, dead.error) == ("failed", STALE_ERROR)
-    assert not store.renew("s1", "r1", lease_s=60)
-
-
-def test_expire_stale_frees_dead_locks_and_fails_their_runs(tmp_path: Path) -> None:
-    clock = Clock()
-    store = SQLiteRunStore(tmp_path / "runs.sqlite3", clock=clock)
-    for rid, sheet in (("r1", "s1"), ("r2", "s2")):
-        store.create_run(new(rid, sheet))
-        store.try_acquire(sheet, rid, lease_s=60 if rid == "r1" else 600)
-    clock.now += timedelta(seconds=61)
-    assert store.expire_stale() == ["r1"]
-    assert [r.state for r in (store.get_run("r1"), store.get_run("r2")) if r] == ["failed", "queued"]
-
-
-def test_the_replay_guard_admits_a_key_once_even_under_concurrency(tmp_path: Path) -> None:
-    clock = Clock()
-    store = SQLiteRunStore(tmp_path / "runs.sqlite3", clock=clock)
+    stores = [StateRunStore(registry, clock=clock) for _ in range(4)]
     barrier = threading.Barrier(20)
     answers: list[bool] = []
+    lock = threading.Lock()
 
-    def check() -> None:
+    def attempt(i: int) -> None:
         barrier.wait()
-        answers.append(SQLiteRunStore(store.path, clock=clock).seen("k", expires_at=clock.now.timestamp() + 300))
+        seen = stores[i % 4].seen("k", expires_at=clock.now.timestamp() + 300)
+        with lock:
+            answers.append(seen)
 
-    threads = [threading.Thread(target=check) for _ in range(20)]
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(20)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert sorted(answers) == [False] + [True] * 19
     clock.now += timedelta(seconds=301)  # past its window the key is forgotten
-    assert store.seen("k", expires_at=clock.now.timestamp() + 300) is False
+    assert stores[0].seen("k", expires_at=clock.now.timestamp() + 300) is False
+    for s in stores:
+        s.close()
 
 
-def test_ping_says_whether_the_store_answers(tmp_path: Path) -> None:
-    store = SQLiteRunStore(tmp_path / "runs.sqlite3")
+def test_ping_says_whether_the_registry_answers(registry: Registry, monkeypatch, pg_cluster) -> None:
+    store = StateRunStore(registry)
     assert store.ping()
-    for leftover in tmp_path.glob("runs.sqlite3*"):
-        leftover.unlink()
-    (tmp_path / "runs.sqlite3").write_bytes(b"this is not a database" * 100)
-    assert not store.ping()
+    store.close()
+    monkeypatch.setenv(ENV_URL, pg_cluster.url("no_such_database"))
+    assert not StateRunStore(registry).ping()
 
 
 # --- the run manager -------------------------------------------------------------------------------
 
 
-def manager_for(tmp_path: Path, runner: Any, **kw: Any) -> tuple[RunManager, SQLiteRunStore, Any]:
+def manager_for(tmp_path: Path, runner: Any, **kw: Any) -> tuple[RunManager, StateRunStore, Any]:
     (tmp_path / "configs").mkdir(exist_ok=True)
     registry = registry_for(tmp_path / "configs")
-    store = SQLiteRunStore(tmp_path / "runs.sqlite3")
+    store = StateRunStore(registry)
     return RunManager(store, runner, **kw), store, registry
 
 
-def wait_finished(store: SQLiteRunStore, run_id: str) -> Run:
+def wait_finished(store: StateRunStore, run_id: str) -> Run:
     deadline = datetime.now() + timedelta(seconds=30)
     while datetime.now() < deadline:
         run = store.get_run(run_id)
@@ -170,7 +204,7 @@ def test_a_failing_run_is_failed_with_a_user_readable_error(tmp_path: Path, erro
     manager.shutdown()
     assert run.state == "failed" and run.error is not None and expected in run.error
     assert "abc123" not in run.error
-    assert store.try_acquire("sheet-a", "next", lease_s=60) is None  # the lock was released
+    store.end(claimed(store, registry))  # the lock was released
 
 
 def test_shutdown_cancels_running_and_queued_runs_and_waits_for_them(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from service_helpers import GateRunner, registry_for
 
 from sheets_connector.service.runs import RunManager, Started
-from sheets_connector.service.runstore import SQLiteRunStore
+from sheets_connector.service.runstore import StateRunStore
 from sheets_connector.service.schedule import (
     Scheduler,
     next_time,
@@ -62,15 +62,16 @@ def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
     (tmp_path / "configs").mkdir()
     registry = registry_for(tmp_path / "configs", extra=SCHEDULE)
     clock = {"now": datetime(2026, 6, 1, 3, 0, tzinfo=UTC)}  # 06:00 in Jerusalem
-    store = SQLiteRunStore(tmp_path / "runs.sqlite3", clock=lambda: clock["now"])
+    store = StateRunStore(registry, clock=lambda: clock["now"])
     runner = GateRunner()
     runner.gate.set()
     manager = RunManager(store, runner)
     yield registry, store, manager, runner, clock
     manager.shutdown()
+    store.close()
 
 
-def wait_all_finished(store: SQLiteRunStore, sheets: tuple[str, ...] = ("sheet-a", "sheet-b")) -> None:
+def wait_all_finished(store: StateRunStore, sheets: tuple[str, ...] = ("sheet-a", "sheet-b")) -> None:
     for _ in range(3000):
         runs = [store.latest_run(s) for s in sheets]
         if all(r is None or r.finished for r in runs):

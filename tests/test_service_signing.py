@@ -6,8 +6,9 @@ import hmac
 from pathlib import Path
 
 import pytest
+from service_helpers import registry_for
 
-from sheets_connector.service.runstore import SQLiteRunStore
+from sheets_connector.service.runstore import StateRunStore
 from sheets_connector.service.signing import (
     SignatureError,
     parse_header,
@@ -80,7 +81,8 @@ def test_get_requests_sign_path_and_query() -> None:
 def test_a_replay_is_refused_through_the_guard_but_a_new_timestamp_is_not(tmp_path: Path) -> None:
     from datetime import datetime, timezone
 
-    guard = SQLiteRunStore(tmp_path / "s.sqlite3", clock=lambda: datetime.fromtimestamp(T, timezone.utc))
+    (tmp_path / "configs").mkdir()
+    guard = StateRunStore(registry_for(tmp_path / "configs"), clock=lambda: datetime.fromtimestamp(T, timezone.utc))
     header = sign(SECRET, BODY, T)
     verify(header, BODY, [SECRET], now=T, replay_guard=guard)
     with pytest.raises(SignatureError, match="replay"):

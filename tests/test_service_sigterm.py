@@ -12,12 +12,11 @@ from service_helpers import (
     SECRETS,
     body_of,
     post_sync,
+    stored_run,
     wait_for_state,
     write_sheet_config,
 )
 from util import column
-
-from sheets_connector.service.runstore import SQLiteRunStore
 
 HERE = Path(__file__).resolve().parent
 
@@ -27,8 +26,8 @@ def test_sigterm_during_a_run_cancels_it_after_its_results_are_written(tmp_path:
     configs.mkdir()
     write_sheet_config(configs, "sheet-a", "SHEET_A_SECRET")
     env = {**os.environ, "SHEET_A_SECRET": SECRETS["sheet-a"], "PYTHONPATH": str(HERE.parent)}
-    db = tmp_path / "runs.sqlite3"
-    proc = subprocess.Popen([sys.executable, str(HERE / "service_proc.py"), str(configs), str(db), str(tmp_path)],
+    db = str(tmp_path / "state.db")
+    proc = subprocess.Popen([sys.executable, str(HERE / "service_proc.py"), str(configs), db, str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
         base = proc.stdout.readline().strip() if proc.stdout else ""
@@ -45,7 +44,7 @@ def test_sigterm_during_a_run_cancels_it_after_its_results_are_written(tmp_path:
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, err
-    run = SQLiteRunStore(db).get_run(run_id)
+    run = stored_run(db, run_id)
     assert run is not None and run.state == "cancelled" and run.finished_at is not None
     assert run.error is not None and "shutting down" in run.error
     lines = (tmp_path / "sheet-a.log").read_text(encoding="utf-8").splitlines()
@@ -62,8 +61,7 @@ def test_sigterm_during_a_run_cancels_it_after_its_results_are_written(tmp_path:
 def test_the_serve_command_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
     write_sheet_config(tmp_path, "sheet-a", "UNSET_SECRET_VARIABLE")
     env = {k: v for k, v in os.environ.items() if k != "UNSET_SECRET_VARIABLE"}
-    done = subprocess.run([sys.executable, "-m", "sheets_connector", "serve", "--configs", str(tmp_path), "--port", "0",
-                           "--db", str(tmp_path / "db.sqlite3")], capture_output=True, text=True, env=env, timeout=60, check=False)
+    done = subprocess.run([sys.executable, "-m", "sheets_connector", "serve", "--configs", str(tmp_path), "--port", "0"], capture_output=True, text=True, env=env, timeout=60, check=False)
     assert done.returncode == 2
     assert "environment variable UNSET_SECRET_VARIABLE is empty or not set" in done.stderr
     assert "Traceback" not in done.stderr
@@ -91,7 +89,7 @@ def test_sigterm_during_a_real_sync_writes_the_sent_rows_results_and_cancels_the
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, err
-    run = SQLiteRunStore(tmp_path / "runs.sqlite3").get_run(run_id)
+    run = stored_run(str(tmp_path / "state.db"), run_id)
     assert run is not None and run.state == "cancelled", err
     assert run.result is not None and run.result.interrupted
     sent = run.result.counts["created"] + run.result.counts["updated"] + run.result.counts["conflict"]

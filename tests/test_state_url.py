@@ -2,7 +2,6 @@
 else today's file (the mapping's state_dir, else the per-user folder)."""
 from __future__ import annotations
 
-import pytest
 from click.testing import CliRunner
 from util import write_workbook
 
@@ -32,11 +31,6 @@ def _runs(url: str) -> list[str]:
         return [r.status for r in store.list_runs()]
     finally:
         store.close()
-
-
-@pytest.fixture(autouse=True)
-def no_url_set(monkeypatch):
-    monkeypatch.delenv(ENV_URL, raising=False)  # and restored after --state-url set it
 
 
 def test_the_default_is_the_per_user_file(tmp_path, sandbox, state_dir):

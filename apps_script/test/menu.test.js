@@ -90,7 +90,7 @@ test('Preview: a signed ASCII request with a Hebrew tab name is accepted, and sh
   assert.ok(shown.includes('Rows that need attention (6):'));
   assert.ok(shown.includes('row 12: ✗ duplicate of row 3 (same email) - not sent'));
   // the service decoded the escaped name exactly
-  const runId = post.answer.body.match(/"run_id":"([0-9a-f]+)"/)[1];
+  const runId = post.answer.body.match(/"run_id":"([^"]+)"/)[1];  // "<run number>.<spreadsheet id>"
   const status = await signedRequest(service, 'GET', `/v1/runs/${runId}`);
   assert.equal(status.data.worksheet, HEBREW_TAB);
   assert.equal(status.data.requested_by, 'dana@example.com');

@@ -4,10 +4,10 @@ Routes (the OpenAPI document is served at ``/openapi.json``):
 
 - ``POST /v1/sync``                     signed; starts a run, answers 202 + run id at once
 - ``GET  /v1/runs/{run_id}``            signed; a run's state, counts and rows that need attention
-- ``GET  /v1/runs/latest?spreadsheet=`` signed; the spreadsheet's last sync from any trigger: the
-                                        service's own, or a CLI/cron run from the state store's
-                                        history when newer (previews too with ``include_previews=true``)
-- ``GET  /healthz``                     unsigned readiness: is the run store reachable
+- ``GET  /v1/runs/latest?spreadsheet=`` signed; the spreadsheet's last sync from any trigger (menu,
+                                        schedule, CLI, cron: one run registry), previews too with
+                                        ``include_previews=true``
+- ``GET  /healthz``                     unsigned readiness: is the run registry reachable
 
 A POST is checked in this order, each failure answering a short fixed text: content type
 (415), size (413), signature + timestamp + replay (401), JSON and fields (400), spreadsheet
@@ -38,7 +38,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..errors import ConnectorError
 from . import log
-from .history import SheetHistory, parse_history_id
 from .runs import Busy, RunManager, ServiceClosing
 from .sheets import Registry, Sheet
 from .signing import (
@@ -174,7 +173,7 @@ PUBLIC_TEXT = {
     409: "a sync of this spreadsheet is already running",
     413: "request too large",
     415: "send application/json",
-    503: "the service is shutting down; try again in a minute",
+    503: "the service is restarting or cannot reach its database; try again in a minute",
 }
 REFUSALS: dict[int | str, dict[str, Any]] = {code: {"model": Refusal, "description": text}
                                              for code, text in PUBLIC_TEXT.items()}
@@ -279,19 +278,20 @@ def create_app(
                           replay_guard=store if replay else None)
         except SignatureError as e:
             raise Refused(401, str(e)) from None
+        except ConnectorError:  # the replay guard's database cannot be reached: logged
+            log.logger.warning('{"event": "replay_guard_unreachable"}', exc_info=True)
+            raise Refused(503, "store_unavailable") from None
 
     def owned(verified: Verified, spreadsheet_id: str) -> Sheet | None:
         sheet = registry.get(spreadsheet_id)
         return sheet if sheet is not None and verified.matched.intersection(sheet.secrets) else None
 
-    def history_call(read: Callable[[SheetHistory], Run | None]) -> Run | None:
-        if manager.history is None:
-            return None
+    def read(lookup: Callable[[], Run | None]) -> Run | None:
         try:
-            return read(manager.history)
-        except ConnectorError:  # a broken mapping or state store: the service's own record still answers
-            log.logger.warning('{"event": "history_unreadable"}', exc_info=True)
-            return None
+            return lookup()
+        except ConnectorError:  # the run registry cannot be reached (or a mapping is broken): logged
+            log.logger.warning('{"event": "registry_unreadable"}', exc_info=True)
+            raise Refused(503, "store_unavailable") from None
 
     def start(request: Request, signature: str | None, body: bytes) -> AsciiJSONResponse:
         verified = check(signature, body, replay=True)
@@ -308,6 +308,9 @@ def create_app(
                                     requested_by=req.requested_by)
         except ServiceClosing:
             raise Refused(503, "closing") from None
+        except ConnectorError:  # the run registry cannot be reached (or a mapping is broken): logged
+            log.logger.warning('{"event": "not_started"}', exc_info=True)
+            raise Refused(503, "store_unavailable") from None
         if isinstance(outcome, Busy):
             raise Refused(409, "busy", run_id=outcome.holder)
         _note(request, run_id=outcome.run.id)
@@ -341,10 +344,7 @@ def create_app(
         sheet = owned(verified, spreadsheet)
         if sheet is None:
             raise Refused(401, "unknown_spreadsheet")
-        run = store.latest_run(sheet.spreadsheet_id, include_dry_runs=include_previews)
-        outside = history_call(lambda h: h.latest_outside(sheet))
-        if outside is not None and (run is None or outside.created_at >= _second(run.finished_at or run.created_at)):
-            run = outside  # "Last sync result" is the last run from any trigger
+        run = read(lambda: store.latest_run(sheet.spreadsheet_id, include_dry_runs=include_previews))
         if run is None:
             raise Refused(404, "no_run_yet")
         _note(request, run_id=run.id)
@@ -354,12 +354,7 @@ def create_app(
     def get_run(request: Request, run_id: str, signature: str | None = Security(signature_header)) -> RunStatus:
         query = request.scope["query_string"].decode("latin-1")
         verified = check(signature, signed_text_for_get(_route_path(request), query), replay=False)
-        outside = parse_history_id(run_id)
-        if outside is not None:  # a run the service did not start (named so by a 409 or runs/latest)
-            sheet = owned(verified, outside[0])
-            run = history_call(lambda h: h.get(sheet, outside[1])) if sheet is not None else None
-        else:
-            run = store.get_run(run_id) if len(run_id) <= 64 else None
+        run = read(lambda: store.get_run(run_id)) if len(run_id) <= 300 else None
         # a run of a spreadsheet the signer does not own looks exactly like no run at all
         if run is None or owned(verified, run.spreadsheet_id) is None:
             raise Refused(404, "unknown_run")
@@ -372,11 +367,6 @@ def create_app(
         return AsciiJSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
     return app
-
-
-def _second(at: datetime) -> datetime:
-    # the state store files whole seconds: a CLI run begun in the second a menu run ended is the newer
-    return at.replace(microsecond=0)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

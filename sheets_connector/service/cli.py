@@ -24,10 +24,6 @@ def _use_state_url(value: str | None) -> str | None:
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="SHEETS_CONNECTOR_HOST",
               help="Address to listen on. Keep 127.0.0.1 behind an HTTPS reverse proxy.")
 @click.option("--port", "-p", default=8787, show_default=True, envvar="SHEETS_CONNECTOR_PORT", help="Port (0 = any free port).")
-@click.option("--db", "db", default=None, envvar="SHEETS_CONNECTOR_DB",
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="SQLite file for the menu's runs and the replay guard (on a local disk). Default: service.db "
-                   "in the state folder (the mappings' state_dir, else your user's), next to the state store.")
 @click.option("--max-parallel", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Syncs of different spreadsheets that may run at the same time.")
 @click.option("--state-url", default=None, expose_value=False, metavar="URL",
@@ -36,7 +32,7 @@ def _use_state_url(value: str | None) -> str | None:
                    "postgresql://user@host/db for several replicas. Default: $SHEETS_CONNECTOR_STATE_URL, else each "
                    "mapping's state_url/state_dir.")
 @click.option("--root-path", default="", help="Path prefix when a proxy serves the service under one (e.g. /connector).")
-def serve_command(configs: Path, host: str, port: int, db: Path | None, max_parallel: int, root_path: str) -> None:
+def serve_command(configs: Path, host: str, port: int, max_parallel: int, root_path: str) -> None:
     """Run the web service for the sheet menu (inwise ▸ Sync now) and the schedules.
 
     \b
@@ -51,11 +47,11 @@ def serve_command(configs: Path, host: str, port: int, db: Path | None, max_para
 
     log.configure()
     try:
-        serve(ServeOptions(configs=configs, db=db, host=host, port=port, max_parallel=max_parallel,
+        serve(ServeOptions(configs=configs, host=host, port=port, max_parallel=max_parallel,
                            root_path=root_path), sync_runner)
     except ConnectorError as e:
         click.echo("Error: " + str(e), err=True)
         sys.exit(e.exit_code)
-    except OSError as e:  # the port is taken, the db folder is not writable...
+    except OSError as e:  # the port is taken...
         click.echo(f"Error: the service cannot start: {e.strerror or e}", err=True)
         sys.exit(1)

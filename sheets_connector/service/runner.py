@@ -1,8 +1,8 @@
 """The ``Runner`` that ``serve`` uses: the same ``sync`` the CLI runs, on a mapping file.
 
-The run takes the sheet's lock in the state store like any other (``sync`` raises ``SheetBusy``
-when a CLI/cron run holds it) and files itself in the state store's run history under its
-trigger (``menu`` or ``schedule``).
+The run goes on with the lock and the record its click or slot filed in the state store
+(``Claim``: the service's run registry is the state store's), under its trigger (``menu`` or
+``schedule``); every write it makes proves that lock (fencing).
 
 The mapping decides which worksheet is synced.  The tab the user was on when they clicked the
 menu is passed in; when the mapping names another tab, that tab is synced all the same and
@@ -19,7 +19,7 @@ from typing import Any
 from ..cancel import CancelToken
 from ..config import Config, parse_config
 from ..errors import ConfigError
-from .store import ProgressFn
+from .store import Claim, ProgressFn
 
 
 def load_mapping(path: Path) -> Config:
@@ -41,14 +41,15 @@ def other_tab_note(config: Config, worksheet: str | None) -> str | None:
 
 
 def sync_runner(config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
-                progress: ProgressFn, worksheet: str | None = None) -> dict[str, Any]:
+                progress: ProgressFn, worksheet: str | None = None, claim: Claim | None = None) -> dict[str, Any]:
     """Run one sync of ``config_path`` (INWISE_API_KEY etc. from the service's environment)."""
     from ..sync import sync
 
     if cancel.is_set():
         return {"interrupted": True}
     config = load_mapping(config_path)
-    summary = sync(config, dry_run=dry_run, trigger=trigger, progress=progress, cancel=cancel)
+    held = {} if claim is None or dry_run else {"store": claim.store, "claim": (claim.token, claim.number)}
+    summary = sync(config, dry_run=dry_run, trigger=trigger, progress=progress, cancel=cancel, **held)
     result = {**summary.to_dict(max_rows=100), "preview_lines": summary.preview_lines}
     note = other_tab_note(config, worksheet)
     if note:

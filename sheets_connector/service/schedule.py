@@ -8,6 +8,8 @@ exist fires at the first minute after the jump.
 
 - A scheduled run goes through the same ``RunManager.start`` as a menu click, so it takes the
   spreadsheet's run lock: if a sync is running, the slot is skipped (logged), never overlapped.
+- Several replicas each run this scheduler: a slot is first claimed in the run registry
+  (``claim_slot``, one row per sheet and slot), so each slot runs once in the whole fleet.
 - Slots missed while the service was down: when it starts, a spreadsheet whose last sync
   started before the most recent slot runs once (not once per missed slot).  A spreadsheet
   with no sync in its history waits for its next slot.  Likewise, if the process was suspended
@@ -27,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from ..errors import ConnectorError
 from . import log
 from .runs import Busy, ServiceClosing, Started
 from .sheets import Registry, Sheet
@@ -82,6 +85,8 @@ class Starter(Protocol):
 class History(Protocol):
     def latest_run(self, spreadsheet_id: str, *, include_dry_runs: bool = False) -> Run | None: ...
 
+    def claim_slot(self, spreadsheet_id: str, slot: datetime) -> bool: ...
+
 
 @dataclass(frozen=True)
 class Fired:
@@ -89,6 +94,7 @@ class Fired:
     slot: datetime
     run_id: str | None = None  # the run started, or None when skipped
     busy_with: str | None = None  # skipped: the run that held the lock
+    elsewhere: bool = False  # skipped: another replica claimed the slot
 
 
 class Scheduler:
@@ -152,8 +158,14 @@ class Scheduler:
 
     def _fire(self, sheet: Sheet, slot: datetime, *, missed: bool) -> Fired:
         try:
+            if not self._history.claim_slot(sheet.spreadsheet_id, slot):
+                log.event("schedule_taken", spreadsheet=sheet.spreadsheet_id, slot=slot.isoformat())
+                return Fired(sheet.spreadsheet_id, slot, elsewhere=True)
             outcome = self._manager.start(sheet, dry_run=False, trigger="schedule")
         except ServiceClosing:
+            return Fired(sheet.spreadsheet_id, slot)
+        except ConnectorError:  # the registry cannot be reached: logged, the next slot tries again
+            log.logger.warning('{"event": "schedule_failed", "spreadsheet": "%s"}', sheet.spreadsheet_id, exc_info=True)
             return Fired(sheet.spreadsheet_id, slot)
         if isinstance(outcome, Busy):
             log.event("schedule_skipped", spreadsheet=sheet.spreadsheet_id, slot=slot.isoformat(),

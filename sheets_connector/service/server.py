@@ -1,8 +1,8 @@
-"""``serve``: the allow-list, the run store, the run manager, the scheduler and uvicorn, wired.
+"""``serve``: the allow-list, the run registry, the run manager, the scheduler and uvicorn, wired.
 
-The run store (``service.db``: webhook runs, their leases, the replay guard) sits next to the
-state store by default (``default_db``); the state store (locks, history) is the one each
-mapping names, shared with ``sheets-connector sync`` run from a shell or cron.
+The run registry is the state store (``runstore.StateRunStore``): the one each mapping's syncs
+use, shared with ``sheets-connector sync`` from a shell or cron and, on PostgreSQL
+(``--state-url``), with every replica of the service.
 
 uvicorn owns SIGINT/SIGTERM: it stops taking requests, then the app's lifespan shutdown stops
 the scheduler and cancels and waits for the runs (``RunManager.shutdown``), so a run stopped
@@ -14,29 +14,24 @@ import asyncio
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
 
-from ..state import default_dir
 from . import log
 from .app import Limits, create_app
-from .history import SheetHistory
 from .runs import RunManager
-from .runstore import SQLiteRunStore
+from .runstore import StateRunStore
 from .schedule import Scheduler
-from .sheets import Registry, load_registry
+from .sheets import load_registry
 from .store import Runner
-
-SERVICE_DB = "service.db"
 
 
 @dataclass
 class ServeOptions:
     configs: Path
-    db: Path | None = None  # default: ``default_db(registry)``
     host: str = "127.0.0.1"
     port: int = 8787
     max_parallel: int = 2
@@ -44,29 +39,17 @@ class ServeOptions:
     root_path: str = ""  # the path prefix when a proxy serves the service under one
 
 
-def default_db(registry: Registry, environ: Mapping[str, str] | None = None) -> Path:
-    """The service's SQLite file, next to the state store so a deployment keeps its state in one
-    folder: the one every served mapping names in ``state_dir``, else the per-user state folder."""
-    folders = {sheet.state_dir for sheet in registry}
-    if len(folders) == 1:
-        (only,) = folders
-        if only is not None:
-            return only / SERVICE_DB
-    return default_dir(environ) / SERVICE_DB
-
-
 def serve(options: ServeOptions, runner: Runner, on_ready: Callable[[str], None] | None = None) -> None:
     """Run the service until SIGTERM/SIGINT. ``on_ready(url)`` is called once it listens."""
     registry = load_registry(options.configs)
-    db = options.db or default_db(registry)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    store = SQLiteRunStore(db)
-    manager = RunManager(store, runner, max_parallel=options.max_parallel, history=SheetHistory())
+    store = StateRunStore(registry)
+    manager = RunManager(store, runner, max_parallel=options.max_parallel)
     scheduler = Scheduler(registry, manager, store)
 
     def shutdown() -> None:
         scheduler.stop()
         manager.shutdown()
+        store.close()
 
     app = create_app(registry, store, manager, limits=options.limits, on_shutdown=shutdown)
     config = uvicorn.Config(app, host=options.host, port=options.port, log_config=None, access_log=False,

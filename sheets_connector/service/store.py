@@ -1,8 +1,8 @@
 """What the web service needs from the outside world, as small typed interfaces.
 
-- ``RunStore``: run history, the per-spreadsheet run lock and the replay guard.  It lives
-  outside the process (``runstore.SQLiteRunStore`` is the one shipped) so that several service
-  instances behind one load balancer see the same runs and locks.
+- ``RunStore``: the run registry, the per-spreadsheet run lock and the replay guard.  There is
+  one registry: the state store's (``runstore.StateRunStore``), shared with ``sheets-connector
+  sync`` from a shell or cron and, on PostgreSQL, with every replica behind a load balancer.
 - ``Runner``: one sync of one mapping file; the service calls it in a worker thread.
 
 The records that cross these interfaces (``Run``, ``RunResult``, ``RunProgress``) are plain
@@ -75,7 +75,6 @@ class RunResult:
 
 @dataclass(frozen=True)
 class NewRun:
-    id: str
     spreadsheet_id: str
     trigger: Trigger
     dry_run: bool
@@ -114,11 +113,36 @@ class ReplayGuard(Protocol):
         ...
 
 
-class RunStore(ReplayGuard, Protocol):
-    """Run history + per-spreadsheet run lock + replay guard, shared by every service instance."""
+@dataclass
+class Claim:
+    """A queued run holding its spreadsheet's lock: ``lock`` taken with ``token`` in ``store`` (a
+    state store object of its own, whose heartbeat keeps the lock while the run waits and runs)."""
 
-    def create_run(self, run: NewRun) -> Run:
-        """Record a new run in state ``queued``."""
+    run: Run
+    number: int  # the run's number in the state store's history
+    lock: str
+    token: str
+    store: Any
+
+
+class RunStore(ReplayGuard, Protocol):
+    """The run registry + per-spreadsheet run lock + replay guard, shared by every service instance."""
+
+    def begin(self, sheet: Any, run: NewRun) -> Claim | str:
+        """Take the spreadsheet's lock and file the run ``queued``, at once; or the id of the run
+        holding the lock ("" when it is not a filed run)."""
+        ...
+
+    def started(self, claim: Claim) -> None:
+        """The queued run leaves the queue (raises LockLost if its lock was taken over)."""
+        ...
+
+    def end(self, claim: Claim) -> None:
+        """Give the lock back if the run still holds it, and let go of its store."""
+        ...
+
+    def claim_slot(self, spreadsheet_id: str, slot: datetime) -> bool:
+        """True for the one caller in the fleet that runs this schedule slot."""
         ...
 
     def get_run(self, run_id: str) -> Run | None: ...
@@ -139,26 +163,6 @@ class RunStore(ReplayGuard, Protocol):
         """Change what is given; ``running`` stamps started_at, a finished state finished_at."""
         ...
 
-    def try_acquire(self, spreadsheet_id: str, run_id: str, lease_s: float) -> str | None:
-        """Take the spreadsheet's run lock for ``run_id``; None on success, else the holder's run id.
-
-        A lock whose lease ran out (its instance died) is taken over, and the run that held it
-        is marked failed.
-        """
-        ...
-
-    def renew(self, spreadsheet_id: str, run_id: str, lease_s: float) -> bool:
-        """Extend the lease of a lock ``run_id`` holds; False if it no longer holds it."""
-        ...
-
-    def release(self, spreadsheet_id: str, run_id: str) -> None:
-        """Give the lock back (only if ``run_id`` holds it)."""
-        ...
-
-    def expire_stale(self) -> list[str]:
-        """Free locks whose lease ran out and mark their runs failed; returns those run ids."""
-        ...
-
     def ping(self) -> bool:
         """Readiness: True when the store answers."""
         ...
@@ -174,6 +178,8 @@ class Runner(Protocol):
     Raises ``ConnectorError`` (a user-readable message) when the run cannot complete, and
     ``SheetBusy`` when another run (the CLI, cron...) holds the sheet's lock in the state store.
     Returns a ``RunSummary.to_dict()``-shaped dict (counts, problems, preview, would_send...).
+    ``claim``: the queued run's (lock token, run number, state store): the sync goes on with that
+    lock and that record instead of taking its own.
     """
 
     def __call__(
@@ -184,4 +190,5 @@ class Runner(Protocol):
         trigger: str,
         progress: ProgressFn,
         worksheet: str | None = None,
+        claim: Claim | None = None,
     ) -> dict[str, Any]: ...

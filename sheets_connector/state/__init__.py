@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from . import feed
 from .journal import PulledStore, import_journal
 from .location import ENV_URL, STORE_FILE, account_id, default_dir, is_postgres, sqlite_path, state_url, store_path
-from .model import FeedAnswer, Holder, LockHeld, RowRecord, RunRecord
+from .model import FeedAnswer, Holder, LockHeld, QueuedRun, RowRecord, RunRecord
 from .store import PostgresStore, SqliteStore, SqlStore
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "LockHeld",
     "PostgresStore",
     "PulledStore",
+    "QueuedRun",
     "RowRecord",
     "RowStore",
     "RunRecord",
@@ -111,8 +112,8 @@ class RunStore(Protocol):
     def lock(self, name: str, label: str, *, wait: bool, cancelled: Callable[[], bool] = ...,
              poll_s: float = ..., on_wait: Callable[[Holder], None] | None = None) -> str: ...
 
-    def begin_run(self, name: str, sheet: str, label: str, command: str, trigger: str, started_at: str
-                  ) -> tuple[str, int]:
+    def begin_run(self, name: str, sheet: str, label: str, command: str, trigger: str, started_at: str,
+                  *, queued: QueuedRun | None = None) -> tuple[str, int]:
         """Take the lock ``name`` and file a run holding it, atomically: (token, run id) or LockHeld."""
 
     def attach_run(self, name: str, token: str, run_id: int) -> None: ...
@@ -122,6 +123,8 @@ class RunStore(Protocol):
     def lock_holder(self, name: str) -> Holder | None: ...
 
     def start_run(self, sheet: str, label: str, command: str, trigger: str, started_at: str) -> int: ...
+
+    def start_queued(self, run_id: int, at: str) -> None: ...
 
     def set_run_stage(self, run_id: int, stage: str) -> None: ...
 

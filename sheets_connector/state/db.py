@@ -111,6 +111,13 @@ class Db:
         """The clock leases are measured by (one machine's: SQLite is shared on one disk only)."""
         return time.time()
 
+    def ping(self, timeout: float = 2.0) -> bool:
+        try:
+            self.one("SELECT 1 FROM meta LIMIT 1")
+        except sqlite3.Error:
+            return False
+        return True
+
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
         with self._lock:
             return self.conn.execute(sql, args).fetchall()
@@ -166,7 +173,12 @@ class Db:
             self.conn.close()
 
 
+ENV_HOST = "SHEETS_CONNECTOR_HOSTNAME"  # the name locks and runs are filed under (a pod's name, say)
+
+
 def process_host() -> str:
+    if os.environ.get(ENV_HOST):
+        return os.environ[ENV_HOST]
     try:
         return os.uname().nodename
     except AttributeError:  # Windows

@@ -44,6 +44,15 @@ class Holder:
     grant: int = 0  # the lock grant's number: each take and takeover gets a larger one
 
 
+@dataclass(frozen=True)
+class QueuedRun:
+    """A run the web service queues: filed ``queued``, holding the sheet's lock until it runs."""
+
+    dry_run: bool = False
+    worksheet: str | None = None
+    requested_by: str | None = None
+
+
 @dataclass
 class RunRecord:
     """One run in the history."""
@@ -53,7 +62,7 @@ class RunRecord:
     label: str  # the sheet, in words ("contacts.xlsx, sheet 'Contacts'")
     command: str  # sync, pull-new
     trigger: str  # cli, menu, schedule
-    status: str  # running, ok, failed, stopped, crashed
+    status: str  # queued (the service's), running, ok, failed, stopped, crashed
     stage: str
     started_at: str
     finished_at: str | None = None
@@ -63,6 +72,13 @@ class RunRecord:
     summary: dict[str, Any] | None = None
     process: str | None = None
     host: str | None = None
+    # what the web service keeps of a run it queued (status "queued" until it leaves the queue)
+    dry_run: bool = False
+    worksheet: str | None = None
+    requested_by: str | None = None
+    progress: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
+    running_at: str | None = None
 
     def to_dict(self, *, with_summary: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -29,6 +30,10 @@ from ..errors import StateError
 from .schema import migrate
 
 CONNECT_TIMEOUT_S = 5
+# A process paused (SIGSTOP, a laptop lid) in the middle of a transaction keeps its row locks
+# while its connection lives: the server ends such a session after a few seconds, so a takeover
+# is never blocked by it; and no statement waits on a lock for long.
+SESSION_OPTIONS = "-c idle_in_transaction_session_timeout=4000 -c lock_timeout=15000"
 POOL_TIMEOUT_S = 10.0
 POOL_MAX = 6
 
@@ -100,6 +105,10 @@ class PgDb:
         from psycopg_pool import ConnectionPool, PoolTimeout
 
         self._errors: tuple[type[BaseException], ...] = (psycopg.Error, PoolTimeout)
+        self._lost_server: tuple[type[BaseException], ...] = (psycopg.OperationalError, PoolTimeout)
+        self._make_pool = ConnectionPool
+        self._pool_lock = threading.Lock()
+        self._reset = False
         self.url = url
         self.where = redacted(url)
         pool_log = logging.getLogger("psycopg.pool")
@@ -109,10 +118,7 @@ class PgDb:
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
         except psycopg.Error as e:
             raise self.error("cannot be opened", e) from None
-        self.pool = ConnectionPool(
-            url, min_size=1, max_size=POOL_MAX, timeout=POOL_TIMEOUT_S, open=False, name="sheets-connector-state",
-            check=ConnectionPool.check_connection, reconnect_timeout=60,
-            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S, "application_name": "sheets-connector"})
+        self.pool = self._new_pool()
         try:
             self.pool.open(wait=True, timeout=POOL_TIMEOUT_S)
             with self.write() as cur:
@@ -124,6 +130,30 @@ class PgDb:
             self.pool.close()
             raise
 
+    def _new_pool(self) -> Any:
+        return self._make_pool(
+            self.url, min_size=1, max_size=POOL_MAX, timeout=POOL_TIMEOUT_S, open=False, name="sheets-connector-state",
+            check=self._make_pool.check_connection, reconnect_timeout=POOL_TIMEOUT_S,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S, "application_name": "sheets-connector",
+                    "options": SESSION_OPTIONS})
+
+    def _connection(self, timeout: float | None = None) -> Any:
+        """A pooled connection.  After the server was lost (restarted, network cut) the pool is
+        made anew, so the next statement connects at once instead of after the old pool's backoff."""
+        with self._pool_lock:
+            if self._reset:
+                old, self.pool = self.pool, self._new_pool()
+                self._reset = False
+                self.pool.open(wait=False)
+                old.close(timeout=0)
+            pool = self.pool
+        return pool.connection(timeout=timeout)
+
+    def _failed(self, e: BaseException) -> None:
+        if isinstance(e, self._lost_server):
+            with self._pool_lock:
+                self._reset = True
+
     def error(self, what: str, e: BaseException) -> StateError:
         return StateError(
             f"The connector's shared state store {self.where} {what}: {describe(e)}. "
@@ -134,21 +164,33 @@ class PgDb:
     def write(self, *, durable: bool = False) -> Iterator[PgCursor]:
         """One transaction: committed on exit, rolled back on error (every commit is durable)."""
         try:
-            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
                 yield PgCursor(cur)
         except self._errors as e:
+            self._failed(e)
             raise self.error("could not be written", e) from e
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
         try:
-            with self.pool.connection() as conn:
+            with self._connection() as conn:
                 return list(conn.execute(_sql(sql), args).fetchall())
         except self._errors as e:
+            self._failed(e)
             raise self.error("could not be read", e) from e
 
     def one(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
         rows = self.query(sql, args)
         return rows[0] if rows else None
+
+    def ping(self, timeout: float = 2.0) -> bool:
+        """Readiness: the server answers within ``timeout`` seconds."""
+        try:
+            with self._connection(timeout) as conn:
+                conn.execute("SELECT 1")
+        except self._errors as e:
+            self._failed(e)
+            return False
+        return True
 
     def now(self, cur: PgCursor | None = None) -> float:
         sql = "SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8"
@@ -159,4 +201,5 @@ class PgDb:
         """The server manages its disk (a full one fails the next commit, which says so)."""
 
     def close(self) -> None:
-        self.pool.close()
+        with self._pool_lock:
+            self.pool.close()

@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 
 from ..errors import LockLost, StateError
 from .db import process_host
-from .model import Holder, LockHeld, RunRecord
+from .model import Holder, LockHeld, QueuedRun, RunRecord
 from .process import process_alive, this_process
 
 LEASE_S = 120.0
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 CRASHED = "the process stopped without finishing (killed, crashed or the computer stopped)"
 
 _RUN_COLUMNS = ("id, sheet, label, command, trigger, status, stage, started_at, finished_at, duration_s, counts, "
-                "error, summary, process, host")
+                "error, summary, process, host, dry_run, worksheet, requested_by, progress, result, running_at")
 _LOCK_COLUMNS = "token, run_id, process, host, heartbeat, label, since, grant_no"
 
 
@@ -74,7 +74,8 @@ def waiting(attempt: Callable[[], T], *, wait: bool, cancelled: Callable[[], boo
 
 def _run(r: Any) -> RunRecord:
     return RunRecord(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], json.loads(r[10] or "{}"),
-                     r[11], json.loads(r[12]) if r[12] else None, r[13], r[14])
+                     r[11], json.loads(r[12]) if r[12] else None, r[13], r[14], bool(r[15]), r[16], r[17],
+                     json.loads(r[18]) if r[18] else None, json.loads(r[19]) if r[19] else None, r[20])
 
 
 def _holder(name: str, row: Any) -> Holder:
@@ -144,6 +145,11 @@ class RunTables:
                     self._lost[name] = message
                 raise LockLost(message)
 
+    def lost_lock(self) -> str | None:
+        """Why this store's run lost its lock (its heartbeat or a write found it taken over), or None."""
+        with self._held_lock:
+            return next(iter(self._lost.values()), None)
+
     def prove_locks(self) -> None:
         """Raise LockLost unless every lock this store holds is still its own (call it right
         before writing anywhere the database cannot check: a sheet, a workbook)."""
@@ -162,16 +168,17 @@ class RunTables:
         """Take the lock ``name`` now and return its token, or raise LockHeld with its holder."""
         return self._take(name, label, run_id, None)[0]
 
-    def begin_run(self, name: str, sheet: str, label: str, command: str, trigger: str, started_at: str
-                  ) -> tuple[str, int]:
+    def begin_run(self, name: str, sheet: str, label: str, command: str, trigger: str, started_at: str,
+                  *, queued: QueuedRun | None = None) -> tuple[str, int]:
         """Take the lock ``name`` and file a new run holding it, in one transaction (so whoever
-        is refused always learns which run holds it).  Returns (token, run id) or raises LockHeld."""
-        token, run_id = self._take(name, label, None, (sheet, label, command, trigger, started_at))
+        is refused always learns which run holds it).  Returns (token, run id) or raises LockHeld.
+        ``queued``: the web service files its run as ``queued`` (``start_queued`` when it starts)."""
+        token, run_id = self._take(name, label, None, (sheet, label, command, trigger, started_at), queued)
         assert run_id is not None
         return token, run_id
 
-    def _take(self, name: str, label: str, run_id: int | None, run: tuple[str, str, str, str, str] | None
-              ) -> tuple[str, int | None]:
+    def _take(self, name: str, label: str, run_id: int | None, run: tuple[str, str, str, str, str] | None,
+              queued: QueuedRun | None = None) -> tuple[str, int | None]:
         token = uuid.uuid4().hex
         since = datetime.now().astimezone().isoformat(timespec="seconds")
         with self.db.write() as cur:
@@ -200,13 +207,15 @@ class RunTables:
                 why = CRASHED if silent <= self.lease_s else (
                     f"the run gave no sign of life for {silent:.0f} s (killed, paused, or cut off from the state "
                     f"store), so another run took its lock over")
-                cur.execute("UPDATE runs SET status='crashed', error=? WHERE status='running' AND "
+                cur.execute("UPDATE runs SET status='crashed', error=? WHERE status IN ('queued', 'running') AND "
                             "(id=? OR (process=? AND host=?))", (why, row[1], row[2], row[3]))
             if run is not None:
+                q = queued or QueuedRun()
                 run_id = int(cur.execute(
-                    "INSERT INTO runs(sheet, label, command, trigger, status, stage, started_at, process, host) "
-                    "VALUES(?, ?, ?, ?, 'running', 'start', ?, ?, ?) RETURNING id",
-                    (*run, self.process, self.host)).fetchone()[0])
+                    "INSERT INTO runs(sheet, label, command, trigger, status, stage, started_at, process, host, "
+                    "dry_run, worksheet, requested_by) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (*run[:4], "queued" if queued else "running", "queued" if queued else "start", run[4],
+                     self.process, self.host, int(q.dry_run), q.worksheet, q.requested_by)).fetchone()[0])
                 cur.execute("UPDATE locks SET run_id=? WHERE name=? AND token=?", (run_id, name, token))
         with self._held_lock:
             self._held[name] = (token, label)
@@ -287,6 +296,56 @@ class RunTables:
                 "VALUES(?, ?, ?, ?, 'running', 'start', ?, ?, ?) RETURNING id",
                 (sheet, label, command, trigger, started_at, self.process, self.host)).fetchone()[0])
 
+    def start_queued(self, run_id: int, at: str) -> None:
+        """A queued run leaves the queue (proving it still holds its lock)."""
+        with self._write() as cur:
+            cur.execute("UPDATE runs SET status='running', stage='start', running_at=? WHERE id=? AND status='queued'",
+                        (at, run_id))
+
+    def update_service_run(self, run_id: int, *, status: str | None = None, finished_at: str | None = None,
+                           result: dict[str, Any] | None = None, error: str | None = None,
+                           progress: dict[str, Any] | None = None) -> None:
+        """What the web service adds to its run: its final state, the result the sheet shows, progress."""
+        sets: dict[str, Any] = {}
+        if status is not None:
+            sets["status"] = status
+            sets["stage"] = "done"
+        if finished_at is not None:
+            sets["finished_at"] = finished_at
+        if result is not None:
+            sets["result"] = json.dumps(result, ensure_ascii=False, default=str)
+        if error is not None:
+            sets["error"] = error
+        if progress is not None:
+            sets["progress"] = json.dumps(progress)
+        if not sets:
+            return
+        with self._write() as cur:
+            cur.execute(f"UPDATE runs SET {', '.join(k + '=?' for k in sets)} WHERE id=?", (*sets.values(), run_id))
+
+    def claim_slot(self, sheet: str, slot: str) -> bool:
+        """True for the one caller in the fleet that claims this schedule slot of this sheet."""
+        with self._write() as cur:
+            return bool(cur.execute(
+                "INSERT INTO slots(sheet, slot, claimed_at, host) VALUES(?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (sheet, slot, datetime.now().astimezone().isoformat(timespec="seconds"), self.host)).rowcount == 1)
+
+    def seen(self, key: str, expires_at: float, now: float) -> bool:
+        """The webhook replay guard: record ``key`` until ``expires_at``; True if it was already
+        recorded (of two concurrent callers with one key, on any machine, exactly one gets False)."""
+        with self._write() as cur:
+            cur.execute("DELETE FROM seen WHERE key=? AND expires_at <= ?", (key, now))
+            return cur.execute("INSERT INTO seen(key, expires_at) VALUES(?, ?) ON CONFLICT DO NOTHING",
+                               (key, expires_at)).rowcount != 1
+
+    def forget_seen(self, now: float) -> None:
+        with self._write() as cur:
+            cur.execute("DELETE FROM seen WHERE expires_at <= ?", (now,))
+
+    def ping(self) -> bool:
+        """Readiness: the database answers (quickly)."""
+        return bool(self.db.ping())
+
     def set_run_stage(self, run_id: int, stage: str) -> None:
         with self._write() as cur:
             cur.execute("UPDATE runs SET stage=? WHERE id=?", (stage, run_id))
@@ -316,7 +375,7 @@ class RunTables:
     def _alive(self, run: RunRecord) -> RunRecord:
         """A run still marked running whose process is gone is shown as crashed (it is marked so
         for good when the next run of its sheet takes the lock)."""
-        if run.status == "running" and run.host == self.host and run.process and not process_alive(run.process):
+        if run.status in ("queued", "running") and run.host == self.host and run.process and not process_alive(run.process):
             run.status = "crashed"
             run.error = CRASHED
         return run

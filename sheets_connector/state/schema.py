@@ -93,20 +93,36 @@ CREATE TABLE IF NOT EXISTS locks(
   host TEXT NOT NULL, label TEXT NOT NULL, since TEXT NOT NULL, heartbeat DOUBLE PRECISION NOT NULL);
 """
 
-# Version 2: a lock grant's number (the fencing token's order, shown in messages: "grant 7") and
-# the schedule's claimed slots (a slot runs once in the whole fleet).
+# Version 2: one run registry for the CLI and the web service.  A lock grant's number (the
+# fencing token's order); what the service keeps of a run it queued (preview or not, the tab
+# clicked, who asked, progress, the result the sheet shows, when it left the queue); the
+# schedule's claimed slots (a slot runs once in the whole fleet); the webhook replay guard.
 SQLITE_V2 = """
 ALTER TABLE locks ADD COLUMN grant_no INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN worksheet TEXT;
+ALTER TABLE runs ADD COLUMN requested_by TEXT;
+ALTER TABLE runs ADD COLUMN progress TEXT;
+ALTER TABLE runs ADD COLUMN result TEXT;
+ALTER TABLE runs ADD COLUMN running_at TEXT;
 CREATE TABLE IF NOT EXISTS slots(
   sheet TEXT NOT NULL, slot TEXT NOT NULL, claimed_at TEXT NOT NULL, host TEXT NOT NULL,
   PRIMARY KEY(sheet, slot)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seen(key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 """
 
 POSTGRES_V2 = """
 ALTER TABLE locks ADD COLUMN IF NOT EXISTS grant_no BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS dry_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS worksheet TEXT;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS requested_by TEXT;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS progress TEXT;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS result TEXT;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS running_at TEXT;
 CREATE TABLE IF NOT EXISTS slots(
   sheet TEXT NOT NULL, slot TEXT NOT NULL, claimed_at TEXT NOT NULL, host TEXT NOT NULL,
   PRIMARY KEY(sheet, slot));
+CREATE TABLE IF NOT EXISTS seen(key TEXT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL);
 """
 
 MIGRATIONS: list[tuple[int, str, str]] = [

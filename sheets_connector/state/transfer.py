@@ -26,8 +26,9 @@ TABLES: list[tuple[str, str, str]] = [  # (table, columns, order)
     ("deliveries", "sheet, account, contact_id, run_id", "sheet, account, contact_id"),
     ("rows", "sheet, key, fingerprint, state, outcome, data, status, synced_at, run_id", "sheet, key"),
     ("runs", "id, sheet, label, command, trigger, status, stage, started_at, finished_at, duration_s, process, host, "
-             "counts, error, summary", "id"),
+             "counts, error, summary, dry_run, worksheet, requested_by, progress, result, running_at", "id"),
     ("slots", "sheet, slot, claimed_at, host", "sheet, slot"),
+    ("seen", "key, expires_at", "key"),
 ]
 SEQUENCES = ("feed_answers", "runs")
 COPIED_META_SKIP = ("schema",)
@@ -63,8 +64,8 @@ def copy_store(source: SqlStore, target: SqlStore) -> dict[str, int]:
             marks = ", ".join("?" * len(columns.split(",")))
             for rows in _chunks(source, table, columns, order):
                 if table == "runs":  # a run left running by a process that is gone did not finish
-                    rows = [(*r[:5], "crashed", *r[6:13], r[13] or CRASHED, r[14]) if r[5] == "running" else r
-                            for r in rows]
+                    rows = [(*r[:5], "crashed", *r[6:13], r[13] or CRASHED, *r[14:])
+                            if r[5] in ("queued", "running") else r for r in rows]
                 cur.executemany(f"INSERT INTO {table}({columns}) VALUES({marks})", [tuple(r) for r in rows])
         for key, value in source.db.query("SELECT key, value FROM meta"):
             if key not in COPIED_META_SKIP:

@@ -54,6 +54,7 @@ class Run:
     wait: bool = False
     on_wait: Callable[[str], None] | None = None
     on_warning: Callable[[str], None] | None = None  # told each warning known before anything is sent
+    claim: tuple[str, int] | None = None  # (token, run id) of a queued service run holding the lock in ``store``
     t0: float = field(default_factory=time.monotonic)
     _own_store: bool = False
 
@@ -91,6 +92,6 @@ class Run:
         account = self.account()  # a missing API key is said before anything else
         return run_session(self.config, self.open_store(), account, command=command, trigger=self.trigger,
                            wait=self.wait, cancel=self.cancel, clock=self.clock,
-                           workbook_path=getattr(table, "path", None), on_wait=self.on_wait)
+                           workbook_path=getattr(table, "path", None), on_wait=self.on_wait, claim=self.claim)
 
 

@@ -235,7 +235,11 @@ def save(run: Run, session: RunSession, table: Table, summary: RunSummary, colum
     config = run.config
     delivered = pulled.ids if config.new_contacts.enabled else set()
     if writeback.has_cells(columns) or appended:
-        session.store.prove_locks()  # fencing: the sheet cannot check a token, so the database does, right before
+        try:  # fencing: the sheet cannot check a token, so the database does, right before
+            session.store.prove_locks()
+        except StateError as e:  # the database is gone: nothing is written, the results go to a CSV
+            with writeback.results_kept(table, columns, run.clock):
+                raise e from None
         writeback.save(table, summary, columns, run.cancel, run.clock)
     try:
         session.store.commit_saved(session.ident.sheet, session.account, session.run_id, keys, delivered)

@@ -54,13 +54,15 @@ def sync(
     cancel: CancelToken | None = None,
     on_wait: Callable[[str], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
+    claim: tuple[str, int] | None = None,
 ) -> RunSummary:
     """Sync the rows of the source that changed since their last sync (all with ``full``) to
     inwise and write the outcome back.  ``wait``: if another run holds the sheet, wait for it
     (``on_wait(message)`` is told once) instead of raising ``SheetBusy``.  ``on_warning`` is told
-    each warning known before anything is sent (they are in the summary's warnings too)."""
+    each warning known before anything is sent (they are in the summary's warnings too).
+    ``claim``: the (lock token, run id) of a run the web service queued in ``store`` (it holds the lock)."""
     run = Run(config, table, store, client_factory, environ, clock, progress, cancel or CancelToken(), trigger,
-              wait, on_wait, on_warning)
+              wait, on_wait, on_warning, claim=claim)
     if dry_run:
         return _dry_run(run, table or config.open_table(), full)
     session: RunSession | None = None

@@ -38,6 +38,7 @@ class RunSession:
     account: str
     run_id: int
     clock: Callable[[], datetime]
+    claimed: bool = False  # a run the web service queued: it files the final state and lets go of the lock
 
     def stage(self, name: str) -> None:
         """The stage the run is in, visible in ``runs`` while it runs (and to crash tests).
@@ -49,6 +50,8 @@ class RunSession:
 
     def finish(self, summary: RunSummary) -> None:
         status = "stopped" if summary.interrupted else ("failed" if summary.error or summary.outage else "ok")
+        if self.claimed:
+            status = "running"  # until the service has filed the result the sheet shows
         try:
             self.store.finish_run(self.run_id, status, finished_at=self.clock().isoformat(timespec="seconds"),
                                   duration_s=summary.duration_s, counts=dict(summary.counts),
@@ -95,10 +98,13 @@ def remove_stale_temp_files(path: Path | None) -> list[Path]:
 @contextmanager
 def run_session(config: Config, store: StateStore, account: str, *, command: str, trigger: str, wait: bool,
                 cancel: CancelToken, clock: Callable[[], datetime], workbook_path: Path | None,
-                on_wait: Callable[[str], None] | None = None) -> Iterator[RunSession]:
+                on_wait: Callable[[str], None] | None = None, claim: tuple[str, int] | None = None
+                ) -> Iterator[RunSession]:
+    """``claim``: (lock token, run id) of a run the web service queued holding the sheet's lock
+    in ``store`` (that run goes on; no second lock, no second record)."""
     ident = config.identity()
     try:
-        token, run_id = waiting(
+        token, run_id = claim or waiting(
             lambda: store.begin_run(ident.workbook, ident.sheet, ident.label, command, trigger,
                                     clock().isoformat(timespec="seconds")),
             wait=wait, cancelled=cancel.is_set,
@@ -116,8 +122,10 @@ def run_session(config: Config, store: StateStore, account: str, *, command: str
             raise StateError(f"{e}\n{NOTHING_DONE}") from None
         import_journal(store, config.state_path(), ident.sheet, account)
         store.register_sheet(ident.sheet, account)
-        yield RunSession(store, ident, account, run_id, clock)
+        yield RunSession(store, ident, account, run_id, clock, claimed=claim is not None)
     except BaseException as e:
+        if claim is not None:
+            raise  # the service files how it ended
         status = "stopped" if isinstance(e, (RunStopped, KeyboardInterrupt)) else "failed"
         error = str(e) if isinstance(e, ConnectorError) else f"{type(e).__name__}: {e}"
         try:  # a run that lost its lock records nothing: the run that took over marked it
@@ -128,6 +136,7 @@ def run_session(config: Config, store: StateStore, account: str, *, command: str
         raise
     finally:
         try:
-            store.unlock(ident.workbook, token)
+            if claim is None:  # a claimed run's lock is the service's to give back, after its final record
+                store.unlock(ident.workbook, token)
         except StateError:
             log.debug("could not release the lock (the next run takes it over)", exc_info=True)
