@@ -138,6 +138,11 @@ class StateError(ConnectorError):
     """The connector's state store cannot be opened or written (read-only folder, full disk...)."""
 
 
+class StoreUnreachable(StateError):
+    """The shared state store's database server cannot be reached: a run stops sending (it can
+    neither record answers nor prove it still holds its lock)."""
+
+
 class SheetBusy(ConnectorError):
     """Another run holds this sheet (or this account's feed); the message says which and since when."""
 

@@ -74,7 +74,7 @@ def env() -> dict[str, str]:
 
 def test_three_replicas_one_truth(tmp_path, sandbox, pg_url, env, capsys):
     configs, mapping = setup_sheet(tmp_path, sandbox)
-    sandbox.set_faults(latency_ms=15)
+    sandbox.set_faults(latency_ms=5)
     replicas = fleet(configs, pg_url, env)
     proxy = RoundRobin(replicas)
     try:
@@ -97,6 +97,7 @@ def test_three_replicas_one_truth(tmp_path, sandbox, pg_url, env, capsys):
         # every row edited: the next run sends them all; its replica is killed in the middle
         write_workbook(configs / "contacts.xlsx", people(ROWS, first="Edited"))
         sandbox.reset_stats()
+        sandbox.set_faults(latency_ms=100)  # a run long enough to meet the CLI and the kill
         second = post_sync(proxy.url, body_of(SID, nonce="second"), SECRET)
         assert second.status_code == 202, second.text
         victim_id = second.json()["run_id"]
@@ -107,6 +108,7 @@ def test_three_replicas_one_truth(tmp_path, sandbox, pg_url, env, capsys):
         victim = next(r for r in replicas if r.name == host_of(pg_url, victim_id))
         victim.kill()
         killed_at = time.monotonic()
+        sandbox.set_faults(latency_ms=5)
         refused_with: set[str] = set()
 
         def click() -> str | None:
@@ -141,7 +143,7 @@ def test_three_replicas_one_truth(tmp_path, sandbox, pg_url, env, capsys):
 def test_a_database_restart_during_a_run_stops_it_cleanly_and_the_next_run_recovers(
         tmp_path, sandbox, pg_cluster, pg_url, env):
     configs, _ = setup_sheet(tmp_path, sandbox)
-    sandbox.set_faults(latency_ms=15)
+    sandbox.set_faults(latency_ms=40)
     replicas = fleet(configs, pg_url, env, n=2)
     proxy = RoundRobin(replicas)
     try:
@@ -154,6 +156,7 @@ def test_a_database_restart_during_a_run_stops_it_cleanly_and_the_next_run_recov
             wait_until(lambda: any(r.events("run") for r in replicas), timeout=120, what="the run to stop")
         finally:
             pg_cluster.start()
+        sandbox.set_faults(latency_ms=5)
         stopped = next(e for r in replicas for e in r.events("run"))
         assert stopped["state"] in (None, "failed")
         kept = list(configs.glob("contacts sync results *.csv"))

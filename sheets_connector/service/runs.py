@@ -26,6 +26,7 @@ from . import log
 from .sheets import Sheet
 from .store import Claim, NewRun, Run, Runner, RunProgress, RunResult, RunStore, Trigger
 
+PROGRESS_PAUSE_S = 30.0  # after a failed progress note (the registry unreachable), the next waits this long
 LOST_CHECK_S = 0.5  # how often a run's lock is looked at (its store's heartbeat finds a takeover)
 
 CANCELLED_MESSAGE = {
@@ -188,12 +189,13 @@ class RunManager:
 
         def report(stage: str, done: int, total: int | None) -> None:
             now = time.monotonic()
-            if now - last[0] < self._progress_every_s and done != total:
+            if now < last[0] or (now - last[0] < self._progress_every_s and done != total):
                 return
             last[0] = now
             try:
                 self.store.update_run(run_id, progress=RunProgress(stage, done, total))
-            except Exception:  # noqa: BLE001 - a missed progress note must not stop a sync
+            except Exception:  # noqa: BLE001 - a missed progress note must not stop (or slow) a sync
+                last[0] = time.monotonic() + PROGRESS_PAUSE_S
                 log.logger.warning('{"event": "progress_not_saved", "run_id": "%s"}', run_id)
 
         return report

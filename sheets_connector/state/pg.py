@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import StateError
+from ..errors import StateError, StoreUnreachable
 from .schema import migrate
 
 CONNECT_TIMEOUT_S = 5
@@ -36,6 +36,7 @@ CONNECT_TIMEOUT_S = 5
 SESSION_OPTIONS = "-c idle_in_transaction_session_timeout=4000 -c lock_timeout=15000"
 POOL_TIMEOUT_S = 10.0
 POOL_MAX = 6
+DOWN_TIMEOUT_S = 1.0
 
 
 def redacted(url: str) -> str:
@@ -109,6 +110,7 @@ class PgDb:
         self._make_pool = ConnectionPool
         self._pool_lock = threading.Lock()
         self._reset = False
+        self._down = False
         self.url = url
         self.where = redacted(url)
         pool_log = logging.getLogger("psycopg.pool")
@@ -139,7 +141,10 @@ class PgDb:
 
     def _connection(self, timeout: float | None = None) -> Any:
         """A pooled connection.  After the server was lost (restarted, network cut) the pool is
-        made anew, so the next statement connects at once instead of after the old pool's backoff."""
+        made anew, so the next statement connects at once instead of after the old pool's backoff;
+        while it stays lost, each statement gives up after ``DOWN_TIMEOUT_S`` (no run crawls)."""
+        if timeout is None and self._down:
+            timeout = DOWN_TIMEOUT_S
         with self._pool_lock:
             if self._reset:
                 old, self.pool = self.pool, self._new_pool()
@@ -153,9 +158,14 @@ class PgDb:
         if isinstance(e, self._lost_server):
             with self._pool_lock:
                 self._reset = True
+                self._down = True
+
+    def _ok(self) -> None:
+        self._down = False
 
     def error(self, what: str, e: BaseException) -> StateError:
-        return StateError(
+        kind = StoreUnreachable if isinstance(e, self._lost_server) else StateError
+        return kind(
             f"The connector's shared state store {self.where} {what}: {describe(e)}. "
             "Nothing more was sent or written. Check that the database is up and reachable from this machine, "
             "then run again.")
@@ -166,6 +176,7 @@ class PgDb:
         try:
             with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
                 yield PgCursor(cur)
+            self._ok()
         except self._errors as e:
             self._failed(e)
             raise self.error("could not be written", e) from e
@@ -173,7 +184,9 @@ class PgDb:
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
         try:
             with self._connection() as conn:
-                return list(conn.execute(_sql(sql), args).fetchall())
+                rows = list(conn.execute(_sql(sql), args).fetchall())
+            self._ok()
+            return rows
         except self._errors as e:
             self._failed(e)
             raise self.error("could not be read", e) from e
@@ -190,6 +203,7 @@ class PgDb:
         except self._errors as e:
             self._failed(e)
             return False
+        self._ok()
         return True
 
     def now(self, cur: PgCursor | None = None) -> float:

@@ -187,6 +187,9 @@ def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress
         summary.warnings.append("Stopped by you before inwise's new contacts were read; they stay in inwise's feed "
                                 "and arrive with the next run.")
         return result
+    except StateError as e:  # the store cannot be reached: the feed is not read (it stays in inwise)
+        summary.error = summary.error or f"{e}\nNew contacts not read yet stay in inwise's feed."
+        return result
     try:
         _take_leftovers(target, summary)
         _drain(client, target, cancel, progress, summary, stop_on_cancel, result)

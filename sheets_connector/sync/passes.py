@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from ..cancel import CancelToken
-from ..errors import InwiseError, LockLost, RunStopped, StateError
+from ..errors import InwiseError, LockLost, RunStopped, StateError, StoreUnreachable
 from ..inwise import InwiseClient
 from ..model import Contact
 from ..results import RowOutcome
@@ -57,6 +57,10 @@ def _recorder(session: RunSession, fingerprints: Mapping[int, str], summary: Run
         try:
             session.store.record_answers(session.ident.sheet, session.run_id, [
                 (str(o.key), fingerprints[o.row], outcome_dict(o)) for o in outcomes if o.key is not None])
+        except StoreUnreachable as e:  # no proof of the lock and nowhere to keep answers: send nothing more
+            failed.append(str(e))
+            summary.error = str(e)
+            cancel.cancel("the state store cannot be reached")
         except StateError as e:
             failed.append(str(e))
             summary.error = (f"{e}\nEvery row still gets its result in the sheet, but the store could not "
