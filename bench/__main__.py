@@ -415,8 +415,59 @@ def _library_floor(rows: list[SourceRow]) -> float:
     return time.process_time() - t
 
 
+# --- scenario 7 ----------------------------------------------------------------------------------
+
+
+def _store_pass(store: Any, rows: int, chunk: int = 100) -> float:
+    """What a sync asks of the store for ``rows`` rows: answers committed as they arrive (per
+    ``chunk``), the words for the sheet, the save recorded, the records read by the next run."""
+    t = time.perf_counter()
+    token, run = store.begin_run("bench-book", "bench-sheet", "bench", "sync", "cli", datetime.now().isoformat())
+    keys = [f"row{i}@example.com" for i in range(rows)]
+    for i in range(0, rows, chunk):
+        store.record_answers("bench-sheet", run, [(k, f"fp{k}", {"outcome": "created", "contact_id": j})
+                                                  for j, k in enumerate(keys[i:i + chunk], start=i)])
+    store.record_statuses("bench-sheet", [(k, "✓ created", "2026-01-01T00:00:00", None) for k in keys])
+    store.commit_saved("bench-sheet", None, run, keys, [])
+    assert len(store.row_records("bench-sheet")) == rows
+    store.finish_run(run, "ok", finished_at=datetime.now().isoformat(), duration_s=0.0)
+    store.unlock("bench-book", token)
+    return time.perf_counter() - t
+
+
+def s7_store(ctx: Ctx) -> Result:
+    """The state store's own cost per 10,000 rows: the SQLite file vs a PostgreSQL server on this
+    machine (a throwaway cluster, fsync off, as the tests run it: the figure is the statements'
+    cost, not the disk's)."""
+    from sheets_connector.localpg import LocalPostgres
+    from sheets_connector.state import open_url
+
+    rows = 1000 if ctx.quick else 10_000
+    res = Result("7", f"State store cost per 10,000 rows: SQLite vs PostgreSQL ({rows:,} rows, answers per 100)")
+    server = LocalPostgres()
+    try:
+        times: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
+        for attempt in range(ctx.repeat):
+            for engine, url in (("SQLite", str(ctx.work / f"s7-{attempt}.db")), ("PostgreSQL", server.new_database())):
+                store = open_url(url)
+                try:
+                    times[engine].append(_store_pass(store, rows) * 10_000 / rows)
+                finally:
+                    store.close()
+        lite, pg = _median(times["SQLite"]), _median(times["PostgreSQL"])
+        res.add("SQLite, s per 10,000 rows", round(lite, 2), "s")
+        res.add("PostgreSQL, s per 10,000 rows", round(pg, 2), "s")
+        res.add("PostgreSQL / SQLite", round(pg / lite, 2), "x")
+        res.notes.append("Each write proves the run's lock in the same transaction (fencing); on PostgreSQL every "
+                         "statement is a round trip to the server over TCP on 127.0.0.1.")
+        res.raw = times
+    finally:
+        server.close()
+    return res
+
+
 SCENARIOS: dict[str, Callable[[Ctx], Result]] = {"1": s1_upsert, "2": s2_batch, "3": s3_sheets, "4": s4_resync,
-                                                 "5": s5_pull, "6": s6_cpu}
+                                                 "5": s5_pull, "6": s6_cpu, "7": s7_store}
 
 
 # --- report --------------------------------------------------------------------------------------

@@ -35,3 +35,10 @@ def test_bench_scenario_3_counts_google_sheets_requests(tmp_path):
     assert figures["requests, first sync, 1,000 rows"]["value"] == figures["requests, first sync, 10 rows"]["value"] == 7
     assert figures["requests, later sync, 1,000 rows"]["value"] == 4  # rows unchanged: metadata, read, the tab's ids, the append
     assert figures["write requests per sync, naive: one per row (1,000 rows)"]["value"] == 1000
+
+
+def test_bench_scenario_7_measures_the_store_on_both_engines(tmp_path):
+    assert main(["--quick", "-s", "7", "--repeat", "1", "--out", str(tmp_path)]) == 0
+    report = json.loads(next(tmp_path.glob("*-quick.json")).read_text(encoding="utf-8"))
+    figures = {f["name"]: f["value"] for f in report["scenarios"][0]["figures"]}
+    assert figures["SQLite, s per 10,000 rows"] > 0 and figures["PostgreSQL, s per 10,000 rows"] > 0
