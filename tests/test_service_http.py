@@ -246,8 +246,9 @@ def test_different_sheets_run_side_by_side_up_to_the_setting(tmp_path: Path) -> 
         wait_for_state(base, b.json()["run_id"], SECRETS[B], {"done"})
     runner2 = GateRunner()
     with live_service(registry_for(configs), runner2, max_parallel=2) as (base, _):
-        a = post_sync(base, body_of(A), SECRETS[A]).json()["run_id"]
-        b = post_sync(base, body_of(B), SECRETS[B]).json()["run_id"]
+        # the same state store, so the same replay guard: new requests, not the first ones again
+        a = post_sync(base, body_of(A, nonce="again"), SECRETS[A]).json()["run_id"]
+        b = post_sync(base, body_of(B, nonce="again"), SECRETS[B]).json()["run_id"]
         wait_for_state(base, a, SECRETS[A], {"running"})
         wait_for_state(base, b, SECRETS[B], {"running"})
 
