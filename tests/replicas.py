@@ -69,6 +69,10 @@ class Replica:
                 self.kill()
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # 50 clicks at once must all be heard (the default backlog is 5)
+
+
 class RoundRobin:
     """An HTTP proxy on 127.0.0.1 (port 0) sending each request to the next live replica."""
 
@@ -105,7 +109,7 @@ class RoundRobin:
                 self.end_headers()
                 self.wfile.write(answer.content)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
