@@ -89,7 +89,7 @@ def test_sigterm_during_a_real_sync_writes_the_sent_rows_results_and_cancels_the
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, err
-    run = stored_run(str(tmp_path / "state.db"), run_id)
+    run = stored_run(str(tmp_path / "sheets" / ".sheets-connector" / "state.db"), run_id)  # the mapping's state_dir
     assert run is not None and run.state == "cancelled", err
     assert run.result is not None and run.result.interrupted
     sent = run.result.counts["created"] + run.result.counts["updated"] + run.result.counts["conflict"]

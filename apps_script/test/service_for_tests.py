@@ -7,7 +7,9 @@ library's ``serve`` with the real sync runner.  Once the service listens it prin
 line on stdout: ``{"url", "spreadsheet_id", "secret", "sandbox", "mapping", "api_key"}`` (a fresh random
 secret; the sandbox's root, for its ``/_sandbox`` controls; the mapping and the sandbox's key, for a
 command-line sync of the same sheet).  SIGTERM stops it.  DIR then holds
-``sheets/contacts.xlsx`` (the synced workbook) and ``state.db`` (the state store: the run registry).
+``sheets/contacts.xlsx`` (the synced workbook) and, as the demo mapping's ``state_dir`` says,
+``sheets/.sheets-connector/state.db`` (the state store: the run registry, shared with a
+command-line sync of the same mapping).
 """
 from __future__ import annotations
 
@@ -24,7 +26,6 @@ from sheets_connector.sandbox import Faults, Sandbox
 from sheets_connector.service import log
 from sheets_connector.service.runner import sync_runner
 from sheets_connector.service.server import ServeOptions, serve
-from sheets_connector.state.location import ENV_URL
 
 SPREADSHEET_ID = "1DemoSheet-for_apps-script-tests"
 API_KEY = "apps-script-test-key"
@@ -60,7 +61,6 @@ def main() -> None:
                                   "sandbox": sandbox.base_url.removesuffix("/rest/v1"),
                                   "mapping": str(configs / "demo.yaml"), "api_key": API_KEY}), flush=True)
 
-            os.environ.setdefault(ENV_URL, str(folder / "state.db"))  # the run registry (the state store)
             serve(ServeOptions(configs=configs, port=0), sync_runner, on_ready=ready)
     finally:
         if args.workdir is None:
