@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .a1 import A1Error, A1Range, column_letters, format_range, parse_range, quote_title
+from . import staff
 from .book import ApiError, Protection, Sheet, Spreadsheet, exceeds
 from .cells import Cell, cell_data, formatted, raw_cell, unformatted, user_entered_cell
 
@@ -27,6 +28,7 @@ PREFIX = "/v4/spreadsheets"
 WRITE_METHODS = frozenset({
     "sheets.spreadsheets.batchUpdate", "sheets.spreadsheets.values.update", "sheets.spreadsheets.values.batchUpdate",
     "sheets.spreadsheets.values.append", "sheets.spreadsheets.values.clear", "sheets.spreadsheets.values.batchClear",
+    "sheets.spreadsheets.values.batchUpdateByDataFilter", "sheets.spreadsheets.values.batchClearByDataFilter",
 })
 
 Query = Mapping[str, Sequence[str]]
@@ -37,6 +39,13 @@ def route(method: str, path: str) -> tuple[str, str, str | None] | None:
     if not path.startswith(PREFIX + "/"):
         return None
     rest = path[len(PREFIX) + 1:]
+    if "/developerMetadata" in rest:
+        key, _, tail = rest.partition("/developerMetadata")
+        if tail == ":search" and method == "POST":
+            return "sheets.spreadsheets.developerMetadata.search", unquote(key), None
+        if tail.startswith("/") and tail[1:].isdigit() and method == "GET":
+            return "sheets.spreadsheets.developerMetadata.get", unquote(key), tail[1:]
+        return None
     if "/values" not in rest:
         if rest.endswith(":batchUpdate") and method == "POST":
             return "sheets.spreadsheets.batchUpdate", unquote(rest[: -len(":batchUpdate")]), None
@@ -49,6 +58,9 @@ def route(method: str, path: str) -> tuple[str, str, str | None] | None:
         (":batchGet", "GET"): "sheets.spreadsheets.values.batchGet",
         (":batchUpdate", "POST"): "sheets.spreadsheets.values.batchUpdate",
         (":batchClear", "POST"): "sheets.spreadsheets.values.batchClear",
+        (":batchGetByDataFilter", "POST"): "sheets.spreadsheets.values.batchGetByDataFilter",
+        (":batchUpdateByDataFilter", "POST"): "sheets.spreadsheets.values.batchUpdateByDataFilter",
+        (":batchClearByDataFilter", "POST"): "sheets.spreadsheets.values.batchClearByDataFilter",
     }
     if (tail, method) in plain:
         return plain[(tail, method)], key, None
@@ -212,18 +224,39 @@ def _get(book: Spreadsheet, _rng: str | None, query: Query, _body: Any, account:
         entry: dict[str, Any] = {"properties": sheet.properties(index)}
         if sheet.protections:
             entry["protectedRanges"] = [_protected_json(sheet, p, account) for p in sheet.protections]
+        _sheet_extras(sheet, entry)
         if grid:
             ranges = by_sheet.get(id(sheet)) or [A1Range(sheet.title)]
-            entry["data"] = [_grid_data(book, sheet, r, wanted_cells) for r in ranges]
+            dims = mask is None or any(_subtree(mask, "sheets", "data", d)[0] for d in ("rowMetadata", "columnMetadata"))
+            entry["data"] = [_grid_data(book, sheet, r, wanted_cells, dims) for r in ranges]
         sheets.append(entry)
-    answer = {
+    answer: dict[str, Any] = {
         "spreadsheetId": book.key,
         "properties": {"title": book.title, "locale": book.locale_name, "autoRecalc": "ON_CHANGE",
                        "timeZone": book.time_zone},
         "sheets": sheets,
         "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.key}/edit",
     }
+    if book.meta:
+        answer["developerMetadata"] = [m.to_json() for m in book.meta]
     return prune(answer, mask) if mask is not None else answer
+
+
+def _sheet_extras(sheet: Sheet, entry: dict[str, Any]) -> None:
+    """Merges, filters and the tab's own developer metadata, as a Sheet object carries them."""
+    def grid(r0: int, r1: int, c0: int, c1: int) -> dict[str, int]:
+        return {"sheetId": sheet.sheet_id, "startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": c0,
+                "endColumnIndex": c1}
+
+    if sheet.merges:
+        entry["merges"] = [grid(*m) for m in sheet.merges]
+    if sheet.basic_filter:
+        entry["basicFilter"] = sheet.basic_filter
+    if sheet.filter_views:
+        entry["filterViews"] = sheet.filter_views
+    own = [m.to_json() for m in sheet.meta if m.dimension is None]
+    if own:
+        entry["developerMetadata"] = own
 
 
 def _protected_json(sheet: Sheet, p: Protection, account: str) -> dict[str, Any]:
@@ -232,8 +265,10 @@ def _protected_json(sheet: Sheet, p: Protection, account: str) -> dict[str, Any]
                        ("startColumnIndex", p.start_col), ("endColumnIndex", p.end_col)):
         if value is not None:
             rng[key] = value
-    can_edit = account in p.editors
+    can_edit = account in p.editors or p.warning_only
     out: dict[str, Any] = {"protectedRangeId": p.protected_range_id, "range": rng, "requestingUserCanEdit": can_edit}
+    if p.warning_only:
+        out["warningOnly"] = True
     if p.description:
         out["description"] = p.description
     if can_edit:
@@ -241,7 +276,8 @@ def _protected_json(sheet: Sheet, p: Protection, account: str) -> dict[str, Any]
     return out
 
 
-def _grid_data(book: Spreadsheet, sheet: Sheet, rng: A1Range, wanted: set[str] | None) -> dict[str, Any]:
+def _grid_data(book: Spreadsheet, sheet: Sheet, rng: A1Range, wanted: set[str] | None,
+               dims: bool = False) -> dict[str, Any]:
     _, r0, c0, r1, c1 = book.resolve(rng)
     locale = book.locale
     rows: list[dict[str, Any]] = []
@@ -261,6 +297,10 @@ def _grid_data(book: Spreadsheet, sheet: Sheet, rng: A1Range, wanted: set[str] |
         data["startColumn"] = c0
     if last_row:
         data["rowData"] = rows[:last_row]
+    if dims:  # one DimensionProperties per row and column of the range, as Google sends
+        filtered = staff.rows_hidden_by_filter(book, sheet)
+        data["rowMetadata"] = [staff.dimension_json(sheet, "ROWS", r, r in filtered) for r in range(r0, r1)]
+        data["columnMetadata"] = [staff.dimension_json(sheet, "COLUMNS", c) for c in range(c0, c1)]
     return data
 
 
@@ -373,9 +413,7 @@ def _plan_write(book: Spreadsheet, text: str, body: dict[str, Any], option: str,
             if v is None:
                 continue  # null: leave the cell as it is
             r, c = rng.start_row + i, rng.start_col + j
-            old = sheet.cell(r, c)
-            new = raw_cell(v, old) if option == "RAW" else user_entered_cell(v, old, locale)
-            changes.append((sheet, r, c, new))
+            changes.append((sheet, r, c, _new_cell(book, sheet, r, c, v, option)))
             rows_touched.add(r)
             cols_touched.add(c)
     book.check_editable(account, sheet, ((r, c) for _, r, c, _ in changes))
@@ -387,6 +425,102 @@ def _plan_write(book: Spreadsheet, text: str, body: dict[str, Any], option: str,
         "updatedCells": len(changes),
     }
     return changes, answer
+
+
+def _new_cell(book: Spreadsheet, sheet: Sheet, r: int, c: int, v: Any, option: str) -> Cell | None:
+    """The cell a written value makes; a note on the cell stays, as in Google."""
+    old = sheet.cell(r, c)
+    new = raw_cell(v, old) if option == "RAW" else user_entered_cell(v, old, book.locale, _cell_reader(book, sheet))
+    if old is not None and old.note:
+        new = new or Cell()
+        new.note = old.note
+    return new
+
+
+def _cell_reader(book: Spreadsheet, sheet: Sheet) -> Callable[[int, int], Any]:
+    """(row, col) -> the value a formula sees: a number, text, a boolean, or None for blank."""
+    def read(r: int, c: int) -> Any:
+        cell = sheet.cell(r, c)
+        return None if cell is None else cell.value
+    return read
+
+
+def _plan_span(book: Spreadsheet, span: staff.GridSpan, body: dict[str, Any], option: str,
+               account: str) -> tuple[list[Change], dict[str, Any]]:
+    """A write into the range a data filter resolved to: values beyond the range are refused."""
+    sheet, r0, c0, r1, c1 = span
+    values = _rows_of(body)
+    if len(values) > r1 - r0 or max((len(r) for r in values), default=0) > c1 - c0:
+        raise ApiError(400, f"The values do not fit the range the data filter selected "
+                            f"({format_range(sheet.title, r0, c0, r1, c1)}).")
+    changes: list[Change] = []
+    for i, row in enumerate(values):
+        for j, v in enumerate(row):
+            if v is not None:
+                changes.append((sheet, r0 + i, c0 + j, _new_cell(book, sheet, r0 + i, c0 + j, v, option)))
+    book.check_editable(account, sheet, ((r, c) for _, r, c, _ in changes))
+    answer = {"spreadsheetId": book.key, "updatedRange": format_range(sheet.title, r0, c0, r1, c1),
+              "updatedRows": len({r for _, r, _, _ in changes}), "updatedColumns": len({c for _, _, c, _ in changes}),
+              "updatedCells": len(changes)}
+    return changes, answer
+
+
+def _values_batch_update_by_filter(book: Spreadsheet, _rng: str | None, _query: Query, body: Any,
+                                   account: str) -> dict[str, Any]:
+    body = _object(body)
+    option = _input_option(body.get("valueInputOption"))
+    plans = []
+    for i, item in enumerate(body.get("data", []) or []):
+        item = _object(item, f"data[{i}]")
+        spans = staff.filter_ranges(book, _object(item.get("dataFilter"), f"data[{i}].dataFilter"))
+        if len(spans) > 1:
+            raise ApiError(400, f"data[{i}].dataFilter matches {len(spans)} ranges; a write needs exactly one.")
+        for span in spans:  # none: the filter selects nothing now, so nothing is written
+            changes, answer = _plan_span(book, span, item, option, account)
+            plans.append((changes, answer | {"dataFilter": item["dataFilter"]}))
+    for changes, _ in plans:  # all validated: apply (one batch is all or nothing)
+        _apply(changes)
+    responses = [a for _, a in plans]
+    return {"spreadsheetId": book.key,
+            "totalUpdatedRows": sum(a["updatedRows"] for a in responses),
+            "totalUpdatedColumns": sum(a["updatedColumns"] for a in responses),
+            "totalUpdatedCells": sum(a["updatedCells"] for a in responses),
+            "totalUpdatedSheets": len({a["updatedRange"].rsplit("!", 1)[0] for a in responses if a["updatedCells"]}),
+            "responses": responses}
+
+
+def _values_batch_get_by_filter(book: Spreadsheet, _rng: str | None, _query: Query, body: Any,
+                                _account: str) -> dict[str, Any]:
+    body = _object(body)
+    query: dict[str, list[str]] = {k: [str(body[k])] for k in ("valueRenderOption", "dateTimeRenderOption",
+                                                                "majorDimension") if k in body}
+    matched = []
+    for f in body.get("dataFilters", []) or []:
+        for sheet, r0, c0, r1, c1 in staff.filter_ranges(book, _object(f, "dataFilter")):
+            text = format_range(sheet.title, r0, c0, r1, c1)
+            matched.append({"valueRange": _value_range(book, text, query), "dataFilters": [f]})
+    answer: dict[str, Any] = {"spreadsheetId": book.key}
+    if matched:
+        answer["valueRanges"] = matched
+    return answer
+
+
+def _values_batch_clear_by_filter(book: Spreadsheet, _rng: str | None, _query: Query, body: Any,
+                                  account: str) -> dict[str, Any]:
+    texts = [format_range(sh.title, r0, c0, r1, c1) for f in _object(body).get("dataFilters", []) or []
+             for sh, r0, c0, r1, c1 in staff.filter_ranges(book, _object(f, "dataFilter"))]
+    return {"spreadsheetId": book.key, "clearedRanges": [_clear_range(book, t, account) for t in texts]}
+
+
+def _metadata_search(book: Spreadsheet, _rng: str | None, _query: Query, body: Any, _account: str) -> dict[str, Any]:
+    return staff.search_metadata(book, _object(body))
+
+
+def _metadata_get(book: Spreadsheet, rng: str | None, _query: Query, _body: Any, _account: str) -> dict[str, Any]:
+    for m in book.all_metadata():
+        if str(m.metadata_id) == rng:
+            return m.to_json()
+    raise ApiError(404, f"No developer metadata with ID: {rng}")
 
 
 def _apply(changes: list[Change]) -> None:
@@ -435,8 +569,9 @@ def _values_append(book: Spreadsheet, rng: str | None, query: Query, body: Any, 
     sheet = book.sheet(target.sheet)
     values = _rows_of(body)
     c0, c1 = target.start_col, target.end_col
-    # the "table": the block of non-empty rows starting at the first non-empty row of the range
-    first = next((r for r in range(target.start_row, len(sheet.rows)) if not sheet.row_empty(r, c0, c1)), None)
+    # the "table": the block of non-empty rows starting at the range's first row; an empty
+    # anchor row is written at (Google does not look further down for a table)
+    first = target.start_row if not sheet.row_empty(target.start_row, c0, c1) else None
     table_range = None
     at = target.start_row
     if first is not None:
@@ -562,6 +697,11 @@ def _update_sheet_properties(book: Spreadsheet, args: dict[str, Any], _account: 
     _resize(sheet, rows, cols)
     if everything or "gridProperties.frozenRowCount" in fields:
         sheet.frozen_rows = int(grid.get("frozenRowCount", 0))
+    if everything or "gridProperties.frozenColumnCount" in fields:
+        sheet.frozen_cols = int(grid.get("frozenColumnCount", 0))
+    if "index" in fields or (everything and "index" in props):  # tab order: move the tab
+        book.sheets.remove(sheet)
+        book.sheets.insert(max(0, min(int(props.get("index", 0)), len(book.sheets))), sheet)
     if everything or "title" in fields:
         title = str(props.get("title", sheet.title))
         if any(s is not sheet and s.title.casefold() == title.casefold() for s in book.sheets):
@@ -652,7 +792,7 @@ def _add_protected_range(book: Spreadsheet, args: dict[str, Any], account: str) 
     editors = frozenset((pr.get("editors", {}) or {}).get("users", []) or []) | {account}
     new_id = 1 + max((p.protected_range_id for s in book.sheets for p in s.protections), default=0)
     p = Protection(new_id, rng.get("startRowIndex"), rng.get("endRowIndex"), rng.get("startColumnIndex"),
-                   rng.get("endColumnIndex"), editors, str(pr.get("description", "")))
+                   rng.get("endColumnIndex"), editors, str(pr.get("description", "")), bool(pr.get("warningOnly")))
     sheet.protections.append(p)
     return {"addProtectedRange": {"protectedRange": _protected_json(sheet, p, account)}}
 
@@ -667,6 +807,7 @@ _REQUESTS: dict[str, Callable[[Spreadsheet, dict[str, Any], str], dict[str, Any]
     "deleteDimension": _delete_dimension,
     "sortRange": _sort_range,
     "addProtectedRange": _add_protected_range,
+    **staff.REQUESTS,
 }
 
 _HANDLERS: dict[str, Callable[[Spreadsheet, str | None, Query, Any, str], dict[str, Any]]] = {
@@ -679,6 +820,11 @@ _HANDLERS: dict[str, Callable[[Spreadsheet, str | None, Query, Any, str], dict[s
     "sheets.spreadsheets.values.append": _values_append,
     "sheets.spreadsheets.values.clear": _values_clear,
     "sheets.spreadsheets.values.batchClear": _values_batch_clear,
+    "sheets.spreadsheets.values.batchGetByDataFilter": _values_batch_get_by_filter,
+    "sheets.spreadsheets.values.batchUpdateByDataFilter": _values_batch_update_by_filter,
+    "sheets.spreadsheets.values.batchClearByDataFilter": _values_batch_clear_by_filter,
+    "sheets.spreadsheets.developerMetadata.search": _metadata_search,
+    "sheets.spreadsheets.developerMetadata.get": _metadata_get,
 }
 
 __all__ = ["route", "call", "parse_fields", "prune", "WRITE_METHODS", "PREFIX", "quote_title"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,10 +61,51 @@ class Protection:
     end_col: int | None = None
     editors: frozenset[str] = frozenset()
     description: str = ""
+    warning_only: bool = False  # the UI only warns: everyone may still edit (as Google)
 
     def covers(self, row: int, col: int) -> bool:
         return ((self.start_row is None or row >= self.start_row) and (self.end_row is None or row < self.end_row)
                 and (self.start_col is None or col >= self.start_col) and (self.end_col is None or col < self.end_col))
+
+
+@dataclass
+class DevMeta:
+    """Developer metadata: a key/value a program attaches to the spreadsheet, a tab, or a span of
+    rows or columns (``dimension`` "ROWS"/"COLUMNS", ``[start, end)``).  On rows and columns it
+    moves with them when they are inserted, deleted or moved, and goes when they are deleted."""
+
+    metadata_id: int
+    key: str
+    value: str | None = None
+    visibility: str = "DOCUMENT"
+    sheet_id: int | None = None  # None: on the spreadsheet
+    dimension: str | None = None  # None: on the whole tab (or the spreadsheet)
+    start: int = 0
+    end: int = 0
+
+    def location(self) -> dict[str, Any]:
+        if self.sheet_id is None:
+            return {"locationType": "SPREADSHEET", "spreadsheet": True}
+        if self.dimension is None:
+            return {"locationType": "SHEET", "sheetId": self.sheet_id}
+        return {"locationType": "ROW" if self.dimension == "ROWS" else "COLUMN",
+                "dimensionRange": {"sheetId": self.sheet_id, "dimension": self.dimension,
+                                   "startIndex": self.start, "endIndex": self.end}}
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"metadataId": self.metadata_id, "metadataKey": self.key, "location": self.location(),
+                               "visibility": self.visibility}
+        if self.value is not None:
+            out["metadataValue"] = self.value
+        return out
+
+
+IndexMap = Callable[[int], "int | None"]
+
+
+def _remap_span(start: int, end: int, fn: IndexMap) -> tuple[int, int] | None:
+    kept = [n for n in (fn(i) for i in range(start, end)) if n is not None]
+    return (min(kept), max(kept) + 1) if kept else None
 
 
 @dataclass
@@ -77,6 +118,13 @@ class Sheet:
     frozen_rows: int = 0
     rows: list[list[Cell | None]] = field(default_factory=list)  # only up to the last used row
     protections: list[Protection] = field(default_factory=list)
+    frozen_cols: int = 0
+    meta: list[DevMeta] = field(default_factory=list)  # on rows and columns of this tab, and on the tab
+    hidden_rows: set[int] = field(default_factory=set)  # hidden by the user (not by a filter)
+    hidden_cols: set[int] = field(default_factory=set)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row0, row1, col0, col1), ends excluded
+    basic_filter: dict[str, Any] | None = None
+    filter_views: list[dict[str, Any]] = field(default_factory=list)
 
     # -- cells
     def cell(self, row: int, col: int) -> Cell | None:
@@ -119,18 +167,70 @@ class Sheet:
             self.rows = self.rows + [[] for _ in range(at - len(self.rows))]
         self.rows = self.rows[:at] + new + self.rows[at:]
         self.row_count += count
+        self.remap("ROWS", lambda i: i + count if i >= at else i)
 
     def delete_rows(self, start: int, end: int) -> None:
         self.rows = self.rows[:start] + self.rows[end:]
         self.row_count -= end - start
+        self.remap("ROWS", lambda i: None if start <= i < end else i - (end - start) if i >= end else i)
 
     def delete_columns(self, start: int, end: int) -> None:
         self.rows = [r[:start] + r[end:] for r in self.rows]
         self.col_count -= end - start
+        self.remap("COLUMNS", lambda i: None if start <= i < end else i - (end - start) if i >= end else i)
 
     def insert_columns(self, at: int, count: int) -> None:
         self.rows = [r[:at] + [None] * count + r[at:] if len(r) > at else r for r in self.rows]
         self.col_count += count
+        self.remap("COLUMNS", lambda i: i + count if i >= at else i)
+
+    def move(self, dimension: str, start: int, end: int, destination: int) -> None:
+        """Move rows or columns [start, end) so they sit before ``destination`` (an index counted
+        before the move), as Google's moveDimension; everything anchored to them moves along."""
+        size = self.row_count if dimension == "ROWS" else self.col_count
+        order = list(range(size))
+        block = order[start:end]
+        rest = order[:start] + order[end:]
+        at = destination if destination <= start else destination - (end - start)
+        order = rest[:at] + block + rest[at:]
+        new_of = {old: new for new, old in enumerate(order)}
+        if dimension == "ROWS":
+            padded = self.rows + [[] for _ in range(max(0, size - len(self.rows)))]
+            self.rows = [padded[old] for old in order]
+            while self.rows and not self.rows[-1]:
+                self.rows.pop()
+        else:
+            self.rows = [_trimmed([r[old] if old < len(r) else None for old in order]) for r in self.rows]
+        self.remap(dimension, lambda i: new_of.get(i, i))
+
+    def remap(self, dimension: str, fn: IndexMap) -> None:
+        """Carry what is anchored to rows or columns along with an insert, delete or move."""
+        kept = []
+        for m in self.meta:
+            if m.dimension == dimension:
+                span = _remap_span(m.start, m.end, fn)
+                if span is None:
+                    continue  # its rows or columns were deleted: so is the metadata
+                m.start, m.end = span
+            kept.append(m)
+        self.meta = kept
+        hidden = self.hidden_rows if dimension == "ROWS" else self.hidden_cols
+        moved = {n for n in (fn(i) for i in hidden) if n is not None}
+        if dimension == "ROWS":
+            self.hidden_rows = moved
+        else:
+            self.hidden_cols = moved
+        merges = []
+        for r0, r1, c0, c1 in self.merges:
+            span = _remap_span(r0, r1, fn) if dimension == "ROWS" else _remap_span(c0, c1, fn)
+            if span is None:
+                continue
+            merges.append((*span, c0, c1) if dimension == "ROWS" else (r0, r1, *span))
+        self.merges = [m for m in merges if (m[1] - m[0]) * (m[3] - m[2]) > 1]
+
+    def merged_away(self, row: int, col: int) -> bool:
+        """True for a cell hidden under a merge (every merged cell but the top-left one)."""
+        return any(r0 <= row < r1 and c0 <= col < c1 and (row, col) != (r0, c0) for r0, r1, c0, c1 in self.merges)
 
     def sort_rows(self, start: int, end: int, specs: Sequence[tuple[int, bool]]) -> None:
         """Sort rows [start, end) by (column, descending) specs; blank cells go last (as Google)."""
@@ -149,11 +249,19 @@ class Sheet:
         grid: dict[str, Any] = {"rowCount": self.row_count, "columnCount": self.col_count}
         if self.frozen_rows:
             grid["frozenRowCount"] = self.frozen_rows
+        if self.frozen_cols:
+            grid["frozenColumnCount"] = self.frozen_cols
         props: dict[str, Any] = {"sheetId": self.sheet_id, "title": self.title, "index": index,
                                  "sheetType": "GRID", "gridProperties": grid}
         if self.hidden:
             props["hidden"] = True
         return props
+
+
+def _trimmed(row: list[Cell | None]) -> list[Cell | None]:
+    while row and row[-1] is None:
+        row.pop()
+    return row
 
 
 def _blank(row: list[Cell | None], col: int) -> bool:
@@ -179,6 +287,7 @@ class Spreadsheet:
     time_zone: str = "Asia/Jerusalem"
     sheets: list[Sheet] = field(default_factory=list)
     shared_with: dict[str, str] | None = None  # account -> "writer" | "reader"; None: everyone may write
+    meta: list[DevMeta] = field(default_factory=list)  # developer metadata on the spreadsheet itself
     _ids: Any = field(default_factory=lambda: itertools.count(1), repr=False)
 
     @property
@@ -258,15 +367,26 @@ class Spreadsheet:
         clone.sheets = [copy.copy(s) for s in self.sheets]
         for s in clone.sheets:
             s.protections = list(s.protections)
+            s.meta = copy.deepcopy(s.meta)
+            s.hidden_rows, s.hidden_cols, s.merges = set(s.hidden_rows), set(s.hidden_cols), list(s.merges)
+            s.basic_filter, s.filter_views = copy.deepcopy(s.basic_filter), copy.deepcopy(s.filter_views)
+        clone.meta = copy.deepcopy(self.meta)
         return clone
 
     def restore(self, other: Spreadsheet) -> None:
         self.title, self.locale_name, self.time_zone = other.title, other.locale_name, other.time_zone
         self.sheets = other.sheets
+        self.meta = other.meta
+
+    def all_metadata(self) -> list[DevMeta]:
+        return self.meta + [m for s in self.sheets for m in s.meta]
+
+    def new_metadata_id(self) -> int:
+        return 1 + max((m.metadata_id for m in self.all_metadata()), default=0)
 
     def check_editable(self, account: str, sheet: Sheet, cells: Iterable[tuple[int, int]]) -> None:
         """403 if a cell lies in a range protected against this account."""
-        guards = [p for p in sheet.protections if account not in p.editors]
+        guards = [p for p in sheet.protections if account not in p.editors and not p.warning_only]
         if not guards:
             return
         for row, col in cells:

@@ -14,8 +14,8 @@ cell reads differently with each ``valueRenderOption``:
 
 Writes with ``RAW`` store strings as text (``=1+1`` and ``0541`` stay text); ``USER_ENTERED``
 parses them like the Sheets UI: numbers, booleans, dates in the locale's order, formulas.
-Only a small formula evaluator is built in (arithmetic on numbers); any other formula shows
-``#NAME?``.
+Only a small formula evaluator is built in (arithmetic on numbers and cell references, spaces
+allowed); any other formula shows ``#NAME?``.
 """
 from __future__ import annotations
 
@@ -78,6 +78,7 @@ class Cell:
     value: Value = None
     formula: str | None = None
     fmt: NumberFormat | None = None
+    note: str | None = None  # a note staff attached (Insert > Note); values written keep it
 
     @property
     def empty(self) -> bool:
@@ -302,20 +303,23 @@ def raw_cell(value: Any, old: Cell | None) -> Cell | None:
     return Cell(str(value), fmt=fmt)
 
 
-def user_entered_cell(value: Any, old: Cell | None, locale: Locale) -> Cell | None:
+CellReader = Callable[[int, int], Any]  # (row, col), 0-based -> the referenced cell's value
+
+
+def user_entered_cell(value: Any, old: Cell | None, locale: Locale, cells: CellReader | None = None) -> Cell | None:
     """A JSON value written with USER_ENTERED: strings are parsed as if typed in the UI."""
     if not isinstance(value, str) or value == "":
         return raw_cell(value, old)
     keep = old.fmt if old is not None else None
-    return parse_typed(value, locale, keep)
+    return parse_typed(value, locale, keep, cells)
 
 
-def parse_typed(text: str, locale: Locale, fmt: NumberFormat | None = None) -> Cell:
+def parse_typed(text: str, locale: Locale, fmt: NumberFormat | None = None, cells: CellReader | None = None) -> Cell:
     """What the Sheets UI stores for typed text (a subset: formulas, numbers, booleans, dates)."""
     if text.startswith("'"):
         return Cell(text[1:], fmt=fmt)
     if text.startswith("="):
-        return Cell(_evaluate(text[1:]), formula=text, fmt=fmt)
+        return Cell(_evaluate(text[1:], cells), formula=text, fmt=fmt)
     stripped = text.strip()
     if stripped.upper() in ("TRUE", "FALSE"):
         return Cell(stripped.upper() == "TRUE", fmt=fmt)
@@ -387,24 +391,50 @@ _OPS: dict[type, Callable[..., float]] = {
 }
 
 
-def _evaluate(expression: str) -> float | ErrorValue:
-    """Arithmetic on numbers (``=1+2*3``); anything else is #NAME? as for an unknown function."""
+_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)")
+
+
+def _evaluate(expression: str, cells: CellReader | None = None) -> float | ErrorValue:
+    """Arithmetic on numbers and cell references (``= A2 * 2 + 1``, spaces allowed as in
+    Google); an unknown function or name is #NAME?, text in arithmetic #VALUE!."""
     try:
-        tree = ast.parse(expression.replace("^", "**"), mode="eval")
-        return float(_eval_node(tree.body))
+        tree = ast.parse(expression.strip().replace("^", "**").replace("$", ""), mode="eval")
+        return float(_eval_node(tree.body, cells))
     except ZeroDivisionError:
         return ErrorValue("DIVIDE_BY_ZERO", "Function DIVIDE parameter 2 cannot be zero.")
+    except _TextInArithmetic as e:
+        return ErrorValue("VALUE", f"Function ADD parameter expects number values. But '{e}' is a text.")
     except (SyntaxError, ValueError, TypeError, KeyError, OverflowError):
-        return ErrorValue("NAME", "Unknown function or range name (the emulator only computes arithmetic).")
+        return ErrorValue("NAME", "Unknown function or range name (the emulator computes arithmetic and cell references).")
 
 
-def _eval_node(node: ast.AST) -> float:
+class _TextInArithmetic(Exception):
+    pass
+
+
+def _eval_node(node: ast.AST, cells: CellReader | None) -> float:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return float(node.value)
     if isinstance(node, ast.BinOp):
-        return _OPS[type(node.op)](_eval_node(node.left), _eval_node(node.right))
+        return _OPS[type(node.op)](_eval_node(node.left, cells), _eval_node(node.right, cells))
     if isinstance(node, ast.UnaryOp):
-        return _OPS[type(node.op)](_eval_node(node.operand))
+        return _OPS[type(node.op)](_eval_node(node.operand, cells))
+    if isinstance(node, ast.Name) and cells is not None:
+        m = _REF.fullmatch(node.id)
+        if m and int(m.group(2)) >= 1:
+            col = 0
+            for ch in m.group(1).upper():
+                col = col * 26 + ord(ch) - 64
+            value = cells(int(m.group(2)) - 1, col - 1)
+            if value is None:
+                return 0.0
+            if isinstance(value, bool):
+                return float(value)
+            if isinstance(value, float):
+                return value
+            if isinstance(value, ErrorValue):
+                raise ValueError(value.text)
+            raise _TextInArithmetic(str(value))
     raise ValueError("not arithmetic")
 
 
@@ -437,6 +467,8 @@ def cell_data(cell: Cell, locale: Locale, wanted: set[str] | None) -> dict[str, 
             out["effectiveValue"] = extended_value(cell.value)
         if want("formattedValue"):
             out["formattedValue"] = formatted(cell, locale)
+    if cell.note and want("note"):
+        out["note"] = cell.note
     if cell.fmt is not None:
         if want("userEnteredFormat"):
             out["userEnteredFormat"] = {"numberFormat": cell.fmt.to_json()}

@@ -269,6 +269,28 @@ class SheetsEmulator(LocalServer):
             sheet = self._sheet(key, tab)
             sheet.sort_rows(first_row - 1, sheet.row_count, [(column, descending)])
 
+    def staff_update(self, key: str, requests: Sequence[Mapping[str, Any]], account: str | None = None) -> list[Any]:
+        """Apply spreadsheets.batchUpdate requests as a member of staff does in the UI (insert,
+        delete, move or hide columns, filters, merges, notes...), without counting them as the
+        connector's requests; returns the replies."""
+        with self._lock:
+            book = self._book(key)
+            try:
+                answer = api.call("sheets.spreadsheets.batchUpdate", book, None, {}, {"requests": list(requests)},
+                                  account or self.account)
+            except ApiError as e:
+                raise EmulatorError(e.message) from None
+            return list(answer["replies"])
+
+    def sheet_id(self, key: str, tab: str | None) -> int:
+        with self._lock:
+            return self._sheet(key, tab).sheet_id
+
+    def metadata(self, key: str) -> list[dict[str, Any]]:
+        """Every developer metadata of the spreadsheet (as the API shows it)."""
+        with self._lock:
+            return [m.to_json() for m in self._book(key).all_metadata()]
+
     def set_cells(self, key: str, tab: str | None, top_row: int, rows: Sequence[Sequence[Any]], left_col: int = 0) -> None:
         """Overwrite cells from (top_row 1-based, left_col 0-based) with typed Python values."""
         with self._lock:
@@ -316,7 +338,8 @@ class SheetsEmulator(LocalServer):
             self._rng = random.Random(seed)
 
     def on_request(self, method: str, action: Callable[[], None], *, nth: int = 1) -> None:
-        """Run ``action`` just before the ``nth`` next request of ``method`` is served."""
+        """Run ``action`` just before the ``nth`` next request of ``method`` ("*": of any API
+        method) is served."""
         with self._lock:
             self._hooks.append(_Hook(method, nth, action))
 
@@ -339,7 +362,7 @@ class SheetsEmulator(LocalServer):
         due = []
         with self._lock:
             for hook in self._hooks:
-                if hook.method == method_id:
+                if hook.method in (method_id, "*"):
                     hook.countdown -= 1
                     if hook.countdown == 0:
                         due.append(hook.action)
