@@ -329,14 +329,15 @@ def test_requests_per_sync_are_the_same_for_10_and_5000_rows(emu):
     assert counts[10] == counts[5000]
     first, second = counts[10]
     assert first == {
-        "sheets.spreadsheets.get": 3,  # metadata, read, re-read before writing (the tab does not exist yet)
-        "sheets.spreadsheets.batchUpdate": 2,  # one-off: widen the grid for 2 columns; create the new-contacts tab
-        "sheets.spreadsheets.values.batchUpdate": 1,  # every result cell, RAW
+        # metadata, read, re-read, re-read once the columns are pinned, read back after the write
+        "sheets.spreadsheets.get": 5,
+        # one-off: widen the grid and pin the 2 result columns and the header row; create the new-contacts tab
+        "sheets.spreadsheets.batchUpdate": 2,
+        "sheets.spreadsheets.values.batchUpdateByDataFilter": 1,  # every result cell, RAW, through the pins
         "sheets.spreadsheets.values.append": 1,  # every new contact, with the tab's header
     }
-    assert second == {
+    assert second == {  # the same results again: the re-read shows them in place, so nothing is written
         "sheets.spreadsheets.get": 4,  # metadata, read, re-read, the new-contacts tab's ids
-        "sheets.spreadsheets.values.batchUpdate": 1,
         "sheets.spreadsheets.values.append": 1,
     }
 

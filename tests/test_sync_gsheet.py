@@ -301,7 +301,7 @@ def test_quota_exhausted_at_write_time_keeps_every_result_in_a_csv(tmp_path, emu
     key = make_sheet(emu, ROWS)
     before = emu.values(key, "Contacts")
     cfg = config(tmp_path, emu, key, sandbox.base_url)
-    emu.fail_next(6, status=429, method="sheets.spreadsheets.values.batchUpdate")  # the first try and 5 retries
+    emu.fail_next(6, status=429, method="sheets.spreadsheets.values.batchUpdateByDataFilter")  # the first try and 5 retries
     with pytest.raises(SourceError) as e:
         sync(cfg, environ=ENV, clock=lambda: WHEN, table=quick_retry_table(cfg))
     msg = str(e.value)
@@ -314,7 +314,7 @@ def test_quota_exhausted_at_write_time_keeps_every_result_in_a_csv(tmp_path, emu
     by_row = {r[0]: r for r in kept[1:]}
     assert by_row["2"][1] == "dana@example.co.il" and by_row["2"][2].startswith("✓ created · #")
     assert by_row["4"][2].startswith("✗ conflict") and set(by_row) == {"2", "3", "4", "5", "6", "7", "9"}
-    assert emu.request_counts()["sheets.spreadsheets.values.batchUpdate"] == 6  # 1 + 5 retries, then it stops
+    assert emu.request_counts()["sheets.spreadsheets.values.batchUpdateByDataFilter"] == 6  # 1 + 5 retries, then it stops
     # nothing half-written: no result cell, no new-contacts tab; the pulled contacts wait in the journal
     assert emu.values(key, "Contacts") == before and emu.tabs(key) == ["Contacts"]
     # the next sync, with quota again, writes every result and the two new contacts
@@ -356,9 +356,11 @@ def test_sheets_requests_per_sync_are_the_same_for_10_and_5000_rows(tmp_path, em
     assert small == large
     first, later = small
     assert first == {
-        "sheets.spreadsheets.get": 3,  # metadata, read, re-read before writing (no new-contacts tab yet)
-        "sheets.spreadsheets.batchUpdate": 2,  # one-off: widen the grid for the result columns; add the tab
-        "sheets.spreadsheets.values.batchUpdate": 1,  # every result cell of every row, RAW
+        # metadata, read, re-read, re-read once the result columns are pinned, read back after the write
+        "sheets.spreadsheets.get": 5,
+        # one-off: widen the grid and pin the result columns and the header row; add the tab
+        "sheets.spreadsheets.batchUpdate": 2,
+        "sheets.spreadsheets.values.batchUpdateByDataFilter": 1,  # every result cell of every row, RAW
         "sheets.spreadsheets.values.append": 1,  # every new contact, under the tab's header
     }
     assert later == {  # every row unchanged: no result cell to write, only the new contact to append

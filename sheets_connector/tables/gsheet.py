@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gspread.exceptions import APIError
+from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 from urllib3.util.retry import Retry
 
@@ -40,9 +41,9 @@ from ..errors import ConfigError, SourceError
 from ..gsheets.client import SheetsConnection, spreadsheet_key
 from ..normalize import date_pattern, header_key
 from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
-from .gsheet_cells import GRID_FIELDS, formula_columns, grid_rows, header_text, to_raw
-from .placement import CurrentRow, place
-from .result_columns import ColumnPlan, choose_columns
+from . import gsheet_write
+from .gsheet_cells import GRID_FIELDS, grid_rows, header_text, to_raw
+from .gsheet_pins import SNAPSHOT_FIELDS, Snapshot, parse_snapshot
 
 __all__ = ["GoogleSheetTable", "SheetSummary", "MAX_CELLS", "MAX_COLUMNS"]
 
@@ -92,7 +93,10 @@ class GoogleSheetTable:
         self._meta: dict[str, Any] | None = None
         self._sheet: dict[str, Any] | None = None  # properties of the contacts tab
         self._read_header: list[str] | None = None
-        self._fingerprints: dict[int, int] = {}
+        self._read_header_index = header_row - 1
+        self._read_values: dict[int, tuple[CellValue, ...]] = {}
+        self._notes: list[str] = []
+        self._rounds: list[int] = []  # rounds each set_columns took (1 read + 1 write + 1 read back: 2)
         self._tabs: dict[str, _Tab] = {}
         self._read_occupied: tuple[dict[int, int], int] | None = None  # for plan_result_columns
         self._formulas: dict[int, int] = {}  # column -> first row with a formula, of the last grid read
@@ -192,7 +196,9 @@ class GoogleSheetTable:
         return self._meta
 
     def _sheets(self) -> list[dict[str, Any]]:
-        return [s["properties"] for s in self._metadata().get("sheets", [])]
+        """The tabs' properties in tab order (as staff see them left to right)."""
+        tabs = [s["properties"] for s in self._metadata().get("sheets", [])]
+        return sorted(tabs, key=lambda p: int(p.get("index", 0)))
 
     def _find_tab(self, title: str) -> dict[str, Any] | None:
         sheets = self._sheets()
@@ -253,27 +259,33 @@ class GoogleSheetTable:
 
     # ---- reading
     def read(self) -> TableData:
-        """Header and all rows below it (see ``base.Table.read``)."""
+        """Header and all rows below it (see ``base.Table.read``).  The header is the row pinned
+        as the header by an earlier sync if there is one (a title row inserted above it moved
+        it down), else the mapping's ``header_row``."""
         sheet = self._contacts_sheet()
-        _, rows = self._grid(sheet["title"], "reading the contacts")
-        h = self.header_row - 1
+        snap = self._snapshot(sheet["title"], "reading the contacts")
+        rows = snap.rows
+        h = snap.header_tags[0][0] if snap.header_tags else self.header_row - 1
         header = [header_text(v) for v in rows[h]] if h < len(rows) else []
         while header and not header[-1].strip():
             header.pop()
         if not header:
             raise ConfigError(
-                f"Row {self.header_row} of {self.location} is empty, so there is no header to read. Set "
+                f"Row {h + 1} of {self.location} is empty, so there is no header to read. Set "
                 "source.header_row in the mapping to the row that holds the column names (e.g. Email, Mobile)."
             )
+        if h != self.header_row - 1:
+            self._notes.append(f"The header of {self.location} is on row {h + 1} now, not on row {self.header_row} "
+                               f"as the mapping says (rows were inserted or deleted above it); the connector followed "
+                               f"it. Set source.header_row: {h + 1} in the mapping if it stays there.")
         width = len(header)
         out = [SourceRow(i + 1, _fit(values, width)) for i, values in enumerate(rows[h + 1:], start=h + 1)]
         while out and all(v is None for v in out[-1].values):
             out.pop()
         self._read_header = header
-        self._fingerprints = {r.number: hash(r.values) for r in out}
-        self._read_occupied = (_occupied(rows[h:], self.header_row, self._formulas),
-                               out[-1].number if out else self.header_row)
-        return TableData(header=header, header_row=self.header_row, rows=out, location=self.location,
+        self._read_header_index = h
+        self._read_values = {r.number: r.values for r in out}
+        return TableData(header=header, header_row=h + 1, rows=out, location=self.location,
                          locale=self.locale or None)
 
     def read_tab(self, tab: str) -> tuple[list[str], list[list[CellValue]]] | None:
@@ -298,7 +310,8 @@ class GoogleSheetTable:
     # ---- writing
     def set_columns(self, columns: Mapping[str, Mapping[RowRef, CellValue]],
                     identify: RowIdentifier | None = None) -> list[Unplaced]:
-        """Write results on the rows that hold their contacts now (see ``placement.py``).
+        """Write results on the rows that hold their contacts now, in the pinned result columns,
+        then read back and repair what rows moved meanwhile (see ``gsheet_write.py``).
 
         ``identify`` gets rows whose values are aligned with the header ``read()`` returned,
         even if columns were moved since.  Without it every row is found by its content.
@@ -306,53 +319,58 @@ class GoogleSheetTable:
         for title in columns:
             if not str(title).strip():
                 raise ValueError("set_columns needs a non-blank header")
-        refs = [ref for cells in columns.values() for ref in cells]
-        if not refs:
+        if not any(columns.values()):
             return []
-        sheet = self._contacts_sheet()
-        props, rows = self._grid(sheet["title"], "re-reading the rows before writing the results")
-        h = self.header_row - 1
-        now_header = [header_text(v) for v in rows[h]] if h < len(rows) else []
-        align = _aligner(self._read_header or now_header, now_header)
-        current = []
-        for number, values in enumerate(rows[h + 1:], start=h + 2):
-            aligned = align(values)
-            key = identify(SourceRow(number, aligned)) if identify else None
-            current.append(CurrentRow(number, key, hash(aligned)))
-        if identify is None:  # no keys: every row is found by its content
-            plain = {RowRef(r.number): r for r in refs}
-            by_number, lost = place(plain, current, self._fingerprints)
-            placed = {plain[p]: n for p, n in by_number.items()}
-            unplaced = [Unplaced(plain[u.ref], u.reason) for u in lost]
-        else:
-            placed, unplaced = place(refs, current, self._fingerprints)
+        title = self._contacts_sheet()["title"]
+        read_header = self._read_header or []
+        skip = {header_key(t) for t in columns}
+        expected = self._read_header_index if self._read_header is not None else self.header_row - 1
+        raw = {t: {ref: to_raw(v, self._date_format, self._datetime_format) for ref, v in cells.items()}
+               for t, cells in columns.items()}
+        sheet = gsheet_write.Sheet(
+            snapshot=lambda doing: self._snapshot(title, doing),
+            tag=self._tag,
+            write=self._write_by_filter,
+            header_row=lambda snap: snap.header_row(expected, read_header or None, skip),
+            align=lambda now: _aligner(read_header or now, now),
+            choose=_target_columns,
+            read_values=self._read_values,
+            read_header=read_header,
+        )
+        outcome = gsheet_write.write_results(sheet, raw, identify)
+        self._rounds.append(outcome.rounds)
+        self._notes.extend(n for n in outcome.notes if n not in self._notes)
+        if outcome.repaired:
+            self._notes.append(f"Rows were moved in the sheet while the results were written: {outcome.repaired} "
+                               "result cell(s) landed on the wrong row for a moment and were put right.")
+        return outcome.unplaced
 
-        targets, plan = _target_columns(now_header, list(columns), rows[h:], self.header_row, self._formulas)
-        note = plan.skipped_note(self.location)
-        if note and note not in self._notes:
-            self._notes.append(note)
-        needed = max(targets.values()) + 1
-        grid = props.get("gridProperties", {})
-        if needed > int(grid.get("columnCount", 0)):
-            self._resize(props, columns=needed)
-        data: list[dict[str, Any]] = []
-        for title, cells in columns.items():
-            col = targets[title]
-            if col >= len(now_header) or header_key(now_header[col]) != header_key(title):
-                data.append({"range": _a1(props["title"], self.header_row, col), "values": [[str(title).strip()]]})
-            by_row = {placed[ref]: to_raw(v, self._date_format, self._datetime_format)
-                      for ref, v in cells.items() if ref in placed}
-            if by_row:
-                first, last = min(by_row), max(by_row)
-                data.append({
-                    "range": f"{_a1(props['title'], first, col)}:{rowcol_to_a1(last, col + 1)}",
-                    "values": [[by_row.get(n)] for n in range(first, last + 1)],  # null leaves a cell as it is
-                })
-        if data:
-            http = self._connection().http
-            self._call("writing the results", http.values_batch_update, self.key,
-                       {"valueInputOption": "RAW", "data": data})
-        return unplaced
+    def _snapshot(self, title: str, doing: str) -> Snapshot:
+        http = self._connection().http
+        answer = self._call(doing, http.fetch_sheet_metadata, self.key, params={
+            "includeGridData": "true", "ranges": absolute_range_name(title), "fields": SNAPSHOT_FIELDS})
+        snap = parse_snapshot(answer, title)
+        if snap is None:
+            raise SourceError(f"The tab '{title}' of {self.location} disappeared while the connector was using it "
+                              "(renamed or deleted?). Check the tab name and run again.")
+        return snap
+
+    def _tag(self, requests: list[dict[str, Any]]) -> None:
+        """Pin the result columns and the header row (one spreadsheets.batchUpdate)."""
+        sheet = self._contacts_sheet()
+        for r in requests:
+            if "updateSheetProperties" in r:
+                columns = r["updateSheetProperties"]["properties"]["gridProperties"]["columnCount"]
+                self._check_limits(sheet["title"], columns=columns)
+        http = self._connection().http
+        self._call("marking the result columns", http.batch_update, self.key, {"requests": requests})
+
+    def _write_by_filter(self, data: list[dict[str, Any]]) -> None:
+        """One values.batchUpdateByDataFilter: each column's cells land in its pinned column."""
+        http = self._connection().http
+        self._call("writing the results", http.request, "post",
+                   f"{SPREADSHEETS_API_V4_BASE_URL}/{self.key}/values:batchUpdateByDataFilter",
+                   json={"valueInputOption": "RAW", "data": data})
 
     def append_rows(self, tab: str, header: Sequence[str], rows: Sequence[Sequence[CellValue]]) -> int:
         """Append rows to a tab, creating it with ``header`` if missing (see ``base.Table``)."""
@@ -402,17 +420,9 @@ class GoogleSheetTable:
         return len(rows)
 
     def save(self) -> SaveReport:
-        """Nothing left to do: every write was sent when it was made (see the module docstring)."""
-        notes, self._notes = self._notes, []
-        return SaveReport(path=self.url, notes=notes)
-
-    def plan_result_columns(self, titles: Sequence[str]) -> ColumnPlan:
-        """Where ``titles`` would go, from what ``read()`` saw (see ``result_columns``); for
-        ``check``.  The write re-reads the rows and applies the same rule to what it finds."""
-        if self._read_header is None or self._read_occupied is None:
-            self.read()
-        occupied, last = self._read_occupied or ({}, self.header_row)
-        return _column_plan(self._read_header or [], titles, occupied, last, self.header_row)
+        """Nothing left to do: every write was sent when it was made (see the module docstring);
+        the notes say where results are that staff may not see (hidden, merged, filtered)."""
+        return SaveReport(path=self.url, notes=list(self._notes))
 
     # ---- write helpers
     def _raw_row(self, row: Sequence[CellValue], width: int) -> list[Any]:

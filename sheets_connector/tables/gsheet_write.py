@@ -1,0 +1,205 @@
+"""Writing results into a Google Sheet that staff are editing: write, read back, repair.
+
+``write_results`` works in rounds; each round is one spreadsheets.get (a ``Snapshot``: cells
+and pins of one moment) followed by at most one write:
+
+1. where the header row and the result columns are now (``gsheet_pins``); a column not yet
+   pinned is tagged first (one spreadsheets.batchUpdate) and the round starts again, so a column
+   is only written once its tag is seen on the right column;
+2. which row holds each result's contact now (``placement.place``);
+3. the cells that differ from what they should be: a result not yet on its contact's row, our
+   header, and - repairs - a cell that still holds what this run wrote there although the row
+   now holds another contact (rows moved between a read and the write): it gets back what that
+   row held before the run, or is cleared for a row the run never saw;
+4. nothing differs: done.  Else one ``values.batchUpdateByDataFilter`` writes the differences,
+   each column through its tag, and the next round reads back what landed.
+
+A quiet sheet costs one read, one write and one read back.  Only cells of the pinned result
+columns are ever written, and only where this run wrote or the contact's result belongs: a cell
+staff typed is never overwritten.  If the sheet keeps changing for ``MAX_ROUNDS`` rounds, what
+is still unwritten is reported with its reason; the next sync writes it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..normalize import header_key
+from .base import CellValue, RowIdentifier, RowRef, SourceRow, Unplaced
+from .gsheet_cells import header_text
+from .gsheet_pins import Resolved, Snapshot, column_write, tag_requests
+from .placement import CurrentRow, place
+
+MAX_ROUNDS = 8
+Aligner = Callable[[Sequence[CellValue]], tuple[CellValue, ...]]
+
+
+@dataclass
+class Sheet:
+    """What the rounds need from the table (``gsheet.GoogleSheetTable`` provides it)."""
+
+    snapshot: Callable[[str], Snapshot]  # doing -> a fresh snapshot
+    tag: Callable[[list[dict[str, Any]]], None]  # spreadsheets.batchUpdate
+    write: Callable[[list[dict[str, Any]]], None]  # values.batchUpdateByDataFilter
+    header_row: Callable[[Snapshot], int]  # 0-based header row in a snapshot
+    align: Callable[[list[str]], Aligner]  # header now -> rows aligned with the header as read
+    choose: Callable[[list[str], list[str]], dict[str, int]]  # untagged titles -> columns
+    read_values: Mapping[int, tuple[CellValue, ...]]  # row number -> values as read (aligned)
+    read_header: Sequence[str]
+
+
+@dataclass
+class Outcome:
+    unplaced: list[Unplaced] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rounds: int = 0
+    repaired: int = 0  # cells written again or restored after rows moved during the write
+
+
+def _same(actual: CellValue, wanted: Any) -> bool:
+    if wanted == "" or wanted is None:
+        return actual is None
+    if isinstance(wanted, bool) or isinstance(actual, bool):
+        return actual is wanted
+    return bool(actual == wanted)
+
+
+def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], identify: RowIdentifier | None) -> Outcome:
+    """Put every value of ``columns`` ({title: {ref: raw value}}) on its contact's row."""
+    titles = list(columns)
+    skip = {header_key(t) for t in titles}
+    blank_results = [i for i, h in enumerate(sheet.read_header) if header_key(h) in skip]
+    read_prints = {n: _print(v, blank_results) for n, v in sheet.read_values.items()}
+    refs = [ref for cells in columns.values() for ref in cells]
+    written: dict[str, dict[int, Any]] = {t: {} for t in titles}  # title -> {row index: value this run wrote}
+    first: _Seen | None = None
+    out = Outcome()
+    for _ in range(MAX_ROUNDS):
+        out.rounds += 1
+        snap = sheet.snapshot("re-reading the rows before writing the results" if first is None
+                              else "checking that the results landed on their rows")
+        h = sheet.header_row(snap)
+        resolved = snap.resolve(h, titles, sheet.choose)
+        if not resolved.settled():
+            sheet.tag(tag_requests(snap, resolved, h))
+            continue
+        seen = _Seen.of(sheet, snap, h, resolved, identify, blank_results)
+        if first is None:
+            first = seen
+        placed, out.unplaced = _place(refs, seen.current, read_prints, identify)
+        data = []
+        for title in titles:
+            col = resolved.columns[title]
+            diff = _differences(seen, first, col, title, h, columns[title], placed, written[title])
+            if diff:
+                data.append(column_write(resolved.tag_ids[title], diff))
+                if written[title]:
+                    out.repaired += sum(1 for r in diff if r != h)
+                written[title].update(diff)
+        if not data:
+            out.notes = _notes(snap, resolved, placed, titles)
+            return out
+        sheet.write(data)
+    reason = ("the sheet kept changing while the results were written (rows or columns moved again and again), "
+              "so this result may not be on its row; the next sync writes it")
+    out.unplaced = out.unplaced + [Unplaced(r, reason) for r in dict.fromkeys(refs) if r not in {u.ref for u in out.unplaced}]
+    return out
+
+
+def _print(values: Sequence[CellValue], blank: Sequence[int]) -> int:
+    """A row's fingerprint without the result columns (this run changes those)."""
+    if not blank:
+        return hash(tuple(values))
+    as_list = list(values)
+    for i in blank:
+        if i < len(as_list):
+            as_list[i] = None
+    return hash(tuple(as_list))
+
+
+@dataclass
+class _Seen:
+    """A snapshot's rows below the header: who is where, and what the result columns held."""
+
+    snap: Snapshot
+    header_row: int
+    current: list[CurrentRow]
+    columns: dict[str, int]
+
+    @classmethod
+    def of(cls, sheet: Sheet, snap: Snapshot, h: int, resolved: Resolved, identify: RowIdentifier | None,
+           blank: Sequence[int]) -> _Seen:
+        align = sheet.align(snap.header(h))
+        current = []
+        for number, values in enumerate(snap.rows[h + 1:], start=h + 2):
+            aligned = align(values)
+            key = identify(SourceRow(number, aligned)) if identify else None
+            current.append(CurrentRow(number, key, _print(aligned, blank)))
+        return cls(snap, h, current, dict(resolved.columns))
+
+
+def _place(refs: list[RowRef], current: list[CurrentRow], prints: Mapping[int, int],
+           identify: RowIdentifier | None) -> tuple[dict[RowRef, int], list[Unplaced]]:
+    if identify is not None:
+        return place(refs, current, prints)
+    plain = {RowRef(r.number): r for r in refs}  # no keys: every row is found by its content
+    by_number, lost = place(plain, current, prints)
+    return {plain[p]: n for p, n in by_number.items()}, [Unplaced(plain[u.ref], u.reason) for u in lost]
+
+
+def _differences(seen: _Seen, first: _Seen, col: int, title: str, h: int, cells: Mapping[RowRef, Any],
+                 placed: Mapping[RowRef, int], written: Mapping[int, Any]) -> dict[int, Any]:
+    """{row index: value} to write in one result column so it shows what it should."""
+    snap = seen.snap
+    want: dict[int, Any] = {h: str(title).strip()}
+    for ref, value in cells.items():
+        if ref in placed:
+            want[placed[ref] - 1] = value
+    diff = {r: v for r, v in want.items() if not _same(snap.cell(r, col), v)}
+    if header_key(header_text(snap.cell(h, col))) == header_key(title):
+        diff.pop(h, None)  # the header as staff spelled it ("sync RESULT ") stays
+    if written:
+        before = _before(seen, first, title)
+        for r, value in written.items():
+            if r in want or not _same(snap.cell(r, col), value):
+                continue  # ours to hold, or no longer what this run put there (moved away, or staff typed)
+            restored = before.get(r, "")
+            if not _same(snap.cell(r, col), restored):
+                diff[r] = "" if restored is None else restored
+    return diff
+
+
+def _before(seen: _Seen, first: _Seen, title: str) -> dict[int, CellValue]:
+    """{row index now: what that row's cell of this column held before this run wrote}."""
+    col = first.columns.get(title)
+    if col is None:
+        return {}
+    refs = [RowRef(r.number, r.key) for r in first.current]
+    prints = {r.number: r.fingerprint for r in first.current}
+    placed, _ = place(refs, seen.current, prints)
+    out: dict[int, CellValue] = {now - 1: first.snap.cell(ref.number - 1, col) for ref, now in placed.items()}
+    for r in range(min(seen.header_row, first.header_row)):  # rows above the header that were there
+        out.setdefault(r, first.snap.cell(r, col))
+    return out
+
+
+def _notes(snap: Snapshot, resolved: Resolved, placed: Mapping[RowRef, int], titles: list[str]) -> list[str]:
+    """What staff should know about where the results are: hidden, filtered out, under a merge."""
+    notes = []
+    for title in titles:
+        col = resolved.columns[title]
+        if col in snap.hidden_cols:
+            notes.append(f"The column '{title}' is hidden in the sheet: the results are in it. Right-click the column "
+                         "letters around it > Unhide columns to see them.")
+        rows = sorted(n for n in placed.values() if any(r0 <= n - 1 < r1 and c0 <= col < c1 and (n - 1, col) != (r0, c0)
+                                                        for r0, r1, c0, c1 in snap.merges))
+        if rows:
+            shown = ", ".join(str(n) for n in rows[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+            notes.append(f"Cells of the column '{title}' are merged, so the results of rows {shown} are hidden under "
+                         "the merge. Select the column and use Format > Merge cells > Unmerge to see them.")
+    hidden = sorted(n for n in set(placed.values()) if n - 1 in snap.hidden_rows)
+    if hidden:
+        shown = ", ".join(str(n) for n in hidden[:5]) + (f" and {len(hidden) - 5} more" if len(hidden) > 5 else "")
+        notes.append(f"Rows {shown} are hidden or filtered out in the sheet; their results were written too.")
+    return notes
