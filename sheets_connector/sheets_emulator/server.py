@@ -343,6 +343,11 @@ class SheetsEmulator(LocalServer):
         with self._lock:
             self._hooks.append(_Hook(method, nth, action))
 
+    def cancel_hooks(self) -> None:
+        """Forget the ``on_request`` actions that have not run yet."""
+        with self._lock:
+            self._hooks.clear()
+
     # ---------------------------------------------------------------- serving
     def _fault_for(self, method_id: str) -> tuple[int, float | None, str | None] | None:
         with self._lock:

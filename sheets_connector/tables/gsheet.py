@@ -80,13 +80,15 @@ class GoogleSheetTable:
     """One worksheet; connects on first use (so opening it reads no credentials)."""
 
     def __init__(self, connect: Callable[[], SheetsConnection], spreadsheet: str, worksheet: str | None = None,
-                 header_row: int = 1, *, date_format: str = "%d/%m/%Y", datetime_format: str = "%d/%m/%Y %H:%M") -> None:
+                 header_row: int = 1, *, date_format: str = "%d/%m/%Y", datetime_format: str = "%d/%m/%Y %H:%M",
+                 expect_headers: Sequence[str] = ()) -> None:
         if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
             raise ConfigError(f"The header row must be a row number (1 or more), not {header_row!r}.")
         self.key = spreadsheet_key(spreadsheet)
         self.worksheet = worksheet
         self.header_row = header_row
         self._connect = connect
+        self._expect = [h for h in expect_headers if h]  # the mapping's columns: how the header row is recognised
         self._date_format = date_format
         self._datetime_format = datetime_format
         self._conn: SheetsConnection | None = None
@@ -113,7 +115,8 @@ class GoogleSheetTable:
         return cls(lambda: connect_source(source, config, environ, retry), source.spreadsheet, source.worksheet,
                    source.header_row,
                    date_format=date_pattern(config.date_format),
-                   datetime_format=date_pattern(config.time_format()))
+                   datetime_format=date_pattern(config.time_format()),
+                   expect_headers=_mapped_headers(config))
 
     # ---- where and who
     @property
@@ -261,11 +264,12 @@ class GoogleSheetTable:
     def read(self) -> TableData:
         """Header and all rows below it (see ``base.Table.read``).  The header is the row pinned
         as the header by an earlier sync if there is one (a title row inserted above it moved
-        it down), else the mapping's ``header_row``."""
+        it down), else the mapping's ``header_row``, else - when that row lacks the mapped
+        columns - the nearest row that has them."""
         sheet = self._contacts_sheet()
         snap = self._snapshot(sheet["title"], "reading the contacts")
         rows = snap.rows
-        h = snap.header_tags[0][0] if snap.header_tags else self.header_row - 1
+        h = snap.header_row(self.header_row - 1, self._expect or None, set())
         header = [header_text(v) for v in rows[h]] if h < len(rows) else []
         while header and not header[-1].strip():
             header.pop()
@@ -331,7 +335,7 @@ class GoogleSheetTable:
             snapshot=lambda doing: self._snapshot(title, doing),
             tag=self._tag,
             write=self._write_by_filter,
-            header_row=lambda snap: snap.header_row(expected, read_header or None, skip),
+            header_row=lambda snap, trusted: snap.header_row(expected, read_header or None, skip, trusted),
             align=lambda now: _aligner(read_header or now, now),
             choose=_target_columns,
             read_values=self._read_values,
@@ -430,12 +434,13 @@ class GoogleSheetTable:
                 for v in list(row) + [None] * (width - len(row))]
 
     def _append(self, title: str, at_row: int, body: list[list[Any]]) -> None:
-        # Anchored on the first free row: Google appends after the block of rows found there, so
-        # rows added meanwhile are not overwritten.  Google grows the grid for appended rows.
+        # Anchored on the first free row.  Google writes at an empty anchor row and after the block
+        # of rows found at a filled one; INSERT_ROWS inserts rows for the data, so rows staff typed
+        # just below the anchor meanwhile are pushed down, never overwritten.
         self._check_limits(title, extra_cells=len(body) * max((len(r) for r in body), default=0))
         http = self._connection().http
         self._call(f"adding rows to the tab '{title}'", http.values_append, self.key, _a1(title, at_row, 0),
-                   {"valueInputOption": "RAW", "insertDataOption": "OVERWRITE"}, {"values": body})
+                   {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}, {"values": body})
 
     def _add_tab(self, title: str, rows: int, cols: int) -> dict[str, Any]:
         self._check_limits(title, extra_cells=rows * cols, columns=cols)
@@ -486,6 +491,11 @@ class GoogleSheetTable:
                 f"{self.location} would need {total + extra_cells:,} cells; a Google spreadsheet holds at most "
                 f"{MAX_CELLS:,}. Delete empty rows and columns (or old tabs) in the spreadsheet, then run again."
             )
+
+
+def _mapped_headers(config: Any) -> list[str]:
+    cols = config.columns
+    return [h for h in [cols.email, cols.mobile, cols.external_id] + [c.column for c in cols.field_columns().values()] if h]
 
 
 def _fit(values: Sequence[CellValue], width: int) -> tuple[CellValue, ...]:

@@ -73,9 +73,11 @@ class Snapshot:
     def column_blank(self, col: int) -> bool:
         return all(col >= len(r) or r[col] is None for r in self.rows)
 
-    def header_row(self, expected: int, read_header: Sequence[str] | None, skip: set[str]) -> int:
-        """The 0-based header row now: its tag if the tagged row still looks like the header,
-        else the expected row, else the nearest row that does (a row was inserted above it)."""
+    def header_row(self, expected: int, read_header: Sequence[str] | None, skip: set[str],
+                   trusted: frozenset[int] = frozenset()) -> int:
+        """The 0-based header row now: its tag if the tagged row still looks like the header (or
+        the tag was seen on it earlier in this run: ``trusted``), else the expected row, else
+        the nearest row that does (a row was inserted above it)."""
         def looks_like(row: int) -> bool:
             if read_header is None:
                 return True
@@ -85,8 +87,8 @@ class Snapshot:
             now = {header_key(h) for h in self.header(row)}
             return len(names & now) * 2 >= len(names)
 
-        for row, _ in self.header_tags:
-            if looks_like(row):
+        for row, mid in self.header_tags:
+            if mid in trusted or looks_like(row):
                 return row
         if looks_like(expected):
             return expected
@@ -96,23 +98,27 @@ class Snapshot:
                     return row
         return expected
 
-    def resolve(self, header_row: int, titles: Sequence[str],
-                choose: Callable[[list[str], list[str]], dict[str, int]]) -> Resolved:
+    def resolve(self, header_row: int, titles: Sequence[str], choose: Callable[[list[str], list[str]], dict[str, int]],
+                trusted: frozenset[int] = frozenset()) -> Resolved:
         """Which column each result title uses now, which of those still need a tag, and which
         tags to delete (misplaced, or a second copy).  ``choose`` picks untagged columns from
-        the header (``gsheet._target_columns``: by name, else a new column)."""
+        the header (``gsheet._target_columns``: by name, else a new column).  A ``trusted`` tag
+        was seen on the right column earlier in this run: Google moved it with its column since,
+        so it stays right even while rows moving under a write leave the header cell wrong."""
         header = self.header(header_row)
         out = Resolved()
         for title in titles:
             tags = self.column_tags.get(header_key(title), [])
-            good = [(c, mid) for c, mid in tags if self._fits(header, header_row, c, title)]
+            good = [(c, mid) for c, mid in tags if mid in trusted or self._fits(header, header_row, c, title)]
             if good:
                 out.columns[title], out.tag_ids[title] = good[0]
             out.stale.extend(mid for c, mid in tags if (c, mid) not in good[:1])
         untagged = [t for t in titles if t not in out.columns]
         if untagged:
             taken = set(out.columns.values())
-            masked = [("\0" if i in taken else h) for i, h in enumerate(header)]  # never share a tagged column
+            width = max([len(header), *(c + 1 for c in taken)])
+            padded = header + [""] * (width - len(header))
+            masked = [("\0" if i in taken else h) for i, h in enumerate(padded)]  # never share a tagged column
             for title, col in choose(masked, untagged).items():
                 out.columns[title] = col
                 out.untagged.append(title)

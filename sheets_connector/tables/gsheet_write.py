@@ -42,7 +42,7 @@ class Sheet:
     snapshot: Callable[[str], Snapshot]  # doing -> a fresh snapshot
     tag: Callable[[list[dict[str, Any]]], None]  # spreadsheets.batchUpdate
     write: Callable[[list[dict[str, Any]]], None]  # values.batchUpdateByDataFilter
-    header_row: Callable[[Snapshot], int]  # 0-based header row in a snapshot
+    header_row: Callable[[Snapshot, frozenset[int]], int]  # 0-based header row in a snapshot (trusted tags)
     align: Callable[[list[str]], Aligner]  # header now -> rows aligned with the header as read
     choose: Callable[[list[str], list[str]], dict[str, int]]  # untagged titles -> columns
     read_values: Mapping[int, tuple[CellValue, ...]]  # row number -> values as read (aligned)
@@ -74,16 +74,18 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
     refs = [ref for cells in columns.values() for ref in cells]
     written: dict[str, dict[int, Any]] = {t: {} for t in titles}  # title -> {row index: value this run wrote}
     first: _Seen | None = None
+    trusted: frozenset[int] = frozenset()  # tags seen on their right row / column in this run
     out = Outcome()
     for _ in range(MAX_ROUNDS):
         out.rounds += 1
         snap = sheet.snapshot("re-reading the rows before writing the results" if first is None
                               else "checking that the results landed on their rows")
-        h = sheet.header_row(snap)
-        resolved = snap.resolve(h, titles, sheet.choose)
+        h = sheet.header_row(snap, trusted)
+        resolved = snap.resolve(h, titles, sheet.choose, trusted)
         if not resolved.settled():
             sheet.tag(tag_requests(snap, resolved, h))
             continue
+        trusted = trusted | set(resolved.tag_ids.values()) | {resolved.header_tag or -1}
         seen = _Seen.of(sheet, snap, h, resolved, identify, blank_results)
         if first is None:
             first = seen
