@@ -459,7 +459,7 @@ def _plan_span(book: Spreadsheet, span: staff.GridSpan, body: dict[str, Any], op
             if v is not None:
                 changes.append((sheet, r0 + i, c0 + j, _new_cell(book, sheet, r0 + i, c0 + j, v, option)))
     book.check_editable(account, sheet, ((r, c) for _, r, c, _ in changes))
-    answer = {"spreadsheetId": book.key, "updatedRange": format_range(sheet.title, r0, c0, r1, c1),
+    answer = {"updatedRange": format_range(sheet.title, r0, c0, r1, c1),
               "updatedRows": len({r for _, r, _, _ in changes}), "updatedColumns": len({c for _, _, c, _ in changes}),
               "updatedCells": len(changes)}
     return changes, answer
