@@ -303,6 +303,17 @@ def test_rows_added_to_the_tab_meanwhile_are_not_overwritten(emu):
     assert emu.values(key, "New contacts") == [["id"], [1], ["typed by staff"], [2], [3]]
 
 
+def test_rows_typed_just_below_the_first_free_row_meanwhile_are_pushed_down_not_overwritten(emu):
+    # Google writes at an empty anchor row: the appended rows are inserted there, so a row staff
+    # typed one further down stays whole
+    key = emu.create_spreadsheet({"Contacts": contacts(1), "New contacts": [["id"], [1]]})
+    t = table(emu, key)
+    t.read_tab("New contacts")
+    emu.set_cells(key, "New contacts", 4, [["typed by staff"]])
+    t.append_rows("New contacts", ["id"], [[2], [3]])
+    assert emu.values(key, "New contacts") == [["id"], [1], [2], [3], [], ["typed by staff"]]
+
+
 # ---------------------------------------------------------------------------------------------
 # requests per sync: constant
 # ---------------------------------------------------------------------------------------------

@@ -6,12 +6,16 @@ same names as Google's own reference.  ``call()`` runs one method on a spreadshe
 account whose access the server has already checked, and returns the JSON answer or raises
 ``ApiError`` with Google's message.
 
-Supported: spreadsheets.get (properties, protected ranges, grid data with a ``fields`` mask),
-spreadsheets.batchUpdate (addSheet, deleteSheet, updateSheetProperties,
+Supported: spreadsheets.get (properties, protected ranges, merges, filters, developer metadata,
+grid data with row/column metadata and notes, a ``fields`` mask), spreadsheets.batchUpdate
+(addSheet, deleteSheet, updateSheetProperties incl. tab order and frozen rows/columns,
 updateSpreadsheetProperties, appendDimension, insertDimension, deleteDimension, sortRange,
-addProtectedRange), values.get / batchGet (all value and date render options, ROWS or
-COLUMNS), values.update / batchUpdate (RAW, USER_ENTERED; ``null`` leaves a cell as it is),
-values.append (OVERWRITE grows the grid as Google does; INSERT_ROWS), values.clear / batchClear.
+addProtectedRange incl. warning-only, and what staff do in the UI - see ``staff.py``),
+values.get / batchGet (all value and date render options, ROWS or COLUMNS), values.update /
+batchUpdate (RAW, USER_ENTERED; ``null`` leaves a cell as it is), values.append (at an empty
+anchor row, else after the block found there; OVERWRITE grows the grid as Google does;
+INSERT_ROWS), values.clear / batchClear, values.batchGet/Update/ClearByDataFilter,
+developerMetadata.get / search.
 """
 from __future__ import annotations
 
@@ -19,8 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
-from .a1 import A1Error, A1Range, column_letters, format_range, parse_range, quote_title
 from . import staff
+from .a1 import A1Error, A1Range, column_letters, format_range, parse_range, quote_title
 from .book import ApiError, Protection, Sheet, Spreadsheet, exceeds
 from .cells import Cell, cell_data, formatted, raw_cell, unformatted, user_entered_cell
 
@@ -404,7 +408,6 @@ def _plan_write(book: Spreadsheet, text: str, body: dict[str, Any], option: str,
     end_row, end_col = rng.start_row + max(height, 1), rng.start_col + max(width, 1)
     if not grow and (end_row > sheet.row_count or end_col > sheet.col_count):
         raise exceeds(sheet, rng.start_row, rng.start_col, end_row, end_col)
-    locale = book.locale
     changes: list[Change] = []
     rows_touched: set[int] = set()
     cols_touched: set[int] = set()

@@ -19,8 +19,10 @@ Requests are counted by Google's method id (``sheets.spreadsheets.values.batchGe
 Faults (429 with Google's RESOURCE_EXHAUSTED body, 5xx, or one of Google's own errors by name, see
 ``google_errors.py``) apply to API requests only, either
 to the next N (``fail_next``) or to a share of them (``set_faults``).  ``on_request`` runs a
-test's function just before the n-th request of a method is served: that is how a test
-sorts the rows exactly between the connector's read and its write.
+test's function just before the n-th request of a method (or of any method, ``"*"``) is
+served: that is how a test sorts the rows exactly between the connector's read and its write.
+``staff_update`` applies batchUpdate requests as staff in the UI would (insert, move, hide or
+delete columns, filters, merges, notes), uncounted.
 """
 from __future__ import annotations
 

@@ -6,12 +6,14 @@ Requests per sync are constant, whatever the number of rows:
 step                request                                                       when
 ==================  ============================================================  ==============
 open                spreadsheets.get (tabs, sizes, protections)                   once
-``read``            spreadsheets.get with grid data of the tab                    once
-``set_columns``     spreadsheets.get with grid data (the re-read) + one           once
-                    values:batchUpdate RAW with every result cell
-                    (+ spreadsheets.batchUpdate to widen the grid)                first time only
+``read``            spreadsheets.get: the tab's cells and pins (``gsheet_pins``)  once
+``set_columns``     spreadsheets.get (re-read) + values.batchUpdateByDataFilter    once each
+                    + spreadsheets.get (read back)                                when it wrote
+                    spreadsheets.batchUpdate (pin the columns and header row,     first time only
+                    widen the grid) + spreadsheets.get (see the pins landed)
+                    one more write + read back per round of repairs               rows moved meanwhile
 ``read_tab``        spreadsheets.get with grid data of the new-contacts tab       if the tab exists
-``append_rows``     values:append RAW                                             once
+``append_rows``     values:append RAW, INSERT_ROWS                                once
                     (+ spreadsheets.batchUpdate addSheet, header in the append)   first time only
 ==================  ============================================================  ==============
 
@@ -20,9 +22,11 @@ Values and number formats come in the same request (``effectiveValue`` +
 from a number, and a second request for formats could see the rows in another order.
 
 Writes are immediate, not buffered until ``save()``: ``set_columns`` re-reads the rows and
-writes right after, so the gap in which staff could move rows is one request long (a buffered
-write would widen it by everything the sync does in between).  Each write is one request,
-which Google applies entirely or not at all.  ``save()`` only reports where the results are.
+writes right after, then reads back and repairs (``gsheet_write.py``); the result columns are
+written through developer metadata pinned on them, so a column inserted, deleted or moved by
+staff cannot redirect a write (``gsheet_pins.py``).  Each write is one request, which Google
+applies entirely or not at all.  ``save()`` only reports where the results are, and what staff
+may not see (a hidden results column, filtered rows, merged result cells, a moved header).
 See ``placement.py`` for how results find their rows after inserts, deletes and sorts.
 """
 from __future__ import annotations
@@ -40,8 +44,8 @@ from urllib3.util.retry import Retry
 from ..errors import ConfigError, SourceError
 from ..gsheets.client import SheetsConnection, spreadsheet_key
 from ..normalize import date_pattern, header_key
-from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
 from . import gsheet_write
+from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
 from .gsheet_cells import GRID_FIELDS, grid_rows, header_text, to_raw
 from .gsheet_pins import SNAPSHOT_FIELDS, Snapshot, parse_snapshot
 
