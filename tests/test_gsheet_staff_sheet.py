@@ -132,3 +132,20 @@ def test_a_staff_column_typed_where_a_new_results_column_would_go_is_never_writt
     assert [r[6] for r in rows[1:]] == ["n0", "n1", "n2", "n3"]
     assert sheet_column(emu, key, "Sync result")[2].startswith("✓ created")
     _own_results(emu, key, sandbox)
+
+
+def test_without_a_tab_name_the_first_visible_tab_in_tab_order_is_read(emu):
+    from gsheets_util import emulator_connection
+
+    from sheets_connector.tables.gsheet import GoogleSheetTable
+
+    key = emu.create_spreadsheet({"Archive": [["Email"], ["old@example.com"]], "Hidden": [["Email"], ["h@example.com"]],
+                                  "Contacts": [["Email"], ["a@example.com"]]})
+    emu.staff_update(key, [
+        {"updateSheetProperties": {"properties": {"sheetId": emu.sheet_id(key, "Contacts"), "index": 0},
+                                   "fields": "index"}},
+        {"updateSheetProperties": {"properties": {"sheetId": emu.sheet_id(key, "Hidden"), "index": 0, "hidden": True},
+                                   "fields": "index,hidden"}}])
+    assert emu.tabs(key) == ["Hidden", "Contacts", "Archive"]
+    t = GoogleSheetTable(lambda: emulator_connection(emu), key)
+    assert [r.values for r in t.read().rows] == [("a@example.com",)]

@@ -102,7 +102,6 @@ class GoogleSheetTable:
         self._read_header_index = header_row - 1
         self._read_values: dict[int, tuple[CellValue, ...]] = {}
         self._notes: list[str] = []
-        self._rounds: list[int] = []  # rounds each set_columns took (1 read + 1 write + 1 read back: 2)
         self._tabs: dict[str, _Tab] = {}
         self._read_occupied: tuple[dict[int, int], int] | None = None  # for plan_result_columns
         self._formulas: dict[int, int] = {}  # column -> first row with a formula, of the last grid read
@@ -346,7 +345,6 @@ class GoogleSheetTable:
             read_header=read_header,
         )
         outcome = gsheet_write.write_results(sheet, raw, identify)
-        self._rounds.append(outcome.rounds)
         self._notes.extend(n for n in outcome.notes if n not in self._notes)
         if outcome.repaired:
             self._notes.append(f"Rows were moved in the sheet while the results were written: {outcome.repaired} "
