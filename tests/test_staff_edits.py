@@ -42,5 +42,6 @@ def test_each_staff_edit_at_every_point_of_a_sync(emu, sandbox, tmp_path, edit):
 
 
 @pytest.mark.slow
-def test_staff_edit_matrix_3000_rows(emu, sandbox, tmp_path):
-    _check(_matrix(emu, sandbox, tmp_path, 3000, list(EDITS)))
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_staff_edit_matrix_3000_rows(emu, sandbox, tmp_path, edit):
+    _check(_matrix(emu, sandbox, tmp_path, 3000, [edit]))
