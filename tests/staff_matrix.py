@@ -71,7 +71,7 @@ EDITS: dict[str, Edit] = {
         key, "Contacts", 2, [[f"New{i}", "B9", "N", f"new{i}@{d}", None, None, "typed"] for i in range(3)]),
     "sort": lambda emu, key, d: emu.sort_rows(key, "Contacts", _col_of(emu, key, "First name"), descending=True),
     "delete row": lambda emu, key, d: emu.delete_rows(key, "Contacts", 3),
-    "add row at bottom": lambda emu, key, d: emu.set_cells(
+    "add row at bottom": lambda emu, key, d: emu.insert_rows(
         key, "Contacts", len(emu.values(key, "Contacts")) + 1, [["Late", "B9", "L", f"late@{d}", None, None, "typed"]]),
     "title row above header": lambda emu, key, d: emu.insert_rows(key, "Contacts", 1, [["Contacts list, autumn"]]),
 }
@@ -108,8 +108,9 @@ def run_case(emu: SheetsEmulator, sandbox: Any, tmp: Path, n: int, edit: str, po
     case = Case(edit, point)
     domain = f"case{next(_cases)}.example.com"  # each case its own contacts (one sandbox for all)
     data = [HEADER, *people(n, domain)]
-    key = emu.create_spreadsheet({"Contacts": data})
-    control = emu.create_spreadsheet({"Contacts": data})
+    # the grid ends at the last row, as in a sheet imported from a file: no spare rows below
+    key = emu.create_spreadsheet({"Contacts": data}, rows=len(data))
+    control = emu.create_spreadsheet({"Contacts": data}, rows=len(data))
     act = EDITS[edit]
 
     def staff() -> None:

@@ -371,12 +371,22 @@ class GoogleSheetTable:
         http = self._connection().http
         self._call("marking the result columns", http.batch_update, self.key, {"requests": requests})
 
-    def _write_by_filter(self, data: list[dict[str, Any]]) -> None:
-        """One values.batchUpdateByDataFilter: each column's cells land in its pinned column."""
-        http = self._connection().http
-        self._call("writing the results", http.request, "post",
-                   f"{SPREADSHEETS_API_V4_BASE_URL}/{self.key}/values:batchUpdateByDataFilter",
-                   json={"valueInputOption": "RAW", "data": data})
+    def _write_by_filter(self, data: list[dict[str, Any]], may_refuse: bool) -> bool:
+        """One values.batchUpdateByDataFilter: each column's cells land in its pinned column.
+
+        False (nothing written) if Google refused it as not fitting the sheet and ``may_refuse``:
+        rows deleted since the re-read can leave the last row written outside the grid; the
+        next round re-reads and writes what fits now."""
+        conn = self._connection()
+        with conn.guard("writing the results", self.location):
+            try:
+                conn.http.request("post", f"{SPREADSHEETS_API_V4_BASE_URL}/{self.key}/values:batchUpdateByDataFilter",
+                                  json={"valueInputOption": "RAW", "data": data})
+            except APIError as e:
+                if e.response.status_code != 400 or not may_refuse:
+                    raise
+                return False
+        return True
 
     def append_rows(self, tab: str, header: Sequence[str], rows: Sequence[Sequence[CellValue]]) -> int:
         """Append rows to a tab, creating it with ``header`` if missing (see ``base.Table``)."""

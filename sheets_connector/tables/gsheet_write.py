@@ -12,7 +12,9 @@ and pins of one moment) followed by at most one write:
    now holds another contact (rows moved between a read and the write): it gets back what that
    row held before the run, or is cleared for a row the run never saw;
 4. nothing differs: done.  Else one ``values.batchUpdateByDataFilter`` writes the differences,
-   each column through its tag, and the next round reads back what landed.
+   each column through its tag, and the next round reads back what landed.  Google applies a
+   write entirely or not at all; one refused because rows deleted meanwhile left its last row
+   outside the grid is simply computed again from the next re-read.
 
 A quiet sheet costs one read, one write and one read back.  Only cells of the pinned result
 columns are ever written, and only where this run wrote or the contact's result belongs: a cell
@@ -32,6 +34,7 @@ from .gsheet_pins import Resolved, Snapshot, column_write, tag_requests
 from .placement import CurrentRow, place
 
 MAX_ROUNDS = 8
+MAX_REFUSED = 2  # a write refused as outside the grid is tried again after a re-read, twice at most
 Aligner = Callable[[Sequence[CellValue]], tuple[CellValue, ...]]
 
 
@@ -41,7 +44,7 @@ class Sheet:
 
     snapshot: Callable[[str], Snapshot]  # doing -> a fresh snapshot
     tag: Callable[[list[dict[str, Any]]], None]  # spreadsheets.batchUpdate
-    write: Callable[[list[dict[str, Any]]], None]  # values.batchUpdateByDataFilter
+    write: Callable[[list[dict[str, Any]], bool], bool]  # values.batchUpdateByDataFilter (data, may refuse) -> written
     header_row: Callable[[Snapshot, frozenset[int]], int]  # 0-based header row in a snapshot (trusted tags)
     align: Callable[[list[str]], Aligner]  # header now -> rows aligned with the header as read
     choose: Callable[[list[str], list[str]], dict[str, int]]  # untagged titles -> columns
@@ -75,6 +78,7 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
     written: dict[str, dict[int, Any]] = {t: {} for t in titles}  # title -> {row index: value this run wrote}
     first: _Seen | None = None
     trusted: frozenset[int] = frozenset()  # tags seen on their right row / column in this run
+    refused = 0  # writes Google refused as not fitting the grid
     out = Outcome()
     for _ in range(MAX_ROUNDS):
         out.rounds += 1
@@ -91,18 +95,22 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
             first = seen
         placed, out.unplaced = _place(refs, seen.current, read_prints, identify)
         data = []
+        diffs = {}
         for title in titles:
             col = resolved.columns[title]
-            diff = _differences(seen, first, col, title, h, columns[title], placed, written[title])
-            if diff:
-                data.append(column_write(resolved.tag_ids[title], diff))
-                if written[title]:
-                    out.repaired += sum(1 for r in diff if r != h)
-                written[title].update(diff)
+            diffs[title] = _differences(seen, first, col, title, h, columns[title], placed, written[title])
+            if diffs[title]:
+                data.append(column_write(resolved.tag_ids[title], diffs[title]))
         if not data:
             out.notes = _notes(snap, resolved, placed, titles)
             return out
-        sheet.write(data)
+        if not sheet.write(data, refused < MAX_REFUSED):
+            refused += 1  # the grid shrank under the write (rows deleted): nothing was written
+            continue
+        for title, diff in diffs.items():
+            if written[title]:
+                out.repaired += sum(1 for r in diff if r != h)
+            written[title].update(diff)
     reason = ("the sheet kept changing while the results were written (rows or columns moved again and again), "
               "so this result may not be on its row; the next sync writes it")
     out.unplaced = out.unplaced + [Unplaced(r, reason) for r in dict.fromkeys(refs) if r not in {u.ref for u in out.unplaced}]
