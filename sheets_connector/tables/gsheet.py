@@ -46,8 +46,9 @@ from ..gsheets.client import SheetsConnection, spreadsheet_key
 from ..normalize import date_pattern, header_key
 from . import gsheet_write
 from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
-from .gsheet_cells import GRID_FIELDS, grid_rows, header_text, to_raw
+from .gsheet_cells import GRID_FIELDS, formula_columns, grid_rows, header_text, to_raw
 from .gsheet_pins import SNAPSHOT_FIELDS, Snapshot, parse_snapshot
+from .result_columns import ColumnPlan, choose_columns
 
 __all__ = ["GoogleSheetTable", "SheetSummary", "MAX_CELLS", "MAX_COLUMNS"]
 
@@ -101,7 +102,6 @@ class GoogleSheetTable:
         self._read_header: list[str] | None = None
         self._read_header_index = header_row - 1
         self._read_values: dict[int, tuple[CellValue, ...]] = {}
-        self._notes: list[str] = []
         self._tabs: dict[str, _Tab] = {}
         self._read_occupied: tuple[dict[int, int], int] | None = None  # for plan_result_columns
         self._formulas: dict[int, int] = {}  # column -> first row with a formula, of the last grid read
@@ -292,6 +292,7 @@ class GoogleSheetTable:
         self._read_header = header
         self._read_header_index = h
         self._read_values = {r.number: r.values for r in out}
+        self._read_occupied = (_occupied(rows[h:], h + 1, snap.formulas), out[-1].number if out else h + 1)
         return TableData(header=header, header_row=h + 1, rows=out, location=self.location,
                          locale=self.locale or None)
 
@@ -340,7 +341,7 @@ class GoogleSheetTable:
             write=self._write_by_filter,
             header_row=lambda snap, trusted: snap.header_row(expected, read_header or None, skip, trusted),
             align=lambda now: _aligner(read_header or now, now),
-            choose=_target_columns,
+            choose=self._choose_columns,
             read_values=self._read_values,
             read_header=read_header,
         )
@@ -350,6 +351,15 @@ class GoogleSheetTable:
             self._notes.append(f"Rows were moved in the sheet while the results were written: {outcome.repaired} "
                                "result cell(s) landed on the wrong row for a moment and were put right.")
         return outcome.unplaced
+
+    def _choose_columns(self, snap: Snapshot, header_row: int, header: list[str], titles: list[str]) -> dict[str, int]:
+        """Columns for result titles not pinned yet: ``result_columns``' rule on what the
+        snapshot holds (a skipped column is noted for the summary)."""
+        targets, plan = _target_columns(header, titles, snap.rows[header_row:], header_row + 1, snap.formulas)
+        note = plan.skipped_note(self.location)
+        if note and note not in self._notes:
+            self._notes.append(note)
+        return targets
 
     def _snapshot(self, title: str, doing: str) -> Snapshot:
         http = self._connection().http
@@ -438,7 +448,17 @@ class GoogleSheetTable:
     def save(self) -> SaveReport:
         """Nothing left to do: every write was sent when it was made (see the module docstring);
         the notes say where results are that staff may not see (hidden, merged, filtered)."""
-        return SaveReport(path=self.url, notes=list(self._notes))
+        notes, self._notes = self._notes, []
+        return SaveReport(path=self.url, notes=notes)
+
+    def plan_result_columns(self, titles: Sequence[str]) -> ColumnPlan:
+        """Where ``titles`` would go, from what ``read()`` saw (see ``result_columns``); for
+        ``check``.  The write re-reads the rows and applies the same rule to what it finds (a
+        column pinned by an earlier sync is used wherever it is)."""
+        if self._read_header is None or self._read_occupied is None:
+            self.read()
+        occupied, last = self._read_occupied or ({}, self.header_row)
+        return _column_plan(self._read_header or [], titles, occupied, last, self._read_header_index + 1)
 
     # ---- write helpers
     def _raw_row(self, row: Sequence[CellValue], width: int) -> list[Any]:

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..normalize import header_key
 from .base import CellValue
-from .gsheet_cells import grid_rows, header_text
+from .gsheet_cells import formula_columns, grid_rows, header_text
 
 TAG_COLUMN = "sheets-connector.column"
 TAG_HEADER = "sheets-connector.header-row"
@@ -38,7 +38,8 @@ _META = "developerMetadata(metadataId,metadataKey,metadataValue)"
 # row / column whether it is hidden and which of our tags it carries.
 SNAPSHOT_FIELDS = (
     "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),merges,"
-    "data(startRow,startColumn,rowData(values(effectiveValue,effectiveFormat/numberFormat/type)),"
+    "data(startRow,startColumn,rowData(values(effectiveValue,effectiveFormat/numberFormat/type,"
+    "userEnteredValue/formulaValue)),"
     f"rowMetadata(hiddenByUser,hiddenByFilter,{_META}),columnMetadata(hiddenByUser,{_META})))"
 )
 
@@ -54,6 +55,7 @@ class Snapshot:
     hidden_cols: set[int] = field(default_factory=set)
     hidden_rows: set[int] = field(default_factory=set)  # by staff or by a filter
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # row0, row1, col0, col1 (ends excluded)
+    formulas: dict[int, int] = field(default_factory=dict)  # column (1-based) -> first row with a formula
 
     @property
     def sheet_id(self) -> int:
@@ -71,7 +73,8 @@ class Snapshot:
         return [header_text(v) for v in (self.rows[row] if row < len(self.rows) else [])]
 
     def column_blank(self, col: int) -> bool:
-        return all(col >= len(r) or r[col] is None for r in self.rows)
+        """Nothing in it: no value, no formula (even one showing nothing)."""
+        return col + 1 not in self.formulas and all(col >= len(r) or r[col] is None for r in self.rows)
 
     def header_row(self, expected: int, read_header: Sequence[str] | None, skip: set[str],
                    trusted: frozenset[int] = frozenset()) -> int:
@@ -98,11 +101,11 @@ class Snapshot:
                     return row
         return expected
 
-    def resolve(self, header_row: int, titles: Sequence[str], choose: Callable[[list[str], list[str]], dict[str, int]],
+    def resolve(self, header_row: int, titles: Sequence[str], choose: Callable[[Snapshot, int, list[str], list[str]], dict[str, int]],
                 trusted: frozenset[int] = frozenset()) -> Resolved:
         """Which column each result title uses now, which of those still need a tag, and which
         tags to delete (misplaced, or a second copy).  ``choose`` picks untagged columns from
-        the header (``gsheet._target_columns``: by name, else a new column).  A ``trusted`` tag
+        the header (``result_columns``: by name, else the first column with nothing in it).  A ``trusted`` tag
         was seen on the right column earlier in this run: Google moved it with its column since,
         so it stays right even while rows moving under a write leave the header cell wrong."""
         header = self.header(header_row)
@@ -119,7 +122,7 @@ class Snapshot:
             width = max([len(header), *(c + 1 for c in taken)])
             padded = header + [""] * (width - len(header))
             masked = [("\0" if i in taken else h) for i, h in enumerate(padded)]  # never share a tagged column
-            for title, col in choose(masked, untagged).items():
+            for title, col in choose(self, header_row, masked, untagged).items():
                 out.columns[title] = col
                 out.untagged.append(title)
         own = [mid for row, mid in self.header_tags if row == header_row]
@@ -151,7 +154,7 @@ def parse_snapshot(answer: dict[str, Any], title: str) -> Snapshot | None:
     for sheet in answer.get("sheets", []):
         if sheet.get("properties", {}).get("title") != title:
             continue
-        snap = Snapshot(sheet["properties"], grid_rows(sheet))
+        snap = Snapshot(sheet["properties"], grid_rows(sheet), formulas=formula_columns(sheet))
         for m in sheet.get("merges", []) or []:
             snap.merges.append((int(m.get("startRowIndex", 0)), int(m.get("endRowIndex", 0)),
                                 int(m.get("startColumnIndex", 0)), int(m.get("endColumnIndex", 0))))

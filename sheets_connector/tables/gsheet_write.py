@@ -47,7 +47,7 @@ class Sheet:
     write: Callable[[list[dict[str, Any]], bool], bool]  # values.batchUpdateByDataFilter (data, may refuse) -> written
     header_row: Callable[[Snapshot, frozenset[int]], int]  # 0-based header row in a snapshot (trusted tags)
     align: Callable[[list[str]], Aligner]  # header now -> rows aligned with the header as read
-    choose: Callable[[list[str], list[str]], dict[str, int]]  # untagged titles -> columns
+    choose: Callable[[Snapshot, int, list[str], list[str]], dict[str, int]]  # (snap, header row, header, titles) -> columns
     read_values: Mapping[int, tuple[CellValue, ...]]  # row number -> values as read (aligned)
     read_header: Sequence[str]
 
