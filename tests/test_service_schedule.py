@@ -6,6 +6,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from freezegun import freeze_time
 from service_helpers import GateRunner, registry_for
 
 from sheets_connector.service.runs import RunManager, Started
@@ -43,6 +44,14 @@ def test_a_time_that_happens_twice_runs_once_when_clocks_go_back() -> None:
     # an every-20-minutes schedule keeps every real slot of the repeated hour
     slots = next_times("*/20 * * * *", "Europe/London", datetime(2026, 10, 24, 23, 50, tzinfo=UTC), 7)
     assert [t.astimezone(UTC).strftime("%H:%M") for t in slots] == ["00:00", "00:20", "00:40", "01:00", "01:20", "01:40", "02:00"]
+
+
+def test_a_frozen_clock_cannot_hang_the_schedule_on_a_repeated_hour() -> None:
+    # freezegun's datetime loses `fold`, so croniter kept returning the second 01:30 of the day
+    # clocks go back; the slot search must move past it (and is bounded in any case)
+    with freeze_time("2031-06-15 10:00:00"):
+        times = next_times("30 1 * * *", "Europe/London", datetime(2026, 10, 24, 12, tzinfo=UTC), 2)
+    assert [t.astimezone(UTC).isoformat() for t in times] == ["2026-10-25T00:30:00+00:00", "2026-10-26T01:30:00+00:00"]
 
 
 def test_previous_time_is_the_last_slot_at_or_before() -> None:

@@ -36,6 +36,7 @@ from .sheets import Registry, Sheet
 from .store import Run, Trigger
 
 MAX_SLEEP_S = 60.0  # look at the clock at least this often (it may jump: NTP, suspend)
+_MAX_SLOTS_SCANNED = 10_000  # a repeated hour holds at most 3,600 slots (a seconds field)
 
 
 def _utc_now() -> datetime:
@@ -51,22 +52,43 @@ def _repeated(expr: str, t: datetime) -> bool:
     return first != second and t.utcoffset() == second
 
 
+def _slot(expr: str, tz: str, start: datetime, forward: bool, wanted: Callable[[datetime], bool]) -> datetime:
+    """The first slot from ``start`` (excluded) going ``forward`` or back that ``wanted`` accepts.
+
+    Bounded: where datetime loses ``fold`` (freezegun's does), croniter returns the second
+    occurrence of a repeated wall time over and over.  A slot that does not move restarts the
+    search from an unambiguous time (going back: just after its first occurrence; going forward:
+    one clock change later, the nearest such time croniter can be given), and the search gives up
+    after more slots than a repeated hour can hold.  With the real datetime neither happens.
+    """
+    zone = ZoneInfo(tz)
+    it = croniter(expr, start.astimezone(zone))
+    seen: datetime | None = None
+    for _ in range(_MAX_SLOTS_SCANNED):
+        t: datetime = it.get_next(datetime) if forward else it.get_prev(datetime)
+        if wanted(t):
+            return t
+        instant = t.astimezone(timezone.utc)
+        if instant == seen:
+            change = abs(_offset(t, 0) - _offset(t, 1))
+            resume = instant + change if forward else instant - change + timedelta(seconds=1)
+            it = croniter(expr, resume.astimezone(zone))
+        seen = instant
+    raise RuntimeError(f"schedule {expr!r} ({tz}): no slot found after {_MAX_SLOTS_SCANNED} tries from {start.isoformat()}")
+
+
+def _offset(t: datetime, fold: int) -> timedelta:
+    return t.replace(fold=fold).utcoffset() or timedelta(0)
+
+
 def next_time(expr: str, tz: str, after: datetime) -> datetime:
     """The first slot of ``expr`` strictly after ``after`` (aware), as an aware time in ``tz``."""
-    it = croniter(expr, after.astimezone(ZoneInfo(tz)))
-    t: datetime = it.get_next(datetime)
-    while _repeated(expr, t):
-        t = it.get_next(datetime)
-    return t
+    return _slot(expr, tz, after, True, lambda t: not _repeated(expr, t))
 
 
 def previous_time(expr: str, tz: str, at: datetime) -> datetime:
     """The last slot of ``expr`` at or before ``at``."""
-    it = croniter(expr, at.astimezone(ZoneInfo(tz)) + timedelta(seconds=1))
-    t: datetime = it.get_prev(datetime)
-    while t > at or _repeated(expr, t):
-        t = it.get_prev(datetime)
-    return t
+    return _slot(expr, tz, at + timedelta(seconds=1), False, lambda t: t <= at and not _repeated(expr, t))
 
 
 def next_times(expr: str, tz: str, after: datetime, count: int) -> list[datetime]:
