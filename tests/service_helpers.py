@@ -55,12 +55,24 @@ class GateRunner:
         self.results_dir = results_dir
         self.rows = rows
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0  # runs inside this runner at the same moment, at most
 
     def __call__(self, config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
                  progress: Callable[[str, int, int | None], None], worksheet: str | None = None,
                  claim: Any = None) -> dict[str, Any]:
         with self._lock:
             self.calls.append((config_path.stem, dry_run, trigger))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._run(config_path, dry_run, cancel, progress)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _run(self, config_path: Path, dry_run: bool, cancel: CancelToken,
+             progress: Callable[[str, int, int | None], None]) -> dict[str, Any]:
         sent = 0
         out = (self.results_dir / f"{config_path.stem}.log") if self.results_dir else None
         for _ in range(self.rows):
@@ -89,11 +101,14 @@ class GateRunner:
 
 @contextmanager
 def live_service(registry: Registry, runner: Any, *, max_parallel: int = 2,
-                 limits: Limits | None = None) -> Iterator[tuple[str, StateRunStore]]:
-    """The real app on uvicorn, on 127.0.0.1 and a free port, in a thread; stopped at exit."""
+                 limits: Limits | None = None,
+                 clock: Callable[[], float] = time.time) -> Iterator[tuple[str, StateRunStore]]:
+    """The real app on uvicorn, on 127.0.0.1 and a port it binds itself, in a thread; stopped at exit.
+
+    ``clock`` is the time the service checks signatures against."""
     store = StateRunStore(registry)
     manager = RunManager(store, runner, max_parallel=max_parallel)
-    app = create_app(registry, store, manager, limits=limits or Limits())
+    app = create_app(registry, store, manager, limits=limits or Limits(), clock=clock)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from util import column, write_workbook
+from util import column, wait_until, write_workbook
 
 from sheets_connector.cli import main, setup_logging
 
@@ -140,26 +140,23 @@ def test_demo_human_output_and_rerun(tmp_path):
 
 
 def test_sandbox_command_serves(tmp_path):
-    import socket
-    import time
+    import re
 
     import requests
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     e = {k: v for k, v in os.environ.items() if k != "INWISE_API_KEY"}
-    proc = subprocess.Popen([sys.executable, "-m", "sheets_connector", "sandbox", "--port", str(port),
+    # --port 0: the sandbox binds a free port itself and says which one when it is listening
+    proc = subprocess.Popen([sys.executable, "-m", "sheets_connector", "sandbox", "--port", "0",
                              "--api-key", "k1", "--demo-contacts"], env=e,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
+        assert proc.stdout is not None
+        ready = proc.stdout.readline()
+        found = re.fullmatch(r"inwise sandbox listening on http://127\.0\.0\.1:(\d+)/rest/v1 \(API key: set\)\n", ready)
+        assert found, ready
+        port = int(found[1])
         url = f"http://127.0.0.1:{port}/rest/v1/contacts"
-        for _ in range(100):
-            try:
-                r = requests.get(url, headers={"X-API-Key": "k1"}, timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        r = requests.get(url, headers={"X-API-Key": "k1"}, timeout=10)
         assert r.status_code == 200 and r.json() == []  # seeded contacts are not "new"
         assert requests.get(url, headers={"X-API-Key": "nope"}, timeout=1).status_code == 401
         all_ = requests.get(f"http://127.0.0.1:{port}/_sandbox/contacts", timeout=1).json()
@@ -183,7 +180,6 @@ def test_demo_batch_mode(tmp_path):
 
 def test_real_ctrl_c_writes_what_was_sent_and_exits_130(tmp_path, sandbox):
     import signal
-    import time
 
     rows = [[f"P{i}", "T", f"p{i}@example.com", None, None] for i in range(400)]
     wb = write_workbook(tmp_path / "contacts.xlsx", rows)
@@ -193,9 +189,7 @@ def test_real_ctrl_c_writes_what_was_sent_and_exits_130(tmp_path, sandbox):
     proc = subprocess.Popen([sys.executable, "-m", "sheets_connector", "sync", "--config",
                              str(write_mapping(tmp_path, sandbox.base_url, "  concurrency: 4\n"))],
                             env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 30
-    while sandbox.stats()["total"] < 40 and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: sandbox.stats()["total"] >= 40 or proc.poll() is not None, "40 requests sent")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

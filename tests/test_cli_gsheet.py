@@ -8,12 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from gsheets_util import SHEET_HEADER, rsa_key_pair, sheet_column, sheet_mapping, write_key_file
+from util import wait_until
 
 from sheets_connector.cli import main
 from sheets_connector.sheets_emulator import SheetsEmulator
@@ -148,9 +148,7 @@ def test_real_ctrl_c_on_a_google_sheet_writes_what_was_sent_and_exits_130(tmp_pa
     proc = subprocess.Popen([sys.executable, "-m", "sheets_connector", "sync", "--config",
                              mapping_file(tmp_path, emu, key, sandbox.base_url)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 30
-    while sandbox.stats()["total"] < 40 and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: sandbox.stats()["total"] >= 40 or proc.poll() is not None, "40 requests sent")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

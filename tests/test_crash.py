@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import crashlab
 import pytest
+from util import wait_until
 
 
 @pytest.mark.parametrize("seed", range(21))
@@ -28,9 +28,11 @@ def test_a_stop_inside_a_feed_answer_waits_for_it_to_be_kept(tmp_path, sandbox, 
     sandbox.set_faults(feed_pause_ms=1500)
     child = crashlab.start(lab)
     assert sandbox.wait_for_paused_feed_answer(60)
-    for name in signals:
+    for n, name in enumerate(signals, 1):
         os.kill(child.pid, getattr(signal, name))
-        time.sleep(0.2)
+        if n < len(signals):  # the next signal only once this one was taken (it says "Stopping:")
+            wait_until(lambda: "Stopping:" in child.stderr() or launcher.poll(child) is not None,
+                       f"the sync taking {name}", timeout=60)
     stopped = crashlab.finish(lab, child)
     sandbox.set_faults(feed_pause_ms=0)
     assert stopped.code == 130, stopped.stderr

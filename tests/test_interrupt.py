@@ -12,11 +12,12 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from util import column, write_workbook
+from util import column, wait_until, write_workbook
 
 
 def _mapping(tmp: Path, base_url: str) -> Path:
@@ -49,10 +50,27 @@ def interrupt_trial(tmp: Path, sandbox, rows: int, when: tuple[str, int], presse
     deadline = time.monotonic() + 60
     while _requests(sandbox, key) < count and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
-    for _ in range(presses):
+    lines: list[str] = []
+    stopping = threading.Event()
+
+    def read_stderr() -> None:  # stderr is drained here, so stdout can be read to its end below
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("Stopping:"):
+                stopping.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    for press in range(1, presses + 1):
         proc.send_signal(signal.SIGINT)
-        time.sleep(0.05)
-    out, err = proc.communicate(timeout=120)
+        if press < presses:  # the next press only once this one was taken
+            wait_until(lambda: stopping.is_set() or proc.poll() is not None, "the sync taking Ctrl-C", timeout=60)
+    assert proc.stdout is not None
+    proc.stdout.read()  # to its end: the sync closed it
+    proc.wait(timeout=120)
+    reader.join(30)
+    err = "".join(lines)
     assert "Traceback" not in err, err
     assert proc.returncode == 130, (proc.returncode, err)
     created = {c["email"] for c in sandbox.contacts()}

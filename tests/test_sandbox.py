@@ -10,12 +10,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from util import wait_until
 
 from sheets_connector.sandbox import Faults, Sandbox, SandboxError
 
@@ -360,14 +360,28 @@ def test_a_delayed_request_is_held_before_it_is_processed(sandbox: Sandbox) -> N
     sandbox.set_faults(latency_ms=500)
     sender = threading.Thread(target=lambda: upsert(sandbox, {"email": "held@example.com"}))
     sender.start()
-    for _ in range(1000):
-        if sandbox.stats()["in_flight"]:
-            break
-        time.sleep(0.01)
+    wait_until(lambda: sandbox.stats()["in_flight"], "the request arriving")
     assert sandbox.stats()["in_flight"] == 1
     assert sandbox.contacts() == []  # arrived, not processed yet
     sender.join(10)
     assert [c["email"] for c in sandbox.contacts()] == ["held@example.com"]
+
+
+def test_gather_holds_requests_until_that_many_are_in_flight_together(sandbox: Sandbox) -> None:
+    sandbox.set_faults(gather=3)
+    first = threading.Thread(target=lambda: upsert(sandbox, {"email": "g0@example.com"}))
+    first.start()
+    wait_until(lambda: sandbox.stats()["in_flight"] == 1, "the first request arriving")
+    second = threading.Thread(target=lambda: upsert(sandbox, {"email": "g1@example.com"}))
+    second.start()
+    wait_until(lambda: sandbox.stats()["in_flight"] == 2, "the second request arriving")
+    assert sandbox.contacts() == []  # both held: only two of three are in flight
+    assert upsert(sandbox, {"email": "g2@example.com"}).status_code == 200  # the third releases all
+    first.join(10)
+    second.join(10)
+    assert sorted(c["email"] for c in sandbox.contacts()) == ["g0@example.com", "g1@example.com", "g2@example.com"]
+    assert sandbox.stats()["max_in_flight"] == 3
+    assert upsert(sandbox, {"email": "later@example.com"}).status_code == 200  # gathered once, then off
 
 
 def test_feed_pause_holds_an_answer_after_half_its_body_and_says_so(sandbox: Sandbox) -> None:

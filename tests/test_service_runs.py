@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -177,8 +178,8 @@ def manager_for(tmp_path: Path, runner: Any, **kw: Any) -> tuple[RunManager, Sta
 
 
 def wait_finished(store: StateRunStore, run_id: str) -> Run:
-    deadline = datetime.now() + timedelta(seconds=30)
-    while datetime.now() < deadline:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         run = store.get_run(run_id)
         if run is not None and run.finished:
             return run

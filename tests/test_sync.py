@@ -274,15 +274,15 @@ def test_unreachable_inwise_stops_early_and_writes_nothing(tmp_path, mode):
 
     from sheets_connector.errors import InwiseError
 
-    with socket.socket() as s:  # a port where nothing listens
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    rows = [[f"P{i}", "T", f"p{i}@example.com", None, None] for i in range(40)]
-    wb = write_workbook(tmp_path / "contacts.xlsx", rows)
-    before = wb.read_bytes()
-    cfg = make_config(tmp_path, f"http://127.0.0.1:{port}/rest/v1", mode=mode, extra="  retries: 1")
-    with pytest.raises(InwiseError) as e:
-        sync(cfg, environ=ENV)
+    with socket.socket() as held:  # a port this test holds, bound but never listening: refused
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        rows = [[f"P{i}", "T", f"p{i}@example.com", None, None] for i in range(40)]
+        wb = write_workbook(tmp_path / "contacts.xlsx", rows)
+        before = wb.read_bytes()
+        cfg = make_config(tmp_path, f"http://127.0.0.1:{port}/rest/v1", mode=mode, extra="  retries: 1")
+        with pytest.raises(InwiseError) as e:
+            sync(cfg, environ=ENV)
     msg = str(e.value)
     assert "Cannot reach inwise" in msg and f"127.0.0.1:{port}" in msg and "Nothing was written" in msg
     assert wb.read_bytes() == before

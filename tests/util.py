@@ -1,7 +1,9 @@
 """Small helpers shared by the end-to-end tests (real files, real sandbox)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +64,12 @@ def column(path: Path, header: str, sheet: str = "Contacts") -> dict[int, Any]:
 def tab_rows(path: Path, sheet: str) -> list[list[Any]]:
     ws = load_workbook(path)[sheet]
     return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 30.0, interval: float = 0.01) -> None:
+    """Poll ``condition`` until it is true, on a monotonic deadline (the wall clock may jump)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not seen within {timeout} s")
+        threading.Event().wait(interval)

@@ -20,6 +20,7 @@ ANSWERS = ("json", "html", "truncated")  # Faults.answer
 #: What a server that is not inwise answers at base_url (Faults.answer = "html").
 HTML_PAGE = ("<!DOCTYPE html>\n<html><head><title>Down for maintenance</title></head>\n"
              "<body><h1>We'll be back soon</h1><p>Please sign in again later.</p></body></html>\n")
+GATHER_TIMEOUT_S = 10.0  # how long a gathered request waits for the others at most
 
 
 @dataclass
@@ -36,6 +37,9 @@ class Faults:
     convenience for fast tests).  ``feed_pause_ms`` makes every 200 answer of GET /contacts
     stop after its headers and half its body for that long before the rest is sent (the
     contacts have already left the feed by then), so a test can kill a client in that window.
+    ``gather`` makes the next that many API requests wait until they are all in flight together
+    (up to ``GATHER_TIMEOUT_S``), so a test proves a client sends that many at once without
+    relying on timing; a client that never gets there is answered after the timeout.
     """
 
     latency_ms: float = 0  # fixed delay added to every API request
@@ -50,6 +54,7 @@ class Faults:
     # what answers instead of inwise's JSON: "html" = a 200 maintenance/login page (request not
     # processed); "truncated" = the request is processed and its JSON answer cut in half
     answer: str = "json"
+    gather: int = 0  # the next N requests wait until N are in flight together (0 = off)
     seed: int | None = None  # seed of the random generator (reproducible runs)
 
     def validate(self) -> Faults:
@@ -76,6 +81,7 @@ class Faults:
         check("feed_pause_ms", 0)
         if self.answer not in ANSWERS:
             raise ValueError(f"Fault setting answer must be one of {', '.join(ANSWERS)}, got {self.answer!r}.")
+        check("gather", 0, whole=True)
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise TypeError(f"Fault setting seed must be a whole number or null, got {self.seed!r}.")
         return self
@@ -155,6 +161,9 @@ class FaultInjector:
         self._max_in_flight = 0
         self._busy = 0  # requests holding a max_concurrent slot
         self._delay_ms = 0.0  # latency + jitter injected so far
+        self._gathering = threading.Condition(self._lock)
+        self._gather_left = self._faults.gather  # requests still to gather
+        self._gather_arrived = 0
 
     @property
     def faults(self) -> Faults:
@@ -167,6 +176,9 @@ class FaultInjector:
             new = self._faults.replace(**changes)
             if "seed" in changes:
                 self._rng = random.Random(new.seed)
+            if "gather" in changes:
+                self._gather_left, self._gather_arrived = new.gather, 0
+                self._gathering.notify_all()
             self._faults = new
 
     def fail_next(self, count: int = 1, *, status: int = 503, path: str | None = None,
@@ -207,6 +219,10 @@ class FaultInjector:
             if faults.max_concurrent and self._busy >= faults.max_concurrent:
                 decision.over_capacity = True
                 return decision
+            if self._gather_arrived < self._gather_left:
+                self._gather_arrived += 1
+                self._gathering.notify_all()
+                self._gathering.wait_for(lambda: self._gather_arrived >= self._gather_left, timeout=GATHER_TIMEOUT_S)
             self._busy += 1
             decision.counted = True
             for rule in self._rules:
@@ -266,6 +282,8 @@ class FaultInjector:
             self._delay_ms = 0.0
             self._faults = dataclasses.replace(self._initial)
             self._rng = random.Random(self._faults.seed)
+            self._gather_left, self._gather_arrived = self._faults.gather, 0
+            self._gathering.notify_all()
 
 
 def _one_off(status: int, *, drop: bool = False, retry_after: float | None = None) -> FailRule:
