@@ -4,11 +4,12 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const net = require('node:net');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const { loadScript, startService, signedRequest } = require('./harness.js');
 
 const HEBREW_TAB = 'אנשי קשר 📇';
+const HOLD_A_PORT = "import socket, sys; s = socket.socket(); s.bind(('127.0.0.1', 0)); "
+  + 'print(s.getsockname()[1], flush=True); sys.stdin.read()';
 let service;
 
 before(async () => {
@@ -206,12 +207,20 @@ test('A plain http:// address is refused before anything is sent', () => {
 });
 
 test('A service that does not answer is reported with its address', async () => {
-  const port = await new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  // a port held for the whole test, bound but never listening (node cannot bind without
+  // listening, so a small Python process holds it): nothing else can take it, connecting is refused
+  const holder = spawn(process.env.PYTHON || 'python3', ['-c', HOLD_A_PORT], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    holder.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+    holder.once('exit', (code) => reject(new Error(`the port holder exited (${code})`)));
   });
   const url = `http://127.0.0.1:${port}`;
   const { script, record } = menu({ properties: { INWISE_SERVICE_URL: url, INWISE_WEBHOOK_SECRET: service.secret } });
-  script.syncNow();
+  try {
+    script.syncNow();
+  } finally {
+    holder.stdin.end();  // it exits when its stdin closes
+  }
   assert.deepEqual(record.toasts, []);
   assert.match(record.alerts[0].prompt, new RegExp(`^Cannot reach the sync service at ${url} \\(.*\\)\\. Check the script property INWISE_SERVICE_URL`));
 });
