@@ -3,9 +3,13 @@
     python -m bench                 # every scenario, full sizes (a few minutes)
     python -m bench --quick         # small sizes, to check the harness
     python -m bench -s 1,6          # chosen scenarios
+    python -m bench --readme-only   # rewrite README.md's table from the reports, run nothing
 
 Starts the inwise sandbox on 127.0.0.1 itself, generates seeded workbooks (cached in
-bench/.cache), prints a table and writes bench/results/<date>.json with the machine's facts.
+bench/.cache), prints a table and writes one report per scenario, bench/results/scenario-<N>.json
+(``-quick`` before ``.json`` for a --quick run), with the run's date, command and the machine's
+facts.  A run of some scenarios replaces only their reports, so the folder always holds every
+scenario's latest full-size run, and README.md's table is made from that whole set.
 Absolute times on shared 2-core machines move between runs, so every timing is also given as a
 ratio to a limit or to a naive baseline measured in the same run.
 
@@ -26,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -518,15 +522,30 @@ README = ROOT.parent / "README.md"
 MARK_START, MARK_END = "<!-- bench-table -->", "<!-- /bench-table -->"
 
 
-def markdown(report: dict) -> str:
-    """The README's table, from a JSON report."""
-    m = report["machine"]
+def report_name(scenario: str, quick: bool) -> str:
+    return f"scenario-{scenario}{'-quick' if quick else ''}.json"
+
+
+def load_reports(folder: Path) -> list[dict]:
+    """The full-size report of each scenario found in ``folder``, in the scenarios' order."""
+    found = [folder / report_name(s, quick=False) for s in SCENARIOS]
+    return [json.loads(p.read_text(encoding="utf-8")) for p in found if p.exists()]
+
+
+def markdown(reports: list[dict]) -> str:
+    """The README's table, from the reports of every scenario (each its own latest run)."""
+    have = {r["scenario"]["scenario"] for r in reports}
+    missing = [s for s in SCENARIOS if s not in have]
     lines = [MARK_START, "",
-             f"Latest full run: `{report['command'].strip()}` on {report['date'][:10]}, "
-             f"{m['cores']} cores ({m['cpu'] or 'cpu unknown'}), Python {m['python']}, "
-             f"report `bench/results/{report['date'][:10]}.json`.", ""]
-    for sc in report["scenarios"]:
-        lines += [f"**Scenario {sc['scenario']}: {sc['title']}**", "", "| figure | value | target |", "| --- | --- | --- |"]
+             "Each scenario's latest full-size run, from its report `bench/results/scenario-<N>.json` "
+             "(`python -m bench -s N` replaces scenario N's report only)."
+             + (f" No report yet for scenario(s) {', '.join(missing)}." if missing else ""), ""]
+    for report in reports:
+        sc, m = report["scenario"], report["machine"]
+        lines += [f"**Scenario {sc['scenario']}: {sc['title']}**", "",
+                  f"_`{report['command'].strip()}` on {report['date'][:10]}, {m['cores']} cores "
+                  f"({m['cpu'] or 'cpu unknown'}), Python {m['python']}_", "",
+                  "| figure | value | target |", "| --- | --- | --- |"]
         for f in sc["figures"]:
             mark = "" if f["ok"] is None else (" ✓" if f["ok"] else " ✗")
             lines.append(f"| {f['name'].strip()} | {f['value']} {f['unit']} | {f['target']}{mark} |".replace("  ", " "))
@@ -535,13 +554,28 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def update_readme(report: dict) -> None:
-    text = README.read_text(encoding="utf-8")
+def update_readme(reports: list[dict], readme: Path = README) -> None:
+    text = readme.read_text(encoding="utf-8")
     if MARK_START not in text:
-        raise SystemExit(f"{README} has no {MARK_START} marker")
+        raise SystemExit(f"{readme} has no {MARK_START} marker")
     head, rest = text.split(MARK_START, 1)
     tail = rest.split(MARK_END, 1)[1] if MARK_END in rest else "\n"
-    README.write_text(head + markdown(report) + tail, encoding="utf-8")
+    readme.write_text(head + markdown(reports) + tail, encoding="utf-8")
+
+
+def write_reports(results: list[Result], folder: Path, *, command: str, quick: bool) -> list[Path]:
+    """One report per scenario run; the other scenarios' reports in ``folder`` stay as they are."""
+    folder.mkdir(parents=True, exist_ok=True)
+    when, facts = datetime.now().isoformat(timespec="seconds"), machine()
+    written = []
+    for r in results:
+        report = {"date": when, "command": command, "quick": quick, "machine": facts, "scenario": asdict(r)}
+        out = folder / report_name(r.scenario, quick)
+        tmp = out.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        tmp.replace(out)  # a run stopped while writing leaves the previous report whole
+        written.append(out)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -549,12 +583,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-s", "--scenarios", default=",".join(SCENARIOS), help="comma-separated, e.g. 1,6")
     ap.add_argument("--quick", action="store_true", help="small sizes: checks the harness, not the targets")
     ap.add_argument("--repeat", type=int, default=3, help="runs per short scenario (median reported)")
-    ap.add_argument("--out", type=Path, default=ROOT / "results", help="folder for the JSON report")
-    ap.add_argument("--update-readme", action="store_true", help="write this run's table into README.md")
-    ap.add_argument("--readme-from", type=Path, help="only rewrite README.md's table from an existing JSON report")
+    ap.add_argument("--out", type=Path, default=ROOT / "results", help="folder of the per-scenario JSON reports")
+    ap.add_argument("--update-readme", action="store_true",
+                    help="after the run, rewrite README.md's table from every scenario's report in --out")
+    ap.add_argument("--readme-only", action="store_true", help="only rewrite README.md's table from the reports in --out")
     args = ap.parse_args(argv)
-    if args.readme_from:
-        update_readme(json.loads(args.readme_from.read_text(encoding="utf-8")))
+    if args.readme_only:
+        update_readme(load_reports(args.out))
         return 0
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in SCENARIOS]
@@ -568,15 +603,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"running scenario {s} ...", file=sys.stderr, flush=True)
             results.append(SCENARIOS[s](ctx))
     print_table(results)
-    report = {"date": datetime.now().isoformat(timespec="seconds"), "command": "python -m bench " + " ".join(argv or sys.argv[1:]),
-              "quick": args.quick, "machine": machine(), "scenarios": [asdict(r) for r in results]}
-    args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / f"{date.today().isoformat()}{'-quick' if args.quick else ''}.json"
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    print(f"report: {out}", file=sys.stderr)
+    command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    for out in write_reports(results, args.out, command=command, quick=args.quick):
+        print(f"report: {out}", file=sys.stderr)
     if args.update_readme and not args.quick:
-        update_readme(report)
-        print(f"table written to {README}", file=sys.stderr)
+        update_readme(load_reports(args.out))
+        print(f"table written to {README} from every scenario's report", file=sys.stderr)
     failed = [f"{r.scenario}: {f.name}" for r in results for f in r.figures if f.ok is False]
     if failed and not args.quick:
         print("targets missed: " + "; ".join(failed), file=sys.stderr)

@@ -8,14 +8,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.__main__ import main, markdown  # noqa: E402
+from bench.__main__ import (  # noqa: E402
+    MARK_END,
+    MARK_START,
+    SCENARIOS,
+    Figure,
+    Result,
+    load_reports,
+    main,
+    markdown,
+    update_readme,
+)
 
 
-def test_bench_quick_runs_and_writes_a_report(tmp_path, capsys):
+def test_bench_quick_runs_and_writes_a_report_per_scenario(tmp_path, capsys):
     assert main(["--quick", "-s", "4,5,6", "--out", str(tmp_path)]) == 0
-    report = json.loads(next(tmp_path.glob("*-quick.json")).read_text(encoding="utf-8"))
-    assert report["machine"]["cores"] >= 1 and report["machine"]["packages"]["openpyxl"]
-    by_id = {s["scenario"]: s for s in report["scenarios"]}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario-4-quick.json", "scenario-5-quick.json",
+                                                         "scenario-6-quick.json"]
+    reports = [json.loads((tmp_path / f"scenario-{n}-quick.json").read_text(encoding="utf-8")) for n in "456"]
+    assert all(r["quick"] and r["command"] == "python -m bench --quick -s 4,5,6 --out " + str(tmp_path) for r in reports)
+    assert reports[0]["machine"]["cores"] >= 1 and reports[0]["machine"]["packages"]["openpyxl"]
+    by_id = {r["scenario"]["scenario"]: r["scenario"] for r in reports}
     figures5 = {f["name"]: f for f in by_id["5"]["figures"]}
     assert figures5["feed requests"]["ok"] is True and figures5["contacts appended"]["value"] == 2000
     figures4 = {f["name"]: f for f in by_id["4"]["figures"]}
@@ -23,14 +36,50 @@ def test_bench_quick_runs_and_writes_a_report(tmp_path, capsys):
     figures6 = {f["name"]: f for f in by_id["6"]["figures"]}
     assert figures6["rows/s per core (ours)"]["value"] > 0
     assert "Scenario 6" in capsys.readouterr().out
-    table = markdown(report)
+    table = markdown(reports)
     assert table.startswith("<!-- bench-table -->") and "| feed requests | 3 | = 3 (⌊N/1000⌋+1) ✓ |" in table
+    assert "No report yet for scenario(s) 1, 2, 3." in table
+
+
+def test_a_partial_run_replaces_only_its_own_scenarios_report(tmp_path, monkeypatch):
+    # scenario 6 at full size, stood in for by a quick one: what is tested is where its report goes
+    monkeypatch.setitem(SCENARIOS, "6", lambda ctx: Result("6", "stand-in", [Figure("rows", 1)]))
+    committed = Path(ROOT / "bench" / "results")
+    for n in SCENARIOS:  # the committed full set, as a full run leaves it
+        (tmp_path / f"scenario-{n}.json").write_bytes((committed / f"scenario-{n}.json").read_bytes())
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert main(["-s", "6", "--out", str(tmp_path)]) == 0
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert sorted(after) == sorted(before)
+    assert [name for name in after if after[name] != before[name]] == ["scenario-6.json"]
+    six = json.loads(after["scenario-6.json"])
+    assert six["command"] == f"python -m bench -s 6 --out {tmp_path}" and not six["quick"]
+    assert six["scenario"]["title"] == "stand-in"
+    # the README's table is made from the whole set: scenario 6 from this run, the others as they were
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{MARK_START}\nold\n{MARK_END}\nafter\n", encoding="utf-8")
+    update_readme(load_reports(tmp_path), readme)
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("intro\n") and text.endswith("after\n") and "old" not in text
+    assert [f"**Scenario {n}:" in text for n in SCENARIOS] == [True] * len(SCENARIOS)
+    assert f"_`python -m bench -s 6 --out {tmp_path}` on " in text
+
+
+def test_the_committed_reports_are_every_scenarios_full_size_run_and_the_readme_shows_them():
+    folder = ROOT / "bench" / "results"
+    reports = load_reports(folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"scenario-{n}.json" for n in SCENARIOS)
+    assert [r["scenario"]["scenario"] for r in reports] == list(SCENARIOS)
+    assert not any(r["quick"] for r in reports)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start, end = readme.index(MARK_START), readme.index(MARK_END) + len(MARK_END)
+    assert readme[start:end] == markdown(reports), "run `python -m bench --readme-only`"
 
 
 def test_bench_scenario_3_counts_google_sheets_requests(tmp_path):
     assert main(["--quick", "-s", "3", "--out", str(tmp_path)]) == 0
-    report = json.loads(next(tmp_path.glob("*-quick.json")).read_text(encoding="utf-8"))
-    figures = {f["name"]: f for f in report["scenarios"][0]["figures"]}
+    report = json.loads((tmp_path / "scenario-3-quick.json").read_text(encoding="utf-8"))
+    figures = {f["name"]: f for f in report["scenario"]["figures"]}
     assert [f["name"] for f in figures.values() if f["ok"] is False] == []
     # metadata, read, re-read, pin the columns (+ widen), re-read, write, read back, add the tab, append
     assert figures["requests, first sync, 1,000 rows"]["value"] == figures["requests, first sync, 10 rows"]["value"] == 9
