@@ -63,3 +63,4 @@ def test_the_suite_passes_with_the_clock_shifted(days: int, tz: str) -> None:
     assert done.returncode == 0, tail
     closing = done.stdout.strip().splitlines()[-1]
     assert re.search(r"\d+ passed", closing) and "failed" not in closing and "error" not in closing, tail
+    print(f"FAKETIME={env['FAKETIME']} TZ={tz}: {closing}")  # shown with -rA
