@@ -6,6 +6,7 @@ inwise's place; ``error_rate``: 503 to everything), real .xlsx files, the real C
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from util import column, make_config, write_workbook
@@ -134,7 +135,8 @@ inwise:
   outage_after: 4
 """, encoding="utf-8")
     sandbox.set_faults(error_status=503, error_rate=1.0)
-    child = launcher.start(["sync", "--config", str(mapping), "--json"], cwd=tmp_path, env=ENV)
+    # os.environ carries the test's own state folder (conftest): never the machine's real one
+    child = launcher.start(["sync", "--config", str(mapping), "--json"], cwd=tmp_path, env={**os.environ, **ENV})
     assert launcher.wait(child) == InwiseUnavailable.exit_code == 69
     summary = json.loads(child.stdout())
     assert summary["outage"] and summary["counts"]["error"] == 30
