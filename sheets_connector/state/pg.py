@@ -79,9 +79,13 @@ class PgCursor:
         return self
 
     def executemany(self, sql: str, rows: Any) -> PgCursor:
-        rows = list(rows)
-        if rows:
-            self._cur.executemany(_sql(sql), rows)
+        # One statement at a time, not psycopg's executemany: that one pipelines, and after a
+        # pipeline the server does not start idle_in_transaction_session_timeout, so a process
+        # paused there (SIGSTOP, a laptop lid) would keep its row locks and block every takeover.
+        # Costs about 0.05 ms a row more.
+        query = _sql(sql)
+        for row in rows:
+            self._cur.execute(query, tuple(row))
         return self
 
     def fetchone(self) -> Any:
