@@ -34,6 +34,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from .. import __version__
 from ..errors import ConnectorError
@@ -375,9 +376,12 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise Refused(413, "too_large")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():  # a chunked body has no length: count as it comes
-        size += len(chunk)
-        if size > limit:
-            raise Refused(413, "too_large")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():  # a chunked body has no length: count as it comes
+            size += len(chunk)
+            if size > limit:
+                raise Refused(413, "too_large")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or timed out by the guard (which has answered 408)
+        raise Refused(400, "body_not_received") from None
     return b"".join(chunks)

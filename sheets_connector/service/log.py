@@ -15,8 +15,13 @@ LOGGER_NAME = "sheets_connector.service"
 logger = logging.getLogger(LOGGER_NAME)
 
 
+def line(name: str, **fields: Any) -> str:
+    """The JSON text of an event, for a warning or an error (``event`` logs at info)."""
+    return json.dumps({"event": name, **fields}, ensure_ascii=False, default=str)
+
+
 def event(name: str, **fields: Any) -> None:
-    logger.info(json.dumps({"event": name, **fields}, ensure_ascii=False, default=str))
+    logger.info(line(name, **fields))
 
 
 class _JsonLines(logging.Formatter):

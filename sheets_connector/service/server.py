@@ -22,6 +22,7 @@ import uvicorn
 
 from . import log
 from .app import Limits, create_app
+from .guard import ClientLimits, quiet_accept_errors, uvicorn_config
 from .runs import RunManager
 from .runstore import StateRunStore
 from .schedule import Scheduler
@@ -36,6 +37,7 @@ class ServeOptions:
     port: int = 8787
     max_parallel: int = 2
     limits: Limits = field(default_factory=Limits)
+    clients: ClientLimits = field(default_factory=ClientLimits)
     root_path: str = ""  # the path prefix when a proxy serves the service under one
 
 
@@ -52,11 +54,12 @@ def serve(options: ServeOptions, runner: Runner, on_ready: Callable[[str], None]
         store.close()
 
     app = create_app(registry, store, manager, limits=options.limits, on_shutdown=shutdown)
-    config = uvicorn.Config(app, host=options.host, port=options.port, log_config=None, access_log=False,
-                            root_path=options.root_path, server_header=False, lifespan="on")
+    config = uvicorn_config(app, host=options.host, port=options.port, limits=options.clients,
+                            root_path=options.root_path, lifespan="on")
     server = uvicorn.Server(config)
 
     async def main() -> None:
+        quiet_accept_errors(asyncio.get_running_loop())
         task = asyncio.create_task(server.serve())
         while not server.started:
             if task.done():
