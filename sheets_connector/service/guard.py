@@ -36,7 +36,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from . import log
 
-FD_RESERVE = 64  # descriptors kept for the stores, logs, outgoing requests and the listener
+# asyncio accepts up to ``backlog`` connections in one go before any protocol sees one, so the
+# cap can be overshot by a backlog; the rest is for the stores (a SQLite handle per worker
+# thread), the logs, outgoing requests and the listener
+BACKLOG = 128
+FD_RESERVE = BACKLOG + 128
 
 
 @dataclass(frozen=True)
@@ -249,4 +253,4 @@ def uvicorn_config(app: Any, *, host: str, port: int, limits: ClientLimits | Non
     limits = limits or ClientLimits()
     cap = connection_cap(limits.max_connections, raise_fd_limit())
     return uvicorn.Config(app, host=host, port=port, http=protocol_class(limits, cap), log_config=None,
-                          access_log=False, server_header=False, backlog=2048, timeout_keep_alive=5, **kwargs)
+                          access_log=False, server_header=False, backlog=BACKLOG, timeout_keep_alive=5, **kwargs)
