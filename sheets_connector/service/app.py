@@ -251,6 +251,7 @@ def create_app(
     app = FastAPI(
         title="sheets-connector sync service", version=__version__, lifespan=lifespan,
         default_response_class=AsciiJSONResponse, docs_url=None, redoc_url=None,
+        redirect_slashes=False,  # a redirect would answer an unsigned request with a signed route's address
         description="Starts inwise syncs from the spreadsheet menu and reports their status. "
                     "Every /v1 request is signed (see the `signature` security scheme).",
     )
@@ -266,6 +267,13 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> AsciiJSONResponse:
+        # only a signed GET's query can fail validation; unsigned, it gets the answer of any unsigned request
+        query = request.scope["query_string"].decode("latin-1")
+        try:
+            check(request.headers.get(HEADER), signed_text_for_get(_route_path(request), query), replay=False)
+        except Refused as e:
+            _note(request, refused=e.reason)
+            return AsciiJSONResponse({"error": PUBLIC_TEXT[401]}, status_code=401)
         _note(request, refused="invalid_parameters")
         return AsciiJSONResponse({"error": PUBLIC_TEXT[400]}, status_code=400)
 
