@@ -58,7 +58,7 @@ def paths(rng: random.Random) -> list[str]:
     out += ["/v1/runs/history-%C2%B2." + SHEET, "/v1/runs/history-99999999999999999999." + SHEET,
             "/v1/runs/" + "a" * 65, "/v1/runs/%2e%2e/%2e%2e/healthz"]
     # keep what can travel on a request line: no spaces or control characters unescaped
-    return ["".join(c if 0x21 <= ord(c) < 0x7f else "%{:02X}".format(ord(c)) if ord(c) < 0x80 else
+    return ["".join(c if 0x21 <= ord(c) < 0x7f else f"%{ord(c):02X}" if ord(c) < 0x80 else
                     "".join(f"%{b:02X}" for b in c.encode("utf-8")) for c in p) for p in out]
 
 
