@@ -261,8 +261,9 @@ def create_app(
     async def refused(request: Request, exc: Refused) -> AsciiJSONResponse:
         _note(request, refused=exc.reason)
         body: dict[str, Any] = {"error": PUBLIC_TEXT[exc.status]}
-        if exc.run_id:
+        if exc.run_id:  # a 409 names the run that holds the sheet, in the answer and the log line
             body["run_id"] = exc.run_id
+            _note(request, run_id=exc.run_id)
         return AsciiJSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)

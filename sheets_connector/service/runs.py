@@ -147,8 +147,9 @@ class RunManager:
                 self._record(run.id, state="cancelled", error=CANCELLED_MESSAGE[active.reason or "shutdown"])
                 return
             self.store.started(active.claim)  # LockLost: taken over while it waited
-            summary = self._runner(active.sheet.config_path, run.dry_run, active.cancel, run.trigger,
-                                   self._progress(run.id), worksheet=run.worksheet, claim=active.claim)
+            with log.run_context(run.id):
+                summary = self._runner(active.sheet.config_path, run.dry_run, active.cancel, run.trigger,
+                                       self._progress(run.id), worksheet=run.worksheet, claim=active.claim)
             result = RunResult.from_summary(summary)
             if result.interrupted:
                 self._record(run.id, state="cancelled", result=result,

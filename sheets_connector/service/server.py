@@ -11,6 +11,7 @@ by SIGTERM ends as ``cancelled`` with its results written.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import threading
 import time
@@ -44,6 +45,7 @@ class ServeOptions:
 def serve(options: ServeOptions, runner: Runner, on_ready: Callable[[str], None] | None = None) -> None:
     """Run the service until SIGTERM/SIGINT. ``on_ready(url)`` is called once it listens."""
     registry = load_registry(options.configs)
+    log.hide(*registry.secrets(), os.environ.get("INWISE_API_KEY", ""))
     store = StateRunStore(registry)
     manager = RunManager(store, runner, max_parallel=options.max_parallel)
     scheduler = Scheduler(registry, manager, store)
