@@ -9,8 +9,8 @@ Names and labels (no label ever holds a spreadsheet id, a row or an address):
   (2xx, 4xx, 5xx), each after its retries
 - ``sheets_connector_api_retries_total{api}``             the retries made on the way
 - ``sheets_connector_runs_queued`` / ``_runs_running``    the service's queue length and runs at work
-- ``sheets_connector_lock_waits_total{holder}``           starts refused because the sheet was busy
-  (``service``: a menu or scheduled run; ``outside``: a command-line or cron run)
+- ``sheets_connector_lock_waits_total``                   starts refused because another run (menu,
+  schedule, command line, another replica) held the sheet
 
 Requests are counted by a ``requests`` response hook (``watch``): the final answer's status, and
 its retries from urllib3's retry history, so the counting sits beside the one retry policy
@@ -33,7 +33,8 @@ API_REQUESTS = Counter("sheets_connector_api_requests", "inwise and Google API r
 API_RETRIES = Counter("sheets_connector_api_retries", "Retries of inwise and Google API requests.", ["api"])
 QUEUED = Gauge("sheets_connector_runs_queued", "Runs waiting for a worker.")
 RUNNING = Gauge("sheets_connector_runs_running", "Runs at work.")
-LOCK_WAITS = Counter("sheets_connector_lock_waits", "Starts refused because another run held the sheet.", ["holder"])
+LOCK_WAITS = Counter("sheets_connector_lock_waits", "Starts refused (or queued runs stopped) because another "
+                     "run held the sheet.")
 
 
 def watch(session: requests.Session, api: str) -> None:

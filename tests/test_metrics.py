@@ -1,7 +1,12 @@
 """Prometheus metrics: API requests and retries counted by the session hook, runs and rows recorded."""
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+import requests
 from prometheus_client import REGISTRY
+from service_helpers import SECRETS, GateRunner, body_of, live_service, post_sync, registry_for, wait_for_state
 
 from sheets_connector import metrics
 from sheets_connector.inwise.client import InwiseClient
@@ -38,3 +43,33 @@ def test_a_run_is_recorded_by_outcome_trigger_and_rows() -> None:
     assert value("sheets_connector_runs_total", outcome="failed", trigger="schedule") == before + 1
     assert value("sheets_connector_rows_total", outcome="created") == created + 3
     assert value("sheets_connector_run_duration_seconds_count", trigger="schedule") >= 1
+
+
+def test_the_service_serves_its_runs_and_queue_on_metrics(tmp_path: Path) -> None:
+    runner = GateRunner(results_dir=tmp_path)
+    with live_service(registry_for(tmp_path), runner, max_parallel=1) as (base, _):
+        def scrape() -> dict[str, float]:
+            text = requests.get(base + "/metrics", timeout=10).text
+            return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+                    for line in text.splitlines() if line.startswith("sheets_connector_")}
+
+        before = scrape()
+        a = post_sync(base, body_of("sheet-a"), SECRETS["sheet-a"]).json()["run_id"]
+        b = post_sync(base, body_of("sheet-b"), SECRETS["sheet-b"]).json()["run_id"]
+        assert post_sync(base, body_of("sheet-a", nonce="2"), SECRETS["sheet-a"]).status_code == 409
+        wait_for_state(base, a, SECRETS["sheet-a"], {"running"})
+        during = scrape()
+        assert during["sheets_connector_runs_running"] == 1 and during["sheets_connector_runs_queued"] == 1
+        runner.gate.set()
+        wait_for_state(base, b, SECRETS["sheet-b"], {"done"})
+        done = 'sheets_connector_runs_total{outcome="done",trigger="menu"}'
+        deadline = time.monotonic() + 30  # a run is counted as its worker finishes, just after its record
+        while (after := scrape()).get(done, 0) - before.get(done, 0) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert after[done] - before.get(done, 0) == 2
+    created = 'sheets_connector_rows_total{outcome="created"}'
+    assert after[created] - before.get(created, 0) == 2 * runner.rows
+    waits = "sheets_connector_lock_waits_total"
+    assert after[waits] - before.get(waits, 0) == 1
+    assert after["sheets_connector_runs_running"] == 0 and after["sheets_connector_runs_queued"] == 0
+    assert not any("sheet-a" in name or "sheet-b" in name for name in after)  # no spreadsheet id in a label

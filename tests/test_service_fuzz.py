@@ -107,7 +107,7 @@ def test_no_malformed_request_gets_a_500(tmp_path: Path) -> None:
     runner = GateRunner(results_dir=tmp_path)
     tally: Counter[int] = Counter()
     bad: list[str] = []
-    with live_service(registry_for(tmp_path), runner, tmp_path / "s.db") as (base, _):
+    with live_service(registry_for(tmp_path), runner) as (base, _):
         def send(kind: str, request: bytes, allowed: set[int]) -> None:
             status = exchange(base, request)
             tally[status] += 1
@@ -145,7 +145,7 @@ def test_no_malformed_request_gets_a_500(tmp_path: Path) -> None:
 
 
 def test_a_missing_query_parameter_is_401_unsigned_and_400_signed(tmp_path: Path) -> None:
-    with live_service(registry_for(tmp_path), GateRunner(results_dir=tmp_path), tmp_path / "s.db") as (base, _):
+    with live_service(registry_for(tmp_path), GateRunner(results_dir=tmp_path)) as (base, _):
         now = int(time.time())
         for query in ("", "include_previews=true", "spreadsheet=", f"spreadsheet={SHEET}&include_previews=maybe"):
             path = "/v1/runs/latest" + ("?" + query if query else "")

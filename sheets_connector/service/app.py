@@ -7,7 +7,8 @@ Routes (the OpenAPI document is served at ``/openapi.json``):
 - ``GET  /v1/runs/latest?spreadsheet=`` signed; the spreadsheet's last sync from any trigger (menu,
                                         schedule, CLI, cron: one run registry), previews too with
                                         ``include_previews=true``
-- ``GET  /healthz``                     unsigned readiness: is the run registry reachable
+- ``GET  /healthz``, ``/readyz``, ``/metrics``  unsigned liveness, readiness and Prometheus
+                                        metrics (``ops.py``)
 
 A POST is checked in this order, each failure answering a short fixed text: content type
 (415), size (413), signature + timestamp + replay (401), JSON and fields (400), spreadsheet
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,7 @@ from starlette.requests import ClientDisconnect
 from .. import __version__
 from ..errors import ConnectorError
 from . import log
+from .ops import Check, add_ops_routes, document_answers
 from .runs import Busy, RunManager, ServiceClosing
 from .sheets import Registry, Sheet
 from .signing import (
@@ -143,12 +145,6 @@ class RunStatus(BaseModel):
         )
 
 
-class Health(BaseModel):
-    status: Literal["ok", "unavailable"]
-    store: bool
-    version: str
-
-
 # --- plumbing ---------------------------------------------------------------------------------------
 
 
@@ -178,6 +174,18 @@ PUBLIC_TEXT = {
 }
 REFUSALS: dict[int | str, dict[str, Any]] = {code: {"model": Refusal, "description": text}
                                              for code, text in PUBLIC_TEXT.items()}
+ANSWER_TEXT = {200: "OK", 202: "the run is queued", 405: "method not allowed",
+               408: "the body did not arrive in time (answered by the connection guard)", **PUBLIC_TEXT}
+# what each route can answer, and so all that /openapi.json lists (tests/test_service_openapi.py
+# makes each of them happen); uvicorn's own 400 for a request that is not HTTP is not a route's
+ANSWERS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("POST", "/v1/sync"): (202, 400, 401, 408, 409, 413, 415, 503),
+    ("GET", "/v1/runs/latest"): (200, 400, 401, 404, 503),
+    ("GET", "/v1/runs/{run_id}"): (200, 401, 404, 503),
+    ("GET", "/healthz"): (200,),
+    ("GET", "/readyz"): (200, 503),
+    ("GET", "/metrics"): (200,),
+}
 
 
 class RequestLog:
@@ -237,8 +245,10 @@ def create_app(
     limits: Limits = Limits(),
     clock: Callable[[], float] = time.time,
     on_shutdown: Callable[[], None] | None = None,
+    checks: Mapping[str, Check] | None = None,
 ) -> FastAPI:
-    """The service's ASGI app. ``on_shutdown`` (default ``manager.shutdown``) runs on SIGTERM."""
+    """The service's ASGI app. ``on_shutdown`` (default ``manager.shutdown``) runs on SIGTERM;
+    ``checks`` are the readiness checks by name (default: the run registry answers)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -370,12 +380,8 @@ def create_app(
             raise Refused(404, "unknown_run")
         return RunStatus.of(run)
 
-    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, summary="Readiness (unsigned)")
-    def healthz() -> AsciiJSONResponse:
-        ok = store.ping()
-        body = Health(status="ok" if ok else "unavailable", store=ok, version=__version__)
-        return AsciiJSONResponse(body.model_dump(), status_code=200 if ok else 503)
-
+    add_ops_routes(app, checks or {"store": store.ping}, AsciiJSONResponse)
+    document_answers(app, {route: {code: ANSWER_TEXT[code] for code in codes} for route, codes in ANSWERS.items()})
     return app
 
 

@@ -55,7 +55,8 @@ def serve(options: ServeOptions, runner: Runner, on_ready: Callable[[str], None]
         manager.shutdown()
         store.close()
 
-    app = create_app(registry, store, manager, limits=options.limits, on_shutdown=shutdown)
+    app = create_app(registry, store, manager, limits=options.limits, on_shutdown=shutdown,
+                     checks={"store": store.ping, "scheduler": scheduler.alive, "workers": manager.alive})
     config = uvicorn_config(app, host=options.host, port=options.port, limits=options.clients,
                             root_path=options.root_path, lifespan="on")
     server = uvicorn.Server(config)
