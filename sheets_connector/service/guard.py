@@ -40,7 +40,7 @@ from . import log
 # cap can be overshot by a backlog; the rest is for the stores (a SQLite handle per worker
 # thread), the logs, outgoing requests and the listener
 BACKLOG = 128
-FD_RESERVE = BACKLOG + 128
+FD_RESERVE = BACKLOG + 256  # measured: SQLite handles of ~40 worker threads, the runs' files and sockets
 
 
 @dataclass(frozen=True)
@@ -157,11 +157,14 @@ class GuardedH11Protocol(H11Protocol):
         if cycle is not None and not cycle.response_started:
             # answer for the app (it is waiting for the body), then let it see a disconnect
             body = b'{"error":"request timeout"}'
-            for event in (h11.Response(status_code=408, reason=b"Request Timeout", headers=[
-                              (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                              (b"connection", b"close")]),
-                          h11.Data(data=body), h11.EndOfMessage()):
-                self.transport.write(self.conn.send(event) or b"")
+            try:
+                for event in (h11.Response(status_code=408, reason=b"Request Timeout", headers=[
+                                  (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                  (b"connection", b"close")]),
+                              h11.Data(data=body), h11.EndOfMessage()):
+                    self.transport.write(self.conn.send(event) or b"")
+            except h11.LocalProtocolError:  # h11 cannot answer in this state: closing says enough
+                pass
             cycle.response_started = cycle.response_complete = True
         if cycle is not None:
             cycle.disconnected = True
