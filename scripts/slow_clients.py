@@ -31,6 +31,8 @@ SHEET = "trial-sheet"
 def child(configs: Path, fd_limit: int, unguarded: bool) -> None:
     import resource
 
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    fd_limit = fd_limit if hard == resource.RLIM_INFINITY else min(fd_limit, hard)
     resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))
     from sheets_connector.service import guard, log
     from sheets_connector.service.server import ServeOptions, serve
