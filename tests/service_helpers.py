@@ -19,6 +19,7 @@ import uvicorn
 
 from sheets_connector.cancel import CancelToken
 from sheets_connector.service.app import Limits, create_app
+from sheets_connector.service.guard import ClientLimits, uvicorn_config
 from sheets_connector.service.runs import RunManager
 from sheets_connector.service.runstore import StateRunStore, as_run, parse_wire_id
 from sheets_connector.service.sheets import Registry, load_registry
@@ -101,15 +102,15 @@ class GateRunner:
 
 @contextmanager
 def live_service(registry: Registry, runner: Any, *, max_parallel: int = 2,
-                 limits: Limits | None = None,
+                 limits: Limits | None = None, clients: ClientLimits | None = None,
                  clock: Callable[[], float] = time.time) -> Iterator[tuple[str, StateRunStore]]:
     """The real app on uvicorn, on 127.0.0.1 and a port it binds itself, in a thread; stopped at exit.
 
-    ``clock`` is the time the service checks signatures against."""
+    ``clock`` is the time the service checks signatures against; ``clients`` the connection guard's limits."""
     store = StateRunStore(registry)
     manager = RunManager(store, runner, max_parallel=max_parallel)
     app = create_app(registry, store, manager, limits=limits or Limits(), clock=clock)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False))
+    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=0, limits=clients))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -5,6 +5,7 @@ refused while a CLI run holds it, and "Last sync result" shows a CLI run made af
 """
 from __future__ import annotations
 
+import getpass
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -22,6 +23,7 @@ from sheets_connector.service.runner import sync_runner
 from sheets_connector.service.sheets import load_registry
 from sheets_connector.sheets_emulator import SheetsEmulator
 from sheets_connector.state import SqliteStore
+from sheets_connector.state.db import process_host
 from sheets_connector.sync import sync
 
 SECRET = "secret-of-the-sales-sheet-0123456789"
@@ -117,6 +119,7 @@ def test_a_menu_run_syncs_the_sheet_and_shares_lock_and_history_with_the_cli(
         last = latest(base, key)
         assert last["id"] == f"2.{key}"  # one registry: the CLI's run is the sheet's run #2
         assert (last["trigger"], last["state"], last["counts"]["unchanged"]) == ("cli", "done", 2)
+        assert last["requested_by"] == f"{getpass.getuser()} on {process_host()}"  # who ran it, for the menu
         assert last["problems"][0]["row"] == 4
         one = get_signed(base, f"/v1/runs/{last['id']}", "", SECRET)
         assert one.status_code == 200 and one.json()["id"] == last["id"]

@@ -68,10 +68,12 @@ def service(tmp_path: Path, runner: GateRunner) -> Iterator[str]:
         yield base
 
 
-def test_healthz_is_unsigned_and_reports_the_store(service: str) -> None:
+def test_healthz_and_readyz_are_unsigned_and_readyz_reports_the_store(service: str) -> None:
     r = requests.get(service + "/healthz", timeout=10)
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    r = requests.get(service + "/readyz", timeout=10)
     assert r.status_code == 200
-    assert r.json()["status"] == "ok" and r.json()["store"] is True
+    assert r.json()["status"] == "ready" and r.json()["checks"] == {"store": True}
 
 
 def test_a_signed_trigger_answers_202_at_once_and_the_run_finishes_in_the_background(
@@ -274,9 +276,11 @@ def test_the_openapi_document_matches_the_routes(service: str) -> None:
     documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
     assert documented == {
         ("/v1/sync", "POST"), ("/v1/runs/latest", "GET"), ("/v1/runs/{run_id}", "GET"), ("/healthz", "GET"),
+        ("/readyz", "GET"), ("/metrics", "GET"),
     }
-    # every documented route is served there: unsigned, the signed ones refuse, /healthz answers
-    expected = {"/v1/sync": 401, "/v1/runs/latest": 401, "/v1/runs/{run_id}": 401, "/healthz": 200}
+    # every documented route is served there: unsigned, the signed ones refuse, the others answer
+    expected = {"/v1/sync": 401, "/v1/runs/latest": 401, "/v1/runs/{run_id}": 401, "/healthz": 200, "/readyz": 200,
+                "/metrics": 200}
     for path, method in documented:
         url = service + path.replace("{run_id}", "x") + ("?spreadsheet=x" if path.endswith("latest") else "")
         r = requests.request(method, url, json={} if method == "POST" else None, timeout=10)
@@ -325,24 +329,25 @@ def test_a_ten_megabyte_body_is_refused_unread(service: str) -> None:
     assert requests.get(service + "/healthz", timeout=10).status_code == 200  # still serving
 
 
-def test_healthz_says_unavailable_while_the_database_is_down_and_recovers(tmp_path: Path, pg_cluster, pg_url,
+def test_readyz_says_not_ready_while_the_database_is_down_and_recovers_and_healthz_stays_alive(tmp_path: Path, pg_cluster, pg_url,
                                                                         monkeypatch) -> None:
     configs = tmp_path / "configs"
     configs.mkdir()
     monkeypatch.setenv(ENV_URL, pg_url)
     with live_service(registry_for(configs), GateRunner()) as (base, _store):
-        assert requests.get(base + "/healthz", timeout=10).status_code == 200
+        assert requests.get(base + "/readyz", timeout=10).status_code == 200
         pg_cluster.kill()
         try:
-            r = requests.get(base + "/healthz", timeout=60)
+            r = requests.get(base + "/readyz", timeout=60)
             assert r.status_code == 503
-            assert r.json() == {"status": "unavailable", "store": False, "version": r.json()["version"]}
+            assert r.json() == {"status": "not ready", "checks": {"store": False}, "version": r.json()["version"]}
+            assert requests.get(base + "/healthz", timeout=10).status_code == 200  # alive: do not restart it
             refused = post_sync(base, body_of(A), SECRETS[A])
             assert (refused.status_code, "Traceback" in refused.text) == (503, False)
         finally:
             pg_cluster.start()
         deadline = time.monotonic() + 90  # the pool reconnects with a backoff: ready again soon, not at once
-        while requests.get(base + "/healthz", timeout=60).status_code != 200:
+        while requests.get(base + "/readyz", timeout=60).status_code != 200:
             assert time.monotonic() < deadline, "never ready again after the database came back"
             time.sleep(0.2)
         again = post_sync(base, body_of(A), SECRETS[A])

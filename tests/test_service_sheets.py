@@ -106,3 +106,19 @@ def test_service_keys_are_checked_with_the_line_they_are_on(text: str, message: 
     with pytest.raises(ConfigError) as e:
         parse_config(text + MAPPING, where="<m>")
     assert message in str(e.value)
+
+
+def test_a_secret_shared_by_two_spreadsheets_is_refused_naming_both(tmp_path: Path) -> None:
+    write(tmp_path, "sales.yaml", "service: {spreadsheet_id: sales-1, secret_env: SALES}\n")
+    write(tmp_path, "hr.yaml", "service: {spreadsheet_id: hr-1, secret_env: HR}\n")
+    write(tmp_path, "ops.yaml", "service: {spreadsheet_id: ops-1, secret_env: OPS}\n")
+    shared = "shared-secret-0123456789"
+    with pytest.raises(ConfigError) as e:  # HR is rotating: its old secret is the one sales uses
+        load_registry(tmp_path, environ={"SALES": shared, "HR": f"{shared} new-hr-secret-0123456789",
+                                         "OPS": "ops-secret-0123456789"})
+    message = str(e.value)
+    assert "hr.yaml and sales.yaml use the same webhook secret" in message
+    assert "ops.yaml" not in message and shared not in message
+    reg = load_registry(tmp_path, environ={"SALES": "sales-secret-0123456789", "HR": "new-hr-secret-0123456789",
+                                           "OPS": "ops-secret-0123456789"})
+    assert len(reg) == 3

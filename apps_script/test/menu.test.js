@@ -248,5 +248,6 @@ test('A sync run from the command line is shown as such, not as a click', () => 
   const { script, record } = menu();
   script.showLastSyncResult();
   const shown = lines(record.alerts[0].prompt);
-  assert.match(shown[0], /^Last sync: \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d \(from the command line\)$/);
+  // and who ran it: the account and machine the command-line run recorded
+  assert.match(shown[0], /^Last sync: \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d \(from the command line by \S+ on \S+\)$/);
 });

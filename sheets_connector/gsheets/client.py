@@ -38,6 +38,7 @@ from gspread.exceptions import APIError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .. import metrics
 from ..errors import ConfigError, SourceError
 from ..retry import RetryPolicy, build_retry
 from .errors import explain_api_error, explain_refresh_error
@@ -275,6 +276,7 @@ def connect(credentials: Credentials, *, account: str, account_email: str | None
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
+    metrics.watch(session, "google")
     http_client = type("SheetsHTTPClient", (SheetsHTTPClient,), {"api_url": api_url})
     client = gspread.Client(credentials, session=session, http_client=http_client)
     client.set_timeout((10.0, timeout))

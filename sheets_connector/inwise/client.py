@@ -47,7 +47,7 @@ from urllib3.exceptions import (
     SSLError as Urllib3SSLError,
 )
 
-from .. import __version__
+from .. import __version__, metrics
 from ..errors import InwiseAddressError, InwiseAuthError, InwiseError
 from ..model import BatchResult, Contact, SendOptions, UpsertResult
 from ..retry import RETRY_STATUSES, RetryPolicy, mount_retry
@@ -133,6 +133,7 @@ class InwiseClient:
         self.session = requests.Session()
         self.session.trust_env = trust_env
         mount_retry(self.session, self.policy, pool_maxsize=self.pool_size, on_retry=self._note_retry)
+        metrics.watch(self.session, "inwise")
         self.session.headers.update({
             API_KEY_HEADER: self._api_key,
             "Accept": "application/json",

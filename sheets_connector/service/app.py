@@ -7,7 +7,8 @@ Routes (the OpenAPI document is served at ``/openapi.json``):
 - ``GET  /v1/runs/latest?spreadsheet=`` signed; the spreadsheet's last sync from any trigger (menu,
                                         schedule, CLI, cron: one run registry), previews too with
                                         ``include_previews=true``
-- ``GET  /healthz``                     unsigned readiness: is the run registry reachable
+- ``GET  /healthz``, ``/readyz``, ``/metrics``  unsigned liveness, readiness and Prometheus
+                                        metrics (``ops.py``)
 
 A POST is checked in this order, each failure answering a short fixed text: content type
 (415), size (413), signature + timestamp + replay (401), JSON and fields (400), spreadsheet
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,10 +35,12 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from .. import __version__
 from ..errors import ConnectorError
 from . import log
+from .ops import Check, add_ops_routes, document_answers
 from .runs import Busy, RunManager, ServiceClosing
 from .sheets import Registry, Sheet
 from .signing import (
@@ -142,12 +145,6 @@ class RunStatus(BaseModel):
         )
 
 
-class Health(BaseModel):
-    status: Literal["ok", "unavailable"]
-    store: bool
-    version: str
-
-
 # --- plumbing ---------------------------------------------------------------------------------------
 
 
@@ -177,6 +174,18 @@ PUBLIC_TEXT = {
 }
 REFUSALS: dict[int | str, dict[str, Any]] = {code: {"model": Refusal, "description": text}
                                              for code, text in PUBLIC_TEXT.items()}
+ANSWER_TEXT = {200: "OK", 202: "the run is queued", 405: "method not allowed",
+               408: "the body did not arrive in time (answered by the connection guard)", **PUBLIC_TEXT}
+# what each route can answer, and so all that /openapi.json lists (tests/test_service_openapi.py
+# makes each of them happen); uvicorn's own 400 for a request that is not HTTP is not a route's
+ANSWERS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("POST", "/v1/sync"): (202, 400, 401, 408, 409, 413, 415, 503),
+    ("GET", "/v1/runs/latest"): (200, 400, 401, 404, 503),
+    ("GET", "/v1/runs/{run_id}"): (200, 401, 404, 503),
+    ("GET", "/healthz"): (200,),
+    ("GET", "/readyz"): (200, 503),
+    ("GET", "/metrics"): (200,),
+}
 
 
 class RequestLog:
@@ -236,8 +245,10 @@ def create_app(
     limits: Limits = Limits(),
     clock: Callable[[], float] = time.time,
     on_shutdown: Callable[[], None] | None = None,
+    checks: Mapping[str, Check] | None = None,
 ) -> FastAPI:
-    """The service's ASGI app. ``on_shutdown`` (default ``manager.shutdown``) runs on SIGTERM."""
+    """The service's ASGI app. ``on_shutdown`` (default ``manager.shutdown``) runs on SIGTERM;
+    ``checks`` are the readiness checks by name (default: the run registry answers)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -250,6 +261,7 @@ def create_app(
     app = FastAPI(
         title="sheets-connector sync service", version=__version__, lifespan=lifespan,
         default_response_class=AsciiJSONResponse, docs_url=None, redoc_url=None,
+        redirect_slashes=False,  # a redirect would answer an unsigned request with a signed route's address
         description="Starts inwise syncs from the spreadsheet menu and reports their status. "
                     "Every /v1 request is signed (see the `signature` security scheme).",
     )
@@ -259,12 +271,20 @@ def create_app(
     async def refused(request: Request, exc: Refused) -> AsciiJSONResponse:
         _note(request, refused=exc.reason)
         body: dict[str, Any] = {"error": PUBLIC_TEXT[exc.status]}
-        if exc.run_id:
+        if exc.run_id:  # a 409 names the run that holds the sheet, in the answer and the log line
             body["run_id"] = exc.run_id
+            _note(request, run_id=exc.run_id)
         return AsciiJSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> AsciiJSONResponse:
+        # only a signed GET's query can fail validation; unsigned, it gets the answer of any unsigned request
+        query = request.scope["query_string"].decode("latin-1")
+        try:
+            check(request.headers.get(HEADER), signed_text_for_get(_route_path(request), query), replay=False)
+        except Refused as e:
+            _note(request, refused=e.reason)
+            return AsciiJSONResponse({"error": PUBLIC_TEXT[401]}, status_code=401)
         _note(request, refused="invalid_parameters")
         return AsciiJSONResponse({"error": PUBLIC_TEXT[400]}, status_code=400)
 
@@ -360,12 +380,8 @@ def create_app(
             raise Refused(404, "unknown_run")
         return RunStatus.of(run)
 
-    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, summary="Readiness (unsigned)")
-    def healthz() -> AsciiJSONResponse:
-        ok = store.ping()
-        body = Health(status="ok" if ok else "unavailable", store=ok, version=__version__)
-        return AsciiJSONResponse(body.model_dump(), status_code=200 if ok else 503)
-
+    add_ops_routes(app, checks or {"store": store.ping}, AsciiJSONResponse)
+    document_answers(app, {route: {code: ANSWER_TEXT[code] for code in codes} for route, codes in ANSWERS.items()})
     return app
 
 
@@ -375,9 +391,12 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise Refused(413, "too_large")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():  # a chunked body has no length: count as it comes
-        size += len(chunk)
-        if size > limit:
-            raise Refused(413, "too_large")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():  # a chunked body has no length: count as it comes
+            size += len(chunk)
+            if size > limit:
+                raise Refused(413, "too_large")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or timed out by the guard (which has answered 408)
+        raise Refused(400, "body_not_received") from None
     return b"".join(chunks)

@@ -31,8 +31,11 @@ def _use_state_url(value: str | None) -> str | None:
               help="The state store every sync of this service uses (locks, history, the feed): "
                    "postgresql://user@host/db for several replicas. Default: $SHEETS_CONNECTOR_STATE_URL, else each "
                    "mapping's state_url/state_dir.")
+@click.option("--max-connections", default=1000, show_default=True, type=click.IntRange(16, 1_000_000),
+              help="Open client connections kept; above it, the one waiting longest for its request is closed.")
 @click.option("--root-path", default="", help="Path prefix when a proxy serves the service under one (e.g. /connector).")
-def serve_command(configs: Path, host: str, port: int, max_parallel: int, root_path: str) -> None:
+def serve_command(configs: Path, host: str, port: int, max_parallel: int, max_connections: int,
+                  root_path: str) -> None:
     """Run the web service for the sheet menu (inwise ▸ Sync now) and the schedules.
 
     \b
@@ -42,13 +45,14 @@ def serve_command(configs: Path, host: str, port: int, max_parallel: int, root_p
 
     Stops on SIGTERM/Ctrl-C: running syncs are cancelled, their sent rows keep their results.
     """
+    from .guard import ClientLimits
     from .runner import sync_runner
     from .server import ServeOptions, serve
 
     log.configure()
     try:
         serve(ServeOptions(configs=configs, host=host, port=port, max_parallel=max_parallel,
-                           root_path=root_path), sync_runner)
+                           root_path=root_path, clients=ClientLimits(max_connections=max_connections)), sync_runner)
     except ConnectorError as e:
         click.echo("Error: " + str(e), err=True)
         sys.exit(e.exit_code)

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from .. import metrics
 from ..cancel import CancelToken
 from ..errors import ConnectorError, LockLost, SheetBusy
 from . import log
@@ -105,6 +106,7 @@ class RunManager:
         claim = self.store.begin(sheet, NewRun(spreadsheet_id=sheet.spreadsheet_id, trigger=trigger, dry_run=dry_run,
                                                worksheet=worksheet, requested_by=requested_by))
         if isinstance(claim, str):
+            metrics.LOCK_WAITS.inc()
             return Busy(claim)
         run = claim.run
         try:
@@ -118,8 +120,13 @@ class RunManager:
             self._record(run.id, state="cancelled", error=CANCELLED_MESSAGE["shutdown"])
             self.store.end(claim)
             raise
+        metrics.QUEUED.inc()
         log.event("run_queued", run_id=run.id, spreadsheet=sheet.spreadsheet_id, trigger=trigger, dry_run=dry_run)
         return Started(run)
+
+    def alive(self) -> bool:
+        """For readiness: new runs are taken and the lock watch runs."""
+        return not self._closing and self._watch.is_alive()
 
     def active_runs(self) -> list[str]:
         with self._mutex:
@@ -142,13 +149,16 @@ class RunManager:
     # -- inside the worker threads ---------------------------------------------------------------
     def _execute(self, run: Run, active: _Active) -> None:
         t0 = time.monotonic()
+        metrics.QUEUED.dec()
+        metrics.RUNNING.inc()
         try:
             if active.cancel.is_set():
                 self._record(run.id, state="cancelled", error=CANCELLED_MESSAGE[active.reason or "shutdown"])
                 return
             self.store.started(active.claim)  # LockLost: taken over while it waited
-            summary = self._runner(active.sheet.config_path, run.dry_run, active.cancel, run.trigger,
-                                   self._progress(run.id), worksheet=run.worksheet, claim=active.claim)
+            with log.run_context(run.id):
+                summary = self._runner(active.sheet.config_path, run.dry_run, active.cancel, run.trigger,
+                                       self._progress(run.id), worksheet=run.worksheet, claim=active.claim)
             result = RunResult.from_summary(summary)
             if result.interrupted:
                 self._record(run.id, state="cancelled", result=result,
@@ -156,6 +166,7 @@ class RunManager:
             else:
                 self._record(run.id, state="done", result=result)
         except SheetBusy:  # a runner that takes the sheet's lock itself found a CLI/cron run holding it
+            metrics.LOCK_WAITS.inc()
             self._record(run.id, state="failed", error=BUSY_ELSEWHERE)
         except LockLost as e:
             self._record(run.id, state="failed", error=str(e))
@@ -173,6 +184,8 @@ class RunManager:
             except ConnectorError:
                 final = None
             counts = final.result.counts if final and final.result else {}
+            metrics.RUNNING.dec()
+            metrics.record_run(final.state if final else "unknown", run.trigger, counts, time.monotonic() - t0)
             log.event("run", run_id=run.id, spreadsheet=run.spreadsheet_id, trigger=run.trigger, dry_run=run.dry_run,
                       state=final.state if final else None, counts=counts, duration_s=round(time.monotonic() - t0, 3))
 

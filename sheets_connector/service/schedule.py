@@ -164,6 +164,10 @@ class Scheduler:
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
         self._thread.start()
 
+    def alive(self) -> bool:
+        """For readiness: the loop runs (or there is nothing to schedule)."""
+        return not self._sheets or (self._thread is not None and self._thread.is_alive())
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
@@ -176,7 +180,10 @@ class Scheduler:
             soonest = min(self._next.values(), default=now + timedelta(seconds=MAX_SLEEP_S))
             if self._stop.wait(min(MAX_SLEEP_S, max(0.0, (soonest - now).total_seconds()))):
                 return
-            self.tick(self._clock())
+            try:
+                self.tick(self._clock())
+            except Exception:  # noqa: BLE001 - one bad slot must not end every schedule (readiness watches this loop)
+                log.logger.error(log.line("schedule_error"), exc_info=True)
 
     def _fire(self, sheet: Sheet, slot: datetime, *, missed: bool) -> Fired:
         try:

@@ -11,6 +11,7 @@ by SIGTERM ends as ``cancelled`` with its results written.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import threading
 import time
@@ -22,6 +23,7 @@ import uvicorn
 
 from . import log
 from .app import Limits, create_app
+from .guard import ClientLimits, quiet_accept_errors, uvicorn_config
 from .runs import RunManager
 from .runstore import StateRunStore
 from .schedule import Scheduler
@@ -36,12 +38,14 @@ class ServeOptions:
     port: int = 8787
     max_parallel: int = 2
     limits: Limits = field(default_factory=Limits)
+    clients: ClientLimits = field(default_factory=ClientLimits)
     root_path: str = ""  # the path prefix when a proxy serves the service under one
 
 
 def serve(options: ServeOptions, runner: Runner, on_ready: Callable[[str], None] | None = None) -> None:
     """Run the service until SIGTERM/SIGINT. ``on_ready(url)`` is called once it listens."""
     registry = load_registry(options.configs)
+    log.hide(*registry.secrets(), os.environ.get("INWISE_API_KEY", ""))
     store = StateRunStore(registry)
     manager = RunManager(store, runner, max_parallel=options.max_parallel)
     scheduler = Scheduler(registry, manager, store)
@@ -51,12 +55,14 @@ def serve(options: ServeOptions, runner: Runner, on_ready: Callable[[str], None]
         manager.shutdown()
         store.close()
 
-    app = create_app(registry, store, manager, limits=options.limits, on_shutdown=shutdown)
-    config = uvicorn.Config(app, host=options.host, port=options.port, log_config=None, access_log=False,
-                            root_path=options.root_path, server_header=False, lifespan="on")
+    app = create_app(registry, store, manager, limits=options.limits, on_shutdown=shutdown,
+                     checks={"store": store.ping, "scheduler": scheduler.alive, "workers": manager.alive})
+    config = uvicorn_config(app, host=options.host, port=options.port, limits=options.clients,
+                            root_path=options.root_path, lifespan="on")
     server = uvicorn.Server(config)
 
     async def main() -> None:
+        quiet_accept_errors(asyncio.get_running_loop())
         task = asyncio.create_task(server.serve())
         while not server.started:
             if task.done():

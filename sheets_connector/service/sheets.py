@@ -8,13 +8,15 @@ validates them with the rest of the mapping, with line numbers, when a run loads
       spreadsheet_id: 1AbC...        # the Google spreadsheet's id (from its URL)
       secret_env: SHEET_SALES_SECRET  # the webhook secret, from this environment variable...
       # secret_file: secrets/sales.txt  ...or from this file (relative to the mapping)
-    schedule: "0 7 * * 1-5"          # optional: also sync on this cron schedule...
+    schedule: "0 7 * * 0-4"          # optional: also sync on this cron schedule (07:00, Sunday-Thursday)...
     timezone: Asia/Jerusalem         # ...read in this time zone (required with schedule)
 
 ``spreadsheet_id`` may be left out when the source is the Google spreadsheet itself
 (``source.spreadsheet``: its address or key).  A secret variable or file may hold two secrets
 separated by whitespace while a secret is being rotated.  A request names only a spreadsheet
-id; everything else (files, credentials, URLs) comes from here.
+id; everything else (files, credentials, URLs) comes from here.  Each spreadsheet needs its own
+secret: the signature is what ties a click to a sheet, so a secret shared by two mappings would
+let one sheet's menu start the other's sync, and the service refuses to start.
 """
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ class ServiceKeys(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     service: ServiceSection
-    schedule: str | None = Field(None, description='Cron expression, e.g. "0 7 * * 1-5" (07:00 on weekdays).')
+    schedule: str | None = Field(None, description='Cron expression, e.g. "0 7 * * 0-4" (07:00 on the Israeli working week, Sunday-Thursday).')
     timezone: str | None = Field(None, description="Time zone of the schedule, e.g. Asia/Jerusalem.")
     source: dict[str, Any] = Field(default_factory=dict)
     state_dir: str | None = None
@@ -128,9 +130,20 @@ def load_registry(directory: str | Path, environ: Mapping[str, str] | None = Non
                             f"{other.config_path.name}; keep one mapping per spreadsheet.")
             continue
         sheets[sheet.spreadsheet_id] = sheet
+    problems += _shared_secrets(sheets.values())
     if problems:
         raise ConfigError("The service cannot start:\n" + "\n".join(f"- {p}" for p in problems))
     return Registry(sheets.values())
+
+
+def _shared_secrets(sheets: Iterable[Sheet]) -> list[str]:
+    owners: dict[bytes, list[str]] = {}
+    for sheet in sheets:
+        for secret in sheet.secrets:
+            owners.setdefault(secret, []).append(sheet.config_path.name)
+    return [f"{' and '.join(names)} use the same webhook secret: each spreadsheet needs its own, or one sheet's "
+            f"menu could start the other's sync. Give each its own (make one with: {NEW_SECRET_HINT})."
+            for names in owners.values() if len(names) > 1]
 
 
 def _load_sheet(path: Path, env: Mapping[str, str]) -> Sheet:

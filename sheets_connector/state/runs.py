@@ -24,6 +24,7 @@ within that many seconds of its last heartbeat, measured by the database's clock
 """
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import os
@@ -215,7 +216,8 @@ class RunTables:
                     "INSERT INTO runs(sheet, label, command, trigger, status, stage, started_at, process, host, "
                     "dry_run, worksheet, requested_by) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (*run[:4], "queued" if queued else "running", "queued" if queued else "start", run[4],
-                     self.process, self.host, int(q.dry_run), q.worksheet, q.requested_by)).fetchone()[0])
+                     self.process, self.host, int(q.dry_run), q.worksheet,
+                     q.requested_by if queued else started_by(self.host))).fetchone()[0])
                 cur.execute("UPDATE locks SET run_id=? WHERE name=? AND token=?", (run_id, name, token))
         with self._held_lock:
             self._held[name] = (token, label)
@@ -379,3 +381,13 @@ class RunTables:
             run.status = "crashed"
             run.error = CRASHED
         return run
+
+
+def started_by(host: str) -> str | None:
+    """Who started a run from a shell, cron or Task Scheduler: the account and the machine, as the
+    sheet menu shows it ("from the command line by dana on office-pc").  None if the account is unknown."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no account name (a container without a passwd entry): say nothing
+        return None
+    return f"{user} on {host}" if host else user
