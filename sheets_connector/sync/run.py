@@ -1,4 +1,4 @@
-"""A run assembled from its parts: lock -> plan -> changes -> [recover] -> send -> pull -> write -> save.
+"""A run assembled from its parts: lock -> plan -> changes -> one pass (passes.py: send -> pull -> write -> save).
 
 ``sync`` and ``pull_new`` take their collaborators (table, state store, inwise client factory,
 clock, progress callback, cancel token); the CLI, the web service and the scheduler each build
@@ -20,6 +20,7 @@ from datetime import datetime
 from ..cancel import CancelToken
 from ..config import Config
 from ..errors import ConfigError, InwiseAddressError, StateError
+from ..inwise import InwiseClient
 from ..results import RowOutcome
 from ..state import StateStore
 from ..state.location import store_path
@@ -27,7 +28,7 @@ from ..tables.base import Table
 from . import alerting, newcontacts, passes
 from .changes import config_fingerprint, current_results, select
 from .collaborators import ClientFactory, Clock, Run, make_client, now
-from .newcontacts import FeedTarget, PulledIndex
+from .newcontacts import FeedTarget
 from .plan import Plan, Stages, plan, send_options
 from .send import Outcomes
 from .session import RunSession
@@ -161,20 +162,19 @@ def _sync(run: Run, session: RunSession, table: Table, full: bool) -> RunSummary
         summary.finish({}, time.monotonic() - run.t0)
         return summary
     table.check_writable()  # before anything is sent: results must have somewhere to go
-    target = FeedTarget(store, session.account, session.ident.sheet, session.run_id, config.base_dir)
-    tab_columns = newcontacts.new_contact_columns(config, p.mapper.columns.field_headers)
-    written: Outcomes = {}
-    earlier = PulledIndex()
     with run.open_client() as client:
-        if sel.recovered:
-            session.stage("recover")
-            recovered, earlier = passes.recover(run, session, p, sel, client, target, summary, tab_columns)
-            written.update(recovered)
-        outcomes = passes.send_and_write(run, session, p, sel, problems, current, client, target, summary, tab_columns,
-                                   stage, earlier)
-    written.update(outcomes)
+        written = passes.run_pass(_context(run, session, p, client, summary, stage),
+                                  passes.Work(sel, problems, current))
     summary.finish(written, time.monotonic() - run.t0)
     return summary
+
+
+def _context(run: Run, session: RunSession, p: Plan, client: InwiseClient, summary: RunSummary,
+             stage: Stages) -> passes.RunContext:
+    config = run.config
+    target = FeedTarget(session.store, session.account, session.ident.sheet, session.run_id, config.base_dir)
+    tab_columns = newcontacts.new_contact_columns(config, p.mapper.columns.field_headers)
+    return passes.RunContext(run, session, p, client, target, summary, tab_columns, stage)
 
 
 def pull_new(
@@ -225,21 +225,7 @@ def _pull_new(run: Run, session: RunSession, table: Table) -> RunSummary:
     summary = _summary(run, p, "pull-new", started, timings)
     summary.run_id = session.run_id
     p.table.check_writable()
-    target = FeedTarget(session.store, session.account, session.ident.sheet, session.run_id, config.base_dir)
-    tab_columns = newcontacts.new_contact_columns(config, p.mapper.columns.field_headers)
-    session.stage("pull")
-    with run.open_client() as client, stage("pull"):
-        summary.new_contacts_pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary).contacts
-        stats = client.stats()
-    summary.interrupted = run.cancel.is_set()
-    summary.api_calls = dict(stats["calls"])
-    summary.retries = stats["retries"]
-    session.stage("write")
-    pulled = newcontacts.index_pulled(config, target, tab_columns)
-    summary.new_contacts_appended = newcontacts.append_new_contacts(config, p.table, pulled, tab_columns)
-    if pulled.ids:
-        session.stage("save")
-        with stage("save"):
-            passes.save(run, session, p.table, summary, {}, pulled, [], summary.new_contacts_appended)
+    with run.open_client() as client:
+        passes.run_pass(_context(run, session, p, client, summary, stage), passes.Work(send=False))
     summary.finish({}, time.monotonic() - run.t0)
     return summary
