@@ -10,9 +10,11 @@ yet delivered to this sheet; they count as delivered only once the sheet holding
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from ..config import Config
 from ..errors import InwiseError, StateError
 from ..inwise import InwiseClient
 from ..normalize import clean_text, email_key, header_key
+from ..phoneshape import by_shape
 from ..state import FeedAnswer, LockHeld, StateStore, feed
 from ..tables.base import CellValue, Table
 from . import rescue
@@ -70,15 +73,25 @@ def mobile_as_written(number: Any, region: str | None) -> str:
     digits = DIGITS.sub("", text)
     if not digits:
         return text
+    return _written_for(region)(digits) or text
+
+
+def _format_written(digits: str, region: str | None) -> str | None:
     try:
         parsed = phonenumbers.parse("+" + digits)
     except phonenumbers.NumberParseException:
-        return text
+        return None
     if not phonenumbers.is_possible_number(parsed):
-        return text
+        return None
     if region and parsed.country_code == phonenumbers.country_code_for_region(region):
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@lru_cache(maxsize=32)
+def _written_for(region: str | None) -> Callable[[str], str | None]:
+    """One formatter per region, phonenumbers asked once per number shape (phoneshape.py)."""
+    return by_shape(lambda digits: _format_written(digits, region))
 
 
 def contact_attribute(contact: dict[str, Any], attr: str, region: str | None = None) -> Any:
