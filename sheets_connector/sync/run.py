@@ -13,6 +13,7 @@ unwritten (*recover*, without sending those rows again), then sends only the row
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -22,7 +23,7 @@ from ..config import Config
 from ..errors import ConfigError, InwiseAddressError, StateError
 from ..inwise import InwiseClient
 from ..results import RowOutcome
-from ..state import StateStore
+from ..state import StateStore, retention
 from ..state.location import store_path
 from ..tables.base import Table
 from . import alerting, newcontacts, passes
@@ -35,6 +36,8 @@ from .session import RunSession
 from .summary import Progress, RunSummary
 
 __all__ = ["ClientFactory", "Clock", "make_client", "pull_new", "sync"]
+
+log = logging.getLogger(__name__)
 
 PREVIEW_LINES = 20  # rows a dry run describes in words (--json gives every row's API body)
 
@@ -72,6 +75,7 @@ def sync(
         with run.frame("sync", table) as session:
             summary = _sync(run, session, table, full)
             session.finish(summary)
+            _prune(run, session, summary)
         alerting.run_ended(run, "sync", session, summary=summary)
         return summary
     except BaseException as e:
@@ -81,6 +85,14 @@ def sync(
         raise
     finally:
         run.close_store()
+
+
+def _prune(run: Run, session: RunSession, summary: RunSummary) -> None:
+    """Retention (state/retention.py), at most hourly, once the run is filed; never in its way."""
+    try:
+        retention.prune_if_due(session.store, run.clock(), run.config.state_retention_days)
+    except StateError:
+        log.debug("could not prune the state store", exc_info=True)
 
 
 def _dry_run(run: Run, table: Table, full: bool = False) -> RunSummary:
@@ -206,6 +218,7 @@ def pull_new(
         with run.frame("pull-new", table) as session:
             summary = _pull_new(run, session, table)
             session.finish(summary)
+            _prune(run, session, summary)
         alerting.run_ended(run, "pull-new", session, summary=summary)
         return summary
     except BaseException as e:
