@@ -204,9 +204,11 @@ def pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary
     ``skip``: inwise is down (the breaker tripped): only what the store already holds is used.
     ``sending`` False (pull-new): a feed that cannot be read fails the run, there is nothing else to do."""
     failed = skip
+    read = newcontacts.FeedIndexer(run.config, columns)  # each answer indexed as it is kept, decoded once
     try:
         if not skip:
-            pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary, stop_on_cancel=stop_on_cancel)
+            pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary, stop_on_cancel=stop_on_cancel,
+                                      read=read)
             summary.new_contacts_pulled += pulled.contacts
             failed = not pulled.drained
     except InwiseError as e:
@@ -225,7 +227,7 @@ def pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary
             "(rows not yet matched to a new contact say '✓ synced'); the rest of the new contacts "
             "are added by the next sync or pull-new.")
     try:
-        return newcontacts.index_pulled(run.config, target, columns), failed
+        return newcontacts.index_pulled(run.config, target, columns, read), failed
     except StateError as e:
         summary.error = summary.error or str(e)
         return PulledIndex(), True
