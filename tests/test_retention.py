@@ -1,5 +1,5 @@
 """Retention: delivered feed answers and old run details are forgotten after the mapping's days;
-nothing undelivered ever is (the store on its own, then through real syncs)."""
+nothing undelivered ever is (the store on its own on both engines, then through real syncs)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sheets_connector.state import SqliteStore
+from sheets_connector.state import SqliteStore, open_url
 from sheets_connector.state.retention import prune, prune_if_due
 
 ACCOUNT = "api.example/abc"
@@ -18,9 +18,11 @@ def contacts(*ids: int) -> bytes:
     return json.dumps([{"id": i, "email": f"c{i}@example.com"} for i in ids]).encode()
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = SqliteStore(tmp_path / "state.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """The store on both engines: a SQLite file, a fresh database on the session's PostgreSQL server."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else str(tmp_path / "state.db")
+    s = open_url(url)
     yield s
     s.close()
 
