@@ -468,6 +468,9 @@ def s7_store(ctx: Ctx) -> Result:
         res.raw = times
     finally:
         server.close()
+    return res
+
+
 # --- scenario 8 ----------------------------------------------------------------------------------
 
 
