@@ -391,6 +391,12 @@ class Config(_Strict):
             "several machines (service replicas, cron jobs), or sqlite:///path/state.db. The command line's "
             "--state-url and the environment variable SHEETS_CONNECTOR_STATE_URL take precedence."),
     )
+    state_retention_days: int = Field(
+        30, ge=1, le=3650, description=(
+            "Days the state store keeps what it no longer needs: inwise's new-contacts answers once every sheet "
+            "received their contacts, and the details of old runs (their lines stay in the history). Nothing not "
+            "yet delivered is ever removed."),
+    )
 
     service: ServiceSection | None = Field(
         None, description="For `sheets-connector serve` (the sheet's inwise menu): the spreadsheet and its webhook secret.")

@@ -94,3 +94,14 @@ def test_bench_scenario_7_measures_the_store_on_both_engines(tmp_path):
     report = json.loads((tmp_path / "scenario-7-quick.json").read_text(encoding="utf-8"))
     figures = {f["name"]: f["value"] for f in report["scenario"]["figures"]}
     assert figures["SQLite, s per 10,000 rows"] > 0 and figures["PostgreSQL, s per 10,000 rows"] > 0
+
+
+def test_bench_scenario_8_syncs_a_google_sheet_in_its_own_process(tmp_path):
+    assert main(["--quick", "-s", "8", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "scenario-8-quick.json").read_text(encoding="utf-8"))
+    figures = {f["name"]: f for f in report["scenario"]["figures"]}
+    assert [f["name"] for f in figures.values() if f["ok"] is False] == []
+    # as scenario 3's first sync: metadata, read, re-read, pin the columns, re-read, write, read back, tab, append
+    assert figures["Sheets API requests in the sync"]["value"] == 9
+    assert figures["outcomes"]["value"].startswith("created=")
+    assert 0 < figures["peak RSS, connector (all its processes, sampled)"]["value"] < 512

@@ -158,20 +158,21 @@ def test_poisoned_feed_answers_are_kept_reported_and_never_block(tmp_path, sandb
 
         s = sync(cfg, environ=ENV)  # healthy again: everything arrives, the rows are settled
         assert s.new_contacts_appended == 5 and "POST /contacts" not in s.api_calls
+        assert s.api_calls["GET /contacts"] == 1  # the recovered rows join the one pass: one feed read (answer #2)
         assert all(v.startswith("✓ created") for v in column(wb, "Sync result").values())
 
         sign_ups(sandbox, 2, prefix="late")
         proxy.poison = [lambda page: json.dumps(page + [None, 7, "str", {"email": "no-id@example.com"}]).encode()]
         s = pull_new(cfg, environ=ENV)
         warning = next(w for w in s.warnings if "not contacts" in w)
-        assert "item 3 is empty (null); item 4 is 7, not a contact" in warning and "feed answer #4" in warning
+        assert "item 3 is empty (null); item 4 is 7, not a contact" in warning and "feed answer #3" in warning
         assert s.new_contacts_appended == 2
         kept = SqliteStore(state_dir / STORE_FILE)
         try:
             problems = {a.id: a.problems for a in kept.feed_answers(problems_only=True)}
         finally:
             kept.close()
-        assert problems[4][-1] == "item 6 has no contact id" and "not a list of contacts" in problems[1][0]
+        assert problems[3][-1] == "item 6 has no contact id" and "not a list of contacts" in problems[1][0]
 
         for poison in (b"[{\"id\": 1,", b'{"contacts": 7}', b"null"):
             proxy.poison = [poison]

@@ -497,7 +497,7 @@ class InwiseClient:
     # -- GET /contacts ----------------------------------------------------------------------------
 
     def pull_new_contacts(self, *, max_pages: int | None = None, cancel: CancelFlag | None = None,
-                          keep_raw: Callable[[bytes], None] | None = None) -> Iterator[FeedPage]:
+                          keep_raw: Callable[[bytes], object] | None = None) -> Iterator[FeedPage]:
         """Drain inwise's feed of newly created contacts, one page (≤ 1000 contacts) at a time.
 
         Each page is yielded as soon as it arrives and the next request is made only when the
@@ -520,7 +520,8 @@ class InwiseClient:
         ``keep_raw(body)`` is called with the raw bytes of every 2xx answer *before* they are
         parsed, so a store can commit exactly what inwise sent, even an answer that turns out not
         to be a list of contacts; if it raises, the pull stops there (no further request).  With
-        ``keep_raw`` the pages hold the items as inwise sent them (the store reads them itself).
+        ``keep_raw`` the pages hold the items as inwise sent them (the store reads them itself);
+        when ``keep_raw`` returns the list of items it decoded, the answer is not decoded again.
 
         Note: if an answer is lost after inwise sent it (connection dropped or read timeout),
         the retry gets the *next* contacts and the lost ones are gone from the feed; this is
@@ -544,9 +545,10 @@ class InwiseClient:
                                   f"{self._gave_up_message(response)}. Contacts read before this "
                                   "were saved; run the pull again later.")
             if keep_raw is not None:
-                keep_raw(response.content)
-                # the store owns the answer now and reads its items itself: only the list is needed here
-                items = parse_feed_page(response.text)
+                decoded = keep_raw(response.content)
+                # the store owns the answer now and reads its items itself: only the list is needed
+                # here - the one the store decoded when it returns it (each answer decoded once)
+                items = decoded if isinstance(decoded, list) else parse_feed_page(response.text)
                 page = None if items is None else FeedPage(items, raw_body=response.text)
             else:
                 page = parse_feed(response.text)

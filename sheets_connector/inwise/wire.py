@@ -15,7 +15,7 @@ import dataclasses
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -24,6 +24,7 @@ from typing import Any, Literal
 import phonenumbers
 
 from ..model import Contact, SendOptions
+from ..phoneshape import by_shape
 
 # ================================================================================================
 # Documented facts (the public API page)
@@ -221,7 +222,7 @@ BATCH_FIELD_COLUMN = "Field{n}"  # personal field N -> column "Field<N>"
 # ================================================================================================
 
 
-@lru_cache(maxsize=1 << 17)  # asked up to three times per row (split, body, upsert): parse once
+@lru_cache(maxsize=1 << 17)  # asked up to three times per row (split, body, upsert): once per number
 def local_mobile(mobile: str, calling_code: str) -> str | None:
     """The number as dialled inside its country (``0541111111``), or None when that is not safe.
 
@@ -229,12 +230,16 @@ def local_mobile(mobile: str, calling_code: str) -> str | None:
     ``calling_code`` in front: the number is of that country, its national form is the national
     number with a trunk ``0`` (Israel, most of Europe) or nothing (North America) in front, and
     the national number itself does not start with 0.  A number already starting with 0 is
-    taken as local as it is.
+    taken as local as it is.  phonenumbers is asked once per number shape (phoneshape.py).
     """
     if mobile.startswith("0"):
         return mobile
     if not calling_code or not mobile.startswith(calling_code):
         return None
+    return _local_for(calling_code)(mobile)
+
+
+def _local(mobile: str, calling_code: str) -> str | None:
     try:
         number = phonenumbers.parse("+" + mobile)
     except phonenumbers.NumberParseException:
@@ -244,6 +249,11 @@ def local_mobile(mobile: str, calling_code: str) -> str | None:
         return None
     national = re.sub(r"\D", "", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
     return national if national in (national_number, "0" + national_number) else None
+
+
+@lru_cache(maxsize=32)
+def _local_for(calling_code: str) -> Callable[[str], str | None]:
+    return by_shape(lambda mobile: _local(mobile, calling_code))
 
 
 def is_domestic(contact: Contact, options: SendOptions) -> bool:

@@ -13,7 +13,7 @@ sent again) and the new-contacts tab is checked for ids already there.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -81,6 +81,10 @@ class FeedStore(Protocol):
 
     def iter_pending(self, sheet: str, account: str) -> Iterator[dict[str, Any]]:
         """The account's kept contacts not yet delivered to this sheet, in the order kept."""
+
+    def iter_pending_at(self, sheet: str, account: str, known: Container[int] = ()
+                        ) -> Iterator[tuple[int, int, dict[str, Any] | None]]:
+        """(answer id, position, contact) of each, the contact None for the answers in ``known``."""
 
     def commit_saved(self, sheet: str, account: str | None, run_id: int | None, keys: Iterable[str],
                      delivered: Iterable[object]) -> None:

@@ -16,6 +16,9 @@ class FeedAnswer:
     problems: list[str] = field(default_factory=list)
     received_at: str = ""
     commit_ms: float | None = None  # time from the answer's last byte to its durable commit
+    # the items as decoded when the answer was kept (never stored): its reader indexes them
+    # without decoding the answer again; None when read back from the store
+    items: list[Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

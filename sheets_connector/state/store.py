@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,7 @@ class SqlStore(RunTables):
         return self._index_answer(answer_id, account, raw, commit_ms)
 
     def _index_answer(self, answer_id: int, account: str, raw: bytes, commit_ms: float | None) -> FeedAnswer:
-        parsed, _ = feed.parse(raw)
+        parsed, items = feed.parse(raw)
         with self.db.write() as cur:
             cur.executemany(
                 "INSERT INTO feed_contacts(account, contact_id, answer_id, pos) VALUES(?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -103,7 +103,8 @@ class SqlStore(RunTables):
             cur.execute(
                 "UPDATE feed_answers SET state=?, contacts=?, problems=?, commit_ms=COALESCE(?, commit_ms) WHERE id=?",
                 (parsed.state, len(parsed.contacts), json.dumps(parsed.problems), commit_ms, answer_id))
-        return FeedAnswer(answer_id, account, parsed.state, len(parsed.contacts), parsed.problems, utc_now(), commit_ms)
+        return FeedAnswer(answer_id, account, parsed.state, len(parsed.contacts), parsed.problems, utc_now(), commit_ms,
+                          items=items)
 
     def reparse_feed(self, account: str) -> list[FeedAnswer]:
         """Read again the answers kept but not (fully) read: those a crash left unread, and those
@@ -158,6 +159,14 @@ class SqlStore(RunTables):
     def iter_pending(self, sheet: str, account: str) -> Iterator[dict[str, Any]]:
         """The account's kept contacts not yet delivered to this sheet, in the order kept, each
         read from its answer's raw bytes (one answer decoded at a time: memory stays flat)."""
+        for _, _, contact in self.iter_pending_at(sheet, account):
+            if contact is not None:
+                yield contact
+
+    def iter_pending_at(self, sheet: str, account: str, known: Container[int] = ()
+                        ) -> Iterator[tuple[int, int, dict[str, Any] | None]]:
+        """(answer id, position, contact) of each contact ``iter_pending`` gives; for the answers in
+        ``known`` (their reader indexed them as they were kept) the contact is None, not decoded again."""
         pending = self.db.query(
             "SELECT c.contact_id, c.answer_id, c.pos FROM feed_contacts c "
             "JOIN sheets s ON s.sheet=? AND s.account=c.account "
@@ -166,11 +175,14 @@ class SqlStore(RunTables):
             "ORDER BY c.answer_id, c.pos", (sheet, account, sheet))
         current_id, items = None, None
         for cid, answer_id, pos in pending:
+            if int(answer_id) in known:
+                yield int(answer_id), int(pos), None
+                continue
             if answer_id != current_id:
                 raw = self.feed_answer_raw(int(answer_id))
                 current_id, items = answer_id, (feed.parse(raw)[1] if raw is not None else None)
             if items is not None and pos < len(items) and feed.contact_id(items[pos]) == cid:
-                yield feed_contact(items[pos])  # one shape, whatever shape inwise sent
+                yield int(answer_id), int(pos), feed_contact(items[pos])  # one shape, whatever shape inwise sent
 
     def mark_delivered(self, sheet: str, account: str, ids: Iterable[object], run_id: int | None = None) -> None:
         self.commit_saved(sheet, account, run_id, (), ids)

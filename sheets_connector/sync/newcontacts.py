@@ -9,10 +9,13 @@ yet delivered to this sheet; they count as delivered only once the sheet holding
 """
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +25,9 @@ from .. import messages
 from ..cancel import CancelToken
 from ..config import Config
 from ..errors import InwiseError, StateError
-from ..inwise import InwiseClient
+from ..inwise import InwiseClient, feed_contact
 from ..normalize import clean_text, email_key, header_key
+from ..phoneshape import by_shape
 from ..state import FeedAnswer, LockHeld, StateStore, feed
 from ..tables.base import CellValue, Table
 from . import rescue
@@ -70,15 +74,25 @@ def mobile_as_written(number: Any, region: str | None) -> str:
     digits = DIGITS.sub("", text)
     if not digits:
         return text
+    return _written_for(region)(digits) or text
+
+
+def _format_written(digits: str, region: str | None) -> str | None:
     try:
         parsed = phonenumbers.parse("+" + digits)
     except phonenumbers.NumberParseException:
-        return text
+        return None
     if not phonenumbers.is_possible_number(parsed):
-        return text
+        return None
     if region and parsed.country_code == phonenumbers.country_code_for_region(region):
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@lru_cache(maxsize=32)
+def _written_for(region: str | None) -> Callable[[str], str | None]:
+    """One formatter per region, phonenumbers asked once per number shape (phoneshape.py)."""
+    return by_shape(lambda digits: _format_written(digits, region))
 
 
 def contact_attribute(contact: dict[str, Any], attr: str, region: str | None = None) -> Any:
@@ -139,30 +153,70 @@ class PulledIndex:
                            {**other.by_mobile, **self.by_mobile}, self.tab_rows)
 
 
-def index_pulled(config: Config, target: FeedTarget, columns: list[tuple[str, str]]) -> PulledIndex:
-    """One streaming pass over the account's kept contacts not yet written to this sheet."""
+Entry = tuple[str, "int | None", str, str, tuple[str, tuple[int, str]], list[CellValue]]
+
+
+@dataclass
+class FeedIndexer:
+    """Indexes each feed answer while it is in memory, as it is kept (its items decoded once):
+    ``index_pulled`` then takes these entries instead of decoding the answer again."""
+
+    config: Config
+    columns: list[tuple[str, str]]
+    answers: set[int] = field(default_factory=set)
+    entries: dict[tuple[int, int], Entry] = field(default_factory=dict)
+
+    def read(self, answer: FeedAnswer) -> None:
+        if answer.items is None:
+            return
+        for pos, item in enumerate(answer.items):
+            if feed.contact_id(item) is not None:
+                self.entries[(answer.id, pos)] = _entry(self.config, feed_contact(item), self.columns)
+        self.answers.add(answer.id)
+
+
+def _entry(config: Config, c: dict[str, Any], columns: list[tuple[str, str]]) -> Entry:
+    """(id, numeric id, email key, mobile digits, tab order, tab cells) of one contact."""
+    try:
+        cid: int | None = int(c.get("id"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        cid = None
+    email = email_key(str(c["email"])) if c.get("email") else ""
+    # inwise returns mobiles as international digits, the form we sent: compare digits instead of
+    # parsing every pulled number again
+    mobile = DIGITS.sub("", str(c["mobile_number"])) if c.get("mobile_number") else ""
+    cells: list[CellValue] = []
+    if config.new_contacts.enabled:
+        region = config.inwise.mobile.region
+        cells = [contact_attribute(c, a, region) for a, _ in columns]
+    return (feed.contact_id(c) or "", cid, email, mobile, (str(c.get("created_date") or ""), _id_key(c.get("id"))),
+            cells)
+
+
+def index_pulled(config: Config, target: FeedTarget, columns: list[tuple[str, str]],
+                 read: FeedIndexer | None = None) -> PulledIndex:
+    """One streaming pass over the account's kept contacts not yet written to this sheet (those
+    of the answers ``read`` indexed as they were kept are not decoded again)."""
     idx = PulledIndex()
     batch = config.inwise.mode == "batch"
     tab = config.new_contacts.enabled
-    region = config.inwise.mobile.region
-    for c in target.store.iter_pending(target.sheet, target.account):
-        key = feed.contact_id(c) or ""
+    known = read.answers if read is not None else set()
+    for answer_id, pos, c in target.store.iter_pending_at(target.sheet, target.account, known):
+        if c is not None:
+            entry: Entry | None = _entry(config, c, columns)
+        else:
+            entry = read.entries.get((answer_id, pos)) if read is not None else None
+        if entry is None:
+            continue
+        key, cid, email, mobile, order, cells = entry
         idx.ids.add(key)
-        if batch:
-            try:
-                cid: int | None = int(c.get("id"))  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                cid = None
-            if cid is not None:
-                if c.get("email"):
-                    idx.by_email[email_key(str(c["email"]))] = cid
-                if c.get("mobile_number"):
-                    # inwise returns mobiles as international digits, the form we sent: compare
-                    # digits instead of parsing every pulled number again
-                    idx.by_mobile[DIGITS.sub("", str(c["mobile_number"]))] = cid
+        if batch and cid is not None:
+            if email:
+                idx.by_email[email] = cid
+            if mobile:
+                idx.by_mobile[mobile] = cid
         if tab:
-            order = (str(c.get("created_date") or ""), _id_key(c.get("id")))
-            idx.tab_rows.append((order, key, [contact_attribute(c, a, region) for a, _ in columns]))
+            idx.tab_rows.append((order, key, cells))
     return idx
 
 
@@ -173,7 +227,7 @@ class PullResult:
 
 
 def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress: Progress | None,
-         summary: RunSummary, *, stop_on_cancel: bool = True) -> PullResult:
+         summary: RunSummary, *, stop_on_cancel: bool = True, read: FeedIndexer | None = None) -> PullResult:
     """Drain the account's feed into the store, holding the account's feed lock (one reader at a
     time).  Stops between answers once cancelled (when ``stop_on_cancel``); an answer being
     received is finished and kept first: a hard stop waits for it.  A store that cannot take
@@ -192,7 +246,7 @@ def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress
         return result
     try:
         _take_leftovers(target, summary)
-        _drain(client, target, cancel, progress, summary, stop_on_cancel, result)
+        _drain(client, target, cancel, progress, summary, stop_on_cancel, result, read)
     except StateError as e:
         summary.error = f"{e}\nThe rows' results are written; new contacts not read yet stay in inwise's feed."
     finally:
@@ -202,18 +256,22 @@ def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress
 
 
 def _drain(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress: Progress | None,
-           summary: RunSummary, stop_on_cancel: bool, result: PullResult) -> None:
+           summary: RunSummary, stop_on_cancel: bool, result: PullResult, read: FeedIndexer | None = None) -> None:
     store, account = target.store, target.account
     kept: list[FeedAnswer] = []
     largest = [0]
 
-    def keep(raw: bytes) -> None:
+    def keep(raw: bytes) -> list[Any] | None:
         received = time.perf_counter()  # requests hands the body over once its last byte arrived
         largest[0] = max(largest[0], len(raw))
         try:
-            kept.append(store.add_feed_answer(account, raw, run_id=target.run_id, received=received))
+            answer = store.add_feed_answer(account, raw, run_id=target.run_id, received=received)
         except StateError as e:
             raise rescue.keep_elsewhere(raw, target, e) from None
+        if read is not None:
+            read.read(answer)  # committed first, then read: the items decoded once
+        kept.append(dataclasses.replace(answer, items=None))  # the items are not kept past this answer
+        return answer.items
 
     pages = client.pull_new_contacts(keep_raw=keep)
     while not (stop_on_cancel and cancel.is_set()):

@@ -1,10 +1,10 @@
-"""The two passes of a sync that end in a save.
+"""One pass of a run as stages over one run context: [send] -> pull -> settle -> write -> save.
 
-- ``recover``: the answers inwise gave to a run that stopped before saving (and rows that said
-  '✓ synced' because the feed could not be read): the feed is read, they are settled and
-  written, without sending those rows again.
-- ``send_and_write``: the rows that changed are sent (each answer committed to the store as it
-  arrives), the feed is read, every result is settled and written, the sheet is saved.
+- sync: the rows that changed are sent (each answer committed to the store as it arrives), the
+  feed is read once, and the answers a run that stopped before saving had received (and rows
+  that said '✓ synced' because the feed could not be read) join the new outcomes - without
+  being sent again - before one settle, one write and one save.
+- pull-new: the same pass without the send stage.
 
 The store learns what the sheet shows only after the save (``save``): a kill before that makes
 the next run write the same words again.
@@ -12,14 +12,14 @@ the next run write the same words again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..cancel import CancelToken
 from ..errors import InwiseError, LockLost, RunStopped, StateError, StoreUnreachable
 from ..inwise import InwiseClient
-from ..model import Contact
 from ..results import RowOutcome
-from ..tables.base import RowRef, Table
+from ..tables.base import Table
 from . import newcontacts, writeback
 from .changes import Selection, outcome_dict, outcome_from
 from .collaborators import Run
@@ -71,73 +71,122 @@ def _recorder(session: RunSession, fingerprints: Mapping[int, str], summary: Run
     return record
 
 
-def send_and_write(run: Run, session: RunSession, p: Plan, sel: Selection, problems: Outcomes,
-                   current: Mapping[int, object], client: InwiseClient, target: FeedTarget, summary: RunSummary,
-                   tab_columns: list[tuple[str, str]], stage: Stages, earlier: PulledIndex) -> Outcomes:
-    """Send the changed rows, read the feed, write every result, save.  ``earlier``: what a
-    recovery pass of this run read from the feed and delivered (rows that were on their way when
-    the earlier run stopped are sent again now, and settled against it)."""
-    config, table, cancel = run.config, p.table, run.cancel
+@dataclass
+class RunContext:
+    """What every stage of a pass shares: the run's collaborators, its session (lock, store, run id),
+    the plan (table, mapper, rows), the inwise client, the feed's target, the summary being filled,
+    the new-contacts tab's columns and the stage timer."""
+
+    run: Run
+    session: RunSession
+    plan: Plan
+    client: InwiseClient
+    target: FeedTarget
+    summary: RunSummary
+    tab_columns: list[tuple[str, str]]
+    stage: Stages
+
+    @property
+    def table(self) -> Table:
+        return self.plan.table
+
+
+@dataclass
+class Work:
+    """What a pass writes: the rows to send and the recovered ones (``sel``), the rows with a
+    problem whose cell must say so (``problems``), what the results column shows now
+    (``current``).  ``send`` False: pull-new, the same pass without the send stage."""
+
+    sel: Selection = field(default_factory=Selection)
+    problems: Outcomes = field(default_factory=dict)
+    current: Mapping[int, object] = field(default_factory=dict)
+    send: bool = True
+
+
+def run_pass(ctx: RunContext, work: Work) -> Outcomes:
+    """send -> pull -> settle -> write -> save, once.  The answers a stopped run received but never
+    wrote (``work.sel.recovered``) join this run's before the one settle, the one write and the
+    one save; they are not sent again.  Returns every row's outcome written."""
+    run, session, summary, sel = ctx.run, ctx.session, ctx.summary, work.sel
+    config, table, cancel = run.config, ctx.table, run.cancel
     to_send = sel.to_send
     outcomes: Outcomes = {}
+    recovered: Outcomes = {}
+    columns: writeback.ResultColumns = {}
     try:
-        session.stage("send")
-        with stage("send"):
-            ctx = SendContext(client, config, send_options(config), cancel, run.progress, summary.warnings,
-                              record=_recorder(session, sel.fingerprints, summary, cancel))
-            send(ctx, to_send, outcomes)
-        summary.outage = ctx.outage
-        if cancel.is_set():
-            summary.interrupted = True
-            left = mark_not_sent(to_send, outcomes)
-            summary.warnings.append(
-                f"Stopped by you: {len(to_send) - left} of {len(to_send)} rows were sent and have their result; "
-                f"the other {left} say 'not sent'. Run the sync again to send them.")
+        if work.send:
+            _send_stage(ctx, work, outcomes)
         session.stage("pull")
-        with stage("pull"):
+        with ctx.stage("pull"):
             # after a stop during the send, the feed is still read (a page or two) so that the
             # rows that were sent say truly whether they created a contact
-            pulled, pull_failed = pull(run, client, target, summary, stop_on_cancel=not summary.interrupted,
-                                       columns=tab_columns, skip=summary.outage is not None)
-        stats = client.stats()
+            pulled, pull_failed = pull(run, ctx.client, ctx.target, summary,
+                                       stop_on_cancel=not summary.interrupted, columns=ctx.tab_columns,
+                                       skip=summary.outage is not None, sending=work.send)
+        stats = ctx.client.stats()
         summary.api_calls = dict(stats["calls"])
         summary.retries = stats["retries"]
+        if not work.send:
+            summary.interrupted = summary.interrupted or cancel.is_set()
         session.stage("write")
-        with stage("write"):
-            writeback.settle_created(outcomes, to_send, pulled.merged(earlier))
-            writeback.keep_created(outcomes, current, sel.records, sel.fingerprints)
+        with ctx.stage("write"):
+            recovered, kept = _recovered(sel, pull_failed)
+            settling = {**{r: o for r, o in recovered.items() if r not in kept}, **outcomes}
+            writeback.settle_created(settling, [*to_send, *((recovered[r].ref, c) for r, c in sel.contacts.items())],
+                                     pulled)
+            writeback.keep_created(outcomes, work.current, sel.records, sel.fingerprints)
             if pull_failed:
-                writeback.mark_unsettled(outcomes)
+                writeback.mark_unsettled(settling)
             when = run.clock()
-            _record_statuses(session, outcomes, writeback.status_texts(config, outcomes, when), when)
-            rewrite = {r: o for r, o in problems.items() if current.get(r) != o.status("", config.language)}
-            kept = {r: (rec.status or "", _datetime(rec.synced_at)) for r, rec in sel.restore.items()}
+            _record_statuses(session, settling, writeback.status_texts(config, settling, when), when)
+            rewrite = {r: o for r, o in work.problems.items() if work.current.get(r) != o.status("", config.language)}
+            kept.update((r, (rec.status or "", _datetime(rec.synced_at))) for r, rec in sel.restore.items())
             restore = {r: _restored(r, rec.outcome) for r, rec in sel.restore.items()}
-            columns = writeback.result_columns(config, {**rewrite, **restore, **outcomes}, when, kept)
+            columns = writeback.result_columns(config, {**rewrite, **restore, **recovered, **outcomes}, when, kept)
             with writeback.results_kept(table, columns, run.clock):  # a Google Sheet is written here
-                _write(table, columns, p, summary)
-                appended = newcontacts.append_new_contacts(config, table, pulled, tab_columns)
+                _write(table, columns, ctx.plan, summary)
+                appended = newcontacts.append_new_contacts(config, table, pulled, ctx.tab_columns)
             summary.new_contacts_appended += appended
     except KeyboardInterrupt:
-        raise stopped_at_once(run, table, outcomes, to_send) from None
-    session.stage("save")
-    with stage("save"):
-        save(run, session, table, summary, columns, pulled, [str(o.key) for o in outcomes.values() if o.key],
-             appended)
-    if cancel.is_set() and not summary.interrupted:
+        raise stopped_at_once(run, table, {**recovered, **outcomes}, to_send) from None
+    if work.send or pulled.ids:
+        session.stage("save")
+        with ctx.stage("save"):
+            save(run, session, table, summary, columns, pulled,
+                 [str(o.key) for o in (*recovered.values(), *outcomes.values()) if o.key], appended)
+    summary.recovered = sum(1 for rec in sel.recovered.values() if rec.state == "answered")
+    if summary.recovered:
+        summary.warnings.append(
+            f"{summary.recovered} row(s) were answered by inwise in an earlier run that stopped before saving; their "
+            "results were written now, without sending them again.")
+    if work.send and cancel.is_set() and not summary.interrupted:
         summary.interrupted = True  # stopped by the user, but only once every result was saved
         summary.warnings.append("Stopped by you once the results were written: every row has its result.")
-    return {**problems, **outcomes}
+    return {**work.problems, **recovered, **outcomes}
 
 
-def recover(run: Run, session: RunSession, p: Plan, sel: Selection, client: InwiseClient, target: FeedTarget,
-            summary: RunSummary, tab_columns: list[tuple[str, str]]) -> tuple[Outcomes, PulledIndex]:
-    """Write the answers a stopped run received but never wrote, without sending those rows again
-    (the feed is read first, so created and updated are told apart as usual)."""
-    config = run.config
+def _send_stage(ctx: RunContext, work: Work, outcomes: Outcomes) -> None:
+    """Send the changed rows, each answer committed to the store as it arrives."""
+    run, summary, cancel, to_send = ctx.run, ctx.summary, ctx.run.cancel, work.sel.to_send
+    ctx.session.stage("send")
+    with ctx.stage("send"):
+        sctx = SendContext(ctx.client, run.config, send_options(run.config), cancel, run.progress, summary.warnings,
+                           record=_recorder(ctx.session, work.sel.fingerprints, summary, cancel))
+        send(sctx, to_send, outcomes)
+    summary.outage = sctx.outage
+    if cancel.is_set():
+        summary.interrupted = True
+        left = mark_not_sent(to_send, outcomes)
+        summary.warnings.append(
+            f"Stopped by you: {len(to_send) - left} of {len(to_send)} rows were sent and have their result; "
+            f"the other {left} say 'not sent'. Run the sync again to send them.")
+
+
+def _recovered(sel: Selection, pull_failed: bool) -> tuple[Outcomes, dict[int, tuple[str, datetime | None]]]:
+    """The outcomes of rows a stopped run had answered (or left '✓ synced'), and of those the
+    ones whose words that run had already settled (written as they were, date included)."""
     outcomes: Outcomes = {}
     kept: dict[int, tuple[str, datetime | None]] = {}
-    pulled, pull_failed = pull(run, client, target, summary, stop_on_cancel=False, columns=tab_columns)
     for row, rec in sel.recovered.items():
         o = _restored(row, rec.outcome)
         outcomes[row] = o
@@ -145,55 +194,40 @@ def recover(run: Run, session: RunSession, p: Plan, sel: Selection, client: Inwi
             o.unsettled = False  # the feed was read to its end this time: settle it now
         elif rec.status and rec.state == "answered":
             kept[row] = (rec.status, _datetime(rec.synced_at))
-    unsettled = {r: o for r, o in outcomes.items() if r not in kept}
-    contacts: list[tuple[RowRef, Contact]] = [(outcomes[r].ref, c) for r, c in sel.contacts.items()]
-    writeback.settle_created(unsettled, contacts, pulled)
-    if pull_failed:
-        writeback.mark_unsettled(unsettled)
-    when = run.clock()
-    _record_statuses(session, unsettled, writeback.status_texts(config, unsettled, when), when)
-    columns = writeback.result_columns(config, outcomes, when, kept)
-    with writeback.results_kept(p.table, columns, run.clock):
-        _write(p.table, columns, p, summary)
-        appended = newcontacts.append_new_contacts(config, p.table, pulled, tab_columns)
-    summary.new_contacts_appended += appended
-    session.stage("recover-save")
-    save(run, session, p.table, summary, columns, pulled, [str(o.key) for o in outcomes.values() if o.key],
-         appended)
-    summary.recovered = sum(1 for rec in sel.recovered.values() if rec.state == "answered")
-    if summary.recovered:
-        summary.warnings.append(
-            f"{summary.recovered} row(s) were answered by inwise in an earlier run that stopped before saving; their "
-            "results were written now, without sending them again.")
-    return outcomes, pulled
+    return outcomes, kept
 
 
 def pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary, *, stop_on_cancel: bool,
-         columns: list[tuple[str, str]], skip: bool = False) -> tuple[PulledIndex, bool]:
+         columns: list[tuple[str, str]], skip: bool = False, sending: bool = True) -> tuple[PulledIndex, bool]:
     """Read the feed; returns the index of contacts pending for the sheet and whether the feed
     could NOT be read to its end (then created and updated cannot be told apart: '✓ synced').
-    ``skip``: inwise is down (the breaker tripped): only what the store already holds is used."""
+    ``skip``: inwise is down (the breaker tripped): only what the store already holds is used.
+    ``sending`` False (pull-new): a feed that cannot be read fails the run, there is nothing else to do."""
     failed = skip
+    read = newcontacts.FeedIndexer(run.config, columns)  # each answer indexed as it is kept, decoded once
     try:
         if not skip:
-            pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary, stop_on_cancel=stop_on_cancel)
+            pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary, stop_on_cancel=stop_on_cancel,
+                                      read=read)
             summary.new_contacts_pulled += pulled.contacts
             failed = not pulled.drained
     except InwiseError as e:
+        if not sending:
+            raise
         failed = True  # the rows were sent: their results must still be written
         summary.warnings.append(
             f"Could not read inwise's list of new contacts ({e}). Every row's result is written, but "
             "created and updated rows cannot be told apart this time (they say '✓ synced'); new "
             "contacts will be added to the new-contacts tab by the next sync or pull-new."
         )
-    if run.cancel.is_set() and not summary.interrupted:
+    if sending and run.cancel.is_set() and not summary.interrupted:
         summary.interrupted = True
         summary.warnings.append(
             "Stopped by you while reading inwise's new contacts: every row was sent and has its result "
             "(rows not yet matched to a new contact say '✓ synced'); the rest of the new contacts "
             "are added by the next sync or pull-new.")
     try:
-        return newcontacts.index_pulled(run.config, target, columns), failed
+        return newcontacts.index_pulled(run.config, target, columns, read), failed
     except StateError as e:
         summary.error = summary.error or str(e)
         return PulledIndex(), True

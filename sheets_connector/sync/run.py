@@ -1,4 +1,4 @@
-"""A run assembled from its parts: lock -> plan -> changes -> [recover] -> send -> pull -> write -> save.
+"""A run assembled from its parts: lock -> plan -> changes -> one pass (passes.py: send -> pull -> write -> save).
 
 ``sync`` and ``pull_new`` take their collaborators (table, state store, inwise client factory,
 clock, progress callback, cancel token); the CLI, the web service and the scheduler each build
@@ -13,6 +13,7 @@ unwritten (*recover*, without sending those rows again), then sends only the row
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -20,20 +21,23 @@ from datetime import datetime
 from ..cancel import CancelToken
 from ..config import Config
 from ..errors import ConfigError, InwiseAddressError, StateError
+from ..inwise import InwiseClient
 from ..results import RowOutcome
-from ..state import StateStore
+from ..state import StateStore, retention
 from ..state.location import store_path
 from ..tables.base import Table
 from . import alerting, newcontacts, passes
 from .changes import config_fingerprint, current_results, select
 from .collaborators import ClientFactory, Clock, Run, make_client, now
-from .newcontacts import FeedTarget, PulledIndex
+from .newcontacts import FeedTarget
 from .plan import Plan, Stages, plan, send_options
 from .send import Outcomes
 from .session import RunSession
 from .summary import Progress, RunSummary
 
 __all__ = ["ClientFactory", "Clock", "make_client", "pull_new", "sync"]
+
+log = logging.getLogger(__name__)
 
 PREVIEW_LINES = 20  # rows a dry run describes in words (--json gives every row's API body)
 
@@ -71,6 +75,7 @@ def sync(
         with run.frame("sync", table) as session:
             summary = _sync(run, session, table, full)
             session.finish(summary)
+            _prune(run, session, summary)
         alerting.run_ended(run, "sync", session, summary=summary)
         return summary
     except BaseException as e:
@@ -80,6 +85,14 @@ def sync(
         raise
     finally:
         run.close_store()
+
+
+def _prune(run: Run, session: RunSession, summary: RunSummary) -> None:
+    """Retention (state/retention.py), at most hourly, once the run is filed; never in its way."""
+    try:
+        retention.prune_if_due(session.store, run.clock(), run.config.state_retention_days)
+    except StateError:
+        log.debug("could not prune the state store", exc_info=True)
 
 
 def _dry_run(run: Run, table: Table, full: bool = False) -> RunSummary:
@@ -161,20 +174,19 @@ def _sync(run: Run, session: RunSession, table: Table, full: bool) -> RunSummary
         summary.finish({}, time.monotonic() - run.t0)
         return summary
     table.check_writable()  # before anything is sent: results must have somewhere to go
-    target = FeedTarget(store, session.account, session.ident.sheet, session.run_id, config.base_dir)
-    tab_columns = newcontacts.new_contact_columns(config, p.mapper.columns.field_headers)
-    written: Outcomes = {}
-    earlier = PulledIndex()
     with run.open_client() as client:
-        if sel.recovered:
-            session.stage("recover")
-            recovered, earlier = passes.recover(run, session, p, sel, client, target, summary, tab_columns)
-            written.update(recovered)
-        outcomes = passes.send_and_write(run, session, p, sel, problems, current, client, target, summary, tab_columns,
-                                   stage, earlier)
-    written.update(outcomes)
+        written = passes.run_pass(_context(run, session, p, client, summary, stage),
+                                  passes.Work(sel, problems, current))
     summary.finish(written, time.monotonic() - run.t0)
     return summary
+
+
+def _context(run: Run, session: RunSession, p: Plan, client: InwiseClient, summary: RunSummary,
+             stage: Stages) -> passes.RunContext:
+    config = run.config
+    target = FeedTarget(session.store, session.account, session.ident.sheet, session.run_id, config.base_dir)
+    tab_columns = newcontacts.new_contact_columns(config, p.mapper.columns.field_headers)
+    return passes.RunContext(run, session, p, client, target, summary, tab_columns, stage)
 
 
 def pull_new(
@@ -206,6 +218,7 @@ def pull_new(
         with run.frame("pull-new", table) as session:
             summary = _pull_new(run, session, table)
             session.finish(summary)
+            _prune(run, session, summary)
         alerting.run_ended(run, "pull-new", session, summary=summary)
         return summary
     except BaseException as e:
@@ -225,21 +238,7 @@ def _pull_new(run: Run, session: RunSession, table: Table) -> RunSummary:
     summary = _summary(run, p, "pull-new", started, timings)
     summary.run_id = session.run_id
     p.table.check_writable()
-    target = FeedTarget(session.store, session.account, session.ident.sheet, session.run_id, config.base_dir)
-    tab_columns = newcontacts.new_contact_columns(config, p.mapper.columns.field_headers)
-    session.stage("pull")
-    with run.open_client() as client, stage("pull"):
-        summary.new_contacts_pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary).contacts
-        stats = client.stats()
-    summary.interrupted = run.cancel.is_set()
-    summary.api_calls = dict(stats["calls"])
-    summary.retries = stats["retries"]
-    session.stage("write")
-    pulled = newcontacts.index_pulled(config, target, tab_columns)
-    summary.new_contacts_appended = newcontacts.append_new_contacts(config, p.table, pulled, tab_columns)
-    if pulled.ids:
-        session.stage("save")
-        with stage("save"):
-            passes.save(run, session, p.table, summary, {}, pulled, [], summary.new_contacts_appended)
+    with run.open_client() as client:
+        passes.run_pass(_context(run, session, p, client, summary, stage), passes.Work(send=False))
     summary.finish({}, time.monotonic() - run.t0)
     return summary
