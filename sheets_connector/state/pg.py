@@ -107,10 +107,14 @@ class PgDb:
 
     def __init__(self, url: str) -> None:
         import psycopg
+        import psycopg.errors
         from psycopg_pool import ConnectionPool, PoolTimeout
 
         self._errors: tuple[type[BaseException], ...] = (psycopg.Error, PoolTimeout)
-        self._lost_server: tuple[type[BaseException], ...] = (psycopg.OperationalError, PoolTimeout)
+        # the server ending a session idle in a transaction (this process was paused) is a lost
+        # connection too: the run must stop sending, not carry on without its answers kept
+        self._lost_server: tuple[type[BaseException], ...] = (
+            psycopg.OperationalError, PoolTimeout, psycopg.errors.IdleInTransactionSessionTimeout)
         self._make_pool = ConnectionPool
         self._pool_lock = threading.Lock()
         self._reset = False
