@@ -175,7 +175,13 @@ def _send_stage(ctx: RunContext, work: Work, outcomes: Outcomes) -> None:
                            record=_recorder(ctx.session, work.sel.fingerprints, summary, cancel))
         send(sctx, to_send, outcomes)
     summary.outage = sctx.outage
-    if cancel.is_set():
+    if cancel.is_set() and not cancel.by_user:  # a deploy: unsent rows keep what they said
+        summary.interrupted = True
+        left = sum(1 for ref, _ in to_send if ref.number not in outcomes)
+        summary.warnings.append(
+            f"Stopped ({cancel.reason}): {len(to_send) - left} of {len(to_send)} rows were sent and have their "
+            f"result; the other {left} keep their previous result and are sent by the next sync.")
+    elif cancel.is_set():
         summary.interrupted = True
         left = mark_not_sent(to_send, outcomes)
         summary.warnings.append(
