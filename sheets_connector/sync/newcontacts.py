@@ -250,7 +250,7 @@ def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress
         _take_leftovers(target, summary)
         newest = store.newest_feed_contact(target.account)
         _drain(client, target, cancel, progress, summary, stop_on_cancel, result, read)
-        if result.drained and newest is not None:
+        if result.drained and newest is not None and not client.feed_answers_maybe_lost:  # (a lost answer says so itself)
             _read_elsewhere(target, newest, sent, summary)
     except StateError as e:
         summary.error = f"{e}\nThe rows' results are written; new contacts not read yet stay in inwise's feed."
