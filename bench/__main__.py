@@ -540,6 +540,8 @@ def s9_fleet(ctx: Ctx) -> Result:
                      f"{one['gets']} (1) and {three['gets']} (3). Load average (1/5/15 min) before: {load_before}, "
                      f"after: {fleet.load()} on {os.cpu_count()} cores shared with other work: the replicas, the "
                      "sandbox and PostgreSQL all run on this machine, so 3 replicas gain only what the cores allow.")
+    for name, r in (("1 replica", one), ("3 replicas", three)):
+        res.notes += [f"{name}, a run not ok: {e}" for e in r["errors"]]
     res.raw = {"one": one, "three": three}
     return res
 

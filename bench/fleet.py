@@ -80,18 +80,19 @@ class _Replica:
                 self.proc.wait()
 
 
-def _ended(url: str) -> tuple[int, dict[str, int], dict[str, int]]:
+def _ended(url: str) -> tuple[int, dict[str, int], dict[str, int], list[str]]:
     import psycopg
 
     with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT status, host, finished_at FROM runs WHERE trigger = 'schedule'").fetchall()
+        rows = conn.execute("SELECT status, host, finished_at, error FROM runs WHERE trigger = 'schedule'").fetchall()
     done = [r for r in rows if r[2] is not None]
     statuses: dict[str, int] = {}
     hosts: dict[str, int] = {}
-    for status, host, _ in done:
+    errors = [f"{host}: {error}" for status, host, _, error in done if status != "ok"]
+    for status, host, _, _ in done:
         statuses[status] = statuses.get(status, 0) + 1
         hosts[host] = hosts.get(host, 0) + 1
-    return len(done), statuses, hosts
+    return len(done), statuses, hosts, errors
 
 
 def run_fleet(work: Path, server: LocalPostgres, replicas: int, sheets: int, rows: int) -> dict[str, Any]:
@@ -114,7 +115,7 @@ def run_fleet(work: Path, server: LocalPostgres, replicas: int, sheets: int, row
             start = time.monotonic()
             deadline = start + 3600
             while True:
-                ended, statuses, hosts = _ended(url)
+                ended, statuses, hosts, errors = _ended(url)
                 if ended >= sheets:
                     break
                 if time.monotonic() > deadline:
@@ -127,7 +128,8 @@ def run_fleet(work: Path, server: LocalPostgres, replicas: int, sheets: int, row
         requests = sandbox.stats()["requests"]
     posts = sum(requests.get("POST /contacts", {}).values())
     gets = sum(requests.get("GET /contacts", {}).values())
-    return {"wall_s": round(wall, 1), "posts": posts, "gets": gets, "statuses": statuses, "runs_per_replica": hosts}
+    return {"wall_s": round(wall, 1), "posts": posts, "gets": gets, "statuses": statuses, "runs_per_replica": hosts,
+            "errors": errors}
 
 
 def load() -> str:
