@@ -513,6 +513,12 @@ def s8_big_sheet(ctx: Ctx) -> Result:
     res.notes.append("the emulator answers from this (the benchmark's) process on 127.0.0.1; at Google each "
                      "request adds its network latency and the grid read of 1 M cells takes seconds more")
     res.raw = {"summary": summary, "requests": counts}
+    return res
+
+
+# --- scenario 9 ----------------------------------------------------------------------------------
+
+
 def s9_fleet(ctx: Ctx) -> Result:
     """30 sheets x 1,000 rows at one schedule slot: 1 replica vs 3 replicas on one PostgreSQL."""
     from sheets_connector.localpg import LocalPostgres
