@@ -44,7 +44,7 @@ def _workbooks(folder: Path, sheets: int, rows: int, base_url: str, slot: dateti
             ws.append([f"P{i}", f"s{k}r{i}@example.com"])
         wb.save(folder / f"sheet{k}.xlsx")
         (folder / f"sheet{k}.yaml").write_text(f"""\
-service: {{spreadsheet_id: bench-sheet-{k}, secret_env: BENCH_SHEET_SECRET}}
+service: {{spreadsheet_id: bench-sheet-{k}, secret_env: BENCH_SHEET_SECRET_{k}}}
 source: {{type: xlsx, path: sheet{k}.xlsx, worksheet: Contacts}}
 columns: {{email: Email, fields: {{1: First name}}}}
 inwise: {{base_url: {base_url}, api_key_env: BENCH_INWISE_KEY, concurrency: {CONCURRENCY}}}
@@ -103,7 +103,8 @@ def run_fleet(work: Path, server: LocalPostgres, replicas: int, sheets: int, row
         lead = 10 + 4 * replicas  # seconds for the fleet to start before its slot
         slot = (datetime.now(timezone.utc) + timedelta(seconds=lead)).replace(microsecond=0)
         _workbooks(folder, sheets, rows, sandbox.base_url, slot)
-        env = {**os.environ, "BENCH_INWISE_KEY": KEY, "BENCH_SHEET_SECRET": SECRET, ENV_URL: url}
+        env = {**os.environ, "BENCH_INWISE_KEY": KEY, ENV_URL: url,
+               **{f"BENCH_SHEET_SECRET_{k}": f"{SECRET}-{k}" for k in range(sheets)}}  # each sheet its own
         fleet = [_Replica(f"bench-replica-{i}", folder, env) for i in range(replicas)]
         try:
             for r in fleet:

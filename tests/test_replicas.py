@@ -182,7 +182,7 @@ def test_a_database_restart_during_a_run_stops_it_cleanly_and_the_next_run_recov
 
 def write_mapping(configs: Path, sheet_id: str, workbook: str, sandbox, extra: str = "") -> None:
     (configs / f"{sheet_id}.yaml").write_text(f"""\
-service: {{spreadsheet_id: {sheet_id}, secret_env: SHEET_SECRET}}
+service: {{spreadsheet_id: {sheet_id}, secret_env: {secret_env(sheet_id)}}}
 source: {{type: xlsx, path: {workbook}, worksheet: Contacts}}
 columns:
   email: Email
@@ -191,6 +191,14 @@ inwise:
   base_url: {sandbox.base_url}
   retries: 0
 {extra}""", encoding="utf-8")
+
+
+def secret_env(sheet_id: str) -> str:
+    return "SECRET_OF_" + sheet_id.upper().replace("-", "_")  # each sheet its own webhook secret
+
+
+def secret_of(sheet_id: str) -> str:
+    return f"{SECRET}-{sheet_id}"
 
 
 def tab_ids(workbook: Path) -> list[str]:
@@ -213,6 +221,7 @@ def test_each_slot_runs_once_in_the_fleet_and_every_tab_gets_every_new_contact_o
                                                   for i in range(2)])
         write_mapping(configs, f"sheet-{name}", f"{name}.xlsx", sandbox,
                       f'schedule: "* * * * * */{every}"\ntimezone: UTC\n')
+    env = {**env, **{secret_env(s): secret_of(s) for s in ("sheet-signups", "sheet-a", "sheet-b")}}
     replicas = fleet(configs, pg_url, env)
     proxy = RoundRobin(replicas)
     try:
@@ -223,9 +232,10 @@ def test_each_slot_runs_once_in_the_fleet_and_every_tab_gets_every_new_contact_o
             return started >= {"sheet-a", "sheet-b"} and not busy(pg_url)
 
         wait_until(ran_once, timeout=120, what="a first scheduled run of both sheets")
-        click = post_sync(proxy.url, body_of("sheet-signups"), SECRET)
+        click = post_sync(proxy.url, body_of("sheet-signups"), secret_of("sheet-signups"))
         assert click.status_code == 202, click.text
-        signups = wait_for_state(proxy.url, click.json()["run_id"], SECRET, {"done", "failed"}, timeout=60)
+        signups = wait_for_state(proxy.url, click.json()["run_id"], secret_of("sheet-signups"), {"done", "failed"},
+                                 timeout=60)
         assert signups["state"] == "done", signups
         signed_up = datetime.now(timezone.utc)
 
