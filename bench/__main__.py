@@ -516,8 +516,45 @@ def s8_big_sheet(ctx: Ctx) -> Result:
     return res
 
 
+# --- scenario 9 ----------------------------------------------------------------------------------
+
+
+def s9_fleet(ctx: Ctx) -> Result:
+    """30 sheets x 1,000 rows at one schedule slot: 1 replica vs 3 replicas on one PostgreSQL."""
+    from sheets_connector.localpg import LocalPostgres
+
+    from . import fleet
+
+    sheets, rows = (3, 50) if ctx.quick else (30, 1000)
+    res = Result("9", f"{sheets} sheets x {rows:,} rows at one schedule slot: 1 vs 3 serve replicas on one "
+                      f"PostgreSQL ({fleet.LATENCY_MS} ms per request, {fleet.CONCURRENCY} in flight per sync, "
+                      f"{fleet.MAX_PARALLEL} syncs per replica)")
+    load_before = fleet.load()
+    server = LocalPostgres()
+    try:
+        one = fleet.run_fleet(ctx.work, server, 1, sheets, rows)
+        three = fleet.run_fleet(ctx.work, server, 3, sheets, rows)
+    finally:
+        server.close()
+    total = sheets * rows
+    for name, r in (("1 replica", one), ("3 replicas", three)):
+        res.add(f"{name}: wall time, slot -> last run ended", r["wall_s"], "s")
+        res.add(f"{name}: POST /contacts", r["posts"], target=f"= {total:,} (the rows)", ok=r["posts"] == total)
+        res.add(f"{name}: runs ok", r["statuses"].get("ok", 0), target=f"= {sheets}", ok=r["statuses"].get("ok") == sheets)
+    res.add("3 replicas / 1 replica, wall time", round(three["wall_s"] / one["wall_s"], 2), "x")
+    res.notes.append(f"runs per replica with 3: {fleet.as_json(three['runs_per_replica'])}; GET /contacts "
+                     f"{one['gets']} (1) and {three['gets']} (3). Load average (1/5/15 min) before: {load_before}, "
+                     f"after: {fleet.load()} on {os.cpu_count()} cores shared with other work: the replicas, the "
+                     "sandbox and PostgreSQL all run on this machine, so 3 replicas gain only what the cores allow.")
+    for name, r in (("1 replica", one), ("3 replicas", three)):
+        res.notes += [f"{name}, a run not ok: {e}" for e in r["errors"]]
+    res.raw = {"one": one, "three": three}
+    return res
+
+
 SCENARIOS: dict[str, Callable[[Ctx], Result]] = {"1": s1_upsert, "2": s2_batch, "3": s3_sheets, "4": s4_resync,
-                                                 "5": s5_pull, "6": s6_cpu, "7": s7_store, "8": s8_big_sheet}
+                                                 "5": s5_pull, "6": s6_cpu, "7": s7_store, "8": s8_big_sheet,
+                                                 "9": s9_fleet}
 
 
 # --- report --------------------------------------------------------------------------------------

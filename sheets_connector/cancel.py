@@ -26,10 +26,14 @@ class CancelToken:
         self._critical = 0
         self._deferred = False
         self.reason = ""
+        # who stopped the run: a person (Ctrl-C, the menu) is told which rows were not sent; a
+        # deploy or shutdown (SIGTERM) leaves those rows with their previous result instead
+        self.by_user = True
 
-    def cancel(self, reason: str = "stopped by you") -> None:
+    def cancel(self, reason: str = "stopped by you", *, by_user: bool = True) -> None:
         if not self._event.is_set():
             self.reason = reason
+            self.by_user = by_user
         self._event.set()
 
     def is_set(self) -> bool:

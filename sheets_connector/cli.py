@@ -78,7 +78,8 @@ def setup_logging(debug: bool) -> None:
 @contextmanager
 def stop_on_signals(cancel: CancelToken) -> Iterator[None]:
     """Ctrl-C (or SIGTERM) cancels the run: rows on their way finish and every result is written.
-    A second one stops at once (the results then go to a CSV)."""
+    A second one stops at once (the results then go to a CSV).  SIGTERM is a deploy or a
+    shutdown, not a person: rows not sent keep their previous result (see CancelToken.by_user)."""
     presses = 0
 
     def handler(signum: int, frame: Any) -> None:
@@ -87,7 +88,10 @@ def stop_on_signals(cancel: CancelToken) -> Iterator[None]:
         if presses == 1:
             err.print("\nStopping: rows already on their way finish and get their result, then the results are "
                       "written. (Press Ctrl-C again to stop at once.)", markup=False)
-            cancel.cancel("stopped by you")
+            if signum == signal.SIGTERM:
+                cancel.cancel("stopped by a shutdown or deploy (SIGTERM)", by_user=False)
+            else:
+                cancel.cancel("stopped by you")
         else:
             cancel.interrupt()
 

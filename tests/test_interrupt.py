@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from util import column, wait_until, write_workbook
+from util import HEADER, column, wait_until, write_workbook
 
 
 def _mapping(tmp: Path, base_url: str) -> Path:
@@ -112,3 +112,45 @@ def test_ctrl_c_at_random_moments_of_a_2000_row_sync(tmp_path, sandbox, seed):
     sandbox.set_faults(latency_ms=10)
     when = ("pull", 1) if seed % 5 == 4 else ("send", rng.randint(1, 1900))
     interrupt_trial(tmp_path, sandbox, 2000, when)
+
+
+def test_sigterm_of_a_deploy_leaves_unsent_rows_with_their_previous_result(tmp_path, sandbox):
+    """A deploy (SIGTERM, as Kubernetes stops a CronJob's sync) is not a person's stop: rows not
+    sent keep what they said (not a red 'not sent'), and the next sync sends exactly them."""
+    rows = 200
+    wb = write_workbook(tmp_path / "contacts.xlsx", [[f"P{i}", "T", f"p{i}@example.com", None, None] for i in range(rows)])
+    mapping = str(_mapping(tmp_path, sandbox.base_url))
+    env = {**{k: v for k, v in os.environ.items() if k != "INWISE_API_KEY"}, "INWISE_API_KEY": "test-key"}
+    first = subprocess.run([sys.executable, "-m", "sheets_connector", "sync", "--config", mapping], env=env,
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert first.returncode == 0, first.stderr
+    before = column(wb, "Sync result")
+    assert all(v.startswith("✓ created") for v in before.values())
+    # staff edit every name; the results column says what the first sync did
+    write_workbook(wb, [[f"Edited{i}", "T", f"p{i}@example.com", None, None, before[i + 2]] for i in range(rows)],
+                   header=[*HEADER, "Sync result"])
+    sandbox.reset_stats()
+    sandbox.set_faults(latency_ms=15)
+    proc = subprocess.Popen([sys.executable, "-m", "sheets_connector", "sync", "--config", mapping], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while _requests(sandbox, "POST /contacts") < 40 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err, err
+    sent = _requests(sandbox, "POST /contacts")
+    after = column(wb, "Sync result")
+    updated = [r for r, v in after.items() if v.startswith("✓ updated")]
+    kept = [r for r, v in after.items() if v == before[r]]
+    assert 40 <= sent < rows and len(updated) == sent and len(kept) == rows - sent, (sent, set(after.values()))
+    assert not any("not sent" in v for v in after.values())
+    said = " ".join((out + err).split())
+    assert f"the other {rows - sent} keep their previous result and are sent by the next sync" in said, said
+    sandbox.reset_stats()
+    sandbox.set_faults(latency_ms=0)
+    third = subprocess.run([sys.executable, "-m", "sheets_connector", "sync", "--config", mapping], env=env,
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert third.returncode == 0, third.stderr
+    assert _requests(sandbox, "POST /contacts") == rows - sent  # exactly the rows the deploy left
+    assert all(v.startswith("✓ updated") for v in column(wb, "Sync result").values())

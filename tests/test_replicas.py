@@ -1,13 +1,15 @@
 """Three ``serve`` replicas on one PostgreSQL store behind a round-robin proxy, as an operator runs
 them: one run per sheet whatever replica a click reaches, status from any replica, a killed
 replica's sheet free again within the lock's lease with nothing sent twice, the CLI sharing the
-lock, and a database restart in the middle of a run."""
+lock, a database restart in the middle of a run, each schedule slot run once in the fleet, and
+the once-only feed reaching every sheet's tab whichever replica pulled it."""
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg
@@ -176,3 +178,124 @@ def test_a_database_restart_during_a_run_stops_it_cleanly_and_the_next_run_recov
         proxy.close()
         for r in replicas:
             r.stop()
+
+
+def write_mapping(configs: Path, sheet_id: str, workbook: str, sandbox, extra: str = "") -> None:
+    (configs / f"{sheet_id}.yaml").write_text(f"""\
+service: {{spreadsheet_id: {sheet_id}, secret_env: {secret_env(sheet_id)}}}
+source: {{type: xlsx, path: {workbook}, worksheet: Contacts}}
+columns:
+  email: Email
+  fields: {{1: First name}}
+inwise:
+  base_url: {sandbox.base_url}
+  retries: 0
+{extra}""", encoding="utf-8")
+
+
+def secret_env(sheet_id: str) -> str:
+    return "SECRET_OF_" + sheet_id.upper().replace("-", "_")  # each sheet its own webhook secret
+
+
+def secret_of(sheet_id: str) -> str:
+    return f"{SECRET}-{sheet_id}"
+
+
+def tab_ids(workbook: Path) -> list[str]:
+    wb = load_workbook(workbook)
+    if "New contacts" not in wb.sheetnames:
+        return []
+    return [str(r[0]) for r in wb["New contacts"].iter_rows(min_row=2, values_only=True) if r[0] is not None]
+
+
+def test_each_slot_runs_once_in_the_fleet_and_every_tab_gets_every_new_contact_once(tmp_path, sandbox, pg_url, env):
+    """3 schedule slots x 3 replicas -> 3 runs per sheet; contacts created through one sheet and
+    pulled from the once-only feed by whichever replica reach two scheduled sheets once each."""
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    write_workbook(configs / "signups.xlsx", people(10, first="S"))
+    write_mapping(configs, "sheet-signups", "signups.xlsx", sandbox)
+    every = 3  # seconds between slots (croniter's sixth field); runs of 2 rows end well within
+    for name in ("a", "b"):
+        write_workbook(configs / f"{name}.xlsx", [[f"{name}{i}", "T", f"{name}{i}@example.com", None, None]
+                                                  for i in range(2)])
+        write_mapping(configs, f"sheet-{name}", f"{name}.xlsx", sandbox,
+                      f'schedule: "* * * * * */{every}"\ntimezone: UTC\n')
+    env = {**env, **{secret_env(s): secret_of(s) for s in ("sheet-signups", "sheet-a", "sheet-b")}}
+    replicas = fleet(configs, pg_url, env)
+    proxy = RoundRobin(replicas)
+    try:
+        all_up = datetime.now(timezone.utc)
+
+        def ran_once() -> bool:  # a sheet receives the contacts kept from its first run on
+            started = {e["spreadsheet"] for r in replicas for e in r.events("schedule_started")}
+            return started >= {"sheet-a", "sheet-b"} and not busy(pg_url)
+
+        wait_until(ran_once, timeout=120, what="a first scheduled run of both sheets")
+        click = post_sync(proxy.url, body_of("sheet-signups"), secret_of("sheet-signups"))
+        assert click.status_code == 202, click.text
+        signups = wait_for_state(proxy.url, click.json()["run_id"], secret_of("sheet-signups"), {"done", "failed"},
+                                 timeout=60)
+        assert signups["state"] == "done", signups
+        signed_up = datetime.now(timezone.utc)
+
+        def slots_seen() -> dict[tuple[str, str], list[str]]:
+            """(sheet, slot) -> what each replica did with it, for the slots after the fleet was up."""
+            seen: dict[tuple[str, str], list[str]] = {}
+            for r in replicas:
+                for kind in ("schedule_started", "schedule_taken", "schedule_skipped"):
+                    for e in r.events(kind):
+                        if datetime.fromisoformat(e["slot"]) > all_up:
+                            seen.setdefault((e["spreadsheet"], e["slot"]), []).append(kind)
+            return seen
+
+        def three_whole_slots_each() -> bool:
+            whole = [k for k, v in slots_seen().items() if len(v) == len(replicas)]
+            return all(sum(1 for s, _ in whole if s == sheet) >= 3 and any(
+                s == sheet and datetime.fromisoformat(slot) > signed_up for s, slot in whole)
+                for sheet in ("sheet-a", "sheet-b"))
+
+        wait_until(three_whole_slots_each, timeout=120, what="three slots seen by every replica")
+        wait_until(lambda: not busy(pg_url), timeout=60, what="the scheduled runs to end")
+        for r in replicas:
+            r.stop()
+        seen = slots_seen()
+        for sheet in ("sheet-a", "sheet-b"):
+            whole = sorted(slot for (s, slot), v in seen.items() if s == sheet and len(v) == len(replicas))[:3]
+            assert len(whole) == 3
+            for slot in whole:
+                assert sorted(seen[(sheet, slot)]) == ["schedule_started", "schedule_taken", "schedule_taken"], \
+                    (sheet, slot, seen[(sheet, slot)])
+        # one run per started slot, whatever the replica, each done; no other scheduled run
+        started = {sheet: sorted(int(e["run_id"].split(".")[0]) for r in replicas for e in r.events("schedule_started")
+                                 if e["spreadsheet"] == sheet) for sheet in ("sheet-a", "sheet-b")}
+        with psycopg.connect(pg_url) as conn:
+            for sheet, ids in started.items():
+                runs = conn.execute("SELECT status FROM runs WHERE id = ANY(%s) AND trigger = 'schedule' ORDER BY id",
+                                    (ids,)).fetchall()
+                # (a slot may have come between the last check and the stop: its run may be stopped)
+                assert len(runs) == len(ids) >= 3 and all(s == "ok" for (s,) in runs[:3]), (sheet, runs)
+            assert conn.execute("SELECT count(*) FROM runs WHERE trigger = 'schedule'").fetchone()[0] == sum(
+                map(len, started.values()))
+            pullers = {h for (h,) in conn.execute(
+                "SELECT DISTINCT r.host FROM feed_answers f JOIN runs r ON r.id = f.run_id WHERE f.contacts > 0")}
+        # the feed was drained into the shared store; each tab got every sign-up once (and every
+        # contact created after its first run: the sheets' own rows)
+        created = {str(c["id"]) for c in sandbox.contacts()}
+        web = {str(c["id"]) for c in sandbox.contacts() if str(c["email"]).startswith("rep")}
+        assert len(created) == 14 and len(web) == 10 and sandbox.feed_pending() == 0
+        for name in ("a", "b"):
+            ids = tab_ids(configs / f"{name}.xlsx")
+            assert len(ids) == len(set(ids)) and web <= set(ids) <= created, (name, ids)
+        assert pullers, "no replica pulled the feed"
+        assert posts(sandbox) == 14  # each row sent once, whatever replica ran its sheet
+    finally:
+        proxy.close()
+        for r in replicas:
+            r.stop()
+
+
+def busy(url: str) -> list[str]:
+    """The locks held right now (a run in progress anywhere in the fleet)."""
+    with psycopg.connect(url) as conn:
+        return [name for (name,) in conn.execute("SELECT name FROM locks")]

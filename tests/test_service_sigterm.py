@@ -95,7 +95,8 @@ def test_sigterm_during_a_real_sync_writes_the_sent_rows_results_and_cancels_the
     sent = run.result.counts["created"] + run.result.counts["updated"] + run.result.counts["conflict"]
     results = column(tmp_path / "sheets" / "contacts.xlsx", "Sync result")
     done = [v for v in results.values() if isinstance(v, str) and v.startswith(("✓", "✗ conflict"))]
-    not_sent = [v for v in results.values() if isinstance(v, str) and v.startswith("✗ not sent")]
+    untouched = [v for v in results.values() if v in (None, "")]
     assert 2 <= sent == len(done) < 24
-    assert len(not_sent) == 24 - sent
+    # a deploy: the rows not sent keep their previous result (none yet), not a red "not sent"
+    assert len(untouched) >= 24 - sent and not any(isinstance(v, str) and v.startswith("✗ not sent") for v in results.values())
     assert info["secret"] not in err

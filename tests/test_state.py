@@ -299,3 +299,13 @@ def test_a_store_in_a_folder_that_cannot_exist_says_so(tmp_path):
     with pytest.raises(StateError) as e:
         SqliteStore(tmp_path / "file" / "state.db")
     assert "cannot be opened" in str(e.value) and "state_dir" in str(e.value)
+
+
+def test_the_newest_contact_read_and_which_ids_were_read(store):
+    account = "acct-1"
+    assert store.newest_feed_contact(account) is None
+    store.add_feed_answer(account, json.dumps([{"id": 99}, {"id": 439130785}, {"id": "x-7"}, {"id": 1000}]).encode())
+    store.add_feed_answer("acct-2", json.dumps([{"id": 999999999999}]).encode())
+    assert store.newest_feed_contact(account) == 439130785  # numbers, not text order; this account only
+    assert store.kept_contacts(account, ["99", "100", "439130785", "999999999999"]) == {"99", "439130785"}
+    assert store.kept_contacts(account, [str(i) for i in range(1200)]) == {"99", "1000"}  # in parts

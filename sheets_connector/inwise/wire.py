@@ -164,6 +164,16 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "lists created contacts only); otherwise it updated one.",
         "The probe's create and update steps followed by its two feed reads.",
     ),
+    Assumption(
+        "contact ids grow",
+        "inwise numbers contacts in the order it creates them (439130001, then 439130785: an "
+        "ascending counter). A run uses it to tell that another state store reads the same "
+        "account's feed: a contact it sent whose id is above every id its store ever read from the "
+        "feed was created after that read, so the feed must give it now; if it does not, someone "
+        "else read it. If ids were not ascending, that warning could be missed or shown wrongly "
+        "(no row, tab or contact is affected by it).",
+        "Two contacts created one after the other (probe's create step, twice): the second id is higher.",
+    ),
 )
 
 #: May a row's groups cell (groups mode exactly / exactly_all) take a contact out of every group?

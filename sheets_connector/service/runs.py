@@ -138,7 +138,7 @@ class RunManager:
             self._closing = True
             for a in self._active.values():
                 a.reason = a.reason or "shutdown"
-                a.cancel.cancel("the sync service is shutting down")
+                a.cancel.cancel("the sync service is shutting down", by_user=False)
             waiting = list(self._active)
         if waiting:
             log.event("shutdown_waiting", runs=waiting)

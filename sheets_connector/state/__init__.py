@@ -73,6 +73,12 @@ class FeedStore(Protocol):
     def reparse_feed(self, account: str) -> list[FeedAnswer]:
         """Read again answers kept but not (fully) read; returns those that gave more contacts."""
 
+    def newest_feed_contact(self, account: str) -> int | None:
+        """The highest numeric contact id this store has read from the account's feed."""
+
+    def kept_contacts(self, account: str, ids: Iterable[str]) -> set[str]:
+        """Which of these contact ids this store has read from the account's feed."""
+
     def register_sheet(self, sheet: str, account: str) -> None:
         """From now on, this sheet receives the account's new contacts."""
 

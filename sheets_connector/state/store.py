@@ -136,6 +136,23 @@ class SqlStore(RunTables):
         row = self.db.one("SELECT raw FROM feed_answers WHERE id=?", (answer_id,))
         return None if row is None else bytes(row[0])
 
+    def newest_feed_contact(self, account: str) -> int | None:
+        # ids are kept as canonical digits (no leading zeros): the longest, then the greatest
+        # text, is the greatest number; the few non-numeric ids an answer may hold are skipped
+        rows = self.db.query("SELECT contact_id FROM feed_contacts WHERE account=? "
+                             "ORDER BY length(contact_id) DESC, contact_id DESC LIMIT 20", (account,))
+        return next((int(r[0]) for r in rows if str(r[0]).isdigit()), None)
+
+    def kept_contacts(self, account: str, ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            marks = ", ".join("?" * len(part))
+            found.update(str(r[0]) for r in self.db.query(
+                f"SELECT contact_id FROM feed_contacts WHERE account=? AND contact_id IN ({marks})", (account, *part)))
+        return found
+
     # -- delivery to sheets -------------------------------------------------------------------
 
     def register_sheet(self, sheet: str, account: str) -> None:

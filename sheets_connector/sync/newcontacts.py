@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -227,11 +227,13 @@ class PullResult:
 
 
 def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress: Progress | None,
-         summary: RunSummary, *, stop_on_cancel: bool = True, read: FeedIndexer | None = None) -> PullResult:
+         summary: RunSummary, *, stop_on_cancel: bool = True, read: FeedIndexer | None = None,
+         sent: Iterable[int] = ()) -> PullResult:
     """Drain the account's feed into the store, holding the account's feed lock (one reader at a
     time).  Stops between answers once cancelled (when ``stop_on_cancel``); an answer being
     received is finished and kept first: a hard stop waits for it.  A store that cannot take
-    more stops the pull *before* the next request (what inwise has not handed out stays there)."""
+    more stops the pull *before* the next request (what inwise has not handed out stays there).
+    ``sent``: the contact ids inwise answered this run's sends with (see :func:`_read_elsewhere`)."""
     result = PullResult()
     store = target.store
     try:
@@ -246,7 +248,10 @@ def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress
         return result
     try:
         _take_leftovers(target, summary)
+        newest = store.newest_feed_contact(target.account)
         _drain(client, target, cancel, progress, summary, stop_on_cancel, result, read)
+        if result.drained and newest is not None and not client.feed_answers_maybe_lost:  # (a lost answer says so itself)
+            _read_elsewhere(target, newest, sent, summary)
     except StateError as e:
         summary.error = f"{e}\nThe rows' results are written; new contacts not read yet stay in inwise's feed."
     finally:
@@ -309,6 +314,28 @@ def _drain(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progre
             "contact out only once, so some new contacts may be missing from the new-contacts tab. "
             "They are still in inwise: export recent contacts there to check."
         )
+
+
+def _read_elsewhere(target: FeedTarget, newest: int, sent: Iterable[int], summary: RunSummary) -> None:
+    """Say so when another state store reads this account's feed (two mappings of one account with
+    different state_url split it: each contact reaches only one of them).  Evidence that needs
+    nothing from inwise but ids (wire.ASSUMPTIONS, "contact ids grow"): a contact this run sent
+    whose id is higher than any this store read before was created after this store's last read,
+    so the feed just drained must have given it; if the store still does not hold it, another
+    reader took it."""
+    later = {str(i) for i in sent if i > newest}
+    missing = sorted(later - target.store.kept_contacts(target.account, later), key=int)
+    if not missing:
+        return
+    shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+    summary.warnings.append(
+        f"inwise's new-contacts feed of this account is being read by another state store: {len(missing)} contact(s) "
+        f"this run sent (inwise ids {shown}) were created in inwise after this store's last read, yet the feed did "
+        "not give them now. inwise hands each new contact out only once, so another mapping or machine with a "
+        "different state store took them: they are missing from this sheet's new-contacts tab, and rows that "
+        f"created them say 'updated'. Point every mapping of this inwise account at one state store (the same "
+        f"state_url, or SHEETS_CONNECTOR_STATE_URL), this one is {target.store.url}; then export the contacts "
+        "created in inwise recently to find the missing ones.")
 
 
 def _take_leftovers(target: FeedTarget, summary: RunSummary) -> None:

@@ -11,7 +11,7 @@ the next run write the same words again.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -122,7 +122,8 @@ def run_pass(ctx: RunContext, work: Work) -> Outcomes:
             # rows that were sent say truly whether they created a contact
             pulled, pull_failed = pull(run, ctx.client, ctx.target, summary,
                                        stop_on_cancel=not summary.interrupted, columns=ctx.tab_columns,
-                                       skip=summary.outage is not None, sending=work.send)
+                                       skip=summary.outage is not None, sending=work.send,
+                                       sent=[o.contact_id for o in outcomes.values() if o.contact_id is not None])
         stats = ctx.client.stats()
         summary.api_calls = dict(stats["calls"])
         summary.retries = stats["retries"]
@@ -174,7 +175,13 @@ def _send_stage(ctx: RunContext, work: Work, outcomes: Outcomes) -> None:
                            record=_recorder(ctx.session, work.sel.fingerprints, summary, cancel))
         send(sctx, to_send, outcomes)
     summary.outage = sctx.outage
-    if cancel.is_set():
+    if cancel.is_set() and not cancel.by_user:  # a deploy: unsent rows keep what they said
+        summary.interrupted = True
+        left = sum(1 for ref, _ in to_send if ref.number not in outcomes)
+        summary.warnings.append(
+            f"Stopped ({cancel.reason}): {len(to_send) - left} of {len(to_send)} rows were sent and have their "
+            f"result; the other {left} keep their previous result and are sent by the next sync.")
+    elif cancel.is_set():
         summary.interrupted = True
         left = mark_not_sent(to_send, outcomes)
         summary.warnings.append(
@@ -198,7 +205,8 @@ def _recovered(sel: Selection, pull_failed: bool) -> tuple[Outcomes, dict[int, t
 
 
 def pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary, *, stop_on_cancel: bool,
-         columns: list[tuple[str, str]], skip: bool = False, sending: bool = True) -> tuple[PulledIndex, bool]:
+         columns: list[tuple[str, str]], skip: bool = False, sending: bool = True,
+         sent: Sequence[int] = ()) -> tuple[PulledIndex, bool]:
     """Read the feed; returns the index of contacts pending for the sheet and whether the feed
     could NOT be read to its end (then created and updated cannot be told apart: '✓ synced').
     ``skip``: inwise is down (the breaker tripped): only what the store already holds is used.
@@ -208,7 +216,7 @@ def pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary
     try:
         if not skip:
             pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary, stop_on_cancel=stop_on_cancel,
-                                      read=read)
+                                      read=read, sent=sent)
             summary.new_contacts_pulled += pulled.contacts
             failed = not pulled.drained
     except InwiseError as e:
