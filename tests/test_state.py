@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import pytest
 
@@ -309,3 +310,28 @@ def test_the_newest_contact_read_and_which_ids_were_read(store):
     assert store.newest_feed_contact(account) == 439130785  # numbers, not text order; this account only
     assert store.kept_contacts(account, ["99", "100", "439130785", "999999999999"]) == {"99", "439130785"}
     assert store.kept_contacts(account, [str(i) for i in range(1200)]) == {"99", "1000"}  # in parts
+
+
+def test_a_transaction_left_open_after_a_many_row_write_is_ended_by_the_server(pg_url):
+    """A process paused inside a write (SIGSTOP, a laptop lid) must not keep its row locks: the
+    server ends its idle transaction, also after a many-row write (which psycopg pipelines)."""
+    import psycopg
+
+    store = open_url(pg_url)
+    try:
+        with store.db.write() as cur:
+            cur.execute("CREATE TABLE paused(k INTEGER PRIMARY KEY)")
+        waited = 0.0
+        with pytest.raises(StateError):
+            with store.db.write() as cur:
+                cur.executemany("INSERT INTO paused(k) VALUES(?)", [(1,), (2,), (3,)])
+                with psycopg.connect(pg_url, autocommit=True) as other:
+                    # waits for the paused transaction's row locks, which the server ends after 4 s
+                    other.execute("SET lock_timeout = '12s'")
+                    began = time.monotonic()
+                    other.execute("INSERT INTO paused(k) VALUES(1) ON CONFLICT (k) DO NOTHING")
+                    waited = time.monotonic() - began
+                cur.execute("SELECT 1")  # the paused writer wakes: its session is gone
+        assert waited > 1  # it did wait for the paused transaction (then got the row)
+    finally:
+        store.close()

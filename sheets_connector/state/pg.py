@@ -79,13 +79,16 @@ class PgCursor:
         return self
 
     def executemany(self, sql: str, rows: Any) -> PgCursor:
-        # One statement at a time, not psycopg's executemany: that one pipelines, and after a
-        # pipeline the server does not start idle_in_transaction_session_timeout, so a process
-        # paused there (SIGSTOP, a laptop lid) would keep its row locks and block every takeover.
-        # Costs about 0.05 ms a row more.
-        query = _sql(sql)
-        for row in rows:
-            self._cur.execute(query, tuple(row))
+        rows = [tuple(r) for r in rows]
+        if len(rows) == 1:
+            self._cur.execute(_sql(sql), rows[0])
+        elif rows:
+            self._cur.executemany(_sql(sql), rows)
+            # psycopg pipelines executemany, and after a pipeline the server does not start
+            # idle_in_transaction_session_timeout until the next plain statement: without this
+            # one, a process paused here (SIGSTOP, a laptop lid) would keep its row locks and
+            # block every takeover.
+            self._cur.execute("SELECT 1")
         return self
 
     def fetchone(self) -> Any:
