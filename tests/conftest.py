@@ -1,14 +1,17 @@
 """Shared pytest fixtures for the sheets-connector test suite."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from launcher import Launcher
 from pgcluster import PgCluster
+from service_helpers import ListHandler
 
 from sheets_connector.sandbox import Sandbox
+from sheets_connector.service.log import LOGGER_NAME
 from sheets_connector.state.location import ENV_DIR, ENV_URL
 
 SANDBOX_API_KEY = "test-key"
@@ -52,3 +55,18 @@ def pg_cluster() -> Iterator[PgCluster]:
 def pg_url(pg_cluster: PgCluster) -> str:
     """A fresh, empty database on the session's server."""
     return pg_cluster.new_database()
+
+
+@pytest.fixture
+def service_log() -> Iterator[ListHandler]:
+    """The web service's log lines during the test, at INFO."""
+    handler = ListHandler()
+    logger = logging.getLogger(LOGGER_NAME)
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)

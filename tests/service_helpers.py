@@ -7,6 +7,7 @@ run is cancelled, when it writes what it sent and returns ``interrupted``).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -177,3 +178,14 @@ def wait_for_state(base: str, run_id: str, secret: str, states: set[str], timeou
         if time.monotonic() > deadline:
             raise AssertionError(f"run {run_id} still {status['state']}, wanted {states}")
         time.sleep(0.02)
+
+
+class ListHandler(logging.Handler):
+    """Keeps the service log's lines (the ``service_log`` fixture in conftest.py)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())

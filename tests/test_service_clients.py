@@ -3,43 +3,19 @@ connections, smuggling shapes, oversized uploads (``service/guard.py``)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from service_helpers import SECRETS, GateRunner, body_of, live_service, post_sync, registry_for
+from service_helpers import SECRETS, GateRunner, ListHandler, body_of, live_service, post_sync, registry_for
 
 from sheets_connector.service.guard import ClientLimits, quiet_accept_errors
-from sheets_connector.service.log import LOGGER_NAME
 
 FAST = ClientLimits(head_timeout_s=0.3, body_timeout_s=0.3, max_connections=24)
 WAIT_S = 20  # a socket timeout that only a broken guard reaches
 
-
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-@pytest.fixture
-def service_log() -> Iterator[Lines]:
-    handler = Lines()
-    logger = logging.getLogger(LOGGER_NAME)
-    old = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old)
 
 
 @pytest.fixture
@@ -110,7 +86,7 @@ def test_a_huge_chunked_body_is_not_read_after_the_413(service: str) -> None:
     assert answer.startswith(b"HTTP/1.1 413 ") or answer == b""  # a reset may swallow the answer
 
 
-def test_a_flood_of_slow_connections_leaves_room_for_healthz_and_clicks(service: str, service_log: Lines) -> None:
+def test_a_flood_of_slow_connections_leaves_room_for_healthz_and_clicks(service: str, service_log: ListHandler) -> None:
     slow = []
     for _ in range(FAST.max_connections * 3):
         s = connect(service)
@@ -127,7 +103,7 @@ def test_a_flood_of_slow_connections_leaves_room_for_healthz_and_clicks(service:
             s.close()
 
 
-def test_accept_failures_are_logged_once_per_episode(service_log: Lines) -> None:
+def test_accept_failures_are_logged_once_per_episode(service_log: ListHandler) -> None:
     loop = asyncio.new_event_loop()
     now = [0.0]
     try:

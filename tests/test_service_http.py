@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import requests
 from service_helpers import (
     SECRETS,
     GateRunner,
+    ListHandler,
     body_of,
     get_signed,
     live_service,
@@ -23,35 +23,12 @@ from service_helpers import (
 )
 
 from sheets_connector.service.app import Limits, SyncRequest
-from sheets_connector.service.log import LOGGER_NAME
 from sheets_connector.service.signing import sign
 from sheets_connector.state.location import ENV_URL
 
 A, B = "sheet-a", "sheet-b"
 UNAUTHORIZED = {"error": "unauthorized"}
 
-
-class ListHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-@pytest.fixture
-def service_log() -> Iterator[ListHandler]:
-    handler = ListHandler()
-    logger = logging.getLogger(LOGGER_NAME)
-    old_level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
 
 
 @pytest.fixture

@@ -518,28 +518,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_raw(self, status: int, data: bytes, content_type: str, headers: Mapping[str, str] | None = None) -> None:
         """Send ``data`` as it is (a fault: an HTML page, a JSON answer cut short)."""
+        self._head(status, content_type, len(data), headers)
+        self.wfile.write(data)
+
+    def _head(self, status: int, content_type: str, length: int, headers: Mapping[str, str] | None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Length", str(length))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(data)
 
     def _send_json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None, *,
                    pause_s: float = 0.0) -> None:
         """Send a JSON answer; with ``pause_s``, stop after half the body for that long first."""
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
+        self._head(status, "application/json; charset=utf-8", len(data), headers)
         if pause_s > 0:
             half = len(data) // 2
             self.wfile.write(data[:half])

@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from openpyxl.utils import get_column_letter as letter  # 28 -> "AB" (1-based)
+
 from ..normalize import header_key
 
 
@@ -110,13 +112,6 @@ class ColumnPlan:
                 f"go further right: {targets}.")
 
 
-def letter(col: int) -> str:
-    """28 -> "AB"."""
-    out = ""
-    while col > 0:
-        col, rest = divmod(col - 1, 26)
-        out = chr(65 + rest) + out
-    return out
 
 
 def next_free(after: int, occupied: Mapping[int, int], obstacles: Sequence[Obstacle], rows: tuple[int, int],
