@@ -28,6 +28,16 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     return folder
 
 
+@pytest.fixture(autouse=True)
+def working_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs in its own empty current folder: a results CSV kept "in the current folder"
+    (a Google Sheet that could not be written) or any other file a run drops there never lands in
+    the repository."""
+    folder = tmp_path_factory.mktemp("cwd")
+    monkeypatch.chdir(folder)
+    return folder
+
+
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     """A started local inwise sandbox (API key ``"test-key"``) on a free port, stopped afterwards."""
