@@ -42,7 +42,7 @@ from sheets_connector.contacts import ContactMapper
 from sheets_connector.inwise import contact_body
 from sheets_connector.normalize import clear_caches
 from sheets_connector.sandbox import Faults, Sandbox
-from sheets_connector.sync import plan, pull_new, send_options, sync
+from sheets_connector.sync import Collaborators, plan, pull_new, send_options, sync
 from sheets_connector.tables.base import SourceRow
 
 from . import data
@@ -122,7 +122,7 @@ def s1_upsert(ctx: Ctx) -> Result:
             folder = _folder(ctx, f"s1-{i}", wb, sb.base_url, mode="upsert", concurrency=conc)
             cfg = load_config(folder / "mapping.yaml")
             t = time.perf_counter()
-            s = sync(cfg, environ=ENV)
+            s = sync(cfg, Collaborators(environ=ENV))
             walls.append(time.perf_counter() - t)
             sends.append(s.timings["send"])
             sent = s.api_calls.get("POST /contacts", 0)
@@ -240,14 +240,14 @@ def _sheets_syncs(ctx: Ctx, n: int) -> tuple[dict[str, int], dict[str, int], dic
 
         emu.reset_stats()
         t = time.perf_counter()
-        first = sync(cfg, environ=ENV, table=table())
+        first = sync(cfg, Collaborators(table=table(), environ=ENV))
         wall = time.perf_counter() - t
         first_counts = emu.request_counts()
         # a contact created elsewhere (a sign-up form), so the later sync appends to the new-contacts tab too
         requests.post(sb.base_url + "/contacts", headers={"X-API-Key": KEY}, timeout=30,
                       json={"email": f"signup-{n}@example.com"}).raise_for_status()
         emu.reset_stats()
-        later = sync(cfg, environ=ENV, table=table())
+        later = sync(cfg, Collaborators(table=table(), environ=ENV))
         if later.new_contacts_appended != 1:
             raise RuntimeError(f"scenario 3: the later sync appended {later.new_contacts_appended} contacts, not 1")
         return first_counts, emu.request_counts(), first.to_dict(max_rows=0), wall
@@ -304,13 +304,13 @@ def s4_resync(ctx: Ctx) -> Result:
         folder = _folder(ctx, "s4", wb, sb.base_url, mode="upsert", concurrency=conc)
         cfg = load_config(folder / "mapping.yaml")
         t = time.perf_counter()
-        full = sync(cfg, environ=ENV)
+        full = sync(cfg, Collaborators(environ=ENV))
         full_wall = time.perf_counter() - t
         sb.reset_stats()
         walls, again = [], full
         for _ in range(ctx.repeat):
             t = time.perf_counter()
-            again = sync(cfg, environ=ENV)
+            again = sync(cfg, Collaborators(environ=ENV))
             walls.append(time.perf_counter() - t)
         reqs = {k: sum(v.values()) for k, v in sb.stats()["requests"].items()}
     sendable = n - sum(full.counts[k] for k in ("invalid", "duplicate"))
@@ -357,7 +357,7 @@ def s5_pull(ctx: Ctx) -> Result:
             sb.reset_stats()
             folder = _folder(ctx, f"s5-{i}", wb, sb.base_url, mode="upsert")
             t = time.perf_counter()
-            s = pull_new(load_config(folder / "mapping.yaml"), environ=ENV)
+            s = pull_new(load_config(folder / "mapping.yaml"), Collaborators(environ=ENV))
             walls.append(time.perf_counter() - t)
             pulls.append(s.timings.get("pull", 0.0) if s.timings else 0.0)
             gets = sum(sb.stats()["requests"].get("GET /contacts", {}).values())

@@ -39,7 +39,7 @@ from sheets_connector.config import load_config
 from sheets_connector.init_mapping import write_mapping
 from sheets_connector.normalize import NEWER_RANGES
 from sheets_connector.sandbox import Sandbox
-from sheets_connector.sync import sync
+from sheets_connector.sync import Collaborators, sync
 from sheets_connector.sync.plan import plan
 
 KEY = "held-out-key"
@@ -216,8 +216,8 @@ def measure(h: HeldOut, folder: Path, sandbox: Sandbox) -> dict[str, Any]:
             else:
                 unclear_refused += 1
     env = {"INWISE_API_KEY": KEY}
-    first = sync(cfg, environ=env)
-    again = sync(cfg, environ=env)
+    first = sync(cfg, Collaborators(environ=env))
+    again = sync(cfg, Collaborators(environ=env))
     return {"list": h.name, "rows": len(h.rows), "guess": guess, "email column": cfg.columns.email,
             "sent": first.counts["created"] + first.counts["updated"], "sent unusable": sent_unusable,
             "valid refused": valid_refused, "country unclear, refused": unclear_refused,

@@ -31,7 +31,7 @@ from sheets_connector.config import load_config  # noqa: E402
 from sheets_connector.sandbox import Sandbox  # noqa: E402
 from sheets_connector.state import store as store_module  # noqa: E402
 from sheets_connector.state.location import STORE_FILE  # noqa: E402
-from sheets_connector.sync import sync  # noqa: E402
+from sheets_connector.sync import Collaborators, sync  # noqa: E402
 
 KEY = "size-key"
 ENV = {"BENCH_INWISE_KEY": KEY}
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             day = start + timedelta(days=run - 1)
             # the store dates what it receives by the same day (it reads the real clock otherwise)
             store_module.utc_now = lambda day=day: day.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-            summary = sync(cfg, environ=ENV, clock=lambda day=day: day)
+            summary = sync(cfg, Collaborators(environ=ENV, clock=lambda day=day: day))
             if summary.error:
                 raise SystemExit(f"run {run}: {summary.error}")
             if run in wanted:

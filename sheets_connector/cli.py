@@ -315,7 +315,8 @@ def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool,
       sheets-connector sync --config mapping.yaml --dry-run
       sheets-connector sync --config mapping.yaml --full --wait
     """
-    from .sync import sync as run_sync
+    from .sync import Collaborators
+    from .sync import sync as run_sync  # this function is called sync too
 
     with _errors(Ctx.debug):
         cfg = load_config(config_path)
@@ -327,8 +328,9 @@ def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool,
             err.print(f"Warning: {text}", markup=False)
 
         with _progress(not as_json) as progress, stop_on_signals(cancel):
-            summary = run_sync(cfg, dry_run=dry_run, full=full, wait=wait, trigger="cli", progress=progress,
-                               cancel=cancel, on_wait=_waiting, on_warning=None if as_json else warn_now)
+            told = Collaborators(progress=progress, cancel=cancel, on_wait=_waiting,
+                                 on_warning=None if as_json else warn_now)
+            summary = run_sync(cfg, told, dry_run=dry_run, full=full, wait=wait, trigger="cli")
         if csv_path:
             _write_problems_csv(summary, csv_path)
         _emit(summary, as_json, shown, cfg, config_path)
@@ -373,13 +375,14 @@ def pull_new_cmd(config_path: str, wait: bool, as_json: bool) -> None:
     Example:
       sheets-connector pull-new --config mapping.yaml
     """
-    from .sync import pull_new
+    from .sync import Collaborators, pull_new
 
     with _errors(Ctx.debug):
         cfg = load_config(config_path)
         cancel = CancelToken()
         with _progress(not as_json) as progress, stop_on_signals(cancel):
-            summary = pull_new(cfg, wait=wait, trigger="cli", progress=progress, cancel=cancel, on_wait=_waiting)
+            summary = pull_new(cfg, Collaborators(progress=progress, cancel=cancel, on_wait=_waiting), wait=wait,
+                               trigger="cli")
         _emit(summary, as_json, (), cfg, config_path)
         _exit_code(summary)
 

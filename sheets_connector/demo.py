@@ -27,7 +27,7 @@ from .errors import SourceError
 from .sandbox import Sandbox
 from .sheets_emulator import Cell, NumberFormat, SheetsEmulator
 from .sheets_emulator.cells import to_serial
-from .sync import Progress, RunSummary, sync
+from .sync import Collaborators, Progress, RunSummary, sync
 from .tables.base import Table
 from .tables.gsheet import GoogleSheetTable
 
@@ -65,7 +65,8 @@ def _sync_with_sandbox(cfg: Config, mode: str | None, progress: Progress | None,
             cfg.inwise.mode = mode  # type: ignore[assignment]
             if mode == "batch":
                 cfg.columns.external_id = None  # batchInsert has no external_id column
-        return sync(cfg, table=table, progress=progress, environ={cfg.inwise.api_key_env: DEMO_API_KEY}, cancel=cancel)
+        return sync(cfg, Collaborators(table=table, environ={cfg.inwise.api_key_env: DEMO_API_KEY}, progress=progress,
+                                       cancel=cancel))
 
 
 def run_demo(workdir: Path, *, mode: str | None = None, progress: Progress | None = None,

@@ -28,7 +28,7 @@ from gsheets_util import sheet_mapping
 from sheets_connector.config import parse_config
 from sheets_connector.errors import ConnectorError
 from sheets_connector.sheets_emulator import SheetsEmulator
-from sheets_connector.sync import sync
+from sheets_connector.sync import Collaborators, sync
 
 HEADER = ["First name", "Branch", "Last name", "Email", "Mobile", "Birthday", "Notes"]  # Branch, Notes: not mapped
 RESULTS = ("Sync result", "inwise ID", "Last synced")
@@ -94,7 +94,7 @@ class Case:
 def requests_of_a_quiet_sync(emu: SheetsEmulator, sandbox: Any, tmp: Path, n: int) -> int:
     key = emu.create_spreadsheet({"Contacts": [HEADER, *people(n, "quiet.example.com")]})
     emu.reset_stats()
-    sync(_config(emu, key, sandbox, tmp), environ=ENV)
+    sync(_config(emu, key, sandbox, tmp), Collaborators(environ=ENV))
     return emu.total_requests()
 
 
@@ -123,7 +123,7 @@ def run_case(emu: SheetsEmulator, sandbox: Any, tmp: Path, n: int, edit: str, po
     cfg = _config(emu, key, sandbox, tmp / f"{edit}-{point}".replace(" ", "_"))
     warnings: list[str] = []
     try:
-        summary = sync(cfg, environ=ENV)
+        summary = sync(cfg, Collaborators(environ=ENV))
         warnings = summary.warnings
     except ConnectorError as e:
         case.error = str(e).splitlines()[0]
@@ -133,7 +133,7 @@ def run_case(emu: SheetsEmulator, sandbox: Any, tmp: Path, n: int, edit: str, po
         staff()
     _judge(emu, sandbox, key, control, case, warnings)
     try:
-        sync(cfg, environ=ENV)
+        sync(cfg, Collaborators(environ=ENV))
         again = Case(edit, point)
         _judge(emu, sandbox, key, control, again, [])
         case.next_ok = again.misplaced == 0 and again.staff_changed == 0 and again.unwritten == 0

@@ -20,7 +20,7 @@ from util import make_config, write_workbook
 
 from sheets_connector.config import parse_config
 from sheets_connector.errors import ConfigError, InwiseAuthError
-from sheets_connector.sync import sync
+from sheets_connector.sync import Collaborators, sync
 
 ENV = {"INWISE_API_KEY": "test-key"}
 ROWS = [[f"Person{i}", "Levi", f"person{i}@example.co.il", f"05411111{i:02d}", None] for i in range(20)]
@@ -114,7 +114,7 @@ def test_a_scheduled_run_against_a_failing_sandbox_alerts_once_then_summarises_t
     clock = Clock()
     sandbox.set_faults(error_rate=1.0)
 
-    s = sync(cfg, environ=ENV, trigger="schedule", clock=clock)
+    s = sync(cfg, Collaborators(environ=ENV, clock=clock), trigger="schedule")
     assert s.outage and len(inbox.messages) == 1 and len(received) == 1
     mail, chat = inbox.messages[0], received[0]["text"]
     (tmp_path / "alert-email.txt").write_text(f"Subject: {mail['Subject']}\n\n{_body(mail)}", encoding="utf-8")
@@ -133,12 +133,12 @@ def test_a_scheduled_run_against_a_failing_sandbox_alerts_once_then_summarises_t
     # the schedule runs again every 15 minutes: nothing new is sent while the same trouble lasts
     for _ in range(3):
         clock.now += dt.timedelta(minutes=15)
-        assert sync(cfg, environ=ENV, trigger="schedule", clock=clock).outage
+        assert sync(cfg, Collaborators(environ=ENV, clock=clock), trigger="schedule").outage
     assert len(inbox.messages) == 1 and len(received) == 1
 
     # a day later: one reminder, saying how many runs went wrong and how many were not told
     clock.now += dt.timedelta(hours=24)
-    sync(cfg, environ=ENV, trigger="schedule", clock=clock)
+    sync(cfg, Collaborators(environ=ENV, clock=clock), trigger="schedule")
     assert len(inbox.messages) == 2 and len(received) == 2
     reminder = _body(inbox.messages[1])
     assert inbox.messages[1]["Subject"].endswith("still stopped: inwise unavailable")
@@ -147,12 +147,12 @@ def test_a_scheduled_run_against_a_failing_sandbox_alerts_once_then_summarises_t
     # inwise is back: one "works again", then quiet
     sandbox.set_faults(error_rate=0.0)
     clock.now += dt.timedelta(minutes=15)
-    ok = sync(cfg, environ=ENV, trigger="schedule", clock=clock)
+    ok = sync(cfg, Collaborators(environ=ENV, clock=clock), trigger="schedule")
     assert ok.outage is None and len(inbox.messages) == 3 and len(received) == 3
     assert inbox.messages[2]["Subject"] == "sheets-connector: contacts.xlsx, sheet 'Contacts' works again"
     assert "Before it, 5 run(s) in a row stopped: inwise unavailable" in _body(inbox.messages[2])
     clock.now += dt.timedelta(minutes=15)
-    sync(cfg, environ=ENV, trigger="schedule", clock=clock)
+    sync(cfg, Collaborators(environ=ENV, clock=clock), trigger="schedule")
     assert len(inbox.messages) == 3 and len(received) == 3
 
 
@@ -162,7 +162,7 @@ def test_a_failed_run_alerts_teams_with_an_adaptive_card(tmp_path, sandbox, smtp
     write_workbook(tmp_path / "contacts.xlsx", ROWS[:2])
     cfg = make_config(tmp_path, sandbox.base_url, extra=_alerts(port, url, "teams"))
     with pytest.raises(InwiseAuthError):
-        sync(cfg, environ={"INWISE_API_KEY": "wrong-key"}, trigger="menu")
+        sync(cfg, Collaborators(environ={"INWISE_API_KEY": "wrong-key"}), trigger="menu")
     [card] = received
     attachment = card["attachments"][0]
     assert card["type"] == "message" and attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
@@ -179,7 +179,7 @@ def test_rows_needing_attention_above_the_threshold_alert(tmp_path, sandbox, smt
     rows = [[f"P{i}", "L", f"bad{i}@@example.com", None, None] for i in range(3)] + ROWS[:2]
     write_workbook(tmp_path / "contacts.xlsx", rows)
     cfg = make_config(tmp_path, sandbox.base_url, extra=_alerts(port, url, "json", "  attention_rows: 3"))
-    sync(cfg, environ=ENV)
+    sync(cfg, Collaborators(environ=ENV))
     [fields] = received
     assert fields["event"] == "problem" and fields["status"] == "attention" and fields["trigger"] == "cli"
     assert fields["counts"]["invalid"] == 3 and fields["counts"]["created"] == 2

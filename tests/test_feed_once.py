@@ -7,7 +7,7 @@ from util import make_config, tab_rows, write_workbook
 
 from sheets_connector.inwise import client as client_module
 from sheets_connector.state import feed
-from sheets_connector.sync import pull_new, sync
+from sheets_connector.sync import Collaborators, pull_new, sync
 
 ENV = {"INWISE_API_KEY": "test-key"}
 
@@ -28,7 +28,7 @@ def test_each_feed_answer_is_decoded_once(tmp_path, sandbox, state_dir, monkeypa
     wb = write_workbook(tmp_path / "contacts.xlsx", [[f"N{i}", "T", f"p{i}@example.com", None, None] for i in range(3)])
     cfg = make_config(tmp_path, sandbox.base_url, mode="batch")
     _sign_ups(sandbox, 2500)  # with the sheet's 3 rows: 2503 new contacts, three answers of the feed
-    s = sync(cfg, environ=ENV)
+    s = sync(cfg, Collaborators(environ=ENV))
     assert s.api_calls["GET /contacts"] == 3 and s.new_contacts_appended == 2503
     assert len(decoded) == 3 and -1 not in decoded  # once each, by the store, never by the client
     assert len(tab_rows(wb, "New contacts")) == 2504
@@ -36,5 +36,5 @@ def test_each_feed_answer_is_decoded_once(tmp_path, sandbox, state_dir, monkeypa
 
     decoded.clear()
     _sign_ups(sandbox, 1, prefix="late")
-    assert pull_new(cfg, environ=ENV).new_contacts_appended == 1
+    assert pull_new(cfg, Collaborators(environ=ENV)).new_contacts_appended == 1
     assert len(decoded) == 1

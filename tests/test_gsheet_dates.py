@@ -153,13 +153,13 @@ def test_locales_and_formats():
 
 def test_the_sync_says_it_before_anything_is_sent_and_once(tmp_path, emu, sandbox):
     from sheets_connector.config import load_config
-    from sheets_connector.sync import sync
+    from sheets_connector.sync import Collaborators, sync
 
     key = staff_type(emu, "en_US", US_TYPED)
     config = load_config(mapping(tmp_path, emu, key, sandbox.base_url))
     told: list[tuple[str, int]] = []
-    summary = sync(config, environ={"INWISE_API_KEY": "test-key"},
-                   on_warning=lambda w: told.append((w, sandbox.stats()["total"])))
+    summary = sync(config, Collaborators(environ={"INWISE_API_KEY": "test-key"},
+                                         on_warning=lambda w: told.append((w, sandbox.stats()["total"]))))
     assert [sent for _, sent in told] == [0, 0]  # both warnings came before any request to inwise
     assert [w for w, _ in told] == summary.warnings[:2] and sandbox.stats()["total"] > 0
 

@@ -10,7 +10,7 @@ from gsheets_util import SHEET_HEADER, sheet_column, sheet_mapping
 
 from sheets_connector.config import parse_config
 from sheets_connector.sheets_emulator import SheetsEmulator
-from sheets_connector.sync import sync
+from sheets_connector.sync import Collaborators, sync
 
 ENV = {"INWISE_API_KEY": "test-key"}
 PEOPLE = [["Ada", "A", "ada@example.com", None, None], ["Ben", "B", "ben@example.com", None, None],
@@ -59,7 +59,7 @@ def test_a_hidden_results_column_gets_the_results_and_the_run_says_it_is_hidden(
     key = emu.create_spreadsheet({"Contacts": [header, *PEOPLE]})
     emu.staff_update(key, [{"updateDimensionProperties": _columns(emu, key, "COLUMNS", 5, 6, properties={
         "hiddenByUser": True}, fields="hiddenByUser")}])
-    s = sync(_config(tmp_path, emu, key, sandbox), environ=ENV)
+    s = sync(_config(tmp_path, emu, key, sandbox), Collaborators(environ=ENV))
     assert emu.values(key, "Contacts")[0][:7] == header  # no second results column
     _own_results(emu, key, sandbox)
     assert any("'Sync result' is hidden" in w and "Unhide" in w for w in s.warnings)
@@ -71,7 +71,7 @@ def test_rows_hidden_by_a_filter_get_their_results_too(tmp_path, emu, sandbox):
     emu.staff_update(key, [{"setBasicFilter": {"filter": {
         "range": {"sheetId": sid, "startRowIndex": 0, "endRowIndex": 5, "startColumnIndex": 0, "endColumnIndex": 5},
         "filterSpecs": [{"columnIndex": 1, "filterCriteria": {"hiddenValues": ["B"]}}]}}}])
-    s = sync(_config(tmp_path, emu, key, sandbox), environ=ENV)
+    s = sync(_config(tmp_path, emu, key, sandbox), Collaborators(environ=ENV))
     _own_results(emu, key, sandbox)
     assert any("Rows 3, 5 are hidden or filtered out" in w for w in s.warnings)
 
@@ -82,14 +82,14 @@ def test_merged_result_cells_are_written_and_the_hidden_results_are_named(tmp_pa
     sid = emu.sheet_id(key, "Contacts")
     emu.staff_update(key, [{"mergeCells": {"mergeType": "MERGE_ALL", "range": {
         "sheetId": sid, "startRowIndex": 2, "endRowIndex": 4, "startColumnIndex": 5, "endColumnIndex": 6}}}])
-    s = sync(_config(tmp_path, emu, key, sandbox), environ=ENV)
+    s = sync(_config(tmp_path, emu, key, sandbox), Collaborators(environ=ENV))
     _own_results(emu, key, sandbox)  # the values are in the cells (Google keeps them under a merge)
     assert any("'Sync result' are merged" in w and "rows 4 are hidden under the merge" in w for w in s.warnings)
 
 
 def test_a_title_row_inserted_before_the_first_sync_is_recognised(tmp_path, emu, sandbox):
     key = emu.create_spreadsheet({"Contacts": [["Members, autumn 2026"], SHEET_HEADER, *PEOPLE]})
-    s = sync(_config(tmp_path, emu, key, sandbox), environ=ENV)  # the mapping says header_row 1
+    s = sync(_config(tmp_path, emu, key, sandbox), Collaborators(environ=ENV))  # the mapping says header_row 1
     rows = emu.values(key, "Contacts")
     assert rows[0] == ["Members, autumn 2026"]  # nothing written into the title row
     _own_results(emu, key, sandbox)
@@ -99,7 +99,7 @@ def test_a_title_row_inserted_before_the_first_sync_is_recognised(tmp_path, emu,
 def test_the_next_sync_follows_the_header_and_result_columns_staff_moved(tmp_path, emu, sandbox):
     key = emu.create_spreadsheet({"Contacts": [SHEET_HEADER, *PEOPLE]})
     cfg = _config(tmp_path, emu, key, sandbox)
-    sync(cfg, environ=ENV)
+    sync(cfg, Collaborators(environ=ENV))
     first = emu.values(key, "Contacts")
     # between syncs: a title row, the results column moved to the front and renamed in case only,
     # a column inserted left of the contact id, and a contact added
@@ -110,7 +110,7 @@ def test_the_next_sync_follows_the_header_and_result_columns_staff_moved(tmp_pat
     emu.insert_rows(key, "Contacts", 1, [["Members"]])
     emu.set_cells(key, "Contacts", 2, [["SYNC RESULT"]])
     emu.set_cells(key, "Contacts", 7, [[None, "Eve", "E", "eve@example.com"]])
-    s = sync(cfg, environ=ENV)
+    s = sync(cfg, Collaborators(environ=ENV))
     rows = emu.values(key, "Contacts")
     assert rows[0] == ["Members"]
     assert rows[1] == ["SYNC RESULT", *SHEET_HEADER, "", "inwise ID", "Last synced"]  # no new columns
@@ -126,7 +126,7 @@ def test_a_staff_column_typed_where_a_new_results_column_would_go_is_never_writt
     # a column inserted left of Notes just before the connector pins its new columns
     emu.on_request("sheets.spreadsheets.batchUpdate", lambda: emu.staff_update(key, [
         {"insertDimension": _columns(emu, key, "COLUMNS", 5, 6)}]))
-    sync(cfg, environ=ENV)
+    sync(cfg, Collaborators(environ=ENV))
     rows = emu.values(key, "Contacts")
     assert rows[0][:7] == SHEET_HEADER + ["", "Notes"]
     assert [r[6] for r in rows[1:]] == ["n0", "n1", "n2", "n3"]

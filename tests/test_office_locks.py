@@ -22,7 +22,7 @@ from util import make_config, write_workbook
 
 from sheets_connector.errors import SourceError
 from sheets_connector.sandbox import Sandbox
-from sheets_connector.sync import sync
+from sheets_connector.sync import Collaborators, sync
 
 ROWS = [
     ["דנה", "כהן", "dana@example.co.il", "054-1111111", None],
@@ -75,7 +75,7 @@ def test_locked_before_the_run_without_owner_file_sends_nothing(tmp_path: Path, 
     before = wb.read_bytes()
     windows_lock(monkeypatch, wb, from_start=True)
     with pytest.raises(SourceError) as e:
-        sync(make_config(tmp_path, sandbox.base_url), environ=ENV)
+        sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))
     message = str(e.value)
     assert message.startswith("contacts.xlsx is open in Excel or another program")
     assert "Close the workbook everywhere it is open and run again. Nothing was sent to inwise." in message
@@ -105,7 +105,7 @@ def test_lock_seen_only_at_save_time_keeps_results_in_a_named_csv(tmp_path: Path
     before = wb.read_bytes()
     windows_lock(monkeypatch, wb, from_start=False)
     with pytest.raises(SourceError) as e:
-        sync(make_config(tmp_path, sandbox.base_url), environ=ENV)
+        sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))
     message = str(e.value)
     assert message.startswith("contacts.xlsx is open in Excel or another program")
     assert "when the results were to be saved" in message and "Your file was not changed." in message
@@ -130,7 +130,7 @@ def test_excel_opened_during_the_run_is_named_at_save_time(tmp_path: Path, sandb
             excel_owner_file(tmp_path, "contacts.xlsx", "Yossi Levi")
 
     with pytest.raises(SourceError) as e:
-        sync(make_config(tmp_path, sandbox.base_url), environ=ENV, progress=excel_opens_it)
+        sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV, progress=excel_opens_it))
     message = str(e.value)
     assert message.startswith("contacts.xlsx is open in Excel (by Yossi Levi)")
     assert "The contacts WERE sent to inwise." in message and "sync results" in message
@@ -144,6 +144,6 @@ def test_a_read_only_workbook_is_not_mistaken_for_excel(tmp_path: Path, sandbox:
     wb.chmod(0o444)
     windows_lock(monkeypatch, wb, from_start=True)  # what a non-root process meets
     with pytest.raises(SourceError) as e:
-        sync(make_config(tmp_path, sandbox.base_url), environ=ENV)
+        sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))
     assert "the file is read-only" in str(e.value) and "Excel" not in str(e.value)
     assert "Nothing was sent to inwise." in str(e.value) and sandbox.stats()["total"] == 0

@@ -13,7 +13,7 @@ from util import column, make_config, write_workbook
 
 from sheets_connector.errors import InwiseAddressError, InwiseUnavailable
 from sheets_connector.inwise.wire import API_ADDRESS
-from sheets_connector.sync import sync
+from sheets_connector.sync import Collaborators, sync
 from sheets_connector.sync.breaker import NOT_SENT_UNAVAILABLE
 
 ENV = {"INWISE_API_KEY": "test-key"}
@@ -32,7 +32,7 @@ def test_an_html_page_at_base_url_is_never_applied_and_the_next_run_sends_every_
     cfg = make_config(tmp_path, sandbox.base_url)
     sandbox.set_faults(answer="html")
     with pytest.raises(InwiseAddressError) as e:
-        sync(cfg, environ=ENV)
+        sync(cfg, Collaborators(environ=ENV))
     text = str(e.value)
     assert "web page (HTML, titled 'Down for maintenance')" in text and API_ADDRESS in text
     assert "inwise.base_url" in text and "sends them again" in text
@@ -40,7 +40,7 @@ def test_an_html_page_at_base_url_is_never_applied_and_the_next_run_sends_every_
     assert "Sync result" not in _header(wb)  # nothing was written
 
     sandbox.set_faults(answer="json")
-    s = sync(cfg, environ=ENV)
+    s = sync(cfg, Collaborators(environ=ENV))
     assert s.counts["created"] == 12 and s.counts["error"] == 0 and s.outage is None
     assert all(str(v).startswith("✓ created") for v in column(wb, "Sync result").values())
 
@@ -59,14 +59,14 @@ def test_a_page_that_appears_mid_run_stops_it_at_the_first_and_rows_answered_bef
             sandbox.set_faults(answer="html")
 
     with pytest.raises(InwiseAddressError):
-        sync(cfg, environ=ENV, progress=progress)
+        sync(cfg, Collaborators(environ=ENV, progress=progress))
     answers = sandbox.stats()["requests"]["POST /contacts"]
     assert answers["200 html"] == 1  # one request (concurrency 1) met the page: nothing was sent after it
     answered = answers["200"]  # 3, or a few more already on their way when the page appeared
     assert 3 <= answered < 10
     sandbox.set_faults(answer="json")
     sandbox.reset_stats()
-    s = sync(cfg, environ=ENV)
+    s = sync(cfg, Collaborators(environ=ENV))
     # the rows inwise answered are written without sending them again; the others are sent
     assert s.recovered == answered and _posts(sandbox) == 10 - answered
     assert s.counts["created"] == 10
@@ -78,10 +78,10 @@ def test_json_cut_short_is_not_an_answer_of_inwise(tmp_path, sandbox):
     cfg = make_config(tmp_path, sandbox.base_url, extra="  concurrency: 1")
     sandbox.set_faults(answer="truncated")
     with pytest.raises(InwiseAddressError) as e:
-        sync(cfg, environ=ENV)
+        sync(cfg, Collaborators(environ=ENV))
     assert "JSON that was cut short or broken" in str(e.value)
     sandbox.set_faults(answer="json")
-    s = sync(cfg, environ=ENV)  # inwise had applied it: sending it again updates the same contact
+    s = sync(cfg, Collaborators(environ=ENV))  # inwise had applied it: sending it again updates the same contact
     assert s.counts["created"] + s.counts["updated"] == 3 and s.counts["error"] == 0
 
 
@@ -92,7 +92,7 @@ def test_an_outage_trips_the_breaker_marks_the_rest_not_sent_and_the_next_run_se
     extra = "  outage_after: 3\n  batch_size: 5" if mode == "batch" else "  outage_after: 5"
     cfg = make_config(tmp_path, sandbox.base_url, mode=mode, extra=extra)
     sandbox.set_faults(error_rate=1.0)
-    s = sync(cfg, environ=ENV)
+    s = sync(cfg, Collaborators(environ=ENV))
     assert s.outage is not None and "inwise is unavailable" in s.outage and "Run the sync again later" in s.outage
     results = column(wb, "Sync result")
     not_sent = [r for r, v in results.items() if NOT_SENT_UNAVAILABLE in str(v)]
@@ -107,7 +107,7 @@ def test_an_outage_trips_the_breaker_marks_the_rest_not_sent_and_the_next_run_se
     assert f"{n - len(not_sent)} of {n} rows were sent" in s.outage
 
     sandbox.set_faults(error_rate=0.0)
-    again = sync(cfg, environ=ENV)
+    again = sync(cfg, Collaborators(environ=ENV))
     assert again.outage is None and again.counts["error"] == 0
     assert not any("not sent" in str(v) or "✗" in str(v) for v in column(wb, "Sync result").values())
 
@@ -116,7 +116,7 @@ def test_a_successful_row_resets_the_count(tmp_path, sandbox):
     wb = write_workbook(tmp_path / "contacts.xlsx", _rows(12))
     cfg = make_config(tmp_path, sandbox.base_url, extra="  concurrency: 1\n  outage_after: 3\n  retries: 0")
     sandbox.set_faults(error_rate=0.5, seed=3)  # one draw per request: x.x..xx.xx.x (7 failures, never 3 in a row)
-    s = sync(cfg, environ=ENV)
+    s = sync(cfg, Collaborators(environ=ENV))
     assert s.outage is None and s.counts["error"] == 7
     assert not any(NOT_SENT_UNAVAILABLE in str(v) for v in column(wb, "Sync result").values())
 

@@ -13,7 +13,7 @@ from util import column, write_workbook
 
 from sheets_connector.config import parse_config
 from sheets_connector.sheets_emulator import SheetsEmulator
-from sheets_connector.sync import sync
+from sheets_connector.sync import Collaborators, sync
 
 ENV = {"INWISE_API_KEY": "test-key"}
 WHEN = dt.datetime(2026, 11, 28, 9, 15)
@@ -110,7 +110,7 @@ def contacts_by_email(sandbox) -> dict[str, dict[str, Any]]:
 
 def run(sheet, sandbox, **kw):
     cfg = parse_config(mapping(sheet.source(), sandbox.base_url, **kw), base_dir=sheet.tmp)
-    return sync(cfg, environ=ENV, clock=lambda: WHEN)
+    return sync(cfg, Collaborators(environ=ENV, clock=lambda: WHEN))
 
 
 @pytest.mark.parametrize("mode,groups_mode", [("upsert", "exactly"), ("batch", "add")])
@@ -168,7 +168,7 @@ def test_batch_requests_per_10000_rows_with_5_group_sets_stay_close_to_a_sheet_w
     write_workbook(tmp_path / "contacts.xlsx", rows, header=HEADER)
     source = "source: {type: xlsx, path: contacts.xlsx, worksheet: Contacts}"
     per_row = parse_config(mapping(source, sandbox.base_url, mode="batch"), base_dir=tmp_path)
-    s = sync(per_row, environ=ENV, clock=lambda: WHEN)
+    s = sync(per_row, Collaborators(environ=ENV, clock=lambda: WHEN))
     assert s.counts["updated"] + s.counts["created"] == 10_000
     # one call per chunk per group of its set: 2+2+2x2+2 calls, and 2 for the rows in no group
     assert s.api_calls["POST /contacts/batchInsert"] == 12
@@ -178,7 +178,7 @@ def test_batch_requests_per_10000_rows_with_5_group_sets_stay_close_to_a_sheet_w
 
     before = mapping(source, sandbox.base_url, mode="batch").replace("  groups: {column: Groups, mode: add}\n", "")
     before = before.replace("  consent: Consent\n", "").replace("  mode: batch\n", f"  mode: batch\n  groups: [{VIP}]\n")
-    s = sync(parse_config(before, base_dir=tmp_path), environ=ENV, clock=lambda: WHEN)
+    s = sync(parse_config(before, base_dir=tmp_path), Collaborators(environ=ENV, clock=lambda: WHEN))
     assert s.api_calls["POST /contacts/batchInsert"] == 10  # 10 chunks, one group each
 
 

@@ -20,7 +20,7 @@ from util import column, make_config, write_workbook
 from xlsx_files import parts, rewrite, set_cells, sha, sheet_part
 
 from sheets_connector.errors import SourceError
-from sheets_connector.sync import sync
+from sheets_connector.sync import Collaborators, sync
 from sheets_connector.tables.base import CellError, RowRef
 from sheets_connector.tables.xlsx import XlsxTable
 
@@ -77,7 +77,7 @@ def _strict(p: dict[str, bytes]) -> None:
 def test_a_strict_workbook_gets_its_results_in_place(tmp_path: Path, sandbox: object) -> None:
     wb = write_workbook(tmp_path / "contacts.xlsx", [["Dana", "Cohen", "dana@example.co.il", "0541111111", None]])
     rewrite(wb, _strict)
-    s = sync(make_config(tmp_path, sandbox.base_url), environ=ENV)  # type: ignore[attr-defined]
+    s = sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))  # type: ignore[attr-defined]
     assert s.counts["created"] == 1 and not s.is_copy and s.written_to == str(wb)
     assert calamine(wb)[1][5].startswith("✓ created")  # (openpyxl cannot read a Strict workbook's sheets)
     new = parts(wb)
@@ -103,7 +103,7 @@ def test_an_unexpected_error_while_saving_keeps_every_result_in_a_csv(tmp_path: 
 
     monkeypatch.setattr(table, "save", save)
     with pytest.raises(SourceError) as e:
-        sync(cfg, environ=ENV, table=table)
+        sync(cfg, Collaborators(table=table, environ=ENV))
     csvs = list(tmp_path.glob("contacts sync results *.csv"))
     assert len(csvs) == 1 and str(csvs[0]) in str(e.value) and "WERE sent" in str(e.value)
     assert type(crash).__name__ in str(e.value)
@@ -130,7 +130,7 @@ def test_a_header_reaching_xfd_is_refused_before_anything_is_sent(tmp_path: Path
     before = sha(wb)
     cfg = make_config(tmp_path, sandbox.base_url)  # type: ignore[attr-defined]
     with pytest.raises(SourceError) as e:
-        sync(cfg, environ=ENV)
+        sync(cfg, Collaborators(environ=ENV))
     message = str(e.value)
     assert "contacts.xlsx" in message and "XFD" in message and "Nothing was sent" in message
     assert "'Sync result', 'inwise ID', 'Last synced'" in message and "XFB1:XFD1" in message
@@ -200,7 +200,7 @@ def test_a_workbook_no_writer_can_save_is_refused_before_anything_is_sent(tmp_pa
     rewrite(wb, edit("xl/styles.xml", r'<cellStyle name="Normal"', "<cellStyle"))  # ...and openpyxl cannot open it
     before = sha(wb)
     with pytest.raises(SourceError) as e:
-        sync(make_config(tmp_path, sandbox.base_url), environ=ENV)  # type: ignore[attr-defined]
+        sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))  # type: ignore[attr-defined]
     assert "contacts.xlsx can be read but not written" in str(e.value) and "nothing was sent" in str(e.value)
     assert "save it again as Excel Workbook" in str(e.value)
     assert sandbox.contacts() == [] and sha(wb) == before  # type: ignore[attr-defined]
@@ -294,7 +294,7 @@ def test_results_in_merged_cells_reach_the_run_summary(tmp_path: Path, sandbox: 
     book = openpyxl.load_workbook(wb)
     book["Contacts"].merge_cells("F2:F3")
     book.save(wb)
-    s = sync(make_config(tmp_path, sandbox.base_url), environ=ENV)  # type: ignore[attr-defined]
+    s = sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))  # type: ignore[attr-defined]
     assert s.counts["created"] == 2
     unplaced = [w for w in s.warnings if "could not be written into the sheet" in w]
     assert unplaced == ["1 result(s) could not be written into the sheet: row 3: its 'Sync result' cell F3 is inside "
@@ -305,7 +305,7 @@ def test_results_in_merged_cells_reach_the_run_summary(tmp_path: Path, sandbox: 
 def test_a_new_results_column_among_hidden_columns_is_shown(tmp_path: Path, sandbox: object) -> None:
     wb = write_workbook(tmp_path / "contacts.xlsx", [["Dana", "Cohen", "dana@example.co.il", "0541111111", None]])
     rewrite(wb, edit(SHEET, r"<sheetData>", '<cols><col min="6" max="16384" width="0" hidden="1" customWidth="1"/></cols><sheetData>'))
-    s = sync(make_config(tmp_path, sandbox.base_url), environ=ENV)  # type: ignore[attr-defined]
+    s = sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))  # type: ignore[attr-defined]
     assert not s.is_copy and s.lost == []
     assert ("The new 'Sync result' column went to column F of sheet 'Contacts' of contacts.xlsx, which was hidden with "
             "the columns around it; it is shown now so you can see the results.") in s.warnings
@@ -320,7 +320,7 @@ def test_a_results_column_the_user_hid_is_written_and_the_summary_says_so(tmp_pa
     book = openpyxl.load_workbook(wb)
     book["Contacts"].column_dimensions["F"].hidden = True
     book.save(wb)
-    s = sync(make_config(tmp_path, sandbox.base_url), environ=ENV)  # type: ignore[attr-defined]
+    s = sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))  # type: ignore[attr-defined]
     assert ("The 'Sync result' column (column F of sheet 'Contacts' of contacts.xlsx) is hidden, so the results written "
             "there do not show: unhide the column to see them.") in s.warnings
     assert openpyxl.load_workbook(wb)["Contacts"].column_dimensions["F"].hidden  # the user's choice is kept
@@ -384,7 +384,7 @@ def test_a_row_with_an_error_in_its_email_or_mobile_is_held_back(tmp_path: Path,
     rewrite(wb, edit(SHEET, r'<c r="C2" t="inlineStr">.*?</c>', '<c r="C2" t="e"><f>VLOOKUP(A2,X!A:B,2,0)</f><v>#N/A</v></c>'))
     rewrite(wb, edit(SHEET, r'<c r="D3" t="inlineStr">.*?</c>', '<c r="D3" t="e"><v>#VALUE!</v></c>'))
     rewrite(wb, edit(SHEET, r'<c r="C4" t="inlineStr">.*?</c>', '<c r="C4"><f>LOWER(A4)&amp;"@example.co.il"</f></c>'))
-    s = sync(make_config(tmp_path, sandbox.base_url), environ=ENV)  # type: ignore[attr-defined]
+    s = sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))  # type: ignore[attr-defined]
     assert s.counts["invalid"] == 3 and s.counts["created"] == 0
     assert sandbox.contacts() == []  # type: ignore[attr-defined]
     res = column(wb, "Sync result")

@@ -15,7 +15,7 @@ from sheets_connector.cli import main
 from sheets_connector.config import parse_config
 from sheets_connector.errors import SourceError
 from sheets_connector.sheets_emulator import SheetsEmulator
-from sheets_connector.sync import sync
+from sheets_connector.sync import Collaborators, sync
 from sheets_connector.tables.result_columns import Obstacle, choose_columns
 
 ENV = {"INWISE_API_KEY": "test-key"}
@@ -94,7 +94,7 @@ def test_the_smallest_case_keeps_both_notes_and_check_says_where_the_results_go(
     assert "→ results" in out and "│ D " in out and "Sync result (new column)" in out
     assert "│ E " in out and "inwise ID (new column)" in out and "│ F " in out
     assert "column C (C2) has no header but holds data" in out
-    summary = sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), environ=ENV)
+    summary = sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), Collaborators(environ=ENV))
     ws = openpyxl.load_workbook(book)["Contacts"]
     assert [ws[f"C{r}"].value for r in (1, 2, 3)] == [None, "VIP - call before 10", "keep this note"]
     assert [ws[f"{c}1"].value for c in "DEF"] == ["Sync result", "inwise ID", "Last synced"]
@@ -104,7 +104,8 @@ def test_the_smallest_case_keeps_both_notes_and_check_says_where_the_results_go(
 
 def test_a_formula_showing_nothing_in_a_headerless_column_is_kept(tmp_path: Path, sandbox) -> None:
     book = headerless_column(tmp_path / "contacts.xlsx")
-    sync(parse_config(xlsx_mapping(tmp_path, sandbox.base_url).read_text(), base_dir=tmp_path), environ=ENV)
+    sync(parse_config(xlsx_mapping(tmp_path, sandbox.base_url).read_text(), base_dir=tmp_path),
+         Collaborators(environ=ENV))
     ws = openpyxl.load_workbook(book)["Contacts"]
     assert [ws[f"D{r}"].value for r in (2, 3, 4)] == ['=IF(C2="","","note")', '=IF(C3="","","note")',
                                                      '=IF(C4="","","note")']
@@ -124,7 +125,7 @@ def test_check_refuses_first_what_sync_refuses_with_the_same_words(tmp_path: Pat
     assert code != 0 and "Mapping OK" not in out and words in err, (out, err)
     assert "save it again" not in err and "damaged" not in err
     with pytest.raises(SourceError) as e:
-        sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), environ=ENV)
+        sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), Collaborators(environ=ENV))
     assert words in str(e.value) and " ".join(str(e.value).split()) in " ".join(err.split())  # the same message
     assert sandbox.contacts() == [] and sha(book) == before
 
@@ -137,7 +138,7 @@ def test_results_go_past_a_pivot_table_beside_the_contacts_and_leave_it_alone(tm
     assert "columns D (D3), E (E3) have no header but hold data" in out  # inwise ID and Last synced go past it
     before = openpyxl.load_workbook(book)["Contacts"]
     pivot = [[c.value for c in row] for row in before["D3:E7"]]
-    sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), environ=ENV)
+    sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), Collaborators(environ=ENV))
     ws = openpyxl.load_workbook(book)["Contacts"]
     assert [[c.value for c in row] for row in ws["D3:E7"]] == pivot
     assert [ws[f"{c}1"].value for c in "CFG"] == ["Sync result", "inwise ID", "Last synced"]
@@ -151,7 +152,7 @@ def test_a_workbook_with_a_macro_sheet_is_read_and_written_not_called_damaged(tm
     cfg_path = xlsx_mapping(tmp_path, sandbox.base_url, "contacts.xlsm")
     code, out, err = check(cfg_path)
     assert code == 0 and "damaged" not in err, err
-    summary = sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), environ=ENV)
+    summary = sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), Collaborators(environ=ENV))
     assert summary.counts["created"] == 3 and not summary.written_to.endswith("(with sync results).xlsm")
     import zipfile
     with zipfile.ZipFile(book) as zf:
@@ -164,7 +165,7 @@ def test_cells_whose_font_is_past_the_list_do_not_turn_bold(tmp_path: Path, sand
     cfg = (xlsx_mapping(tmp_path, sandbox.base_url).read_text()
            + "new_contacts:\n  enabled: true\n  tab: New contacts\n")
     sandbox.add_contacts([{"email": "web@example.com"}])  # a contact created elsewhere: a new tab with a bold header
-    sync(parse_config(cfg, base_dir=tmp_path), environ=ENV)
+    sync(parse_config(cfg, base_dir=tmp_path), Collaborators(environ=ENV))
     wb = openpyxl.load_workbook(book)
     assert "New contacts" in wb.sheetnames and wb["New contacts"]["A1"].font.b
     ws = wb["Contacts"]
@@ -196,7 +197,7 @@ def test_the_smallest_case_on_a_google_sheet(tmp_path: Path, emu, sandbox, monke
     code, out, err = check(cfg_path)
     assert code == 0, err
     assert "Sync result (new column)" in out and "│ D " in out and "column C (C2) has no header but holds data" in out
-    summary = sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), environ=ENV)
+    summary = sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), Collaborators(environ=ENV))
     rows = emu.values(key, "Contacts")
     assert [r[2] for r in rows[1:3]] == ["VIP - call before 10", "keep this note"] and rows[0][2] == ""
     assert rows[0][3:6] == ["Sync result", "inwise ID", "Last synced"]
@@ -250,6 +251,6 @@ def test_a_google_sheet_column_of_formulas_showing_nothing_is_kept(tmp_path: Pat
                                                ["noa@example.com", None, Cell(None, formula=blank)]]})
     cfg_path = mapping(tmp_path, sandbox.base_url, f'{{type: google_sheet, spreadsheet: "{emu.url(key)}", '
                                                    f'worksheet: Contacts, api_url: "{emu.api_url}"}}')
-    sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), environ=ENV)
+    sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), Collaborators(environ=ENV))
     assert emu.cell(key, "Contacts", "C2").formula == blank and emu.cell(key, "Contacts", "C3").formula == blank
     assert emu.values(key, "Contacts")[0][3] == "Sync result"

@@ -98,7 +98,7 @@ def test_syncs_forget_what_the_sheet_received_after_the_mappings_days_and_keep_e
     from util import make_config, tab_rows, write_workbook
 
     from sheets_connector.state.location import STORE_FILE
-    from sheets_connector.sync import sync
+    from sheets_connector.sync import Collaborators, sync
 
     def sign_ups(prefix: str, n: int) -> None:
         text = "Email\n" + "".join(f"{prefix}{j}@example.com\n" for j in range(n))
@@ -115,7 +115,7 @@ def test_syncs_forget_what_the_sheet_received_after_the_mappings_days_and_keep_e
         when = day0 + timedelta(days=day)  # the store dates what it receives by the same clock
         monkeypatch.setattr("sheets_connector.state.store.utc_now",
                             lambda when=when: when.astimezone(timezone.utc).isoformat(timespec="milliseconds"))
-        s = sync(cfg, environ={"INWISE_API_KEY": "test-key"}, clock=lambda when=when: when)
+        s = sync(cfg, Collaborators(environ={"INWISE_API_KEY": "test-key"}, clock=lambda when=when: when))
         assert s.error is None
         db = SqliteStore(state_dir / STORE_FILE)
         try:

@@ -24,7 +24,7 @@ from sheets_connector.service.sheets import load_registry
 from sheets_connector.sheets_emulator import SheetsEmulator
 from sheets_connector.state import SqliteStore
 from sheets_connector.state.db import process_host
-from sheets_connector.sync import sync
+from sheets_connector.sync import Collaborators, sync
 
 SECRET = "secret-of-the-sales-sheet-0123456789"
 ENV = {"INWISE_API_KEY": "test-key"}
@@ -96,7 +96,7 @@ def test_a_menu_run_syncs_the_sheet_and_shares_lock_and_history_with_the_cli(
 
         # the menu run holds the sheet: a CLI sync is refused, and so is a second click
         with pytest.raises(SheetBusy, match=r"Another sync of Google Sheet, sheet 'Contacts' is running \(run #1,"):
-            sync(load_config(mapping), environ=ENV)
+            sync(load_config(mapping), Collaborators(environ=ENV))
         again = post_sync(base, body_of(key, nonce="second click"), SECRET)
         assert (again.status_code, again.json()["run_id"]) == (409, run_id)
 
@@ -114,7 +114,7 @@ def test_a_menu_run_syncs_the_sheet_and_shares_lock_and_history_with_the_cli(
         assert latest(base, key)["id"] == run_id
 
         # a CLI run afterwards is the sheet's last sync, and its name answers GET /v1/runs/{id}
-        cli = sync(load_config(mapping), environ=ENV)
+        cli = sync(load_config(mapping), Collaborators(environ=ENV))
         assert cli.counts["unchanged"] == 2
         last = latest(base, key)
         assert last["id"] == f"2.{key}"  # one registry: the CLI's run is the sheet's run #2

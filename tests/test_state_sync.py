@@ -22,7 +22,7 @@ from sheets_connector.inwise import InwiseClient
 from sheets_connector.retry import RetryPolicy
 from sheets_connector.state import PulledStore, SqliteStore
 from sheets_connector.state.location import ENV_DIR, STORE_FILE
-from sheets_connector.sync import pull_new, sync
+from sheets_connector.sync import Collaborators, pull_new, sync
 
 KEY = "test-key"
 ENV = {"INWISE_API_KEY": KEY}
@@ -61,7 +61,7 @@ def clock(*args: int):
 def test_only_changed_rows_are_sent_and_a_mapping_change_sends_all(tmp_path, sandbox):
     wb = write_workbook(tmp_path / "contacts.xlsx", people(1000))
     cfg = make_config(tmp_path, sandbox.base_url, extra="  concurrency: 8")
-    first = sync(cfg, environ=ENV, clock=clock(2026, 11, 28, 9, 0))
+    first = sync(cfg, Collaborators(environ=ENV, clock=clock(2026, 11, 28, 9, 0)))
     assert first.counts["created"] == 1000
     before = column(wb, "Sync result")
     book = load_workbook(wb)
@@ -70,7 +70,7 @@ def test_only_changed_rows_are_sent_and_a_mapping_change_sends_all(tmp_path, san
     book.save(wb)
     sandbox.reset_stats()
 
-    second = sync(cfg, environ=ENV, clock=clock(2026, 11, 28, 10, 0))
+    second = sync(cfg, Collaborators(environ=ENV, clock=clock(2026, 11, 28, 10, 0)))
     assert posts(sandbox) == 3
     assert second.counts["updated"] == 3 and second.counts["unchanged"] == 997
     after = column(wb, "Sync result")
@@ -80,24 +80,24 @@ def test_only_changed_rows_are_sent_and_a_mapping_change_sends_all(tmp_path, san
 
     sandbox.reset_stats()
     changed = make_config(tmp_path, sandbox.base_url, extra="  concurrency: 8\n  confirmation_status: confirmed")
-    third = sync(changed, environ=ENV)
+    third = sync(changed, Collaborators(environ=ENV))
     assert posts(sandbox) == 1000 and third.counts["updated"] == 1000 and third.counts["unchanged"] == 0
 
 
 def test_full_sends_every_row_and_a_cleared_result_gets_its_words_back(tmp_path, sandbox):
     wb = write_workbook(tmp_path / "contacts.xlsx", people(5))
     cfg = make_config(tmp_path, sandbox.base_url)
-    sync(cfg, environ=ENV, clock=clock(2026, 11, 28, 9, 0))
+    sync(cfg, Collaborators(environ=ENV, clock=clock(2026, 11, 28, 9, 0)))
     before = column(wb, "Sync result")
     book = load_workbook(wb)
     heads = [c.value for c in book["Contacts"][1]]
     book["Contacts"].cell(row=3, column=heads.index("Sync result") + 1, value=None)
     book.save(wb)
     sandbox.reset_stats()
-    s = sync(cfg, environ=ENV, clock=clock(2026, 11, 28, 10, 0))
+    s = sync(cfg, Collaborators(environ=ENV, clock=clock(2026, 11, 28, 10, 0)))
     assert posts(sandbox) == 0 and s.counts["unchanged"] == 5
     assert column(wb, "Sync result") == before  # the same words and date, nothing sent
-    s = sync(cfg, full=True, environ=ENV, clock=clock(2026, 11, 29, 8, 0))
+    s = sync(cfg, Collaborators(environ=ENV, clock=clock(2026, 11, 29, 8, 0)), full=True)
     # every row sent again; inwise says "updated", but the sync created these contacts: the rows
     # keep saying so, with the day they were created
     assert posts(sandbox) == 5 and s.counts["created"] == 5 and s.full
@@ -107,13 +107,13 @@ def test_full_sends_every_row_and_a_cleared_result_gets_its_words_back(tmp_path,
 def test_deleting_the_store_means_a_full_run_and_nothing_twice(tmp_path, sandbox, state_dir):
     wb = write_workbook(tmp_path / "contacts.xlsx", people(20))
     cfg = make_config(tmp_path, sandbox.base_url)
-    sync(cfg, environ=ENV, clock=clock(2026, 11, 28, 9, 0))
+    sync(cfg, Collaborators(environ=ENV, clock=clock(2026, 11, 28, 9, 0)))
     before = column(wb, "Sync result")
     for f in state_dir.glob(STORE_FILE + "*"):
         f.unlink()
     sign_ups(sandbox, 1)
     sandbox.reset_stats()
-    s = sync(cfg, environ=ENV, clock=clock(2026, 11, 30, 9, 0))
+    s = sync(cfg, Collaborators(environ=ENV, clock=clock(2026, 11, 30, 9, 0)))
     # the store is gone, the sheet's own results column still says which contacts the sync created
     assert posts(sandbox) == 20 and s.counts["created"] == 20
     assert column(wb, "Sync result") == before
@@ -127,8 +127,8 @@ def test_an_old_journal_is_imported_by_the_first_sync(tmp_path, sandbox):
     journal.append_page([{"id": 77, "email": "old@example.com"}, {"id": 78, "email": "older@example.com"}])
     journal.mark_delivered([78])
     cfg = make_config(tmp_path, sandbox.base_url)
-    sync(cfg, environ=ENV)
-    sync(cfg, environ=ENV)
+    sync(cfg, Collaborators(environ=ENV))
+    sync(cfg, Collaborators(environ=ENV))
     assert sorted(r[1] for r in tab_rows(wb, "New contacts")[1:]) == ["old@example.com", "p0@example.com"]
 
 
@@ -138,7 +138,7 @@ def test_stale_temp_files_of_a_killed_save_are_removed(tmp_path, sandbox):
     leftover.write_bytes(b"")
     other = tmp_path / ".budget.k1ll3d.sheets-connector.tmp"  # another workbook's: not ours to remove
     other.write_bytes(b"")
-    sync(make_config(tmp_path, sandbox.base_url), environ=ENV)
+    sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))
     assert not leftover.exists() and other.exists()
 
 
@@ -151,19 +151,19 @@ def test_poisoned_feed_answers_are_kept_reported_and_never_block(tmp_path, sandb
         cfg = make_config(tmp_path, proxy.base_url)
         sign_ups(sandbox, 2)
         proxy.poison = [b"<html><body>Service Unavailable</body></html>"]
-        s = sync(cfg, environ=ENV)
+        s = sync(cfg, Collaborators(environ=ENV))
         warning = next(w for w in s.warnings if "cannot read" in w)
         assert str(state_dir / STORE_FILE) in warning and "feed answer #1" in warning
         assert all(v.startswith("✓ synced") for v in column(wb, "Sync result").values())
 
-        s = sync(cfg, environ=ENV)  # healthy again: everything arrives, the rows are settled
+        s = sync(cfg, Collaborators(environ=ENV))  # healthy again: everything arrives, the rows are settled
         assert s.new_contacts_appended == 5 and "POST /contacts" not in s.api_calls
         assert s.api_calls["GET /contacts"] == 1  # the recovered rows join the one pass: one feed read (answer #2)
         assert all(v.startswith("✓ created") for v in column(wb, "Sync result").values())
 
         sign_ups(sandbox, 2, prefix="late")
         proxy.poison = [lambda page: json.dumps(page + [None, 7, "str", {"email": "no-id@example.com"}]).encode()]
-        s = pull_new(cfg, environ=ENV)
+        s = pull_new(cfg, Collaborators(environ=ENV))
         warning = next(w for w in s.warnings if "not contacts" in w)
         assert "item 3 is empty (null); item 4 is 7, not a contact" in warning and "feed answer #3" in warning
         assert s.new_contacts_appended == 2
@@ -176,9 +176,9 @@ def test_poisoned_feed_answers_are_kept_reported_and_never_block(tmp_path, sandb
 
         for poison in (b"[{\"id\": 1,", b'{"contacts": 7}', b"null"):
             proxy.poison = [poison]
-            assert pull_new(cfg, environ=ENV).new_contacts_appended == 0
+            assert pull_new(cfg, Collaborators(environ=ENV)).new_contacts_appended == 0
         sign_ups(sandbox, 1, prefix="after")
-        s = sync(cfg, environ=ENV)
+        s = sync(cfg, Collaborators(environ=ENV))
         assert s.new_contacts_appended == 1 and not s.error
         assert s.counts["unchanged"] == 3  # settled for good: not settled again by every run
     ids = tab_ids(wb)
@@ -190,12 +190,12 @@ def test_two_sheets_on_one_account_each_receive_every_new_contact_once(tmp_path,
     for folder, start in ((a, 0), (b, 100)):
         folder.mkdir()
         write_workbook(folder / "contacts.xlsx", people(10, start))
-        pull_new(make_config(folder, sandbox.base_url), environ=ENV)  # both sheets start syncing
+        pull_new(make_config(folder, sandbox.base_url), Collaborators(environ=ENV))  # both sheets start syncing
     sign_ups(sandbox, 30)
-    sync(make_config(a, sandbox.base_url), environ=ENV)
+    sync(make_config(a, sandbox.base_url), Collaborators(environ=ENV))
     sign_ups(sandbox, 5, prefix="later")
-    sync(make_config(b, sandbox.base_url), environ=ENV)
-    sync(make_config(a, sandbox.base_url), environ=ENV)
+    sync(make_config(b, sandbox.base_url), Collaborators(environ=ENV))
+    sync(make_config(a, sandbox.base_url), Collaborators(environ=ENV))
     everyone = {c["id"] for c in sandbox.contacts()}
     for folder in (a, b):
         ids = tab_ids(folder / "contacts.xlsx")
@@ -383,7 +383,7 @@ def _soak(tmp_path: Path, sandbox, n: int, mode: str) -> None:
         return InwiseClient(config.inwise.base_url, KEY, pool_size=8,
                             policy=RetryPolicy(retries=12, backoff_factor=0.005, backoff_max=0.05))
 
-    s = sync(cfg, environ=ENV, client_factory=client)
+    s = sync(cfg, Collaborators(client_factory=client, environ=ENV))
     assert s.retries > 0 and s.counts["created"] == n and s.counts["error"] == 0
     assert len(sandbox.contacts()) == n + 50  # no duplicate contact
     results = column(wb, "Sync result")
@@ -446,13 +446,13 @@ def test_a_feed_answer_the_store_cannot_take_is_kept_in_a_file_and_read_back(tmp
     sign_ups(sandbox, 3)
     store = _DiskFailsOnce(state_dir / STORE_FILE)
     try:
-        s = sync(cfg, environ=ENV, store=store)
+        s = sync(cfg, Collaborators(store=store, environ=ENV))
     finally:
         store.close()
     kept = list(tmp_path.glob("sheets-connector feed answer *.json"))
     assert len(kept) == 1 and str(kept[0]) in s.error and "do not delete that file" in s.error
     assert sandbox.feed_pending() == 0  # inwise handed them out: the file is the only place they are
-    s = sync(cfg, environ=ENV)
+    s = sync(cfg, Collaborators(environ=ENV))
     assert any("read back" in w for w in s.warnings) and not list(tmp_path.glob("sheets-connector feed answer *"))
     ids = tab_ids(wb)
     assert len(ids) == len(set(ids)) == 5

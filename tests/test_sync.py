@@ -4,14 +4,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import replace
 
 import pytest
 from util import column, make_config, tab_rows, write_workbook
 
 from sheets_connector.cancel import CancelToken
 from sheets_connector.errors import InwiseAuthError, SourceError
-from sheets_connector.state import PulledStore
-from sheets_connector.sync import pull_new, sync
+from sheets_connector.state import PulledStore, open_store
+from sheets_connector.sync import Collaborators, pull_new, sync
 
 ENV = {"INWISE_API_KEY": "test-key"}
 ROWS = [
@@ -41,7 +42,7 @@ def test_upsert_end_to_end(tmp_path, seeded):
     sandbox, ids = seeded
     wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
     cfg = make_config(tmp_path, sandbox.base_url)
-    s = sync(cfg, environ=ENV)
+    s = sync(cfg, Collaborators(environ=ENV))
 
     assert s.counts == {"created": 2, "updated": 1, "conflict": 1, "invalid": 2, "missing": 0, "duplicate": 1,
                         "error": 0, "unchanged": 0}
@@ -76,13 +77,38 @@ def test_upsert_end_to_end(tmp_path, seeded):
     assert s.new_contacts_pulled == 2 and s.new_contacts_appended == 2
 
 
+def test_the_library_runs_on_the_table_store_and_clock_it_is_given(tmp_path, sandbox, state_dir):
+    """A host embedding the library passes its own collaborators: the run reads and writes that
+    table, files itself in that store (left open: the host owns it) and writes that clock's time."""
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS[:1])
+    cfg = make_config(tmp_path, sandbox.base_url)
+    when = dt.datetime(2031, 2, 3, 4, 5, 6)
+    store = open_store(tmp_path / "host state")
+    try:
+        given = Collaborators(table=cfg.open_table(), store=store, environ=ENV, clock=lambda: when)
+        s = sync(cfg, given, trigger="schedule")
+        assert s.counts["created"] == 1 and s.trigger == "schedule"
+        assert column(wb, "Last synced")[2] == when and column(wb, "Sync result")[2].startswith("✓ created")
+        filed = store.list_runs()  # the store is still open after the run
+        assert [(r.command, r.trigger, r.status, r.started_at) for r in filed] == [
+            ("sync", "schedule", "ok", when.isoformat(timespec="seconds"))]
+        again = sync(cfg, replace(given, table=cfg.open_table()))
+        assert again.counts["unchanged"] == 1 and "POST /contacts" not in again.api_calls
+        assert [r.trigger for r in store.list_runs()] == ["cli", "schedule"]
+    finally:
+        store.close()
+    assert not list(state_dir.iterdir())  # the default store was never opened
+    with pytest.raises(ValueError, match="claim"):
+        Collaborators(claim=("token", 1))  # a lock held in no store
+
+
 def test_second_run_sends_only_what_failed_and_appends_nothing_twice(tmp_path, seeded):
     sandbox, _ = seeded
     wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
     cfg = make_config(tmp_path, sandbox.base_url)
-    sync(cfg, environ=ENV)
+    sync(cfg, Collaborators(environ=ENV))
     first = column(wb, "Sync result")
-    s2 = sync(cfg, environ=ENV)
+    s2 = sync(cfg, Collaborators(environ=ENV))
     # rows 2, 3 and 9 succeeded and did not change; the conflict (row 4) is tried again
     assert s2.counts == {"created": 0, "updated": 0, "conflict": 1, "invalid": 2, "missing": 0, "duplicate": 1,
                          "error": 0, "unchanged": 3}
@@ -97,7 +123,7 @@ def test_batch_mode(tmp_path, seeded):
     rows = [r for r in ROWS if r[2] != "yossi.b@example.com"]  # batch mode cannot report conflicts
     wb = write_workbook(tmp_path / "contacts.xlsx", rows)
     cfg = make_config(tmp_path, sandbox.base_url, mode="batch", extra="  batch_size: 2")
-    s = sync(cfg, environ=ENV)
+    s = sync(cfg, Collaborators(environ=ENV))
     assert s.counts["created"] == 2 and s.counts["updated"] == 1 and s.counts["invalid"] == 2
     assert s.api_calls["POST /contacts/batchInsert"] == 2  # 3 sendable rows in chunks of 2
     res = column(wb, "Sync result")
@@ -113,7 +139,7 @@ def test_faults_are_retried_without_losing_or_duplicating_rows(tmp_path, sandbox
     wb = write_workbook(tmp_path / "contacts.xlsx", rows)
     sandbox.set_faults(error_rate=0.15, rate_limit_rate=0.1, retry_after_s=0, drop_rate=0.1, seed=7)
     cfg = make_config(tmp_path, sandbox.base_url, extra="  retries: 10")
-    s = sync(cfg, environ=ENV)
+    s = sync(cfg, Collaborators(environ=ENV))
     assert s.counts["created"] == 60 and s.counts["error"] == 0
     assert s.retries > 0
     assert len(sandbox.contacts()) == 60  # no duplicate contact
@@ -124,7 +150,7 @@ def test_retries_running_out_marks_rows_and_the_run_goes_on(tmp_path, sandbox):
     wb = write_workbook(tmp_path / "contacts.xlsx", ROWS[:2])
     sandbox.fail_next(4, status=503, path="/contacts", method="POST")  # 1 try + 3 retries of the first row
     cfg = make_config(tmp_path, sandbox.base_url, extra="  concurrency: 1")
-    s = sync(cfg, environ=ENV)
+    s = sync(cfg, Collaborators(environ=ENV))
     res = column(wb, "Sync result")
     assert s.counts["error"] == 1 and s.counts["created"] == 1
     assert "✗ inwise error:" in res[2] and "503" in res[2] and "sync again" in res[2]
@@ -136,7 +162,7 @@ def test_wrong_api_key_stops_before_writing(tmp_path, sandbox):
     before = wb.read_bytes()
     cfg = make_config(tmp_path, sandbox.base_url)
     with pytest.raises(InwiseAuthError) as e:
-        sync(cfg, environ={"INWISE_API_KEY": "wrong-key-123"})
+        sync(cfg, Collaborators(environ={"INWISE_API_KEY": "wrong-key-123"}))
     assert "wrong-key-123" not in str(e.value) and "INWISE_API_KEY" in str(e.value)
     assert wb.read_bytes() == before
 
@@ -145,7 +171,7 @@ def test_dry_run_sends_and_writes_nothing(tmp_path, sandbox):
     wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
     before = hashlib.sha256(wb.read_bytes()).hexdigest()
     cfg = make_config(tmp_path, sandbox.base_url)
-    s = sync(cfg, dry_run=True, environ={})
+    s = sync(cfg, Collaborators(environ={}), dry_run=True)
     assert len(s.preview) == 4 and s.preview[0]["row"] == 2
     assert s.preview[0]["mobile_number"] == "972541111111"
     assert s.counts["invalid"] == 2 and s.counts["duplicate"] == 1
@@ -165,18 +191,18 @@ def test_pulled_contacts_survive_a_failed_save(tmp_path, sandbox, monkeypatch):
 
     monkeypatch.setattr(table, "save", boom)
     with pytest.raises(SourceError) as e:
-        sync(cfg, environ=ENV, table=table)
+        sync(cfg, Collaborators(table=table, environ=ENV))
     assert "WERE sent" in str(e.value)
     csvs = list(tmp_path.glob("contacts sync results *.csv"))
     assert len(csvs) == 1 and "✓ created" in csvs[0].read_text(encoding="utf-8-sig")
     # the feed will never return Dana again; the store still has her
-    s = pull_new(cfg, environ=ENV)
+    s = pull_new(cfg, Collaborators(environ=ENV))
     assert s.new_contacts_pulled == 0 and s.new_contacts_appended == 1
     rows = tab_rows(wb, "New contacts")
     assert rows[1][1] == "dana@example.co.il"
-    assert pull_new(cfg, environ=ENV).new_contacts_appended == 0
+    assert pull_new(cfg, Collaborators(environ=ENV)).new_contacts_appended == 0
     # and her row gets the answer inwise gave, without being sent again
-    s = sync(cfg, environ=ENV)
+    s = sync(cfg, Collaborators(environ=ENV))
     assert s.recovered == 1 and "POST /contacts" not in s.api_calls
     assert column(wb, "Sync result")[2].startswith("✓ created · #")
 
@@ -190,7 +216,7 @@ def test_pull_new_appends_contacts_created_elsewhere(tmp_path, sandbox):
                           json={"email": f"web{i}@example.com", "fields": [{"name": "field1", "content": f"Web {i}"}]})
         assert r.status_code == 200
     cfg = make_config(tmp_path, sandbox.base_url)
-    s = pull_new(cfg, environ=ENV)
+    s = pull_new(cfg, Collaborators(environ=ENV))
     assert s.new_contacts_pulled == 3 and s.new_contacts_appended == 3
     rows = tab_rows(wb, "New contacts")
     assert rows[0] == ["inwise ID", "Email", "Mobile", "First name", "Last name", "Birthday", "Created"]
@@ -198,14 +224,14 @@ def test_pull_new_appends_contacts_created_elsewhere(tmp_path, sandbox):
     assert {r[3] for r in rows[1:]} == {"Web 0", "Web 1", "Web 2"}
     assert all(isinstance(r[6], dt.datetime) for r in rows[1:])
     assert column(wb, "First name")[2] == "Dana"  # the contacts sheet is untouched
-    s2 = pull_new(cfg, environ=ENV)
+    s2 = pull_new(cfg, Collaborators(environ=ENV))
     assert s2.new_contacts_appended == 0 and len(tab_rows(wb, "New contacts")) == 4
 
 
 def test_summary_json_shape(tmp_path, seeded):
     sandbox, _ = seeded
     write_workbook(tmp_path / "contacts.xlsx", ROWS)
-    s = sync(make_config(tmp_path, sandbox.base_url), environ=ENV)
+    s = sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))
     d = json.loads(json.dumps(s.to_dict(), default=str))
     assert d["counts"]["created"] == 2 and d["rows_read"] == 7
     assert d["api_calls"]["POST /contacts"] == 4 and d["duration_s"] >= 0
@@ -224,7 +250,7 @@ def test_foreign_mobiles_arrive_intact(tmp_path, sandbox, mode):
         ["Avi", "Katz", "a@example.co.il", 541111112, None],
     ]
     write_workbook(tmp_path / "contacts.xlsx", rows)
-    s = sync(make_config(tmp_path, sandbox.base_url, mode=mode), environ=ENV)
+    s = sync(make_config(tmp_path, sandbox.base_url, mode=mode), Collaborators(environ=ENV))
     assert s.counts["created"] == 4
     assert sorted(c["mobile_number"] for c in sandbox.contacts()) == [
         "15046218927", "447911123456", "972541111111", "972541111112"]
@@ -237,7 +263,7 @@ def test_new_columns_are_readable_in_excel(tmp_path, sandbox):
     from openpyxl import load_workbook
 
     wb = write_workbook(tmp_path / "contacts.xlsx", ROWS[:2])
-    sync(make_config(tmp_path, sandbox.base_url), environ=ENV)
+    sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))
     ws = load_workbook(wb)["Contacts"]
     heads = {c.value: c.column_letter for c in ws[1]}
     assert ws[f"{heads['inwise ID']}2"].number_format == "0"
@@ -251,7 +277,7 @@ def test_new_columns_are_readable_in_excel(tmp_path, sandbox):
 def test_new_contacts_tab_is_in_creation_order(tmp_path, sandbox):
     rows = [[f"P{i}", "T", f"p{i}@example.com", None, None] for i in range(5)]
     wb = write_workbook(tmp_path / "contacts.xlsx", rows)
-    sync(make_config(tmp_path, sandbox.base_url, extra="  concurrency: 1"), environ=ENV)
+    sync(make_config(tmp_path, sandbox.base_url, extra="  concurrency: 1"), Collaborators(environ=ENV))
     ids = [r[0] for r in tab_rows(wb, "New contacts")[1:]]
     assert ids == sorted(ids) and len(ids) == 5
 
@@ -260,7 +286,7 @@ def test_batch_failures_are_not_reported_as_plain_success(tmp_path, seeded):
     """batchInsert answers per batch: rows of a batch with failures say they are unconfirmed."""
     sandbox, _ = seeded
     wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)  # row 4 conflicts
-    s = sync(make_config(tmp_path, sandbox.base_url, mode="batch"), environ=ENV)
+    s = sync(make_config(tmp_path, sandbox.base_url, mode="batch"), Collaborators(environ=ENV))
     res = column(wb, "Sync result")
     assert res[3].startswith("✓ updated? ·") and "mode: upsert" in res[3]
     assert res[4].startswith("✓ updated? ·")
@@ -282,7 +308,7 @@ def test_unreachable_inwise_stops_early_and_writes_nothing(tmp_path, mode):
         before = wb.read_bytes()
         cfg = make_config(tmp_path, f"http://127.0.0.1:{port}/rest/v1", mode=mode, extra="  retries: 1")
         with pytest.raises(InwiseError) as e:
-            sync(cfg, environ=ENV)
+            sync(cfg, Collaborators(environ=ENV))
     msg = str(e.value)
     assert "Cannot reach inwise" in msg and f"127.0.0.1:{port}" in msg and "Nothing was written" in msg
     assert wb.read_bytes() == before
@@ -292,13 +318,13 @@ def test_a_failed_new_contacts_pull_still_writes_every_result(tmp_path, seeded):
     sandbox, _ = seeded
     wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
     sandbox.fail_next(3, status=503, path="/contacts", method="GET")  # 1 try + 2 retries
-    s = sync(make_config(tmp_path, sandbox.base_url, extra="  retries: 2"), environ=ENV)
+    s = sync(make_config(tmp_path, sandbox.base_url, extra="  retries: 2"), Collaborators(environ=ENV))
     res = column(wb, "Sync result")
     assert res[2].startswith("✓ synced · #") and res[3].startswith("✓ synced · #")
     assert res[4].startswith("✗ conflict") and res[5].startswith("✗ invalid")
     assert any("new contacts" in w and "next sync" in w for w in s.warnings)
     # the contacts were not lost: inwise's feed still has them, the next run adds them
-    s2 = pull_new(make_config(tmp_path, sandbox.base_url), environ=ENV)
+    s2 = pull_new(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))
     assert s2.new_contacts_appended == 2
 
 
@@ -327,7 +353,7 @@ def test_ctrl_c_keeps_the_results_of_what_was_sent(tmp_path, sandbox, mode):
             cancel.cancel()
 
     cfg = make_config(tmp_path, sandbox.base_url, mode=mode, extra="  batch_size: 10")
-    s = sync(cfg, environ=ENV, progress=progress, cancel=cancel)
+    s = sync(cfg, Collaborators(environ=ENV, progress=progress, cancel=cancel))
     assert s.interrupted and any("Stopped by you" in w for w in s.warnings)
     res = column(wb, "Sync result")
     created = [r for r, v in res.items() if v.startswith("✓ created")]
@@ -344,7 +370,7 @@ def test_an_existing_results_header_is_reused_whatever_its_spacing(tmp_path, san
 
     header = ["First name", "Last name", "Email", "Mobile", "Birthday", "  sync\u00a0 RESULT\u200f "]
     wb = write_workbook(tmp_path / "contacts.xlsx", [r + ["old"] for r in ROWS[:1]], header=header)
-    sync(make_config(tmp_path, sandbox.base_url), environ=ENV)
+    sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))
     heads = [c.value for c in load_workbook(wb)["Contacts"][1]]
     assert heads[:6] == header and "Sync result" not in heads
     assert load_workbook(wb)["Contacts"]["F2"].value.startswith("✓ created")

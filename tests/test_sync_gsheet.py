@@ -16,7 +16,7 @@ from sheets_connector.config import Config, parse_config
 from sheets_connector.errors import SourceError
 from sheets_connector.gsheets import sheets_retry
 from sheets_connector.sheets_emulator import SheetsEmulator
-from sheets_connector.sync import pull_new, sync
+from sheets_connector.sync import Collaborators, pull_new, sync
 from sheets_connector.tables.gsheet import GoogleSheetTable
 
 ENV = {"INWISE_API_KEY": "test-key"}
@@ -83,7 +83,7 @@ def create_elsewhere(sandbox, emails: list[str], first_name: str = "Web") -> Non
 def test_upsert_end_to_end_on_a_google_sheet(tmp_path, emu, sandbox):
     seeded = sandbox.add_contacts(SEED)
     key = make_sheet(emu, ROWS)
-    s = sync(config(tmp_path, emu, key, sandbox.base_url), environ=ENV, clock=lambda: WHEN)
+    s = sync(config(tmp_path, emu, key, sandbox.base_url), Collaborators(environ=ENV, clock=lambda: WHEN))
 
     assert s.counts == {"created": 2, "updated": 1, "conflict": 1, "invalid": 2, "missing": 0, "duplicate": 1, "error": 0,
                         "unchanged": 0}
@@ -127,11 +127,11 @@ def test_the_same_rows_give_the_same_results_as_an_xlsx(tmp_path, emu):
             extra = "  concurrency: 1\n"  # contacts are numbered in the order they are sent
             if source == "xlsx":
                 wb = write_workbook(folder / "contacts.xlsx", ROWS)
-                sync(make_config(folder, sb.base_url, extra=extra), environ=ENV, clock=lambda: WHEN)
+                sync(make_config(folder, sb.base_url, extra=extra), Collaborators(environ=ENV, clock=lambda: WHEN))
                 results[source] = (column(wb, "Sync result"), column(wb, "inwise ID"))
             else:
                 key = make_sheet(emu, ROWS)
-                sync(config(folder, emu, key, sb.base_url, extra=extra), environ=ENV, clock=lambda: WHEN)
+                sync(config(folder, emu, key, sb.base_url, extra=extra), Collaborators(environ=ENV, clock=lambda: WHEN))
                 results[source] = (sheet_column(emu, key, "Sync result"), sheet_column(emu, key, "inwise ID"))
     assert results["xlsx"] == results["google_sheet"]
 
@@ -140,14 +140,14 @@ def test_second_run_updates_and_appends_nothing_twice(tmp_path, emu, sandbox):
     sandbox.add_contacts(SEED)
     key = make_sheet(emu, ROWS)
     cfg = config(tmp_path, emu, key, sandbox.base_url)
-    sync(cfg, environ=ENV)
+    sync(cfg, Collaborators(environ=ENV))
     tab = emu.values(key, "New contacts")
     assert len(tab) == 3  # created with its header, then the two new contacts
-    s2 = sync(cfg, environ=ENV)
+    s2 = sync(cfg, Collaborators(environ=ENV))
     assert s2.counts["created"] == 0 and s2.counts["updated"] == 0 and s2.counts["unchanged"] == 3
     assert emu.values(key, "New contacts") == tab  # nothing appended twice
     create_elsewhere(sandbox, ["web1@example.com"])
-    s3 = sync(cfg, environ=ENV)
+    s3 = sync(cfg, Collaborators(environ=ENV))
     assert s3.new_contacts_appended == 1
     after = emu.values(key, "New contacts")
     assert after[:3] == tab and after[3][1] == "web1@example.com" and len(after) == 4  # appended below
@@ -157,7 +157,8 @@ def test_second_run_updates_and_appends_nothing_twice(tmp_path, emu, sandbox):
 def test_batch_mode_on_a_google_sheet(tmp_path, emu, sandbox):
     sandbox.add_contacts(SEED)
     key = make_sheet(emu, [r for r in ROWS if r[2] != "yossi.b@example.com"])  # batch mode cannot report conflicts
-    s = sync(config(tmp_path, emu, key, sandbox.base_url, mode="batch", extra="  batch_size: 2\n"), environ=ENV)
+    s = sync(config(tmp_path, emu, key, sandbox.base_url, mode="batch", extra="  batch_size: 2\n"),
+             Collaborators(environ=ENV))
     assert s.counts["created"] == 2 and s.counts["updated"] == 1 and s.counts["invalid"] == 2
     assert s.api_calls["POST /contacts/batchInsert"] == 2
     res = sheet_column(emu, key, "Sync result")
@@ -168,12 +169,13 @@ def test_pull_new_on_a_google_sheet(tmp_path, emu, sandbox):
     key = make_sheet(emu, ROWS[:1])
     create_elsewhere(sandbox, [f"web{i}@example.com" for i in range(3)])
     cfg = config(tmp_path, emu, key, sandbox.base_url)
-    s = pull_new(cfg, environ=ENV)
+    s = pull_new(cfg, Collaborators(environ=ENV))
     assert s.new_contacts_pulled == 3 and s.new_contacts_appended == 3
     tab = emu.values(key, "New contacts")
     assert {r[1] for r in tab[1:]} == {"web0@example.com", "web1@example.com", "web2@example.com"}
     assert sheet_column(emu, key, "First name") == {2: "Dana"}  # the contacts tab is untouched
-    assert pull_new(cfg, environ=ENV).new_contacts_appended == 0 and len(emu.values(key, "New contacts")) == 4
+    assert pull_new(cfg, Collaborators(environ=ENV)).new_contacts_appended == 0
+    assert len(emu.values(key, "New contacts")) == 4
 
 
 def test_results_and_new_contacts_are_written_raw(tmp_path, emu, sandbox):
@@ -182,7 +184,7 @@ def test_results_and_new_contacts_are_written_raw(tmp_path, emu, sandbox):
     key = make_sheet(emu, [["=cmd|' /C calc'!A0", "+1", "dana@example.co.il", "054-1111111", None],
                            ["@SUM(1)", "-2", "bad@@example.com", None, None]])
     create_elsewhere(sandbox, ["web@example.com"], first_name='=HYPERLINK("http://evil","x")')
-    s = sync(config(tmp_path, emu, key, sandbox.base_url), environ=ENV)
+    s = sync(config(tmp_path, emu, key, sandbox.base_url), Collaborators(environ=ENV))
     assert s.counts["created"] == 1 and s.counts["invalid"] == 1
     tab = emu.values(key, "New contacts")
     row = {r[1]: n for n, r in enumerate(tab[1:], start=2)}  # email -> row number in the tab
@@ -203,7 +205,7 @@ def test_results_and_new_contacts_are_written_raw(tmp_path, emu, sandbox):
 def test_dry_run_reads_and_writes_nothing(tmp_path, emu, sandbox):
     key = make_sheet(emu, ROWS)
     before = emu.values(key, "Contacts")
-    s = sync(config(tmp_path, emu, key, sandbox.base_url), dry_run=True, environ={})
+    s = sync(config(tmp_path, emu, key, sandbox.base_url), Collaborators(environ={}), dry_run=True)
     assert len(s.preview) == 4 and s.preview[0]["row"] == 2 and s.preview[0]["mobile_number"] == "972541111111"
     assert s.counts["invalid"] == 2 and s.counts["duplicate"] == 1
     assert sandbox.stats()["total"] == 0
@@ -224,7 +226,7 @@ def test_a_stop_keeps_the_results_of_what_was_sent(tmp_path, emu, sandbox, mode)
             cancel.cancel()
 
     cfg = config(tmp_path, emu, key, sandbox.base_url, mode=mode, extra="  batch_size: 10\n")
-    s = sync(cfg, environ=ENV, progress=progress, cancel=cancel)
+    s = sync(cfg, Collaborators(environ=ENV, progress=progress, cancel=cancel))
     assert s.interrupted and any("Stopped by you" in w for w in s.warnings)
     res = sheet_column(emu, key, "Sync result")
     created = [r for r, v in res.items() if v.startswith("✓ created")]
@@ -264,7 +266,7 @@ def test_rows_inserted_deleted_and_sorted_during_a_sync_get_their_own_results(tm
         emu.sort_rows(key, "Contacts", 0, descending=True)  # by first name, Z to A
 
     ran = _on_re_read(emu, staff)
-    s = sync(config(tmp_path, emu, key, sandbox.base_url), environ=ENV)
+    s = sync(config(tmp_path, emu, key, sandbox.base_url), Collaborators(environ=ENV))
     assert ran == [True]
     ids = ids_by_email(sandbox)
     rows = emu.values(key, "Contacts")
@@ -284,7 +286,7 @@ def test_rows_inserted_deleted_and_sorted_during_a_sync_get_their_own_results(tm
 def test_a_contact_copied_during_a_sync_gets_its_result_on_neither_row(tmp_path, emu, sandbox):
     key = make_sheet(emu, PEOPLE[:2])
     ran = _on_re_read(emu, lambda: emu.insert_rows(key, "Contacts", 4, [["Ada", "again", "ada@example.com", None, None]]))
-    s = sync(config(tmp_path, emu, key, sandbox.base_url), environ=ENV)
+    s = sync(config(tmp_path, emu, key, sandbox.base_url), Collaborators(environ=ENV))
     assert ran == [True]
     res = sheet_column(emu, key, "Sync result")
     assert res[2] is None and res[4] is None  # which of the two rows was sent cannot be told
@@ -303,7 +305,7 @@ def test_quota_exhausted_at_write_time_keeps_every_result_in_a_csv(tmp_path, emu
     cfg = config(tmp_path, emu, key, sandbox.base_url)
     emu.fail_next(6, status=429, method="sheets.spreadsheets.values.batchUpdateByDataFilter")  # the first try and 5 retries
     with pytest.raises(SourceError) as e:
-        sync(cfg, environ=ENV, clock=lambda: WHEN, table=quick_retry_table(cfg))
+        sync(cfg, Collaborators(table=quick_retry_table(cfg), environ=ENV, clock=lambda: WHEN))
     msg = str(e.value)
     assert "quota is used up" in msg and "tried 6 times" in msg and "WERE sent" in msg
     csvs = list(tmp_path.glob("* sync results 2026-11-28 091500.csv"))
@@ -318,7 +320,7 @@ def test_quota_exhausted_at_write_time_keeps_every_result_in_a_csv(tmp_path, emu
     # nothing half-written: no result cell, no new-contacts tab; the pulled contacts wait in the journal
     assert emu.values(key, "Contacts") == before and emu.tabs(key) == ["Contacts"]
     # the next sync, with quota again, writes every result and the two new contacts
-    s = sync(cfg, environ=ENV, table=quick_retry_table(cfg))
+    s = sync(cfg, Collaborators(table=quick_retry_table(cfg), environ=ENV))
     assert s.new_contacts_appended == 2 and len(emu.values(key, "New contacts")) == 3
     dana = sheet_column(emu, key, "Sync result")[2]
     assert dana.startswith(f"✓ created · #{by_row['2'][3]} ·")  # still pending: its creation is reported now
@@ -329,7 +331,7 @@ def test_quota_exhausted_before_reading_sends_nothing(tmp_path, emu, sandbox):
     emu.fail_next(6, status=429)
     cfg = config(tmp_path, emu, key, sandbox.base_url)
     with pytest.raises(SourceError, match="quota is used up .* while opening the spreadsheet"):
-        sync(cfg, environ=ENV, table=quick_retry_table(cfg))
+        sync(cfg, Collaborators(table=quick_retry_table(cfg), environ=ENV))
     assert sandbox.stats()["total"] == 0
 
 
@@ -339,12 +341,12 @@ def _sync_counts(tmp_path: Path, emu: SheetsEmulator, sandbox, n: int) -> tuple[
     key = make_sheet(emu, rows, cols=len(SHEET_HEADER))  # no room for the result columns yet
     cfg = config(tmp_path / str(n), emu, key, sandbox.base_url, mode="batch", extra="  batch_size: 1000\n")
     emu.reset_stats()
-    first = sync(cfg, environ=ENV)
+    first = sync(cfg, Collaborators(environ=ENV))
     assert first.counts["created"] == n
     first_counts = emu.request_counts()
     create_elsewhere(sandbox, [f"web{n}@example.com"])
     emu.reset_stats()
-    later = sync(cfg, environ=ENV)
+    later = sync(cfg, Collaborators(environ=ENV))
     assert later.counts["unchanged"] == n and later.new_contacts_appended == 1
     return first_counts, emu.request_counts()
 

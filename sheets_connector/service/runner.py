@@ -13,6 +13,7 @@ result is written, and the summary says ``interrupted``.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +44,15 @@ def other_tab_note(config: Config, worksheet: str | None) -> str | None:
 def sync_runner(config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
                 progress: ProgressFn, worksheet: str | None = None, claim: Claim | None = None) -> dict[str, Any]:
     """Run one sync of ``config_path`` (INWISE_API_KEY etc. from the service's environment)."""
-    from ..sync import sync
+    from ..sync import Collaborators, sync
 
     if cancel.is_set():
         return {"interrupted": True}
     config = load_mapping(config_path)
-    held = {} if claim is None or dry_run else {"store": claim.store, "claim": (claim.token, claim.number)}
-    summary = sync(config, dry_run=dry_run, trigger=trigger, progress=progress, cancel=cancel, **held)
+    given = Collaborators(progress=progress, cancel=cancel)
+    if claim is not None and not dry_run:  # the queued run goes on with its lock and record (a dry run takes none)
+        given = replace(given, store=claim.store, claim=(claim.token, claim.number))
+    summary = sync(config, given, dry_run=dry_run, trigger=trigger)
     result = {**summary.to_dict(max_rows=100), "preview_lines": summary.preview_lines}
     note = other_tab_note(config, worksheet)
     if note:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..cancel import CancelToken
+from ..config import Config
 from ..errors import InwiseError, LockLost, RunStopped, StateError, StoreUnreachable
 from ..inwise import InwiseClient
 from ..results import RowOutcome
@@ -30,11 +31,12 @@ from .session import RunSession
 from .summary import RunSummary
 
 
-def stopped_at_once(run: Run, table: Table, outcomes: Outcomes, to_send: ToSend) -> RunStopped:
+def stopped_at_once(ctx: RunContext, outcomes: Outcomes, to_send: ToSend) -> RunStopped:
     """A hard stop after sending began: keep every known result in a CSV and say so."""
+    table = ctx.table
     mark_not_sent(to_send, outcomes)
-    when = run.clock()
-    csv_path = writeback.fallback_csv(table, writeback.result_columns(run.config, outcomes, when), when)
+    when = ctx.run.clock()
+    csv_path = writeback.fallback_csv(table, writeback.result_columns(ctx.config, outcomes, when), when)
     sent = sum(1 for o in outcomes.values() if o.detail not in NOT_SENT_DETAILS)
     where = f"Each row's result is in {csv_path}." if csv_path else writeback.NO_CSV.strip()
     return RunStopped(
@@ -90,6 +92,14 @@ class RunContext:
     def table(self) -> Table:
         return self.plan.table
 
+    @property
+    def config(self) -> Config:
+        return self.run.config
+
+    @property
+    def cancel(self) -> CancelToken:
+        return self.run.cancel
+
 
 @dataclass
 class Work:
@@ -108,7 +118,7 @@ def run_pass(ctx: RunContext, work: Work) -> Outcomes:
     wrote (``work.sel.recovered``) join this run's before the one settle, the one write and the
     one save; they are not sent again.  Returns every row's outcome written."""
     run, session, summary, sel = ctx.run, ctx.session, ctx.summary, work.sel
-    config, table, cancel = run.config, ctx.table, run.cancel
+    config, table, cancel = ctx.config, ctx.table, ctx.cancel
     to_send = sel.to_send
     outcomes: Outcomes = {}
     recovered: Outcomes = {}
@@ -120,9 +130,7 @@ def run_pass(ctx: RunContext, work: Work) -> Outcomes:
         with ctx.stage("pull"):
             # after a stop during the send, the feed is still read (a page or two) so that the
             # rows that were sent say truly whether they created a contact
-            pulled, pull_failed = pull(run, ctx.client, ctx.target, summary,
-                                       stop_on_cancel=not summary.interrupted, columns=ctx.tab_columns,
-                                       skip=summary.outage is not None, sending=work.send,
+            pulled, pull_failed = pull(ctx, sending=work.send,
                                        sent=[o.contact_id for o in outcomes.values() if o.contact_id is not None])
         stats = ctx.client.stats()
         summary.api_calls = dict(stats["calls"])
@@ -145,16 +153,16 @@ def run_pass(ctx: RunContext, work: Work) -> Outcomes:
             restore = {r: _restored(r, rec.outcome) for r, rec in sel.restore.items()}
             columns = writeback.result_columns(config, {**rewrite, **restore, **recovered, **outcomes}, when, kept)
             with writeback.results_kept(table, columns, run.clock):  # a Google Sheet is written here
-                _write(table, columns, ctx.plan, summary)
+                _write(ctx, columns)
                 appended = newcontacts.append_new_contacts(config, table, pulled, ctx.tab_columns)
             summary.new_contacts_appended += appended
     except KeyboardInterrupt:
-        raise stopped_at_once(run, table, {**recovered, **outcomes}, to_send) from None
+        raise stopped_at_once(ctx, {**recovered, **outcomes}, to_send) from None
     if work.send or pulled.ids:
         session.stage("save")
         with ctx.stage("save"):
-            save(run, session, table, summary, columns, pulled,
-                 [str(o.key) for o in (*recovered.values(), *outcomes.values()) if o.key], appended)
+            save(ctx, columns, pulled, [str(o.key) for o in (*recovered.values(), *outcomes.values()) if o.key],
+                 appended)
     summary.recovered = sum(1 for rec in sel.recovered.values() if rec.state == "answered")
     if summary.recovered:
         summary.warnings.append(
@@ -168,7 +176,7 @@ def run_pass(ctx: RunContext, work: Work) -> Outcomes:
 
 def _send_stage(ctx: RunContext, work: Work, outcomes: Outcomes) -> None:
     """Send the changed rows, each answer committed to the store as it arrives."""
-    run, summary, cancel, to_send = ctx.run, ctx.summary, ctx.run.cancel, work.sel.to_send
+    run, summary, cancel, to_send = ctx.run, ctx.summary, ctx.cancel, work.sel.to_send
     ctx.session.stage("send")
     with ctx.stage("send"):
         sctx = SendContext(ctx.client, run.config, send_options(run.config), cancel, run.progress, summary.warnings,
@@ -204,19 +212,21 @@ def _recovered(sel: Selection, pull_failed: bool) -> tuple[Outcomes, dict[int, t
     return outcomes, kept
 
 
-def pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary, *, stop_on_cancel: bool,
-         columns: list[tuple[str, str]], skip: bool = False, sending: bool = True,
-         sent: Sequence[int] = ()) -> tuple[PulledIndex, bool]:
+def pull(ctx: RunContext, *, sending: bool = True, sent: Sequence[int] = ()) -> tuple[PulledIndex, bool]:
     """Read the feed; returns the index of contacts pending for the sheet and whether the feed
     could NOT be read to its end (then created and updated cannot be told apart: '✓ synced').
-    ``skip``: inwise is down (the breaker tripped): only what the store already holds is used.
-    ``sending`` False (pull-new): a feed that cannot be read fails the run, there is nothing else to do."""
-    failed = skip
+    Inwise down (the breaker tripped, ``summary.outage``): only what the store already holds is
+    used.  After a stop during the send, the feed is read all the same but stops at the cancel
+    token no more (a page or two), so that the rows sent say truly whether they created a contact.
+    ``sending`` False (pull-new): a feed that cannot be read fails the run, there is nothing else
+    to do.  ``sent``: the contact ids inwise gave the rows sent."""
+    run, summary, columns = ctx.run, ctx.summary, ctx.tab_columns
+    failed = skip = summary.outage is not None
     read = newcontacts.FeedIndexer(run.config, columns)  # each answer indexed as it is kept, decoded once
     try:
         if not skip:
-            pulled = newcontacts.pull(client, target, run.cancel, run.progress, summary, stop_on_cancel=stop_on_cancel,
-                                      read=read, sent=sent)
+            pulled = newcontacts.pull(ctx.client, ctx.target, run.cancel, run.progress, summary,
+                                      stop_on_cancel=not summary.interrupted, read=read, sent=sent)
             summary.new_contacts_pulled += pulled.contacts
             failed = not pulled.drained
     except InwiseError as e:
@@ -235,7 +245,7 @@ def pull(run: Run, client: InwiseClient, target: FeedTarget, summary: RunSummary
             "(rows not yet matched to a new contact say '✓ synced'); the rest of the new contacts "
             "are added by the next sync or pull-new.")
     try:
-        return newcontacts.index_pulled(run.config, target, columns, read), failed
+        return newcontacts.index_pulled(run.config, ctx.target, columns, read), failed
     except StateError as e:
         summary.error = summary.error or str(e)
         return PulledIndex(), True
@@ -264,21 +274,22 @@ def _datetime(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _write(table: Table, columns: writeback.ResultColumns, p: Plan, summary: RunSummary) -> None:
+def _write(ctx: RunContext, columns: writeback.ResultColumns) -> None:
     if not writeback.has_cells(columns):
         return
-    unplaced = table.set_columns(columns, p.mapper.identify)
+    summary = ctx.summary
+    unplaced = ctx.table.set_columns(columns, ctx.plan.mapper.identify)
     if unplaced:
         shown = "; ".join(f"row {u.ref.number}: {u.reason}" for u in unplaced[:5])
         more = f" (and {len(unplaced) - 5} more)" if len(unplaced) > 5 else ""
         summary.warnings.append(f"{len(unplaced)} result(s) could not be written into the sheet: {shown}{more}.")
 
 
-def save(run: Run, session: RunSession, table: Table, summary: RunSummary, columns: writeback.ResultColumns,
-         pulled: PulledIndex, keys: list[str], appended: int) -> None:
+def save(ctx: RunContext, columns: writeback.ResultColumns, pulled: PulledIndex, keys: list[str],
+         appended: int) -> None:
     """Save the sheet (if anything was written), then tell the store what it now shows (rows
-    written, contacts delivered - also those found already in the tab)."""
-    config = run.config
+    written with ``keys``, contacts delivered - also those found already in the tab)."""
+    run, session, table, summary, config = ctx.run, ctx.session, ctx.table, ctx.summary, ctx.config
     delivered = pulled.ids if config.new_contacts.enabled else set()
     if writeback.has_cells(columns) or appended:
         try:  # fencing: the sheet cannot check a token, so the database does, right before

@@ -1,10 +1,15 @@
 """A run assembled from its parts: lock -> plan -> changes -> one pass (passes.py: send -> pull -> write -> save).
 
-``sync`` and ``pull_new`` take their collaborators (table, state store, inwise client factory,
-clock, progress callback, cancel token); the CLI, the web service and the scheduler each build
-their own.  Stopping is the cancel token's job everywhere; a ``KeyboardInterrupt`` reaching a
-stage is a hard stop (a second Ctrl-C): the results known so far go to a CSV and ``RunStopped``
-says where.
+``sync(config, collaborators, *, dry_run, full, wait, trigger)`` and ``pull_new(config,
+collaborators, *, wait, trigger)``: the config says what to sync; ``Collaborators``
+(collaborators.py) what the run works with (table, state store, inwise client factory,
+environment, clock, progress, cancel token, callbacks), each defaulting to the real thing; the
+keyword options say what the run does (``dry_run``, ``full``) and how it is filed (``trigger``:
+cli, menu or schedule; ``wait``: wait for a run holding the sheet).  The CLI, the web service,
+the scheduler and the demo each build their own collaborators.
+
+Stopping is the cancel token's job everywhere; a ``KeyboardInterrupt`` reaching a stage is a
+hard stop (a second Ctrl-C): the results known so far go to a CSV and ``RunStopped`` says where.
 
 What survives a kill at any moment (see the state store): every answer of inwise is committed
 as it arrives, every feed answer before it is read; the store learns that the sheet shows them
@@ -15,58 +20,41 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from ..cancel import CancelToken
 from ..config import Config
 from ..errors import ConfigError, InwiseAddressError, StateError
 from ..inwise import InwiseClient
 from ..results import RowOutcome
-from ..state import StateStore, retention
+from ..state import retention
 from ..state.location import store_path
 from ..tables.base import Table
 from . import alerting, newcontacts, passes
 from .changes import config_fingerprint, current_results, select
-from .collaborators import ClientFactory, Clock, Run, make_client, now
+from .collaborators import ClientFactory, Clock, Collaborators, Run, make_client
 from .newcontacts import FeedTarget
 from .plan import Plan, Stages, plan, send_options
 from .send import Outcomes
 from .session import RunSession
-from .summary import Progress, RunSummary
+from .summary import RunSummary
 
-__all__ = ["ClientFactory", "Clock", "make_client", "pull_new", "sync"]
+__all__ = ["ClientFactory", "Clock", "Collaborators", "make_client", "pull_new", "sync"]
 
 log = logging.getLogger(__name__)
 
 PREVIEW_LINES = 20  # rows a dry run describes in words (--json gives every row's API body)
 
 
-def sync(
-    config: Config,
-    *,
-    dry_run: bool = False,
-    full: bool = False,
-    wait: bool = False,
-    trigger: str = "cli",
-    table: Table | None = None,
-    store: StateStore | None = None,
-    client_factory: ClientFactory | None = None,
-    environ: Mapping[str, str] | None = None,
-    clock: Clock = now,
-    progress: Progress | None = None,
-    cancel: CancelToken | None = None,
-    on_wait: Callable[[str], None] | None = None,
-    on_warning: Callable[[str], None] | None = None,
-    claim: tuple[str, int] | None = None,
-) -> RunSummary:
+def sync(config: Config, collaborators: Collaborators | None = None, *, dry_run: bool = False,
+         full: bool = False, wait: bool = False, trigger: str = "cli") -> RunSummary:
     """Sync the rows of the source that changed since their last sync (all with ``full``) to
-    inwise and write the outcome back.  ``wait``: if another run holds the sheet, wait for it
-    (``on_wait(message)`` is told once) instead of raising ``SheetBusy``.  ``on_warning`` is told
-    each warning known before anything is sent (they are in the summary's warnings too).
-    ``claim``: the (lock token, run id) of a run the web service queued in ``store`` (it holds the lock)."""
-    run = Run(config, table, store, client_factory, environ, clock, progress, cancel or CancelToken(), trigger,
-              wait, on_wait, on_warning, claim=claim)
+    inwise and write the outcome back.  ``collaborators``: what the run works with instead of
+    the defaults (see ``Collaborators``).  ``dry_run``: only say what would be sent (the store is
+    only read).  ``wait``: if another run holds the sheet, wait for it (``on_wait`` is told once)
+    instead of raising ``SheetBusy``.  ``trigger``: who started the run (cli, menu, schedule), as
+    the run's record and alerts say it."""
+    run = Run.of(config, collaborators, trigger=trigger, wait=wait)
+    table = run.given.table
     if dry_run:
         return _dry_run(run, table or config.open_table(), full)
     session: RunSession | None = None
@@ -151,17 +139,12 @@ def _problems(p: Plan) -> Outcomes:
 
 def _sync(run: Run, session: RunSession, table: Table, full: bool) -> RunSummary:
     config, store, cancel = run.config, session.store, run.cancel
-    timings: dict[str, float] = {}
-    stage = Stages(timings)
-    started = run.clock()
-    session.stage("read")
-    p = plan(config, table, timings)
-    summary = _summary(run, p, "sync", started, timings)
-    summary.run_id, summary.full = session.run_id, full
+    p, summary, stage = _read(run, session, table, "sync")
+    summary.full = full
     summary.warnings += p.date_warnings  # known before anything is sent; the run's record keeps them
-    if run.on_warning is not None:
+    if run.given.on_warning is not None:
         for w in p.date_warnings:
-            run.on_warning(w)
+            run.given.on_warning(w)
     problems = _problems(p)
     current = current_results(config, p.data)
     sel = select(p, store.row_records(session.ident.sheet), config_fingerprint(config, session.account), current,
@@ -181,6 +164,17 @@ def _sync(run: Run, session: RunSession, table: Table, full: bool) -> RunSummary
     return summary
 
 
+def _read(run: Run, session: RunSession, table: Table, command: str) -> tuple[Plan, RunSummary, Stages]:
+    """The read stage every pass starts with: the plan, the summary it starts, the stage timer."""
+    timings: dict[str, float] = {}
+    started = run.clock()
+    session.stage("read")
+    p = plan(run.config, table, timings)
+    summary = _summary(run, p, command, started, timings)
+    summary.run_id = session.run_id
+    return p, summary, Stages(timings)
+
+
 def _context(run: Run, session: RunSession, p: Plan, client: InwiseClient, summary: RunSummary,
              stage: Stages) -> passes.RunContext:
     config = run.config
@@ -189,23 +183,12 @@ def _context(run: Run, session: RunSession, p: Plan, client: InwiseClient, summa
     return passes.RunContext(run, session, p, client, target, summary, tab_columns, stage)
 
 
-def pull_new(
-    config: Config,
-    *,
-    wait: bool = False,
-    trigger: str = "cli",
-    table: Table | None = None,
-    store: StateStore | None = None,
-    client_factory: ClientFactory | None = None,
-    environ: Mapping[str, str] | None = None,
-    clock: Clock = now,
-    progress: Progress | None = None,
-    cancel: CancelToken | None = None,
-    on_wait: Callable[[str], None] | None = None,
-) -> RunSummary:
-    """Only pull contacts inwise created since the last pull into the new-contacts tab."""
-    run = Run(config, table, store, client_factory, environ, clock, progress, cancel or CancelToken(), trigger,
-              wait, on_wait)
+def pull_new(config: Config, collaborators: Collaborators | None = None, *, wait: bool = False,
+             trigger: str = "cli") -> RunSummary:
+    """Only pull contacts inwise created since the last pull into the new-contacts tab
+    (``collaborators``, ``wait`` and ``trigger`` as for ``sync``; ``on_warning`` is not told)."""
+    run = Run.of(config, collaborators, trigger=trigger, wait=wait)
+    table = run.given.table
     if not config.new_contacts.enabled:
         p = plan(config, table or config.open_table())
         summary = _summary(run, p, "pull-new", run.clock(), {})
@@ -229,14 +212,7 @@ def pull_new(
 
 
 def _pull_new(run: Run, session: RunSession, table: Table) -> RunSummary:
-    config = run.config
-    timings: dict[str, float] = {}
-    stage = Stages(timings)
-    started = run.clock()
-    session.stage("read")
-    p = plan(config, table, timings)
-    summary = _summary(run, p, "pull-new", started, timings)
-    summary.run_id = session.run_id
+    p, summary, stage = _read(run, session, table, "pull-new")
     p.table.check_writable()
     with run.open_client() as client:
         passes.run_pass(_context(run, session, p, client, summary, stage), passes.Work(send=False))
