@@ -216,8 +216,8 @@ def pull(ctx: RunContext, *, sending: bool = True, sent: Sequence[int] = ()) -> 
     """Read the feed; returns the index of contacts pending for the sheet and whether the feed
     could NOT be read to its end (then created and updated cannot be told apart: '✓ synced').
     Inwise down (the breaker tripped, ``summary.outage``): only what the store already holds is
-    used.  After a stop during the send, the feed is read all the same but stops at the cancel
-    token no more (a page or two), so that the rows sent say truly whether they created a contact.
+    used.  After a stop during the send (``summary.interrupted``), the feed is read without
+    stopping at the cancel token (a page or two), so the rows sent say truly whether they created a contact.
     ``sending`` False (pull-new): a feed that cannot be read fails the run, there is nothing else
     to do.  ``sent``: the contact ids inwise gave the rows sent."""
     run, summary, columns = ctx.run, ctx.summary, ctx.tab_columns
