@@ -32,9 +32,29 @@ var ROWS_SHOWN = 10;
 var PREVIEW_SHOWN = 5;
 var COUNTS_SHOWN = ['created', 'updated', 'unchanged', 'conflict', 'invalid', 'missing', 'duplicate', 'error',
                     'held', 'no_consent'];
-// The texts of a finished run, in the mapping's language (the service says which: run.language).
+// Every text the menu shows, in the sheet's language: the mapping's (the service says which in each
+// answer: language), or, before the service has answered, the spreadsheet's locale (File > Settings).
 var TEXTS = {
   en: {
+    menuSync: 'Sync now', menuPreview: 'Preview (dry run)', menuLast: 'Last sync result',
+    previewStarted: 'Preview started…', syncStarted: 'Sync started…',
+    busy: 'A sync of this spreadsheet is already running: its result will show here when it ends.',
+    stillRunning: 'The sync is still running. Use inwise > Last sync result in a few minutes to see how it went.',
+    noRunYet: 'No sync of this spreadsheet has run yet. Use inwise > Sync now to start one.',
+    notSetUp: 'The inwise menu is not set up yet. In Extensions > Apps Script > Project Settings > Script properties, ' +
+              'add {urlProperty} (the sync service\'s address) and {secretProperty} (this spreadsheet\'s secret), ' +
+              'both from your admin, then try again.',
+    needsHttps: '{urlProperty} must start with https:// so that nobody can read or change what is sent.',
+    unreachable: 'Cannot reach the sync service at {url} ({error}). Check the script property {urlProperty}, or ask ' +
+                 'your admin whether the service is running.',
+    refused: 'The sync service did not accept this spreadsheet\'s request. Check that the script property ' +
+             '{secretProperty} holds the secret your admin gave for this spreadsheet, and that the service is set up ' +
+             'for it (spreadsheet id {id}).',
+    unknownRequest: 'The sync service does not know this request. Check the script property {urlProperty} (it ' +
+                    'should be the service\'s address, nothing after it).',
+    restarting: 'The sync service is restarting. Try again in a minute.',
+    redirects: 'The address in {urlProperty} redirects elsewhere. Put the final https:// address there.',
+    httpError: 'The sync service answered with an error (HTTP {code}). Try again later, or tell your admin.',
     created: 'Created', updated: 'Updated', unchanged: 'Unchanged', conflict: 'Conflicts', invalid: 'Invalid',
     missing: 'No email or mobile', duplicate: 'Duplicates', error: 'Errors', held: 'Held back',
     no_consent: 'Not sent: no consent',
@@ -48,6 +68,24 @@ var TEXTS = {
     unknownTrigger: 'an unknown trigger', by: ' by ', contact: ['contact', 'contacts'], rowWord: ['row', 'rows']
   },
   he: {
+    menuSync: 'סנכרון עכשיו', menuPreview: 'תצוגה מקדימה (הרצת ניסיון)', menuLast: 'תוצאת הסנכרון האחרון',
+    previewStarted: 'הרצת הניסיון התחילה…', syncStarted: 'הסנכרון התחיל…',
+    busy: 'סנכרון של הגיליון הזה כבר רץ: התוצאה שלו תוצג כאן כשיסתיים.',
+    stillRunning: 'הסנכרון עדיין רץ. בעוד כמה דקות בחרו inwise > תוצאת הסנכרון האחרון כדי לראות איך הוא הסתיים.',
+    noRunYet: 'עדיין לא רץ סנכרון של הגיליון הזה. בחרו inwise > סנכרון עכשיו כדי להתחיל.',
+    notSetUp: 'תפריט inwise עדיין לא מוגדר. ב-Extensions > Apps Script > Project Settings > Script properties ' +
+              'הוסיפו את {urlProperty} (הכתובת של שירות הסנכרון) ואת {secretProperty} (הסוד של הגיליון הזה), ' +
+              'את שניהם מקבלים ממנהל המערכת, ונסו שוב.',
+    needsHttps: 'הכתובת ב-{urlProperty} חייבת להתחיל ב-https:// כדי שאף אחד לא יוכל לקרוא או לשנות את מה שנשלח.',
+    unreachable: 'אין חיבור לשירות הסנכרון בכתובת {url} ({error}). בדקו את המאפיין {urlProperty}, או שאלו את מנהל ' +
+                 'המערכת אם השירות פועל.',
+    refused: 'שירות הסנכרון לא קיבל את הבקשה של הגיליון הזה. בדקו שהמאפיין {secretProperty} מכיל את הסוד שמנהל ' +
+             'המערכת נתן לגיליון הזה, ושהשירות מוגדר עבורו (מזהה הגיליון {id}).',
+    unknownRequest: 'שירות הסנכרון לא מכיר את הבקשה הזו. בדקו את המאפיין {urlProperty} (צריכה להיות בו כתובת ' +
+                    'השירות בלבד, בלי שום דבר אחריה).',
+    restarting: 'שירות הסנכרון מופעל מחדש. נסו שוב בעוד דקה.',
+    redirects: 'הכתובת ב-{urlProperty} מפנה למקום אחר. כתבו שם את כתובת ה-https:// הסופית.',
+    httpError: 'שירות הסנכרון החזיר שגיאה (HTTP {code}). נסו שוב מאוחר יותר, או פנו למנהל המערכת.',
     created: 'נוצרו', updated: 'עודכנו', unchanged: 'ללא שינוי', conflict: 'התנגשויות', invalid: 'לא תקינים',
     missing: 'אין אימייל או נייד', duplicate: 'כפולים', error: 'שגיאות', held: 'לא נשלחו (לא לסנכרן)',
     no_consent: 'לא נשלחו: אין הסכמה',
@@ -62,25 +100,42 @@ var TEXTS = {
   }
 };
 
-function t_(run, key, values) {
-  var texts = TEXTS[run && run.language === 'he' ? 'he' : 'en'];
-  var text = texts[key];
+// The language of a text: 'he' or 'en' given as such, a run's or an answer's (the mapping's), else the sheet's locale.
+function language_(from) {
+  if (from === 'he' || from === 'en') return from;
+  if (from && (from.language === 'he' || from.language === 'en')) return from.language;
+  return sheetLanguage_();
+}
+
+// Before the service has said: Hebrew for a spreadsheet whose locale is Hebrew (iw_IL, he).
+function sheetLanguage_() {
+  try {
+    var locale = String(SpreadsheetApp.getActiveSpreadsheet().getSpreadsheetLocale() || '');
+    return /^(iw|he)([_-]|$)/i.test(locale) ? 'he' : 'en';
+  } catch (e) {
+    return 'en'; // no spreadsheet to ask (e.g. run from the script editor)
+  }
+}
+
+function t_(from, key, values) {
+  var text = TEXTS[language_(from)][key];
   if (text === undefined) return '';
-  Object.keys(values || {}).forEach(function (name) { text = text.replace('{' + name + '}', values[name]); });
+  Object.keys(values || {}).forEach(function (name) { text = text.split('{' + name + '}').join(values[name]); });
   return text;
 }
 
 function count_(run, n, key) {
-  var words = TEXTS[run && run.language === 'he' ? 'he' : 'en'][key];
+  var words = TEXTS[language_(run)][key];
   return n + ' ' + words[n === 1 ? 0 : 1];
 }
 var ALWAYS_SHOWN = 5; // the first five counts are shown even when 0
 
 function onOpen() {
+  var lang = sheetLanguage_(); // a simple trigger cannot call the service: the spreadsheet's locale chooses
   SpreadsheetApp.getUi().createMenu(TITLE)
-    .addItem('Sync now', 'syncNow')
-    .addItem('Preview (dry run)', 'previewSync')
-    .addItem('Last sync result', 'showLastSyncResult')
+    .addItem(t_(lang, 'menuSync'), 'syncNow')
+    .addItem(t_(lang, 'menuPreview'), 'previewSync')
+    .addItem(t_(lang, 'menuLast'), 'showLastSyncResult')
     .addToUi();
 }
 
@@ -98,7 +153,7 @@ function showLastSyncResult() {
   var ss = SpreadsheetApp.getActiveSpreadsheet();
   var answer = call_(settings, 'get', '/v1/runs/latest?spreadsheet=' + encodeURIComponent(ss.getId()));
   if (answer.code === 404) {
-    alert_('No sync of this spreadsheet has run yet. Use inwise > Sync now to start one.');
+    alert_(t_(answer.data, 'noRunYet'));
   } else if (answer.code !== 200) {
     alert_(problemMessage_(answer, settings));
   } else {
@@ -122,32 +177,33 @@ function runFromMenu_(dryRun) {
   if (email) body.requested_by = email;
   var answer = call_(settings, 'post', '/v1/sync', asciiJson_(body));
   var runId;
+  var lang = language_(answer.data); // the mapping's, from the service's answer
   if (answer.code === 202) {
     runId = answer.data.run_id;
-    ss.toast(dryRun ? 'Preview started…' : 'Sync started…', TITLE, 10);
+    ss.toast(t_(lang, dryRun ? 'previewStarted' : 'syncStarted'), TITLE, 10);
   } else if (answer.code === 409 && answer.data && answer.data.run_id) {
     runId = answer.data.run_id;
-    ss.toast('A sync of this spreadsheet is already running: its result will show here when it ends.', TITLE, 10);
+    ss.toast(t_(lang, 'busy'), TITLE, 10);
   } else {
     alert_(problemMessage_(answer, settings));
     return;
   }
-  var run = waitForRun_(settings, runId);
+  var run = waitForRun_(settings, runId, lang);
   if (run.problem) {
     alert_(run.problem);
   } else if (!run.data) {
-    alert_('The sync is still running. Use inwise > Last sync result in a few minutes to see how it went.');
+    alert_(t_(lang, 'stillRunning'));
   } else {
     alert_(runText_(run.data));
   }
 }
 
-function waitForRun_(settings, runId) {
+function waitForRun_(settings, runId, lang) {
   var deadline = Date.now() + POLL_BUDGET_MS;
   while (Date.now() + POLL_INTERVAL_MS < deadline) {
     Utilities.sleep(POLL_INTERVAL_MS);
     var answer = call_(settings, 'get', '/v1/runs/' + encodeURIComponent(runId));
-    if (answer.code !== 200) return {problem: problemMessage_(answer, settings)};
+    if (answer.code !== 200) return {problem: problemMessage_(answer, settings, lang)};
     var state = answer.data.state;
     if (state === 'done' || state === 'failed' || state === 'cancelled') return {data: answer.data};
   }
@@ -218,25 +274,20 @@ function lastRunHeading_(run, ss) {
   return t_(run, 'lastSync') + when + ' (' + how + ')';
 }
 
-function problemMessage_(answer, settings) {
+function problemMessage_(answer, settings, lang) {
+  var names = {url: settings.url, error: answer.error, urlProperty: SERVICE_URL_PROPERTY, code: answer.code,
+               secretProperty: SECRET_PROPERTY, id: SpreadsheetApp.getActiveSpreadsheet().getId()};
   switch (answer.code) {
     case 0:
-      return 'Cannot reach the sync service at ' + settings.url + ' (' + answer.error + '). Check the script property ' +
-             SERVICE_URL_PROPERTY + ', or ask your admin whether the service is running.';
+      return t_(lang, 'unreachable', names);
     case 401:
-      return 'The sync service did not accept this spreadsheet\'s request. Check that the script property ' +
-             SECRET_PROPERTY + ' holds the secret your admin gave for this spreadsheet, and that the service is ' +
-             'set up for it (spreadsheet id ' + SpreadsheetApp.getActiveSpreadsheet().getId() + ').';
+      return t_(lang, 'refused', names);
     case 404:
-      return 'The sync service does not know this request. Check the script property ' + SERVICE_URL_PROPERTY +
-             ' (it should be the service\'s address, nothing after it).';
+      return t_(lang, 'unknownRequest', names);
     case 503:
-      return 'The sync service is restarting. Try again in a minute.';
+      return t_(lang, 'restarting', names);
     default:
-      if (answer.code >= 300 && answer.code < 400) {
-        return 'The address in ' + SERVICE_URL_PROPERTY + ' redirects elsewhere. Put the final https:// address there.';
-      }
-      return 'The sync service answered with an error (HTTP ' + answer.code + '). Try again later, or tell your admin.';
+      return t_(lang, answer.code >= 300 && answer.code < 400 ? 'redirects' : 'httpError', names);
   }
 }
 
@@ -251,14 +302,13 @@ function settings_() {
   var props = PropertiesService.getScriptProperties();
   var url = (props.getProperty(SERVICE_URL_PROPERTY) || '').trim().replace(/\/+$/, '');
   var secret = (props.getProperty(SECRET_PROPERTY) || '').trim();
+  var names = {urlProperty: SERVICE_URL_PROPERTY, secretProperty: SECRET_PROPERTY};
   if (!url || !secret) {
-    alert_('The inwise menu is not set up yet. In Extensions > Apps Script > Project Settings > Script properties, ' +
-           'add ' + SERVICE_URL_PROPERTY + ' (the sync service\'s address) and ' + SECRET_PROPERTY +
-           ' (this spreadsheet\'s secret), both from your admin, then try again.');
+    alert_(t_(null, 'notSetUp', names));
     return null;
   }
   if (!/^https:\/\//.test(url) && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(url)) {
-    alert_(SERVICE_URL_PROPERTY + ' must start with https:// so that nobody can read or change what is sent.');
+    alert_(t_(null, 'needsHttps', names));
     return null;
   }
   return {url: url, secret: secret};

@@ -5,6 +5,7 @@ run could not complete); never a traceback unless ``--debug`` is given.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shlex
@@ -197,7 +198,7 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15, shown: Sequenc
     if probs:
         out.print(say("attention", n=len(probs)), markup=False)
         for o in probs[:max_problems]:
-            out.print(f"  row {o.row}: ✗ {o.detail}", markup=False)
+            out.print("  " + say("problem_row", row=o.row, reason=o.detail_in(language)), markup=False)
         if len(probs) > max_problems:
             more = len(probs) - max_problems
             out.print("  " + say("more_dry" if summary.dry_run else "more", n=more), markup=False)
@@ -332,26 +333,29 @@ def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool,
                                  on_warning=None if as_json else warn_now)
             summary = run_sync(cfg, told, dry_run=dry_run, full=full, wait=wait, trigger="cli")
         if csv_path:
-            _write_problems_csv(summary, csv_path)
+            _write_problems_csv(summary, csv_path, cfg.language)
         _emit(summary, as_json, shown, cfg, config_path)
         if dry_run and not as_json:
             _print_preview(summary.preview_lines, len(summary.preview))
         _exit_code(summary)
 
 
-def _write_problems_csv(summary: RunSummary, path: str) -> None:
-    """Every row that needs attention in a CSV Excel opens as it is (UTF-8 with a BOM: Hebrew stays Hebrew)."""
+def _write_problems_csv(summary: RunSummary, path: str, language: str = "en") -> None:
+    """Every row that needs attention in a CSV Excel opens as it is (UTF-8 with a BOM: Hebrew stays Hebrew),
+    in the mapping's language."""
     import csv
 
+    say = functools.partial(messages.summary_text, language=language)
     try:
         with open(path, "w", newline="", encoding="utf-8-sig") as f:
             w = csv.writer(f)
-            w.writerow(["Row", "Outcome", "What to do"])
+            w.writerow([say("csv_row"), say("csv_outcome"), say("csv_what")])
             for o in summary.problems():
-                w.writerow([o.row, o.outcome, o.detail])
+                outcome = o.outcome if language == "en" else say(o.outcome).lstrip("✗ ")
+                w.writerow([o.row, outcome, messages.rtl(o.detail_in(language), language)])
     except OSError as e:
         raise SourceError(f"Cannot write the CSV {path}: {e.strerror or e}. Choose another file name or folder.") from None
-    err.print(f"Rows that need attention, all {len(summary.problems())} of them: {path}", markup=False)
+    err.print(say("csv_written", n=len(summary.problems()), path=path), markup=False)
 
 
 def _print_preview(lines: list[str], total: int, n: int = 5, raw_hint: str = "--json") -> None:
@@ -442,7 +446,8 @@ def check(config_path: str, rows: int) -> None:
         out.print(f"{len(p.mapped)} rows with data: {len(to_send)} ready to send{held}, {len(problems)} need attention.",
                   markup=False)
         for m in problems[:10]:
-            out.print(f"  row {m.number}: ✗ {m.problem.message if m.problem else ''}", markup=False)
+            reason = messages.render(m.problem.message, cfg.language) if m.problem else ""
+            out.print("  " + messages.summary_text("problem_row", cfg.language, row=m.number, reason=reason), markup=False)
         if len(problems) > 10:
             out.print(f"  … and {len(problems) - 10} more: `sync --dry-run --csv FILE.csv` writes them all to a file "
                       "Excel opens.", markup=False)

@@ -20,6 +20,7 @@ from typing import Literal
 
 from .config import Config
 from .errors import ConfigError
+from .messages.catalog import Msg, msg
 from .model import Contact
 from .normalize import (
     ValueProblem,
@@ -173,11 +174,18 @@ def column_letter(index: int) -> str:
     return get_column_letter(index + 1)
 
 
+def _in_column(e: ValueProblem, column: str) -> Msg:
+    return msg("in_column", problem=e.message, column=column)
+
+
 @dataclass(slots=True)
 class RowProblem:
     kind: Literal["invalid", "missing", "duplicate", "held", "no_consent"]
-    message: str  # plain words, shown after "✗ " in the results column
+    message: Msg  # why, shown after "✗ " in the results column in the mapping's language
     column: str | None = None  # header of the offending column, when there is one
+
+    def text(self, language: str | None = "en") -> str:
+        return self.message.text(language)
 
 
 @dataclass(slots=True)
@@ -329,28 +337,27 @@ class ContactMapper:
             try:
                 email = normalize_email(values[c.email])
             except ValueProblem as e:
-                problems.append(RowProblem("invalid", f"{e} (column {c.headers['email']!r})", c.headers["email"]))
+                problems.append(RowProblem("invalid", _in_column(e, c.headers["email"]), c.headers["email"]))
         if c.mobile is not None and not is_blank(values[c.mobile]):
             try:
                 mobile = normalize_mobile(values[c.mobile], self.region, self.newer_ranges)
             except ValueProblem as e:
-                problems.append(RowProblem("invalid", f"{e} (column {c.headers['mobile']!r})", c.headers["mobile"]))
+                problems.append(RowProblem("invalid", _in_column(e, c.headers["mobile"]), c.headers["mobile"]))
         key = row_key(email, mobile)
-        held = self.per_row.held(values) if self.per_row is not None else ""
+        held = self.per_row.held(values) if self.per_row is not None else None
         if held:  # before any check: staff often hold back a row they have not finished
             return MappedRow(row.number, problem=RowProblem("held", held, self.per_row.hold.header if self.per_row
                                                               and self.per_row.hold else None), key=key)
         if problems:
             # Sending the row without the bad value would create a contact the user did not ask for
             # and hide the typo; the row waits until the cell is fixed.
-            msg = "; ".join(p.message for p in problems) + " - fix the cell and sync again"
-            return MappedRow(row.number, problem=RowProblem("invalid", msg, problems[0].column), key=key)
+            why = msg("fix_cells", problems=tuple(p.message for p in problems))
+            return MappedRow(row.number, problem=RowProblem("invalid", why, problems[0].column), key=key)
         if email is None and mobile is None:
-            wanted = " or ".join(repr(h) for h in (c.headers["email"], c.headers["mobile"]) if h)
-            return MappedRow(
-                row.number,
-                problem=RowProblem("missing", f"no email or mobile - fill in {wanted} to send this contact"),
-            )
+            wanted = [h for h in (c.headers["email"], c.headers["mobile"]) if h]
+            missing = (msg("row.missing_both", email=wanted[0], mobile=wanted[1]) if len(wanted) == 2
+                       else msg("row.missing_one", column=wanted[0] if wanted else ""))
+            return MappedRow(row.number, problem=RowProblem("missing", missing))
 
         fields: list[tuple[int, str]] = []
         for number, idx, pattern in c.fields:
@@ -370,7 +377,7 @@ class ContactMapper:
             except ValueProblem as e:
                 return MappedRow(
                     row.number,
-                    problem=RowProblem("invalid", f"{e} (column {c.field_headers[number]!r})", c.field_headers[number]),
+                    problem=RowProblem("invalid", _in_column(e, c.field_headers[number]), c.field_headers[number]),
                     key=key,
                 )
             if text:
@@ -381,7 +388,7 @@ class ContactMapper:
                 external_id = format_field(values[c.external_id])
             except ValueProblem as e:
                 h = c.headers["external_id"]
-                return MappedRow(row.number, problem=RowProblem("invalid", f"{e} (column {h!r})", h), key=key)
+                return MappedRow(row.number, problem=RowProblem("invalid", _in_column(e, h), h), key=key)
 
         if self.per_row is None:
             return MappedRow(row.number, contact=Contact(email, mobile, tuple(fields), external_id), key=key)
@@ -410,13 +417,13 @@ class ContactMapper:
         if ekey and ekey in self._seen_email:
             return MappedRow(
                 m.number,
-                problem=RowProblem("duplicate", f"duplicate of row {self._seen_email[ekey]} (same email) - not sent", c.headers["email"]),
+                problem=RowProblem("duplicate", msg("row.duplicate_email", row=self._seen_email[ekey]), c.headers["email"]),
                 key=m.key,
             )
         if mobile and mobile in self._seen_mobile:
             return MappedRow(
                 m.number,
-                problem=RowProblem("duplicate", f"duplicate of row {self._seen_mobile[mobile]} (same mobile) - not sent", c.headers["mobile"]),
+                problem=RowProblem("duplicate", msg("row.duplicate_mobile", row=self._seen_mobile[mobile]), c.headers["mobile"]),
                 key=m.key,
             )
         if ekey:

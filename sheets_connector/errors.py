@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from .messages.catalog import Msg
+
 ProblemKind = Literal["email", "mobile", "field"]
 
 
@@ -109,25 +111,28 @@ class ValueProblem(ValueError):  # a cell's problem, not a run's: written on its
     ``str(e)`` is a short, plain message for office staff, shown in the sheet's results column
     after a ✗, e.g. ``invalid mobile "12345": too short for a mobile number`` or
     ``invalid email "dana@": nothing after the @``.  It quotes the value as typed (cleaned of
-    invisible characters, truncated to ~40 characters) and says what is wrong in everyday words.
+    invisible characters, truncated to ~40 characters) and says what is wrong in everyday words;
+    ``message`` is the same as a :class:`~sheets_connector.messages.Msg`, rendered in the
+    mapping's language where it is shown.
 
     Attributes:
         kind: ``"email"``, ``"mobile"`` or ``"field"``.
         value: the value as shown in the message (cleaned, possibly truncated).
-        reason: what is wrong, e.g. ``"too short for a mobile number"``.
+        reason: what is wrong, e.g. ``msg("mobile.too_short")`` ("too short for a mobile number").
     """
 
-    _LABELS = {"email": "email", "mobile": "mobile", "field": "value"}
-
-    def __init__(self, kind: ProblemKind, value: str, reason: str) -> None:
+    def __init__(self, kind: ProblemKind, value: str, reason: Msg) -> None:
         super().__init__(kind, value, reason)  # keeps the exception picklable
         self.kind: str = kind
         self.value: str = value
-        self.reason: str = reason
+        self.reason: Msg = reason
+
+    @property
+    def message(self) -> Msg:
+        return Msg(f"cell.{self.kind}", (("value", self.value), ("reason", self.reason)))
 
     def __str__(self) -> str:
-        label = self._LABELS.get(self.kind, self.kind)
-        return f'invalid {label} "{self.value}": {self.reason}'
+        return str(self.message)
 
 
 class SandboxError(ConnectorError):

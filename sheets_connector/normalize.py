@@ -39,6 +39,7 @@ from email_validator import EmailNotValidError, validate_email
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 
 from .errors import ProblemKind, ValueProblem
+from .messages.catalog import Country, Msg, msg
 from .tables.base import CellError
 
 __all__ = [
@@ -141,9 +142,9 @@ def _is_spreadsheet_error(text: str) -> bool:
     return text.upper() in _SPREADSHEET_ERRORS
 
 
-_ERROR_REASON = "the cell shows a spreadsheet error, not a value (fix the formula or type the value)"
-_NOT_CALCULATED = ("the cell holds a formula whose value was never calculated (open the file in Excel or "
-                   "LibreOffice and save it, or type the value)")
+_ERROR_REASON = msg("cell.error")
+_NOT_CALCULATED = msg("cell.not_calculated")
+_EMPTY = msg("cell.empty")
 
 
 def _cell_error(kind: ProblemKind, value: CellError) -> ValueProblem:
@@ -164,7 +165,7 @@ class _Outcome(NamedTuple):
     """A cached answer: ``ok`` with the normalised value, or not ``ok`` with a reason."""
 
     ok: bool
-    text: str  # the normalised value when ok, else the reason
+    text: Any  # the normalised value (str) when ok, else the reason (a Msg)
 
 
 def normalize_email(value: Any) -> str:
@@ -188,7 +189,7 @@ def normalize_email(value: Any) -> str:
         raise _cell_error("email", value)
     if isinstance(value, bool) or not isinstance(value, (str, type(None))):
         shown = clean_text(value)
-        raise ValueProblem("email", _shown(shown), "not an email address")
+        raise ValueProblem("email", _shown(shown), msg("email.not_email"))
     text = clean_text(value)
     outcome = _email_outcome(text)
     if outcome.ok:
@@ -223,7 +224,7 @@ def _unwrap_email(text: str) -> str:
 def _email_outcome(text: str) -> _Outcome:
     """Validate one cleaned cell text; cached (good and bad answers alike)."""
     if not text:
-        return _Outcome(False, "the cell is empty")
+        return _Outcome(False, _EMPTY)
     if _is_spreadsheet_error(text):
         return _Outcome(False, _ERROR_REASON)
     address = _unwrap_email(text)
@@ -234,53 +235,53 @@ def _email_outcome(text: str) -> _Outcome:
     return _Outcome(True, result.normalized)
 
 
-def _email_reason(address: str, library_message: str) -> str:
+def _email_reason(address: str, library_message: str) -> Msg:
     """Turn an email-validator refusal into everyday words.
 
     Only called after email-validator refused ``address``; the checks below choose the wording,
     they never decide validity.
     """
     if not address:
-        return "the cell is empty"
+        return _EMPTY
     ats = address.count("@")
     if ats == 0:
-        return "the @ is missing"
+        return msg("email.no_at")
     parts = [p for p in re.split(r"[\s,;]+", address) if p]
     if len(parts) > 1 and sum("@" in p for p in parts) > 1:
-        return "more than one email address in one cell (keep one address per cell)"
+        return msg("email.several")
     if ats > 1:
-        return "more than one @"
+        return msg("email.many_at")
     local, _, domain = address.partition("@")
     if not local.strip():
-        return "nothing before the @"
+        return msg("email.nothing_before")
     if not domain.strip():
-        return "nothing after the @"
+        return msg("email.nothing_after")
     if any(ch.isspace() for ch in address):
-        return "has a space in it"
-    msg = library_message.lower()
+        return msg("email.space")
+    said = library_message.lower()
     rules = (
-        ("cannot end with a period", "ends with a dot"),
-        ("cannot start with a period", "starts with a dot"),
-        ("period immediately before the @", "has a dot just before the @"),
-        ("period immediately after the @", "has a dot just after the @"),
-        ("two periods in a row", "has two dots in a row"),
-        ("should have a period", 'the part after the @ needs a dot, like "example.com"'),
-        ("special-use or reserved", "the part after the @ is a reserved name, not a real domain"),
-        ("valid top-level domain", "the ending after the last dot is not a real domain ending"),
-        ("too long", "too long for an email address"),
-        ("quoting the part before", "quotes are not allowed in the address"),
-        ("bracketed ip address", "an IP address in brackets is not allowed after the @"),
+        ("cannot end with a period", "email.ends_dot"),
+        ("cannot start with a period", "email.starts_dot"),
+        ("period immediately before the @", "email.dot_before_at"),
+        ("period immediately after the @", "email.dot_after_at"),
+        ("two periods in a row", "email.two_dots"),
+        ("should have a period", "email.needs_dot"),
+        ("special-use or reserved", "email.reserved"),
+        ("valid top-level domain", "email.bad_ending"),
+        ("too long", "email.too_long"),
+        ("quoting the part before", "email.quotes"),
+        ("bracketed ip address", "email.ip"),
     )
     for needle, reason in rules:
-        if needle in msg:
-            return reason
-    if "invalid character" in msg:
+        if needle in said:
+            return Msg(reason)
+    if "invalid character" in said:
         listed = library_message.rsplit(": ", 1)[-1].strip().rstrip(".")
         chars = ", ".join(item.strip("'") for item in listed.split(", "))
-        return f"has a character an email address cannot contain ({chars})"
+        return msg("email.bad_chars", chars=chars)
     # Anything else: the library's own sentence, made to read like the rest.
     plain = library_message.strip().rstrip(".").replace("@-sign", "@").replace("The email address ", "")
-    return plain[:1].lower() + plain[1:] if plain else "not an email address"
+    return msg("email.library", text=plain[:1].lower() + plain[1:]) if plain else msg("email.not_email")
 
 
 # --------------------------------------------------------------------------------------------
@@ -331,29 +332,29 @@ def calling_code_for(region: str) -> str:
 MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 _TYPE_REASONS = {
-    PhoneNumberType.FIXED_LINE: "a landline number, not a mobile",
-    PhoneNumberType.TOLL_FREE: "a toll-free number, not a mobile",
-    PhoneNumberType.PREMIUM_RATE: "a premium-rate number, not a mobile",
-    PhoneNumberType.SHARED_COST: "a shared-cost number, not a mobile",
-    PhoneNumberType.VOIP: "an internet (VoIP) number, not a mobile",
-    PhoneNumberType.PERSONAL_NUMBER: "a personal (call forwarding) number, not a mobile",
-    PhoneNumberType.PAGER: "a pager number, not a mobile",
-    PhoneNumberType.UAN: "a company switchboard number, not a mobile",
-    PhoneNumberType.VOICEMAIL: "a voicemail access number, not a mobile",
+    PhoneNumberType.FIXED_LINE: msg("mobile.landline"),
+    PhoneNumberType.TOLL_FREE: msg("mobile.toll_free"),
+    PhoneNumberType.PREMIUM_RATE: msg("mobile.premium"),
+    PhoneNumberType.SHARED_COST: msg("mobile.shared_cost"),
+    PhoneNumberType.VOIP: msg("mobile.voip"),
+    PhoneNumberType.PERSONAL_NUMBER: msg("mobile.personal"),
+    PhoneNumberType.PAGER: msg("mobile.pager"),
+    PhoneNumberType.UAN: msg("mobile.uan"),
+    PhoneNumberType.VOICEMAIL: msg("mobile.voicemail"),
 }
 _LENGTH_REASONS = {
-    ValidationResult.TOO_SHORT: "too short for a mobile number",
-    ValidationResult.TOO_LONG: "too long for a mobile number",
-    ValidationResult.INVALID_LENGTH: "the wrong number of digits for a mobile number",
-    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "a local number without the area code",
-    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+    ValidationResult.TOO_SHORT: msg("mobile.too_short"),
+    ValidationResult.TOO_LONG: msg("mobile.too_long"),
+    ValidationResult.INVALID_LENGTH: msg("mobile.wrong_length"),
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: msg("mobile.local_only"),
+    ValidationResult.INVALID_COUNTRY_CODE: msg("mobile.bad_country_code"),
 }
 _PARSE_REASONS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
-    NumberParseException.NOT_A_NUMBER: "not a phone number",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "too short for a mobile number",
-    NumberParseException.TOO_SHORT_NSN: "too short for a mobile number",
-    NumberParseException.TOO_LONG: "too long for a mobile number",
+    NumberParseException.INVALID_COUNTRY_CODE: msg("mobile.bad_country_code"),
+    NumberParseException.NOT_A_NUMBER: msg("mobile.not_phone"),
+    NumberParseException.TOO_SHORT_AFTER_IDD: msg("mobile.too_short"),
+    NumberParseException.TOO_SHORT_NSN: msg("mobile.too_short"),
+    NumberParseException.TOO_LONG: msg("mobile.too_long"),
 }
 
 #: Ranges (international prefixes, "+" and digits) whose numbers are accepted although
@@ -364,13 +365,11 @@ _PARSE_REASONS = {
 NEWER_RANGES: tuple[str, ...] = ("+9725",)
 
 _MAX_DIGITS = 30  # numbers with more digits are refused before any conversion to text
-_NOT_A_PHONE = "not a phone number"
+_NOT_A_PHONE = msg("mobile.not_phone")
 _EXTENSION = re.compile(r"^(.*?\d)\s*(?:,\s*)?(?:ext\.?|extension|x|#|שלוחה|שלוחה:)\s*(\d{1,6})$", re.IGNORECASE)
-_DECIMAL = "a decimal number, not a phone number"
-_LOST_DIGITS = (
-    "shown in short scientific form, so digits may be missing "
-    "(format the column as plain numbers or text and retype the number)"
-)
+_DECIMAL = msg("mobile.decimal")
+_LOST_DIGITS = msg("mobile.lost_digits")
+_SEVERAL = msg("mobile.several")
 
 _TEL = re.compile(r"^(?:tel|phone|callto|sms):\s*", re.IGNORECASE)
 # Separators people put inside phone numbers: spaces are already normal spaces after clean_text.
@@ -471,7 +470,7 @@ def _several_numbers(text: str) -> bool:
 def _mobile_outcome(text: str, region: str | None, newer: tuple[str, ...] = NEWER_RANGES) -> _Outcome:
     """Judge one cleaned mobile text for one region; cached (good and bad answers alike)."""
     if not text:
-        return _Outcome(False, "the cell is empty")
+        return _Outcome(False, _EMPTY)
     if _is_spreadsheet_error(text):
         return _Outcome(False, _ERROR_REASON)
     text = _TEL.sub("", _unicode_digits_to_ascii(text))
@@ -500,17 +499,16 @@ def _mobile_outcome(text: str, region: str | None, newer: tuple[str, ...] = NEWE
         return _Outcome(False, _DECIMAL)
 
     if _several_numbers(text):
-        return _Outcome(False, "more than one number in one cell (keep one mobile per cell)")
+        return _Outcome(False, _SEVERAL)
     extension = _EXTENSION.match(text)
     if extension:
-        return _Outcome(False, f'has an extension ("{extension.group(2)}" after the number): remove the extension, '
-                               "a mobile number has none")
+        return _Outcome(False, msg("mobile.extension", extension=extension.group(2)))
     compact = text.replace("(0)", "").translate(_SEPARATORS)
     if not _PHONE_CHARS.match(compact):
         if _MANY_NUMBERS.search(text) and sum(ch.isdigit() for ch in text) >= 14:
-            return _Outcome(False, "more than one number in one cell (keep one mobile per cell)")
+            return _Outcome(False, _SEVERAL)
         if any(ch.isalpha() for ch in compact):
-            return _Outcome(False, _NOT_A_PHONE + " (it has letters in it)")
+            return _Outcome(False, msg("mobile.letters"))
         return _Outcome(False, _NOT_A_PHONE)
 
     if compact.startswith("00"):
@@ -532,9 +530,7 @@ def _mobile_outcome(text: str, region: str | None, newer: tuple[str, ...] = NEWE
     return _foreign_hint(compact, region, _judge_text(compact, region, newer)[0], newer)
 
 
-_NO_COUNTRY_SET = ("written without a country code, and the mapping chooses no country for such numbers: "
-                   "write + and the country code in front (like +972 54-111-1111), or set "
-                   "inwise.mobile.default_country in the mapping")
+_NO_COUNTRY_SET = msg("mobile.no_country")
 
 
 def _foreign_hint(digits: str, region: str, outcome: _Outcome, newer: tuple[str, ...]) -> _Outcome:
@@ -548,8 +544,7 @@ def _foreign_hint(digits: str, region: str, outcome: _Outcome, newer: tuple[str,
     other = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(number.country_code or 0)
     if other == region:
         return outcome
-    return _Outcome(False, f"{outcome.text}; if it is a number from {country_name(other)}, write + in front "
-                           f"(+{digits}) so the country code is read as one")
+    return _Outcome(False, msg("mobile.foreign", reason=outcome.text, country=Country(other), number=f"+{digits}"))
 
 
 def _in_newer_ranges(number: phonenumbers.PhoneNumber, newer: tuple[str, ...]) -> bool:
@@ -567,7 +562,7 @@ def _judge_text(text: str, region: str | None, newer: tuple[str, ...] = NEWER_RA
         kind = phonenumbers.number_type(number)
         if kind in MOBILE_TYPES:
             return _Outcome(True, _e164_digits(number)), True
-        return _Outcome(False, _TYPE_REASONS.get(kind, "not a mobile number")), True
+        return _Outcome(False, _TYPE_REASONS.get(kind, _NOT_MOBILE)), True
     overall = phonenumbers.is_possible_number_with_reason(number)
     as_mobile = phonenumbers.is_possible_number_for_type_with_reason(number, PhoneNumberType.MOBILE)
     if overall == ValidationResult.IS_POSSIBLE and as_mobile == ValidationResult.IS_POSSIBLE:
@@ -578,12 +573,16 @@ def _judge_text(text: str, region: str | None, newer: tuple[str, ...] = NEWER_RA
     if overall == ValidationResult.INVALID_COUNTRY_CODE:
         return _Outcome(False, _LENGTH_REASONS[overall]), False
     reason = as_mobile if as_mobile != ValidationResult.IS_POSSIBLE else overall
-    return _Outcome(False, _LENGTH_REASONS.get(reason, "not a usable mobile number")), False
+    return _Outcome(False, _LENGTH_REASONS.get(reason, _NOT_USABLE)), False
 
 
-def _no_such_number(number: phonenumbers.PhoneNumber) -> str:
+_NOT_MOBILE = msg("mobile.not_mobile")
+_NOT_USABLE = msg("mobile.not_usable")
+
+
+def _no_such_number(number: phonenumbers.PhoneNumber) -> Msg:
     region = phonenumbers.region_code_for_country_code(number.country_code or 0)
-    return f"no phone number in {country_name(region)} looks like this (check the digits)"
+    return msg("mobile.no_such", country=Country(region))
 
 
 def country_name(region: str, language: str = "en") -> str:
@@ -654,7 +653,7 @@ def format_field(
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float, Decimal)):
         if isinstance(value, float) and not math.isfinite(value):
-            raise ValueProblem("field", str(value), "not a number a spreadsheet can show")
+            raise ValueProblem("field", str(value), msg("field.not_finite"))
         return _number_text(value)
     if isinstance(value, _dt.datetime):
         moment = _round_to_second(value)

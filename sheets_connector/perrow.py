@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .inwise.wire import NO_GROUP_ALLOWED
+from .messages.catalog import Msg, msg
 from .normalize import clean_text, header_key, is_blank
 
 GroupMode = Literal["add", "exactly", "exactly_all"]
@@ -132,10 +133,10 @@ def _word(value: str) -> str:
 class RowSays:
     """What a row's own cells say besides the contact."""
 
-    held: str = ""  # non-empty: held back, in words
-    problem: str = ""  # non-empty: the row is invalid, in words
+    held: Msg | None = None  # held back: why, as a message
+    problem: Msg | None = None  # the row is invalid: why
     problem_column: str | None = None
-    no_consent: str = ""  # non-empty: not sent, in words
+    no_consent: Msg | None = None  # not sent: why
     groups: tuple[int, ...] | None = None  # None: the sheet has no groups column
     remove_groups: tuple[int, ...] = ()
     only_these_groups: bool = False
@@ -198,42 +199,42 @@ class PerRowReader:
                 if v is not None}
 
     # -- one row ----------------------------------------------------------------------------
-    def held(self, values: Sequence[Any]) -> str:
-        """The words of a held-back row, or ""."""
+    def held(self, values: Sequence[Any]) -> Msg | None:
+        """Why a row is held back, or None."""
         if self.hold is None:
-            return ""
+            return None
         v = _cell(values, self.hold.index)
         if is_blank(v) or v is False:
-            return ""
-        shown = "ticked" if v is True else repr(clean_text(v))
+            return None
         words = {"true", "yes", "✓"} if v is True else {_word(clean_text(v))}  # a ticked box says yes
         if self.hold_values is not None:
             if not words & self.hold_values:
-                return ""
+                return None
         elif words & self.not_held:
-            return ""
-        return f"held back ({self.hold.header!r} is {shown}) - not sent; clear that cell to send this row"
+            return None
+        if v is True:
+            return msg("row.held_ticked", column=self.hold.header)
+        return msg("row.held_value", column=self.hold.header, value=clean_text(v))
 
     def read(self, values: Sequence[Any]) -> RowSays:
         """Groups and consent of a row that is not held back."""
         status: str | None = None
-        no_consent = ""
+        no_consent: Msg | None = None
         if self.consent is not None:
             v = _cell(values, self.consent.index)
             given = self._consent(v)
             if given is None:
-                return RowSays(problem=(
-                    f"the consent cell {clean_text(v)!r} (column {self.consent.header!r}) is neither yes nor no - "
-                    "write yes or no (כן / לא), tick the box or write the date consent was given; other words "
-                    "can be added under columns.consent.yes_words / no_words in the mapping"), problem_column=self.consent.header)
+                return RowSays(problem=msg("row.consent_unclear", value=clean_text(v), column=self.consent.header),
+                               problem_column=self.consent.header)
             if given:
                 status = self.given_status
             else:
                 assert self.spec is not None
                 if self.spec.without_consent == "skip":
-                    said = "is empty" if is_blank(v) else f"says {clean_text(v)!r}" if v is not False else "is unticked"
-                    no_consent = (f"not sent: no consent to marketing messages ({self.consent.header!r} {said}) - "
-                                  "when the contact agrees, mark it and sync again")
+                    column = self.consent.header
+                    no_consent = (msg("row.no_consent_empty", column=column) if is_blank(v)
+                                  else msg("row.no_consent_unticked", column=column) if v is False
+                                  else msg("row.no_consent_says", column=column, value=clean_text(v)))
                 else:
                     status = self.spec.without_consent
         groups: tuple[int, ...] | None = None
@@ -241,17 +242,13 @@ class PerRowReader:
         if self.groups is not None:
             ids, unknown = self._groups(_cell(values, self.groups.index))
             if unknown:
-                known = ", ".join(self.names) if self.names else "(the mapping has no groups: table)"
-                one = "group" if len(unknown) == 1 else "groups"
-                return RowSays(problem=(
-                    f"unknown {one} {', '.join(repr(u) for u in unknown)} in column {self.groups.header!r} - "
-                    f"the groups in the mapping are: {known}; fix the cell, or add the name with its inwise group "
-                    "ID under groups: in the mapping"), problem_column=self.groups.header)
+                known: str | Msg = ", ".join(self.names) if self.names else msg("row.no_groups_table")
+                return RowSays(problem=msg("row.unknown_group" if len(unknown) == 1 else "row.unknown_groups",
+                                           names=", ".join(repr(u) for u in unknown), column=self.groups.header,
+                                           known=known), problem_column=self.groups.header)
             if not ids and self.group_mode != "add" and not NO_GROUP_ALLOWED:
-                return RowSays(problem=(
-                    f"the groups cell (column {self.groups.header!r}) is empty, and the mapping says these are "
-                    "exactly the contact's groups: that would take the contact out of every group, which inwise "
-                    "does not document - write at least one group"), problem_column=self.groups.header)
+                return RowSays(problem=msg("row.groups_empty", column=self.groups.header),
+                               problem_column=self.groups.header)
             groups = ids
             if self.group_mode == "exactly":
                 remove = tuple(sorted(set(self.table.values()) - set(ids)))

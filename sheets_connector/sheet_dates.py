@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .messages.catalog import Msg, msg
 from .normalize import ValueProblem
 
 __all__ = ["DateColumn", "SheetLocale", "format_order", "read_text_date", "sheet_locale", "survey"]
@@ -113,7 +114,7 @@ def read_text_date(text: str, order: str) -> _dt.date | _dt.datetime | None:
         if hh is not None:
             return _dt.datetime(y, mo, d, int(hh), int(mi), int(ss or 0))
     except ValueError:
-        raise ValueProblem("field", text.strip(), "not a date") from None
+        raise ValueProblem("field", text.strip(), msg("field.not_date")) from None
     return day
 
 
@@ -254,7 +255,7 @@ def _friendly(pattern: str) -> str:
             .replace("%H", "HH").replace("%M", "MM"))
 
 
-def text_date_problem(text: str, locale: SheetLocale, header: str) -> str:
+def text_date_problem(text: str, locale: SheetLocale, header: str) -> Msg:
     """The row's message for a date typed as text that the sheet's locale cannot read."""
     other = {"MDY": "DMY", "DMY": "MDY"}.get(locale.order)
     meant = None
@@ -263,7 +264,8 @@ def text_date_problem(text: str, locale: SheetLocale, header: str) -> str:
             meant = _as_date(read_text_date(text, other))
         except ValueProblem:
             pass
-    how = f" (for {spoken(meant)}: {shown_as(meant, locale.order)})" if meant else ""
-    return (f"'{text}' in column '{header}' is not a date the way this sheet reads dates ({locale.reads}, locale "
-            f"{locale.name}) - type it {locale.reads}{how}, or change the sheet's locale (File > Settings), and sync "
-            "again")
+    reads = Msg(f"reads.{locale.order}")
+    if meant:
+        return msg("row.text_date_meant", text=text, column=header, reads=reads, locale=locale.name, meant=meant,
+                   shown=shown_as(meant, locale.order))
+    return msg("row.text_date", text=text, column=header, reads=reads, locale=locale.name)

@@ -163,7 +163,8 @@ def test_a_hebrew_mapping_writes_hebrew_results_dates_and_headers(tmp_path, sand
     results = column(wb, "תוצאת סנכרון")
     assert results[2].startswith("\u200f✓ נוצר") and results[2].endswith("7 בדצמ׳ 2026 02:31")
     assert "\u200f · \u200f#" in results[2]  # the id keeps its place in right-to-left text
-    assert results[3].startswith("✗ invalid email")
+    assert results[3] == ('\u200f✗ כתובת האימייל "\u200ebad@\u200e" לא תקינה: אין כלום אחרי ה-@ '
+                          '(עמודה "\u200eemail\u200e") - תקנו את התא וסנכרנו שוב')
     tab = load_workbook(wb)["אנשי קשר חדשים"]
     heads = [c.value for c in tab[1]]
     assert heads[:3] == ["מזהה inwise", "אימייל", "נייד"]

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from sheets_connector.messages import msg
 from sheets_connector.normalize import (
     MAX_SHOWN,
     ValueProblem,
@@ -368,7 +369,7 @@ def test_normalize_mobile_refuses_with_reason(value: str, region: str, reason: s
     assert problem.kind == "mobile"
     assert problem.value == clean_text(value)
     assert str(problem) == f'invalid mobile "{clean_text(value)}": {problem.reason}'
-    assert reason in problem.reason
+    assert reason in str(problem.reason)
 
 
 @pytest.mark.parametrize(
@@ -472,10 +473,10 @@ def test_message_truncates_long_values() -> None:
 
 
 def test_value_problem_is_a_value_error_and_pickles() -> None:
-    problem = ValueProblem("mobile", "12345", "too short for a mobile number")
+    problem = ValueProblem("mobile", "12345", msg("mobile.too_short"))
     assert isinstance(problem, ValueError)
     copy = pickle.loads(pickle.dumps(problem))
-    assert (copy.kind, copy.value, copy.reason) == ("mobile", "12345", "too short for a mobile number")
+    assert (copy.kind, copy.value, copy.reason) == ("mobile", "12345", msg("mobile.too_short"))
     assert str(copy) == str(problem) == 'invalid mobile "12345": too short for a mobile number'
 
 

@@ -63,14 +63,14 @@ def test_consent_words_that_mean_no(cell):
     use("  consent: Consent")
     m = row("dana@example.com", None, cell)
     assert m.contact is None and m.problem is not None and m.problem.kind == "no_consent"
-    assert m.problem.message.startswith("not sent: no consent to marketing messages ('Consent' ")
+    assert m.problem.text().startswith("not sent: no consent to marketing messages ('Consent' ")
 
 
 def test_an_unclear_consent_word_is_an_invalid_row_and_words_can_be_added():
     use("  consent: Consent")
     m = row("dana@example.com", None, "maybe")
     assert m.problem is not None and m.problem.kind == "invalid"
-    assert "'maybe' (column 'Consent') is neither yes nor no" in m.problem.message
+    assert "'maybe' (column 'Consent') is neither yes nor no" in m.problem.text()
     use("  consent: {column: Consent, yes_words: [maybe, 'בטח'], no_words: [never, on]}")
     assert row("dana@example.com", None, "Maybe").contact is not None
     assert row("dana@example.com", None, "בטח").contact is not None
@@ -107,7 +107,7 @@ def test_an_unknown_group_names_it_and_the_known_names():
     use("  groups: Groups")
     m = row("dana@example.com", "VIP, Newsleter, Gold")
     assert m.contact is None and m.problem.kind == "invalid" and m.problem.column == "Groups"
-    assert m.problem.message.startswith("unknown groups 'Newsleter', 'Gold' in column 'Groups' - the groups in the "
+    assert m.problem.text().startswith("unknown groups 'Newsleter', 'Gold' in column 'Groups' - the groups in the "
                                         "mapping are: VIP, Newsletter, לקוחות חמים;")
 
 
@@ -118,7 +118,7 @@ def test_exactly_removes_the_other_known_groups_and_never_leaves_a_contact_in_no
     assert body["add_to_groups_ids"] == [715001] and body["remove_from_groups_ids"] == [721129, 730002]
     assert "remove_from_all_other_groups" not in body
     m = row("b@example.com", None)
-    assert m.problem is not None and "take the contact out of every group" in m.problem.message
+    assert m.problem is not None and "take the contact out of every group" in m.problem.text()
     use("  groups: {column: Groups, mode: exactly_all}")
     body = contact_body(row("c@example.com", "VIP").contact, send_options(parse_config(cfg_text())))
     assert body["remove_from_all_other_groups"] is True and "remove_from_groups_ids" not in body
@@ -142,7 +142,7 @@ def test_do_not_sync_with_chosen_values_and_before_any_check():
     use("  do_not_sync: {column: Hold, values: [hold, 'עצור']}")
     assert row("dana@example.com", None, None, "x").contact is not None
     m = row("not-an-email", None, None, "עצור")
-    assert m.problem.kind == "held" and m.problem.message.startswith("held back ('Hold' is 'עצור')")
+    assert m.problem.kind == "held" and m.problem.text().startswith("held back ('Hold' is 'עצור')")
     use("  do_not_sync: {column: Hold, values: [yes]}")  # YAML reads yes as true: still the word
     assert row("dana@example.com", None, None, True).problem.kind == "held"
     assert row("dana@example.com", None, None, "Yes").problem.kind == "held"

@@ -55,7 +55,8 @@ function formatDate(date, timeZone, pattern) {
 
 /** Load Code.gs with fakes. Returns {script, record}: script is the vm context (its functions),
  *  record what the fakes saw (menus, toasts, alerts, requests with their answers). */
-function loadScript({ properties = {}, spreadsheetId, sheetName = 'Sheet1', email = '', timeZone = 'Asia/Jerusalem' }) {
+function loadScript({ properties = {}, spreadsheetId, sheetName = 'Sheet1', email = '', timeZone = 'Asia/Jerusalem',
+                      locale = 'en_US' }) {
   const record = { menus: [], toasts: [], alerts: [], requests: [] };
   const ui = {
     ButtonSet: { OK: 'OK', OK_CANCEL: 'OK_CANCEL' },
@@ -78,6 +79,7 @@ function loadScript({ properties = {}, spreadsheetId, sheetName = 'Sheet1', emai
     getId: () => spreadsheetId,
     getActiveSheet: () => ({ getName: () => sheetName }),
     getSpreadsheetTimeZone: () => timeZone,
+    getSpreadsheetLocale: () => locale,
     toast(msg, title, timeoutSeconds) { record.toasts.push({ msg, title, timeoutSeconds }); },
   };
   const fakes = {

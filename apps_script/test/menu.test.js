@@ -251,3 +251,72 @@ test('A sync run from the command line is shown as such, not as a click', () => 
   // and who ran it: the account and machine the command-line run recorded
   assert.match(shown[0], /^Last sync: \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d \(from the command line by \S+ on \S+\)$/);
 });
+
+// --- a Hebrew sheet: every notice in Hebrew -------------------------------------------------------
+
+function hebrewMenu(overrides = {}) {
+  return menu({
+    properties: { INWISE_SERVICE_URL: service.url, INWISE_WEBHOOK_SECRET: service.hebrew.secret },
+    spreadsheetId: service.hebrew.spreadsheet_id, locale: 'iw_IL', ...overrides,
+  });
+}
+
+test('A Hebrew spreadsheet: the menu labels follow its locale', () => {
+  const { script, record } = hebrewMenu();
+  script.onOpen();
+  assert.deepEqual(JSON.parse(JSON.stringify(record.menus[0].items)), [
+    ['סנכרון עכשיו', 'syncNow'], ['תצוגה מקדימה (הרצת ניסיון)', 'previewSync'],
+    ['תוצאת הסנכרון האחרון', 'showLastSyncResult'],
+  ]);
+  const english = menu({ locale: 'en_GB' });
+  english.script.onOpen();
+  assert.equal(english.record.menus[0].items[0][0], 'Sync now');
+});
+
+test('A Hebrew mapping: no run yet, started, finished and the rows\' reasons, all in Hebrew', () => {
+  // an English-locale spreadsheet with a Hebrew mapping: the service's word (the mapping) wins
+  const { script, record } = hebrewMenu({ locale: 'en_US' });
+  script.showLastSyncResult();
+  assert.equal(record.requests[0].answer.code, 404);
+  assert.equal(record.alerts[0].prompt, 'עדיין לא רץ סנכרון של הגיליון הזה. בחרו inwise > סנכרון עכשיו כדי להתחיל.');
+  script.syncNow();
+  assert.deepEqual(record.toasts, [{ msg: 'הסנכרון התחיל…', title: 'inwise', timeoutSeconds: 10 }]);
+  const shown = lines(record.alerts[1].prompt);
+  // the same sandbox as the English sheet's tests: its contacts may exist already (created or updated)
+  assert.equal(shown[0], 'הסנכרון הסתיים.');
+  assert.match(shown[1], /^נוצרו: \d+ · עודכנו: \d+ · ללא שינוי: 0 · התנגשויות: 1 · לא תקינים: 3 · אין אימייל או נייד: 1 · כפולים: 2$/);
+  assert.deepEqual(shown.slice(2, 4), ['', 'שורות שדורשות טיפול (7):']);
+  const text = record.alerts[1].prompt;
+  assert.ok(text.includes('שורה 10: ✗ כתובת האימייל "\u200erachel@@example.com\u200e" לא תקינה: יש יותר מ-@ אחד '
+                          + '(עמודה "\u200eEmail\u200e") - תקנו את התא וסנכרנו שוב'), text);
+  assert.ok(text.includes('שורה 13: ✗ התנגשות: האימייל שייך לאיש קשר #439130002 והנייד לאיש קשר #439130003'), text);
+  assert.ok(!/invalid|conflict|duplicate/.test(text), text);
+});
+
+test('A Hebrew spreadsheet: setup, address and refusal notices in Hebrew', () => {
+  let { script, record } = hebrewMenu({ properties: { INWISE_SERVICE_URL: service.url } });
+  script.syncNow();
+  assert.equal(record.requests.length, 0);
+  assert.match(record.alerts[0].prompt, /^תפריט inwise עדיין לא מוגדר\..*INWISE_WEBHOOK_SECRET/);
+  ({ script, record } = hebrewMenu({
+    properties: { INWISE_SERVICE_URL: 'http://connector.example.org', INWISE_WEBHOOK_SECRET: 'x' },
+  }));
+  script.syncNow();
+  assert.equal(record.alerts[0].prompt,
+               'הכתובת ב-INWISE_SERVICE_URL חייבת להתחיל ב-https:// כדי שאף אחד לא יוכל לקרוא או לשנות את מה שנשלח.');
+  ({ script, record } = hebrewMenu({
+    properties: { INWISE_SERVICE_URL: service.url, INWISE_WEBHOOK_SECRET: 'wrong' },
+  }));
+  script.previewSync();
+  assert.equal(record.requests[0].answer.code, 401);
+  assert.match(record.alerts[0].prompt, /^שירות הסנכרון לא קיבל את הבקשה של הגיליון הזה\. .*INWISE_WEBHOOK_SECRET/);
+});
+
+test('Every notice has a Hebrew and an English text with the same placeholders', () => {
+  const { script } = menu();
+  const en = script.TEXTS.en;
+  const he = script.TEXTS.he;
+  assert.deepEqual(Object.keys(he).sort(), Object.keys(en).sort());
+  const names = (t) => JSON.stringify((String(t).match(/\{\w+\}/g) || []).sort());
+  for (const key of Object.keys(en)) assert.equal(names(he[key]), names(en[key]), key);
+});

@@ -28,6 +28,7 @@ from sheets_connector.service.runner import sync_runner
 from sheets_connector.service.server import ServeOptions, serve
 
 SPREADSHEET_ID = "1DemoSheet-for_apps-script-tests"
+HEBREW_ID = "1HebrewSheet-for_apps-script-tests"  # the same demo with ``language: he``
 API_KEY = "apps-script-test-key"
 
 
@@ -38,11 +39,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=None, help="inwise.concurrency of the mapping")
     args = parser.parse_args()
     secret = secrets.token_hex(24)
+    hebrew_secret = secrets.token_hex(24)
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="sheets-connector-menu-"))
     try:
         configs = folder / "sheets"
         configs.mkdir()
         shutil.copyfile(example_file("contacts.xlsx"), configs / "contacts.xlsx")
+        shutil.copyfile(example_file("contacts.xlsx"), configs / "contacts_he.xlsx")
         seed = json.loads(example_file("existing_contacts.json").read_text(encoding="utf-8"))
         with Sandbox(api_keys=(API_KEY,), seed_contacts=seed, faults=Faults(latency_ms=args.latency_ms)) as sandbox:
             mapping = example_file("mapping.yaml").read_text(encoding="utf-8")
@@ -52,14 +55,20 @@ def main() -> None:
             (configs / "demo.yaml").write_text(
                 f"service:\n  spreadsheet_id: {SPREADSHEET_ID}\n  secret_env: DEMO_SHEET_SECRET\n" + mapping,
                 encoding="utf-8")
+            hebrew = mapping.replace("path: contacts.xlsx", "path: contacts_he.xlsx") + "language: he\n"
+            (configs / "demo_he.yaml").write_text(
+                f"service:\n  spreadsheet_id: {HEBREW_ID}\n  secret_env: HEBREW_SHEET_SECRET\n" + hebrew,
+                encoding="utf-8")
             os.environ["DEMO_SHEET_SECRET"] = secret
+            os.environ["HEBREW_SHEET_SECRET"] = hebrew_secret
             os.environ["INWISE_API_KEY"] = API_KEY
             log.configure()
 
             def ready(url: str) -> None:
                 print(json.dumps({"url": url, "spreadsheet_id": SPREADSHEET_ID, "secret": secret,
                                   "sandbox": sandbox.base_url.removesuffix("/rest/v1"),
-                                  "mapping": str(configs / "demo.yaml"), "api_key": API_KEY}), flush=True)
+                                  "mapping": str(configs / "demo.yaml"), "api_key": API_KEY,
+                                  "hebrew": {"spreadsheet_id": HEBREW_ID, "secret": hebrew_secret}}), flush=True)
 
             serve(ServeOptions(configs=configs, port=0), sync_runner, on_ready=ready)
     finally:

@@ -40,7 +40,7 @@ class Meta(Protocol):
 
 def end_of(*, sheet: str, label: str, command: str, trigger: str, run_id: int | None, at: datetime,
            summary: object | None = None, error: BaseException | None = None, attention_rows: int = 0,
-           not_sent_details: frozenset[str] = frozenset()) -> RunEnd:
+           not_sent_details: frozenset[object] = frozenset()) -> RunEnd:
     """The run's end from its summary (it completed) or the error that ended it."""
     end = RunEnd(sheet, label, command, trigger, run_id, at, "ok")
     if error is not None:
@@ -51,7 +51,7 @@ def end_of(*, sheet: str, label: str, command: str, trigger: str, run_id: int | 
         return end
     counts = dict(getattr(summary, "counts", {}) or {})
     end.counts = counts
-    end.not_sent = sum(1 for o in getattr(summary, "outcomes", []) if o.detail in not_sent_details)
+    end.not_sent = sum(1 for o in getattr(summary, "outcomes", []) if o.reason in not_sent_details)
     outage, failure = getattr(summary, "outage", None), getattr(summary, "error", None)
     if outage:
         end.status, end.what = "unavailable", outage

@@ -85,11 +85,14 @@ class RunAccepted(BaseModel):
     run_id: str
     state: str
     status_url: str
+    language: Literal["en", "he"] = Field("en", description="The mapping's language: the menu's notices are in it.")
 
 
 class Refusal(BaseModel):
     error: str
     run_id: str | None = None
+    language: Literal["en", "he"] | None = Field(
+        None, description="For the spreadsheet's own answers (409 busy, 404 no run yet): the mapping's language.")
 
 
 class Problem(BaseModel):
@@ -129,7 +132,8 @@ class RunStatus(BaseModel):
     language: Literal["en", "he"] = Field("en", description="The mapping's language: the menu's texts are in it.")
 
     @classmethod
-    def of(cls, run: Run) -> RunStatus:
+    def of(cls, run: Run, language: str = "en") -> RunStatus:
+        """``language``: the sheet's mapping's, for a run that has no result yet (queued, running, failed)."""
         r = run.result
         return cls(
             id=run.id, spreadsheet_id=run.spreadsheet_id, worksheet=run.worksheet, trigger=run.trigger,
@@ -141,7 +145,7 @@ class RunStatus(BaseModel):
             would_send=r.would_send if r else None, rows_read=r.rows_read if r else 0,
             warnings=r.warnings if r else [], error=run.error,
             progress=Progress(**vars(run.progress)) if run.progress else None,
-            language="he" if r and r.language == "he" else "en",
+            language="he" if (r.language if r else language) == "he" else "en",
         )
 
 
@@ -156,11 +160,12 @@ class AsciiJSONResponse(JSONResponse):
 class Refused(Exception):
     """Ends a request with a fixed, unhelpful-to-attackers answer; ``reason`` goes to the log only."""
 
-    def __init__(self, status: int, reason: str, run_id: str | None = None) -> None:
+    def __init__(self, status: int, reason: str, run_id: str | None = None, language: str | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.run_id = run_id
+        self.language = language
 
 
 PUBLIC_TEXT = {
@@ -274,6 +279,8 @@ def create_app(
         if exc.run_id:  # a 409 names the run that holds the sheet, in the answer and the log line
             body["run_id"] = exc.run_id
             _note(request, run_id=exc.run_id)
+        if exc.language:  # a sheet the signer owns: the menu says it in the mapping's language
+            body["language"] = exc.language
         return AsciiJSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
@@ -332,9 +339,10 @@ def create_app(
             log.logger.warning('{"event": "not_started"}', exc_info=True)
             raise Refused(503, "store_unavailable") from None
         if isinstance(outcome, Busy):
-            raise Refused(409, "busy", run_id=outcome.holder)
+            raise Refused(409, "busy", run_id=outcome.holder, language=sheet.language)
         _note(request, run_id=outcome.run.id)
-        accepted = RunAccepted(run_id=outcome.run.id, state=outcome.run.state, status_url=f"/v1/runs/{outcome.run.id}")
+        accepted = RunAccepted(run_id=outcome.run.id, state=outcome.run.state, status_url=f"/v1/runs/{outcome.run.id}",
+                               language="he" if sheet.language == "he" else "en")
         return AsciiJSONResponse(accepted.model_dump(), status_code=202)
 
     @app.post(
@@ -366,9 +374,9 @@ def create_app(
             raise Refused(401, "unknown_spreadsheet")
         run = read(lambda: store.latest_run(sheet.spreadsheet_id, include_dry_runs=include_previews))
         if run is None:
-            raise Refused(404, "no_run_yet")
+            raise Refused(404, "no_run_yet", language=sheet.language)
         _note(request, run_id=run.id)
-        return RunStatus.of(run)
+        return RunStatus.of(run, sheet.language)
 
     @app.get("/v1/runs/{run_id}", response_model=RunStatus, responses={**REFUSALS}, summary="One run's status")
     def get_run(request: Request, run_id: str, signature: str | None = Security(signature_header)) -> RunStatus:
@@ -376,9 +384,10 @@ def create_app(
         verified = check(signature, signed_text_for_get(_route_path(request), query), replay=False)
         run = read(lambda: store.get_run(run_id)) if len(run_id) <= 300 else None
         # a run of a spreadsheet the signer does not own looks exactly like no run at all
-        if run is None or owned(verified, run.spreadsheet_id) is None:
+        sheet = owned(verified, run.spreadsheet_id) if run is not None else None
+        if run is None or sheet is None:
             raise Refused(404, "unknown_run")
-        return RunStatus.of(run)
+        return RunStatus.of(run, sheet.language)
 
     add_ops_routes(app, checks or {"store": store.ping}, AsciiJSONResponse)
     document_answers(app, {route: {code: ANSWER_TEXT[code] for code in codes} for route, codes in ANSWERS.items()})

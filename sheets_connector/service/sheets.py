@@ -47,6 +47,7 @@ class ServiceKeys(BaseModel):
     timezone: str | None = Field(None, description="Time zone of the schedule, e.g. Asia/Jerusalem.")
     source: dict[str, Any] = Field(default_factory=dict)
     state_dir: str | None = None
+    language: str = "en"  # the staff's language: the sheet menu's notices are in it
 
     @field_validator("schedule")
     @classmethod
@@ -86,6 +87,7 @@ class Sheet:
     schedule: str | None = None
     timezone: str | None = None
     state_dir: Path | None = None  # the mapping's state_dir, resolved (None: the per-user folder)
+    language: str = "en"  # the mapping's language: the sheet menu speaks it before a run has a result
 
 
 class Registry:
@@ -171,7 +173,8 @@ def _load_sheet(path: Path, env: Mapping[str, str]) -> Sheet:
         raise ConfigError(f"{name}: add service.spreadsheet_id (the part of the sheet's URL after /d/).")
     return Sheet(spreadsheet_id=sid, config_path=path.resolve(), secrets=_secrets(name, path, keys.service, env),
                  schedule=keys.schedule, timezone=keys.timezone,
-                 state_dir=resolve_user_path(keys.state_dir, path.resolve().parent) if keys.state_dir else None)
+                 state_dir=resolve_user_path(keys.state_dir, path.resolve().parent) if keys.state_dir else None,
+                 language="he" if keys.language == "he" else "en")
 
 
 def _secrets(name: str, path: Path, section: ServiceSection, env: Mapping[str, str]) -> tuple[bytes, ...]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from ..cancel import CancelToken
+from ..messages.catalog import from_json, render
 
 RunState = Literal["queued", "running", "done", "failed", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -56,7 +57,8 @@ class RunResult:
     def from_summary(cls, summary: dict[str, Any]) -> RunResult:
         """Keep what the sheet needs of a runner's summary (``RunSummary.to_dict()`` shape)."""
         counts = {str(k): int(v) for k, v in dict(summary.get("counts") or {}).items()}
-        problems = [dict(p) for p in summary.get("problems") or []]
+        language = "he" if summary.get("language") == "he" else "en"
+        problems = [_in_language(p, language) for p in summary.get("problems") or []]
         total = len(problems) + int(summary.get("problems_truncated") or 0)
         would_send = summary.get("would_send")
         return cls(
@@ -69,8 +71,17 @@ class RunResult:
             rows_read=int(summary.get("rows_read") or 0),
             warnings=[str(w) for w in summary.get("warnings") or []],
             interrupted=bool(summary.get("interrupted")),
-            language="he" if summary.get("language") == "he" else "en",
+            language=language,
         )
+
+
+def _in_language(problem: dict[str, Any], language: str) -> dict[str, Any]:
+    """A problem row as the sheet menu shows it: its reason in the mapping's language."""
+    p = dict(problem)
+    reason = p.pop("reason", None)
+    if reason:
+        p["detail"] = render(from_json(reason), language)
+    return p
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,11 @@ The CLI only opens the store and prints these lines; the web service reads the s
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from ..messages import calls_in_words
+from ..messages import calls_in_words, summary_text
+from ..messages.catalog import from_json, render
 from .model import RunRecord
 
 COUNT_ORDER = ("created", "updated", "unchanged", "conflict", "invalid", "missing", "duplicate", "error", "held",
@@ -72,12 +74,16 @@ def detail_lines(run: RunRecord, max_rows: int = 50) -> list[str]:
     kept = len(problems) + int(s.get("problems_truncated") or 0)
     total = max(kept, sum(int(run.counts.get(k) or 0) for k in ATTENTION))
     if problems:
-        lines.append(f"  rows that need attention ({total}):")
+        # the rows' reasons in the language of the run's mapping (kept as message ids and values)
+        language = s.get("language") or "en"
+        say = functools.partial(summary_text, language=language)
+        lines.append("  " + say("history_attention", n=total))
         for p in problems[:max_rows]:
-            lines.append(f"    row {p['row']}: ✗ {p['detail']}")
+            reason = render(from_json(p["reason"]), language) if p.get("reason") else p.get("detail", "")
+            lines.append("    " + say("problem_row", row=p["row"], reason=reason))
         more = total - min(len(problems), max_rows)
         if more > 0:
-            listed = (f"`runs show {run.id} --json` lists all {len(problems)}" if len(problems) >= total
-                      else f"`runs show {run.id} --json` lists the {len(problems)} kept")
-            lines.append(f"    … and {more} more: each one's reason is in the sheet's results column ({listed})")
+            listed = say("history_lists_all" if len(problems) >= total else "history_lists_kept", run=run.id,
+                         n=len(problems))
+            lines.append("    " + say("history_more", n=more, listed=listed))
     return lines

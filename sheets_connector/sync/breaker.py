@@ -13,8 +13,9 @@ import threading
 from dataclasses import dataclass, field
 
 from ..cancel import CancelToken
+from ..messages.catalog import msg
 
-NOT_SENT_UNAVAILABLE = "not sent: inwise unavailable - the next sync sends this row"
+NOT_SENT_UNAVAILABLE = msg("sync.unavailable")
 
 
 @dataclass

@@ -37,7 +37,7 @@ def stopped_at_once(ctx: RunContext, outcomes: Outcomes, to_send: ToSend) -> Run
     mark_not_sent(to_send, outcomes)
     when = ctx.run.clock()
     csv_path = writeback.fallback_csv(table, writeback.result_columns(ctx.config, outcomes, when), when)
-    sent = sum(1 for o in outcomes.values() if o.detail not in NOT_SENT_DETAILS)
+    sent = sum(1 for o in outcomes.values() if o.reason not in NOT_SENT_DETAILS)
     where = f"Each row's result is in {csv_path}." if csv_path else writeback.NO_CSV.strip()
     return RunStopped(
         f"Stopped at once: the results were NOT written into {table.location}. {where}\n"
@@ -257,7 +257,7 @@ def _record_statuses(session: RunSession, outcomes: Outcomes, texts: Mapping[int
     exactly the same cells."""
     stamp = when.replace(microsecond=0).isoformat()
     rows = [(str(o.key), texts[r], stamp if o.ok else None, outcome_dict(o))
-            for r, o in outcomes.items() if o.key is not None and o.detail not in NOT_SENT_DETAILS]
+            for r, o in outcomes.items() if o.key is not None and o.reason not in NOT_SENT_DETAILS]
     try:
         session.store.record_statuses(session.ident.sheet, rows)
     except StateError:

@@ -133,7 +133,7 @@ def _summary(run: Run, p: Plan, command: str, started: datetime, timings: dict[s
 
 
 def _problems(p: Plan) -> Outcomes:
-    return {m.number: RowOutcome(m.number, m.problem.kind, detail=m.problem.message, key=m.key)
+    return {m.number: RowOutcome(m.number, m.problem.kind, reason=m.problem.message, key=m.key)
             for m in p.mapped if m.problem is not None}
 
 

@@ -16,6 +16,7 @@ from ..config import Config
 from ..errors import InwiseError
 from ..inwise import InwiseClient, is_domestic
 from ..inwise.wire import contact_groups
+from ..messages.catalog import Msg, msg
 from ..model import Contact, SendOptions, UpsertResult
 from ..results import RowOutcome, from_upsert
 from ..retry import RETRY_STATUSES
@@ -26,10 +27,9 @@ from .summary import Progress
 ToSend = Sequence[tuple[RowRef, Contact]]
 Outcomes = dict[int, RowOutcome]
 
-NOT_SENT = "not sent: the sync was stopped before this row - run it again"
+NOT_SENT = msg("sync.stopped")
 NOT_SENT_DETAILS = frozenset({NOT_SENT, NOT_SENT_UNAVAILABLE})  # rows that never went out: nothing to record
-IN_FLIGHT_UNKNOWN = ("the sync was stopped while this row's batch was being sent: inwise may or may not have it "
-                     "- run the sync again (sending twice is safe)")
+IN_FLIGHT_UNKNOWN = msg("sync.in_flight")
 
 
 @dataclass
@@ -70,12 +70,12 @@ def send(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
         send_batch(ctx, to_send, outcomes)
 
 
-def mark_not_sent(to_send: ToSend, outcomes: Outcomes, detail: str = NOT_SENT) -> int:
+def mark_not_sent(to_send: ToSend, outcomes: Outcomes, detail: Msg = NOT_SENT) -> int:
     """Rows never sent say so (their old result would be misleading). Returns how many."""
     n = 0
     for ref, _ in to_send:
         if ref.number not in outcomes:
-            outcomes[ref.number] = RowOutcome(ref.number, "error", detail=detail, key=ref.key)
+            outcomes[ref.number] = RowOutcome(ref.number, "error", reason=detail, key=ref.key)
             n += 1
     return n
 
@@ -163,7 +163,7 @@ def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
             ctx.outage = outage_message(breaker, sent=len(to_send) - left, total=len(to_send), unit="batches")
             return
         contacts = [c for _, c in chunk]
-        failure = None
+        failure: Msg | None = None
         res = None
         for i, group in enumerate(groups):
             try:
@@ -171,33 +171,28 @@ def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
                                               confirmation_status=status)
             except KeyboardInterrupt:
                 for ref, _ in chunk:
-                    outcomes[ref.number] = RowOutcome(ref.number, "error", detail=IN_FLIGHT_UNKNOWN, key=ref.key)
+                    outcomes[ref.number] = RowOutcome(ref.number, "error", reason=IN_FLIGHT_UNKNOWN, key=ref.key)
                 raise
             if not res.ok and res.http_status is None and done == 0 and i == 0:
                 raise unreachable(config, res.message)
             if not res.ok:
-                failure = res.message or f"HTTP {res.http_status}"
-                if i > 0:
-                    failure = f"sent, but adding to group {group} failed: {failure}"
+                said = res.message or f"HTTP {res.http_status}"
+                failure = (msg("inwise.batch_group_failed", group=group, message=said) if i > 0
+                           else msg("inwise.batch_error", message=said))
                 break
         unanswered = res is not None and not res.ok and (res.http_status is None or res.http_status in RETRY_STATUSES)
         breaker.record(unanswered, res.message if res is not None else None)
         failed_in_chunk = 0 if failure or res is None else _reported_failures(res.body)
         for ref, _ in chunk:
             if failure:
-                outcomes[ref.number] = RowOutcome(
-                    ref.number, "error", key=ref.key,
-                    detail=f"inwise error (batch): {failure} - sync again later to retry this row")
+                outcomes[ref.number] = RowOutcome(ref.number, "error", key=ref.key, reason=failure)
                 continue
             # batchInsert gives no per-row answer: rows seen in the new-contacts feed become
             # "created" (with their id) when settled; the others updated an existing contact -
             # unless inwise says some rows of the batch failed, which it does not say which.
             o = RowOutcome(ref.number, "updated", key=ref.key)
             if failed_in_chunk:
-                o.unconfirmed = (
-                    f"inwise reported {failed_in_chunk} failed row(s) in this batch and batch mode cannot tell "
-                    "which; run with mode: upsert to see each row's result"
-                )
+                o.unconfirmed = msg("inwise.batch_unconfirmed", n=failed_in_chunk)
             outcomes[ref.number] = o
         ctx.answered([outcomes[ref.number] for ref, _ in chunk])
         if failed_in_chunk:

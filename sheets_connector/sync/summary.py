@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..messages.catalog import to_json
 from ..results import NOT_SENT_BY_CHOICE, OUTCOMES, RowOutcome
 
 # progress(stage, done, total): stage is "send" or "pull"; total None when unknown
@@ -63,7 +64,9 @@ class RunSummary:
         d["rows_sent"] = sum(self.counts[k] for k in ("created", "updated", "conflict", "error")) - self.recovered
         probs = self.problems()
         d["problems"] = [
-            {"row": o.row, "outcome": o.outcome, "detail": o.detail, **({"conflict": o.conflict} if o.conflict else {})}
+            {"row": o.row, "outcome": o.outcome, "detail": o.detail,
+             **({"reason": to_json(o.reason)} if o.reason is not None else {}),
+             **({"conflict": o.conflict} if o.conflict else {})}
             for o in probs[:max_rows]
         ]
         d["problems_truncated"] = 0 if max_rows is None else max(0, len(probs) - max_rows)

@@ -53,7 +53,7 @@ def settle_created(outcomes: Outcomes, to_send: ToSend, pulled: PulledIndex) -> 
         if cid is not None:
             o.outcome = "created"
             o.contact_id = cid
-            o.unconfirmed = ""
+            o.unconfirmed = None
 
 
 def mark_unsettled(outcomes: Outcomes) -> None:

@@ -2,6 +2,9 @@
 
 One place for them, so a translation is one more column here: the results column's words and
 header, the new-contacts tab's name and headers, the summary's labels, and how a date is shown.
+Longer texts live beside this module, one table per area and language: ``rows.py`` (why a row
+was not sent, what inwise said about it) and ``checks.py`` (what ``check`` prints); they are
+messages with an id and values (``catalog.Msg``), rendered in the language where they are shown.
 A mapping chooses with ``language: he`` or ``language: en`` (``init`` writes ``he`` for a Hebrew
 header row).
 
@@ -19,6 +22,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Literal
+
+from .catalog import Country, Msg, from_json, msg, plain, render, to_json
+
+__all__ = ["Country", "Msg", "from_json", "msg", "plain", "render", "to_json"]
 
 Language = Literal["en", "he"]
 LANGUAGES: tuple[Language, ...] = ("en", "he")
@@ -57,7 +64,14 @@ SUMMARY: dict[str, dict[str, str]] = {
            "more_dry": "… and {n} more: run `sync --dry-run --csv FILE.csv` to list them all in a file "
                        "(nothing was written to the sheet)",
            "more": "… and {n} more: each one's reason is in the sheet's results column",
-           "how_upsert": "one contact at a time", "how_batch": "in batches"},
+           "how_upsert": "one contact at a time", "how_batch": "in batches",
+           "problem_row": "row {row}: ✗ {reason}",
+           "csv_row": "Row", "csv_outcome": "Outcome", "csv_what": "What to do",
+           "csv_written": "Rows that need attention, all {n} of them: {path}",
+           "history_attention": "rows that need attention ({n}):",
+           "history_more": "… and {n} more: each one's reason is in the sheet's results column ({listed})",
+           "history_lists_all": "`runs show {run} --json` lists all {n}",
+           "history_lists_kept": "`runs show {run} --json` lists the {n} kept"},
     "he": {"created": "✓ נוצר", "updated": "✓ עודכן", "conflict": "✗ התנגשות", "invalid": "✗ לא תקין",
            "missing": "✗ אין אימייל או נייד", "duplicate": "✗ כפול", "error": "✗ שגיאה",
            "held": "לא נשלח (לא לסנכרן)", "no_consent": "לא נשלח: אין הסכמה",
@@ -72,7 +86,14 @@ SUMMARY: dict[str, dict[str, str]] = {
            "more_dry": "… ועוד {n}: הריצו `sync --dry-run --csv FILE.csv` כדי לקבל את כולן בקובץ "
                        "(דבר לא נכתב לגיליון)",
            "more": "… ועוד {n}: הסיבה של כל אחת כתובה בעמודת התוצאות בגיליון",
-           "how_upsert": "איש קשר אחד בכל פעם", "how_batch": "בקבוצות"},
+           "how_upsert": "איש קשר אחד בכל פעם", "how_batch": "בקבוצות",
+           "problem_row": "שורה {row}: ✗ {reason}",
+           "csv_row": "שורה", "csv_outcome": "תוצאה", "csv_what": "מה לעשות",
+           "csv_written": "כל {n} השורות שדורשות טיפול: {path}",
+           "history_attention": "שורות שדורשות טיפול ({n}):",
+           "history_more": "… ועוד {n}: הסיבה של כל אחת כתובה בעמודת התוצאות בגיליון ({listed})",
+           "history_lists_all": "`runs show {run} --json` מציג את כל {n}",
+           "history_lists_kept": "`runs show {run} --json` מציג את {n} שנשמרו"},
 }
 
 MONTHS: dict[str, tuple[str, ...]] = {

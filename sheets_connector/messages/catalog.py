@@ -1,0 +1,156 @@
+"""Messages as data: an id and its values, rendered in a language where they are shown.
+
+A row's reason (``invalid email "dana@": nothing after the @ (column 'Email') - fix the cell
+and sync again``) is built once, where the row is checked, as a :class:`Msg`: the id of a text
+and the values that fill it, never as words in one language.  The results column, the summary,
+the CSV, the dry run and ``runs show`` each render it in the mapping's language with
+:func:`render` - the way gettext catalogs work, with ids instead of English source strings.
+
+A value may itself be a :class:`Msg` (a reason inside "invalid email ...: {reason}"), a tuple
+of them (joined with "; "), a ``datetime.date`` (spoken with the month's name) or a
+:class:`Country` (its name in the language).  A ``Msg`` is a small tuple: cheap to build in the
+mapping's worker processes and to pickle back, hashable (a cached reason is shared by every
+row with the same cell), and stored as JSON by :func:`to_json` / :func:`from_json`.
+
+Hebrew rendering keeps mixed text readable: each Latin or number value (an email, a header
+``Email``, ``+972...``) is wrapped in left-to-right marks (U+200E), so the quotes and colons
+around it stay on the right side in Excel and Google Sheets.  The connector's readers remove
+these marks (``normalize.clean_text``).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import string
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+LRM = "\u200e"
+
+
+class Country(NamedTuple):
+    """A country in a message, by its region code: rendered as its name in the language."""
+
+    code: str
+
+
+class Msg(NamedTuple):
+    """A message: the id of a text in the catalogs and the values that fill its placeholders."""
+
+    id: str
+    args: tuple[tuple[str, Any], ...] = ()
+
+    def text(self, language: str | None = "en") -> str:
+        return render(self, language)
+
+    def __str__(self) -> str:  # English: what logs and old callers see
+        return render(self, "en")
+
+
+def msg(id: str, **args: Any) -> Msg:
+    return Msg(id, tuple(args.items()))
+
+
+def plain(text: str) -> Msg:
+    """Words that are already words (another system's message, a run recorded before messages had
+    ids): shown as they are in every language."""
+    return Msg("plain", (("text", text),))
+
+
+def _catalogs() -> dict[str, dict[str, str]]:
+    from .checks import CHECK
+    from .rows import ROWS
+
+    return {lang: {**ROWS[lang], **CHECK[lang]} for lang in ROWS}
+
+
+_CATALOGS: dict[str, dict[str, str]] = {}
+
+
+def catalog(language: str | None) -> dict[str, str]:
+    """Every message text of one language, by id."""
+    if not _CATALOGS:
+        _CATALOGS.update(_catalogs())
+    return _CATALOGS["he" if language == "he" else "en"]
+
+
+def render(message: Msg | str, language: str | None = "en") -> str:
+    if isinstance(message, str):
+        return message
+    lang = "he" if language == "he" else "en"
+    values = {k: _value(v, lang) for k, v in message.args}
+    return catalog(lang)[message.id].format(**values)
+
+
+FULL_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+    "he": ("בינואר", "בפברואר", "במרץ", "באפריל", "במאי", "ביוני", "ביולי", "באוגוסט", "בספטמבר", "באוקטובר",
+           "בנובמבר", "בדצמבר"),
+}
+
+
+def _value(v: Any, lang: str) -> Any:
+    if isinstance(v, Msg):
+        return render(v, lang)
+    if isinstance(v, Country):
+        from ..normalize import country_name
+
+        return _ltr(country_name(v.code, lang), lang)
+    if isinstance(v, tuple):
+        return "; ".join(str(_value(x, lang)) for x in v)
+    if isinstance(v, _dt.date):
+        return f"{v.day} {FULL_MONTHS[lang][v.month - 1]} {v.year}"
+    if isinstance(v, str):
+        return _ltr(v, lang)
+    return v
+
+
+def _ltr(text: str, lang: str) -> str:
+    """A Latin/number value inside Hebrew text, kept in its own left-to-right order."""
+    if lang != "he" or not text or any("\u0590" <= ch <= "\u05ff" for ch in text):
+        return text
+    return f"{LRM}{text}{LRM}"
+
+
+def placeholders(text: str) -> set[str]:
+    """The names a text fills in ({value}, {column!r} -> value, column)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+# -- stored form (the state store's outcomes, run summaries) ------------------------------------
+def to_json(message: Msg) -> dict[str, Any]:
+    return {"id": message.id, "args": {k: _json_value(v) for k, v in message.args}}
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, Msg):
+        return {"msg": to_json(v)}
+    if isinstance(v, Country):
+        return {"country": v.code}
+    if isinstance(v, tuple):
+        return {"list": [_json_value(x) for x in v]}
+    if isinstance(v, _dt.date):
+        return {"date": v.isoformat()}
+    return v
+
+
+def from_json(data: Any) -> Msg:
+    """A stored message; a stored plain string (a run recorded before ids) stays words."""
+    if isinstance(data, str):
+        return plain(data)
+    if not isinstance(data, Mapping) or data.get("id") not in catalog("en"):
+        return plain(str(data))
+    return Msg(data["id"], tuple((k, _from_json_value(v)) for k, v in (data.get("args") or {}).items()))
+
+
+def _from_json_value(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        if "msg" in v:
+            return from_json(v["msg"])
+        if "country" in v:
+            return Country(v["country"])
+        if "list" in v:
+            return tuple(_from_json_value(x) for x in v["list"])
+        if "date" in v:
+            return _dt.date.fromisoformat(v["date"])
+    return v

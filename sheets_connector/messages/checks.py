@@ -1,0 +1,7 @@
+"""What ``check`` prints, by language (filled by ``messages.render``)."""
+from __future__ import annotations
+
+CHECK: dict[str, dict[str, str]] = {
+    "en": {},
+    "he": {},
+}
