@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .config import Config
+from .messages.catalog import msg, render
 from .normalize import header_key
 from .tables.base import Table
 from .tables.gsheet import GoogleSheetTable
@@ -32,32 +33,35 @@ def describe_source(config: Config, table: Table, emit: Callable[[str], None]) -
     """Emit who the connector connects as and what it sees; raise the table's clear error if it cannot."""
     if not isinstance(table, GoogleSheetTable):
         return
-    emit(f"Connects as:    {table.account}")
+    def say(key: str, **values: object) -> str:
+        return render(msg(key, **values), config.language)
+
+    emit(say("check.connects_as", account=table.account))
     sheet = table.summary()  # opens the spreadsheet: not shared / wrong address / no such tab raise here
-    emit(f"Spreadsheet:    '{sheet.spreadsheet_title}'  {sheet.url}")
+    emit(say("check.spreadsheet", title=sheet.spreadsheet_title, url=sheet.url))
     table.check_writable()  # a protected contacts tab
     table.check_can_edit()  # shared for viewing only
-    emit("Shared with it: yes, as an editor (the results can be written)")
+    emit(say("check.shared"))
     new_tab = config.new_contacts.tab if config.new_contacts.enabled else None
     labels = []
     for title in sheet.tabs:
         if title == sheet.worksheet:
-            labels.append(f"'{title}' (the contacts)")
+            labels.append(say("check.tab_contacts", title=title))
         elif new_tab and header_key(title) == header_key(new_tab):
-            labels.append(f"'{title}' (new contacts are added here)")
+            labels.append(say("check.tab_new_contacts", title=title))
         else:
-            labels.append(f"'{title}'")
-    emit("Tabs it sees:   " + ", ".join(labels))
+            labels.append(say("check.tab", title=title))
+    emit(say("check.tabs", tabs=", ".join(labels)))
     if new_tab and not any(header_key(t) == header_key(new_tab) for t in sheet.tabs):
-        emit(f"                the tab '{new_tab}' for new contacts does not exist yet: the first sync creates it")
+        emit(say("check.tab_missing", title=new_tab))
 
 
 def result_placement(config: Config, table: Table, location: str) -> tuple[list[tuple[str, str, str]], list[str]]:
     """([(label, column letter, header and whether it is new)], [warnings]) for the results
     columns the mapping asks for; nothing for a table that cannot tell."""
     r = config.results
-    wanted = [(label, h) for label, h in (("results", r.column), ("contact id", r.contact_id_column),
-                                          ("synced at", r.synced_at_column)) if h]
+    wanted = [(label, h) for label, h in (("results", r.column), ("contact_id", r.contact_id_column),
+                                          ("synced_at", r.synced_at_column)) if h]
     titles = list(dict.fromkeys(h for _label, h in wanted))
     plan: ColumnPlan
     if isinstance(table, (XlsxTable, GoogleSheetTable)):
@@ -67,8 +71,9 @@ def result_placement(config: Config, table: Table, location: str) -> tuple[list[
     rows = []
     for label, h in wanted:
         col = plan.columns.get(h)
-        where = letter(col) if col else "(no room)"
-        rows.append((f"→ {label}", where, f"{h} (new column)" if h in plan.new else h))
+        where = letter(col) if col else render(msg("check.no_room"), config.language)
+        shown = render(msg("check.new_column", header=h), config.language) if h in plan.new else h
+        rows.append((render(msg(f"check.to_{label}"), config.language), where, shown))
     warnings = []
     note = plan.skipped_note(location)
     if note:

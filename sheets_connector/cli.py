@@ -336,7 +336,7 @@ def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool,
             _write_problems_csv(summary, csv_path, cfg.language)
         _emit(summary, as_json, shown, cfg, config_path)
         if dry_run and not as_json:
-            _print_preview(summary.preview_lines, len(summary.preview))
+            _print_preview(summary.preview_lines, len(summary.preview), language=cfg.language)
         _exit_code(summary)
 
 
@@ -358,11 +358,11 @@ def _write_problems_csv(summary: RunSummary, path: str, language: str = "en") ->
     err.print(say("csv_written", n=len(summary.problems()), path=path), markup=False)
 
 
-def _print_preview(lines: list[str], total: int, n: int = 5, raw_hint: str = "--json") -> None:
+def _print_preview(lines: list[str], total: int, n: int = 5, raw_hint: str = "--json", language: str = "en") -> None:
     if not lines:
         return
-    out.print(f"First {min(n, len(lines))} of {total} contacts as they would be sent "
-              f"({raw_hint} shows what goes to inwise):", markup=False)
+    out.print(messages.render(messages.msg("check.preview", n=min(n, len(lines)), total=total, hint=raw_hint), language),
+              markup=False)
     for line in lines[:n]:
         out.print("  " + line, markup=False)
 
@@ -415,47 +415,52 @@ def check(config_path: str, rows: int) -> None:
         p = plan(cfg, table)
         table.check_writable()  # what sync checks before sending (results placement, the file, its writer)
         c = p.mapper.columns
-        out.print(f"Mapping OK for {p.data.location} (header on row {p.data.header_row})", markup=False)
+        lang = cfg.language
+
+        def say(key: str, **values: object) -> str:
+            return messages.render(messages.msg(key, **values), lang)
+
+        out.print(say("check.mapping_ok", location=p.data.location, row=p.data.header_row), markup=False)
         t = RichTable(show_header=True, header_style="bold")
-        t.add_column("inwise")
-        t.add_column("column")
-        t.add_column("header")
-        for role, idx in (("email", c.email), ("mobile", c.mobile), ("your own id (external_id)", c.external_id)):
+        t.add_column(say("check.col_inwise"))
+        t.add_column(say("check.col_column"))
+        t.add_column(say("check.col_header"))
+        for role, idx in (("email", c.email), ("mobile", c.mobile), ("external_id", c.external_id)):
             if idx is not None:
-                t.add_row(role, column_letter(idx), p.data.header[idx])
+                t.add_row(say(f"check.role_{role}"), column_letter(idx), p.data.header[idx])
         for number, idx, _ in c.fields:
-            t.add_row(field_title(number, p.data.header[idx]), column_letter(idx), p.data.header[idx])
+            t.add_row(field_title(number, p.data.header[idx], lang), column_letter(idx), p.data.header[idx])
         for role, col in (p.mapper.per_row.columns().items() if p.mapper.per_row else ()):
-            t.add_row(role.replace("_", " "), column_letter(col.index), p.data.header[col.index])
+            t.add_row(say(f"check.role_{role}"), column_letter(col.index), p.data.header[col.index])
         placed, warnings = result_placement(cfg, table, p.data.location)
         for label, where, h in placed:
             t.add_row(label, where, h)
         out.print(t)
         for warning in warnings:
-            out.print(f"Warning: {warning}", markup=False)
+            out.print(say("check.warning", text=warning), markup=False)
         for note in content_misfits(p.mapper, p.data.header, p.data.rows):
-            out.print(f"Note: {note}.", markup=False)
+            out.print(messages.render(note, lang), markup=False)
         chosen = {"held": 0, "no_consent": 0}  # not sent because the row says so: not problems
         for m in p.mapped:
             if m.problem and m.problem.kind in chosen:
                 chosen[m.problem.kind] += 1
         problems = [m for m in p.mapped if m.problem and m.problem.kind not in chosen]
         to_send = p.to_send()
-        held = (f", {chosen['held']} held back" if chosen["held"] else "") + (
-            f", {chosen['no_consent']} without consent (not sent)" if chosen["no_consent"] else "")
-        out.print(f"{len(p.mapped)} rows with data: {len(to_send)} ready to send{held}, {len(problems)} need attention.",
+        out.print(say("check.rows", n=len(p.mapped), ready=len(to_send), problems=len(problems),
+                      held=say("check.rows_held", n=chosen["held"]) if chosen["held"] else "",
+                      no_consent=say("check.rows_no_consent", n=chosen["no_consent"]) if chosen["no_consent"] else ""),
                   markup=False)
         for m in problems[:10]:
             reason = messages.render(m.problem.message, cfg.language) if m.problem else ""
             out.print("  " + messages.summary_text("problem_row", cfg.language, row=m.number, reason=reason), markup=False)
         if len(problems) > 10:
-            out.print(f"  … and {len(problems) - 10} more: `sync --dry-run --csv FILE.csv` writes them all to a file "
-                      "Excel opens.", markup=False)
-        _print_preview(p.preview_lines(limit=rows), len(to_send), n=rows, raw_hint="sync --dry-run --json")
+            out.print("  " + say("check.more", n=len(problems) - 10), markup=False)
+        _print_preview(p.preview_lines(limit=rows, language=lang), len(to_send), n=rows, raw_hint="sync --dry-run --json",
+                       language=lang)
         for w in p.date_warnings:  # the sheet's locale and the mapping may read dates differently
-            err.print(f"Warning: {w}", markup=False)
+            err.print(say("check.warning", text=w), markup=False)
         if not os.environ.get(cfg.inwise.api_key_env):
-            err.print(f"Note: {cfg.inwise.api_key_env} is not set; sync will need it.", markup=False)
+            err.print(say("check.no_key", env=cfg.inwise.api_key_env), markup=False)
 
 
 @main.command()

@@ -20,7 +20,7 @@ from typing import Literal
 
 from .config import Config
 from .errors import ConfigError
-from .messages.catalog import Msg, msg
+from .messages.catalog import Msg, msg, render
 from .model import Contact
 from .normalize import (
     ValueProblem,
@@ -124,12 +124,12 @@ def suggest_header(wanted: str, present: Sequence[str], role: str = "") -> str |
     return by_key[close[0]] if close else None
 
 
-def content_misfits(mapper: ContactMapper, header: Sequence[str], rows: Sequence[SourceRow]) -> list[str]:
+def content_misfits(mapper: ContactMapper, header: Sequence[str], rows: Sequence[SourceRow]) -> list[Msg]:
     """For ``check``: the email (mobile) column whose cells are mostly not emails (usable mobiles),
     and where the cells that are seem to be - said before any row is sent."""
     notes = []
     c = mapper.columns
-    for what, index, plural in (("email", c.email, "email addresses"), ("mobile", c.mobile, "usable mobile numbers")):
+    for what, index in (("email", c.email), ("mobile", c.mobile)):
         if index is None:
             continue
         cells = [r.values[index] for r in rows[:200] if index < len(r.values) and not is_blank(r.values[index])]
@@ -144,12 +144,13 @@ def content_misfits(mapper: ContactMapper, header: Sequence[str], rows: Sequence
                 pass
         if good * 2 >= len(cells):
             continue
-        note = (f"column {column_letter(index)} '{clean_text(header[index])}' is mapped as the {what}, but only {good} "
-                f"of its first {len(cells)} filled cells are {plural}")
+        facts = {"letter": column_letter(index), "header": clean_text(header[index]), "what": Msg(f"check.what_{what}"),
+                 "good": good, "cells": len(cells), "plural": Msg(f"check.plural_{what}")}
         other = content_column(header, rows, what, mapper.region, mapper.newer_ranges)
         if other and header_key(other) != header_key(header[index]):
-            note += f"; they seem to be in the column '{other}'"
-        notes.append(note)
+            notes.append(msg("check.misfit_elsewhere", **facts, other=other))
+        else:
+            notes.append(msg("check.misfit", **facts))
     return notes
 
 
@@ -161,10 +162,12 @@ def field_label(number: int) -> str:
     return f" ({FIELD_NAMES[number]})" if number in FIELD_NAMES else ""
 
 
-def field_title(number: int, header: str = "") -> str:
+def field_title(number: int, header: str = "", language: str = "en") -> str:
     """A personal field as staff know it: "first name (personal field 1)", or the sheet's header
     for a field inwise documents no name for: "City (personal field 6)"."""
-    return f"{FIELD_NAMES.get(number) or clean_text(header) or 'personal field'} (personal field {number})"
+    name: str | Msg = (Msg(f"check.field_{number}") if number in FIELD_NAMES
+                       else clean_text(header) or Msg("check.field_unnamed"))
+    return render(msg("check.field", name=name, n=number), language)
 
 
 def column_letter(index: int) -> str:

@@ -12,6 +12,7 @@ from ..config import Config
 from ..contacts import ContactMapper, MappedRow, column_letter, describe_contact
 from ..errors import WorkbookNotFound, WorksheetNotFound
 from ..inwise import contact_body
+from ..messages.catalog import msg, render
 from ..model import Contact, SendOptions
 from ..sheet_dates import sheet_locale, survey
 from ..tables.base import RowRef, Table, TableData
@@ -64,12 +65,12 @@ class Plan:
         return [{"row": m.number, **contact_body(m.contact, options)}
                 for m in itertools.islice(rows_, limit) if m.contact is not None]
 
-    def preview_lines(self, limit: int | None = None, rows: set[int] | None = None) -> list[str]:
+    def preview_lines(self, limit: int | None = None, rows: set[int] | None = None, language: str = "en") -> list[str]:
         """The first ``limit`` rows to send, in words staff recognise (raw JSON is ``preview``)."""
         headers = self.mapper.columns.field_headers
         names = self.mapper.per_row.group_names() if self.mapper.per_row else {}
         rows_ = (m for m in self.mapped if m.contact is not None and (rows is None or m.number in rows))
-        return [f"row {m.number}: {describe_contact(m.contact, headers, names)}"
+        return [render(msg("check.preview_row", row=m.number, contact=describe_contact(m.contact, headers, names)), language)
                 for m in itertools.islice(rows_, limit) if m.contact is not None]
 
 

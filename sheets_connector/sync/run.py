@@ -97,7 +97,7 @@ def _dry_run(run: Run, table: Table, full: bool = False) -> RunSummary:
     if sending is not None:
         summary.counts["unchanged"] = sum(1 for m in p.mapped if m.contact is not None) - len(sending)
     summary.preview = p.preview(send_options(run.config), rows=sending)
-    summary.preview_lines = p.preview_lines(PREVIEW_LINES, rows=sending)
+    summary.preview_lines = p.preview_lines(PREVIEW_LINES, rows=sending, language=run.config.language)
     summary.finish(outcomes, time.monotonic() - run.t0)
     return summary
 
