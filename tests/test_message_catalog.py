@@ -1,0 +1,163 @@
+"""Every message in both languages: the catalogs agree, each text renders, and what a Hebrew sheet
+shows for representative rows is pinned (with the direction marks that keep it readable)."""
+from __future__ import annotations
+
+import pickle
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sheets_connector.config import parse_config
+from sheets_connector.contacts import ContactMapper
+from sheets_connector.messages import Country, Msg, from_json, msg, plain, render, to_json
+from sheets_connector.messages.catalog import catalog, placeholders
+from sheets_connector.model import UpsertResult
+from sheets_connector.results import RowOutcome, from_upsert
+from sheets_connector.sync.changes import outcome_dict, outcome_from
+from sheets_connector.tables.base import RowRef, SourceRow
+
+EN, HE = catalog("en"), catalog("he")
+LRM, RLM = "\u200e", "\u200f"
+# texts that are the same in both languages (only values, or a name that is not translated)
+NEUTRAL = {"plain", "email.library", "check.col_inwise", "check.tab"}
+SOURCE = Path(__file__).resolve().parents[1] / "sheets_connector"
+
+
+def test_every_message_has_both_languages_with_the_same_placeholders():
+    assert set(EN) == set(HE)
+    for key in EN:
+        assert placeholders(EN[key]) == placeholders(HE[key]), key
+
+
+def test_every_message_the_code_builds_is_in_the_catalog():
+    """A message id typed in the code and missing here would fail on the user's row: every literal
+    id (msg("..."), Msg("...")) and every id family built from a value must exist."""
+    used: set[str] = set()
+    for path in SOURCE.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        used.update(re.findall(r'\b(?:msg|Msg)\(\s*"([a-z_.0-9]+)"', text))
+        used.update(re.findall(r'\("[^"]+", "(email\.[a-z_]+)"\)', text))  # normalize's rule table
+    assert len(used) > 60
+    assert not used - set(EN)
+    families = {"cell.": ("email", "mobile", "field"), "reads.": ("MDY", "DMY", "YMD"),
+                "check.what_": ("email", "mobile"), "check.plural_": ("email", "mobile"),
+                "check.field_": ("1", "2", "21"), "check.to_": ("results", "contact_id", "synced_at"),
+                "check.role_": ("email", "mobile", "external_id", "groups", "consent", "do_not_sync")}
+    for prefix, members in families.items():
+        assert {prefix + m for m in members} <= set(EN), prefix
+
+
+def _sample(name: str) -> object:
+    return {"row": 7, "n": 3, "email": 439130002, "mobile": 439130003, "good": 1, "cells": 5, "group": 12,
+            "country": Country("AT"), "meant": date(1985, 4, 3), "reason": msg("mobile.too_long"),
+            "problem": msg("cell.email", value="dana@", reason=msg("email.nothing_after")),
+            "problems": (msg("in_column", problem=msg("cell.email", value="dana@", reason=msg("email.no_at")),
+                             column="Email"),),
+            "reads": Msg("reads.DMY"), "what": Msg("check.what_email"), "plural": Msg("check.plural_email"),
+            "name": Msg("check.field_1")}.get(name, f"<{name}>")
+
+
+@pytest.mark.parametrize("key", sorted(EN))
+def test_each_message_renders_in_both_languages(key: str):
+    m = msg(key, **{name: _sample(name) for name in placeholders(EN[key])})
+    en, he = render(m, "en"), render(m, "he")
+    assert en and he and "{" not in en + he and "}" not in en + he
+    for name in placeholders(EN[key]):  # every value shows, in both
+        value = _sample(name)
+        if isinstance(value, (str, int)):
+            assert str(value) in en and str(value) in he, name
+    if key in NEUTRAL:
+        return
+    assert re.search("[\u05d0-\u05ea]", HE[key]), f"{key}: the Hebrew text has no Hebrew in it"
+    assert not re.search("[\u05d0-\u05ea]", EN[key].replace("כן / לא", "")), f"{key}: Hebrew in the English text"
+
+
+def _mapper(language: str, extra: str = "") -> ContactMapper:
+    cfg = parse_config("source: {type: xlsx, path: x.xlsx}\ncolumns: {email: Email, mobile: Mobile, fields: {1: שם}}\n"
+                       f"inwise: {{mobile: {{default_country: US}}}}\nlanguage: {language}\n{extra}")
+    return ContactMapper(cfg, ["שם", "Email", "Mobile"], "x.xlsx")
+
+
+def _cell(rows: list[tuple], language: str = "he") -> list[str]:
+    m = _mapper(language)
+    mapped = [m.map_row(SourceRow(i + 2, r)) for i, r in enumerate(rows)]
+    return [RowOutcome(x.number, x.problem.kind, reason=x.problem.message).status("", language)
+            for x in mapped if x is not None and x.problem is not None]
+
+
+def test_a_hebrew_sheet_shows_these_reasons():
+    shown = _cell([("דנה", "dana@", None), ("אבי", None, "504-621-8927 ext 12"), ("רון", "ron@example.com", "972541234567"),
+                   ("נועה", None, None), ("שרה", "sara@example", "(201) 555-0123"), ("רות", "SARA@example", None)])
+    assert shown == [
+        f'{RLM}✗ כתובת האימייל "{LRM}dana@{LRM}" לא תקינה: אין כלום אחרי ה-@ (עמודה "{LRM}Email{LRM}") - '
+        "תקנו את התא וסנכרנו שוב",
+        f'{RLM}✗ מספר הנייד "{LRM}504-621-8927 ext 12{LRM}" לא תקין: יש בו שלוחה ("{LRM}12{LRM}" אחרי המספר): '
+        f'מחקו את השלוחה, למספר נייד אין שלוחה (עמודה "{LRM}Mobile{LRM}") - תקנו את התא וסנכרנו שוב',
+        f'{RLM}✗ מספר הנייד "{LRM}972541234567{LRM}" לא תקין: ארוך מדי למספר נייד; אם זה מספר מישראל, כתבו + לפניו '
+        f'({LRM}+972541234567{LRM}) כדי שקידומת המדינה תיקרא נכון (עמודה "{LRM}Mobile{LRM}") - תקנו את התא וסנכרנו שוב',
+        f'{RLM}✗ אין אימייל או נייד - מלאו את "{LRM}Email{LRM}" או את "{LRM}Mobile{LRM}" כדי לשלוח את איש הקשר',
+        f'{RLM}✗ כתובת האימייל "{LRM}sara@example{LRM}" לא תקינה: בחלק שאחרי ה-@ חסרה נקודה, כמו "example.com" '
+        f'(עמודה "{LRM}Email{LRM}") - תקנו את התא וסנכרנו שוב',
+        f'{RLM}✗ כתובת האימייל "{LRM}SARA@example{LRM}" לא תקינה: בחלק שאחרי ה-@ חסרה נקודה, כמו "example.com" '
+        f'(עמודה "{LRM}Email{LRM}") - תקנו את התא וסנכרנו שוב',
+    ]
+
+
+def test_the_same_rows_in_english_are_what_they_always_were():
+    shown = _cell([("Dana", "dana@", None), ("Avi", None, "504-621-8927 ext 12"), ("Ron", None, "972541234567"),
+                   ("Noa", None, None)], "en")
+    assert shown == [
+        "✗ invalid email \"dana@\": nothing after the @ (column 'Email') - fix the cell and sync again",
+        "✗ invalid mobile \"504-621-8927 ext 12\": has an extension (\"12\" after the number): remove the extension, "
+        "a mobile number has none (column 'Mobile') - fix the cell and sync again",
+        "✗ invalid mobile \"972541234567\": too long for a mobile number; if it is a number from Israel, write + in "
+        "front (+972541234567) so the country code is read as one (column 'Mobile') - fix the cell and sync again",
+        "✗ no email or mobile - fill in 'Email' or 'Mobile' to send this contact",
+    ]
+
+
+def test_duplicates_and_inwise_answers_in_hebrew():
+    m = _mapper("he")
+    first = m.map_row(SourceRow(2, ("דנה", "d@example.com", None)))
+    again = m.map_row(SourceRow(5, ("דנה", "D@example.com", None)))
+    assert first is not None and first.problem is None and again is not None and again.problem is not None
+    assert again.problem.text("he") == "כפול של שורה 2 (אותו אימייל) - לא נשלח"
+    conflict = from_upsert(RowRef(3), UpsertResult("conflict", conflict={"email": 11, "mobile": 12}))
+    assert conflict.status("", "he") == (f"{RLM}✗ התנגשות: האימייל שייך לאיש קשר #11 והנייד לאיש קשר #12 (שני אנשי "
+                                         "קשר שונים ב-inwise: תקנו את האימייל או הנייד, או מזגו את אנשי הקשר ב-inwise)")
+    refused = from_upsert(RowRef(4), UpsertResult("rejected", message="Invalid field 7"))
+    assert refused.status("", "he") == (f"{RLM}✗ inwise דחתה את השורה: {LRM}Invalid field 7{LRM} - תקנו את השורה "
+                                        "וסנכרנו שוב")
+    assert refused.detail == "inwise refused this row: Invalid field 7 - fix the row and sync again"
+
+
+def test_consent_and_held_back_rows_in_hebrew():
+    cfg = ("  consent: {column: Consent, without_consent: skip}\n  do_not_sync: Hold\n")
+    m = ContactMapper(parse_config(
+        "source: {type: xlsx, path: x.xlsx}\ncolumns:\n  email: Email\n" + cfg + "language: he\n"),
+        ["Email", "Consent", "Hold"], "x.xlsx")
+    held = m.map_row(SourceRow(2, ("a@example.com", "כן", "עצור")))
+    no = m.map_row(SourceRow(3, ("b@example.com", "לא", None)))
+    assert held is not None and held.problem is not None and no is not None and no.problem is not None
+    assert held.problem.text("he") == f'לא נשלח: השורה מעוכבת ("{LRM}Hold{LRM}" הוא "עצור") - נקו את התא כדי לשלוח את השורה'
+    assert no.problem.text("he") == (f'לא נשלח: אין הסכמה לדיוור (ב-"{LRM}Consent{LRM}" כתוב "לא") - כשאיש הקשר מסכים, '
+                                     "סמנו וסנכרנו שוב")
+
+
+def test_a_reason_is_cheap_to_pickle_and_keeps_its_words_through_the_store():
+    m = _mapper("he")
+    mapped = m.normalize_row(SourceRow(2, ("דנה", "dana@", "12")))
+    assert mapped is not None and mapped.problem is not None
+    assert pickle.loads(pickle.dumps(mapped)).problem.message == mapped.problem.message
+    assert len(pickle.dumps(mapped.problem.message)) < 400
+    o = RowOutcome(2, "invalid", reason=mapped.problem.message)
+    back = outcome_from(outcome_dict(o))
+    assert back.reason == o.reason and back.status("", "he") == o.status("", "he")
+    # outcomes kept by an earlier version hold English words: shown as they are
+    old = outcome_from({"row": 2, "outcome": "error", "detail": "inwise error: HTTP 500", "unconfirmed": ""})
+    assert old.reason == plain("inwise error: HTTP 500") and old.status("", "he").endswith("inwise error: HTTP 500\u200e")
+    nested = msg("mobile.foreign", reason=msg("mobile.too_long"), country=Country("IL"), number="+972541234567")
+    assert from_json(to_json(nested)) == nested
+    assert from_json({"id": "no.such.id"}) == plain(str({"id": "no.such.id"}))
