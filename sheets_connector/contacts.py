@@ -203,19 +203,24 @@ class MappedRow:
         return RowRef(self.number, self.key)
 
 
-def describe_contact(contact: Contact, field_headers: dict[int, str], group_names: dict[int, str] | None = None) -> str:
+def describe_contact(contact: Contact, field_headers: dict[int, str], group_names: dict[int, str] | None = None,
+                     language: str = "en") -> str:
     """A contact as staff recognise it: ``dana@example.co.il · +972541111111 · First name = Dana``."""
+    def say(key: str, **values: object) -> str:
+        return render(msg(key, **values), language)
+
     parts = [p for p in (contact.email, f"+{contact.mobile}" if contact.mobile else None) if p]
-    parts += [f"{field_headers.get(n) or f'field {n}'} = {text}" for n, text in contact.fields]
+    parts += [say("contact.field", name=field_headers.get(n) or Msg("contact.field_n", (("n", n),)), value=text)
+              for n, text in contact.fields]
     if contact.external_id:
-        parts.append(f"external id = {contact.external_id}")
+        parts.append(say("contact.external_id", value=contact.external_id))
     if contact.groups or contact.remove_groups or contact.only_these_groups:
         names = group_names or {}
-        shown = ", ".join(names.get(g, str(g)) for g in contact.groups) or "none"
-        parts.append(f"groups = {shown}" + (" (and no other group)" if contact.remove_groups
-                                             or contact.only_these_groups else ""))
+        shown = ", ".join(names.get(g, str(g)) for g in contact.groups) or say("contact.no_groups")
+        only = contact.remove_groups or contact.only_these_groups
+        parts.append(say("contact.groups_only" if only else "contact.groups", groups=shown))
     if contact.confirmation_status:
-        parts.append(f"status = {contact.confirmation_status}")
+        parts.append(say("contact.status", status=contact.confirmation_status))
     return " · ".join(parts)
 
 

@@ -21,7 +21,7 @@ from sheets_connector.tables.base import RowRef, SourceRow
 EN, HE = catalog("en"), catalog("he")
 LRM, RLM = "\u200e", "\u200f"
 # texts that are the same in both languages (only values, or a name that is not translated)
-NEUTRAL = {"plain", "email.library", "check.col_inwise", "check.tab"}
+NEUTRAL = {"plain", "email.library", "check.col_inwise", "check.tab", "contact.field"}
 SOURCE = Path(__file__).resolve().parents[1] / "sheets_connector"
 
 

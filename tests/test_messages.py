@@ -231,3 +231,63 @@ def test_check_says_when_the_email_column_holds_no_emails_and_where_they_are(tmp
     out = " ".join(r.stdout.split())
     assert ("Note: column A 'Email Address' is mapped as the email, but only 0 of its first 5 filled cells are "
             "email addresses; they seem to be in the column 'Contact'.") in out
+
+
+def test_a_hebrew_sheet_gets_hebrew_reasons_everywhere_they_are_shown(tmp_path, sandbox):
+    """End to end on a real .xlsx with the sandbox: the results column, the summary's rows that need
+    attention, the CSV, the dry run, `runs show` and `check` all give the reasons in Hebrew."""
+    lrm, rlm = "\u200e", "\u200f"
+    rows = [["דנה", "d@example.com", "", "058-6218927"],
+            ["אבי", "bad@", "", None],
+            ["רון", None, "", "054 111 אחד"],
+            ["נועה", None, "חיפה", None],
+            ["דנה שוב", "D@example.com", "", None]]
+    wb = write_workbook(tmp_path / "contacts.xlsx", rows, header=HEADER)
+    m = _mapping(tmp_path, sandbox.base_url, extra=f"language: he\nstate_dir: {tmp_path / 'state'}\n")
+    dry = _run("sync", "--config", m, "--dry-run", "--csv", str(tmp_path / "p.csv"))
+    assert dry.exit_code == 0, dry.stderr
+    dry_out = dry.stdout
+    assert "שורה 3: ✗ כתובת האימייל" in dry_out and "invalid" not in dry_out
+    assert "שורה 2: d@example.com · +972586218927" in dry_out  # the preview: the row's values, Hebrew words
+    csv_lines = (tmp_path / "p.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert csv_lines[:2] == ["שורה,תוצאה,מה לעשות",
+                             f'3,לא תקין,"{rlm}כתובת האימייל ""{lrm}bad@{lrm}"" לא תקינה: אין כלום אחרי ה-@ '
+                             f'(עמודה ""{lrm}email{lrm}"") - תקנו את התא וסנכרנו שוב"']
+    r = _run("sync", "--config", m)
+    assert r.exit_code == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "שורות שדורשות טיפול (4):" in out
+    assert "שורה 6: ✗ כפול של שורה 2 (אותו אימייל) - לא נשלח" in out
+    results = column(wb, "תוצאת סנכרון")
+    assert results[3] == (f'{rlm}✗ כתובת האימייל "{lrm}bad@{lrm}" לא תקינה: אין כלום אחרי ה-@ '
+                          f'(עמודה "{lrm}email{lrm}") - תקנו את התא וסנכרנו שוב')
+    assert results[4] == (f'{rlm}✗ מספר הנייד "054 111 אחד" לא תקין: זה לא מספר טלפון (יש בו אותיות) '
+                          f'(עמודה "{lrm}Mobile{lrm}") - תקנו את התא וסנכרנו שוב')
+    assert results[5] == (f'{rlm}✗ אין אימייל או נייד - מלאו את "{lrm}email{lrm}" או את "{lrm}Mobile{lrm}" '
+                          "כדי לשלוח את איש הקשר")
+    assert results[6] == f"{rlm}✗ כפול של שורה 2 (אותו אימייל) - לא נשלח"
+    assert not any("invalid" in str(v) or "duplicate" in str(v) for v in results.values())
+    # a rerun leaves the Hebrew reasons as they are (the sheet's words and the run's agree)
+    assert _run("sync", "--config", m).exit_code == 0
+    assert column(wb, "תוצאת סנכרון") == results
+    shown = _run("runs", "show", "1", "--config", m)
+    assert "שורות שדורשות טיפול (4):" in shown.stdout and "שורה 4: ✗ מספר הנייד" in shown.stdout
+    check = _run("check", "--config", m)
+    assert check.exit_code == 0, check.stderr
+    said = " ".join(check.stdout.split())
+    assert "המיפוי תקין עבור" in said and "שם פרטי (שדה אישי 1)" in said and "אימייל" in said
+    assert "5 שורות עם נתונים: 1 מוכנות לשליחה, 4 דורשות טיפול." in said
+    assert "Mapping OK" not in said and "ready to send" not in said
+
+
+def test_a_hebrew_batch_sync_says_its_row_answers_in_hebrew(tmp_path, sandbox):
+    rows = [["דנה", "d@example.com", "", None], ["אבי", "a@example.com", "", None]]
+    wb = write_workbook(tmp_path / "contacts.xlsx", rows, header=HEADER)
+    p = tmp_path / "mapping.yaml"
+    p.write_text("source: {type: xlsx, path: contacts.xlsx}\ncolumns: {email: email, fields: {1: First name}}\n"
+                 f"inwise: {{base_url: {sandbox.base_url}, mode: batch}}\nlanguage: he\n", encoding="utf-8")
+    with freeze_time(datetime(2026, 12, 7, 2, 31)):
+        r = _run("sync", "--config", str(p))
+    assert r.exit_code == 0, r.stderr
+    results = column(wb, "תוצאת סנכרון")
+    assert all(str(v).startswith("\u200f✓ ") and "7 בדצמ׳ 2026 02:31" in str(v) for v in results.values()), results

@@ -89,12 +89,25 @@ FULL_MONTHS = {
 }
 
 
+# phonenumbers names only Israel in Hebrew: the countries whose numbers Israeli lists hold most often
+HEBREW_COUNTRIES = {
+    "IL": "ישראל", "PS": "הרשות הפלסטינית", "US": "ארצות הברית", "CA": "קנדה", "GB": "בריטניה", "FR": "צרפת",
+    "DE": "גרמניה", "AT": "אוסטריה", "RU": "רוסיה", "UA": "אוקראינה", "BY": "בלארוס", "ET": "אתיופיה",
+    "AR": "ארגנטינה", "BR": "ברזיל", "MX": "מקסיקו", "AU": "אוסטרליה", "ZA": "דרום אפריקה", "IN": "הודו",
+    "ES": "ספרד", "IT": "איטליה", "NL": "הולנד", "BE": "בלגיה", "CH": "שווייץ", "PL": "פולין", "RO": "רומניה",
+    "HU": "הונגריה", "GR": "יוון", "CY": "קפריסין", "TR": "טורקיה", "JO": "ירדן", "EG": "מצרים", "AE": "איחוד האמירויות",
+    "MA": "מרוקו", "TH": "תאילנד", "PH": "הפיליפינים", "CN": "סין",
+}
+
+
 def _value(v: Any, lang: str) -> Any:
     if isinstance(v, Msg):
         return render(v, lang)
     if isinstance(v, Country):
         from ..normalize import country_name
 
+        if lang == "he" and v.code in HEBREW_COUNTRIES:
+            return HEBREW_COUNTRIES[v.code]
         return _ltr(country_name(v.code, lang), lang)
     if isinstance(v, tuple):
         return "; ".join(str(_value(x, lang)) for x in v)

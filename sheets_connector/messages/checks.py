@@ -54,6 +54,14 @@ CHECK: dict[str, dict[str, str]] = {
         "check.preview": "First {n} of {total} contacts as they would be sent ({hint} shows what goes to inwise):",
         "check.preview_row": "row {row}: {contact}",
         "check.no_key": "Note: {env} is not set; sync will need it.",
+        # a contact as it would be sent (contacts.describe_contact)
+        "contact.field": "{name} = {value}",
+        "contact.field_n": "field {n}",
+        "contact.external_id": "external id = {value}",
+        "contact.groups": "groups = {groups}",
+        "contact.groups_only": "groups = {groups} (and no other group)",
+        "contact.no_groups": "none",
+        "contact.status": "status = {status}",
     },
     "he": {
         "check.connects_as": "מתחבר בתור:    {account}",
@@ -100,5 +108,12 @@ CHECK: dict[str, dict[str, str]] = {
         "check.preview": "{n} הראשונים מתוך {total} אנשי קשר כפי שיישלחו ({hint} מציג מה נשלח ל-inwise):",
         "check.preview_row": "שורה {row}: {contact}",
         "check.no_key": "לתשומת לב: {env} לא מוגדר; הסנכרון יצטרך אותו.",
+        "contact.field": "{name} = {value}",
+        "contact.field_n": "שדה {n}",
+        "contact.external_id": "מזהה חיצוני = {value}",
+        "contact.groups": "קבוצות = {groups}",
+        "contact.groups_only": "קבוצות = {groups} (ולא בשום קבוצה אחרת)",
+        "contact.no_groups": "אין",
+        "contact.status": "סטטוס = {status}",
     },
 }

@@ -70,7 +70,7 @@ class Plan:
         headers = self.mapper.columns.field_headers
         names = self.mapper.per_row.group_names() if self.mapper.per_row else {}
         rows_ = (m for m in self.mapped if m.contact is not None and (rows is None or m.number in rows))
-        return [render(msg("check.preview_row", row=m.number, contact=describe_contact(m.contact, headers, names)), language)
+        return [render(msg("check.preview_row", row=m.number, contact=describe_contact(m.contact, headers, names, language)), language)
                 for m in itertools.islice(rows_, limit) if m.contact is not None]
 
 
