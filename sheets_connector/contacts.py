@@ -210,17 +210,16 @@ def describe_contact(contact: Contact, field_headers: dict[int, str], group_name
         return render(msg(key, **values), language)
 
     parts = [p for p in (contact.email, f"+{contact.mobile}" if contact.mobile else None) if p]
-    parts += [say("contact.field", name=field_headers.get(n) or Msg("contact.field_n", (("n", n),)), value=text)
-              for n, text in contact.fields]
+    parts += [f"{field_headers.get(n) or say('contact.field_n', n=n)} = {text}" for n, text in contact.fields]
     if contact.external_id:
-        parts.append(say("contact.external_id", value=contact.external_id))
+        parts.append(f"{say('contact.external_id')} = {contact.external_id}")
     if contact.groups or contact.remove_groups or contact.only_these_groups:
         names = group_names or {}
         shown = ", ".join(names.get(g, str(g)) for g in contact.groups) or say("contact.no_groups")
-        only = contact.remove_groups or contact.only_these_groups
-        parts.append(say("contact.groups_only" if only else "contact.groups", groups=shown))
+        only = say("contact.only_these") if contact.remove_groups or contact.only_these_groups else ""
+        parts.append(f"{say('contact.groups')} = {shown}{only}")
     if contact.confirmation_status:
-        parts.append(say("contact.status", status=contact.confirmation_status))
+        parts.append(f"{say('contact.status')} = {contact.confirmation_status}")
     return " · ".join(parts)
 
 

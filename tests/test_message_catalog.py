@@ -21,7 +21,7 @@ from sheets_connector.tables.base import RowRef, SourceRow
 EN, HE = catalog("en"), catalog("he")
 LRM, RLM = "\u200e", "\u200f"
 # texts that are the same in both languages (only values, or a name that is not translated)
-NEUTRAL = {"plain", "email.library", "check.col_inwise", "check.tab", "contact.field"}
+NEUTRAL = {"plain", "email.library", "check.col_inwise", "check.tab"}
 SOURCE = Path(__file__).resolve().parents[1] / "sheets_connector"
 
 
@@ -141,7 +141,7 @@ def test_consent_and_held_back_rows_in_hebrew():
     held = m.map_row(SourceRow(2, ("a@example.com", "כן", "עצור")))
     no = m.map_row(SourceRow(3, ("b@example.com", "לא", None)))
     assert held is not None and held.problem is not None and no is not None and no.problem is not None
-    assert held.problem.text("he") == f'לא נשלח: השורה מעוכבת ("{LRM}Hold{LRM}" הוא "עצור") - נקו את התא כדי לשלוח את השורה'
+    assert held.problem.text("he") == f'מעוכב (ב-"{LRM}Hold{LRM}" כתוב "עצור") - לא נשלח; נקו את התא כדי לשלוח את השורה'
     assert no.problem.text("he") == (f'לא נשלח: אין הסכמה לדיוור (ב-"{LRM}Consent{LRM}" כתוב "לא") - כשאיש הקשר מסכים, '
                                      "סמנו וסנכרנו שוב")
 
@@ -161,3 +161,15 @@ def test_a_reason_is_cheap_to_pickle_and_keeps_its_words_through_the_store():
     nested = msg("mobile.foreign", reason=msg("mobile.too_long"), country=Country("IL"), number="+972541234567")
     assert from_json(to_json(nested)) == nested
     assert from_json({"id": "no.such.id"}) == plain(str({"id": "no.such.id"}))
+
+
+def test_a_date_the_sheet_cannot_read_says_the_order_in_hebrew():
+    from sheets_connector.sheet_dates import SheetLocale, text_date_problem
+
+    m = text_date_problem("13/04/1985", SheetLocale("en_US", "MDY"), "Birthday")
+    assert m.text("he") == (
+        f'"{LRM}13/04/1985{LRM}" בעמודה "{LRM}Birthday{LRM}" אינו תאריך כפי שהגיליון קורא תאריכים (חודש/יום/שנה, '
+        f"אזור {LRM}United States (en_US){LRM}) - הקלידו אותו בסדר חודש/יום/שנה (עבור 13 באפריל 1985: "
+        f"{LRM}4/13/1985{LRM}), או שנו את האזור של הגיליון (קובץ > הגדרות), וסנכרנו שוב")
+    assert m.text("en").startswith("'13/04/1985' in column 'Birthday' is not a date the way this sheet reads dates "
+                                   "(month first, locale United States (en_US)) - type it month first (for 13 April 1985")

@@ -95,7 +95,7 @@ def test_an_outage_trips_the_breaker_marks_the_rest_not_sent_and_the_next_run_se
     s = sync(cfg, Collaborators(environ=ENV))
     assert s.outage is not None and "inwise is unavailable" in s.outage and "Run the sync again later" in s.outage
     results = column(wb, "Sync result")
-    not_sent = [r for r, v in results.items() if NOT_SENT_UNAVAILABLE in str(v)]
+    not_sent = [r for r, v in results.items() if str(NOT_SENT_UNAVAILABLE) in str(v)]
     failed = [r for r, v in results.items() if str(v).startswith("✗ inwise error")]
     assert len(not_sent) + len(failed) == n and len(not_sent) >= n // 2
     calls = sandbox.stats()["total"]
@@ -118,7 +118,7 @@ def test_a_successful_row_resets_the_count(tmp_path, sandbox):
     sandbox.set_faults(error_rate=0.5, seed=3)  # one draw per request: x.x..xx.xx.x (7 failures, never 3 in a row)
     s = sync(cfg, Collaborators(environ=ENV))
     assert s.outage is None and s.counts["error"] == 7
-    assert not any(NOT_SENT_UNAVAILABLE in str(v) for v in column(wb, "Sync result").values())
+    assert not any(str(NOT_SENT_UNAVAILABLE) in str(v) for v in column(wb, "Sync result").values())
 
 
 def test_the_cli_exits_69_with_the_retry_advice(tmp_path, sandbox, launcher):
