@@ -272,6 +272,9 @@ def test_a_hebrew_sheet_gets_hebrew_reasons_everywhere_they_are_shown(tmp_path, 
     assert column(wb, "תוצאת סנכרון") == results
     shown = _run("runs", "show", "1", "--config", m)
     assert "שורות שדורשות טיפול (4):" in shown.stdout and "שורה 4: ✗ מספר הנייד" in shown.stdout
+    frame = shown.stdout.replace("\u200e", "")
+    assert "הרצה #1: sync של contacts.xlsx" in frame and "משורת הפקודה, הסתיימה אחרי" in frame
+    assert "שורות: נוצרו 1, לא תקינות 2, אין אימייל או נייד 1, כפולות 1" in frame, frame
     check = _run("check", "--config", m)
     assert check.exit_code == 0, check.stderr
     said = " ".join(check.stdout.split())

@@ -46,8 +46,8 @@ class Msg(NamedTuple):
         return render(self, "en")
 
 
-def msg(id: str, **args: Any) -> Msg:
-    return Msg(id, tuple(args.items()))
+def msg(key: str, /, **args: Any) -> Msg:
+    return Msg(key, tuple(args.items()))
 
 
 def plain(text: str) -> Msg:
@@ -59,8 +59,9 @@ def plain(text: str) -> Msg:
 def _catalogs() -> dict[str, dict[str, str]]:
     from .checks import CHECK
     from .rows import ROWS
+    from .runs import RUNS
 
-    return {lang: {**ROWS[lang], **CHECK[lang]} for lang in ROWS}
+    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang]} for lang in ROWS}
 
 
 _CATALOGS: dict[str, dict[str, str]] = {}

@@ -9,7 +9,7 @@ import functools
 from typing import Any
 
 from ..messages import calls_in_words, summary_text
-from ..messages.catalog import from_json, render
+from ..messages.catalog import Msg, from_json, msg, render
 from .model import RunRecord
 
 COUNT_ORDER = ("created", "updated", "unchanged", "conflict", "invalid", "missing", "duplicate", "error", "held",
@@ -51,31 +51,42 @@ def table_rows(runs: list[RunRecord]) -> list[tuple[str, ...]]:
 
 
 def detail_lines(run: RunRecord, max_rows: int = 50) -> list[str]:
-    """``runs show``: the run, its counts, its warnings and the rows that failed and why."""
+    """``runs show``: the run, its counts, its warnings and the rows that failed and why, in the
+    language of the run's mapping (kept in its summary; English for a run that has none)."""
     s: dict[str, Any] = run.summary or {}
+    language = s.get("language") or "en"
+
+    def words(key: str, **values: object) -> str:
+        return render(msg(key, **values), language)
+
+    trigger = words(f"runs.trigger_{run.trigger}") if run.trigger in TRIGGERS else run.trigger
+    status = words(f"runs.status_{run.status}") if run.status in STATUS_WORDS else run.status
+    if run.status == "running":
+        status = words("runs.running_stage", status=status, stage=run.stage)
     lines = [
-        f"Run #{run.id}: {run.command} of {run.label}",
-        f"  started {when_text(run.started_at)} from the {TRIGGERS.get(run.trigger, run.trigger)}, "
-        f"{status_text(run)}" + (f" after {duration_text(run.duration_s)}" if run.duration_s is not None else ""),
+        words("runs.title", id=run.id, command=run.command, label=run.label),
+        words("runs.started", when=when_text(run.started_at), trigger=trigger, status=status)
+        + (words("runs.after", duration=duration_text(run.duration_s)) if run.duration_s is not None else ""),
     ]
     if run.counts:
-        lines.append(f"  rows: {counts_text(run.counts) or 'none'}")
+        counts = ", ".join(words("runs.count", what=Msg(f"runs.{'error_rows' if k == 'error' else k}"), n=run.counts[k])
+                           for k in COUNT_ORDER if run.counts.get(k))
+        lines.append(words("runs.rows", counts=counts or Msg("runs.none")))
     if s.get("api_calls"):
-        calls = calls_in_words(s["api_calls"])
-        lines.append(f"  sent to inwise: {calls}" + (f" (+{s['retries']} retries)" if s.get("retries") else ""))
+        calls = calls_in_words(s["api_calls"], language)
+        lines.append(words("runs.sent", calls=calls) + (words("runs.retries", n=s["retries"]) if s.get("retries") else ""))
     if s:
-        lines.append(f"  new contacts: {s.get('new_contacts_pulled', 0)} pulled, "
-                     f"{s.get('new_contacts_appended', 0)} added to the sheet")
+        lines.append(words("runs.new_contacts", pulled=s.get("new_contacts_pulled", 0),
+                           added=s.get("new_contacts_appended", 0)))
     if run.error:
-        lines.append(f"  error: {run.error}")
+        lines.append(words("runs.error", text=run.error))
     for w in s.get("warnings") or []:
-        lines.append(f"  warning: {w}")
+        lines.append(words("runs.warning", text=w))
     problems = s.get("problems") or []
     kept = len(problems) + int(s.get("problems_truncated") or 0)
     total = max(kept, sum(int(run.counts.get(k) or 0) for k in ATTENTION))
     if problems:
         # the rows' reasons in the language of the run's mapping (kept as message ids and values)
-        language = s.get("language") or "en"
         say = functools.partial(summary_text, language=language)
         lines.append("  " + say("history_attention", n=total))
         for p in problems[:max_rows]:
