@@ -266,9 +266,18 @@ function appendProblems_(lines, run) {
 
 // How each trigger the service reports is said ("cli" covers cron, Task Scheduler and a person at a terminal).
 
+// Months as the results column names them in Hebrew (sheets_connector/messages: MONTHS).
+var MONTHS_HE = ['בינו׳', 'בפבר׳', 'במרץ', 'באפר׳', 'במאי', 'ביוני', 'ביולי', 'באוג׳', 'בספט׳', 'באוק׳', 'בנוב׳', 'בדצמ׳'];
+
+// 7 Dec 2026 02:31 / 7 בדצמ׳ 2026 02:31: one reading in every country
+function when_(run, date, timeZone) {
+  if (language_(run) !== 'he') return Utilities.formatDate(date, timeZone, 'd MMM yyyy HH:mm');
+  var month = MONTHS_HE[Number(Utilities.formatDate(date, timeZone, 'MM')) - 1];
+  return Utilities.formatDate(date, timeZone, 'd') + ' ' + month + ' ' + Utilities.formatDate(date, timeZone, 'yyyy HH:mm');
+}
+
 function lastRunHeading_(run, ss) {
-  var when = Utilities.formatDate(new Date(run.finished_at || run.started_at || run.created_at),
-                                  ss.getSpreadsheetTimeZone(), 'd MMM yyyy HH:mm'); // 7 Dec 2026: one reading in every country
+  var when = when_(run, new Date(run.finished_at || run.started_at || run.created_at), ss.getSpreadsheetTimeZone());
   var how = t_(run, 'trigger_' + run.trigger) || (t_(run, 'startedBy') + (run.trigger || t_(run, 'unknownTrigger')));
   if (run.requested_by) how += t_(run, 'by') + run.requested_by; // who, when the service was told (Session email may be blank)
   return t_(run, 'lastSync') + when + ' (' + how + ')';

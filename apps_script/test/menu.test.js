@@ -291,6 +291,9 @@ test('A Hebrew mapping: no run yet, started, finished and the rows\' reasons, al
                           + '(עמודה "\u200eEmail\u200e") - תקנו את התא וסנכרנו שוב'), text);
   assert.ok(text.includes('שורה 13: ✗ התנגשות: האימייל שייך לאיש קשר #439130002 והנייד לאיש קשר #439130003'), text);
   assert.ok(!/invalid|conflict|duplicate/.test(text), text);
+  script.showLastSyncResult();
+  assert.match(lines(record.alerts[2].prompt)[0],
+               /^סנכרון אחרון: \d{1,2} ב[א-ת]+׳? \d{4} \d\d:\d\d \(מהתפריט על ידי dana@example\.com\)$/);
 });
 
 test('A Hebrew spreadsheet: setup, address and refusal notices in Hebrew', () => {
