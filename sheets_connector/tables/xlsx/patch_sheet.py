@@ -26,8 +26,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import IO
 
 from ..base import CellValue
-from .cells import SheetWrites, column_letter
-from .patch_values import CellXml, Styles
+from .cells import EXCEL_MAX_TEXT, SheetWrites, column_letter
+from .patch_values import NOT_PLAIN, CellXml, Styles
 from .patch_xml import Unsupported, cell_range, col_number, part_root, tag_re, with_prefix
 
 _MISSING = object()
@@ -55,6 +55,14 @@ _MERGE = rb"""<{p}mergeCell\b[^>]*?\sref\s*=\s*["']([^"']+)["']"""
 # cell-data elements spelt with another prefix than the part's root (or none, when it has one)
 _OTHER_PREFIX = {True: rb"<(?:row|c|v|f|is)[\s/>]|<(?!{p})[A-Za-z_][\w.-]*:(?:row|c|v|f|is)[\s/>]",
                  False: rb"<[A-Za-z_][\w.-]*:(?:row|c|v|f|is)[\s/>]"}
+
+
+class _Letters(dict[int, str]):
+    """Column number -> its letters, as text (computed once per column)."""
+
+    def __missing__(self, col: int) -> str:
+        letters = self[col] = column_letter(col)
+        return letters
 
 
 class SheetPatch:
@@ -104,6 +112,7 @@ class SheetPatch:
         self.fixed: dict[tuple[int, int], tuple[CellValue, int]] = {}  # (row, column) -> (value, style): header cells
         self.fixed_rows: set[int] = set()
         self._letters: dict[int, bytes] = {}
+        self._text_letters: _Letters = _Letters()
         self.widths: dict[int, int] = {}
         self.shown: set[int] = set()  # new columns to take out of a range of hidden columns
         self.new_columns: set[int] = set()
@@ -352,15 +361,21 @@ class SheetPatch:
         if letters is None:
             letters = self._letters[col] = column_letter(col).encode()
         fixed = self.fixed.get((r, col)) if r in self.fixed_rows else None
+        if fixed is None and existing_style is None and not self.p:
+            return self.values.new_cell((letters + rnum).decode(), value).encode()
         cell = self.values.cell(letters + rnum, value, fixed[1] if fixed else None, existing_style)
         return with_prefix(cell, self.p) if self.p else cell
 
-    def _new_row(self, r: int, cells: dict[int, CellValue]) -> bytes:
-        rnum = str(r).encode()
-        body = b"".join(self._cell(col, r, rnum, cells[col], None) for col in sorted(cells))
-        if not body:
-            return b""
-        return b"<" + self.p + b'row r="' + rnum + b'">' + body + self._row_close
+    def _new_row(self, r: int, cells: dict[int, CellValue]) -> bytes | str:
+        """A row the sheet does not have yet (as text, the quick way, where nothing in it is special)."""
+        if self.p or r in self.fixed_rows:
+            rnum = str(r).encode()
+            body = b"".join(self._cell(col, r, rnum, cells[col], None) for col in sorted(cells))
+            return b"<" + self.p + b'row r="' + rnum + b'">' + body + self._row_close if body else b""
+        rn = str(r)
+        new_cell, letters = self.values.new_cell, self._text_letters
+        text = "".join([new_cell(letters[col] + rn, cells[col]) for col in sorted(cells)])
+        return f'<row r="{rn}">{text}</row>' if text else ""
 
     def _written_bounds(self) -> tuple[int, int, int, int] | None:
         """The range of the cells that get a value (for <dimension>)."""
@@ -453,26 +468,83 @@ class SheetPatch:
                 out.append(with_prefix(element, self.p))
         return b"".join(out)
 
-    def _rows(self) -> Iterator[tuple[int, int, bytes]]:
+    def _rows(self) -> Iterator[tuple[int, int, bytes | str]]:
         """(start, end, new bytes) of each row to write, in order: existing rows patched,
-        missing rows created where they belong."""
+        missing rows created where they belong (a run of them from one block of rows, the
+        new tab's rows as a rule, a few thousand rows at a time)."""
         if self.sd_empty:
             yield self.sd_start, self.sd_open_end, b"<" + self.p + b"sheetData>"
-        for r in self._target_rows():
+        targets = self._target_rows()
+        # rows that get cells from columns or headers: never part of a run
+        own = sorted(self.fixed_rows.union(*(cells.keys() for _col, cells in self.columns)))
+        runs = self._lone_batches() if not self.p else []
+        firsts = [b[0] for b in runs]
+        n, j = len(targets), 0
+        while j < n:
+            r = targets[j]
             i = self._row_index(r)
             if i is not None:
                 yield self._patch_row(i, self._row_cells(r))
+                j += 1
                 continue
+            k = bisect.bisect_right(firsts, r) - 1
+            nxt = bisect.bisect_left(self.rnums, r)
+            pos = self.rstarts[nxt] if nxt < len(self.rstarts) else self.sd_close
+            if k >= 0 and r < firsts[k] + len(runs[k][2]):
+                first, cols, batch = runs[k]
+                end = first + len(batch)
+                if nxt < len(self.rnums):
+                    end = min(end, self.rnums[nxt])
+                o = bisect.bisect_left(own, r)
+                if o < len(own):
+                    end = min(end, own[o])
+                if end > r:
+                    for lo in range(r, end, 5000):
+                        yield pos, pos, self._run_text(first, cols, batch, lo, min(end, lo + 5000))
+                    j += end - r  # the rows of a block are consecutive targets
+                    continue
             new = self._new_row(r, self._row_cells(r))
             if new:
-                j = bisect.bisect_left(self.rnums, r)
-                pos = self.rstarts[j] if j < len(self.rstarts) else self.sd_close
                 yield pos, pos, new
+            j += 1
         if self.sd_empty:
             yield self.sd_open_end, self.sd_open_end, b"</" + self.p + b"sheetData>"
 
-    def chunks(self) -> Iterator[bytes | memoryview]:
-        """The patched part, piece by piece (the original's unchanged stretches are not copied)."""
+    def _lone_batches(self) -> list[tuple[int, list[int], Sequence[Sequence[CellValue]]]]:
+        """The blocks of rows no other block overlaps, by first row."""
+        spans = [(first, first + len(batch)) for first, _cols, batch in self.batches]
+        return sorted((b for n, (b, (lo, hi)) in enumerate(zip(self.batches, spans))
+                       if not any(lo < end and start < hi for m, (start, end) in enumerate(spans) if m != n)),
+                      key=lambda b: b[0])
+
+    def _run_text(self, first: int, cols: list[int], batch: Sequence[Sequence[CellValue]], lo: int, hi: int) -> str:
+        """Rows ``lo`` to ``hi`` (excluded) of a block the sheet does not have yet, as XML text:
+        the common cell (a plain text) written in line, any other through ``CellXml.new_cell``."""
+        order = sorted(range(len(cols)), key=lambda c: cols[c])
+        letters = [(c, f'<c r="{self._text_letters[cols[c]]}') for c in order]
+        new_cell, not_plain, longest = self.values.new_cell, NOT_PLAIN.search, EXCEL_MAX_TEXT
+        out: list[str] = []
+        for r in range(lo, hi):
+            rn = str(r)
+            row = batch[r - first]
+            cells = []
+            for c, head in letters:
+                v = row[c]
+                if v is None:
+                    continue
+                if type(v) is str and v and len(v) <= longest and not not_plain(v):
+                    cells.append(f'{head}{rn}" t="inlineStr"><is><t>{v}</t></is></c>')
+                else:
+                    cell = new_cell(self._text_letters[cols[c]] + rn, v)
+                    if cell:
+                        cells.append(cell)
+            if cells:
+                out.append(f'<row r="{rn}">{"".join(cells)}</row>')
+        return "".join(out)
+
+    def chunks(self) -> Iterator[bytes | memoryview | str]:
+        """The patched part, piece by piece (the original's unchanged stretches are not copied;
+        new rows come as text)."""
         self.check()
         self.formulas, self.unhidden = [], 0
         data = memoryview(self.data)
@@ -482,19 +554,33 @@ class SheetPatch:
                 raise AssertionError("edits out of order")
             if start > pos:
                 yield data[pos:start]
-            yield new
+            if new:
+                yield new
             pos = end
         yield data[pos:]
         data.release()
 
     def write_to(self, out: IO[bytes]) -> None:
-        """Write the patched part to ``out`` in chunks of a few megabytes."""
+        """Write the patched part to ``out`` in pieces of a few megabytes (new rows' text is
+        encoded a piece at a time, not row by row)."""
         held: list[bytes | memoryview] = []
+        text: list[str] = []
         size = 0
         for piece in self.chunks():
-            held.append(piece)
+            if type(piece) is str:
+                text.append(piece)
+            else:
+                if text:
+                    held.append("".join(text).encode())
+                    text = []
+                held.append(piece)  # type: ignore[arg-type]
             size += len(piece)
             if size >= 1 << 22:
+                if text:
+                    held.append("".join(text).encode())
+                    text = []
                 out.write(b"".join(held))
                 held, size = [], 0
+        if text:
+            held.append("".join(text).encode())
         out.write(b"".join(held))

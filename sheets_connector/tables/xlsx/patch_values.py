@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
 from ..base import CellValue
-from .cells import cell_value, excel_text, keeps_format, number_format
+from .cells import EXCEL_MAX_TEXT, FORMAT_ID, cell_value, excel_text, keeps_format, number_format
 from .package import local_name, xml_attr
 from .patch_xml import Unsupported, part_root, set_attr, tag_re, with_prefix
 
@@ -270,6 +270,9 @@ def _append_children(data: bytes, element: bytes, added: bytes, count: int, p: b
 
 
 _TEXT_SPECIAL = re.compile("[&<>\r_]")
+# A text that goes into a cell as it is: nothing to escape, remove or preserve (see text_xml,
+# cells.excel_text); anything else takes the full path.
+NOT_PLAIN = re.compile("[&<>\r\n\t_\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|\\A\\s|\\s\\Z")
 _EXCEL_ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 
 
@@ -318,6 +321,23 @@ class CellXml:
             keep = keeps_format(fmt, general=self.styles.is_general(s), date=self.styles.is_date(s))
             styled = self._styled[key] = s if keep else self.styles.with_format(s, fmt)
         return styled
+
+    def new_cell(self, ref: str, value: CellValue) -> str:
+        """``cell()`` for a cell that does not exist yet and gets no fixed style, as text: the
+        values a sync writes by the million (plain texts, small and large integers, finite
+        floats) without the general path's checks, the rest through it."""
+        kind = type(value)
+        if kind is str:
+            if value and len(value) <= EXCEL_MAX_TEXT and not NOT_PLAIN.search(value):  # type: ignore[arg-type]
+                return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+        elif kind is int:
+            if -10**7 < value < 10**7:  # type: ignore[operator]
+                return f'<c r="{ref}"><v>{value}</v></c>'
+            s = self._style_for(0, FORMAT_ID)  # General would show 4.39E+08
+            return f'<c r="{ref}" s="{s}"><v>{value}</v></c>' if s else f'<c r="{ref}"><v>{value}</v></c>'
+        elif kind is float and math.isfinite(value):  # type: ignore[arg-type]
+            return f'<c r="{ref}"><v>{value!r}</v></c>'
+        return self.cell(ref.encode(), value, None, None).decode()
 
     def cell(self, ref: bytes, value: CellValue, fixed_style: int | None, existing_style: int | None) -> bytes:
         """The ``<c>`` element for ``value`` at ``ref`` (b"" for nothing: None and no cell).
