@@ -338,15 +338,16 @@ _OUTLINE_ROW_RE = re.compile(_ROW_TAG + rb'\soutlineLevel="[1-9]')
 _SHEETDATA_OPEN_RE = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>")
 
 
-def _split_sheet_xml(data: bytes) -> tuple[bytes, bytes]:
-    """(the sheet XML without the cell data, the cell data) - see the module docstring."""
+def _split_sheet_xml(data: bytes) -> tuple[bytes, int, int]:
+    """(the sheet XML without the cell data, where the cell data starts and ends in ``data``) -
+    see the module docstring.  The cell data is not copied: it is most of a large sheet."""
     m = _SHEETDATA_OPEN_RE.search(data)
     if not m or m.group(2) == b"/":
-        return data, b""
+        return data, 0, 0
     close = data.find(b"</" + m.group(1) + b"sheetData>", m.end())
     if close < 0:
         raise PackageError("a worksheet's cell data is not closed")
-    return data[: m.end()] + data[close:], data[m.end(): close]
+    return data[: m.end()] + data[close:], m.end(), close
 
 
 def _num(value: str | None) -> str:
@@ -377,14 +378,16 @@ _PRINT_DEFAULTS = {
 
 
 def _sheet_inventory(inv: Inventory, pkg: Package, sheet: str, part: str) -> None:
-    frame, cells = _split_sheet_xml(pkg.read(part))
+    data = pkg.read(part)
+    frame, start, end = _split_sheet_xml(data)
     # (a plain substring test first: most sheets have none, and it is ten times faster than the regex)
-    if b"<f" in cells or b":f" in cells:
-        inv.add(sheet, "formula", len(_FORMULA_RE.findall(cells)))
-    if b"hidden" in cells:
-        inv.add(sheet, "hidden row", len(_HIDDEN_ROW_RE.findall(cells)))
-    if b"outlineLevel" in cells:
-        inv.add(sheet, "grouped row", len(_OUTLINE_ROW_RE.findall(cells)))
+    if data.find(b"<f", start, end) >= 0 or data.find(b":f", start, end) >= 0:
+        inv.add(sheet, "formula", len(_FORMULA_RE.findall(data, start, end)))
+    if data.find(b"hidden", start, end) >= 0:
+        inv.add(sheet, "hidden row", len(_HIDDEN_ROW_RE.findall(data, start, end)))
+    if data.find(b"outlineLevel", start, end) >= 0:
+        inv.add(sheet, "grouped row", len(_OUTLINE_ROW_RE.findall(data, start, end)))
+    del data
     try:
         root = ET.fromstring(frame)
     except ET.ParseError as e:

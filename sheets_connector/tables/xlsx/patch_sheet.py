@@ -23,7 +23,7 @@ import itertools
 import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from typing import IO
+from typing import Protocol
 
 from ..base import CellValue
 from .cells import EXCEL_MAX_TEXT, SheetWrites, column_letter
@@ -55,6 +55,10 @@ _MERGE = rb"""<{p}mergeCell\b[^>]*?\sref\s*=\s*["']([^"']+)["']"""
 # cell-data elements spelt with another prefix than the part's root (or none, when it has one)
 _OTHER_PREFIX = {True: rb"<(?:row|c|v|f|is)[\s/>]|<(?!{p})[A-Za-z_][\w.-]*:(?:row|c|v|f|is)[\s/>]",
                  False: rb"<[A-Za-z_][\w.-]*:(?:row|c|v|f|is)[\s/>]"}
+
+
+class Writable(Protocol):
+    def write(self, data: bytes, /) -> object: ...
 
 
 class _Letters(dict[int, str]):
@@ -560,7 +564,7 @@ class SheetPatch:
         yield data[pos:]
         data.release()
 
-    def write_to(self, out: IO[bytes]) -> None:
+    def write_to(self, out: Writable) -> None:
         """Write the patched part to ``out`` in pieces of a few megabytes (new rows' text is
         encoded a piece at a time, not row by row)."""
         held: list[bytes | memoryview] = []

@@ -328,14 +328,14 @@ class CellXml:
         floats) without the general path's checks, the rest through it."""
         kind = type(value)
         if kind is str:
-            if value and len(value) <= EXCEL_MAX_TEXT and not NOT_PLAIN.search(value):  # type: ignore[arg-type]
+            if value and len(value) <= EXCEL_MAX_TEXT and not NOT_PLAIN.search(value):
                 return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
         elif kind is int:
-            if -10**7 < value < 10**7:  # type: ignore[operator]
+            if -10**7 < value < 10**7:
                 return f'<c r="{ref}"><v>{value}</v></c>'
             s = self._style_for(0, FORMAT_ID)  # General would show 4.39E+08
             return f'<c r="{ref}" s="{s}"><v>{value}</v></c>' if s else f'<c r="{ref}"><v>{value}</v></c>'
-        elif kind is float and math.isfinite(value):  # type: ignore[arg-type]
+        elif kind is float and math.isfinite(value):
             return f'<c r="{ref}"><v>{value!r}</v></c>'
         return self.cell(ref.encode(), value, None, None).decode()
 
