@@ -5,6 +5,7 @@ with openpyxl.  Nothing here needs LibreOffice.
 """
 from __future__ import annotations
 
+import codecs
 import datetime
 import os
 import re
@@ -248,6 +249,9 @@ def _as_unprivileged(fn: Callable[[], None]) -> str:
         except SourceError as e:
             return str(e)
         return ""
+    # zipfile decodes part names with cp437, a codec imported on first use: the child could not
+    # import it as 'nobody' where Python lives in root's home (pyenv), so it is loaded here
+    codecs.lookup("cp437")
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # child

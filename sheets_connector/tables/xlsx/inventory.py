@@ -338,16 +338,52 @@ _OUTLINE_ROW_RE = re.compile(_ROW_TAG + rb'\soutlineLevel="[1-9]')
 _SHEETDATA_OPEN_RE = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>")
 
 
-def _split_sheet_xml(data: bytes) -> tuple[bytes, int, int]:
-    """(the sheet XML without the cell data, where the cell data starts and ends in ``data``) -
-    see the module docstring.  The cell data is not copied: it is most of a large sheet."""
-    m = _SHEETDATA_OPEN_RE.search(data)
-    if not m or m.group(2) == b"/":
-        return data, 0, 0
-    close = data.find(b"</" + m.group(1) + b"sheetData>", m.end())
-    if close < 0:
-        raise PackageError("a worksheet's cell data is not closed")
-    return data[: m.end()] + data[close:], m.end(), close
+_CHUNK = 1 << 20
+
+
+def _scan_sheet(pkg: Package, part: str) -> tuple[bytes, list[int | None]]:
+    """(the sheet XML without the cell data, [formulas, hidden rows, grouped rows] - None where
+    the cell data has no such tag at all), reading the
+    part a megabyte at a time: the cell data of a large sheet (tens of megabytes) is counted
+    as it streams by, never held whole.  A piece of cell data is cut before its last ``<``, so
+    no tag (what the patterns match) is split between two pieces."""
+    head = b""
+    counts: list[int | None] = [None, None, None]
+    with pkg.open(part) as f:
+        while True:  # the part up to the end of <sheetData ...>
+            chunk = f.read(_CHUNK)
+            head += chunk
+            m = _SHEETDATA_OPEN_RE.search(head)
+            if m or not chunk:
+                break
+        if not m or m.group(2) == b"/":
+            return head + f.read(), counts
+        close_tag = b"</" + m.group(1) + b"sheetData>"
+        frame_head, rest = head[: m.end()], head[m.end():]
+        del head
+        while True:
+            close = rest.find(close_tag)
+            if close >= 0:
+                _count_cell_tags(rest[:close], counts)
+                return frame_head + rest[close:] + f.read(), counts
+            chunk = f.read(_CHUNK)
+            if not chunk:
+                raise PackageError("a worksheet's cell data is not closed")
+            cut = rest.rfind(b"<")
+            if cut > 0:
+                _count_cell_tags(rest[:cut], counts)
+                rest = rest[cut:]
+            rest += chunk
+
+
+def _count_cell_tags(cells: bytes, counts: list[int | None]) -> None:
+    # (a plain substring test first: most sheets have none, and it is ten times faster than the regex)
+    if b"<f" in cells or b":f" in cells:
+        counts[0] = (counts[0] or 0) + len(_FORMULA_RE.findall(cells))
+    if b"hidden" in cells:
+        counts[1] = (counts[1] or 0) + len(_HIDDEN_ROW_RE.findall(cells))
+    if b"outlineLevel" in cells:
+        counts[2] = (counts[2] or 0) + len(_OUTLINE_ROW_RE.findall(cells))
 
 
 def _num(value: str | None) -> str:
@@ -378,16 +414,10 @@ _PRINT_DEFAULTS = {
 
 
 def _sheet_inventory(inv: Inventory, pkg: Package, sheet: str, part: str) -> None:
-    data = pkg.read(part)
-    frame, start, end = _split_sheet_xml(data)
-    # (a plain substring test first: most sheets have none, and it is ten times faster than the regex)
-    if data.find(b"<f", start, end) >= 0 or data.find(b":f", start, end) >= 0:
-        inv.add(sheet, "formula", len(_FORMULA_RE.findall(data, start, end)))
-    if data.find(b"hidden", start, end) >= 0:
-        inv.add(sheet, "hidden row", len(_HIDDEN_ROW_RE.findall(data, start, end)))
-    if data.find(b"outlineLevel", start, end) >= 0:
-        inv.add(sheet, "grouped row", len(_OUTLINE_ROW_RE.findall(data, start, end)))
-    del data
+    frame, counts = _scan_sheet(pkg, part)
+    for what, n in zip(("formula", "hidden row", "grouped row"), counts):
+        if n is not None:
+            inv.add(sheet, what, n)
     try:
         root = ET.fromstring(frame)
     except ET.ParseError as e:

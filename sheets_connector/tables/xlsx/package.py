@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -79,6 +80,23 @@ class Package:
     def read(self, part: str) -> bytes:
         try:
             return self.zf.read(self._names[part.lower()])
+        except KeyError:
+            raise PackageError(f"part {part} is missing") from None
+
+    def read_large(self, part: str) -> bytes:
+        """``read()`` for a part of tens of megabytes: decompressed a megabyte at a time into
+        one growing buffer, where ``read()`` holds its output twice at the end (zlib's blocks
+        and the bytes joined from them)."""
+        buf = io.BytesIO()
+        with self.open(part) as f:
+            while chunk := f.read(1 << 20):
+                buf.write(chunk)
+        return buf.getvalue()
+
+    def open(self, part: str) -> IO[bytes]:
+        """The part as a file, read as it is decompressed (for parts too large to hold whole)."""
+        try:
+            return self.zf.open(self._names[part.lower()])
         except KeyError:
             raise PackageError(f"part {part} is missing") from None
 

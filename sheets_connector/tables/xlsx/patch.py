@@ -222,7 +222,7 @@ class _Book:
             raise Unsupported(f"the part of sheet '{entry.name}' cannot be found")
         if (self.pkg.content_type(entry.part) or "") != _WORKSHEET_CT:
             raise Unsupported(f"sheet '{entry.name}' has an unusual content type")
-        sheet = SheetPatch(self.pkg.read(entry.part), entry.name, self.values)
+        sheet = SheetPatch(self.pkg.read_large(entry.part), entry.name, self.values)
         for _rid, kind, target in self.pkg.rels(entry.part):
             if kind not in ("table", "pivotTable") or not target:
                 continue

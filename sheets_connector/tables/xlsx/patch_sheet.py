@@ -579,7 +579,7 @@ class SheetPatch:
                     text = []
                 held.append(piece)  # type: ignore[arg-type]
             size += len(piece)
-            if size >= 1 << 22:
+            if size >= 1 << 20:
                 if text:
                     held.append("".join(text).encode())
                     text = []
