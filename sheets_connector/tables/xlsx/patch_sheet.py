@@ -26,8 +26,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol
 
 from ..base import CellValue
-from .cells import EXCEL_MAX_TEXT, SheetWrites, column_letter
-from .patch_values import NOT_PLAIN, CellXml, Styles
+from .cells import SheetWrites, column_letter
+from .patch_values import CellXml, Styles, is_plain
 from .patch_xml import Unsupported, cell_range, col_number, part_root, tag_re, with_prefix
 
 _MISSING = object()
@@ -523,10 +523,10 @@ class SheetPatch:
 
     def _run_text(self, first: int, cols: list[int], batch: Sequence[Sequence[CellValue]], lo: int, hi: int) -> str:
         """Rows ``lo`` to ``hi`` (excluded) of a block the sheet does not have yet, as XML text:
-        the common cell (a plain text) written in line, any other through ``CellXml.new_cell``."""
+        the common cells (a plain text, a small whole number) written in line, any other through ``CellXml.new_cell``."""
         order = sorted(range(len(cols)), key=lambda c: cols[c])
         letters = [(c, f'<c r="{self._text_letters[cols[c]]}') for c in order]
-        new_cell, not_plain, longest = self.values.new_cell, NOT_PLAIN.search, EXCEL_MAX_TEXT
+        new_cell = self.values.new_cell
         out: list[str] = []
         for r in range(lo, hi):
             rn = str(r)
@@ -536,8 +536,11 @@ class SheetPatch:
                 v = row[c]
                 if v is None:
                     continue
-                if type(v) is str and v and len(v) <= longest and not not_plain(v):
+                kind = type(v)
+                if kind is str and is_plain(v):
                     cells.append(f'{head}{rn}" t="inlineStr"><is><t>{v}</t></is></c>')
+                elif kind is int and -10**7 < v < 10**7:
+                    cells.append(f'{head}{rn}"><v>{v}</v></c>')
                 else:
                     cell = new_cell(self._text_letters[cols[c]] + rn, v)
                     if cell:

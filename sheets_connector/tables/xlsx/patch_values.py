@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
 from ..base import CellValue
-from .cells import EXCEL_MAX_TEXT, FORMAT_ID, cell_value, excel_text, keeps_format, number_format
+from .cells import EXCEL_MAX_TEXT, FORMAT_DATE, FORMAT_DATETIME, FORMAT_ID, cell_value, excel_text, keeps_format, number_format
 from .package import local_name, xml_attr
 from .patch_xml import Unsupported, part_root, set_attr, tag_re, with_prefix
 
@@ -270,10 +270,17 @@ def _append_children(data: bytes, element: bytes, added: bytes, count: int, p: b
 
 
 _TEXT_SPECIAL = re.compile("[&<>\r_]")
-# A text that goes into a cell as it is: nothing to escape, remove or preserve (see text_xml,
-# cells.excel_text); anything else takes the full path.
-NOT_PLAIN = re.compile("[&<>\r\n\t_\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|\\A\\s|\\s\\Z")
 _EXCEL_ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def is_plain(text: str) -> bool:
+    """A non-blank text that goes into a cell as it is: nothing to escape, remove, cut or
+    preserve (see ``text_xml`` and ``cells.excel_text``).  Printable excludes the control
+    characters, surrogates and non-characters XML forbids, line breaks and tabs, and every
+    space but " "; a few printable characters (non-breaking spaces, direction marks) merely
+    take the full path."""
+    return (text.isprintable() and "&" not in text and "<" not in text and ">" not in text and "_" not in text
+            and 0 < len(text) <= EXCEL_MAX_TEXT and text[0] != " " and text[-1] != " ")
 
 
 def text_xml(text: str) -> tuple[bytes, bool] | None:
@@ -328,8 +335,13 @@ class CellXml:
         floats) without the general path's checks, the rest through it."""
         kind = type(value)
         if kind is str:
-            if value and len(value) <= EXCEL_MAX_TEXT and not NOT_PLAIN.search(value):
+            if is_plain(value):
                 return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+        elif kind is dt.datetime or kind is dt.date:
+            if kind is dt.date or value.tzinfo is None:
+                s = self._style_for(0, FORMAT_DATE if kind is dt.date else FORMAT_DATETIME)
+                serial = self._serial(value).decode()
+                return f'<c r="{ref}" s="{s}"><v>{serial}</v></c>' if s else f'<c r="{ref}"><v>{serial}</v></c>'
         elif kind is int:
             if -10**7 < value < 10**7:
                 return f'<c r="{ref}"><v>{value}</v></c>'
