@@ -101,15 +101,27 @@ def result_columns(config: Config, outcomes: Mapping[int, RowOutcome], when: dat
     """The cells to write for these outcomes.  ``kept`` gives rows whose words were settled by
     an earlier run (row -> (status, synced at)): they are written as they were, date included."""
     res = config.results
-    texts = status_texts(config, outcomes, when)
+    stamp_text, language = config.result_time(when), config.language
     kept = kept or {}
-    columns: ResultColumns = {res.column: {o.ref: kept[r][0] if r in kept else texts[r] for r, o in outcomes.items()}}
+    # one pass, one RowRef per row (100,000 rows: this runs on every row of a large sheet)
+    results: dict[RowRef, CellValue] = {}
+    ids: dict[RowRef, CellValue] = {}
+    synced: dict[RowRef, CellValue] = {}
+    stamp = when.replace(microsecond=0)
+    want_ids, want_synced = bool(res.contact_id_column), bool(res.synced_at_column)
+    for r, o in outcomes.items():
+        ref = o.ref
+        earlier = kept.get(r)
+        results[ref] = earlier[0] if earlier is not None else o.status(stamp_text, language)
+        if want_ids and o.contact_id is not None:
+            ids[ref] = o.contact_id
+        if want_synced and o.ok and (earlier is None or earlier[1]):
+            synced[ref] = earlier[1] if earlier is not None else stamp
+    columns: ResultColumns = {res.column: results}
     if res.contact_id_column:
-        columns[res.contact_id_column] = {o.ref: o.contact_id for o in outcomes.values() if o.contact_id is not None}
+        columns[res.contact_id_column] = ids
     if res.synced_at_column:
-        stamp = when.replace(microsecond=0)
-        columns[res.synced_at_column] = {o.ref: (kept[r][1] if r in kept else stamp)
-                                         for r, o in outcomes.items() if o.ok and (r not in kept or kept[r][1])}
+        columns[res.synced_at_column] = synced
     return columns
 
 
