@@ -279,9 +279,9 @@ class TabAppend:
         self.writes = SheetWrites(name, created=created)
         self.header = HeaderRow(filled[0] if filled else 1, header_cells, merged)
         self.next_row = max((filled[1] if filled else 0) + 1, self.header.row + 1)
-        self.batches: list[tuple[list[str], list[list[CellValue]]]] = []  # as given, for read_tab
+        self.batches: list[tuple[list[str], Sequence[Sequence[CellValue]]]] = []  # as given, for read_tab
 
-    def append(self, header: list[str], rows: list[list[CellValue]]) -> None:
+    def append(self, header: list[str], rows: Sequence[Sequence[CellValue]]) -> None:
         """Raises ``NoRoom`` (before anything is buffered) for a new title past column XFD."""
         if len(self.header.free_columns(len(header))) < sum(1 for h in header if self.header.find(h) is None):
             raise NoRoom(self.writes.name, self.header.row)

@@ -561,11 +561,12 @@ class XlsxTable:
         head = [str(h) for h in header]
         if len({header_key(h) for h in head}) != len(head) or any(not h.strip() for h in head):
             raise ValueError(f"append_rows needs distinct, non-blank headers, got {head!r}")
-        batch: list[list[CellValue]] = []
-        for r in rows:
-            if len(r) > len(head):
-                raise ValueError(f"a row has {len(r)} values for {len(head)} headers")
-            batch.append(list(r) + [None] * (len(head) - len(r)))
+        # the caller's rows are kept as they are (100,000 new contacts: no copy), short ones padded
+        width = len(head)
+        if any(len(r) > width for r in rows):
+            n = next(len(r) for r in rows if len(r) > width)
+            raise ValueError(f"a row has {n} values for {width} headers")
+        batch = [r if len(r) == width else [*r, *[None] * (width - len(r))] for r in rows]
         key = header_key(title)
         pending = self._appends.get(key)
         if pending is None:
