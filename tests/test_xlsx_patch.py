@@ -11,6 +11,8 @@ import datetime
 import logging
 import re
 import shutil
+import struct
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -413,6 +415,43 @@ def test_an_unexpected_fault_in_the_fast_writer_falls_back_to_openpyxl_without_a
 
 # --------------------------------------------------------------------------------------------
 # Fixtures made by other programs: nothing but the sheet changes
+
+
+def _local_extra_ids(path: Path, name: str) -> set[int]:
+    """The ids of the extra fields in a member's local header (0x0001: zip64)."""
+    with zipfile.ZipFile(path) as zf, open(path, "rb") as f:
+        f.seek(zf.getinfo(name).header_offset)
+        head = f.read(30)
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        extra = f.read(name_len + extra_len)[name_len:]
+    ids, at = set(), 0
+    while at + 4 <= len(extra):
+        kind, size = struct.unpack("<HH", extra[at: at + 4])
+        ids.add(kind)
+        at += 4 + size
+    return ids
+
+
+def test_a_sheet_too_large_for_a_plain_zip_entry_is_written_again_with_zip64(
+        tmp_path: Path, save: Save, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The patched sheet is streamed without knowing its size: one that grows past what a zip
+    entry without the zip64 extension holds (2 GiB; here the limit is lowered) is written again
+    with it, and the workbook is sound."""
+    path = contacts(tmp_path / "c.xlsx")
+    table = XlsxTable(path)
+    table.read()
+    status = "✓ created · #439130001 · 7 Dec 2026 02:31"
+    set_cells(table, {"Sync result": {r: status for r in range(2, 5)}})
+    size = len(parts(path)["xl/worksheets/sheet1.xml"])
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", size + 100)  # the results take the sheet past it
+    report = save(table)
+    assert not report.is_copy and report.lost == []
+    assert 0x0001 in _local_extra_ids(path, "xl/worksheets/sheet1.xml")
+    monkeypatch.undo()
+    data = XlsxTable(path).read()
+    col = data.header.index("Sync result")
+    assert [r.values[col] for r in data.rows] == [status] * 3
+    openpyxl.load_workbook(path)
 
 
 @pytest.mark.parametrize("name", ["libreoffice_features.xlsx", "macros.xlsm", "sparklines.xlsx", "custom_parts.xlsx"])

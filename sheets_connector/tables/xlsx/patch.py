@@ -16,13 +16,17 @@ unchanged (same names, order and compression method), except the parts the write
   (Excel calls a file whose chain names a cell without a formula damaged).
 
 So everything the workbook holds (charts, pivots, sparklines, extensions, macros...) is kept
-by construction, and 100,000 rows take seconds where openpyxl needs about a minute.  Each
-patched sheet is held about once in memory (spooled to a temporary file in the destination's
-folder beyond 16 MB).  Strict Open XML workbooks and parts written with namespace prefixes
-(``<x:worksheet>``) are patched the same way (``patch_xml``).
+by construction, and 100,000 rows take seconds where openpyxl needs about a minute.  Only the
+original of the sheet being patched is held in memory: the new part is compressed into the
+new zip as it is made, a megabyte at a time (deflate level 1, as Excel writes: see
+``COMPRESS_LEVEL``); the parts that depend on what the sheets needed (styles.xml, workbook.xml,
+the calculation chain, relationships, content types) are written after them, and the zip's
+directory lists every part in the original's order.  Strict Open XML workbooks and parts
+written with namespace prefixes (``<x:worksheet>``) are patched the same way (``patch_xml``).
 
-Anything it does not fully understand raises ``Unsupported(reason)`` before a byte of ``dst``
-is written: rows or cells out of order, a cell to write that holds an array formula, the
+Anything it does not fully understand raises ``Unsupported(reason)``, as a rule before a byte
+of ``dst`` is written (what only a cell's contents tell, while streaming, with ``dst``
+removed): rows or cells out of order, a cell to write that holds an array formula, the
 formula other cells share or a rich value, or sits where ``check()`` refuses, unreadable
 styles, dates before 1900, a sheet that is not a worksheet.  The table then uses the openpyxl
 writer.  ``probe`` says before anything is written (and before anything is sent) whether the
