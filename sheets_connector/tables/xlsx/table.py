@@ -495,8 +495,11 @@ class XlsxTable:
             if shape.is_hidden(col):
                 self._hidden_column_note(title, col, new=col in writes.new_columns, writes=writes)
             self._skipped_note(header)
-            buffered = writes.columns.setdefault(col, {})
             hiding = [m for m in shape.merged if m[1] <= col <= m[3]]
+            if not hiding and col not in writes.columns:
+                writes.columns[col] = by_row  # made above for this call: kept, not copied (100k rows)
+                continue
+            buffered = writes.columns.setdefault(col, {})
             if not hiding:
                 buffered.update(by_row)
                 continue
