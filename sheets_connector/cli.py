@@ -28,6 +28,7 @@ from .cancel import CancelToken
 from .config import Config, json_schema, load_config
 from .console import echo_json, locale_hint, make_console, protect_std_streams
 from .errors import ConnectorError, InwiseUnavailable, SourceError
+from .messages.catalog import in_language
 from .service.cli import serve_command  # the service's command lives with the service
 from .state.location import ENV_URL as STATE_URL_ENV
 
@@ -204,19 +205,24 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15, shown: Sequenc
             out.print("  " + say("more_dry" if summary.dry_run else "more", n=more), markup=False)
     if summary.api_calls:
         calls = _calls_in_words(summary.api_calls, language)
-        out.print(say("sent_to_inwise", calls=calls) + (f" (+{summary.retries} retries)" if summary.retries else ""),
-                  markup=False)
+        retries = messages.render(messages.msg("run.retries", n=summary.retries), language) if summary.retries else ""
+        out.print(say("sent_to_inwise", calls=calls) + retries, markup=False)
     if not summary.dry_run:
         out.print(say("new_contacts", pulled=summary.new_contacts_pulled, added=summary.new_contacts_appended),
                   markup=False)
     for w in summary.warnings:
         if w not in shown:
-            err.print(f"Warning: {w}", markup=False)
+            err.print(_warning_line(w, language), markup=False)
     if summary.written_to:
         out.print(say("written_to", path=summary.written_to), markup=False)
     if summary.run_id is not None:
         out.print(say("run", run=summary.run_id, mapping=_shell_path(mapping) if mapping else "mapping.yaml"),
                   markup=False)
+
+
+def _warning_line(text: str, language: str | None, key: str = "run.warning_line") -> str:
+    """``Warning: ...`` / ``אזהרה: ...``: a run's own warning in the language, other words as they are."""
+    return messages.render(messages.msg(key, text=in_language(text, language)), language)
 
 
 def _shell_path(path: str) -> str:
@@ -285,10 +291,11 @@ def _waiting(message: str) -> None:
 
 def _exit_code(summary: Any) -> None:
     outage = getattr(summary, "outage", None)
+    language = getattr(summary, "language", "en")
     if outage:
-        err.print("Error: " + outage, markup=False)
+        err.print(_warning_line(outage, language, "run.error_line"), markup=False)
     if summary.error:
-        err.print("Error: " + summary.error, markup=False)
+        err.print(_warning_line(summary.error, language, "run.error_line"), markup=False)
     if summary.interrupted:
         sys.exit(130)
     if outage:
@@ -326,7 +333,7 @@ def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool,
 
         def warn_now(text: str) -> None:  # e.g. dates the sheet's locale may have swapped: said before sending
             shown.append(text)
-            err.print(f"Warning: {text}", markup=False)
+            err.print(_warning_line(text, cfg.language), markup=False)
 
         with _progress(not as_json) as progress, stop_on_signals(cancel):
             told = Collaborators(progress=progress, cancel=cancel, on_wait=_waiting,

@@ -2,6 +2,7 @@
 shows for representative rows is pinned (with the direction marks that keep it readable)."""
 from __future__ import annotations
 
+import json
 import pickle
 import re
 from datetime import date
@@ -37,7 +38,7 @@ def test_every_message_the_code_builds_is_in_the_catalog():
     used: set[str] = set()
     for path in SOURCE.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        used.update(re.findall(r'\b(?:msg|Msg)\(\s*"([a-z_.0-9]+)"', text))
+        used.update(re.findall(r'\b(?:msg|Msg|said)\(\s*"([a-z_.0-9]+)"', text))
         used.update(re.findall(r'\("[^"]+", "(email\.[a-z_]+)"\)', text))  # normalize's rule table
     assert len(used) > 60
     assert not used - set(EN)
@@ -45,7 +46,7 @@ def test_every_message_the_code_builds_is_in_the_catalog():
                 "check.what_": ("email", "mobile"), "check.plural_": ("email", "mobile"),
                 "check.field_": ("1", "2", "21"), "check.to_": ("results", "contact_id", "synced_at"),
                 "check.role_": ("email", "mobile", "external_id", "groups", "consent", "do_not_sync"),
-                "runs.trigger_": ("cli", "menu", "schedule"),
+                "runs.trigger_": ("cli", "menu", "schedule"), "run.unit_": ("rows", "batches"),
                 "runs.status_": ("ok", "failed", "stopped", "crashed", "running"),
                 "runs.": ("created", "updated", "unchanged", "conflict", "invalid", "missing", "duplicate",
                           "error_rows", "held", "no_consent")}
@@ -177,3 +178,74 @@ def test_a_date_the_sheet_cannot_read_says_the_order_in_hebrew():
         f"{LRM}4/13/1985{LRM}), או שנו את האזור של הגיליון (קובץ > הגדרות), וסנכרנו שוב")
     assert m.text("en").startswith("'13/04/1985' in column 'Birthday' is not a date the way this sheet reads dates "
                                    "(month first, locale United States (en_US)) - type it month first (for 13 April 1985")
+
+
+# -- a run's own warnings and errors (messages/run.py) ------------------------------------------
+def _outage() -> str:
+    from sheets_connector.sync.breaker import OutageBreaker, outage_message
+
+    breaker = OutageBreaker(after=3, failures=3, tripped=True, last="HTTP 503")
+    return outage_message(breaker, sent=40, total=100, unit="batches")
+
+
+def test_a_runs_warnings_are_their_old_english_words_and_hebrew_for_a_hebrew_mapping():
+    from sheets_connector.messages.catalog import in_language, said
+
+    stopped = said("run.stopped_send", sent=3, total=10, left=7)
+    batch = said("run.batch_failed", n=2, batches=1)
+    feed = said("run.feed_failed", error="inwise error: HTTP 502")
+    outage = _outage()
+    # the English is what the connector always printed (the summary, --json and the alerts read it)
+    assert stopped == ("Stopped by you: 3 of 10 rows were sent and have their result; the other 7 say 'not sent'. "
+                       "Run the sync again to send them.")
+    assert batch == ("inwise reported 2 failed row(s) in 1 batch(es); batchInsert does not say which, so those batches' "
+                     "rows are marked 'updated?'. Run with mode: upsert to get a result for every row (conflicts, "
+                     "refusals).")
+    assert outage == ("inwise is unavailable: 3 batches in a row got no answer after every retry (HTTP 503), so the "
+                      "sync stopped sending. 40 of 100 rows were sent and have their result; the other 60 say 'not "
+                      "sent: inwise unavailable' and nothing was lost: the next sync sends them. Run the sync again "
+                      "later (a scheduled run does so by itself); if this lasts, check inwise's status or ask inwise "
+                      "support.")
+    assert in_language(stopped, "he") == ("נעצר על ידיכם: 3 מתוך 10 שורות נשלחו וקיבלו תוצאה; ב-7 האחרות כתוב "
+                                          "'לא נשלח'. הריצו את הסנכרון שוב כדי לשלוח אותן.")
+    assert in_language(batch, "he") == ("inwise דיווחה על שורות שנכשלו (שורות: 2, בקבוצות שליחה: 1) בלי לומר אילו, "
+                                        "ולכן בשורות של הקבוצות האלה כתוב 'עודכן?'. הריצו עם mode: upsert כדי לקבל "
+                                        "תוצאה לכל שורה (התנגשויות, דחיות).")
+    assert in_language(feed, "he") == (f"לא ניתן היה לקרוא מ-inwise את רשימת אנשי הקשר החדשים ({LRM}inwise error: "
+                                       f"HTTP 502{LRM}). התוצאה של כל שורה נכתבה, אבל הפעם אי אפשר להבחין בין שורות "
+                                       "שנוצרו לשורות שעודכנו (כתוב בהן '✓ סונכרן'); אנשי הקשר החדשים יתווספו "
+                                       "ללשונית אנשי הקשר החדשים בסנכרון הבא או ב-pull-new.")
+    assert in_language(outage, "he").startswith(f"inwise לא זמינה: 3 קבוצות שליחה ברצף לא קיבלו תשובה גם אחרי כל "
+                                                f"הניסיונות החוזרים ({LRM}HTTP 503{LRM}), ולכן הסנכרון הפסיק לשלוח.")
+    assert in_language(outage, "he").endswith("הריצו את הסנכרון שוב מאוחר יותר (הרצה מתוזמנת עושה זאת לבד); אם זה "
+                                              "נמשך, בדקו את מצב השירות של inwise או פנו לתמיכה של inwise.")
+    # words that are not a message (another system's, an old run's) stay as they are
+    assert in_language("disk full", "he") == "disk full"
+    assert pickle.loads(pickle.dumps(stopped)).message == stopped.message
+
+
+def test_a_stored_summary_shows_its_warnings_in_its_language_and_old_ones_as_they_were():
+    from sheets_connector.messages.catalog import said
+    from sheets_connector.service.store import RunResult
+    from sheets_connector.state.history import detail_lines
+    from sheets_connector.state.model import RunRecord
+    from sheets_connector.sync.summary import RunSummary
+
+    s = RunSummary("sync", "contacts.xlsx", "batch", language="he")
+    s.warnings += [said("run.stopped_after_write"), "a note from elsewhere"]
+    s.error = said("run.store_failed", error="disk full")
+    stored = json.loads(json.dumps(s.to_dict()))  # as the run history keeps it
+    assert stored["warnings"] == ["Stopped by you once the results were written: every row has its result.",
+                                  "a note from elsewhere"]
+    menu = RunResult.from_summary(stored)
+    assert menu.warnings == ["נעצר על ידיכם אחרי שהתוצאות נכתבו: לכל שורה יש תוצאה.", "a note from elsewhere"]
+    run = RunRecord(id=4, sheet="x", label="contacts.xlsx", command="sync", trigger="cli", status="failed",
+                    stage="save", started_at="2026-12-07T07:00:00", summary=stored, error=str(s.error))
+    shown = "\n".join(detail_lines(run))
+    assert "  אזהרה: נעצר על ידיכם אחרי שהתוצאות נכתבו: לכל שורה יש תוצאה." in shown
+    assert f"  שגיאה: {LRM}disk full{LRM}\nכל שורה עדיין מקבלת את התוצאה שלה בגיליון" in shown
+    # a run recorded before warnings had ids: its English words, in the Hebrew frame
+    old = {k: v for k, v in stored.items() if k != "said"}
+    assert RunResult.from_summary(old).warnings == stored["warnings"]
+    old_lines = "\n".join(detail_lines(RunRecord(**{**vars(run), "summary": old})))
+    assert "  אזהרה: Stopped by you once the results were written" in old_lines.replace(LRM, "")

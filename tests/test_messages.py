@@ -294,3 +294,26 @@ def test_a_hebrew_batch_sync_says_its_row_answers_in_hebrew(tmp_path, sandbox):
     assert r.exit_code == 0, r.stderr
     results = column(wb, "תוצאת סנכרון")
     assert all(str(v).startswith("\u200f✓ ") and "7 בדצמ׳ 2026 02:31" in str(v) for v in results.values()), results
+
+
+def test_a_hebrew_sheets_run_warning_is_in_hebrew_in_the_summary_and_runs_show(tmp_path, sandbox):
+    """A batch whose row inwise refuses (a conflict): the run's warning, in the CLI summary and in
+    `runs show`, is Hebrew for a Hebrew mapping; --json keeps the English words."""
+    sandbox.add_contacts([{"email": "yossi.b@example.com", "mobile_number": "972531111111"},
+                          {"email": "miri@example.com", "mobile_number": "972547654321"}])
+    rows = [["דנה", "dana@example.co.il", "", "054-1111111"], ["איתן", "yossi.b@example.com", "", "054-7654321"]]
+    write_workbook(tmp_path / "contacts.xlsx", rows, header=HEADER)
+    m = _mapping(tmp_path, sandbox.base_url, extra=f"language: he\nstate_dir: {tmp_path / 'state'}\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace("inwise: {", "inwise: {mode: batch, "),
+                       encoding="utf-8")
+    r = _run("sync", "--config", m)
+    assert r.exit_code == 0, r.stderr
+    said = " ".join(r.stderr.replace("\u200e", "").split())
+    assert ("אזהרה: inwise דיווחה על שורות שנכשלו (שורות: 1, בקבוצות שליחה: 1) בלי לומר אילו, ולכן בשורות של "
+            "הקבוצות האלה כתוב 'עודכן?'.") in said, r.stderr
+    assert "Warning" not in said and "failed row(s)" not in said
+    shown = " ".join(_run("runs", "show", "1", "--config", m).stdout.replace("\u200e", "").split())
+    assert "אזהרה: inwise דיווחה על שורות שנכשלו (שורות: 1, בקבוצות שליחה: 1)" in shown, shown
+    again = json.loads(_run("runs", "show", "1", "--config", m, "--json").stdout)
+    assert any("1 failed row(s) in 1 batch(es)" in w for w in again["summary"]["warnings"]), again

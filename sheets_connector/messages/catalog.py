@@ -56,12 +56,55 @@ def plain(text: str) -> Msg:
     return Msg("plain", (("text", text),))
 
 
+class Said(str):
+    """A message's English words that keep the message they came from.
+
+    The run summary's warnings and error are text (the CLI, ``--json``, the alerts and the tests
+    read them as such); a ``Said`` is that English text, and :func:`in_language` renders the same
+    message in the mapping's language where staff read it.  The summary stores the messages beside
+    the words (:func:`said_json`), so a run recorded before them still shows its words."""
+
+    message: Msg
+
+    def __new__(cls, message: Msg) -> Said:
+        self = super().__new__(cls, render(message, "en"))
+        self.message = message
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled by its message, not its words
+        return (Said, (self.message,))
+
+
+def said(key: str, /, **args: Any) -> Said:
+    return Said(msg(key, **args))
+
+
+def in_language(text: str, language: str | None) -> str:
+    """A warning or error in the language: a :class:`Said` rendered, other words as they are."""
+    return render(text.message, language) if isinstance(text, Said) else text
+
+
+def said_json(texts: Any) -> dict[str, Any]:
+    """{English words: stored message} for the ``Said`` among ``texts`` (what a summary stores)."""
+    return {str(t): to_json(t.message) for t in texts if isinstance(t, Said)}
+
+
+def said_from_json(text: str, stored: Any, language: str | None) -> str:
+    """Stored words in the language: their message when it was stored, else the words as they are."""
+    if isinstance(stored, Mapping) and isinstance(stored.get(text), Mapping):
+        message = from_json(stored[text])
+        if message.id != "plain":  # an id this version does not know: the words as they were
+            return render(message, language)
+    return text
+
+
 def _catalogs() -> dict[str, dict[str, str]]:
     from .checks import CHECK
     from .rows import ROWS
+    from .run import RUN
     from .runs import RUNS
 
-    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang]} for lang in ROWS}
+    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang]} for lang in ROWS}
 
 
 _CATALOGS: dict[str, dict[str, str]] = {}

@@ -20,6 +20,7 @@ from typing import Any
 from ..cancel import CancelToken
 from ..config import Config, parse_config
 from ..errors import ConfigError
+from ..messages.catalog import said, said_json
 from .store import Claim, ProgressFn
 
 
@@ -37,8 +38,7 @@ def other_tab_note(config: Config, worksheet: str | None) -> str | None:
     synced = config.source.worksheet
     if not worksheet or not synced or worksheet == synced:
         return None
-    return (f"You started this from the tab '{worksheet}'; this spreadsheet's mapping syncs the tab "
-            f"'{synced}', so that tab was synced.")
+    return said("run.other_tab", worksheet=worksheet, synced=synced)
 
 
 def sync_runner(config_path: Path, dry_run: bool, cancel: CancelToken, trigger: str,
@@ -57,4 +57,5 @@ def sync_runner(config_path: Path, dry_run: bool, cancel: CancelToken, trigger: 
     note = other_tab_note(config, worksheet)
     if note:
         result["warnings"] = [note, *(result.get("warnings") or [])]
+        result["said"] = {**result.get("said", {}), **said_json([note])}
     return result

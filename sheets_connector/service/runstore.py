@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 
 from ..config import SheetIdentity
 from ..errors import ConnectorError, StateError
+from ..messages.catalog import said_from_json
 from ..state import Holder, LockHeld, QueuedRun, RunRecord, SqlStore, open_url, state_url
 from .runner import load_mapping
 from .sheets import Registry, Sheet
@@ -75,7 +76,8 @@ def as_run(spreadsheet_id: str, record: RunRecord, worksheet: str | None, *, sta
         result = RunResult.from_summary(record.summary or {"counts": record.counts})
     else:
         result = None
-    error = record.error
+    error = said_from_json(record.error, (record.summary or {}).get("said"), (record.summary or {}).get("language")) \
+        if record.error else record.error
     if stale and state in ("queued", "running"):
         state, error = "failed", error or STALE_ERROR
     started = _when(record.running_at) or (None if record.status == "queued" else created)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from ..cancel import CancelToken
-from ..messages.catalog import from_json, render
+from ..messages.catalog import from_json, render, said_from_json
 
 RunState = Literal["queued", "running", "done", "failed", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -69,7 +69,7 @@ class RunResult:
             preview_lines=[str(line) for line in (summary.get("preview_lines") or [])[:MAX_PREVIEW]],
             would_send=int(would_send) if would_send is not None else None,
             rows_read=int(summary.get("rows_read") or 0),
-            warnings=[str(w) for w in summary.get("warnings") or []],
+            warnings=[said_from_json(str(w), summary.get("said"), language) for w in summary.get("warnings") or []],
             interrupted=bool(summary.get("interrupted")),
             language=language,
         )

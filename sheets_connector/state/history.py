@@ -9,7 +9,7 @@ import functools
 from typing import Any
 
 from ..messages import calls_in_words, summary_text
-from ..messages.catalog import Msg, from_json, msg, render
+from ..messages.catalog import Msg, from_json, msg, render, said_from_json
 from .model import RunRecord
 
 COUNT_ORDER = ("created", "updated", "unchanged", "conflict", "invalid", "missing", "duplicate", "error", "held",
@@ -79,9 +79,9 @@ def detail_lines(run: RunRecord, max_rows: int = 50) -> list[str]:
         lines.append(words("runs.new_contacts", pulled=s.get("new_contacts_pulled", 0),
                            added=s.get("new_contacts_appended", 0)))
     if run.error:
-        lines.append(words("runs.error", text=run.error))
+        lines.append(words("runs.error", text=said_from_json(run.error, s.get("said"), language)))
     for w in s.get("warnings") or []:
-        lines.append(words("runs.warning", text=w))
+        lines.append(words("runs.warning", text=said_from_json(str(w), s.get("said"), language)))
     problems = s.get("problems") or []
     kept = len(problems) + int(s.get("problems_truncated") or 0)
     total = max(kept, sum(int(run.counts.get(k) or 0) for k in ATTENTION))

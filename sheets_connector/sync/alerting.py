@@ -7,6 +7,7 @@ import logging
 
 from .. import alerts
 from ..errors import SheetBusy
+from ..messages.catalog import said
 from .breaker import OUTAGE_ADVICE
 from .collaborators import Run
 from .send import NOT_SENT_DETAILS
@@ -33,4 +34,4 @@ def run_ended(run: Run, command: str, session: RunSession | None, *, summary: Ru
         log.warning("alerts: the alert about this run could not be made", exc_info=True)
         return
     if summary is not None:
-        summary.warnings.extend(f"The alert about this run could not be sent by {f}." for f in failures)
+        summary.warnings.extend(said("run.alert_failed", channel=f) for f in failures)

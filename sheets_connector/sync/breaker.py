@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 
 from ..cancel import CancelToken
-from ..messages.catalog import msg
+from ..messages.catalog import msg, said
 
 NOT_SENT_UNAVAILABLE = msg("sync.unavailable")
 
@@ -54,14 +54,10 @@ class StopWhen:
 
 
 #: What to do after an outage (the CLI prints it; an alert has its own "What to do" line).
-OUTAGE_ADVICE = ("Run the sync again later (a scheduled run does so by itself); if this lasts, check inwise's status "
-                 "or ask inwise support.")
+OUTAGE_ADVICE = str(msg("run.outage_advice"))
 
 
 def outage_message(breaker: OutageBreaker, *, sent: int, total: int, unit: str = "rows") -> str:
-    left = total - sent
-    return (
-        f"inwise is unavailable: {breaker.failures} {unit} in a row got no answer after every retry "
-        f"({breaker.last or 'no answer'}), so the sync stopped sending. {sent} of {total} rows were sent and have "
-        f"their result; the other {left} say 'not sent: inwise unavailable' and nothing was lost: the next sync "
-        f"sends them. {OUTAGE_ADVICE}")
+    return said("run.outage", failures=breaker.failures, unit=msg(f"run.unit_{unit}"),
+                last=breaker.last or msg("run.no_answer"), sent=sent, total=total, left=total - sent,
+                advice=msg("run.outage_advice"))

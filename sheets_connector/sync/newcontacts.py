@@ -26,6 +26,7 @@ from ..cancel import CancelToken
 from ..config import Config
 from ..errors import InwiseError, StateError
 from ..inwise import InwiseClient, feed_contact
+from ..messages.catalog import msg, said
 from ..normalize import clean_text, email_key, header_key
 from ..phoneshape import by_shape
 from ..state import FeedAnswer, LockHeld, StateStore, feed
@@ -240,11 +241,10 @@ def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress
         token = store.lock(f"feed:{target.account}", "the new-contacts feed of an inwise account", wait=True,
                            cancelled=cancel.is_set)
     except LockHeld:
-        summary.warnings.append("Stopped by you before inwise's new contacts were read; they stay in inwise's feed "
-                                "and arrive with the next run.")
+        summary.warnings.append(said("run.stopped_before_feed"))
         return result
     except StateError as e:  # the store cannot be reached: the feed is not read (it stays in inwise)
-        summary.error = summary.error or f"{e}\nNew contacts not read yet stay in inwise's feed."
+        summary.error = summary.error or said("run.store_feed_not_read", error=str(e))
         return result
     try:
         _take_leftovers(target, summary)
@@ -253,7 +253,7 @@ def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress
         if result.drained and newest is not None and not client.feed_answers_maybe_lost:  # (a lost answer says so itself)
             _read_elsewhere(target, newest, sent, summary)
     except StateError as e:
-        summary.error = f"{e}\nThe rows' results are written; new contacts not read yet stay in inwise's feed."
+        summary.error = said("run.store_feed_partial", error=str(e))
     finally:
         with suppress(StateError):
             store.unlock(f"feed:{target.account}", token)
@@ -309,11 +309,7 @@ def _drain(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progre
             progress("pull", result.contacts, None)
     lost = client.feed_answers_maybe_lost
     if lost:
-        summary.warnings.append(
-            f"{lost} answer(s) of inwise's new-contacts feed were cut off in transit; inwise hands each new "
-            "contact out only once, so some new contacts may be missing from the new-contacts tab. "
-            "They are still in inwise: export recent contacts there to check."
-        )
+        summary.warnings.append(said("run.feed_cut", n=lost))
 
 
 def _read_elsewhere(target: FeedTarget, newest: int, sent: Iterable[int], summary: RunSummary) -> None:
@@ -345,33 +341,22 @@ def _take_leftovers(target: FeedTarget, summary: RunSummary) -> None:
     interrupted = store.take_interrupted_feed_request(account)
     if interrupted is not None:
         run_id, when = interrupted
-        run = f"run #{run_id}" if run_id is not None else "a run"
-        summary.warnings.append(
-            f"{run} stopped (killed or crashed) at {when.replace('T', ' ')[:19]} UTC while inwise was sending it new "
-            "contacts. inwise hands each new contact out only once, so up to 1,000 contacts created in inwise "
-            "before then may be missing from the new-contacts tab. They are still in inwise: export the "
-            "contacts created before that time there to check.")
+        run = msg("run.run_n", id=run_id) if run_id is not None else msg("run.a_run")
+        summary.warnings.append(said("run.feed_killed", run=run, when=when.replace('T', ' ')[:19]))
     for path, answer in rescue.read_back(target):
-        summary.warnings.append(f"{answer.contacts} new contact(s) kept in {path} by an earlier run were read back "
-                                "into the state store (the file is removed).")
+        summary.warnings.append(said("run.feed_read_back", n=answer.contacts, path=str(path)))
     for answer in store.reparse_feed(account):
-        summary.warnings.append(f"Feed answer #{answer.id} kept in {store.path} was read again: it now gives "
-                                f"{answer.contacts} contact(s).")
+        summary.warnings.append(said("run.feed_reread", id=answer.id, path=str(store.path), n=answer.contacts))
 
 
 def _unreadable_text(answer: FeedAnswer, store: StateStore) -> str:
-    what = answer.problems[0] if answer.problems else "not a list of contacts"
-    return (f"inwise's new-contacts feed answered something this version cannot read ({what}). The answer is "
-            f"kept, as received, in the state store {store.path} (feed answer #{answer.id}) and is read again by "
-            "every later run, so a newer sheets-connector that understands it adds its contacts. The rest of the "
-            "feed is read by the next run.")
+    what = answer.problems[0] if answer.problems else msg("run.not_contacts")
+    return said("run.feed_unreadable", what=what, path=str(store.path), id=answer.id)
 
 
 def _bad_items_text(answer: FeedAnswer, store: StateStore) -> str:
     shown = "; ".join(answer.problems[:3]) + (" …" if len(answer.problems) > 3 else "")
-    return (f"Some items of inwise's new-contacts feed are not contacts ({shown}). They are kept, as received, in "
-            f"the state store {store.path} (feed answer #{answer.id}); the {answer.contacts} other contact(s) "
-            "of that answer were read as usual.")
+    return said("run.feed_bad_items", shown=shown, path=str(store.path), id=answer.id, n=answer.contacts)
 
 
 def _existing_ids(table: Table, tab: str, columns: list[tuple[str, str]]) -> set[str]:

@@ -19,6 +19,7 @@ from ..cancel import CancelToken
 from ..config import Config
 from ..errors import InwiseError, LockLost, RunStopped, StateError, StoreUnreachable
 from ..inwise import InwiseClient
+from ..messages.catalog import msg, said
 from ..results import RowOutcome
 from ..tables.base import Table
 from . import newcontacts, writeback
@@ -65,8 +66,7 @@ def _recorder(session: RunSession, fingerprints: Mapping[int, str], summary: Run
             cancel.cancel("the state store cannot be reached")
         except StateError as e:
             failed.append(str(e))
-            summary.error = (f"{e}\nEvery row still gets its result in the sheet, but the store could not "
-                             "remember them: the next run sends those rows again.")
+            summary.error = said("run.store_failed", error=str(e))
         except LockLost as e:
             failed.append(str(e))
             cancel.cancel("this run lost its lock")
@@ -165,12 +165,10 @@ def run_pass(ctx: RunContext, work: Work) -> Outcomes:
                  appended)
     summary.recovered = sum(1 for rec in sel.recovered.values() if rec.state == "answered")
     if summary.recovered:
-        summary.warnings.append(
-            f"{summary.recovered} row(s) were answered by inwise in an earlier run that stopped before saving; their "
-            "results were written now, without sending them again.")
+        summary.warnings.append(said("run.recovered", n=summary.recovered))
     if work.send and cancel.is_set() and not summary.interrupted:
         summary.interrupted = True  # stopped by the user, but only once every result was saved
-        summary.warnings.append("Stopped by you once the results were written: every row has its result.")
+        summary.warnings.append(said("run.stopped_after_write"))
     return {**work.problems, **recovered, **outcomes}
 
 
@@ -186,15 +184,12 @@ def _send_stage(ctx: RunContext, work: Work, outcomes: Outcomes) -> None:
     if cancel.is_set() and not cancel.by_user:  # a deploy: unsent rows keep what they said
         summary.interrupted = True
         left = sum(1 for ref, _ in to_send if ref.number not in outcomes)
-        summary.warnings.append(
-            f"Stopped ({cancel.reason}): {len(to_send) - left} of {len(to_send)} rows were sent and have their "
-            f"result; the other {left} keep their previous result and are sent by the next sync.")
+        summary.warnings.append(said("run.stopped_other", reason=cancel.reason, sent=len(to_send) - left,
+                                     total=len(to_send), left=left))
     elif cancel.is_set():
         summary.interrupted = True
         left = mark_not_sent(to_send, outcomes)
-        summary.warnings.append(
-            f"Stopped by you: {len(to_send) - left} of {len(to_send)} rows were sent and have their result; "
-            f"the other {left} say 'not sent'. Run the sync again to send them.")
+        summary.warnings.append(said("run.stopped_send", sent=len(to_send) - left, total=len(to_send), left=left))
 
 
 def _recovered(sel: Selection, pull_failed: bool) -> tuple[Outcomes, dict[int, tuple[str, datetime | None]]]:
@@ -233,17 +228,10 @@ def pull(ctx: RunContext, *, sending: bool = True, sent: Sequence[int] = ()) -> 
         if not sending:
             raise
         failed = True  # the rows were sent: their results must still be written
-        summary.warnings.append(
-            f"Could not read inwise's list of new contacts ({e}). Every row's result is written, but "
-            "created and updated rows cannot be told apart this time (they say '✓ synced'); new "
-            "contacts will be added to the new-contacts tab by the next sync or pull-new."
-        )
+        summary.warnings.append(said("run.feed_failed", error=str(e)))
     if sending and run.cancel.is_set() and not summary.interrupted:
         summary.interrupted = True
-        summary.warnings.append(
-            "Stopped by you while reading inwise's new contacts: every row was sent and has its result "
-            "(rows not yet matched to a new contact say '✓ synced'); the rest of the new contacts "
-            "are added by the next sync or pull-new.")
+        summary.warnings.append(said("run.stopped_pull"))
     try:
         return newcontacts.index_pulled(run.config, ctx.target, columns, read), failed
     except StateError as e:
@@ -280,9 +268,9 @@ def _write(ctx: RunContext, columns: writeback.ResultColumns) -> None:
     summary = ctx.summary
     unplaced = ctx.table.set_columns(columns, ctx.plan.mapper.identify)
     if unplaced:
-        shown = "; ".join(f"row {u.ref.number}: {u.reason}" for u in unplaced[:5])
-        more = f" (and {len(unplaced) - 5} more)" if len(unplaced) > 5 else ""
-        summary.warnings.append(f"{len(unplaced)} result(s) could not be written into the sheet: {shown}{more}.")
+        shown = tuple(msg("run.unplaced_row", row=u.ref.number, reason=u.reason) for u in unplaced[:5])
+        more = msg("run.unplaced_more", n=len(unplaced) - 5) if len(unplaced) > 5 else ""
+        summary.warnings.append(said("run.unplaced", n=len(unplaced), shown=shown, more=more))
 
 
 def save(ctx: RunContext, columns: writeback.ResultColumns, pulled: PulledIndex, keys: list[str],

@@ -25,6 +25,7 @@ from datetime import datetime
 from ..config import Config
 from ..errors import ConfigError, InwiseAddressError, StateError
 from ..inwise import InwiseClient
+from ..messages.catalog import said
 from ..results import RowOutcome
 from ..state import retention
 from ..state.location import store_path
@@ -153,7 +154,7 @@ def _sync(run: Run, session: RunSession, table: Table, full: bool) -> RunSummary
     summary.counts["unchanged"] = sel.unchanged
     if cancel.is_set():
         summary.interrupted = True
-        summary.warnings.append("Stopped before anything was sent; nothing was written.")
+        summary.warnings.append(said("run.stopped_before_send"))
         summary.finish({}, time.monotonic() - run.t0)
         return summary
     table.check_writable()  # before anything is sent: results must have somewhere to go
@@ -192,7 +193,7 @@ def pull_new(config: Config, collaborators: Collaborators | None = None, *, wait
     if not config.new_contacts.enabled:
         p = plan(config, table or config.open_table())
         summary = _summary(run, p, "pull-new", run.clock(), {})
-        summary.warnings.append("new_contacts.enabled is false in the mapping: nothing to do.")
+        summary.warnings.append(said("run.new_contacts_off"))
         summary.finish({}, time.monotonic() - run.t0)
         return summary
     session: RunSession | None = None

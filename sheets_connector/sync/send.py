@@ -16,6 +16,7 @@ from ..config import Config
 from ..errors import InwiseError
 from ..inwise import InwiseClient, is_domestic
 from ..inwise.wire import contact_groups
+from ..messages import catalog
 from ..messages.catalog import Msg, msg
 from ..model import Contact, SendOptions, UpsertResult
 from ..results import RowOutcome, from_upsert
@@ -116,10 +117,7 @@ def send_upsert(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
         left = mark_not_sent(to_send, outcomes, NOT_SENT_UNAVAILABLE)
         ctx.outage = outage_message(breaker, sent=total - left, total=total)
     if no_id:
-        ctx.warnings.append(
-            f"inwise accepted {no_id} row(s) without saying which contact they are (no id in its answer); "
-            "they say '✓ sent' and were applied. Run `sheets-connector probe` and attach its recording "
-            "to a bug report so the connector can read inwise's answer.")
+        ctx.warnings.append(catalog.said("run.no_id", n=no_id))
 
 
 def _chunks(items: ToSend, size: int) -> Iterator[ToSend]:
@@ -201,11 +199,7 @@ def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
         if ctx.progress:
             ctx.progress("send", done, len(to_send))
     if unconfirmed_chunks:
-        ctx.warnings.append(
-            f"inwise reported {sum(unconfirmed_chunks)} failed row(s) in {len(unconfirmed_chunks)} batch(es); "
-            "batchInsert does not say which, so those batches' rows are marked 'updated?'. "
-            "Run with mode: upsert to get a result for every row (conflicts, refusals)."
-        )
+        ctx.warnings.append(catalog.said("run.batch_failed", n=sum(unconfirmed_chunks), batches=len(unconfirmed_chunks)))
 
 
 DIGITS = re.compile(r"\D")

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..messages.catalog import to_json
+from ..messages.catalog import said_json, to_json
 from ..results import NOT_SENT_BY_CHOICE, OUTCOMES, RowOutcome
 
 # progress(stage, done, total): stage is "send" or "pull"; total None when unknown
@@ -61,6 +61,9 @@ class RunSummary:
         # not asdict(self): it would deep-copy every row's outcome first (a second per 10,000 rows)
         d: dict[str, Any] = {f.name: _copy(getattr(self, f.name)) for f in fields(self)
                              if f.name not in ("outcomes", "preview", "preview_lines")}
+        # the warnings and error as messages, by their English words: shown in the run's language by
+        # the sheet menu and `runs show` (a run stored before this has none: its words are shown)
+        d["said"] = said_json([*self.warnings, self.error, self.outage])
         d["rows_sent"] = sum(self.counts[k] for k in ("created", "updated", "conflict", "error")) - self.recovered
         probs = self.problems()
         d["problems"] = [
