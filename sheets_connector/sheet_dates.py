@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .messages.catalog import Msg, msg
+from .messages.catalog import Msg, msg, said
 from .normalize import ValueProblem
 
 __all__ = ["DateColumn", "SheetLocale", "format_order", "read_text_date", "sheet_locale", "survey"]
@@ -132,10 +132,13 @@ def shown_as(day: _dt.date, order: str) -> str:
     return f"{day.day}/{day.month}/{day.year}"
 
 
-def _rows(numbers: Sequence[int]) -> str:
+def _rows_msg(numbers: Sequence[int], start: bool = False) -> Msg:
+    """``rows 3, 5 and 2 more`` (``Rows ...`` to start a sentence) as a message."""
     named = ", ".join(str(n) for n in numbers[:MAX_ROWS_NAMED])
-    more = f" and {len(numbers) - MAX_ROWS_NAMED} more" if len(numbers) > MAX_ROWS_NAMED else ""
-    return ("row " if len(numbers) == 1 else "rows ") + named + more
+    if len(numbers) == 1:
+        return msg("dates.row_start" if start else "dates.row", numbers=named)
+    more = msg("dates.more", n=len(numbers) - MAX_ROWS_NAMED) if len(numbers) > MAX_ROWS_NAMED else ""
+    return msg("dates.rows_start" if start else "dates.rows", numbers=named, more=more)
 
 
 @dataclass
@@ -156,8 +159,8 @@ class DateColumn:
         return bool(self.real) or (text_like > 0 and text_like * 2 >= text_like + self.other)
 
     @property
-    def name(self) -> str:
-        return f"'{self.header}' (column {self.letter})"
+    def name(self) -> Msg:
+        return msg("dates.column", header=self.header, letter=self.letter)
 
 
 def _as_date(value: Any) -> _dt.date | None:
@@ -169,7 +172,7 @@ def _as_date(value: Any) -> _dt.date | None:
 
 
 def survey(rows: Sequence[tuple[int, Sequence[Any]]], columns: Sequence[tuple[int, str, str, str]],
-           locale: SheetLocale) -> tuple[list[DateColumn], list[str]]:
+           locale: SheetLocale) -> tuple[list[DateColumn], list[str]]:  # the warnings: catalog.Said
     """Every (index, header, letter, date pattern) column of ``rows`` ((number, values) pairs)
     looked at once: (the date columns, warnings in words for check and the sync)."""
     found: list[DateColumn] = []
@@ -210,28 +213,22 @@ def _disagreement(col: DateColumn, locale: SheetLocale, pattern: str) -> list[st
     typed_both = [(n, t, d) for n, t, d in col.text if d.day <= 12 and d.day != d.month]
     if not (both_ways or typed_both or col.bad):
         return []
-    mapping_way = "day first" if fmt == "DMY" else "month first"
     example = _dt.date(1985, 3, 4) if locale.order == "MDY" else _dt.date(1985, 4, 3)
-    text = (f"{col.name}: this spreadsheet's locale is {locale.name}, which reads a typed date {locale.reads} "
-            f"(03/04/1985 is {spoken(example)}), while the mapping's date_format ({_friendly(pattern)}) is "
-            f"{mapping_way}. A date typed {mapping_way} in this sheet is stored with day and month swapped, or kept "
-            "as text when its first number is over 12.")
+    reads = Msg(f"reads.{locale.order}")
     listed = sorted([(n, shown_as(d, locale.order), d) for n, d in both_ways] + [(n, t, d) for n, t, d in typed_both])
+    both: Msg | str = ""
     if listed:
         n, shown, d = listed[0]
-        one = len(listed) == 1
-        text += (f" {_rows([r[0] for r in listed]).capitalize()} {'holds a date that reads' if one else 'hold dates that read'}"
-                 f" both ways (row {n} shows {shown}, which the sheet holds as {spoken(d)} and the connector sends as "
-                 f"{d.strftime(pattern)}): check {'it' if one else 'them'}.")
+        both = msg("dates.both_one" if len(listed) == 1 else "dates.both_many",
+                   rows=_rows_msg([r[0] for r in listed], start=True), n=n, shown=shown, held=d,
+                   sent=d.strftime(pattern))
+    bad: Msg | str = ""
     if col.bad:
-        n, t = col.bad[0]
-        one = len(col.bad) == 1
-        text += (f" {_rows([r[0] for r in col.bad]).capitalize()} ('{t}'{'' if one else ', ...'}) "
-                 f"{'is' if one else 'are'} no date read {locale.reads}, so {'it is' if one else 'they are'} not sent.")
-    text += (f" To fix: in the sheet choose File > Settings > Locale and pick your country (for dates {mapping_way}), "
-             f"then retype those dates; or, if this sheet is meant to be {locale.reads}, set date_format to "
-             f"{'mm/dd/yyyy' if locale.order == 'MDY' else 'dd/mm/yyyy'} in the mapping.")
-    return [text]
+        bad = msg("dates.bad_one" if len(col.bad) == 1 else "dates.bad_many",
+                  rows=_rows_msg([r[0] for r in col.bad], start=True), text=col.bad[0][1], reads=reads)
+    return [said("dates.disagree", column=col.name, locale=locale.name, reads=reads, example=example,
+                 pattern=_friendly(pattern), way=Msg(f"reads.{fmt}"), both=both, bad=bad,
+                 fmt="mm/dd/yyyy" if locale.order == "MDY" else "dd/mm/yyyy")]
 
 
 def _mixed(col: DateColumn, locale: SheetLocale) -> list[str]:
@@ -240,14 +237,13 @@ def _mixed(col: DateColumn, locale: SheetLocale) -> list[str]:
     if not (col.real and typed):
         return []
     n, t = typed[0]
-    text = (f"{col.name} mixes real dates ({_rows([r[0] for r in col.real])}) with dates typed as text "
-            f"({_rows([r[0] for r in typed])}, e.g. '{t}' on row {n}). The connector reads the text ones the way this "
-            f"sheet's locale ({locale.name}) reads dates, {locale.reads}")
+    bad: Msg | str = ""
     if col.bad:
-        text += f"; {_rows([r[0] for r in col.bad])} cannot be read that way and {'is' if len(col.bad) == 1 else 'are'} not sent"
-    text += (". To fix: select the column, choose Format > Number > Date, and type those dates again so the sheet "
-             "turns them into real dates (check how it shows them).")
-    return [text]
+        bad = msg("dates.mixed_bad_one" if len(col.bad) == 1 else "dates.mixed_bad_many",
+                  rows=_rows_msg([r[0] for r in col.bad]))
+    return [said("dates.mixed", column=col.name, real=_rows_msg([r[0] for r in col.real]),
+                 typed=_rows_msg([r[0] for r in typed]), text=t, n=n, locale=locale.name,
+                 reads=Msg(f"reads.{locale.order}"), bad=bad)]
 
 
 def _friendly(pattern: str) -> str:

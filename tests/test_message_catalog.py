@@ -22,7 +22,7 @@ from sheets_connector.tables.base import RowRef, SourceRow
 EN, HE = catalog("en"), catalog("he")
 LRM, RLM = "\u200e", "\u200f"
 # texts that are the same in both languages (only values, or a name that is not translated)
-NEUTRAL = {"plain", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage"}
+NEUTRAL = {"plain", "cols.pair", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage"}
 SOURCE = Path(__file__).resolve().parents[1] / "sheets_connector"
 
 
@@ -47,6 +47,8 @@ def test_every_message_the_code_builds_is_in_the_catalog():
                 "check.field_": ("1", "2", "21"), "check.to_": ("results", "contact_id", "synced_at"),
                 "check.role_": ("email", "mobile", "external_id", "groups", "consent", "do_not_sync"),
                 "runs.trigger_": ("cli", "menu", "schedule"), "run.unit_": ("rows", "batches"),
+                "dates.": ("both_many", "bad_many", "mixed_bad_many", "row_start", "rows_start", "rows"),
+                "cols.": ("skipped_many",),
                 "runs.status_": ("ok", "failed", "stopped", "crashed", "running"),
                 "runs.": ("created", "updated", "unchanged", "conflict", "invalid", "missing", "duplicate",
                           "error_rows", "held", "no_consent")}
@@ -249,3 +251,28 @@ def test_a_stored_summary_shows_its_warnings_in_its_language_and_old_ones_as_the
     assert RunResult.from_summary(old).warnings == stored["warnings"]
     old_lines = "\n".join(detail_lines(RunRecord(**{**vars(run), "summary": old})))
     assert "  אזהרה: Stopped by you once the results were written" in old_lines.replace(LRM, "")
+
+
+def test_a_sheet_locale_date_warning_in_hebrew_and_its_english_as_always():
+    from sheets_connector.messages.catalog import in_language
+    from sheets_connector.sheet_dates import sheet_locale, survey
+
+    rows = [(2, [date(1985, 3, 4)]), (3, ["15/04/1985"]), (4, [date(1990, 12, 25)])]
+    _, (disagree, mixed) = survey(rows, [(0, "Birthday", "E", "%d/%m/%Y")], sheet_locale("en_US"))
+    assert mixed == ("'Birthday' (column E) mixes real dates (rows 2, 4) with dates typed as text (row 3, e.g. "
+                     "'15/04/1985' on row 3). The connector reads the text ones the way this sheet's locale (United "
+                     "States (en_US)) reads dates, month first; row 3 cannot be read that way and is not sent. To fix: "
+                     "select the column, choose Format > Number > Date, and type those dates again so the sheet turns "
+                     "them into real dates (check how it shows them).")
+    assert in_language(mixed, "he").replace(LRM, "") == (
+        "בעמודה \"Birthday\" (E) יש גם תאריכים אמיתיים (שורות 2, 4) וגם תאריכים שהוקלדו כטקסט (שורה 3, למשל "
+        "'15/04/1985' בשורה 3). המחבר קורא את תאריכי הטקסט כמו שהאזור של הגיליון (United States (en_US)) קורא "
+        "תאריכים, בסדר חודש/יום/שנה; את שורה 3 אי אפשר לקרוא כך והיא לא נשלחת. לתיקון: סמנו את העמודה, בחרו "
+        "עיצוב > מספר > תאריך, והקלידו שוב את התאריכים האלה כדי שהגיליון יהפוך אותם לתאריכים אמיתיים (בדקו איך "
+        "הם מוצגים).")
+    he = in_language(disagree, "he").replace(LRM, "")
+    assert he.startswith("עמודה \"Birthday\" (E): האזור של הגיליון הזה הוא United States (en_US), והוא קורא תאריך "
+                         "מוקלד בסדר חודש/יום/שנה (03/04/1985 הוא 4 במרץ 1985)")
+    assert "בשורה 2 יש תאריך שאפשר לקרוא בשני הכיוונים" in he and "כתבו במיפוי date_format: mm/dd/yyyy." in he
+    assert disagree.startswith("'Birthday' (column E): this spreadsheet's locale is United States (en_US), which "
+                               "reads a typed date month first (03/04/1985 is 4 March 1985)")

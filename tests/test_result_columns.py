@@ -254,3 +254,20 @@ def test_a_google_sheet_column_of_formulas_showing_nothing_is_kept(tmp_path: Pat
     sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), Collaborators(environ=ENV))
     assert emu.cell(key, "Contacts", "C2").formula == blank and emu.cell(key, "Contacts", "C3").formula == blank
     assert emu.values(key, "Contacts")[0][3] == "Sync result"
+
+
+def test_a_hebrew_mapping_says_where_the_results_go_in_hebrew(tmp_path: Path, sandbox) -> None:
+    """`check` and the sync's summary on a Hebrew mapping: the headerless-column note is Hebrew
+    (the results go to the columns after it: in a right-to-left sheet "further right" is wrong)."""
+    book = smallest(tmp_path / "contacts.xlsx")
+    cfg_path = xlsx_mapping(tmp_path, sandbox.base_url)
+    cfg_path.write_text(cfg_path.read_text() + "language: he\n", encoding="utf-8")
+    code, out, err = check(cfg_path)
+    assert code == 0, err
+    said = " ".join(out.replace("\u200e", "").split())
+    assert ("אזהרה: ב-contacts.xlsx, sheet 'Contacts', לעמודה C (C2) אין כותרת אבל יש בה נתונים, ולכן היא נשארת "
+            "כמו שהיא והתוצאות נכתבות בעמודות שאחריה: 'Sync result' בעמודה D, 'inwise ID' בעמודה E, 'Last synced' בעמודה F.") in said, out
+    assert "no header" not in said
+    summary = sync(parse_config(cfg_path.read_text(), base_dir=tmp_path), Collaborators(environ=ENV))
+    assert openpyxl.load_workbook(book)["Contacts"]["C2"].value == "VIP - call before 10"
+    assert any("column C (C2) has no header but holds data" in w for w in summary.warnings)  # --json: English

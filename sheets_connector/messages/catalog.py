@@ -100,11 +100,12 @@ def said_from_json(text: str, stored: Any, language: str | None) -> str:
 
 def _catalogs() -> dict[str, dict[str, str]]:
     from .checks import CHECK
+    from .dates import DATES
     from .rows import ROWS
     from .run import RUN
     from .runs import RUNS
 
-    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang]} for lang in ROWS}
+    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang]} for lang in ROWS}
 
 
 _CATALOGS: dict[str, dict[str, str]] = {}
@@ -147,6 +148,8 @@ HEBREW_COUNTRIES = {
 def _value(v: Any, lang: str) -> Any:
     if isinstance(v, Msg):
         return render(v, lang)
+    if isinstance(v, Said):  # a warning inside a frame ("Warning: {text}"): in the frame's language
+        return render(v.message, lang)
     if isinstance(v, Country):
         from ..normalize import country_name
 
@@ -182,6 +185,8 @@ def to_json(message: Msg) -> dict[str, Any]:
 def _json_value(v: Any) -> Any:
     if isinstance(v, Msg):
         return {"msg": to_json(v)}
+    if isinstance(v, Said):
+        return {"msg": to_json(v.message)}
     if isinstance(v, Country):
         return {"country": v.code}
     if isinstance(v, tuple):

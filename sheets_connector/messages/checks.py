@@ -7,6 +7,14 @@ from __future__ import annotations
 
 CHECK: dict[str, dict[str, str]] = {
     "en": {
+        # data columns without a header the results columns go past (tables.result_columns)
+        "cols.skipped_one": "In {location}, column {cells}{more} has no header but holds data, so it is left as it is "
+                            "and the results go further right: {targets}.",
+        "cols.skipped_many": "In {location}, columns {cells}{more} have no header but hold data, so they are left as "
+                             "they are and the results go further right: {targets}.",
+        "cols.more": " and {n} more",
+        "cols.target": "'{title}' in column {letter}",
+        "cols.pair": "{first}, {rest}",
         # a Google Sheet: who the connector is and what it sees (check.describe_source)
         "check.connects_as": "Connects as:    {account}",
         "check.spreadsheet": "Spreadsheet:    '{title}'  {url}",
@@ -63,6 +71,13 @@ CHECK: dict[str, dict[str, str]] = {
         "contact.status": "status",
     },
     "he": {
+        "cols.skipped_one": "ב-{location}, לעמודה {cells}{more} אין כותרת אבל יש בה נתונים, ולכן היא נשארת כמו שהיא "
+                            "והתוצאות נכתבות בעמודות שאחריה: {targets}.",
+        "cols.skipped_many": "ב-{location}, לעמודות {cells}{more} אין כותרת אבל יש בהן נתונים, ולכן הן נשארות כמו שהן "
+                             "והתוצאות נכתבות בעמודות שאחריהן: {targets}.",
+        "cols.more": " ועוד {n}",
+        "cols.target": "'{title}' בעמודה {letter}",
+        "cols.pair": "{first}, {rest}",
         "check.connects_as": "מתחבר בתור:    {account}",
         "check.spreadsheet": "גיליון:    '{title}'  {url}",
         "check.shared": "משותף איתו: כן, כעורך (אפשר לכתוב את התוצאות)",

@@ -63,6 +63,14 @@ RUN: dict[str, dict[str, str]] = {
         "run.feed_bad_items": "Some items of inwise's new-contacts feed are not contacts ({shown}). They are kept, as "
                               "received, in the state store {path} (feed answer #{id}); the {n} other contact(s) of "
                               "that answer were read as usual.",
+        "run.feed_elsewhere": "inwise's new-contacts feed of this account is being read by another state store: {n} "
+                               "contact(s) this run sent (inwise ids {shown}) were created in inwise after this store's "
+                               "last read, yet the feed did not give them now. inwise hands each new contact out only "
+                               "once, so another mapping or machine with a different state store took them: they are "
+                               "missing from this sheet's new-contacts tab, and rows that created them say 'updated'. "
+                               "Point every mapping of this inwise account at one state store (the same state_url, or "
+                               "SHEETS_CONNECTOR_STATE_URL), this one is {url}; then export the contacts created in "
+                               "inwise recently to find the missing ones.",
         "run.new_contacts_off": "new_contacts.enabled is false in the mapping: nothing to do.",
         # the state store and the sheet
         "run.store_failed": "{error}\nEvery row still gets its result in the sheet, but the store could not remember "
@@ -129,6 +137,13 @@ RUN: dict[str, dict[str, str]] = {
         "run.not_contacts": "לא רשימה של אנשי קשר",
         "run.feed_bad_items": "חלק מהפריטים ברשימת אנשי הקשר החדשים של inwise אינם אנשי קשר ({shown}). הם נשמרו כפי "
                               "שהתקבלו במאגר המצב {path} (תשובה #{id}); {n} אנשי הקשר האחרים בתשובה נקראו כרגיל.",
+        "run.feed_elsewhere": "מאגר מצב אחר קורא את רשימת אנשי הקשר החדשים של חשבון ה-inwise הזה: {n} אנשי קשר "
+                               "שההרצה הזו שלחה (מזהי inwise {shown}) נוצרו ב-inwise אחרי הקריאה האחרונה של המאגר "
+                               "הזה, ובכל זאת הרשימה לא החזירה אותם עכשיו. inwise מוסרת כל איש קשר חדש פעם אחת בלבד, "
+                               "ולכן מיפוי או מחשב אחר עם מאגר מצב אחר לקח אותם: הם חסרים בלשונית אנשי הקשר החדשים "
+                               "של הגיליון הזה, ובשורות שיצרו אותם כתוב 'עודכן'. כוונו את כל המיפויים של חשבון "
+                               "ה-inwise הזה למאגר מצב אחד (אותו state_url, או SHEETS_CONNECTOR_STATE_URL), המאגר "
+                               "הזה הוא {url}; אחר כך ייצאו מ-inwise את אנשי הקשר שנוצרו לאחרונה כדי למצוא את החסרים.",
         "run.new_contacts_off": "במיפוי כתוב new_contacts.enabled: false, כך שאין מה לעשות.",
         "run.store_failed": "{error}\nכל שורה עדיין מקבלת את התוצאה שלה בגיליון, אבל מאגר המצב לא הצליח לשמור אותן: "
                             "ההרצה הבאה תשלח את השורות האלה שוב.",

@@ -324,14 +324,7 @@ def _read_elsewhere(target: FeedTarget, newest: int, sent: Iterable[int], summar
     if not missing:
         return
     shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-    summary.warnings.append(
-        f"inwise's new-contacts feed of this account is being read by another state store: {len(missing)} contact(s) "
-        f"this run sent (inwise ids {shown}) were created in inwise after this store's last read, yet the feed did "
-        "not give them now. inwise hands each new contact out only once, so another mapping or machine with a "
-        "different state store took them: they are missing from this sheet's new-contacts tab, and rows that "
-        f"created them say 'updated'. Point every mapping of this inwise account at one state store (the same "
-        f"state_url, or SHEETS_CONNECTOR_STATE_URL), this one is {target.store.url}; then export the contacts "
-        "created in inwise recently to find the missing ones.")
+    summary.warnings.append(said("run.feed_elsewhere", n=len(missing), shown=shown, url=str(target.store.url)))
 
 
 def _take_leftovers(target: FeedTarget, summary: RunSummary) -> None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils import get_column_letter as letter  # 28 -> "AB" (1-based)
 
+from ..messages.catalog import Msg, msg, said
 from ..normalize import header_key
 
 
@@ -102,14 +103,14 @@ class ColumnPlan:
         """A warning naming the columns passed over, or None."""
         if not self.skipped:
             return None
-        cells = [f"{letter(c)} ({letter(c)}{r})" for c, r in sorted(self.skipped.items())[:5]]
-        more = f" and {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
-        targets = ", ".join(f"'{t}' in column {letter(self.columns[t])}" for t in self.new if t in self.columns)
-        plural = len(self.skipped) > 1
-        return (f"In {location}, column{'s' if plural else ''} {', '.join(cells)}{more} "
-                f"{'have' if plural else 'has'} no header but {'hold' if plural else 'holds'} data, so "
-                f"{'they are' if plural else 'it is'} left as {'they are' if plural else 'it is'} and the results "
-                f"go further right: {targets}.")
+        cells = ", ".join(f"{letter(c)} ({letter(c)}{r})" for c, r in sorted(self.skipped.items())[:5])
+        more = msg("cols.more", n=len(self.skipped) - 5) if len(self.skipped) > 5 else ""
+        targets: Msg | str = ""
+        for t in reversed([t for t in self.new if t in self.columns]):  # "'A' in column F, 'B' in column G"
+            target = msg("cols.target", title=t, letter=letter(self.columns[t]))
+            targets = msg("cols.pair", first=target, rest=targets) if targets else target
+        return said("cols.skipped_many" if len(self.skipped) > 1 else "cols.skipped_one", location=location,
+                    cells=cells, more=more, targets=targets)
 
 
 
