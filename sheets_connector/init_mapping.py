@@ -660,37 +660,43 @@ class InitResult:
     mapping: Path
 
     def summary_lines(self) -> list[str]:
-        """What init did, for people: the file, the columns it mapped, its guesses."""
+        """What init did, for people: the file, the columns it mapped, its guesses; in Hebrew for a
+        Hebrew header row (the guesses' reasons are still English)."""
         p = self.proposal
-        lines = [f"Wrote {_as_typed(self.mapping)} for {p.name}, sheet '{p.sheet}' (headers in row {p.header_row})."]
+
+        def say(key: str, **values: object) -> str:
+            return messages.render(messages.msg(key, **values), p.language)
+
+        lines = [say("init.wrote", mapping=_as_typed(self.mapping), name=p.name, sheet=p.sheet, row=p.header_row)]
         for key in ("email", "mobile", "external_id", "groups", "consent", "do_not_sync", "field1", "field2", "field21"):
             f = p.columns.get(key)
             if f is not None:
-                target = key if not key.startswith("field") else f"{key} ({f.role.label})"
-                lines.append(f"  {target:<24} <- column {f.letter} '{f.header}'" + ("" if f.how == "header" else f": {f.how}"))
+                label = say(f"check.field_{key[5:]}") if key.startswith("field") else ""
+                target = key if not key.startswith("field") else f"{key} ({label})"
+                lines.append(say("init.column", target=f"{target:<24}", letter=f.letter, header=f.header,
+                                 how="" if f.how == "header" else messages.msg("init.how", how=f.how)))
         if p.suggestions:
-            lines.append("  Recognised, but their inwise field numbers are not known (see the comments in the file): "
-                         + ", ".join(f"'{s.header}' ({s.role.label})" for s in p.suggestions))
+            lines.append(say("init.recognised", headers=", ".join(f"'{s.header}' ({s.role.label})" for s in p.suggestions)))
         if p.others:
-            lines.append("  Not recognised, listed in the file as comments: " + ", ".join(f"'{h}'" for _i, h in p.others))
+            lines.append(say("init.not_recognised", headers=", ".join(f"'{h}'" for _i, h in p.others)))
         if "mobile" in p.columns:
             if p.country.region is None:
-                lines.append(f"Default country: none chosen, because {p.country.reason}. Numbers written without a "
-                             "country code will be refused until you set inwise.mobile.default_country in the file.")
+                lines.append(say("init.no_country", reason=p.country.reason))
             else:
-                verb = "Default country" if p.country.guessed else "Default country kept"
-                lines.append(f"{verb}: {p.country.region}, because {p.country.reason}.")
-        lines += [f"  Note: {w}" for w in p.warnings]
+                lines.append(say("init.country" if p.country.guessed else "init.country_kept", region=p.country.region,
+                                 reason=p.country.reason))
+        lines += [say("init.note", text=w) for w in p.warnings]
         return lines
 
     def next_lines(self) -> list[str]:
         path = _shell_quote(_as_typed(self.mapping))
         key = "set INWISE_API_KEY=<your inwise API key>" if os.name == "nt" else "export INWISE_API_KEY=<your inwise API key>"
+        language = self.proposal.language
         return [
-            "Next: set your API key (inwise: Settings > API) and try a dry run, which sends nothing:",
+            messages.render(messages.msg("init.next"), language),
             f"  {key}",
             f"  sheets-connector sync --config {path} --dry-run",
-            f"Then send for real:  sheets-connector sync --config {path}",
+            messages.render(messages.msg("init.then", command=f"sheets-connector sync --config {path}"), language),
         ]
 
 

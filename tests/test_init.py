@@ -70,14 +70,19 @@ def test_hebrew_headers(tmp_path: Path, encoding: str) -> None:
     assert "# N: 'עיר'" in text and "# N: 'טלפון'" in text and "in the list of personal fields" in text
     assert "'הערות' (H)" in text
     assert "guessed: 3 of the 4 numbers in 'נייד' are Israeli mobile numbers written without the country code (like 054-1111111)" in text
-    # it said what it guessed and why, ran check, and printed the next command
-    assert "Default country: IL, because 3 of the 4 numbers" in out
+    # it said what it guessed and why, ran check, and printed the next command: in Hebrew, as the mapping
     if encoding == "utf-8":  # check speaks the mapping's language
+        said = out.replace("\u200e", "")
+        assert "נכתב רשימת לקוחות.mapping.yaml עבור רשימת לקוחות.xlsx, לשונית 'לקוחות' (הכותרות בשורה 1)." in said
+        assert "מדינת ברירת מחדל: IL, כי 3 of the 4 numbers" in said
         assert "המיפוי תקין עבור" in out and "4 שורות עם נתונים: 4 מוכנות לשליחה" in out
-        assert "email                    <- column C 'דוא\"ל'" in out
+        assert "  email                    מתוך עמודה C 'דוא\"ל'" in said
+        assert "  field1 (שם פרטי)         מתוך עמודה A 'שם פרטי'" in said
+        assert "הצעד הבא: הגדירו את מפתח ה-API (ב-inwise: הגדרות > API)" in said
+        assert "Wrote " not in out and "Next: " not in out
         assert "sheets-connector sync --config 'רשימת לקוחות.mapping.yaml' --dry-run" in out
     else:  # the console cannot show Hebrew: a plain stand-in, never a crash
-        assert "email                    <- column C '???\"?'" in out
+        assert "email                    ???? ????? C '???\"?'" in out
         assert "4 ????? ?? ??????: 4 ?????? ??????" in out
         assert "sheets-connector sync --config '????? ??????.mapping.yaml' --dry-run" in out
     # and the mapping works: a dry run reads and maps every row, sending nothing

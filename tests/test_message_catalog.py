@@ -22,7 +22,7 @@ from sheets_connector.tables.base import RowRef, SourceRow
 EN, HE = catalog("en"), catalog("he")
 LRM, RLM = "\u200e", "\u200f"
 # texts that are the same in both languages (only values, or a name that is not translated)
-NEUTRAL = {"plain", "cols.pair", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage"}
+NEUTRAL = {"plain", "cols.pair", "init.how", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage"}
 SOURCE = Path(__file__).resolve().parents[1] / "sheets_connector"
 
 
@@ -49,6 +49,8 @@ def test_every_message_the_code_builds_is_in_the_catalog():
                 "runs.trigger_": ("cli", "menu", "schedule"), "run.unit_": ("rows", "batches"),
                 "dates.": ("both_many", "bad_many", "mixed_bad_many", "row_start", "rows_start", "rows"),
                 "cols.": ("skipped_many",),
+                "init.": ("wrote", "column", "how", "recognised", "not_recognised", "no_country", "country",
+                          "country_kept", "note", "next", "then"),
                 "runs.status_": ("ok", "failed", "stopped", "crashed", "running"),
                 "runs.": ("created", "updated", "unchanged", "conflict", "invalid", "missing", "duplicate",
                           "error_rows", "held", "no_consent")}

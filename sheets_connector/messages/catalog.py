@@ -101,11 +101,12 @@ def said_from_json(text: str, stored: Any, language: str | None) -> str:
 def _catalogs() -> dict[str, dict[str, str]]:
     from .checks import CHECK
     from .dates import DATES
+    from .init import INIT
     from .rows import ROWS
     from .run import RUN
     from .runs import RUNS
 
-    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang]} for lang in ROWS}
+    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang], **INIT[lang]} for lang in ROWS}
 
 
 _CATALOGS: dict[str, dict[str, str]] = {}
