@@ -15,6 +15,16 @@ CHECK: dict[str, dict[str, str]] = {
         "cols.more": " and {n} more",
         "cols.target": "'{title}' in column {letter}",
         "cols.pair": "{first}, {rest}",
+        # where the results are but do not show (the run's summary)
+        "cols.gsheet_hidden": "The column '{title}' is hidden in the sheet: the results are in it. Right-click the "
+                              "column letters around it > Unhide columns to see them.",
+        "cols.gsheet_merged": "Cells of the column '{title}' are merged, so the results of rows {rows}{more} are hidden "
+                              "under the merge. Select the column and use Format > Merge cells > Unmerge to see them.",
+        "cols.hidden_rows": "Rows {rows}{more} are hidden or filtered out in the sheet; their results were written too.",
+        "cols.xlsx_shown": "The new '{title}' column went to column {letter} of sheet '{sheet}' of {file}, which was "
+                           "hidden with the columns around it; it is shown now so you can see the results.",
+        "cols.xlsx_hidden": "The '{title}' column (column {letter} of sheet '{sheet}' of {file}) is hidden, so the "
+                            "results written there do not show: unhide the column to see them.",
         # a Google Sheet: who the connector is and what it sees (check.describe_source)
         "check.connects_as": "Connects as:    {account}",
         "check.spreadsheet": "Spreadsheet:    '{title}'  {url}",
@@ -78,6 +88,15 @@ CHECK: dict[str, dict[str, str]] = {
         "cols.more": " ועוד {n}",
         "cols.target": "'{title}' בעמודה {letter}",
         "cols.pair": "{first}, {rest}",
+        "cols.gsheet_hidden": "העמודה '{title}' מוסתרת בגיליון: התוצאות נמצאות בה. לחצו לחיצה ימנית על אותיות "
+                              "העמודות שלידה > ביטול הסתרת עמודות כדי לראות אותן.",
+        "cols.gsheet_merged": "תאים בעמודה '{title}' ממוזגים, ולכן התוצאות של שורות {rows}{more} מוסתרות מתחת למיזוג. "
+                              "סמנו את העמודה ובחרו עיצוב > מיזוג תאים > ביטול מיזוג כדי לראות אותן.",
+        "cols.hidden_rows": "שורות {rows}{more} מוסתרות או מסוננות בגיליון; גם התוצאות שלהן נכתבו.",
+        "cols.xlsx_shown": "העמודה החדשה '{title}' נכתבה לעמודה {letter} בגיליון '{sheet}' של {file}, שהייתה מוסתרת "
+                           "יחד עם העמודות שלידה; עכשיו היא מוצגת כדי שתוכלו לראות את התוצאות.",
+        "cols.xlsx_hidden": "העמודה '{title}' (עמודה {letter} בגיליון '{sheet}' של {file}) מוסתרת, ולכן התוצאות "
+                            "שנכתבו בה לא נראות: בטלו את הסתרת העמודה כדי לראות אותן.",
         "check.connects_as": "מתחבר בתור:    {account}",
         "check.spreadsheet": "גיליון:    '{title}'  {url}",
         "check.shared": "משותף איתו: כן, כעורך (אפשר לכתוב את התוצאות)",

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..messages.catalog import msg, said
 from ..normalize import header_key
 from .base import CellValue, RowIdentifier, RowRef, SourceRow, Unplaced
 from .gsheet_cells import header_text
@@ -196,20 +197,20 @@ def _before(seen: _Seen, first: _Seen, title: str) -> dict[int, CellValue]:
 
 def _notes(snap: Snapshot, resolved: Resolved, placed: Mapping[RowRef, int], titles: list[str]) -> list[str]:
     """What staff should know about where the results are: hidden, filtered out, under a merge."""
-    notes = []
+    notes: list[str] = []
     for title in titles:
         col = resolved.columns[title]
         if col in snap.hidden_cols:
-            notes.append(f"The column '{title}' is hidden in the sheet: the results are in it. Right-click the column "
-                         "letters around it > Unhide columns to see them.")
+            notes.append(said("cols.gsheet_hidden", title=title))
         rows = sorted(n for n in placed.values() if any(r0 <= n - 1 < r1 and c0 <= col < c1 and (n - 1, col) != (r0, c0)
                                                         for r0, r1, c0, c1 in snap.merges))
         if rows:
-            shown = ", ".join(str(n) for n in rows[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
-            notes.append(f"Cells of the column '{title}' are merged, so the results of rows {shown} are hidden under "
-                         "the merge. Select the column and use Format > Merge cells > Unmerge to see them.")
+            shown = ", ".join(str(n) for n in rows[:5])
+            more = msg("cols.more", n=len(rows) - 5) if len(rows) > 5 else ""
+            notes.append(said("cols.gsheet_merged", title=title, rows=shown, more=more))
     hidden = sorted(n for n in set(placed.values()) if n - 1 in snap.hidden_rows)
     if hidden:
-        shown = ", ".join(str(n) for n in hidden[:5]) + (f" and {len(hidden) - 5} more" if len(hidden) > 5 else "")
-        notes.append(f"Rows {shown} are hidden or filtered out in the sheet; their results were written too.")
+        shown = ", ".join(str(n) for n in hidden[:5])
+        more = msg("cols.more", n=len(hidden) - 5) if len(hidden) > 5 else ""
+        notes.append(said("cols.hidden_rows", rows=shown, more=more))
     return notes

@@ -52,6 +52,7 @@ import python_calamine
 from python_calamine import CalamineSheet, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from ...errors import ConfigError, SourceError, WorksheetNotFound
+from ...messages.catalog import said
 from ...normalize import header_key
 from ..base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, Table, TableData, Unplaced
 from ..result_columns import ColumnPlan, Obstacle
@@ -526,14 +527,12 @@ class XlsxTable:
             self._notes.append(note)
 
     def _hidden_column_note(self, title: str, col: int, *, new: bool, writes: SheetWrites) -> None:
-        sheet = f"sheet '{writes.name}' of {self.path.name}"
+        where = {"title": title, "letter": column_letter(col), "sheet": writes.name, "file": self.path.name}
         if new:
             writes.shown.add(col)
-            note = (f"The new '{title}' column went to column {column_letter(col)} of {sheet}, which was hidden "
-                    "with the columns around it; it is shown now so you can see the results.")
+            note = said("cols.xlsx_shown", **where)
         else:
-            note = (f"The '{title}' column (column {column_letter(col)} of {sheet}) is hidden, so the results "
-                    "written there do not show: unhide the column to see them.")
+            note = said("cols.xlsx_hidden", **where)
         if note not in self._notes:
             self._notes.append(note)
 
