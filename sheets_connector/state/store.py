@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Container, Iterable, Iterator, Sequence
+from json.encoder import encode_basestring_ascii as _text
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,24 @@ from . import feed
 from .db import Db
 from .model import FeedAnswer, RowRecord
 from .runs import LEASE_S, SHARED_LEASE_S, RunTables
+
+
+# rows' outcomes as compact JSON (ASCII: a lone surrogate from a cell stays storable)
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_PLAIN = frozenset(("row", "outcome", "contact_id", "key"))
+
+
+def _json(d: Mapping[str, Any]) -> str:
+    """``d`` as JSON.  Most rows' outcomes are {row, outcome[, contact_id][, key]}: those are
+    written directly (a fifth of json's time per call, which on 100,000 rows is 0.4 s); any
+    other shape goes through json."""
+    row, outcome, cid, key = d.get("row"), d.get("outcome"), d.get("contact_id", 0), d.get("key")
+    if (d.keys() <= _PLAIN and type(row) is int and type(outcome) is str and type(cid) is int
+            and type(key) is dict and len(key) == 2 and type(key.get("kind")) is str and type(key.get("value")) is str):
+        ident = f',"contact_id":{cid:d}' if "contact_id" in d else ""
+        return (f'{{"row":{row:d},"outcome":{_text(outcome)}{ident},'
+                f'"key":{{"kind":{_text(key["kind"])},"value":{_text(key["value"])}}}}}')
+    return _encode(d)
 
 
 def utc_now() -> str:
@@ -234,7 +253,7 @@ class SqlStore(RunTables):
                 "VALUES(?, ?, ?, 'answered', ?, ?, NULL, NULL, ?) ON CONFLICT(sheet, key) DO UPDATE SET "
                 "fingerprint=excluded.fingerprint, state='answered', outcome=excluded.outcome, data=excluded.data, "
                 "status=NULL, synced_at=NULL, run_id=excluded.run_id",
-                [(sheet, key, fp, o.get("outcome", ""), json.dumps(o), run_id) for key, fp, o in answers])
+                [(sheet, key, fp, o.get("outcome", ""), _json(o), run_id) for key, fp, o in answers])
 
     def record_statuses(self, sheet: str,
                         statuses: Sequence[tuple[str, str, str | None, dict[str, Any] | None]]) -> None:
@@ -242,10 +261,11 @@ class SqlStore(RunTables):
         and the settled outcome when it matters later - else None), so a rerun after a kill
         writes the same words."""
         with self._write() as cur:
-            cur.executemany("UPDATE rows SET status=?, synced_at=? WHERE sheet=? AND key=?",
-                            [(status, synced, sheet, key) for key, status, synced, _ in statuses])
-            cur.executemany("UPDATE rows SET outcome=?, data=? WHERE sheet=? AND key=?",
-                            [(o.get("outcome", ""), json.dumps(o), sheet, key) for key, _, _, o in statuses if o])
+            # one statement a row (a row without a settled outcome keeps the one it has)
+            cur.executemany("UPDATE rows SET status=?, synced_at=?, outcome=COALESCE(?, outcome), "
+                            "data=COALESCE(?, data) WHERE sheet=? AND key=?",
+                            [(status, synced, o.get("outcome", "") if o else None, _json(o) if o else None, sheet, key)
+                             for key, status, synced, o in statuses])
 
 
 class SqliteStore(SqlStore):
