@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import json
 import time
-from json.encoder import encode_basestring_ascii as _text
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
+from json.encoder import encode_basestring_ascii as _text
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ from . import feed
 from .db import Db
 from .model import FeedAnswer, RowRecord
 from .runs import LEASE_S, SHARED_LEASE_S, RunTables
-
 
 # rows' outcomes as compact JSON (ASCII: a lone surrogate from a cell stays storable)
 _encode = json.JSONEncoder(separators=(",", ":")).encode

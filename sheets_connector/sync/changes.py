@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..config import Config
@@ -62,8 +62,9 @@ def fingerprint(contact: Contact, config_fp: bytes) -> str:
 
 # the fields after row and outcome, with their defaults: a field at its default is left out of
 # the store's copy (RowOutcome(**d) puts it back), so most rows keep 3-4 keys instead of 9
-_OPTIONAL_FIELDS = tuple((f.name, f.default_factory() if f.default is MISSING else f.default)  # type: ignore[misc]
-                         for f in fields(RowOutcome) if f.name not in ("row", "outcome", "key"))
+_BLANK = RowOutcome(0, "updated")
+_OPTIONAL_FIELDS = tuple((f.name, getattr(_BLANK, f.name)) for f in fields(RowOutcome)
+                         if f.name not in ("row", "outcome", "key"))
 
 
 def outcome_dict(o: RowOutcome) -> dict[str, Any]:
