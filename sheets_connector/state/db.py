@@ -55,6 +55,7 @@ class Db:
 
     engine = "sqlite"
     row_lock = ""  # BEGIN IMMEDIATE already keeps every other writer out
+    arrays = False  # no array parameters: a list is written with executemany
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -225,12 +225,17 @@ class SqlStore(RunTables):
     def commit_saved(self, sheet: str, account: str | None, run_id: int | None, keys: Iterable[str],
                      delivered: Iterable[object]) -> None:
         """After the sheet was saved: these rows show their status, these contacts are in its tab."""
+        keys, ids = list(keys), [str(i) for i in delivered] if account is not None else []
         with self._write() as cur:
+            if self.db.arrays:  # PostgreSQL: one statement per list, not a statement per row
+                cur.execute("UPDATE rows SET state='written' WHERE sheet=? AND key = ANY(?)", (sheet, keys))
+                cur.execute("INSERT INTO deliveries(sheet, account, contact_id, run_id) "
+                            "SELECT ?, ?, unnest(CAST(? AS text[])), ? ON CONFLICT DO NOTHING", (sheet, account, ids, run_id))
+                return
             cur.executemany("UPDATE rows SET state='written' WHERE sheet=? AND key=?", [(sheet, k) for k in keys])
-            if account is not None:
-                cur.executemany(
-                    "INSERT INTO deliveries(sheet, account, contact_id, run_id) VALUES(?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [(sheet, account, str(i), run_id) for i in delivered])
+            cur.executemany(
+                "INSERT INTO deliveries(sheet, account, contact_id, run_id) VALUES(?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(sheet, account, i, run_id) for i in ids])
 
     # -- rows -----------------------------------------------------------------------------------
 
