@@ -69,10 +69,11 @@ class AnswerRecorder:
         with self._cond:
             if self._failed or self._closing:
                 return
-            if not self._queue:
+            first = not self._queue
+            if first:
                 self._oldest = time.monotonic()
             self._queue.extend(outcomes)
-            if len(self._queue) >= self.group:
+            if first or len(self._queue) >= self.group:  # the gather's clock starts, or the group is full
                 self._cond.notify_all()
 
     def unkept(self) -> int:
