@@ -407,6 +407,38 @@ def test_upsert_many_bounded_concurrency(sb: Sandbox) -> None:
     assert {results[i].contact_id for i in range(200)} == {c["id"] for c in stored.values()}
 
 
+def test_upsert_many_counts_answers_not_yet_kept_against_its_window(sb: Sandbox) -> None:
+    """With a group commit (``backlog``) the caller keeps answers after ``on_result``: a request
+    goes out only while requests unanswered plus answers not yet kept are fewer than
+    2 x concurrency, so a kill loses no more answers than when each is kept at once."""
+    sb.set_faults(latency_ms=2)
+    concurrency, window = 3, 6
+    counts = {"taken": 0, "handed": 0, "kept": 0, "waits": 0, "worst": 0}
+
+    class Backlog:  # keeps answers only when the client waits for it (a slow committer)
+        def unkept(self) -> int:
+            return counts["handed"] - counts["kept"]
+
+        def wait_unkept_below(self, n: int) -> None:
+            counts["waits"] += 1
+            counts["kept"] = counts["handed"]
+
+    def items():
+        for i in range(60):
+            counts["worst"] = max(counts["worst"], counts["taken"] - counts["kept"])  # sent, answer not kept
+            counts["taken"] += 1
+            yield i, Contact(f"kept{i}@example.com", None)
+
+    def on_result(key: int, result: UpsertResult) -> None:
+        counts["handed"] += 1
+
+    with InwiseClient(sb.base_url, KEY, policy=FAST) as client:
+        client.upsert_many(items(), SendOptions(), concurrency=concurrency, on_result=on_result, backlog=Backlog())
+    assert counts["handed"] == 60
+    assert counts["worst"] < window  # the one about to be taken makes at most ``window``
+    assert counts["waits"] >= 60 // window  # the client waited for the commits, it did not run ahead
+
+
 def test_upsert_many_under_random_faults_loses_no_row(sb: Sandbox) -> None:
     sb.set_faults(error_rate=0.2, rate_limit_rate=0.1, retry_after_s=0, drop_rate=0.1, seed=1234)
     n = 300

@@ -80,6 +80,14 @@ MESSAGE_LIMIT = 200
 NO_ID_MESSAGE = "inwise gave no contact id"
 
 
+class Backlog(Protocol):
+    """Answers the caller of ``upsert_many`` was handed and has not kept yet (a group commit)."""
+
+    def unkept(self) -> int: ...
+
+    def wait_unkept_below(self, n: int) -> None: ...
+
+
 class CancelFlag(Protocol):
     """What the client needs of a cancel token: ``threading.Event`` or the run's ``CancelToken``."""
 
@@ -204,6 +212,8 @@ class InwiseClient:
 
     def _check_key(self, response: requests.Response) -> None:
         """Raise InwiseAuthError when the answer refuses the key (see ``wire.key_refusal``)."""
+        if not 400 <= response.status_code < 500 or response.status_code == 429:
+            return  # never a refusal (key_refusal): the answer's message need not be read for it
         refusal = key_refusal(response.status_code, self._message(response, limit=None))
         if refusal is None:
             return
@@ -381,7 +391,8 @@ class InwiseClient:
     def upsert_many(self, items: Iterable[tuple[K, Contact]], options: SendOptions, *,
                     concurrency: int, on_result: Callable[[K, UpsertResult], None],
                     cancel: CancelFlag | None = None,
-                    watch: Callable[[UpsertResult], None] | None = None) -> None:
+                    watch: Callable[[UpsertResult], None] | None = None,
+                    backlog: Backlog | None = None) -> None:
         """Upsert many contacts with at most ``concurrency`` requests in flight.
 
         ``items`` is consumed lazily (at most ``2 * concurrency`` contacts are queued at a time);
@@ -398,6 +409,10 @@ class InwiseClient:
         ``watch(result)`` is called in the worker thread as soon as a result is known (before it
         reaches ``on_result``), so that a ``cancel`` it sets stops the very next pick-up (an
         outage breaker); it must be thread-safe.
+
+        ``backlog``: the caller keeps answers after ``on_result`` returns (a group commit); a new
+        request goes out only while requests not yet answered plus answers not yet kept are fewer
+        than ``2 * concurrency``, so a kill loses at most that many answers, as without it.
         """
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -425,13 +440,14 @@ class InwiseClient:
             return result
 
         window = 2 * concurrency
+        unkept = backlog.unkept if backlog is not None else lambda: 0
         iterator = iter(items)
         pending: dict[Future[UpsertResult | None], K] = {}
         exhausted = False
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="inwise") as pool:
             try:
                 while True:
-                    while not exhausted and not stopped() and len(pending) < window:
+                    while not exhausted and not stopped() and len(pending) + unkept() < window:
                         try:
                             key, contact = next(iterator)
                         except StopIteration:
@@ -439,7 +455,10 @@ class InwiseClient:
                             break
                         pending[pool.submit(send, contact)] = key
                     if not pending:
-                        break
+                        if exhausted or stopped() or backlog is None:
+                            break
+                        backlog.wait_unkept_below(window)  # every answer waits for its commit
+                        continue
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         key = pending.pop(future)

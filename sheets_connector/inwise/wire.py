@@ -11,7 +11,6 @@ a guess are defined right after that list.  A correction is a change in this fil
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import re
@@ -329,28 +328,39 @@ def batch_fields_mapping(field_numbers: Sequence[int]) -> list[dict[str, str]]:
     return mapping
 
 
-def build_batch_csv(contacts: Sequence[Contact], field_numbers: Sequence[int]) -> str:
+def build_batch_csv(contacts: Sequence[Contact], field_numbers: Sequence[int],
+                    mobile: Callable[[str], str | None] | None = None) -> str:
     """The ``csv_file`` text of batchInsert: header ``Email,Mobile,Field<N>...``, one row a contact.
 
     Quoting of commas, quotes, newlines is the csv module's (minimal quoting, ``"`` doubled);
-    lines end with ``\\n``.  A missing email/mobile/field is an empty cell.  Raises
-    ``ValueError`` if a contact carries a field number not in ``field_numbers`` (that would
-    silently drop data).
+    lines end with ``\\n``.  A missing email/mobile/field is an empty cell.  ``mobile`` rewrites
+    each mobile (its local form, see :func:`batch_body`).  Raises ``ValueError`` if a contact
+    carries a field number not in ``field_numbers`` (that would silently drop data).
     """
     numbers = _unique(field_numbers)
     wanted = set(numbers)
+    every = tuple(numbers)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([BATCH_EMAIL_COLUMN, BATCH_MOBILE_COLUMN]
                     + [BATCH_FIELD_COLUMN.format(n=n) for n in numbers])
+    rows = []
     for contact in contacts:
-        values = contact.field_dict()
-        extra = set(values) - wanted
-        if extra:
-            raise ValueError(f"contact {contact.email or contact.mobile!r} has personal field(s) "
-                             f"{sorted(extra)} that are not in field_numbers {numbers}")
-        writer.writerow([contact.email or "", contact.mobile or ""]
-                        + [values.get(n, "") for n in numbers])
+        phone = contact.mobile
+        if phone is not None and mobile is not None:
+            phone = mobile(phone)
+        fields = contact.fields
+        if tuple(n for n, _ in fields) == every:  # every field filled, in order: the common row
+            values = [text for _, text in fields]
+        else:
+            given = contact.field_dict()
+            extra = set(given) - wanted
+            if extra:
+                raise ValueError(f"contact {contact.email or contact.mobile!r} has personal field(s) "
+                                 f"{sorted(extra)} that are not in field_numbers {numbers}")
+            values = [given.get(n, "") for n in numbers]
+        rows.append([contact.email or "", phone or "", *values])
+    writer.writerows(rows)
     return out.getvalue()
 
 
@@ -369,11 +379,9 @@ def batch_body(contacts: Sequence[Contact], options: SendOptions, *, field_numbe
     """
     code = options.default_country_code
     domestic = all(is_domestic(c, options) for c in contacts)
-    if domestic:
-        contacts = [c if c.mobile is None else dataclasses.replace(c, mobile=local_mobile(c.mobile, code))
-                    for c in contacts]
     body: dict[str, Any] = {
-        "csv_file": build_batch_csv(contacts, field_numbers),
+        "csv_file": build_batch_csv(contacts, field_numbers,
+                                    (lambda m: local_mobile(m, code)) if domestic else None),
         "fields_mapping": batch_fields_mapping(field_numbers),
         "updateExistingContacts": bool(options.update_existing),
     }

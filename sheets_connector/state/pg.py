@@ -107,6 +107,7 @@ class PgDb:
 
     engine = "postgresql"
     row_lock = " FOR SHARE"
+    arrays = True  # a list goes as one array parameter (``= ANY(?)``, ``unnest(?)``): one statement
 
     def __init__(self, url: str) -> None:
         import psycopg

@@ -125,9 +125,17 @@ CREATE TABLE IF NOT EXISTS slots(
 CREATE TABLE IF NOT EXISTS seen(key TEXT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL);
 """
 
+# Version 3: no index on rows(sheet, state).  No statement reads rows by state (a sheet's rows
+# are read by sheet, written by key), and keeping it cost every answer and every save a second
+# B-tree write (a third of commit_saved's time on 100,000 rows, and a quarter of the file).
+SQLITE_V3 = POSTGRES_V3 = """
+DROP INDEX IF EXISTS rows_pending;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, SQLITE_V1, POSTGRES_V1),
     (2, SQLITE_V2, POSTGRES_V2),
+    (3, SQLITE_V3, POSTGRES_V3),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -60,16 +60,26 @@ def fingerprint(contact: Contact, config_fp: bytes) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass") + config_fp, digest_size=16).hexdigest()
 
 
-_OUTCOME_FIELDS = tuple(f.name for f in fields(RowOutcome) if f.name != "key")
+# the fields after row and outcome, with their defaults: a field at its default is left out of
+# the store's copy (RowOutcome(**d) puts it back), so most rows keep 3-4 keys instead of 9
+_BLANK = RowOutcome(0, "updated")
+_OPTIONAL_FIELDS = tuple((f.name, getattr(_BLANK, f.name)) for f in fields(RowOutcome)
+                         if f.name not in ("row", "outcome", "key"))
 
 
 def outcome_dict(o: RowOutcome) -> dict[str, Any]:
-    """RowOutcome as plain data for the store (a hand-made ``asdict``: 10x faster on 100,000 rows)."""
-    d = {name: getattr(o, name) for name in _OUTCOME_FIELDS}
+    """RowOutcome as plain data for the store (a hand-made ``asdict``, fields at their default
+    left out: the encoding and the JSON are a third of the full dict's on 100,000 rows)."""
+    d: dict[str, Any] = {"row": o.row, "outcome": o.outcome}
+    for name, default in _OPTIONAL_FIELDS:
+        value = getattr(o, name)
+        if value != default:
+            d[name] = value
     for name in ("reason", "unconfirmed"):  # messages: stored by id and values, rendered when shown
-        if d[name] is not None:
+        if name in d:
             d[name] = to_json(d[name])
-    d["key"] = {"kind": o.key.kind, "value": o.key.value} if o.key is not None else None
+    if o.key is not None:
+        d["key"] = {"kind": o.key.kind, "value": o.key.value}
     return d
 
 

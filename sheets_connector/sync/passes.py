@@ -11,13 +11,13 @@ the next run write the same words again.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..cancel import CancelToken
 from ..config import Config
-from ..errors import InwiseError, LockLost, RunStopped, StateError, StoreUnreachable
+from ..errors import InwiseError, RunStopped, StateError
 from ..inwise import InwiseClient
 from ..messages.catalog import msg, said
 from ..results import RowOutcome
@@ -27,6 +27,7 @@ from .changes import Selection, outcome_dict, outcome_from
 from .collaborators import Run
 from .newcontacts import FeedTarget, PulledIndex
 from .plan import Plan, Stages, send_options
+from .recorder import AnswerRecorder
 from .send import NOT_SENT_DETAILS, Outcomes, SendContext, ToSend, mark_not_sent, send
 from .session import RunSession
 from .summary import RunSummary
@@ -45,32 +46,6 @@ def stopped_at_once(ctx: RunContext, outcomes: Outcomes, to_send: ToSend) -> Run
         f"{sent} rows have a result there; inwise's answers and the contacts it created are kept and the next "
         "run writes them into the sheet. Run the sync again."
     )
-
-
-def _recorder(session: RunSession, fingerprints: Mapping[int, str], summary: RunSummary, cancel: CancelToken
-              ) -> Callable[[list[RowOutcome]], None]:
-    """Commit inwise's answers as they arrive.  If the store fails (disk full), the run goes on:
-    every row still gets its result in the sheet; the next run only sends those rows again.
-    If the run lost its lock, nothing new is sent (the cancel token) and its next stage stops it."""
-    failed: list[str] = []
-
-    def record(outcomes: list[RowOutcome]) -> None:
-        if failed:
-            return
-        try:
-            session.store.record_answers(session.ident.sheet, session.run_id, [
-                (str(o.key), fingerprints[o.row], outcome_dict(o)) for o in outcomes if o.key is not None])
-        except StoreUnreachable as e:  # no proof of the lock and nowhere to keep answers: send nothing more
-            failed.append(str(e))
-            summary.error = str(e)
-            cancel.cancel("the state store cannot be reached")
-        except StateError as e:
-            failed.append(str(e))
-            summary.error = said("run.store_failed", error=str(e))
-        except LockLost as e:
-            failed.append(str(e))
-            cancel.cancel("this run lost its lock")
-    return record
 
 
 @dataclass
@@ -177,9 +152,15 @@ def _send_stage(ctx: RunContext, work: Work, outcomes: Outcomes) -> None:
     run, summary, cancel, to_send = ctx.run, ctx.summary, ctx.cancel, work.sel.to_send
     ctx.session.stage("send")
     with ctx.stage("send"):
+        grouped = run.config.inwise.mode == "upsert"  # per-row answers: group commits (recorder.py)
+        recorder = AnswerRecorder(ctx.session, work.sel.fingerprints, summary, cancel, grouped=grouped,
+                                  group=run.config.inwise.concurrency)
         sctx = SendContext(ctx.client, run.config, send_options(run.config), cancel, run.progress, summary.warnings,
-                           record=_recorder(ctx.session, work.sel.fingerprints, summary, cancel))
-        send(sctx, to_send, outcomes)
+                           record=recorder, backlog=recorder if grouped else None)
+        try:
+            send(sctx, to_send, outcomes)
+        finally:
+            recorder.close()  # every answer committed before the pull, the settle and the save
     summary.outage = sctx.outage
     if cancel.is_set() and not cancel.by_user:  # a deploy: unsent rows keep what they said
         summary.interrupted = True

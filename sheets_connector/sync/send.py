@@ -15,6 +15,7 @@ from ..cancel import CancelToken
 from ..config import Config
 from ..errors import InwiseError
 from ..inwise import InwiseClient, is_domestic
+from ..inwise.client import Backlog
 from ..inwise.wire import contact_groups
 from ..messages import catalog
 from ..messages.catalog import Msg, msg
@@ -43,6 +44,7 @@ class SendContext:
     warnings: list[str] = field(default_factory=list)
     # called with inwise's answers as they arrive (the state store commits them at once)
     record: Callable[[list[RowOutcome]], None] | None = None
+    backlog: Backlog | None = None  # answers ``record`` was handed and has not committed yet (per-row upsert)
     breaker: OutageBreaker | None = None  # made by send() from inwise.outage_after
     outage: str | None = None  # set when the breaker tripped: what happened and what to do
 
@@ -112,7 +114,8 @@ def send_upsert(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
     # once cancelled the pool starts nothing new; requests on the wire finish and are reported
     ctx.client.upsert_many(to_send, ctx.options, concurrency=config.inwise.concurrency, on_result=on_result,
                            cancel=StopWhen(ctx.cancel, breaker),
-                           watch=lambda result: breaker.record(result.status == "error", result.message))
+                           watch=lambda result: breaker.record(result.status == "error", result.message),
+                           backlog=ctx.backlog)
     if breaker.tripped:
         left = mark_not_sent(to_send, outcomes, NOT_SENT_UNAVAILABLE)
         ctx.outage = outage_message(breaker, sent=total - left, total=total)
