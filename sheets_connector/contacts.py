@@ -332,7 +332,7 @@ class ContactMapper:
         self.text_dates: dict[int, SheetLocale] = {}
         self._seen_email: dict[str, int] = {}
         self._seen_mobile: dict[str, int] = {}
-        self._field_texts = FieldTexts()
+        self._field_texts = {idx: FieldTexts(number, pattern) for number, idx, pattern in fields}
         self.helped_rows = 0  # rows whose email and mobile a helper process validated (map_rows)
 
     # -- one row ---------------------------------------------------------------------------
@@ -384,14 +384,13 @@ class ContactMapper:
             return MappedRow(row.number, problem=RowProblem("missing", missing))
 
         fields: list[tuple[int, str]] = []
-        texts = self._field_texts if fast else None
         for number, idx, pattern in c.fields:
             v = values[idx]
-            if texts is not None and idx not in self.text_dates:
-                text = texts.text(v, pattern)
-                if text is not None:
-                    if text:
-                        fields.append((number, text))
+            if fast and idx not in self.text_dates:
+                pair = self._field_texts[idx].pair(v)
+                if pair is not None:
+                    if pair:
+                        fields.append(pair)
                     continue
             if is_blank(v):
                 continue

@@ -838,44 +838,46 @@ def format_field(
 
 
 class FieldTexts:
-    """:func:`format_field` remembered for the values that repeat down a big sheet (first names,
-    cities, birthdays): the same text without cleaning the cell again.  One per mapping run; it
-    forgets everything when ``limit`` values are known, so it stays small."""
+    """:func:`format_field` of one personal-field column remembered for the values that repeat
+    down a big sheet (first names, cities, birthdays), as the ``(field number, text)`` pair a
+    contact holds: the same text without cleaning the cell again, one pair shared by every row
+    with that value.  One per column and mapping run; it forgets everything when ``limit``
+    values are known, so it stays small."""
 
-    __slots__ = ("_known", "_limit")
+    __slots__ = ("_known", "_limit", "number", "date_format")
 
-    def __init__(self, limit: int = _CACHE_SIZE) -> None:
-        self._known: dict[Any, str] = {}
+    def __init__(self, number: int, date_format: str, limit: int = _CACHE_SIZE) -> None:
+        self.number = number
+        self.date_format = date_format
+        self._known: dict[Any, tuple[int, str]] = {}  # text or date (never equal to each other) -> pair
         self._limit = limit
 
-    def text(self, value: Any, date_format: str) -> str | None:
-        """``format_field(value, date_format=date_format)`` ("" for a blank cell) for text, whole
-        and finite numbers and dates; None for any other value and for text format_field refuses
-        (the caller calls format_field, which says why)."""
+    def pair(self, value: Any) -> tuple[int, str] | tuple[()] | None:
+        """``(number, format_field(value, date_format=...))`` for text, whole and finite numbers
+        and dates; ``()`` for a blank cell (no field); None for any other value and for text
+        format_field refuses (the caller calls format_field, which says why)."""
         cls = value.__class__
-        if value is None:
-            return ""
-        if cls is int or (cls is float and math.isfinite(value)):
-            return _number_text(value)
-        if cls is str:
-            key: Any = value
-        elif cls is _dt.date:
-            key = (value, date_format)
-        else:
-            return None
-        known = self._known.get(key)
-        if known is not None:
+        if cls is str or cls is _dt.date:
+            known = self._known.get(value)
+            if known is not None:
+                return known
+            if cls is str:
+                text = clean_text(value)
+                if not text:
+                    return ()
+                if _is_spreadsheet_error(text):
+                    return None
+            else:
+                text = value.strftime(self.date_format)
+            if len(self._known) >= self._limit:
+                self._known.clear()
+            known = self._known[value] = (self.number, text)
             return known
-        if cls is str:
-            text = clean_text(value)
-            if _is_spreadsheet_error(text):
-                return None
-        else:
-            text = value.strftime(date_format)
-        if len(self._known) >= self._limit:
-            self._known.clear()
-        self._known[key] = text
-        return text
+        if value is None:
+            return ()
+        if cls is int or (cls is float and math.isfinite(value)):
+            return (self.number, _number_text(value))
+        return None
 
 
 def _nontext_to_str(value: Any) -> str:
