@@ -808,3 +808,25 @@ def test_field_texts_give_what_format_field_gives():
                     assert fast == (7, general), (value, pattern)
                 if (type(value) is str and not isinstance(general, tuple)) or type(value) in (int, dt.date):
                     assert fast is not None, value
+
+
+def test_country_names_are_phonenumbers_own_without_loading_its_place_names():
+    import subprocess
+    import sys
+
+    from sheets_connector.normalize import country_name
+
+    # in a fresh process: naming a country does not load phonenumbers.geodata (100 MB)
+    code = ("import sys; from sheets_connector.normalize import country_name; "
+            "print(country_name('IL'), country_name('IL', 'he'), 'phonenumbers.geodata' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["Israel", "ישראל", "False"]
+    import phonenumbers
+    from phonenumbers.geocoder import _region_display_name
+
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS) + ["XK", "ZZ", ""]:
+        for language in ("en", "he", "fr", "ar", "xx"):
+            expected = _region_display_name(region, language) if region else ""
+            if not expected and language != "en":
+                expected = _region_display_name(region, "en")
+            assert country_name(region, language) == (expected or region or "that country"), (region, language)
