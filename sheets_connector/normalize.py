@@ -47,11 +47,15 @@ __all__ = [
     "clean_text",
     "is_blank",
     "normalize_email",
+    "known_email",
     "email_key",
     "region_for",
     "calling_code_for",
     "normalize_mobile",
+    "known_mobile",
+    "known_cells",
     "format_field",
+    "FieldTexts",
     "date_pattern",
     "cache_info",
     "clear_caches",
@@ -93,7 +97,8 @@ _INVISIBLE = (
 # Control characters (not whitespace) are dropped as well: they are never meant as content and
 # break the XML of an .xlsx when written back.
 _CONTROL = [chr(c) for c in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0)) if not chr(c).isspace()]
-_DROP = str.maketrans(dict.fromkeys(_INVISIBLE + _CONTROL))
+# removed with a pattern: twice as fast as str.translate with a table
+_DROP_RE = re.compile("[" + "".join(re.escape(c) for c in _INVISIBLE + _CONTROL) + "]")
 
 # What spreadsheet apps show for a formula that failed (Excel, LibreOffice, Google Sheets).
 _SPREADSHEET_ERRORS = frozenset(
@@ -119,8 +124,13 @@ def clean_text(value: Any) -> str:
         return ""
     if not isinstance(value, str):
         value = _nontext_to_str(value)
+    if value.isascii() and value.isprintable():
+        # no invisible mark, no control character, and " " the only space: most cells
+        if value.startswith(" ") or value.endswith(" ") or "  " in value:
+            return " ".join(value.split())
+        return value
     # str.split() without arguments splits on every Unicode whitespace (NBSP, U+202F, U+3000…).
-    return " ".join(value.translate(_DROP).split())
+    return " ".join(_DROP_RE.sub("", value).split())
 
 
 def header_key(text: Any) -> str:
@@ -134,12 +144,15 @@ def is_blank(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return not value.translate(_DROP).strip()
+        if value.isascii() and value.isprintable():  # no invisible mark or control character
+            return not value.strip()
+        return not _DROP_RE.sub("", value).strip()
     return False
 
 
 def _is_spreadsheet_error(text: str) -> bool:
-    return text.upper() in _SPREADSHEET_ERRORS
+    # every error text has a "#" or a ":" (and upper() never makes one): most cells skip upper()
+    return ("#" in text or ":" in text) and text.upper() in _SPREADSHEET_ERRORS
 
 
 _ERROR_REASON = msg("cell.error")
@@ -159,6 +172,9 @@ def _cell_error(kind: ProblemKind, value: CellError) -> ValueProblem:
 # --------------------------------------------------------------------------------------------
 _MAILTO = re.compile(r"^mailto:\s*", re.IGNORECASE)
 _QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”", "‘": "’", "„": "“", "«": "»"}
+# what _unwrap_email acts on besides a leading quote: "mailto:", "<…>", "?subject=", ",;" and
+# spaces at the end
+_WRAPPED = re.compile(r"[:<>?,;]|\s$")
 
 
 class _Outcome(NamedTuple):
@@ -191,10 +207,23 @@ def normalize_email(value: Any) -> str:
         shown = clean_text(value)
         raise ValueProblem("email", _shown(shown), msg("email.not_email"))
     text = clean_text(value)
-    outcome = _email_outcome(text)
+    outcome = _Outcome(*_email_cached(text))
     if outcome.ok:
         return outcome.text
     raise ValueProblem("email", _shown(text), outcome.text)
+
+
+def known_email(value: Any) -> str | None:
+    """:func:`normalize_email` of a text cell holding a usable address, else None (a blank cell,
+    a problem, a value that is not text: the caller asks ``normalize_email`` for the message).
+    The clean cells of a big sheet take this path: the same answer, no exception built."""
+    if value.__class__ is not str:
+        return None
+    text = clean_text(value)
+    if not text:
+        return None
+    ok, answer = _email_cached(text)
+    return answer if ok else None
 
 
 def email_key(email: str) -> str:
@@ -205,6 +234,8 @@ def email_key(email: str) -> str:
 
 def _unwrap_email(text: str) -> str:
     """Strip what people paste around an address: mailto:, <…>, display names, quotes."""
+    if text[:1] not in _QUOTES and not _WRAPPED.search(text):
+        return text  # nothing below would change it (most cells)
     text = _MAILTO.sub("", text)
     # "Dana Cohen <dana@example.com>" or "<dana@example.com>": take what is inside the brackets.
     if text.endswith(">") and "<" in text:
@@ -221,8 +252,15 @@ def _unwrap_email(text: str) -> str:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
+def _email_cached(text: str) -> tuple[bool, str]:
+    """_email_outcome cached (good and bad answers alike) as a plain tuple, which the cyclic
+    garbage collector stops tracking (a NamedTuple it walks on every pass: 2 per row of a sheet)."""
+    outcome = _email_outcome(text)
+    return (outcome.ok, outcome.text)
+
+
 def _email_outcome(text: str) -> _Outcome:
-    """Validate one cleaned cell text; cached (good and bad answers alike)."""
+    """Validate one cleaned cell text."""
     if not text:
         return _Outcome(False, _EMPTY)
     if _is_spreadsheet_error(text):
@@ -413,10 +451,46 @@ def normalize_mobile(value: Any, region: str | None = "IL", newer_ranges: tuple[
     """
     region_code = region_for(region) if region is not None else None
     text = _mobile_cell_text(value)
-    outcome = _mobile_outcome(text, region_code, tuple(newer_ranges))
+    outcome = _Outcome(*_mobile_cached(text, region_code, tuple(newer_ranges)))
     if outcome.ok:
         return outcome.text
     raise ValueProblem("mobile", _shown(text), outcome.text)
+
+
+def known_mobile(value: Any, region: str | None = "IL", newer_ranges: tuple[str, ...] = NEWER_RANGES) -> str | None:
+    """:func:`normalize_mobile` of a cell holding a usable mobile (text, or a whole number as a
+    spreadsheet stores it), else None (a blank cell, a problem, another kind of value: the caller
+    asks ``normalize_mobile`` for the message).  The clean cells of a big sheet take this path."""
+    cls = value.__class__
+    if cls is str:
+        text = clean_text(value)
+        if not text:
+            return None
+    elif cls is int:
+        if not 0 <= value < 10**15:
+            return None
+        text = str(value)
+    elif cls is float:
+        # below 10^15 an integral float is exact: its digits are what the sheet shows
+        if not (0 < value < 1e15 and value.is_integer()):
+            return None
+        text = str(int(value))
+    else:
+        return None
+    region_code = region_for(region) if region is not None else None
+    ok, answer = _mobile_cached(text, region_code, tuple(newer_ranges))
+    return answer if ok else None
+
+
+def known_cells(emails: list[Any], mobiles: list[Any], region: str | None,
+                newer: tuple[str, ...]) -> list[tuple[str | None, str | None]]:
+    """known_email / known_mobile of each row's email and mobile cell (an empty list: that column
+    is not mapped): the validation, nearly all of mapping a row, for a helper process (its module
+    imports nothing more than this one's)."""
+    size = max(len(emails), len(mobiles))
+    es = [known_email(v) for v in emails] if emails else [None] * size
+    ms = [known_mobile(v, region, newer) for v in mobiles] if mobiles else [None] * size
+    return list(zip(es, ms))
 
 
 def _mobile_cell_text(value: Any) -> str:
@@ -467,8 +541,38 @@ def _several_numbers(text: str) -> bool:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
+def _mobile_cached(text: str, region: str | None, newer: tuple[str, ...]) -> tuple[bool, str]:
+    """_mobile_outcome cached (good and bad answers alike) as a plain tuple (see _email_cached)."""
+    outcome = _mobile_outcome(text, region, newer)
+    return (outcome.ok, outcome.text)
+
+
 def _mobile_outcome(text: str, region: str | None, newer: tuple[str, ...] = NEWER_RANGES) -> _Outcome:
-    """Judge one cleaned mobile text for one region; cached (good and bad answers alike)."""
+    """Judge one cleaned mobile text for one region."""
+    compact = _plain_number(text)
+    if compact is None:
+        cleaned = _compact_number(text)
+        if isinstance(cleaned, _Outcome):
+            return cleaned
+        compact = cleaned
+    return _judge_number(compact, region, newer)
+
+
+# digits with spaces or dashes between them (and a leading "+"): how most mobiles are typed
+_PLAIN_NUMBER = re.compile(r"\+?[0-9][0-9 \-]*")
+
+
+def _plain_number(text: str) -> str | None:
+    """The fast path of _compact_number, for the common shape: the same answer (a test compares
+    them), or None for any other text."""
+    if _PLAIN_NUMBER.fullmatch(text):
+        return text.replace(" ", "").replace("-", "")
+    return None
+
+
+def _compact_number(text: str) -> str | _Outcome:
+    """A cleaned mobile text -> "+" and digits or digits alone, or the outcome of a text that
+    is no single number (a decimal, two numbers, an extension, letters)."""
     if not text:
         return _Outcome(False, _EMPTY)
     if _is_spreadsheet_error(text):
@@ -510,7 +614,11 @@ def _mobile_outcome(text: str, region: str | None, newer: tuple[str, ...] = NEWE
         if any(ch.isalpha() for ch in compact):
             return _Outcome(False, msg("mobile.letters"))
         return _Outcome(False, _NOT_A_PHONE)
+    return compact
 
+
+def _judge_number(compact: str, region: str | None, newer: tuple[str, ...]) -> _Outcome:
+    """A compact number ("+" and digits, or digits alone) judged for one region."""
     if compact.startswith("00"):
         compact = "+" + compact[2:]  # the international prefix of most countries
     if compact.startswith("+"):
@@ -518,7 +626,7 @@ def _mobile_outcome(text: str, region: str | None, newer: tuple[str, ...] = NEWE
     if region is None:
         return _Outcome(False, _NO_COUNTRY_SET)
 
-    code = str(phonenumbers.country_code_for_region(region))
+    code = _calling_code(region)
     if compact.startswith(code):
         international, known = _judge_text("+" + compact, region, newer)
         if international.ok:
@@ -528,6 +636,11 @@ def _mobile_outcome(text: str, region: str | None, newer: tuple[str, ...] = NEWE
             return national
         return _foreign_hint(compact, region, international, newer)
     return _foreign_hint(compact, region, _judge_text(compact, region, newer)[0], newer)
+
+
+@lru_cache(maxsize=256)
+def _calling_code(region: str) -> str:
+    return str(phonenumbers.country_code_for_region(region))
 
 
 _NO_COUNTRY_SET = msg("mobile.no_country")
@@ -547,8 +660,7 @@ def _foreign_hint(digits: str, region: str, outcome: _Outcome, newer: tuple[str,
     return _Outcome(False, msg("mobile.foreign", reason=outcome.text, country=Country(other), number=f"+{digits}"))
 
 
-def _in_newer_ranges(number: phonenumbers.PhoneNumber, newer: tuple[str, ...]) -> bool:
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+def _in_newer_ranges(e164: str, newer: tuple[str, ...]) -> bool:
     return any(e164.startswith(prefix) for prefix in newer)
 
 
@@ -558,17 +670,19 @@ def _judge_text(text: str, region: str | None, newer: tuple[str, ...] = NEWER_RA
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
         return _Outcome(False, _PARSE_REASONS.get(exc.error_type, _NOT_A_PHONE)), False
-    if phonenumbers.is_valid_number(number):
-        kind = phonenumbers.number_type(number)
+    # number_type is UNKNOWN exactly when is_valid_number is False (both match the number against
+    # its region's patterns): one call, not two, for every valid number
+    kind = phonenumbers.number_type(number)
+    if kind != PhoneNumberType.UNKNOWN:
         if kind in MOBILE_TYPES:
             return _Outcome(True, _e164_digits(number)), True
         return _Outcome(False, _TYPE_REASONS.get(kind, _NOT_MOBILE)), True
-    overall = phonenumbers.is_possible_number_with_reason(number)
-    as_mobile = phonenumbers.is_possible_number_for_type_with_reason(number, PhoneNumberType.MOBILE)
+    overall, as_mobile = _possible(number)
     if overall == ValidationResult.IS_POSSIBLE and as_mobile == ValidationResult.IS_POSSIBLE:
         # Possible but not valid: accepted only in the ranges newer than the library's data.
-        if _in_newer_ranges(number, newer) and _fits_country_numbering(number):
-            return _Outcome(True, _e164_digits(number)), False
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if _in_newer_ranges(e164, newer) and _fits_country_numbering(number):
+            return _Outcome(True, e164.lstrip("+")), False
         return _Outcome(False, _no_such_number(number)), False
     if overall == ValidationResult.INVALID_COUNTRY_CODE:
         return _Outcome(False, _LENGTH_REASONS[overall]), False
@@ -580,6 +694,23 @@ _NOT_MOBILE = msg("mobile.not_mobile")
 _NOT_USABLE = msg("mobile.not_usable")
 
 
+# (calling code, digits of the national number) -> the two answers of _possible
+_POSSIBLE: dict[tuple[int, int], tuple[int, int]] = {}
+
+
+def _possible(number: phonenumbers.PhoneNumber) -> tuple[int, int]:
+    """``is_possible_number_with_reason`` and the same for type MOBILE.  phonenumbers answers both
+    from the calling code and the length of the national number only (it "only checks the length
+    of phone numbers"), so the answers are asked once per code and length."""
+    key = (number.country_code or 0, len(phonenumbers.national_significant_number(number)))
+    known = _POSSIBLE.get(key)
+    if known is None:
+        known = (phonenumbers.is_possible_number_with_reason(number),
+                 phonenumbers.is_possible_number_for_type_with_reason(number, PhoneNumberType.MOBILE))
+        _POSSIBLE[key] = known
+    return known
+
+
 def _no_such_number(number: phonenumbers.PhoneNumber) -> Msg:
     region = phonenumbers.region_code_for_country_code(number.country_code or 0)
     return msg("mobile.no_such", country=Country(region))
@@ -588,12 +719,39 @@ def _no_such_number(number: phonenumbers.PhoneNumber) -> Msg:
 def country_name(region: str, language: str = "en") -> str:
     """A region code as people name the country: ``"IL"`` -> ``"Israel"`` (``"ישראל"`` in
     Hebrew), from phonenumbers' own geocoding names; the code itself when none is known."""
-    from phonenumbers.geocoder import _region_display_name
-
     name = _region_display_name(region, language) if region else ""
     if not name and language != "en":
         name = _region_display_name(region, "en")
     return name or region or "that country"
+
+
+def _region_display_name(region: str, language: str) -> str:
+    """phonenumbers.geocoder's own lookup of a country's name in a language ("*he": the name
+    is the one given for that other language)."""
+    names = _country_names().get(region)
+    if names is None:
+        return ""
+    name = names.get(language, "")
+    if name.startswith("*"):
+        name = names.get(name[1:], "")
+    return name
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, dict[str, str]]:
+    """phonenumbers' table of country names by language (its geodata/locale.py), loaded on its
+    own: importing it the usual way (phonenumbers.geocoder) first loads phonenumbers.geodata,
+    place names by number prefix that no message uses - 100 MB and 0.4 s in every process that
+    names a country (this is 3 MB and 10 ms)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(phonenumbers.__file__).parent / "geodata" / "locale.py"
+    spec = importlib.util.spec_from_file_location("phonenumbers.geodata.locale", path)
+    assert spec is not None and spec.loader is not None  # the file ships with phonenumbers
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(module.LOCALE_DATA)
 
 
 def _fits_country_numbering(number: phonenumbers.PhoneNumber) -> bool:
@@ -601,13 +759,22 @@ def _fits_country_numbering(number: phonenumbers.PhoneNumber) -> bool:
     shares the calling code): lengths alone let through e.g. Israeli 02-1234567-8, which no
     Israeli number looks like.  Uses phonenumbers' metadata, not a pattern of our own."""
     nsn = phonenumbers.national_significant_number(number)
-    for region in phonenumbers.region_codes_for_country_code(number.country_code or 0):
+    for pattern in _general_patterns(number.country_code or 0):
+        if pattern is None or pattern.fullmatch(nsn):
+            return True
+    return False
+
+
+@lru_cache(maxsize=256)
+def _general_patterns(country_code: int) -> tuple[re.Pattern[str] | None, ...]:
+    """The general numbering pattern of each region of a calling code (None: it has none)."""
+    out: list[re.Pattern[str] | None] = []
+    for region in phonenumbers.region_codes_for_country_code(country_code):
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
         desc = metadata.general_desc if metadata else None
         pattern = desc.national_number_pattern if desc else None
-        if pattern is None or re.fullmatch(pattern, nsn):
-            return True
-    return False
+        out.append(None if pattern is None else re.compile(pattern))
+    return tuple(out)
 
 
 def _e164_digits(number: phonenumbers.PhoneNumber) -> str:
@@ -668,6 +835,49 @@ def format_field(
     if isinstance(value, _dt.timedelta):
         return _duration_text(value)
     return clean_text(str(value))
+
+
+class FieldTexts:
+    """:func:`format_field` of one personal-field column remembered for the values that repeat
+    down a big sheet (first names, cities, birthdays), as the ``(field number, text)`` pair a
+    contact holds: the same text without cleaning the cell again, one pair shared by every row
+    with that value.  One per column and mapping run; it forgets everything when ``limit``
+    values are known, so it stays small."""
+
+    __slots__ = ("_known", "_limit", "number", "date_format")
+
+    def __init__(self, number: int, date_format: str, limit: int = _CACHE_SIZE) -> None:
+        self.number = number
+        self.date_format = date_format
+        self._known: dict[Any, tuple[int, str]] = {}  # text or date (never equal to each other) -> pair
+        self._limit = limit
+
+    def pair(self, value: Any) -> tuple[int, str] | tuple[()] | None:
+        """``(number, format_field(value, date_format=...))`` for text, whole and finite numbers
+        and dates; ``()`` for a blank cell (no field); None for any other value and for text
+        format_field refuses (the caller calls format_field, which says why)."""
+        cls = value.__class__
+        if cls is str or cls is _dt.date:
+            known = self._known.get(value)
+            if known is not None:
+                return known
+            if cls is str:
+                text = clean_text(value)
+                if not text:
+                    return ()
+                if _is_spreadsheet_error(text):
+                    return None
+            else:
+                text = value.strftime(self.date_format)
+            if len(self._known) >= self._limit:
+                self._known.clear()
+            known = self._known[value] = (self.number, text)
+            return known
+        if value is None:
+            return ()
+        if cls is int or (cls is float and math.isfinite(value)):
+            return (self.number, _number_text(value))
+        return None
 
 
 def _nontext_to_str(value: Any) -> str:
@@ -798,10 +1008,13 @@ def _checked_strftime(fmt: str) -> str:
 # --------------------------------------------------------------------------------------------
 def cache_info() -> dict[str, Any]:
     """Hit/miss counters of the email and mobile caches (``functools`` ``CacheInfo`` tuples)."""
-    return {"email": _email_outcome.cache_info(), "mobile": _mobile_outcome.cache_info()}
+    return {"email": _email_cached.cache_info(), "mobile": _mobile_cached.cache_info()}
 
 
 def clear_caches() -> None:
     """Empty the email and mobile caches (tests; or after changing phonenumbers metadata)."""
-    _email_outcome.cache_clear()
-    _mobile_outcome.cache_clear()
+    _email_cached.cache_clear()
+    _mobile_cached.cache_clear()
+    _calling_code.cache_clear()
+    _POSSIBLE.clear()
+    _general_patterns.cache_clear()

@@ -147,4 +147,66 @@ def test_parallel_normalisation_gives_the_same_result_as_one_row_at_a_time():
     parallel = mapper().map_rows(rows(), workers=2)
     assert parallel == sequential
     assert sum(1 for m in sequential if m.problem and m.problem.kind == "duplicate") > 100
-    assert _normalize_in_parallel(mapper(), rows()[:2000], 2) is not None  # really ran in processes
+    helped = mapper()
+    assert _normalize_in_parallel(helped, rows()[:2000], 2, patient=True) is not None
+    assert helped.helped_rows >= 1000  # really ran in processes
+    varied = _varied_rows() * 6
+    m = mapper()
+    assert _normalize_in_parallel(mapper(), varied, 3, patient=True) == [m.normalize_row(r) for r in varied]
+
+
+def test_helper_processes_are_sent_the_email_and_mobile_cells_only():
+    import threading
+
+    from sheets_connector.contacts import _normalize_in_parallel
+
+    # a value no process can be sent (a lock) in a column the helpers do not need: had whole rows
+    # been sent, the parallel run would have failed (None) and fallen back to one process
+    lock = threading.Lock()
+    rows = [row(i + 2, f"M{i}", "Dana", f"u{i}@example.com", f"054{i:07d}", None, 1, lock) for i in range(4000)]
+    helped = mapper()
+    parallel = _normalize_in_parallel(helped, rows, 2, patient=True)
+    assert helped.helped_rows >= 1000
+    m = mapper()
+    assert parallel == [m.normalize_row(r) for r in rows]
+
+
+def _varied_rows():
+    from decimal import Decimal
+
+    from sheets_connector.tables.base import CellError
+
+    emails = ["dana@example.com", " Dana@Example.COM ", "mailto:noa@example.com", "Noa <noa@example.com>", "bad@@x.com",
+              "\u200fdana@example.com", "dana@example", "", None, 5, "#N/A", "DANA@example.com", "דנה@דוגמה.ישראל"]
+    mobiles = ["054-1111111", 541111111, 972541111111.0, "9.72541111111E+11", "+972 54-111-1111", "2262649", "02-6251111",
+               "+1 504-555-0123", "054-1111111 ext 2", "", None, True, 12.5, Decimal("541111111"), "0559876543",
+               CellError("#REF!"), "054-2222222"]
+    firsts = ["Dana", " דנה  ", "\u200eNoa", "#N/A", "", None, 7, 7.5, True, dt.time(8, 30), "   "]
+    birthdays = [dt.date(1980, 6, 12), dt.datetime(1980, 6, 12), dt.datetime(1980, 6, 12, 13, 30), None, "12/06/1980",
+                 "", 29000, CellError("", "=A1")]
+    scores = [97.0, 97, "97", None, float("nan"), Decimal("1.5"), "#DIV/0!", -0.0]
+    members = ["M-1", 1, None, "  ", "#VALUE!", 1.0]
+    out = []
+    for i in range(600):
+        out.append(row(i + 2, members[i % 6], firsts[i % 11], emails[i % 13], mobiles[(i * 7) % 17],
+                       birthdays[(i * 3) % 8], scores[(i * 5) % 8], "✓ created" if i % 4 == 0 else None))
+    return out
+
+
+@pytest.mark.parametrize("header_locale", [None, "he_IL"])
+def test_fast_paths_give_the_same_mapping_as_the_general_path(header_locale):
+    from sheets_connector.normalize import clear_caches
+    from sheets_connector.sheet_dates import sheet_locale
+
+    def mapped(fast: bool):
+        clear_caches()
+        m = mapper()
+        m.fast_paths = fast
+        if header_locale:  # the birthday column read as that locale reads dates written as text
+            m.text_dates = {4: sheet_locale(header_locale)}
+        return m.map_rows(_varied_rows(), workers=1)
+
+    general, fast = mapped(False), mapped(True)
+    assert fast == general
+    kinds = {m.problem.kind if m.problem else "contact" for m in fast}
+    assert {"contact", "invalid", "duplicate", "missing"} <= kinds

@@ -681,3 +681,152 @@ def test_newer_ranges_are_the_only_leniency_and_a_mapping_widens_them() -> None:
     # and with no leniency at all, inwise's example is refused by the library's data
     with pytest.raises(ValueProblem, match="Israel"):
         normalize_mobile("0541111111", "IL", newer_ranges=())
+
+
+# ------------------------------------------------------------------------------------------
+# Fast paths for clean cells: the same answers as the general path
+# ------------------------------------------------------------------------------------------
+def _general_clean_text(value: str) -> str:
+    """clean_text as it was before its ASCII shortcut: every character through the drop table."""
+    from sheets_connector.normalize import _CONTROL, _INVISIBLE
+
+    return " ".join(value.translate(str.maketrans(dict.fromkeys(_INVISIBLE + _CONTROL))).split())
+
+
+ASCII_TEXTS = ["Dana", " Dana", "Dana ", "Dana  Cohen", "a\tb", "a\x00b", "x\x7fy", "  ", "", "054-111 1111",
+               "\x1c\x1d", "a\x0bb\x0cc", "dana@example.com", "#N/A", "Err:502", "mailto:a@b.com"]
+
+
+@pytest.mark.parametrize("text", ASCII_TEXTS + ["דנה\u00a0כהן", "\u200fדנה ", "a\u2060b", "\u3000x"] + INVISIBLE + SPACES)
+def test_clean_text_and_is_blank_shortcuts_agree_with_the_drop_table(text):
+    assert clean_text(text) == _general_clean_text(text)
+    assert is_blank(text) == (not _general_clean_text(text))
+
+
+def test_every_character_is_dropped_or_kept_as_before():
+    for code in range(0x3000):
+        ch = chr(code)
+        assert clean_text(f"a{ch}b") == _general_clean_text(f"a{ch}b"), hex(code)
+
+
+PLAIN_NUMBERS = ["0541111111", "054-1111111", "054 111 1111", "+972 54-111-1111", "+972541111111", "00972541111111",
+                 "972541111111", "541111111", "1", "0", "+1 504-555-0123", "+44 7911 123456", "0-5-4", "2262649",
+                 "05--41111111", "0541111111 ", "+0541111111", "0033 6 12 34 56 78", "+972 2-625-1111",
+                 "1234567890123456789012345678901234", "8 800 555 35 35"]
+
+
+@pytest.mark.parametrize("text", PLAIN_NUMBERS)
+def test_the_plain_number_shortcut_gives_what_the_full_clean_up_gives(text):
+    from sheets_connector.normalize import _compact_number, _plain_number
+
+    assert _plain_number(text) is not None
+    assert _plain_number(text) == _compact_number(text)
+
+
+def test_number_type_stands_for_is_valid_number_and_possibility_is_asked_per_length():
+    import phonenumbers
+
+    from sheets_connector.normalize import _POSSIBLE, _possible
+
+    samples = ["+972541111111", "+972501234567", "+97226251111", "+9725411111", "+97254111111111", "+15045550123",
+               "+12015550123", "+447911123456", "+442079460000", "+33612345678", "+8613800138000", "+80012345678",
+               "+972800123456", "+97212345", "+61412345678", "+4915112345678", "+390612345678", "+3906123456789"]
+    for text in samples:
+        number = phonenumbers.parse(text)
+        assert (phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.UNKNOWN) == \
+            phonenumbers.is_valid_number(number), text
+        _POSSIBLE.clear()
+        fresh = _possible(number)
+        assert fresh == (phonenumbers.is_possible_number_with_reason(number),
+                         phonenumbers.is_possible_number_for_type_with_reason(number, phonenumbers.PhoneNumberType.MOBILE))
+    for text in samples:  # answers kept from other numbers of the same code and length
+        number = phonenumbers.parse(text)
+        assert _possible(number) == (phonenumbers.is_possible_number_with_reason(number),
+                                     phonenumbers.is_possible_number_for_type_with_reason(
+                                         number, phonenumbers.PhoneNumberType.MOBILE)), text
+
+
+def _answer(f, *args, **kwargs):
+    try:
+        return f(*args, **kwargs)
+    except ValueProblem as e:
+        return ("problem", str(e))
+
+
+VARIED_EMAILS = ["dana@example.com", " Dana@Example.COM ", "mailto:dana@example.com", "Dana <dana@example.com>",
+                 '"dana@example.com"', "dana@example.com;", "dana@@example.com", "dana", "dana@", "@example.com",
+                 "dana@example", "dana@example.com?subject=hi", "\u200fdana@example.com\u200e", "דנה@דוגמה.ישראל",
+                 "a b@example.com", "dana@exa mple.com", "#N/A", "", "   ", None, 5, True, "DANA@EXAMPLE.COM",
+                 "a@b.c", "x" * 70 + "@example.com", "dana@example.com, noa@example.com", "'dana@example.com'"]
+VARIED_MOBILES = ["054-1111111", "0541111111", "+972 54-111-1111", "972541111111", 541111111, 972541111111.0,
+                  "9.72541111111E+11", "972541111111.0", "054.1111111", "12.5", 12.5, "2262649", "02-6251111",
+                  "+1 504-555-0123", "+44 7911 123456", "054-1111111 ext 12", "054-1111111 / 052-2222222",
+                  "tel:054-1111111", "054-111111a", "\u200e054\u00a01111111", "٠٥٤١١١١١١١", "", None, True, -541111111,
+                  10**16, 1e16, float("nan"), float("inf"), Decimal("541111111"), 0, 0.0, -0.0, "00972541111111",
+                  "+972 (0) 54 111 1111", "#VALUE!", "0501234567", "0559876543", "972-54-111-1111"]
+
+
+@pytest.mark.parametrize("region", ["IL", "US", None])
+def test_known_email_and_known_mobile_give_the_general_answers(region):
+    from sheets_connector.normalize import known_email, known_mobile
+    from sheets_connector.tables.base import CellError
+
+    # None: "ask the general path" (a problem, a blank cell, a kind of value the fast path leaves to it)
+    for value in VARIED_EMAILS + [CellError("#N/A")]:
+        general = _answer(normalize_email, value)
+        expected = None if isinstance(general, tuple) else general
+        assert known_email(value) == (expected if type(value) is str else None), value
+    fast_hits = 0
+    for value in VARIED_MOBILES + [CellError("#REF!")]:
+        general = _answer(normalize_mobile, value, region)
+        expected = None if isinstance(general, tuple) else general
+        fast = known_mobile(value, region)
+        assert fast is None or fast == expected, value
+        if type(value) in (str, int, float) and expected is not None:
+            assert fast == expected, value
+            fast_hits += 1
+    assert fast_hits >= (8 if region == "IL" else 3)
+
+
+def test_field_texts_give_what_format_field_gives():
+    from sheets_connector.normalize import FieldTexts
+    from sheets_connector.tables.base import CellError
+
+    values = ["Dana", " דנה  כהן ", "\u200fTel Aviv", "#N/A", "#div/0!", "", "  ", "\u200f", None, 0, 5, -3, 10**20, 12.5,
+              97.0, 1e16, -0.0, float("nan"), float("inf"), True, False, dt.date(1980, 6, 12), dt.datetime(1980, 6, 12),
+              dt.datetime(1980, 6, 12, 13, 29, 59, 999_600), dt.time(8, 30), dt.timedelta(hours=26), Decimal("1.50"),
+              CellError("#REF!")]
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        texts = FieldTexts(7, pattern, limit=8)
+        for _ in range(3):  # first sight, then remembered (and forgotten when full)
+            for value in values:
+                general = _answer(format_field, value, date_format=pattern)
+                fast = texts.pair(value)
+                if fast == ():
+                    assert general == "", value
+                elif fast is not None:
+                    assert fast == (7, general), (value, pattern)
+                if (type(value) is str and not isinstance(general, tuple)) or type(value) in (int, dt.date):
+                    assert fast is not None, value
+
+
+def test_country_names_are_phonenumbers_own_without_loading_its_place_names():
+    import subprocess
+    import sys
+
+    from sheets_connector.normalize import country_name
+
+    # in a fresh process: naming a country does not load phonenumbers.geodata (100 MB)
+    code = ("import sys; from sheets_connector.normalize import country_name; "
+            "print(country_name('IL'), country_name('IL', 'he'), 'phonenumbers.geodata' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["Israel", "ישראל", "False"]
+    import phonenumbers
+    from phonenumbers.geocoder import _region_display_name
+
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS) + ["XK", "ZZ", ""]:
+        for language in ("en", "he", "fr", "ar", "xx"):
+            expected = _region_display_name(region, language) if region else ""
+            if not expected and language != "en":
+                expected = _region_display_name(region, "en")
+            assert country_name(region, language) == (expected or region or "that country"), (region, language)
