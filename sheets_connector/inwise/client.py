@@ -204,6 +204,8 @@ class InwiseClient:
 
     def _check_key(self, response: requests.Response) -> None:
         """Raise InwiseAuthError when the answer refuses the key (see ``wire.key_refusal``)."""
+        if not 400 <= response.status_code < 500:
+            return  # only a 4xx refuses a key: other bodies (a feed answer: decoded once, by its store) are not read
         refusal = key_refusal(response.status_code, self._message(response, limit=None))
         if refusal is None:
             return

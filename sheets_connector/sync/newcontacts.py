@@ -11,29 +11,27 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import phonenumbers
 
 from .. import messages
 from ..cancel import CancelToken
 from ..config import Config
 from ..errors import InwiseError, StateError
-from ..inwise import InwiseClient, feed_contact
+from ..inwise import InwiseClient
 from ..messages.catalog import msg, said
-from ..normalize import clean_text, email_key, header_key
-from ..phoneshape import by_shape
-from ..state import FeedAnswer, LockHeld, StateStore, feed
+from ..normalize import clean_text, header_key
+from ..state import FeedAnswer, LockHeld, StateStore
 from ..tables.base import CellValue, Table
 from . import rescue
-from .send import DIGITS
+from .feedrows import Entry, RowReader, contact_attribute, id_order, mobile_as_written
 from .summary import Progress, RunSummary
+
+__all__ = ["ATTRIBUTE_HEADERS", "FeedIndexer", "FeedTarget", "PullResult", "PulledIndex", "append_new_contacts",
+           "contact_attribute", "index_pulled", "mobile_as_written", "new_contact_columns", "pull"]
 
 ATTRIBUTE_HEADERS = ("id", "email", "mobile_number", "created_date", "confirmation_status", "external_id")
 
@@ -56,72 +54,6 @@ def new_contact_columns(config: Config, field_headers: dict[int, str]) -> list[t
     return [(a.strip().lower(), header_for(a.strip().lower())) for a in cols]
 
 
-def _created_value(v: Any) -> Any:
-    if not isinstance(v, str) or not v:
-        return v
-    try:
-        dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
-    except ValueError:
-        return v
-    if dt.tzinfo is not None:
-        dt = dt.astimezone().replace(tzinfo=None)  # the machine's local time, as staff read it
-    return dt
-
-
-def mobile_as_written(number: Any, region: str | None) -> str:
-    """A mobile as staff write it: national for the sheet's country (058-621-8927), international
-    for others (+44 7911 123456); as inwise gave it when it is no phone number at all."""
-    text = str(number)
-    digits = DIGITS.sub("", text)
-    if not digits:
-        return text
-    return _written_for(region)(digits) or text
-
-
-def _format_written(digits: str, region: str | None) -> str | None:
-    try:
-        parsed = phonenumbers.parse("+" + digits)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    if region and parsed.country_code == phonenumbers.country_code_for_region(region):
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-@lru_cache(maxsize=32)
-def _written_for(region: str | None) -> Callable[[str], str | None]:
-    """One formatter per region, phonenumbers asked once per number shape (phoneshape.py)."""
-    return by_shape(lambda digits: _format_written(digits, region))
-
-
-def contact_attribute(contact: dict[str, Any], attr: str, region: str | None = None) -> Any:
-    if attr.startswith("field") and attr[5:].isdigit():
-        for f in contact.get("fields") or []:
-            if str(f.get("name", "")).lower() == attr:
-                return f.get("content")
-        return None
-    v = contact.get(attr)
-    if attr == "created_date":
-        return _created_value(v)
-    if attr == "id" and v is not None:
-        try:
-            return int(v)
-        except (TypeError, ValueError):
-            return v
-    if attr == "mobile_number" and v is not None:
-        return mobile_as_written(v, region)
-    return v
-
-
-def _id_key(v: Any) -> tuple[int, str]:
-    try:
-        return (int(v), "")
-    except (TypeError, ValueError):
-        return (0, str(v))
-
-
 ROOM_PER_ANSWER = 2 * 1024 * 1024  # the store must have this much room (or twice the largest answer) per request
 
 
@@ -137,6 +69,11 @@ class FeedTarget:
     rescue_dir: Path
 
 
+# one row of the tab: (created date as ISO text, the id as inwise gave it, contact id, cells); its
+# order is (created, id) - see append_new_contacts
+TabRow = tuple[str, Any, str, tuple[CellValue, ...]]
+
+
 @dataclass
 class PulledIndex:
     """What a run needs of the pulled contacts, without keeping every contact as a dict."""
@@ -144,7 +81,7 @@ class PulledIndex:
     ids: set[str] = field(default_factory=set)  # pending ids, marked delivered after the save
     by_email: dict[str, int] = field(default_factory=dict)  # batch mode: matching rows to new contacts
     by_mobile: dict[str, int] = field(default_factory=dict)
-    tab_rows: list[tuple[tuple[str, tuple[int, str]], str, list[CellValue]]] = field(default_factory=list)
+    tab_rows: list[TabRow] = field(default_factory=list)
 
     def merged(self, other: PulledIndex) -> PulledIndex:
         """For settling only: these contacts and ``other``'s (the tab rows stay this index's)."""
@@ -154,44 +91,24 @@ class PulledIndex:
                            {**other.by_mobile, **self.by_mobile}, self.tab_rows)
 
 
-Entry = tuple[str, "int | None", str, str, tuple[str, tuple[int, str]], list[CellValue]]
-
-
 @dataclass
 class FeedIndexer:
-    """Indexes each feed answer while it is in memory, as it is kept (its items decoded once):
-    ``index_pulled`` then takes these entries instead of decoding the answer again."""
+    """Indexes each feed answer while it is in memory, as it is kept (its items decoded once, each
+    read once by feedrows.RowReader): ``index_pulled`` then takes these entries instead of
+    decoding the answer again."""
 
     config: Config
     columns: list[tuple[str, str]]
-    answers: set[int] = field(default_factory=set)
-    entries: dict[tuple[int, int], Entry] = field(default_factory=dict)
+    entries: dict[int, list[Entry | None]] = field(default_factory=dict)  # answer id -> entry by position
+
+    def __post_init__(self) -> None:
+        self.reader = RowReader(self.config, self.columns)
 
     def read(self, answer: FeedAnswer) -> None:
         if answer.items is None:
             return
-        for pos, item in enumerate(answer.items):
-            if feed.contact_id(item) is not None:
-                self.entries[(answer.id, pos)] = _entry(self.config, feed_contact(item), self.columns)
-        self.answers.add(answer.id)
-
-
-def _entry(config: Config, c: dict[str, Any], columns: list[tuple[str, str]]) -> Entry:
-    """(id, numeric id, email key, mobile digits, tab order, tab cells) of one contact."""
-    try:
-        cid: int | None = int(c.get("id"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        cid = None
-    email = email_key(str(c["email"])) if c.get("email") else ""
-    # inwise returns mobiles as international digits, the form we sent: compare digits instead of
-    # parsing every pulled number again
-    mobile = DIGITS.sub("", str(c["mobile_number"])) if c.get("mobile_number") else ""
-    cells: list[CellValue] = []
-    if config.new_contacts.enabled:
-        region = config.inwise.mobile.region
-        cells = [contact_attribute(c, a, region) for a, _ in columns]
-    return (feed.contact_id(c) or "", cid, email, mobile, (str(c.get("created_date") or ""), _id_key(c.get("id"))),
-            cells)
+        entry = self.reader.entry
+        self.entries[answer.id] = [entry(item) for item in answer.items]
 
 
 def index_pulled(config: Config, target: FeedTarget, columns: list[tuple[str, str]],
@@ -201,23 +118,29 @@ def index_pulled(config: Config, target: FeedTarget, columns: list[tuple[str, st
     idx = PulledIndex()
     batch = config.inwise.mode == "batch"
     tab = config.new_contacts.enabled
-    known = read.answers if read is not None else set()
-    for answer_id, pos, c in target.store.iter_pending_at(target.sheet, target.account, known):
+    reader = read.reader if read is not None else RowReader(config, columns)
+    known = read.entries if read is not None else {}
+    ids, by_email, by_mobile, rows = idx.ids, idx.by_email, idx.by_mobile, idx.tab_rows
+    answer_entries: list[Entry | None] = []
+    current = None
+    for answer_id, pos, c in target.store.iter_pending_at(target.sheet, target.account, known, canonical=False):
         if c is not None:
-            entry: Entry | None = _entry(config, c, columns)
+            entry = reader.entry(c)
         else:
-            entry = read.entries.get((answer_id, pos)) if read is not None else None
+            if answer_id != current:
+                current, answer_entries = answer_id, known[answer_id]
+            entry = answer_entries[pos] if pos < len(answer_entries) else None
         if entry is None:
             continue
-        key, cid, email, mobile, order, cells = entry
-        idx.ids.add(key)
+        key, cid, email, mobile, created, given_id, cells = entry
+        ids.add(key)
         if batch and cid is not None:
             if email:
-                idx.by_email[email] = cid
+                by_email[email] = cid
             if mobile:
-                idx.by_mobile[mobile] = cid
+                by_mobile[mobile] = cid
         if tab:
-            idx.tab_rows.append((order, key, cells))
+            rows.append((created, given_id, key, cells))
     return idx
 
 
@@ -378,8 +301,8 @@ def append_new_contacts(config: Config, table: Table, pulled: PulledIndex, colum
     tab = config.new_contacts.tab
     existing = _existing_ids(table, tab, columns)
     # inwise's feed lists the newest first; the tab reads like a log, oldest at the top
-    pulled.tab_rows.sort(key=lambda t: t[0])
-    rows_out = [values for _, key, values in pulled.tab_rows if key not in existing]
+    pulled.tab_rows.sort(key=lambda t: (t[0], id_order(t[1])))
+    rows_out = [cells for _, _, key, cells in pulled.tab_rows if key not in existing]
     if not rows_out:
         return 0
     return table.append_rows(tab, [h for _, h in columns], rows_out)
