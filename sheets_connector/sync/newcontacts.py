@@ -25,7 +25,7 @@ from ..inwise import InwiseClient
 from ..messages.catalog import msg, said
 from ..normalize import clean_text, header_key
 from ..state import FeedAnswer, LockHeld, StateStore
-from ..tables.base import CellValue, Table
+from ..tables.base import Table
 from . import rescue
 from .feedrows import Entry, RowReader, contact_attribute, id_order, mobile_as_written
 from .summary import Progress, RunSummary
@@ -69,11 +69,6 @@ class FeedTarget:
     rescue_dir: Path
 
 
-# one row of the tab: (created date as ISO text, the id as inwise gave it, contact id, cells); its
-# order is (created, id) - see append_new_contacts
-TabRow = tuple[str, Any, str, tuple[CellValue, ...]]
-
-
 @dataclass
 class PulledIndex:
     """What a run needs of the pulled contacts, without keeping every contact as a dict."""
@@ -81,7 +76,7 @@ class PulledIndex:
     ids: set[str] = field(default_factory=set)  # pending ids, marked delivered after the save
     by_email: dict[str, int] = field(default_factory=dict)  # batch mode: matching rows to new contacts
     by_mobile: dict[str, int] = field(default_factory=dict)
-    tab_rows: list[TabRow] = field(default_factory=list)
+    tab_rows: list[Entry] = field(default_factory=list)  # the tab's rows: their cells, contact id and order
 
     def merged(self, other: PulledIndex) -> PulledIndex:
         """For settling only: these contacts and ``other``'s (the tab rows stay this index's)."""
@@ -132,7 +127,7 @@ def index_pulled(config: Config, target: FeedTarget, columns: list[tuple[str, st
             entry = answer_entries[pos] if pos < len(answer_entries) else None
         if entry is None:
             continue
-        key, cid, email, mobile, created, given_id, cells = entry
+        key, cid, email, mobile = entry[:4]
         ids.add(key)
         if batch and cid is not None:
             if email:
@@ -140,7 +135,7 @@ def index_pulled(config: Config, target: FeedTarget, columns: list[tuple[str, st
             if mobile:
                 by_mobile[mobile] = cid
         if tab:
-            rows.append((created, given_id, key, cells))
+            rows.append(entry)
     return idx
 
 
@@ -301,8 +296,8 @@ def append_new_contacts(config: Config, table: Table, pulled: PulledIndex, colum
     tab = config.new_contacts.tab
     existing = _existing_ids(table, tab, columns)
     # inwise's feed lists the newest first; the tab reads like a log, oldest at the top
-    pulled.tab_rows.sort(key=lambda t: (t[0], id_order(t[1])))
-    rows_out = [cells for _, _, key, cells in pulled.tab_rows if key not in existing]
+    pulled.tab_rows.sort(key=lambda e: (e[4], id_order(e[5])))  # (created date, id)
+    rows_out = [e[6] for e in pulled.tab_rows if e[0] not in existing]
     if not rows_out:
         return 0
     return table.append_rows(tab, [h for _, h in columns], rows_out)
