@@ -13,7 +13,7 @@ from util import make_config, tab_rows, write_workbook
 
 from sheets_connector.inwise import feed_contact
 from sheets_connector.state import feed
-from sheets_connector.sync import pull_new
+from sheets_connector.sync import Collaborators, pull_new
 from sheets_connector.sync.feedrows import RowReader, canonical_entry, contact_attribute
 from sheets_connector.sync.newcontacts import new_contact_columns
 
@@ -125,7 +125,7 @@ def test_a_varied_feed_fills_the_tab_as_the_definition_says(tmp_path, sandbox, s
         assert r.status_code == 200, r.text
     wb = write_workbook(tmp_path / "contacts.xlsx", [["Only", "Row", "only@example.com", None, None]])
     config = make_config(tmp_path, sandbox.base_url, mode="batch")  # mobiles of Israel written the national way
-    s = pull_new(config, environ=ENV)
+    s = pull_new(config, Collaborators(environ=ENV))
     assert s.new_contacts_pulled == 5 and s.new_contacts_appended == 5
     rows = tab_rows(wb, "New contacts")
     assert rows[0] == ["inwise ID", "Email", "Mobile", "First name", "Last name", "Birthday", "Created"]
