@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Literal
 
+import orjson
 import phonenumbers
 
 from ..model import Contact, SendOptions
@@ -489,7 +490,10 @@ def parse_contact_id(text: str) -> int | None:
 
 def parse_feed_page(text: str) -> list[Any] | None:
     """The raw items of a GET /contacts answer, or None if it is not a list of contacts."""
-    data = parse_json(text)
+    return _feed_items(parse_json(text))
+
+
+def _feed_items(data: Any) -> list[Any] | None:
     if isinstance(data, dict):
         for key in FEED_LIST_KEYS:
             if isinstance(data.get(key), list):
@@ -500,9 +504,25 @@ def parse_feed_page(text: str) -> list[Any] | None:
     return None
 
 
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19  # 19 digits in a row: maybe an integer beyond 64 bits, which orjson reads as a float
+
+
 def parse_feed_answer(raw: bytes) -> list[Any] | None:
     """The raw items of a GET /contacts answer as received (bytes), or None if it holds no list:
-    what a store that keeps raw answers parses, now and again in later runs."""
+    what a store that keeps raw answers parses, now and again in later runs.
+
+    orjson reads the bytes as they are, twice as fast as json (100,000 contacts are ~45 MB of
+    answers); what it would read otherwise than json (an integer beyond 64 bits: any run of 19
+    digits sends the answer to json) or refuses (a BOM, NaN, lone surrogates, an empty body) is
+    read by json, so the items, or None, are the same as json's (tests/test_feed_rows.py)."""
+    if raw.translate(_DIGITS_AS_ZERO).find(_LONG_NUMBER) < 0:
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            return _feed_items(data)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
