@@ -128,13 +128,13 @@ def index_pulled(config: Config, target: FeedTarget, columns: list[tuple[str, st
             entry = answer_entries[pos] if pos < len(answer_entries) else None
         if entry is None:
             continue
-        key, cid, email, mobile = entry[:4]
-        ids.add(key)
+        ids.add(entry[0])
+        cid = entry[1]
         if batch and cid is not None:
-            if email:
-                by_email[email] = cid
-            if mobile:
-                by_mobile[mobile] = cid
+            if entry[2]:
+                by_email[entry[2]] = cid
+            if entry[3]:
+                by_mobile[entry[3]] = cid
         if tab:
             rows.append(entry)
     return idx
