@@ -6,8 +6,8 @@ import random
 import phonenumbers
 
 from sheets_connector.inwise.wire import _local
-from sheets_connector.phoneshape import by_shape, fill, template
-from sheets_connector.sync.newcontacts import _format_written
+from sheets_connector.phoneshape import by_shape, fill, filler, template
+from sheets_connector.sync.feedrows import _format_written
 
 
 def _numbers(seed: int = 21, per_type: int = 6) -> list[str]:
@@ -45,6 +45,9 @@ def test_shaped_formats_equal_phonenumbers_for_every_region():
 def test_a_template_holds_the_tail_in_order():
     t = template("972541234567", "054-123-4567")
     assert t is not None and fill(t, "972549876543") == "054-987-6543"
+    assert filler(t)("972549876543") == "054-987-6543"  # the same, as one %-format
+    odd = template("12345678", "%1 2-345 678%")
+    assert odd is not None and filler(odd)("87654321") == fill(odd, "87654321") == "%8 7-654 321%"
     assert template("972541234567", "054-123-0000") is None  # the tail is not in it: no template
 
 

@@ -213,7 +213,7 @@ class InwiseClient:
     def _check_key(self, response: requests.Response) -> None:
         """Raise InwiseAuthError when the answer refuses the key (see ``wire.key_refusal``)."""
         if not 400 <= response.status_code < 500 or response.status_code == 429:
-            return  # never a refusal (key_refusal): the answer's message need not be read for it
+            return  # never a refusal (key_refusal): the answer's message need not be read (a feed answer is decoded once, by its store)
         refusal = key_refusal(response.status_code, self._message(response, limit=None))
         if refusal is None:
             return

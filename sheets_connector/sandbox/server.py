@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..errors import SandboxError
 from ..inwise.wire import API_KEY_HEADER, KEY_INVALID_TEXT, KEY_MISSING_TEXT
 from ..localserver import LocalServer
@@ -343,6 +345,19 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+
+def json_body(payload: Any) -> bytes:
+    """An answer's body, UTF-8 JSON.  A list is a page of the feed (up to 1,000 contacts, ~450 KB):
+    orjson encodes it ten times faster than json, and a connector waits for each page before it
+    asks for the next, so this is on its path; the same JSON, without spaces after , and :."""
+    if isinstance(payload, list):
+        try:
+            return orjson.dumps(payload)
+        except TypeError:  # what orjson cannot encode (an integer beyond 64 bits): json can
+            pass
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "inwise-sandbox/1.0"
@@ -458,7 +473,7 @@ class _Handler(BaseHTTPRequestHandler):
                 elif route == "/contacts" and method == "GET" and status == 200:
                     pause_s = injector.faults.feed_pause_ms / 1000.0
             if not decision.over_capacity and decision.fault is None and injector.faults.answer == "truncated":
-                data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+                data = json_body(payload)
                 injector.finish(decision, stat_key, f"{status} truncated")
                 finished = True
                 self._send_raw(status, data[: len(data) // 2], "application/json; charset=utf-8", headers)
@@ -534,7 +549,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None, *,
                    pause_s: float = 0.0) -> None:
         """Send a JSON answer; with ``pause_s``, stop after half the body for that long first."""
-        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        data = json_body(payload)
         self._head(status, "application/json; charset=utf-8", len(data), headers)
         if pause_s > 0:
             half = len(data) // 2

@@ -88,9 +88,10 @@ class FeedStore(Protocol):
     def iter_pending(self, sheet: str, account: str) -> Iterator[dict[str, Any]]:
         """The account's kept contacts not yet delivered to this sheet, in the order kept."""
 
-    def iter_pending_at(self, sheet: str, account: str, known: Container[int] = ()
-                        ) -> Iterator[tuple[int, int, dict[str, Any] | None]]:
-        """(answer id, position, contact) of each, the contact None for the answers in ``known``."""
+    def iter_pending_at(self, sheet: str, account: str, known: Container[int] = (), *, canonical: bool = True
+                        ) -> Iterator[tuple[int, int, Any]]:
+        """(answer id, position, contact) of each, the contact None for the answers in ``known``
+        (``canonical`` False: the item as inwise sent it)."""
 
     def commit_saved(self, sheet: str, account: str | None, run_id: int | None, keys: Iterable[str],
                      delivered: Iterable[object]) -> None:

@@ -60,7 +60,9 @@ def parse(raw: bytes) -> tuple[ParsedAnswer, list[Any] | None]:
         return ParsedAnswer("unreadable", problems=[f"not a list of contacts (it starts with {start!r})"]), None
     parsed = ParsedAnswer("parsed")
     for pos, item in enumerate(items):
-        cid = contact_id(item)
+        value = item.get("id") if type(item) is dict else None
+        # the id as inwise sends it (a positive number) is read here; any other, by contact_id
+        cid = str(value) if type(value) is int and value > 0 else contact_id(item)
         if cid is None:
             parsed.bad_items += 1
             if len(parsed.problems) < MAX_PROBLEMS:

@@ -209,10 +209,11 @@ class SqlStore(RunTables):
             if contact is not None:
                 yield contact
 
-    def iter_pending_at(self, sheet: str, account: str, known: Container[int] = ()
-                        ) -> Iterator[tuple[int, int, dict[str, Any] | None]]:
+    def iter_pending_at(self, sheet: str, account: str, known: Container[int] = (), *, canonical: bool = True
+                        ) -> Iterator[tuple[int, int, Any]]:
         """(answer id, position, contact) of each contact ``iter_pending`` gives; for the answers in
-        ``known`` (their reader indexed them as they were kept) the contact is None, not decoded again."""
+        ``known`` (their reader indexed them as they were kept) the contact is None, not decoded again.
+        ``canonical`` False: the item as inwise sent it, for a reader of its own (``wire.feed_contact``)."""
         pending = self.db.query(
             "SELECT c.contact_id, c.answer_id, c.pos FROM feed_contacts c "
             "JOIN sheets s ON s.sheet=? AND s.account=c.account "
@@ -221,14 +222,16 @@ class SqlStore(RunTables):
             "ORDER BY c.answer_id, c.pos", (sheet, account, sheet))
         current_id, items = None, None
         for cid, answer_id, pos in pending:
-            if int(answer_id) in known:
-                yield int(answer_id), int(pos), None
+            answer_id, pos = int(answer_id), int(pos)
+            if answer_id in known:
+                yield answer_id, pos, None
                 continue
             if answer_id != current_id:
-                raw = self.feed_answer_raw(int(answer_id))
+                raw = self.feed_answer_raw(answer_id)
                 current_id, items = answer_id, (feed.parse(raw)[1] if raw is not None else None)
             if items is not None and pos < len(items) and feed.contact_id(items[pos]) == cid:
-                yield int(answer_id), int(pos), feed_contact(items[pos])  # one shape, whatever shape inwise sent
+                # one shape, whatever shape inwise sent
+                yield answer_id, pos, feed_contact(items[pos]) if canonical else items[pos]
 
     def mark_delivered(self, sheet: str, account: str, ids: Iterable[object], run_id: int | None = None) -> None:
         self.commit_saved(sheet, account, run_id, (), ids)
