@@ -122,14 +122,17 @@ def select(p: Plan, records: Mapping[str, RowRecord], config_fp: bytes, current:
            full: bool) -> Selection:
     sel = Selection(records=records)
     to_send: list[tuple[RowRef, Contact]] = []
+    fingerprints = sel.fingerprints
+    known = records.get if records else None  # a first sync: no row to look up (100,000 str(key) saved)
     for m in p.mapped:
-        if m.contact is None:
+        contact = m.contact
+        if contact is None:
             continue
-        fp = fingerprint(m.contact, config_fp)
-        rec = records.get(str(m.key)) if m.key is not None else None
+        fp = fingerprint(contact, config_fp)
+        rec = known(str(m.key)) if known is not None and m.key is not None else None
         if full or rec is None or rec.fingerprint != fp or not succeeded(rec.outcome):
-            to_send.append((m.ref, m.contact))
-            sel.fingerprints[m.number] = fp
+            to_send.append((RowRef(m.number, m.key), contact))
+            fingerprints[m.number] = fp
         elif rec.state == "answered" or rec.outcome.get("unsettled"):
             sel.recovered[m.number] = rec
             sel.contacts[m.number] = m.contact

@@ -13,6 +13,7 @@ import dataclasses
 import gc
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,6 +199,46 @@ def _older_objects_frozen() -> Iterator[None]:
 
 def _drain(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress: Progress | None,
            summary: RunSummary, stop_on_cancel: bool, result: PullResult, read: FeedIndexer | None = None) -> None:
+    with _ReadBehind(read) as behind:
+        _drain_into(client, target, cancel, progress, summary, stop_on_cancel, result, behind)
+
+
+class _ReadBehind:
+    """Indexes each kept answer (``FeedIndexer.read``) in a worker thread while the next one is
+    requested and committed: the answer is committed before it is handed over, and the next
+    request still starts only after that commit, so this only fills the wait for inwise.  One
+    answer at a time, in order; ``close`` waits for the last one (its error, if any, is raised)."""
+
+    def __init__(self, read: FeedIndexer | None) -> None:
+        self.read = read
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="feed-index") if read is not None else None
+        self.pending: Future[None] | None = None
+
+    def __call__(self, answer: FeedAnswer) -> None:
+        if self.pool is None or self.read is None:
+            return
+        self.wait()
+        self.pending = self.pool.submit(self.read.read, answer)
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> _ReadBehind:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is None:
+                self.wait()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)  # also on an error: the entries are complete or unused
+
+
+def _drain_into(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress: Progress | None,
+                summary: RunSummary, stop_on_cancel: bool, result: PullResult, read: _ReadBehind) -> None:
     store, account = target.store, target.account
     kept: list[FeedAnswer] = []
     largest = [0]
@@ -209,8 +250,7 @@ def _drain(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progre
             answer = store.add_feed_answer(account, raw, run_id=target.run_id, received=received)
         except StateError as e:
             raise rescue.keep_elsewhere(raw, target, e) from None
-        if read is not None:
-            read.read(answer)  # committed first, then read: the items decoded once
+        read(answer)  # committed first, then read (behind the next request): the items decoded once
         kept.append(dataclasses.replace(answer, items=None))  # the items are not kept past this answer
         return answer.items
 
