@@ -485,15 +485,17 @@ class InwiseClient:
 
     def batch_insert(self, contacts: Sequence[Contact], options: SendOptions, *,
                      field_numbers: Sequence[int], group_id: int | None,
-                     confirmation_status: str | None = None) -> BatchResult:
+                     confirmation_status: str | None = None, body: dict[str, Any] | None = None) -> BatchResult:
         """Import a chunk of contacts in one ``POST /contacts/batchInsert``, retries included.
+        ``body``: ``batch_body`` of these arguments, when the caller built it already (ahead).
 
         inwise gives no per-row outcome (that we know of): ``ok`` means the chunk was accepted.
         Raises :class:`InwiseAuthError` when inwise refuses the key and :class:`InwiseAddressError`
         when its first answer says the address is wrong; never raises for other failures.
         """
-        body = batch_body(contacts, options, field_numbers=field_numbers, group_id=group_id,
-                          confirmation_status=confirmation_status)
+        if body is None:
+            body = batch_body(contacts, options, field_numbers=field_numbers, group_id=group_id,
+                              confirmation_status=confirmation_status)
         try:
             response = self._request("POST", "/contacts/batchInsert", body)
         except requests.RequestException as exc:

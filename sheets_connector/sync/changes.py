@@ -135,7 +135,7 @@ def select(p: Plan, records: Mapping[str, RowRecord], config_fp: bytes, current:
             fingerprints[m.number] = fp
         elif rec.state == "answered" or rec.outcome.get("unsettled"):
             sel.recovered[m.number] = rec
-            sel.contacts[m.number] = m.contact
+            sel.contacts[m.number] = contact
             sel.fingerprints[m.number] = fp
         else:
             sel.unchanged += 1

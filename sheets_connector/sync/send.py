@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..cancel import CancelToken
 from ..config import Config
 from ..errors import InwiseError
-from ..inwise import InwiseClient, is_domestic
+from ..inwise import InwiseClient, batch_body, is_domestic
 from ..inwise.client import Backlog
 from ..inwise.wire import contact_groups
 from ..messages import catalog
@@ -153,10 +154,62 @@ def batch_parts(to_send: ToSend, options: SendOptions, batch_size: int) -> list[
 def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
     config, options = ctx.config, ctx.options
     field_numbers = sorted(config.columns.field_columns())
-    done = 0
     unconfirmed_chunks: list[int] = []
     breaker = ctx.outage_breaker()
-    for groups, status, chunk in batch_parts(to_send, options, config.inwise.batch_size):
+    parts = batch_parts(to_send, options, config.inwise.batch_size)
+    with _BodiesAhead(parts, options, field_numbers) as bodies:
+        _send_parts(ctx, to_send, outcomes, parts, bodies, breaker, unconfirmed_chunks)
+    if unconfirmed_chunks:
+        ctx.warnings.append(catalog.said("run.batch_failed", n=sum(unconfirmed_chunks), batches=len(unconfirmed_chunks)))
+
+
+class _BodiesAhead:
+    """batchInsert bodies, the next one built in a worker thread while the current one is in
+    flight (it only fills the wait for inwise: each chunk's answer is still recorded before the
+    next chunk is sent, so at most one chunk is ever unrecorded).  A body built for a call that
+    is not made (a failed group, a stop) is dropped."""
+
+    def __init__(self, parts: list[BatchPart], options: SendOptions, field_numbers: Sequence[int]) -> None:
+        self.calls = [(chunk, group, status) for groups, status, chunk in parts for group in groups]
+        self.options, self.field_numbers = options, field_numbers
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="batch-body") if len(self.calls) > 1 else None
+        self.ahead: dict[int, Future[dict[str, Any]]] = {}
+        self.next = 0
+
+    def _build(self, k: int) -> dict[str, Any]:
+        chunk, group, status = self.calls[k]
+        return batch_body([c for _, c in chunk], self.options, field_numbers=self.field_numbers, group_id=group,
+                          confirmation_status=status)
+
+    def body(self) -> dict[str, Any]:
+        """The body of the next call (in the order of the parts and their groups)."""
+        k, self.next = self.next, self.next + 1
+        built = self.ahead.pop(k, None)
+        body = built.result() if built is not None else self._build(k)
+        if self.pool is not None and k + 1 < len(self.calls):
+            self.ahead[k + 1] = self.pool.submit(self._build, k + 1)
+        return body
+
+    def skip(self, n: int) -> None:
+        """The next ``n`` calls are not made (the rest of a chunk's groups after a failure)."""
+        for k in range(self.next, self.next + n):
+            self.ahead.pop(k, None)
+        self.next += n
+
+    def __enter__(self) -> _BodiesAhead:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _send_parts(ctx: SendContext, to_send: ToSend, outcomes: Outcomes, parts: list[BatchPart], bodies: _BodiesAhead,
+                breaker: OutageBreaker, unconfirmed_chunks: list[int]) -> None:
+    config, options = ctx.config, ctx.options
+    field_numbers = bodies.field_numbers
+    done = 0
+    for groups, status, chunk in parts:
         if ctx.cancel.is_set():
             return
         if breaker.tripped:
@@ -169,7 +222,7 @@ def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
         for i, group in enumerate(groups):
             try:
                 res = ctx.client.batch_insert(contacts, options, field_numbers=field_numbers, group_id=group,
-                                              confirmation_status=status)
+                                              confirmation_status=status, body=bodies.body())
             except KeyboardInterrupt:
                 for ref, _ in chunk:
                     outcomes[ref.number] = RowOutcome(ref.number, "error", reason=IN_FLIGHT_UNKNOWN, key=ref.key)
@@ -180,6 +233,7 @@ def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
                 said = res.message or f"HTTP {res.http_status}"
                 failure = (msg("inwise.batch_group_failed", group=group, message=said) if i > 0
                            else msg("inwise.batch_error", message=said))
+                bodies.skip(len(groups) - i - 1)
                 break
         unanswered = res is not None and not res.ok and (res.http_status is None or res.http_status in RETRY_STATUSES)
         breaker.record(unanswered, res.message if res is not None else None)
@@ -201,8 +255,6 @@ def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
         done += len(chunk)
         if ctx.progress:
             ctx.progress("send", done, len(to_send))
-    if unconfirmed_chunks:
-        ctx.warnings.append(catalog.said("run.batch_failed", n=sum(unconfirmed_chunks), batches=len(unconfirmed_chunks)))
 
 
 DIGITS = re.compile(r"\D")
