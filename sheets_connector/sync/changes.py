@@ -107,10 +107,42 @@ def current_results(config: Config, data: TableData) -> dict[int, CellValue]:
     return {r.number: (r.values[idx] if idx < len(r.values) else None) for r in data.rows}
 
 
+class Fingerprints(dict[int, str]):
+    """Row number -> fingerprint (rows to send or recovered).  Those of rows the store does not
+    know yet are only needed once their answer is recorded: they are worked out then (or ahead,
+    by the batch send's worker while a chunk is in flight - ``warm``), not all before the send."""
+
+    def __init__(self, config_fp: bytes = b"") -> None:
+        super().__init__()
+        self.config_fp = config_fp
+        self.later: dict[int, Contact] = {}
+
+    def __missing__(self, row: int) -> str:
+        contact = self.later.get(row)
+        if contact is None:
+            raise KeyError(row)
+        fp = self[row] = fingerprint(contact, self.config_fp)  # the same value from any thread
+        return fp
+
+    def get(self, row: int, default: str | None = None) -> str | None:  # type: ignore[override]
+        try:
+            return self[row]
+        except KeyError:
+            return default
+
+    def __contains__(self, row: object) -> bool:
+        return dict.__contains__(self, row) or row in self.later
+
+    def warm(self, rows: ToSend) -> None:
+        for ref, _ in rows:
+            if ref.number in self.later:
+                self[ref.number]  # noqa: B018 - computed and kept
+
+
 @dataclass
 class Selection:
     to_send: ToSend = field(default_factory=list)
-    fingerprints: dict[int, str] = field(default_factory=dict)  # row number -> fingerprint (rows to send or recovered)
+    fingerprints: Fingerprints = field(default_factory=Fingerprints)
     recovered: dict[int, RowRecord] = field(default_factory=dict)  # answered by an earlier run, never written
     contacts: dict[int, Contact] = field(default_factory=dict)  # of the recovered rows (batch settling)
     restore: dict[int, RowRecord] = field(default_factory=dict)  # unchanged, but the cell lost its words
@@ -120,17 +152,21 @@ class Selection:
 
 def select(p: Plan, records: Mapping[str, RowRecord], config_fp: bytes, current: Mapping[int, CellValue], *,
            full: bool) -> Selection:
-    sel = Selection(records=records)
+    sel = Selection(records=records, fingerprints=Fingerprints(config_fp))
     to_send: list[tuple[RowRef, Contact]] = []
-    fingerprints = sel.fingerprints
+    fingerprints, later = sel.fingerprints, sel.fingerprints.later
     known = records.get if records else None  # a first sync: no row to look up (100,000 str(key) saved)
     for m in p.mapped:
         contact = m.contact
         if contact is None:
             continue
-        fp = fingerprint(contact, config_fp)
         rec = known(str(m.key)) if known is not None and m.key is not None else None
-        if full or rec is None or rec.fingerprint != fp or not succeeded(rec.outcome):
+        if rec is None or full:  # sent whatever its fingerprint: worked out when its answer is recorded
+            to_send.append((RowRef(m.number, m.key), contact))
+            later[m.number] = contact
+            continue
+        fp = fingerprint(contact, config_fp)
+        if rec.fingerprint != fp or not succeeded(rec.outcome):
             to_send.append((RowRef(m.number, m.key), contact))
             fingerprints[m.number] = fp
         elif rec.state == "answered" or rec.outcome.get("unsettled"):

@@ -156,7 +156,7 @@ def _send_stage(ctx: RunContext, work: Work, outcomes: Outcomes) -> None:
         recorder = AnswerRecorder(ctx.session, work.sel.fingerprints, summary, cancel, grouped=grouped,
                                   group=run.config.inwise.concurrency)
         sctx = SendContext(ctx.client, run.config, send_options(run.config), cancel, run.progress, summary.warnings,
-                           record=recorder, backlog=recorder if grouped else None)
+                           record=recorder, backlog=recorder if grouped else None, ahead=work.sel.fingerprints.warm)
         try:
             send(sctx, to_send, outcomes)
         finally:

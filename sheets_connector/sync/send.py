@@ -46,6 +46,8 @@ class SendContext:
     # called with inwise's answers as they arrive (the state store commits them at once)
     record: Callable[[list[RowOutcome]], None] | None = None
     backlog: Backlog | None = None  # answers ``record`` was handed and has not committed yet (per-row upsert)
+    # batch: work ``record`` will need for the rows of the next chunk, done while the current one is in flight
+    ahead: Callable[[ToSend], None] | None = None
     breaker: OutageBreaker | None = None  # made by send() from inwise.outage_after
     outage: str | None = None  # set when the breaker tripped: what happened and what to do
 
@@ -157,7 +159,7 @@ def send_batch(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
     unconfirmed_chunks: list[int] = []
     breaker = ctx.outage_breaker()
     parts = batch_parts(to_send, options, config.inwise.batch_size)
-    with _BodiesAhead(parts, options, field_numbers) as bodies:
+    with _BodiesAhead(parts, options, field_numbers, ctx.ahead) as bodies:
         _send_parts(ctx, to_send, outcomes, parts, bodies, breaker, unconfirmed_chunks)
     if unconfirmed_chunks:
         ctx.warnings.append(catalog.said("run.batch_failed", n=sum(unconfirmed_chunks), batches=len(unconfirmed_chunks)))
@@ -169,15 +171,18 @@ class _BodiesAhead:
     next chunk is sent, so at most one chunk is ever unrecorded).  A body built for a call that
     is not made (a failed group, a stop) is dropped."""
 
-    def __init__(self, parts: list[BatchPart], options: SendOptions, field_numbers: Sequence[int]) -> None:
+    def __init__(self, parts: list[BatchPart], options: SendOptions, field_numbers: Sequence[int],
+                 ahead: Callable[[ToSend], None] | None = None) -> None:
         self.calls = [(chunk, group, status) for groups, status, chunk in parts for group in groups]
-        self.options, self.field_numbers = options, field_numbers
+        self.options, self.field_numbers, self.prepare = options, field_numbers, ahead
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="batch-body") if len(self.calls) > 1 else None
         self.ahead: dict[int, Future[dict[str, Any]]] = {}
         self.next = 0
 
     def _build(self, k: int) -> dict[str, Any]:
         chunk, group, status = self.calls[k]
+        if self.prepare is not None:
+            self.prepare(chunk)
         return batch_body([c for _, c in chunk], self.options, field_numbers=self.field_numbers, group_id=group,
                           confirmation_status=status)
 
