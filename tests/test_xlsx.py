@@ -585,6 +585,37 @@ def test_a_written_file_that_fails_the_check_is_not_swapped_in(tmp_path: Path, m
     assert sha(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["c.xlsx"]
 
 
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/styles.xml"])
+def test_a_written_part_whose_bytes_do_not_match_its_crc_is_not_swapped_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part: str) -> None:
+    # the check reads each part once: the sheets while it takes the inventory, the rest after;
+    # a part damaged on its way to the disk fails it either way
+    path = contacts_workbook(tmp_path / "c.xlsx")
+    before = sha(path)
+    real = patch.write_patched
+
+    def damaged(src: Path, dst: Path, *args: object, **kwargs: object) -> object:
+        done = real(src, dst, *args, **kwargs)  # type: ignore[arg-type]
+        with zipfile.ZipFile(dst) as zf:
+            parts = [(info, zf.read(info)) for info in zf.infolist()]
+        with zipfile.ZipFile(dst, "w") as zf:  # stored, so the changed byte is still well-formed XML
+            for info, data in parts:
+                info.compress_type = zipfile.ZIP_STORED
+                zf.writestr(info, data)
+        raw = dst.read_bytes()
+        data = dict((i.filename, d) for i, d in parts)[part]
+        at = raw.index(data) + data.index(b" ")  # "<?xml version": a tab for the space, still well-formed
+        dst.write_bytes(raw[:at] + b"\t" + raw[at + 1:])
+        return done
+
+    monkeypatch.setattr(patch, "write_patched", damaged)
+    table = XlsxTable(path)
+    set_cells(table, {"Result": {2: "ok"}})
+    with pytest.raises(SourceError, match="did not pass the safety check.*NOT changed"):
+        table.save()
+    assert sha(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["c.xlsx"]
+
+
 def test_file_changed_since_read_is_not_written(tmp_path: Path) -> None:
     path = contacts_workbook(tmp_path / "c.xlsx")
     table = XlsxTable(path)

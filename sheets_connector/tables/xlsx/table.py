@@ -46,7 +46,7 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import python_calamine
 from python_calamine import CalamineSheet, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
@@ -685,12 +685,10 @@ class XlsxTable:
         src = self._file.target
         lost: list[str] = []
         try:
-            with zipfile.ZipFile(tmp) as zf:
-                bad = zf.testzip()
-                if bad is not None:
-                    raise PackageError(f"part {bad} is corrupt")
+            with _CheckedZip(tmp) as zf:
                 check_package(zf, before.problems)
                 after = take_inventory(zf)
+                zf.check_the_rest()  # every part's CRC, the large sheets' from the inventory's own read
                 with zipfile.ZipFile(src) as original:
                     if written.patched is not None:
                         lost += _changed_members(original, zf, written.patched)
@@ -712,6 +710,35 @@ class XlsxTable:
                 "NOT changed and the results were not written. Please report this with a copy of the workbook if you can."
             ) from None
         return find_losses(before.inventory, after, written.allowed) + lost
+
+
+class _CheckedZip(zipfile.ZipFile):
+    """A zip that checks every part's CRC in one read: zipfile checks a part's CRC when it is
+    read to its end (a mismatch raises BadZipFile), so the parts the checks above read whole
+    (the inventory streams every sheet) are not decompressed a second time, as ``testzip()``
+    would; ``check_the_rest()`` reads the others."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._opened: list[tuple[str, IO[bytes]]] = []
+
+    def open(self, name: str | zipfile.ZipInfo, mode: Literal["r", "w"] = "r", pwd: bytes | None = None, *,
+             force_zip64: bool = False) -> IO[bytes]:
+        f = super().open(name, mode, pwd, force_zip64=force_zip64)
+        if mode == "r":
+            self._opened.append((name.filename if isinstance(name, zipfile.ZipInfo) else name, f))
+        return f
+
+    def check_the_rest(self) -> None:
+        # ``_eof``: the part was decompressed to its end, so its CRC was compared (where a
+        # Python release names it otherwise, every part is simply read again)
+        done = {name for name, f in self._opened if getattr(f, "_eof", False)}
+        self._opened.clear()
+        for info in self.infolist():
+            if info.filename not in done:
+                with super().open(info) as f:
+                    while f.read(1 << 20):
+                        pass
 
 
 def _changed_members(original: zipfile.ZipFile, new: zipfile.ZipFile, patched: patch_module.Patched) -> list[str]:
