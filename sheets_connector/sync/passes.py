@@ -122,11 +122,12 @@ def run_pass(ctx: RunContext, work: Work) -> Outcomes:
             if pull_failed:
                 writeback.mark_unsettled(settling)
             when = run.clock()
-            _record_statuses(session, settling, writeback.status_texts(config, settling, when), when)
+            texts = writeback.status_texts(config, settling, when)
+            _record_statuses(session, settling, texts, when)
             rewrite = {r: o for r, o in work.problems.items() if work.current.get(r) != o.status("", config.language)}
             kept.update((r, (rec.status or "", _datetime(rec.synced_at))) for r, rec in sel.restore.items())
             restore = {r: _restored(r, rec.outcome) for r, rec in sel.restore.items()}
-            columns = writeback.result_columns(config, {**rewrite, **restore, **recovered, **outcomes}, when, kept)
+            columns = writeback.result_columns(config, {**rewrite, **restore, **recovered, **outcomes}, when, kept, texts)
             with writeback.results_kept(table, columns, run.clock):  # a Google Sheet is written here
                 _write(ctx, columns)
                 appended = newcontacts.append_new_contacts(config, table, pulled, ctx.tab_columns)

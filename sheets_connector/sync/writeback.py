@@ -97,12 +97,16 @@ def keep_created(outcomes: Outcomes, current: Mapping[int, CellValue], records: 
 
 
 def result_columns(config: Config, outcomes: Mapping[int, RowOutcome], when: datetime,
-                   kept: Mapping[int, tuple[str, datetime | None]] | None = None) -> ResultColumns:
+                   kept: Mapping[int, tuple[str, datetime | None]] | None = None,
+                   texts: Mapping[int, str] | None = None) -> ResultColumns:
     """The cells to write for these outcomes.  ``kept`` gives rows whose words were settled by
-    an earlier run (row -> (status, synced at)): they are written as they were, date included."""
+    an earlier run (row -> (status, synced at)): they are written as they were, date included.
+    ``texts``: the words ``status_texts`` already gave some of these same outcomes at ``when``
+    (100,000 rows: not worded twice)."""
     res = config.results
     stamp_text, language = config.result_time(when), config.language
     kept = kept or {}
+    texts = texts or {}
     # one pass, one RowRef per row (100,000 rows: this runs on every row of a large sheet)
     results: dict[RowRef, CellValue] = {}
     ids: dict[RowRef, CellValue] = {}
@@ -112,7 +116,11 @@ def result_columns(config: Config, outcomes: Mapping[int, RowOutcome], when: dat
     for r, o in outcomes.items():
         ref = o.ref
         earlier = kept.get(r)
-        results[ref] = earlier[0] if earlier is not None else o.status(stamp_text, language)
+        if earlier is not None:
+            results[ref] = earlier[0]
+        else:
+            text = texts.get(r)
+            results[ref] = text if text is not None else o.status(stamp_text, language)
         if want_ids and o.contact_id is not None:
             ids[ref] = o.contact_id
         if want_synced and o.ok and (earlier is None or earlier[1]):
