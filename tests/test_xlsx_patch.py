@@ -12,6 +12,7 @@ import logging
 import re
 import shutil
 import struct
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -838,6 +839,31 @@ def test_a_crash_in_the_fast_writer_leaves_the_original_and_no_temp_file(
         with pytest.raises(SourceError, match="No space left on device.*not changed"):
             table.save()
     assert parts(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["c.xlsx"]
+    save(table)  # the writes are still buffered: a second save writes them
+    assert calamine_rows(path, "Contacts")[1][-1] == "ok"
+
+
+def test_a_full_disk_while_a_sheet_is_compressed_leaves_the_original_and_no_temp_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, save: Save) -> None:
+    # a patched sheet is compressed and written by a second thread: its error still stops the save
+    path = contacts(tmp_path / "c.xlsx")
+    before = parts(path)
+    real = zipfile._ZipWriteFile.write  # type: ignore[attr-defined]
+    failed: list[str] = []
+
+    def full(self: object, data: bytes) -> int:
+        if threading.current_thread() is not threading.main_thread():
+            failed.append(threading.current_thread().name)
+            raise OSError(28, "No space left on device")
+        return real(self, data)  # type: ignore[no-any-return]
+
+    with monkeypatch.context() as m:
+        m.setattr(zipfile._ZipWriteFile, "write", full)  # type: ignore[attr-defined]
+        table = XlsxTable(path)
+        set_cells(table, {"Result": {2: "ok"}})
+        with pytest.raises(SourceError, match="No space left on device.*not changed"):
+            table.save()
+    assert failed and parts(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["c.xlsx"]
     save(table)  # the writes are still buffered: a second save writes them
     assert calamine_rows(path, "Contacts")[1][-1] == "ok"
 

@@ -42,8 +42,10 @@ import contextlib
 import datetime as dt
 import os
 import posixpath
+import queue
 import re
 import sys
+import threading
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -415,8 +417,8 @@ def _write_zip(zf: zipfile.ZipFile, dst: Path, book: _Book, sheets: dict[str, Sh
 
     def stream(zi: zipfile.ZipInfo, part: str, sheet: SheetPatch) -> None:
         _set_level(zi)
-        with out.open(zi, "w", force_zip64=zip64) as w:
-            sheet.write_to(_Limited(w, None if zip64 else zipfile.ZIP64_LIMIT))
+        with out.open(zi, "w", force_zip64=zip64) as w, _Behind(w) as behind:
+            sheet.write_to(_Limited(behind, None if zip64 else zipfile.ZIP64_LIMIT))
         title = names[part]
         for what, n in (("formula", len(sheet.formulas)), ("hidden column", sheet.unhidden),
                         ("column width", sheet.unhidden)):
@@ -481,10 +483,47 @@ def _write_zip(zf: zipfile.ZipFile, dst: Path, book: _Book, sheets: dict[str, Sh
     return Patched(written, created | set(added), allowed)
 
 
+class _Behind:
+    """A member written by a second thread, a megabyte behind: the CRC, the compression and
+    the disk write (zlib and the file release the GIL) run on the other core while the sheet
+    makes its next megabyte.  At most two pieces wait (memory stays flat); the thread's
+    error is raised in the caller, at its next write or at the end."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="xlsx-member-writer", daemon=True)
+
+    def __enter__(self) -> _Behind:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while (data := self.pieces.get()) is not None:
+            if self.error is None:  # after an error the rest is only drained
+                try:
+                    self.out.write(data)
+                except BaseException as e:  # noqa: BLE001 - raised in the caller's thread
+                    self.error = e
+
+    def write(self, data: bytes) -> int:
+        if self.error is not None:
+            raise self.error
+        self.pieces.put(data)
+        return len(data)
+
+    def __exit__(self, *exc: object) -> None:
+        self.pieces.put(None)
+        self.thread.join()
+        if self.error is not None and exc[0] is None:
+            raise self.error
+
+
 class _Limited:
     """A member being written that refuses to grow past ``limit`` bytes (None: no limit)."""
 
-    def __init__(self, out: IO[bytes], limit: int | None) -> None:
+    def __init__(self, out: _Behind, limit: int | None) -> None:
         self.out, self.limit, self.size = out, limit, 0
 
     def write(self, data: bytes) -> int:
