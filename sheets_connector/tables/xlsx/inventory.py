@@ -17,9 +17,7 @@ tag in XML (text and attribute values must escape it).
 from __future__ import annotations
 
 import hashlib
-import queue
 import re
-import threading
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -351,7 +349,7 @@ def _scan_sheet(pkg: Package, part: str) -> tuple[bytes, list[int | None]]:
     no tag (what the patterns match) is split between two pieces."""
     head = b""
     counts: list[int | None] = [None, None, None]
-    with pkg.open(part) as raw, _ReadAhead(raw) as f:
+    with pkg.open(part) as f:
         while True:  # the part up to the end of <sheetData ...>
             chunk = f.read(_CHUNK)
             head += chunk
@@ -376,55 +374,6 @@ def _scan_sheet(pkg: Package, part: str) -> tuple[bytes, list[int | None]]:
                 _count_cell_tags(rest[:cut], counts)
                 rest = rest[cut:]
             rest += chunk
-
-
-class _ReadAhead:
-    """A part decompressed a megabyte ahead by a second thread (zlib releases the GIL) while
-    the caller counts the last one: ``read()`` gives the next megabyte, ``read(-1)`` the rest.
-    The thread's error (a bad CRC, a broken zip) is raised in the caller."""
-
-    def __init__(self, f: IO[bytes]) -> None:
-        self.f = f
-        self.chunks: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=2)
-        self.stop = False
-        self.done = False
-        self.thread = threading.Thread(target=self._run, name="xlsx-part-reader", daemon=True)
-
-    def __enter__(self) -> _ReadAhead:
-        self.thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            while not self.stop:
-                chunk = self.f.read(_CHUNK)
-                self.chunks.put(chunk)
-                if not chunk:
-                    return
-        except BaseException as e:  # noqa: BLE001 - raised in the caller's thread
-            self.chunks.put(e)
-
-    def read(self, size: int = _CHUNK) -> bytes:
-        if size >= 0:
-            if self.done:
-                return b""
-            chunk = self.chunks.get()
-            if isinstance(chunk, BaseException):
-                self.done = True
-                raise chunk
-            self.done = not chunk
-            return chunk
-        rest = []
-        while chunk := self.read():
-            rest.append(chunk)
-        return b"".join(rest)
-
-    def __exit__(self, *exc: object) -> None:
-        # a caller that stopped early: the thread ends at its next piece (at most one more fits)
-        self.stop = True
-        while not self.chunks.empty():
-            self.chunks.get_nowait()
-        self.thread.join()
 
 
 def _count_cell_tags(cells: bytes, counts: list[int | None]) -> None:
