@@ -1,0 +1,85 @@
+"""The run's garbage-collection policy: one place, for a sync, a pull and a large ``map_rows``.
+
+A run builds structures of ~100,000 rows that live until it ends (the rows read, their mapped
+contacts, the outcomes).  With CPython's default thresholds (700, 10, 10) the cycle collector
+runs a full collection each time the heap grew by a quarter, and each walks every object the
+run holds: measured on a 100,000-row sync, ~4.8 s of its CPU, 1.8 s of it while mapping.
+
+``quiet_gc()`` around the work, for its duration:
+- the youngest generation's threshold is raised (``GEN0_THRESHOLD``): a collection per that many
+  new container objects instead of per 700, so a full one comes rarely;
+- ``settle()`` (called where the run has built what it keeps: after the read and the mapping)
+  moves every object alive then out of the collector's sight (``gc.freeze``).  Objects freed by
+  reference counting are freed as ever; only cycles among them wait until the run ends.
+On exit both are undone exactly: the caller's thresholds come back (unless someone changed them
+meanwhile: theirs stand), the frozen objects are handed back to the collector.
+
+Only a speed-up: nothing a run does depends on when cycles are collected.  Safe when nested and
+when several runs share the process (the web service runs syncs in threads): the first to
+enter sets the policy, the last to leave restores it.  A caller that froze objects itself
+before (a server before forking, say) keeps its freeze: then nothing is frozen or thawed here.
+"""
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+#: New container objects between two collections of the youngest generation, during a run.  At
+#: 20,000 a full collection comes at most every ~2 million survivors (10 x 10 young ones);
+#: cyclic garbage waits for at most 20,000 allocations (a few MiB), against 700 by default.
+GEN0_THRESHOLD = 20_000
+
+_lock = threading.Lock()
+_depth = 0  # quiet_gc scopes open in this process, all threads
+_restore: tuple[int, int, int] | None = None  # the thresholds found on entering, None: left as found
+_raised: tuple[int, int, int] | None = None  # the thresholds set here
+_freezing = False  # this policy froze objects (nobody else had): it thaws them on the last exit
+
+
+def _enter() -> None:
+    global _depth, _restore, _raised, _freezing
+    with _lock:
+        _depth += 1
+        if _depth > 1:
+            return
+        found = gc.get_threshold()
+        gen0 = found[0]
+        if 0 < gen0 < GEN0_THRESHOLD:  # 0: the caller switched collection off; keep it so
+            _restore, _raised = (found[0], found[1], found[2]), (GEN0_THRESHOLD, found[1], found[2])
+            gc.set_threshold(*_raised)
+        else:
+            _restore = _raised = None
+        _freezing = gc.get_freeze_count() == 0
+
+
+def _leave() -> None:
+    global _depth, _restore, _raised, _freezing
+    with _lock:
+        _depth -= 1
+        if _depth > 0:
+            return
+        if _restore is not None and gc.get_threshold() == _raised:
+            gc.set_threshold(*_restore)
+        if _freezing:
+            gc.unfreeze()
+        _restore = _raised = None
+        _freezing = False
+
+
+@contextmanager
+def quiet_gc() -> Iterator[None]:
+    """The policy above for the duration of the block (re-entrant, thread-safe)."""
+    _enter()
+    try:
+        yield
+    finally:
+        _leave()
+
+
+def settle() -> None:
+    """Inside ``quiet_gc``: what is alive now lives on, keep the collector from walking it again."""
+    with _lock:
+        if _depth > 0 and _freezing:
+            gc.freeze()
