@@ -15,9 +15,12 @@ On exit both are undone exactly: the caller's thresholds come back (unless someo
 meanwhile: theirs stand), the frozen objects are handed back to the collector.
 
 Only a speed-up: nothing a run does depends on when cycles are collected.  Safe when nested and
-when several runs share the process (the web service runs syncs in threads): the first to
-enter sets the policy, the last to leave restores it.  A caller that froze objects itself
-before (a server before forking, say) keeps its freeze: then nothing is frozen or thawed here.
+when several runs share the process (the web service runs syncs in threads): the first scope to
+enter sets the thresholds, the last to leave restores them.  Each run's end (a thread's
+outermost scope) hands every frozen object back, so cyclic garbage never waits longer than one
+run even when runs overlap without end (a busy scheduler); a run still working freezes again at
+its next ``settle()``.  A caller that froze objects itself before (a server before forking, say)
+keeps its freeze: then nothing is frozen or thawed here.
 """
 from __future__ import annotations
 
@@ -33,15 +36,17 @@ GEN0_THRESHOLD = 20_000
 
 _lock = threading.Lock()
 _depth = 0  # quiet_gc scopes open in this process, all threads
+_mine = threading.local()  # .depth: the scopes open in this thread
 _restore: tuple[int, int, int] | None = None  # the thresholds found on entering, None: left as found
 _raised: tuple[int, int, int] | None = None  # the thresholds set here
-_freezing = False  # this policy froze objects (nobody else had): it thaws them on the last exit
+_freezing = False  # this policy may freeze (nobody else had frozen objects): it thaws them as runs end
 
 
 def _enter() -> None:
     global _depth, _restore, _raised, _freezing
     with _lock:
         _depth += 1
+        _mine.depth = getattr(_mine, "depth", 0) + 1
         if _depth > 1:
             return
         found = gc.get_threshold()
@@ -58,12 +63,13 @@ def _leave() -> None:
     global _depth, _restore, _raised, _freezing
     with _lock:
         _depth -= 1
+        _mine.depth -= 1
+        if _freezing and _mine.depth == 0:  # a run ends: what it (or a concurrent one) froze is collectable again
+            gc.unfreeze()
         if _depth > 0:
             return
         if _restore is not None and gc.get_threshold() == _raised:
             gc.set_threshold(*_restore)
-        if _freezing:
-            gc.unfreeze()
         _restore = _raised = None
         _freezing = False
 
