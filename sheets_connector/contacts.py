@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from .config import Config
 from .errors import ConfigError
-from .gcpolicy import quiet_gc, settle
+from .gcpolicy import building, quiet_gc, settle
 from .messages.catalog import Msg, msg, render
 from .model import Contact
 from .normalize import (
@@ -499,7 +499,7 @@ class ContactMapper:
         ``_normalize_in_parallel``); the duplicate check stays in this process, in row order, so
         the result is the same as one row at a time."""
         rows = rows if isinstance(rows, list) else list(rows)
-        with quiet_gc():  # it builds ~3 objects a row that live on: see gcpolicy
+        with quiet_gc(), building():  # it builds ~3 objects a row that live on: see gcpolicy
             settle()
             n = _worker_count(len(rows)) if workers is None else workers
             parallel = _normalize_in_parallel(self, rows, n) if n > 1 else None

@@ -10,7 +10,7 @@ import pytest
 from util import make_config, write_workbook
 
 from sheets_connector.errors import InwiseAuthError
-from sheets_connector.gcpolicy import GEN0_THRESHOLD, quiet_gc, settle
+from sheets_connector.gcpolicy import GEN0_THRESHOLD, building, quiet_gc, settle
 from sheets_connector.sync import Collaborators, sync
 
 
@@ -31,7 +31,9 @@ class Node:
 
 def test_in_force_inside_and_restored_exactly_after():
     with quiet_gc():
-        assert gc.get_threshold() == (GEN0_THRESHOLD, 10, 10)
+        with building():
+            assert gc.get_threshold() == (GEN0_THRESHOLD, 10, 10)
+        assert gc.get_threshold() == (700, 10, 10)  # raised only while building
         node = Node()
         gone = weakref.ref(node)
         settle()
@@ -45,7 +47,7 @@ def test_in_force_inside_and_restored_exactly_after():
 
 
 def test_restored_when_the_work_fails():
-    with pytest.raises(RuntimeError), quiet_gc():
+    with pytest.raises(RuntimeError), quiet_gc(), building():
         settle()
         raise RuntimeError("boom")
     assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
@@ -57,8 +59,8 @@ def test_settle_outside_a_run_does_nothing():
 
 
 def test_nested_scopes_restore_on_the_last_exit():
-    with quiet_gc():
-        with quiet_gc():
+    with quiet_gc(), building():
+        with quiet_gc(), building():
             settle()
         assert gc.get_threshold()[0] == GEN0_THRESHOLD and gc.get_freeze_count() > 0
     assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
@@ -71,7 +73,7 @@ def test_concurrent_runs_do_not_undo_each_other():
     seen: dict[str, object] = {}
 
     def run_a() -> None:
-        with quiet_gc():
+        with quiet_gc(), building():
             settle()
             a_in.set()
             b_in.wait(10)
@@ -79,7 +81,7 @@ def test_concurrent_runs_do_not_undo_each_other():
 
     def run_b() -> None:
         a_in.wait(10)
-        with quiet_gc():
+        with quiet_gc(), building():
             b_in.set()
             a_out.wait(10)
             seen["b after a"] = (gc.get_threshold()[0], gc.get_freeze_count() > 0)
@@ -104,7 +106,7 @@ def test_a_caller_that_froze_or_tuned_gc_keeps_it():
     theirs = Node()
     gc.freeze()  # a server freezing its start-up objects before forking, say
     gc.set_threshold(100_000, 20, 20)  # already above ours: left alone
-    with quiet_gc():
+    with quiet_gc(), building():
         assert gc.get_threshold() == (100_000, 20, 20)
         ours = Node()
         settle()
@@ -112,13 +114,13 @@ def test_a_caller_that_froze_or_tuned_gc_keeps_it():
     assert gc.get_threshold() == (100_000, 20, 20)
     assert not _in_sight(theirs) and gc.get_freeze_count() > 0  # their freeze stands
     gc.set_threshold(0)  # collection switched off by the caller: stays off
-    with quiet_gc():
+    with building():
         assert gc.get_threshold()[0] == 0
     assert gc.get_threshold()[0] == 0
 
 
 def test_thresholds_changed_during_the_run_stand():
-    with quiet_gc():
+    with building():
         gc.set_threshold(5_000, 10, 10)
     assert gc.get_threshold() == (5_000, 10, 10)
 
@@ -126,14 +128,14 @@ def test_thresholds_changed_during_the_run_stand():
 def test_a_sync_leaves_gc_as_it_found_it(tmp_path, sandbox):
     write_workbook(tmp_path / "contacts.xlsx", [["Dana", "Cohen", "dana@example.co.il", "054-1111111", None]])
     cfg = make_config(tmp_path, sandbox.base_url)
-    during: set[tuple[int, bool]] = set()
+    during: set[bool] = set()
 
     def progress(stage: str, done: int, total: int | None) -> None:
-        during.add((gc.get_threshold()[0], gc.get_freeze_count() > 0))
+        during.add(gc.get_freeze_count() > 0)
 
     s = sync(cfg, Collaborators(environ={"INWISE_API_KEY": "test-key"}, progress=progress))
     assert s.counts["created"] == 1
-    assert during == {(GEN0_THRESHOLD, True)}  # in force (what was read and mapped frozen) at every stage
+    assert during == {True}  # what was read and mapped is frozen at every stage told
     assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
     with pytest.raises(InwiseAuthError):
         sync(cfg, Collaborators(environ={"INWISE_API_KEY": "wrong-key-123"}))

@@ -11,8 +11,9 @@ the scheduler and the demo each build their own collaborators.
 Stopping is the cancel token's job everywhere; a ``KeyboardInterrupt`` reaching a stage is a
 hard stop (a second Ctrl-C): the results known so far go to a CSV and ``RunStopped`` says where.
 
-Garbage collection during a run follows one policy (gcpolicy.py): fewer young collections,
-and what the read and the mapping built kept out of the full ones.
+Garbage collection during a run follows one policy (gcpolicy.py): fewer young collections
+while the read and the mapping build the run's rows, and what they built kept out of the
+full collections after.
 
 What survives a kill at any moment (see the state store): every answer of inwise is committed
 as it arrives, every feed answer before it is read; the store learns that the sheet shows them
@@ -27,7 +28,7 @@ from datetime import datetime
 
 from ..config import Config
 from ..errors import ConfigError, InwiseAddressError, StateError
-from ..gcpolicy import quiet_gc, settle
+from ..gcpolicy import building, quiet_gc, settle
 from ..inwise import InwiseClient
 from ..messages.catalog import said
 from ..results import RowOutcome
@@ -174,7 +175,8 @@ def _read(run: Run, session: RunSession, table: Table, command: str) -> tuple[Pl
     timings: dict[str, float] = {}
     started = run.clock()
     session.stage("read")
-    p = plan(run.config, table, timings)
+    with building():  # the rows read and mapped: no full collection walks them while they grow
+        p = plan(run.config, table, timings)
     settle()  # the rows read and mapped live until the run ends: the collector need not walk them again
     summary = _summary(run, p, command, started, timings)
     summary.run_id = session.run_id
