@@ -413,7 +413,8 @@ def s6_cpu(ctx: Ctx) -> Result:
     res.notes.append("libraries alone: email_validator.validate_email (no DNS) + phonenumbers.parse + "
                      "is_valid_number on the same cells, no cleaning, no caching: the floor a naive script pays")
     res.notes.append("ours: process CPU of ContactMapper.map_rows, garbage collection included (it builds 3 objects "
-                     "a row that live on: row, contact, key); the median of the runs")
+                     "a row that live on: row, contact, key; map_rows applies the run's GC policy itself, "
+                     "sheets_connector/gcpolicy.py); the median of the runs")
     return res
 
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from .config import Config
 from .errors import ConfigError
+from .gcpolicy import building, quiet_gc, settle
 from .messages.catalog import Msg, msg, render
 from .model import Contact
 from .normalize import (
@@ -333,6 +334,9 @@ class ContactMapper:
         self._seen_email: dict[str, int] = {}
         self._seen_mobile: dict[str, int] = {}
         self._field_texts = {idx: FieldTexts(number, pattern) for number, idx, pattern in fields}
+        self._pairs = [(idx, self._field_texts[idx].pair) for _, idx, _ in fields]  # in c.fields' order
+        self._email_counts = email is not None and email not in own  # a cell _empty looks at
+        self._mobile_counts = mobile is not None and mobile not in own
         self.helped_rows = 0  # rows whose email and mobile a helper process validated (map_rows)
 
     # -- one row ---------------------------------------------------------------------------
@@ -347,9 +351,6 @@ class ContactMapper:
         out by another process."""
         c = self.columns
         values = row.values
-        if self._empty(values):
-            return None  # empty row (an unticked checkbox of a per-row column is empty too): skipped silently
-
         problems: list[RowProblem] = []
         fast = self.fast_paths
         if fast and known is not None:
@@ -357,6 +358,10 @@ class ContactMapper:
         else:
             email = known_email(values[c.email]) if fast and c.email is not None else None
             mobile = known_mobile(values[c.mobile], self.region, self.newer_ranges) if fast and c.mobile is not None else None
+        # a usable email or mobile is a cell that is not blank: the row is not empty (most rows)
+        if not ((email is not None and self._email_counts) or (mobile is not None and self._mobile_counts)) \
+                and self._empty(values):
+            return None  # empty row (an unticked checkbox of a per-row column is empty too): skipped silently
         if email is None and c.email is not None and not is_blank(values[c.email]):
             try:
                 email = normalize_email(values[c.email])
@@ -367,7 +372,8 @@ class ContactMapper:
                 mobile = normalize_mobile(values[c.mobile], self.region, self.newer_ranges)
             except ValueProblem as e:
                 problems.append(RowProblem("invalid", _in_column(e, c.headers["mobile"]), c.headers["mobile"]))
-        key = row_key(email, mobile)
+        key = (RowKey("email", email_key(email)) if email else RowKey("mobile", mobile) if mobile  # row_key, inline
+               else None)
         held = self.per_row.held(values) if self.per_row is not None else None
         if held:  # before any check: staff often hold back a row they have not finished
             return MappedRow(row.number, problem=RowProblem("held", held, self.per_row.hold.header if self.per_row
@@ -384,6 +390,16 @@ class ContactMapper:
             return MappedRow(row.number, problem=RowProblem("missing", missing))
 
         fields: list[tuple[int, str]] = []
+        if fast and not self.text_dates:  # most sheets: every field cell a text, number or date seen before
+            for idx, pair_of in self._pairs:
+                pair = pair_of(values[idx])
+                if pair is None:
+                    fields = []
+                    break  # the general path below says what is wrong with it
+                if pair:
+                    fields.append(pair)
+            else:
+                return self._contact(row, values, email, mobile, tuple(fields), key)
         for number, idx, pattern in c.fields:
             v = values[idx]
             if fast and idx not in self.text_dates:
@@ -412,6 +428,12 @@ class ContactMapper:
                 )
             if text:
                 fields.append((number, text))
+        return self._contact(row, values, email, mobile, tuple(fields), key)
+
+    def _contact(self, row: SourceRow, values: Sequence[Any], email: str | None, mobile: str | None,
+                 fields: tuple[tuple[int, str], ...], key: RowKey | None) -> MappedRow:
+        """The row's contact once its email, mobile and fields are known (or its problem)."""
+        c = self.columns
         external_id = None
         if c.external_id is not None and not is_blank(values[c.external_id]):
             try:
@@ -421,13 +443,13 @@ class ContactMapper:
                 return MappedRow(row.number, problem=RowProblem("invalid", _in_column(e, h), h), key=key)
 
         if self.per_row is None:
-            return MappedRow(row.number, contact=Contact(email, mobile, tuple(fields), external_id), key=key)
+            return MappedRow(row.number, Contact(email, mobile, fields, external_id), None, key)
         says = self.per_row.read(values)
         if says.problem:
             return MappedRow(row.number, problem=RowProblem("invalid", says.problem, says.problem_column), key=key)
         if says.no_consent:
             return MappedRow(row.number, problem=RowProblem("no_consent", says.no_consent, None), key=key)
-        contact = Contact(email, mobile, tuple(fields), external_id, groups=says.groups or (),
+        contact = Contact(email, mobile, fields, external_id, groups=says.groups or (),
                           remove_groups=says.remove_groups, only_these_groups=says.only_these_groups,
                           confirmation_status=says.confirmation_status)
         return MappedRow(row.number, contact=contact, key=key)
@@ -477,10 +499,12 @@ class ContactMapper:
         ``_normalize_in_parallel``); the duplicate check stays in this process, in row order, so
         the result is the same as one row at a time."""
         rows = rows if isinstance(rows, list) else list(rows)
-        n = _worker_count(len(rows)) if workers is None else workers
-        parallel = _normalize_in_parallel(self, rows, n) if n > 1 else None
-        normalized = parallel if parallel is not None else (self.normalize_row(r) for r in rows)
-        return [self._dedupe(m) for m in normalized if m is not None]
+        with quiet_gc(), building():  # it builds ~3 objects a row that live on: see gcpolicy
+            settle()
+            n = _worker_count(len(rows)) if workers is None else workers
+            parallel = _normalize_in_parallel(self, rows, n) if n > 1 else None
+            normalized = parallel if parallel is not None else (self.normalize_row(r) for r in rows)
+            return [self._dedupe(m) for m in normalized if m is not None]
 
     def cells(self, rows: Sequence[SourceRow]) -> tuple[list[Any], list[Any]]:
         """The email and mobile cells of ``rows``: all another process needs for ``known_cells``."""

@@ -10,11 +10,10 @@ yet delivered to this sheet; they count as delivered only once the sheet holding
 from __future__ import annotations
 
 import dataclasses
-import gc
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from .. import messages
 from ..cancel import CancelToken
 from ..config import Config
 from ..errors import InwiseError, StateError
+from ..gcpolicy import settle
 from ..inwise import InwiseClient
 from ..messages.catalog import msg, said
 from ..normalize import clean_text, header_key
@@ -169,8 +169,8 @@ def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress
     try:
         _take_leftovers(target, summary)
         newest = store.newest_feed_contact(target.account)
-        with _older_objects_frozen():
-            _drain(client, target, cancel, progress, summary, stop_on_cancel, result, read)
+        settle()  # decoding ~100 answers would otherwise walk what the run holds in full collections
+        _drain(client, target, cancel, progress, summary, stop_on_cancel, result, read)
         if result.drained and newest is not None and not client.feed_answers_maybe_lost:  # (a lost answer says so itself)
             _read_elsewhere(target, newest, sent, summary)
     except StateError as e:
@@ -179,22 +179,6 @@ def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress
         with suppress(StateError):
             store.unlock(f"feed:{target.account}", token)
     return result
-
-
-@contextmanager
-def _older_objects_frozen() -> Iterator[None]:
-    """Keep Python's cycle collector off what the run held before the pull: decoding ~100 answers
-    of 1,000 contacts allocates enough to trigger full collections, and each would walk every
-    object of a 100,000-row sheet (0.3-0.5 s apiece, ~15% of the pull's CPU).  Only a speed-up:
-    what the pull itself allocates is collected as usual, the rest again after it."""
-    if gc.get_freeze_count():  # someone else froze objects (before forking, say): theirs to thaw
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _drain(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress: Progress | None,

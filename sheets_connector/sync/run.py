@@ -11,6 +11,10 @@ the scheduler and the demo each build their own collaborators.
 Stopping is the cancel token's job everywhere; a ``KeyboardInterrupt`` reaching a stage is a
 hard stop (a second Ctrl-C): the results known so far go to a CSV and ``RunStopped`` says where.
 
+Garbage collection during a run follows one policy (gcpolicy.py): fewer young collections
+while the read and the mapping build the run's rows, and what they built kept out of the
+full collections after.
+
 What survives a kill at any moment (see the state store): every answer of inwise is committed
 as it arrives, every feed answer before it is read; the store learns that the sheet shows them
 only after the sheet was saved.  The next run therefore first writes what a stopped run left
@@ -24,6 +28,7 @@ from datetime import datetime
 
 from ..config import Config
 from ..errors import ConfigError, InwiseAddressError, StateError
+from ..gcpolicy import building, quiet_gc, settle
 from ..inwise import InwiseClient
 from ..messages.catalog import said
 from ..results import RowOutcome
@@ -61,7 +66,7 @@ def sync(config: Config, collaborators: Collaborators | None = None, *, dry_run:
     session: RunSession | None = None
     try:
         table = table or config.open_table()  # a workbook that cannot be opened is a failed run too
-        with run.frame("sync", table) as session:
+        with quiet_gc(), run.frame("sync", table) as session:
             summary = _sync(run, session, table, full)
             session.finish(summary)
             _prune(run, session, summary)
@@ -170,7 +175,9 @@ def _read(run: Run, session: RunSession, table: Table, command: str) -> tuple[Pl
     timings: dict[str, float] = {}
     started = run.clock()
     session.stage("read")
-    p = plan(run.config, table, timings)
+    with building():  # the rows read and mapped: no full collection walks them while they grow
+        p = plan(run.config, table, timings)
+    settle()  # the rows read and mapped live until the run ends: the collector need not walk them again
     summary = _summary(run, p, command, started, timings)
     summary.run_id = session.run_id
     return p, summary, Stages(timings)
@@ -199,7 +206,7 @@ def pull_new(config: Config, collaborators: Collaborators | None = None, *, wait
     session: RunSession | None = None
     try:
         table = table or config.open_table()
-        with run.frame("pull-new", table) as session:
+        with quiet_gc(), run.frame("pull-new", table) as session:
             summary = _pull_new(run, session, table)
             session.finish(summary)
             _prune(run, session, summary)
