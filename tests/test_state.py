@@ -335,3 +335,16 @@ def test_a_transaction_left_open_after_a_many_row_write_is_ended_by_the_server(p
         assert waited > 1  # it did wait for the paused transaction (then got the row)
     finally:
         store.close()
+
+
+def test_answers_are_kept_in_one_write_the_last_answer_of_a_row_winning(store):
+    """A group of answers is one write on both engines (one array statement on PostgreSQL): every
+    row kept, an answer given again for the same row in the group replacing the earlier one."""
+    token, run = store.begin_run("book", SHEET, "contacts.xlsx", "sync", "cli", "2026-11-28T09:00:00")
+    store.record_answers(SHEET, run, [("k1", "fp1", {"outcome": "created", "contact_id": 7}),
+                                      ("k2", "fp2", {"outcome": "invalid"}),
+                                      ("k1", "fp1b", {"outcome": "updated", "contact_id": 7})])
+    records = store.row_records(SHEET)
+    assert set(records) == {"k1", "k2"} and {r.state for r in records.values()} == {"answered"}
+    assert records["k1"].fingerprint == "fp1b" and records["k1"].outcome["outcome"] == "updated"
+    assert records["k2"].fingerprint == "fp2" and records["k2"].outcome["outcome"] == "invalid"

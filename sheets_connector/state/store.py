@@ -262,12 +262,25 @@ class SqlStore(RunTables):
         """Commit inwise's answers for rows as they arrive: (key, payload fingerprint, outcome)."""
         if not answers:
             return
+        upsert = ("ON CONFLICT(sheet, key) DO UPDATE SET fingerprint=excluded.fingerprint, state='answered', "
+                  "outcome=excluded.outcome, data=excluded.data, status=NULL, synced_at=NULL, run_id=excluded.run_id")
         with self._write() as cur:
+            if self.db.arrays:
+                # PostgreSQL: one statement with array parameters, not a pipeline of one per row - a
+                # process paused inside a pipeline keeps its locks with no idle timeout to end them,
+                # and the answers' committer runs all through the send.  One row per key (the last
+                # answer wins, as it would row after row): ON CONFLICT cannot touch a row twice.
+                last = {key: (fp, o) for key, fp, o in answers}
+                cur.execute(
+                    "INSERT INTO rows(sheet, key, fingerprint, state, outcome, data, status, synced_at, run_id) "
+                    "SELECT ?, k, f, 'answered', o, d, NULL, NULL, ? FROM unnest(CAST(? AS text[]), "
+                    "CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[])) AS u(k, f, o, d) " + upsert,
+                    (sheet, run_id, list(last), [fp for fp, _ in last.values()],
+                     [o.get("outcome", "") for _, o in last.values()], [_json(o) for _, o in last.values()]))
+                return
             cur.executemany(
                 "INSERT INTO rows(sheet, key, fingerprint, state, outcome, data, status, synced_at, run_id) "
-                "VALUES(?, ?, ?, 'answered', ?, ?, NULL, NULL, ?) ON CONFLICT(sheet, key) DO UPDATE SET "
-                "fingerprint=excluded.fingerprint, state='answered', outcome=excluded.outcome, data=excluded.data, "
-                "status=NULL, synced_at=NULL, run_id=excluded.run_id",
+                "VALUES(?, ?, ?, 'answered', ?, ?, NULL, NULL, ?) " + upsert,
                 [(sheet, key, fp, o.get("outcome", ""), _json(o), run_id) for key, fp, o in answers])
 
     def record_statuses(self, sheet: str,
