@@ -348,3 +348,24 @@ def test_answers_are_kept_in_one_write_the_last_answer_of_a_row_winning(store):
     assert set(records) == {"k1", "k2"} and {r.state for r in records.values()} == {"answered"}
     assert records["k1"].fingerprint == "fp1b" and records["k1"].outcome["outcome"] == "updated"
     assert records["k2"].fingerprint == "fp2" and records["k2"].outcome["outcome"] == "invalid"
+
+
+def test_a_store_held_by_another_process_says_so_not_disk_space(tmp_path, monkeypatch):
+    """A file another process keeps locked is not a disk problem: the message says who to wait for."""
+    import sqlite3
+
+    from sheets_connector.state import db as sqlite_db
+
+    path = tmp_path / "state.db"
+    open_url(str(path)).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(sqlite_db, "BUSY_TIMEOUT_S", 0.1)
+    try:
+        with pytest.raises(StateError) as e:
+            open_url(str(path))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "busy" in str(e.value) and "wait for it to finish" in str(e.value)
+    assert "disk space" not in str(e.value)

@@ -39,6 +39,9 @@ def _mb(n: int) -> str:
     return f"{-(-max(n, 0) // (1024 * 1024))} MB"
 
 
+BUSY = "another program kept it busy for too long"
+
+
 def describe_error(e: BaseException) -> str:
     """Plain words for what SQLite or the OS said."""
     text = str(e) or type(e).__name__
@@ -50,7 +53,7 @@ def describe_error(e: BaseException) -> str:
     if "disk i/o" in low:
         return "a write failed (disk full or a disk error)"
     if "locked" in low or "busy" in low:
-        return "another program kept it busy for too long"
+        return BUSY
     return text
 
 
@@ -84,10 +87,14 @@ class Db:
             raise self.error("cannot be opened", cause) from None
 
     def error(self, what: str, e: BaseException) -> StateError:
-        return StateError(
-            f"The connector's state store {self.path} {what}: {describe_error(e)}. "
-            "Free some disk space or make the folder writable (or choose another folder with state_dir "
-            "in the mapping), then run again.")
+        said = describe_error(e)
+        if said == BUSY:  # not a disk problem: another process holds it
+            advice = ("Another sync (or a program reading the file) is holding it: wait for it to finish, or stop "
+                      "a sheets-connector process that is stuck or paused, then run again.")
+        else:
+            advice = ("Free some disk space or make the folder writable (or choose another folder with state_dir "
+                      "in the mapping), then run again.")
+        return StateError(f"The connector's state store {self.path} {what}: {said}. {advice}")
 
     @contextmanager
     def write(self, *, durable: bool = False) -> Iterator[sqlite3.Cursor]:
