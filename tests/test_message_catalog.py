@@ -244,7 +244,7 @@ def test_a_stored_summary_shows_its_warnings_in_its_language_and_old_ones_as_the
     menu = RunResult.from_summary(stored)
     assert menu.warnings == ["נעצר על ידיכם אחרי שהתוצאות נכתבו: לכל שורה יש תוצאה.", "a note from elsewhere"]
     run = RunRecord(id=4, sheet="x", label="contacts.xlsx", command="sync", trigger="cli", status="failed",
-                    stage="save", started_at="2026-12-07T07:00:00", summary=stored, error=str(s.error))
+                    stage="save", started_at="2019-03-04T07:00:00", summary=stored, error=str(s.error))
     shown = "\n".join(detail_lines(run))
     assert "  אזהרה: נעצר על ידיכם אחרי שהתוצאות נכתבו: לכל שורה יש תוצאה." in shown
     assert f"  שגיאה: {LRM}disk full{LRM}\nכל שורה עדיין מקבלת את התוצאה שלה בגיליון" in shown
