@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -369,3 +370,26 @@ def test_a_store_held_by_another_process_says_so_not_disk_space(tmp_path, monkey
         holder.close()
     assert "busy" in str(e.value) and "wait for it to finish" in str(e.value)
     assert "disk space" not in str(e.value)
+
+
+def test_a_new_store_opened_by_many_at_once_opens_for_each(tmp_path) -> None:
+    # Several syncs (or the service's threads) starting together on a store that does not exist yet:
+    # every one of them opens it; none is told another program kept it busy.
+    failures: list[str] = []
+    for attempt in range(25):
+        path = tmp_path / str(attempt) / "state.db"
+        start = threading.Barrier(6)
+
+        def open_it(path: Path = path, start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                SqliteStore(path).close()
+            except StateError as e:
+                failures.append(str(e))
+
+        threads = [threading.Thread(target=open_it) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert failures == []

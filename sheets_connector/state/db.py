@@ -75,7 +75,7 @@ class Db:
         except (OSError, sqlite3.Error) as e:
             raise self.error("cannot be opened", e) from None
         try:
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            self._enter_wal()
             self.conn.execute("PRAGMA synchronous=NORMAL")
             with self.write() as cur:
                 migrate(cur, self.engine, str(path))
@@ -85,6 +85,22 @@ class Db:
                 raise
             cause = e.__cause__ if isinstance(e, StateError) and e.__cause__ else e
             raise self.error("cannot be opened", cause) from None
+
+    def _enter_wal(self) -> None:
+        # Switching a new file to WAL needs it alone, and SQLite answers "locked" at once (its busy
+        # handler is not called for this) when another process or thread opens it at that moment:
+        # wait for it here as any other writer waits.
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        pause = 0.002
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if describe_error(e) != BUSY or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
     def error(self, what: str, e: BaseException) -> StateError:
         said = describe_error(e)
