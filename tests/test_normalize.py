@@ -688,7 +688,7 @@ def test_newer_ranges_are_the_only_leniency_and_a_mapping_widens_them() -> None:
 # ------------------------------------------------------------------------------------------
 def _general_clean_text(value: str) -> str:
     """clean_text as it was before its ASCII shortcut: every character through the drop table."""
-    from sheets_connector.normalize import _CONTROL, _INVISIBLE
+    from sheets_connector.normalize.values import _CONTROL, _INVISIBLE
 
     return " ".join(value.translate(str.maketrans(dict.fromkeys(_INVISIBLE + _CONTROL))).split())
 
@@ -717,7 +717,7 @@ PLAIN_NUMBERS = ["0541111111", "054-1111111", "054 111 1111", "+972 54-111-1111"
 
 @pytest.mark.parametrize("text", PLAIN_NUMBERS)
 def test_the_plain_number_shortcut_gives_what_the_full_clean_up_gives(text):
-    from sheets_connector.normalize import _compact_number, _plain_number
+    from sheets_connector.normalize.phones import _compact_number, _plain_number
 
     assert _plain_number(text) is not None
     assert _plain_number(text) == _compact_number(text)
@@ -726,7 +726,7 @@ def test_the_plain_number_shortcut_gives_what_the_full_clean_up_gives(text):
 def test_number_type_stands_for_is_valid_number_and_possibility_is_asked_per_length():
     import phonenumbers
 
-    from sheets_connector.normalize import _POSSIBLE, _possible
+    from sheets_connector.normalize.phones import _POSSIBLE, _possible
 
     samples = ["+972541111111", "+972501234567", "+97226251111", "+9725411111", "+97254111111111", "+15045550123",
                "+12015550123", "+447911123456", "+442079460000", "+33612345678", "+8613800138000", "+80012345678",
