@@ -48,9 +48,11 @@ def calling_code_for(region: str) -> str:
     """
     return str(phonenumbers.country_code_for_region(region_for(region)))
 
+
 @lru_cache(maxsize=256)
 def _calling_code(region: str) -> str:
     return str(phonenumbers.country_code_for_region(region))
+
 
 def country_name(region: str, language: str = "en") -> str:
     """A region code as people name the country: ``"IL"`` -> ``"Israel"`` (``"ישראל"`` in

@@ -24,6 +24,7 @@ _QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”", "‘": "’", "„": 
 # spaces at the end
 _WRAPPED = re.compile(r"[:<>?,;]|\s$")
 
+
 def normalize_email(value: Any) -> str:
     """Return email-validator's normalised form of the address in a cell.
 
@@ -51,6 +52,7 @@ def normalize_email(value: Any) -> str:
     if outcome.ok:
         return outcome.text
     raise ValueProblem("email", _shown(text), outcome.text)
+
 
 def email_key(email: str) -> str:
     """Matching key for an email: the normalised address, lowercased (inwise matches emails

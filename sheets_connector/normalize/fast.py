@@ -33,6 +33,7 @@ def known_email(value: Any) -> str | None:
     ok, answer = _email_cached(text)
     return answer if ok else None
 
+
 def known_mobile(value: Any, region: str | None = "IL", newer_ranges: tuple[str, ...] = NEWER_RANGES) -> str | None:
     """:func:`normalize_mobile` of a cell holding a usable mobile (text, or a whole number as a
     spreadsheet stores it), else None (a blank cell, a problem, another kind of value: the caller
@@ -67,6 +68,7 @@ def known_cells(emails: list[Any], mobiles: list[Any], region: str | None,
     es = [known_email(v) for v in emails] if emails else [None] * size
     ms = [known_mobile(v, region, newer) for v in mobiles] if mobiles else [None] * size
     return list(zip(es, ms))
+
 
 class FieldTexts:
     """:func:`format_field` of one personal-field column remembered for the values that repeat

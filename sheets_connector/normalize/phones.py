@@ -136,6 +136,7 @@ def normalize_mobile(value: Any, region: str | None = "IL", newer_ranges: tuple[
         return outcome.text
     raise ValueProblem("mobile", _shown(text), outcome.text)
 
+
 def _mobile_cell_text(value: Any) -> str:
     """A mobile cell value -> text to judge; numbers become exact digit strings."""
     if value is None:
@@ -352,6 +353,7 @@ def _possible(number: phonenumbers.PhoneNumber) -> tuple[int, int]:
 def _no_such_number(number: phonenumbers.PhoneNumber) -> Msg:
     region = phonenumbers.region_code_for_country_code(number.country_code or 0)
     return msg("mobile.no_such", country=Country(region))
+
 
 def _fits_country_numbering(number: phonenumbers.PhoneNumber) -> bool:
     """Whether the number fits the general numbering pattern of its country (any region that

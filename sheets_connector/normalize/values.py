@@ -122,11 +122,13 @@ def _cell_error(kind: ProblemKind, value: CellError) -> ValueProblem:
         return ValueProblem(kind, _shown(value.code), _ERROR_REASON)
     return ValueProblem(kind, _shown(value.formula or "formula"), _NOT_CALCULATED)
 
+
 class _Outcome(NamedTuple):
     """A cached answer: ``ok`` with the normalised value, or not ``ok`` with a reason."""
 
     ok: bool
     text: Any  # the normalised value (str) when ok, else the reason (a Msg)
+
 
 # --------------------------------------------------------------------------------------------
 # Personal fields
@@ -182,6 +184,7 @@ def format_field(
     if isinstance(value, _dt.timedelta):
         return _duration_text(value)
     return clean_text(str(value))
+
 
 def _nontext_to_str(value: Any) -> str:
     """Text for a non-text cell value, as clean_text sees it (never raises)."""
