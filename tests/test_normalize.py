@@ -830,3 +830,38 @@ def test_country_names_are_phonenumbers_own_without_loading_its_place_names():
             if not expected and language != "en":
                 expected = _region_display_name(region, "en")
             assert country_name(region, language) == (expected or region or "that country"), (region, language)
+
+
+def test_domains_remembered_for_our_calls_give_the_library_answers():
+    import email_validator
+
+    from sheets_connector.normalize import emails
+
+    domains = ["example.com", "EXAMPLE.com", "example.co.il", "דוגמה.ישראל", "münchen.de", "xn--mnchen-3ya.de",
+               "xn--abc.com", "example", "localhost", "example.invalid", "test", "x.test", "a" * 64 + ".com",
+               ".".join(["a" * 60] * 3) + ".com", ".".join(["b" * 60] * 4) + ".com", "exa mple.com", "example.com.",
+               ".example.com", "-x.com", "ex_ample.com", "1.2.3.4", "[1.2.3.4]", "ab--c.com", "e\u200dxample.com"]
+    # the local part and the whole address's length are checked for every address, the domain's answer reused
+    local_parts = ["dana", "Dana.Cohen", "x" * 64, "x" * 65, "d..a", "דנה", "postmaster", '"da na"']
+    addresses = [f"{local}@{domain}" for domain in domains for local in local_parts]
+
+    def answer(validate, address):
+        try:
+            return validate(address)
+        except email_validator.EmailNotValidError as e:
+            return ("refused", str(e))
+
+    clear_caches()
+    library = [answer(lambda a: email_validator.validate_email(a, check_deliverability=False).normalized, a)
+               for a in addresses]
+    assert not emails._DOMAINS  # anyone else's call: the library's own check, nothing kept
+    assert sum(isinstance(x, str) for x in library) > 20 and sum(isinstance(x, tuple) for x in library) > 20
+    for _ in range(2):  # domains asked, then domains remembered
+        assert [answer(emails._validate, a) for a in addresses] == library
+    assert 5 <= len(emails._DOMAINS) < len(domains)
+    warm = [_answer(normalize_email, a) for a in addresses]
+    cold = []
+    for a in addresses:
+        clear_caches()
+        cold.append(_answer(normalize_email, a))
+    assert warm == cold

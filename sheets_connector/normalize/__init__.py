@@ -42,7 +42,7 @@ from typing import Any
 from ..errors import ValueProblem
 from .countries import _calling_code, calling_code_for, country_name, region_for
 from .dates import date_pattern
-from .emails import _email_cached, email_key, normalize_email
+from .emails import _DOMAINS, _email_cached, email_key, normalize_email
 from .fast import FieldTexts, known_cells, known_email, known_mobile
 from .phones import _POSSIBLE, MOBILE_TYPES, NEWER_RANGES, _general_patterns, _mobile_cached, normalize_mobile
 from .values import MAX_SHOWN, clean_text, format_field, header_key, is_blank
@@ -80,6 +80,7 @@ def cache_info() -> dict[str, Any]:
 def clear_caches() -> None:
     """Empty the email and mobile caches (tests; or after changing phonenumbers metadata)."""
     _email_cached.cache_clear()
+    _DOMAINS.clear()
     _mobile_cached.cache_clear()
     _calling_code.cache_clear()
     _POSSIBLE.clear()

@@ -4,10 +4,19 @@ What people paste around an address is cleaned first (``mailto:``, ``Name <addre
 trailing ``;``); email-validator alone decides validity, :func:`_email_reason` only words its refusal
 for office staff.  Answers (good and bad) are cached on the cleaned text (``_email_cached``, see
 ``normalize.cache_info``); ``fast.known_email`` reads the same cache for clean cells.
+
+email-validator spends two thirds of its time on the domain (UTS-46/IDNA checks of each
+character) and a big list has few domains (gmail.com, walla.co.il, the company's own), so its
+answer for a domain it accepted is remembered (:func:`_remember_domains`): the rest of
+``validate_email`` - split, local part, the whole address's length - runs as ever for every
+address, and a refused domain is asked again each time (refusals are rare; nothing about them is
+kept).  A test compares the answers with and without it.
 """
 from __future__ import annotations
 
+import importlib
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +32,57 @@ _QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”", "‘": "’", "„": 
 # what _unwrap_email acts on besides a leading quote: "mailto:", "<…>", "?subject=", ",;" and
 # spaces at the end
 _WRAPPED = re.compile(r"[:<>?,;]|\s$")
+
+#: email-validator's answers for the domains it accepted: (domain, options) -> its result
+_DOMAINS: dict[tuple[Any, ...], dict[str, Any]] = {}
+_remembering = False  # True only while this module asks validate_email (see _remember_domains)
+
+
+def _remember_domains() -> None:
+    """Make email-validator's ``validate_email`` remember the domains it accepted, for this
+    module's calls only (:func:`_validate`): any other caller in the process - pydantic, the
+    benchmark's "libraries alone" - gets the library's own check every time.
+
+    ``validate_email_domain_name`` is a pure function of the domain and its options (no DNS: that
+    is the separate deliverability check, never asked here), called by ``validate_email`` through
+    its module's namespace, which is where the remembering version goes.  Its answer (a dict
+    ``validate_email`` only reads) is handed out as a copy; a refusal raises and is never kept;
+    once ``_CACHE_SIZE`` domains are known they are forgotten.  With the library laid out
+    otherwise (a later version) nothing is changed: it runs as is, only slower."""
+    module = importlib.import_module("email_validator.validate_email")
+    real: Callable[..., dict[str, Any]] | None = getattr(module, "validate_email_domain_name", None)
+    if real is None or getattr(real, "remembers", False):
+        return
+
+    def validate_email_domain_name(domain: str, *args: Any, **options: Any) -> dict[str, Any]:
+        if not _remembering:
+            return real(domain, *args, **options)
+        key = (domain, args, tuple(options.items()))
+        known = _DOMAINS.get(key)
+        if known is None:
+            known = real(domain, *args, **options)
+            if len(_DOMAINS) >= _CACHE_SIZE:
+                _DOMAINS.clear()
+            _DOMAINS[key] = known
+        return dict(known)
+
+    validate_email_domain_name.remembers = True  # type: ignore[attr-defined]
+    setattr(module, "validate_email_domain_name", validate_email_domain_name)  # noqa: B010 - mypy knows no such name
+
+
+_remember_domains()
+
+
+def _validate(address: str) -> str:
+    """email-validator's normalised address (syntax only), its domain answer remembered."""
+    global _remembering
+    # threads: another one may flip the flag meanwhile - then a call is remembered or not, the
+    # answer is the library's either way
+    _remembering = True
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    finally:
+        _remembering = False
 
 
 def normalize_email(value: Any) -> str:
@@ -95,10 +155,10 @@ def _email_outcome(text: str) -> _Outcome:
         return _Outcome(False, _ERROR_REASON)
     address = _unwrap_email(text)
     try:
-        result = validate_email(address, check_deliverability=False)
+        normalized = _validate(address)
     except EmailNotValidError as exc:
         return _Outcome(False, _email_reason(address, str(exc)))
-    return _Outcome(True, result.normalized)
+    return _Outcome(True, normalized)
 
 
 def _email_reason(address: str, library_message: str) -> Msg:
