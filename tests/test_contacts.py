@@ -181,30 +181,36 @@ def _varied_rows():
     mobiles = ["054-1111111", 541111111, 972541111111.0, "9.72541111111E+11", "+972 54-111-1111", "2262649", "02-6251111",
                "+1 504-555-0123", "054-1111111 ext 2", "", None, True, 12.5, Decimal("541111111"), "0559876543",
                CellError("#REF!"), "054-2222222"]
-    firsts = ["Dana", " דנה  ", "\u200eNoa", "#N/A", "", None, 7, 7.5, True, dt.time(8, 30), "   "]
+    firsts = ["Dana", " דנה  ", "\u200eNoa", "#N/A", "", None, 7, 7.5, True, dt.time(8, 30), "   ", 1, 1.0, False, 0]
     birthdays = [dt.date(1980, 6, 12), dt.datetime(1980, 6, 12), dt.datetime(1980, 6, 12, 13, 30), None, "12/06/1980",
                  "", 29000, CellError("", "=A1")]
     scores = [97.0, 97, "97", None, float("nan"), Decimal("1.5"), "#DIV/0!", -0.0]
     members = ["M-1", 1, None, "  ", "#VALUE!", 1.0]
     out = []
     for i in range(600):
-        out.append(row(i + 2, members[i % 6], firsts[i % 11], emails[i % 13], mobiles[(i * 7) % 17],
+        out.append(row(i + 2, members[i % 6], firsts[i % 15], emails[i % 13], mobiles[(i * 7) % 17],
                        birthdays[(i * 3) % 8], scores[(i * 5) % 8], "✓ created" if i % 4 == 0 else None))
     return out
 
 
-@pytest.mark.parametrize("header_locale", [None, "he_IL"])
-def test_fast_paths_give_the_same_mapping_as_the_general_path(header_locale):
+@pytest.mark.parametrize("header_locale,mapped_columns", [(None, "both"), ("he_IL", "both"), (None, "email only"),
+                                                           (None, "mobile only"), ("he_IL", "no external id")])
+def test_fast_paths_give_the_same_mapping_as_the_general_path(header_locale, mapped_columns):
     from sheets_connector.normalize import clear_caches
     from sheets_connector.sheet_dates import sheet_locale
 
+    cfg = {"both": CFG, "email only": CFG.replace("  mobile: Mobile\n", ""),
+           "mobile only": CFG.replace("  email: Email\n", ""),
+           "no external id": CFG.replace("  external_id: Member no.\n", "")}[mapped_columns]
+    assert mapped_columns == "both" or cfg != CFG
+
     def mapped(fast: bool):
         clear_caches()
-        m = mapper()
+        m = mapper(cfg)
         m.fast_paths = fast
         if header_locale:  # the birthday column read as that locale reads dates written as text
             m.text_dates = {4: sheet_locale(header_locale)}
-        return m.map_rows(_varied_rows(), workers=1)
+        return m.map_rows(_varied_rows() * 3, workers=1)  # chunks of CHUNK_ROWS and the one row at a time
 
     general, fast = mapped(False), mapped(True)
     assert fast == general

@@ -72,17 +72,20 @@ def known_cells(emails: list[Any], mobiles: list[Any], region: str | None,
 
 class FieldTexts:
     """:func:`format_field` of one personal-field column remembered for the values that repeat
-    down a big sheet (first names, cities, birthdays), as the ``(field number, text)`` pair a
-    contact holds: the same text without cleaning the cell again, one pair shared by every row
-    with that value.  One per column and mapping run; it forgets everything when ``limit``
+    down a big sheet (first names, cities, birthdays, scores), as the ``(field number, text)``
+    pair a contact holds: the same text without cleaning the cell again, one pair shared by every
+    row with that value.  One per column and mapping run; it forgets everything when ``limit``
     values are known, so it stays small."""
 
-    __slots__ = ("_known", "_limit", "number", "date_format")
+    __slots__ = ("known", "_limit", "number", "date_format")
 
     def __init__(self, number: int, date_format: str, limit: int = _CACHE_SIZE) -> None:
         self.number = number
         self.date_format = date_format
-        self._known: dict[Any, tuple[int, str]] = {}  # text or date (never equal to each other) -> pair
+        #: cell value -> its pair (``()``: a blank text), for values of class str, int and date
+        #: only - never equal to each other (a float, a bool, a datetime may equal one of them
+        #: and be written otherwise: they are never looked up here).  The mapper reads it inline.
+        self.known: dict[Any, tuple[int, str] | tuple[()]] = {}
         self._limit = limit
 
     def pair(self, value: Any) -> tuple[int, str] | tuple[()] | None:
@@ -90,24 +93,28 @@ class FieldTexts:
         and dates; ``()`` for a blank cell (no field); None for any other value and for text
         format_field refuses (the caller calls format_field, which says why)."""
         cls = value.__class__
-        if cls is str or cls is _dt.date:
-            known = self._known.get(value)
+        if cls is str or cls is _dt.date or cls is int:
+            known = self.known.get(value)
             if known is not None:
                 return known
             if cls is str:
                 text = clean_text(value)
                 if not text:
-                    return ()
-                if _is_spreadsheet_error(text):
+                    known = ()
+                elif _is_spreadsheet_error(text):
                     return None
+            elif cls is int:
+                text = _number_text(value)
             else:
                 text = value.strftime(self.date_format)
-            if len(self._known) >= self._limit:
-                self._known.clear()
-            known = self._known[value] = (self.number, text)
+            if len(self.known) >= self._limit:
+                self.known.clear()
+            if known is None:
+                known = (self.number, text)
+            self.known[value] = known
             return known
         if value is None:
             return ()
-        if cls is int or (cls is float and math.isfinite(value)):
+        if cls is float and math.isfinite(value):
             return (self.number, _number_text(value))
         return None
