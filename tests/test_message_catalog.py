@@ -278,3 +278,49 @@ def test_a_sheet_locale_date_warning_in_hebrew_and_its_english_as_always():
     assert "בשורה 2 יש תאריך שאפשר לקרוא בשני הכיוונים" in he and "כתבו במיפוי date_format: mm/dd/yyyy." in he
     assert disagree.startswith("'Birthday' (column E): this spreadsheet's locale is United States (en_US), which "
                                "reads a typed date month first (03/04/1985 is 4 March 1985)")
+
+
+# -- counts in Hebrew: the form for one, and for any other number ----------------------------------
+def test_a_count_of_one_reads_as_one_in_hebrew_and_english_stays_as_it_was():
+    from sheets_connector import messages
+    from sheets_connector.messages.catalog import fill, said
+
+    assert fill("{n:שורה אחת|# שורות}", n=1) == "שורה אחת" and fill("{n:שורה אחת|# שורות}", n=2) == "2 שורות"
+    assert fill("{n:שורה אחת|# שורות}", n=0) == "0 שורות"
+    one = said("run.stopped_send", sent=1, total=1, left=0)
+    assert one == ("Stopped by you: 1 of 1 rows were sent and have their result; the other 0 say 'not sent'. "
+                   "Run the sync again to send them.")
+    assert render(one.message, "he") == ("נעצר על ידיכם: 1 מתוך שורה אחת נשלחה וקיבלה תוצאה; ב-0 האחרות כתוב "
+                                         "'לא נשלח'. הריצו את הסנכרון שוב כדי לשלוח אותן.")
+    assert render(msg("run.stopped_send", sent=2, total=3, left=1), "he") == (
+        "נעצר על ידיכם: 2 מתוך 3 שורות נשלחו וקיבלו תוצאה; בשורה האחרת כתוב 'לא נשלח'. הריצו את הסנכרון שוב "
+        "כדי לשלוח אותה.")
+    assert render(msg("run.recovered", n=1), "he") == ("שורה אחת קיבלה תשובה מ-inwise בהרצה קודמת שנעצרה לפני "
+                                                       "השמירה; התוצאה שלה נכתבה עכשיו, בלי לשלוח אותה שוב.")
+    assert render(msg("check.rows", n=1, ready=1, held="", no_consent="", problems=0), "he") == (
+        "שורה אחת עם נתונים: אחת מוכנה לשליחה, 0 דורשות טיפול.")
+    assert render(msg("check.rows", n=1, ready=1, held="", no_consent="", problems=0), "en") == (
+        "1 rows with data: 1 ready to send, 0 need attention.")
+    assert render(msg("inwise.batch_unconfirmed", n=1), "he").startswith(
+        "inwise דיווחה על שורה אחת שנכשלה בקבוצת השליחה הזו, ובשליחה בקבוצות אי אפשר לדעת איזו;")
+    assert messages.calls_in_words({"POST /contacts": 1, "GET /contacts": 1}, "he") == (
+        "איש קשר אחד נשלח, אנשי קשר חדשים נקראו פעם אחת")
+    assert messages.calls_in_words({"POST /contacts/batchInsert": 1}, "he") == "קבוצה אחת של אנשי קשר"
+    assert messages.calls_in_words({"POST /contacts": 1, "GET /contacts": 2}, "en") == (
+        "1 contacts sent one by one, new contacts read 2 times")
+    assert messages.summary_text("new_contacts", "he", pulled=1, added=0) == (
+        "אנשי קשר חדשים מ-inwise: אחד נמשך, 0 נוספו לגיליון")
+    assert messages.summary_text("csv_written", "he", n=1, path="x.csv") == "השורה שדורשת טיפול: x.csv"
+    assert messages.summary_text("csv_written", "he", n=4, path="x.csv") == "כל 4 השורות שדורשות טיפול: x.csv"
+    assert render(msg("run.retries", n=1), "he") == " (+ניסיון חוזר אחד)"
+
+
+def test_every_hebrew_count_of_rows_or_contacts_has_a_form_for_one():
+    """A Hebrew text that puts a count right before a plural noun must give the form for one."""
+    from sheets_connector import messages
+
+    plural_nouns = ("שורות", "אנשי קשר", "תשובות", "תוצאות", "קבוצות", "ניסיונות")
+    for key, text in {**HE, **messages.SUMMARY["he"], **messages.CALLS["he"]}.items():
+        for name in placeholders(text):
+            for noun in plural_nouns:
+                assert f"{{{name}}} {noun}" not in text, f"{key}: {{{name}}} {noun}"

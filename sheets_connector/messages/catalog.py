@@ -12,6 +12,11 @@ of them (joined with "; "), a ``datetime.date`` (spoken with the month's name) o
 mapping's worker processes and to pickle back, hashable (a cached reason is shared by every
 row with the same cell), and stored as JSON by :func:`to_json` / :func:`from_json`.
 
+A count takes the noun's right form in Hebrew: a text writes ``{n:שורה אחת|# שורות}`` (the
+form for one, then the form for any other count, ``#`` standing for the number), so 1 reads
+"שורה אחת" and 3 reads "3 שורות"; :func:`fill` does this for every text here and in
+``messages/__init__.py``.  English texts keep their "row(s)" wording.
+
 Hebrew rendering keeps mixed text readable: each Latin or number value (an email, a header
 ``Email``, ``+972...``) is wrapped in left-to-right marks (U+200E), so the quotes and colons
 around it stay on the right side in Excel and Google Sheets.  The connector's readers remove
@@ -119,12 +124,30 @@ def catalog(language: str | None) -> dict[str, str]:
     return _CATALOGS["he" if language == "he" else "en"]
 
 
+class _Formatter(string.Formatter):
+    """``str.format`` plus the count forms ``{n:one|# many}`` (see the module docstring)."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if "|" in format_spec:
+            one, many = format_spec.split("|", 1)
+            return one if value == 1 else many.replace("#", str(value))
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Formatter()
+
+
+def fill(text: str, /, **values: Any) -> str:
+    """A text's placeholders filled in, with the count forms ``{n:one|# many}``."""
+    return _FORMATTER.vformat(text, (), values)
+
+
 def render(message: Msg | str, language: str | None = "en") -> str:
     if isinstance(message, str):
         return message
     lang = "he" if language == "he" else "en"
     values = {k: _value(v, lang) for k, v in message.args}
-    return catalog(lang)[message.id].format(**values)
+    return fill(catalog(lang)[message.id], **values)
 
 
 FULL_MONTHS = {
