@@ -31,6 +31,7 @@ import phonenumbers
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from . import messages
+from .messages.catalog import CountryWords, Said, msg, said
 from .config import load_config, parse_config
 from .contacts import column_letter
 from .errors import ConfigError, SourceError
@@ -115,11 +116,6 @@ FIELD_NUMBER_HINT = ("To send one of the columns below, inwise needs the number 
 # Countries tried for numbers written without a country code, in order of preference on a tie.
 CANDIDATE_REGIONS = ("IL", "US", "GB", "CA", "AU", "FR", "DE", "RU", "UA", "ES", "IT", "NL", "BE", "CH", "AT",
                      "SE", "IE", "ZA", "BR", "AR", "MX", "IN", "TR", "PL")
-COUNTRY_WORDS = {"IL": "Israeli", "US": "North American (US/Canada)", "CA": "North American (US/Canada)",
-                 "GB": "British", "AU": "Australian", "FR": "French", "DE": "German", "RU": "Russian",
-                 "UA": "Ukrainian", "ES": "Spanish", "IT": "Italian", "NL": "Dutch", "BE": "Belgian", "CH": "Swiss",
-                 "AT": "Austrian", "SE": "Swedish", "IE": "Irish", "ZA": "South African", "BR": "Brazilian",
-                 "AR": "Argentinian", "MX": "Mexican", "IN": "Indian", "TR": "Turkish", "PL": "Polish"}
 DEFAULT_COUNTRY = "IL"
 HEADER_SEARCH = 10  # rows looked at for the header when row 1 does not name an email or mobile column
 SAMPLE = 200  # cells looked at per column: enough to recognise a column or a country
@@ -154,7 +150,7 @@ class Found:
 @dataclass(frozen=True)
 class CountryGuess:
     region: str | None  # IL; None: no clear answer, the mapping chooses none and says why
-    reason: str  # "28 of 30 numbers in 'נייד' are Israeli mobile numbers ..."
+    reason: str  # "28 of 30 numbers in 'נייד' are Israeli mobile numbers ...": a Said, printed in the language
     guessed: bool  # False: nothing to guess from (the default was kept), or no clear answer
     candidates: list[tuple[str, int]] = field(default_factory=list)  # (region, numbers that fit it), best first
 
@@ -173,7 +169,7 @@ class Proposal:
     results_headers: list[str] = field(default_factory=list)  # a previous sync's result columns, found in the header
     country: CountryGuess = field(default_factory=lambda: CountryGuess(DEFAULT_COUNTRY, "", False))
     other_sheets: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # what the cells contradicted (a header the cells do not fit)
+    warnings: list[str] = field(default_factory=list)  # what the cells contradicted (Said: printed in the language)
     group_names: list[str] = field(default_factory=list)  # the distinct names in the groups column
     title: str = ""  # how to name the source when it is not a file: "the Google Sheet 'Members'"
     source_lines: list[str] = field(default_factory=list)  # the mapping's source section, if not an .xlsx
@@ -234,8 +230,8 @@ def recognise(header: Sequence[str], rows: Sequence[Sequence[Any]] = ()) -> Prop
         if misfit:
             del claimed[target]
             unknown.append(held.index)
-            p.warnings.append(f"column {held.letter} '{held.header}' is headed like the {target} column, but {misfit}, "
-                              f"so it is not used as the {target}")
+            p.warnings.append(said("init.misfit", letter=held.letter, header=held.header, target=msg(f"init.t_{target}"),
+                                   misfit=misfit))
     unknown.sort()
     for target in ("email", "mobile"):
         if target in claimed:
@@ -295,36 +291,36 @@ def _column(rows: Sequence[Sequence[Any]], i: int) -> list[Any]:
 
 
 def _looks_like(target: str, values: list[Any]) -> str:
-    """Why a column's cells make it the email (mobile) column, or ""."""
+    """Why a column's cells make it the email (mobile) column (a ``Said``), or ""."""
     if len(values) < 2:
         return ""
     if target == "email":
         good = sum(1 for v in values if _is_email(v))
-        what = "email addresses"
+        what = "init.w_emails"
     else:
         # a header that says nothing: the likeliest countries are enough to see it holds mobiles
         good = max((_mobiles(values, region)[0] for region in CANDIDATE_REGIONS[:3]), default=0)
         good = max(good, sum(1 for v in values if _international_mobile(v)))
-        what = "mobile numbers"
+        what = "init.w_mobiles"
     if good >= CONTENT_SHARE * len(values):
-        return f"{good} of its first {len(values)} filled cells are {what}"
+        return said("init.h_cells", good=good, n=len(values), what=msg(what))
     return ""
 
 
-def _misfit(target: str, values: list[Any]) -> str:
-    """Why a column's cells say it is not the email (mobile) column its header names, or ""."""
+def _misfit(target: str, values: list[Any]) -> Said | None:
+    """Why a column's cells say it is not the email (mobile) column its header names, or None."""
     if len(values) < 3:
-        return ""
+        return None
     if target == "email":
         good = sum(1 for v in values if _is_email(v))
-        what = "email addresses"
+        what = "init.w_emails"
     else:
         good = sum(1 for v in values if _phone_like(v))
-        what = "phone numbers"
+        what = "init.w_phones"
     if good * 2 >= len(values):
-        return ""
+        return None
     example = next((clean_text(v) for v in values if not (_is_email(v) if target == "email" else _phone_like(v))), "")
-    return f"only {good} of its first {len(values)} filled cells are {what} (others hold things like '{example[:30]}')"
+    return said("init.misfit_cells", good=good, n=len(values), what=msg(what), example=example[:30])
 
 
 def _phone_like(value: Any) -> bool:
@@ -398,8 +394,7 @@ def guess_country(values: Sequence[Any], header: str) -> CountryGuess:
     """
     values = [v for v in values if not is_blank(v)][:SAMPLE]
     if not values:
-        return CountryGuess(DEFAULT_COUNTRY, f"the column '{header}' has no numbers yet, so the default ({DEFAULT_COUNTRY}) "
-                            "was kept", False)
+        return CountryGuess(DEFAULT_COUNTRY, said("init.r_no_numbers", header=header, country=DEFAULT_COUNTRY), False)
     total = len(values)
     order = {r: i for i, r in enumerate(CANDIDATE_REGIONS)}
     fits: list[set[str]] = []  # per number: the countries (one per calling code) it is a mobile of
@@ -423,35 +418,29 @@ def guess_country(values: Sequence[Any], header: str) -> CountryGuess:
         fits.append(set(by_code.values()))
     counts = Counter(r for f in fits for r in f)
     if not counts:
-        return CountryGuess(None, f"none of the {total} numbers in '{header}' is a mobile number of any country, so no "
-                            "country was chosen: check the column (is it the mobile column?)", False)
+        return CountryGuess(None, said("init.r_no_mobiles", total=total, header=header), False)
     ranked = sorted(counts, key=lambda r: (-counts[r], order.get(r, len(order))))
     best, best_n = ranked[0], counts[ranked[0]]
     candidates = [(r, counts[r]) for r in ranked[:3]]
-    words = _country_words(best)
-    like = f" (like {examples[best]})" if best in examples else ""
+    words = CountryWords(best)
+    like = msg("init.r_like", example=examples[best]) if best in examples else ""
     if best_n <= MAJORITY * total:
-        why = (f"only {best_n} of the {total} numbers in '{header}' are {words} mobile numbers{like}, not a clear "
-               "majority, so no country was chosen")
+        why = said("init.r_no_majority", n=best_n, total=total, header=header, words=words, like=like)
         return CountryGuess(None, why, False, candidates)
     # Numbers that fit both countries say nothing about which one is meant: compare the others.
     for other in ranked[1:]:
         only_other = sum(1 for f in fits if other in f and best not in f)
         only_best = sum(1 for f in fits if best in f and other not in f)
         if only_other and only_other >= CLOSE * only_best:
-            why = (f"{best_n} of the {total} numbers in '{header}' are {words} mobile numbers, but {counts[other]} are "
-                   f"{_country_words(other)}, so no country was chosen")
+            why = said("init.r_close", n=best_n, total=total, header=header, words=words, other_n=counts[other],
+                       other=CountryWords(other))
             return CountryGuess(None, why, False, candidates)
     if national[best]:
-        why = f"{best_n} of the {total} numbers in '{header}' are {words} mobile numbers written without the country code{like}"
+        why = said("init.r_local", n=best_n, total=total, header=header, words=words, like=like)
     else:
         code = phonenumbers.country_code_for_region(best)
-        why = f"the numbers in '{header}' carry their country code; the most common is +{code} ({best_n} of {total})"
+        why = said("init.r_code", header=header, code=code, n=best_n, total=total)
     return CountryGuess(best, why, True, candidates)
-
-
-def _country_words(region: str) -> str:
-    return COUNTRY_WORDS.get(region) or country_name(region)
 
 
 # --- reading the workbook -----------------------------------------------------------------------------
@@ -643,6 +632,11 @@ def _country_lines(guess: CountryGuess) -> list[str]:
     return out
 
 
+def _label(role: Role) -> object:
+    """A suggested column's kind in the staff's words (its Hebrew name in a Hebrew summary)."""
+    return msg(f"init.role_{role.key}") if role.target is None or role.key == "landline" else role.label
+
+
 def _why(f: Found) -> str:
     return f"column {f.letter}" + ("" if f.how == "header" else f" ({f.how})")
 
@@ -660,8 +654,8 @@ class InitResult:
     mapping: Path
 
     def summary_lines(self) -> list[str]:
-        """What init did, for people: the file, the columns it mapped, its guesses; in Hebrew for a
-        Hebrew header row (the guesses' reasons are still English)."""
+        """What init did, for people: the file, the columns it mapped, its guesses and why; in Hebrew
+        for a Hebrew header row."""
         p = self.proposal
 
         def say(key: str, **values: object) -> str:
@@ -676,7 +670,8 @@ class InitResult:
                 lines.append(say("init.column", target=f"{target:<24}", letter=f.letter, header=f.header,
                                  how="" if f.how == "header" else messages.msg("init.how", how=f.how)))
         if p.suggestions:
-            lines.append(say("init.recognised", headers=", ".join(f"'{s.header}' ({s.role.label})" for s in p.suggestions)))
+            lines.append(say("init.recognised", headers=", ".join(say("init.suggestion", header=s.header, label=_label(s.role))
+                                                                  for s in p.suggestions)))
         if p.others:
             lines.append(say("init.not_recognised", headers=", ".join(f"'{h}'" for _i, h in p.others)))
         if "mobile" in p.columns:

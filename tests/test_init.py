@@ -74,7 +74,9 @@ def test_hebrew_headers(tmp_path: Path, encoding: str) -> None:
     if encoding == "utf-8":  # check speaks the mapping's language
         said = out.replace("\u200e", "")
         assert "נכתב רשימת לקוחות.mapping.yaml עבור רשימת לקוחות.xlsx, לשונית 'לקוחות' (הכותרות בשורה 1)." in said
-        assert "מדינת ברירת מחדל: IL, כי 3 of the 4 numbers" in said
+        assert ("מדינת ברירת מחדל: IL, כי 3 מתוך 4 המספרים ב-'נייד' הם מספרי נייד של ישראל שנכתבו בלי קידומת "
+                "המדינה (למשל 054-1111111).") in said
+        assert "(ראו את ההערות בקובץ): 'טלפון' (טלפון קווי), 'עיר' (עיר)" in said
         assert "המיפוי תקין עבור" in out and "4 שורות עם נתונים: 4 מוכנות לשליחה" in out
         assert "  email                    מתוך עמודה C 'דוא\"ל'" in said
         assert "  field1 (שם פרטי)         מתוך עמודה A 'שם פרטי'" in said
@@ -269,6 +271,6 @@ def test_groups_consent_and_do_not_sync_columns(tmp_path: Path, header: list[str
     # check runs on the new mapping: the held row and the unknown names are told, before anything is sent
     if cfg.language == "he":  # a Hebrew header row: check speaks Hebrew
         plain = out.replace("\u200e", "")  # the marks that keep Latin names in order inside Hebrew
-        assert "1 מעוכבות" in plain and "קבוצות לא מוכרות 'VIP', 'Newsletter' בעמודה" in plain
+        assert "אחת מעוכבת" in plain and "קבוצות לא מוכרות 'VIP', 'Newsletter' בעמודה" in plain
     else:
         assert "1 held back" in out and "unknown groups 'VIP', 'Newsletter' in column" in out

@@ -22,7 +22,7 @@ from sheets_connector.tables.base import RowRef, SourceRow
 EN, HE = catalog("en"), catalog("he")
 LRM, RLM = "\u200e", "\u200f"
 # texts that are the same in both languages (only values, or a name that is not translated)
-NEUTRAL = {"plain", "cols.pair", "init.how", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage"}
+NEUTRAL = {"plain", "cols.pair", "init.how", "init.suggestion", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage"}
 SOURCE = Path(__file__).resolve().parents[1] / "sheets_connector"
 
 
@@ -51,6 +51,9 @@ def test_every_message_the_code_builds_is_in_the_catalog():
                 "cols.": ("skipped_many",),
                 "init.": ("wrote", "column", "how", "recognised", "not_recognised", "no_country", "country",
                           "country_kept", "note", "next", "then"),
+                "init.t_": ("email", "mobile"),
+                "init.role_": ("city", "address", "zip", "country", "gender", "company", "job_title", "id_number",
+                               "landline"),
                 "runs.status_": ("ok", "failed", "stopped", "crashed", "running"),
                 "runs.": ("created", "updated", "unchanged", "conflict", "invalid", "missing", "duplicate",
                           "error_rows", "held", "no_consent")}
@@ -324,3 +327,46 @@ def test_every_hebrew_count_of_rows_or_contacts_has_a_form_for_one():
         for name in placeholders(text):
             for noun in plural_nouns:
                 assert f"{{{name}}} {noun}" not in text, f"{key}: {{{name}}} {noun}"
+
+
+# -- what init says about its guesses, in the header row's language -----------------------------
+def test_inits_reasons_for_a_country_and_its_notes_on_cells_in_hebrew_and_english():
+    from sheets_connector.init_mapping import guess_country, recognise
+    from sheets_connector.messages.catalog import in_language
+
+    il = guess_country(["054-1111111", "050-6666666", "052-1234567", "+44 7911 123456"], "נייד")
+    assert il.reason == ("3 of the 4 numbers in 'נייד' are Israeli mobile numbers written without the country code "
+                         "(like 054-1111111)")
+    assert in_language(il.reason, "he") == (f"3 מתוך 4 המספרים ב-'נייד' הם מספרי נייד של ישראל שנכתבו בלי קידומת "
+                                            f"המדינה (למשל {LRM}054-1111111{LRM})")
+    few = guess_country(["054-1111111", "050-6666666", "hello", "abc", "12"], "Phone")
+    assert few.region is None and few.reason == ("only 2 of the 5 numbers in 'Phone' are Israeli mobile numbers (like "
+                                                 "054-1111111), not a clear majority, so no country was chosen")
+    assert in_language(few.reason, "he") == (f"רק 2 מתוך 5 המספרים ב-'{LRM}Phone{LRM}' הם מספרי נייד של ישראל (למשל "
+                                             f"{LRM}054-1111111{LRM}), ואין כאן רוב ברור, ולכן לא נבחרה מדינה")
+    from sheets_connector.messages.catalog import CountryWords
+
+    close = msg("init.r_close", n=6, total=10, header="Phone", words=CountryWords("US"), other_n=4,
+                other=CountryWords("AT"))
+    assert render(close, "en") == ("6 of the 10 numbers in 'Phone' are North American (US/Canada) mobile numbers, but "
+                                   "4 are Austrian, so no country was chosen")
+    assert render(close, "he") == (f"6 מתוך 10 המספרים ב-'{LRM}Phone{LRM}' הם מספרי נייד של צפון אמריקה (ארה״ב/קנדה), "
+                                   "אבל 4 שייכים לאוסטריה, ולכן לא נבחרה מדינה")
+    none = guess_country(["hello"], "נייד")
+    assert none.reason == ("none of the 1 numbers in 'נייד' is a mobile number of any country, so no country was "
+                           "chosen: check the column (is it the mobile column?)")
+    assert in_language(none.reason, "he") == ("אף אחד מהמספרים ב-'נייד' (מספר אחד) אינו מספר נייד של מדינה כלשהי, "
+                                              "ולכן לא נבחרה מדינה: בדקו את העמודה (האם זו עמודת הנייד?)")
+    intl = guess_country(["+44 7911 123456", "+44 7912 345678", "+44 7400 123456"], "נייד")
+    assert in_language(intl.reason, "he") == (f"המספרים ב-'נייד' כתובים עם קידומת המדינה; הנפוצה ביותר היא "
+                                              f"{LRM}+44{LRM} (3 מתוך 3)")
+    p = recognise(["אימייל", "הערות"], [["1/2/2020", "x@example.com"], ["3/4/2021", "y@example.com"],
+                                          ["5/6/2022", "z@example.com"]])
+    assert p.warnings == ["column A 'אימייל' is headed like the email column, but only 0 of its first 3 filled cells "
+                          "are email addresses (others hold things like '1/2/2020'), so it is not used as the email"]
+    assert in_language(p.warnings[0], "he") == (
+        f"לעמודה {LRM}A{LRM} 'אימייל' יש כותרת של עמודת האימייל, אבל רק 0 מתוך 3 התאים המלאים הראשונים שלה הם "
+        f"כתובות אימייל (באחרים יש דברים כמו '{LRM}1/2/2020{LRM}'), ולכן היא לא משמשת כעמודת האימייל")
+    found = p.columns["email"]
+    assert found.how == "3 of its first 3 filled cells are email addresses"
+    assert in_language(found.how, "he") == "3 מתוך 3 התאים המלאים הראשונים שלה הם כתובות אימייל"

@@ -279,7 +279,7 @@ def test_a_hebrew_sheet_gets_hebrew_reasons_everywhere_they_are_shown(tmp_path, 
     assert check.exit_code == 0, check.stderr
     said = " ".join(check.stdout.split())
     assert "המיפוי תקין עבור" in said and "שם פרטי (שדה אישי 1)" in said and "אימייל" in said
-    assert "5 שורות עם נתונים: 1 מוכנות לשליחה, 4 דורשות טיפול." in said
+    assert "5 שורות עם נתונים: אחת מוכנה לשליחה, 4 דורשות טיפול." in said
     assert "Mapping OK" not in said and "ready to send" not in said
 
 

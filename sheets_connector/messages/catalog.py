@@ -38,6 +38,13 @@ class Country(NamedTuple):
     code: str
 
 
+class CountryWords(NamedTuple):
+    """A country as the kind of its numbers ("Israeli mobile numbers"): the English adjective, or
+    the country's name in Hebrew ("מספרי נייד של ישראל")."""
+
+    code: str
+
+
 class Msg(NamedTuple):
     """A message: the id of a text in the catalogs and the values that fill its placeholders."""
 
@@ -169,7 +176,22 @@ HEBREW_COUNTRIES = {
 }
 
 
+# The adjective of the countries init names in English; others are said by name.
+COUNTRY_WORDS = {"IL": "Israeli", "US": "North American (US/Canada)", "CA": "North American (US/Canada)",
+                 "GB": "British", "AU": "Australian", "FR": "French", "DE": "German", "RU": "Russian",
+                 "UA": "Ukrainian", "ES": "Spanish", "IT": "Italian", "NL": "Dutch", "BE": "Belgian", "CH": "Swiss",
+                 "AT": "Austrian", "SE": "Swedish", "IE": "Irish", "ZA": "South African", "BR": "Brazilian",
+                 "AR": "Argentinian", "MX": "Mexican", "IN": "Indian", "TR": "Turkish", "PL": "Polish"}
+HEBREW_NORTH_AMERICA = "צפון אמריקה (ארה״ב/קנדה)"  # +1 numbers: the US and Canada cannot be told apart
+
+
 def _value(v: Any, lang: str) -> Any:
+    if isinstance(v, CountryWords):
+        if lang == "he":
+            return HEBREW_NORTH_AMERICA if v.code in ("US", "CA") else _value(Country(v.code), lang)
+        from ..normalize import country_name
+
+        return COUNTRY_WORDS.get(v.code) or country_name(v.code)
     if isinstance(v, Msg):
         return render(v, lang)
     if isinstance(v, Said):  # a warning inside a frame ("Warning: {text}"): in the frame's language
