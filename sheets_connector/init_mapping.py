@@ -31,10 +31,10 @@ import phonenumbers
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from . import messages
-from .messages.catalog import CountryWords, Said, msg, said
 from .config import load_config, parse_config
 from .contacts import column_letter
 from .errors import ConfigError, SourceError
+from .messages.catalog import CountryWords, Said, msg, said
 from .normalize import ValueProblem, clean_text, country_name, header_key, is_blank, normalize_email, normalize_mobile
 from .paths import resolve_user_path
 from .perrow import GROUP_SEPARATORS
