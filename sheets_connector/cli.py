@@ -28,7 +28,7 @@ from .cancel import CancelToken
 from .config import Config, json_schema, load_config
 from .console import echo_json, locale_hint, make_console, protect_std_streams
 from .errors import ConnectorError, InwiseUnavailable, SourceError
-from .messages.catalog import in_language
+from .messages.catalog import error_words, in_language
 from .service.cli import serve_command  # the service's command lives with the service
 from .state.location import ENV_URL as STATE_URL_ENV
 
@@ -44,6 +44,14 @@ err = make_console(stderr=True)
 
 class Ctx:
     debug = False
+    language = "en"  # the mapping's, once it is read: errors that end the command are said in it
+
+
+def _load(config_path: str) -> Config:
+    """The mapping, and from now on its language for the errors that end the command."""
+    cfg = load_config(config_path)
+    Ctx.language = cfg.language
+    return cfg
 
 
 class _OneLine(logging.Formatter):
@@ -111,18 +119,15 @@ def stop_on_signals(cancel: CancelToken) -> Iterator[None]:
 
 def _fail(e: BaseException, debug: bool) -> NoReturn:
     if isinstance(e, ConnectorError):
-        err.print("Error: " + str(e), markup=False)
+        err.print(_warning_line(error_words(e), Ctx.language, "run.error_line"), markup=False)
         sys.exit(e.exit_code)
     if debug:
         traceback.print_exc()
     elif locale_hint(e):
         err.print("Error: " + str(locale_hint(e)), markup=False)
     else:
-        err.print(
-            f"Unexpected error: {type(e).__name__}: {e}\n"
-            "Nothing was lost; run the same command with --debug to see the details and report them.",
-            markup=False,
-        )
+        err.print(messages.render(messages.msg("cli.unexpected", error=f"{type(e).__name__}: {e}"), Ctx.language),
+                  markup=False)
     sys.exit(1)
 
 
@@ -134,7 +139,7 @@ def _errors(debug: bool) -> Iterator[None]:
         raise
     except KeyboardInterrupt:
         # only reaches here outside a sync's send/write (those keep their results themselves)
-        err.print("Stopped by you. Nothing was lost: run the same command again to finish.", markup=False)
+        err.print(messages.render(messages.msg("cli.stopped"), Ctx.language), markup=False)
         sys.exit(130)
     except BaseException as e:  # noqa: BLE001 - turned into one clear message
         _fail(e, debug)
@@ -327,7 +332,7 @@ def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool,
     from .sync import sync as run_sync  # this function is called sync too
 
     with _errors(Ctx.debug):
-        cfg = load_config(config_path)
+        cfg = _load(config_path)
         cancel = CancelToken()
         shown: list[str] = []
 
@@ -389,7 +394,7 @@ def pull_new_cmd(config_path: str, wait: bool, as_json: bool) -> None:
     from .sync import Collaborators, pull_new
 
     with _errors(Ctx.debug):
-        cfg = load_config(config_path)
+        cfg = _load(config_path)
         cancel = CancelToken()
         with _progress(not as_json) as progress, stop_on_signals(cancel):
             summary = pull_new(cfg, Collaborators(progress=progress, cancel=cancel, on_wait=_waiting), wait=wait,
@@ -416,7 +421,7 @@ def check(config_path: str, rows: int) -> None:
     from .sync import plan
 
     with _errors(Ctx.debug):
-        cfg = load_config(config_path)
+        cfg = _load(config_path)
         table = cfg.open_table()
         describe_source(cfg, table, lambda line: out.print(line, markup=False))  # a Google Sheet: account, sharing, tabs
         p = plan(cfg, table)
@@ -742,7 +747,7 @@ def state_migrate(to_url: str, from_url: str | None, config_path: str | None) ->
     from .state.transfer import copy_store
 
     with _errors(Ctx.debug):
-        cfg = load_config(config_path) if config_path else None
+        cfg = _load(config_path) if config_path else None
         source = open_url(from_url) if from_url else open_store(
             cfg.state_dir_path() if cfg else None, mapping_url=cfg.state_url_resolved() if cfg else None)
         try:
@@ -766,7 +771,7 @@ def state_migrate(to_url: str, from_url: str | None, config_path: str | None) ->
 def _history_store(config_path: str | None) -> Iterator[tuple[Any, str | None]]:
     from .state import open_store
 
-    cfg = load_config(config_path) if config_path else None
+    cfg = _load(config_path) if config_path else None
     store = open_store(cfg.state_dir_path() if cfg else None, mapping_url=cfg.state_url_resolved() if cfg else None)
     try:
         yield store, (cfg.identity().sheet if cfg else None)

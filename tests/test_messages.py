@@ -317,3 +317,39 @@ def test_a_hebrew_sheets_run_warning_is_in_hebrew_in_the_summary_and_runs_show(t
     assert "אזהרה: inwise דיווחה על שורות שנכשלו (שורות: 1, בקבוצות שליחה: 1)" in shown, shown
     again = json.loads(_run("runs", "show", "1", "--config", m, "--json").stdout)
     assert any("1 failed row(s) in 1 batch(es)" in w for w in again["summary"]["warnings"]), again
+
+
+def test_a_hebrew_run_ended_by_an_error_says_it_in_hebrew_on_the_command_line_and_in_runs_show(
+        tmp_path, sandbox, monkeypatch):
+    """The results could not be saved (the disk went away while saving): the error that ends the
+    run is Hebrew for a Hebrew mapping, in the CLI and in `runs show`; English as it always was."""
+    from sheets_connector.tables.xlsx import XlsxTable
+
+    def gone(self):
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(XlsxTable, "save", gone)
+    monkeypatch.chdir(tmp_path)
+    lrm = "\u200e"
+    for language in ("he", "en"):
+        folder = tmp_path / language
+        folder.mkdir()
+        write_workbook(folder / "contacts.xlsx", [["דנה", f"d.{language}@example.com", "", None]], header=HEADER)
+        m = _mapping(folder, sandbox.base_url, extra=f"language: {language}\nstate_dir: {folder / 'state'}\n")
+        r = _run("sync", "--config", m)
+        assert r.exit_code == 1
+        [kept] = folder.glob("contacts sync results *.csv")
+        said = r.stderr.replace(lrm, "")
+        if language == "en":
+            assert said == (f"Error: The results could not be saved into contacts.xlsx, sheet 'Contacts' "
+                             f"(RuntimeError: the disk went away).\nThe contacts WERE sent to inwise. Each row's "
+                             f"result is in {kept}. Newly created contacts are kept and will be added to the sheet "
+                             "on the next run.\n"), r.stderr
+            continue
+        assert r.stderr.startswith(f"שגיאה: לא ניתן היה לשמור את התוצאות ב-{lrm}contacts.xlsx, sheet 'Contacts'"
+                                   f"{lrm} ({lrm}RuntimeError: the disk went away{lrm}).\n"), r.stderr
+        assert said.endswith(f"\nאנשי הקשר כן נשלחו ל-inwise. התוצאה של כל שורה נמצאת בקובץ {kept}. אנשי הקשר "
+                             "החדשים שנוצרו שמורים ויתווספו לגיליון בהרצה הבאה.\n"), r.stderr
+        shown = _run("runs", "show", "1", "--config", m).stdout.replace(lrm, "")
+        assert "  שגיאה: לא ניתן היה לשמור את התוצאות ב-contacts.xlsx" in shown and "נכשלה" in shown, shown
+        assert "WERE sent" not in shown and "אנשי קשר חדשים:" not in shown

@@ -96,6 +96,13 @@ def in_language(text: str, language: str | None) -> str:
     return render(text.message, language) if isinstance(text, Said) else text
 
 
+def error_words(e: BaseException) -> str:
+    """An error's words: its ``Said`` when it was raised with one (so it can be said in the
+    mapping's language), else its text as it is."""
+    text = e.args[0] if len(e.args) == 1 else None
+    return text if isinstance(text, Said) and str(e) == text else str(e)
+
+
 def said_json(texts: Any) -> dict[str, Any]:
     """{English words: stored message} for the ``Said`` among ``texts`` (what a summary stores)."""
     return {str(t): to_json(t.message) for t in texts if isinstance(t, Said)}

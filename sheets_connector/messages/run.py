@@ -4,6 +4,8 @@ English texts are the ones the connector has always printed.
 """
 from __future__ import annotations
 
+_LRM = "\u200e"  # a command-line option inside Hebrew text, kept left-to-right
+
 RUN: dict[str, dict[str, str]] = {
     "en": {
         "run.warning_line": "Warning: {text}",
@@ -84,6 +86,26 @@ RUN: dict[str, dict[str, str]] = {
         "run.alert_failed": "The alert about this run could not be sent by {channel}.",
         "run.other_tab": "You started this from the tab '{worksheet}'; this spreadsheet's mapping syncs the tab "
                          "'{synced}', so that tab was synced.",
+        # the results could not be saved: where they are instead
+        "run.not_saved": "The results could not be saved into {location} ({error}).",
+        "run.kept": "{problem}\nThe contacts WERE sent to inwise. {where}Newly created contacts are kept and will be "
+                    "added to the sheet on the next run.",
+        "run.kept_csv": "Each row's result is in {path}. ",
+        "run.kept_no_csv": "The rows' results could not be kept in a CSV file either (no room or no permission next "
+                           "to the workbook, in the current folder or in the temporary folder); inwise's answers are "
+                           "kept in the connector's state store and the next run writes them into the sheet. ",
+        "run.stopped_at_once": "Stopped at once: the results were NOT written into {location}. {where}\n{sent} rows "
+                               "have a result there; inwise's answers and the contacts it created are kept and the "
+                               "next run writes them into the sheet. Run the sync again.",
+        "run.at_once_csv": "Each row's result is in {path}.",
+        "run.at_once_no_csv": "The rows' results could not be kept in a CSV file either (no room or no permission "
+                              "next to the workbook, in the current folder or in the temporary folder); inwise's "
+                              "answers are kept in the connector's state store and the next run writes them into the "
+                              "sheet.",
+        # the command line: what ends a command
+        "cli.unexpected": "Unexpected error: {error}\nNothing was lost; run the same command with --debug to see the "
+                          "details and report them.",
+        "cli.stopped": "Stopped by you. Nothing was lost: run the same command again to finish.",
     },
     "he": {
         "run.warning_line": "אזהרה: {text}",
@@ -159,5 +181,23 @@ RUN: dict[str, dict[str, str]] = {
         "run.alert_failed": "לא ניתן היה לשלוח את ההתראה על ההרצה הזו דרך {channel}.",
         "run.other_tab": "הפעלתם את זה מהלשונית '{worksheet}'; המיפוי של הגיליון הזה מסנכרן את הלשונית '{synced}', "
                          "ולכן היא זו שסונכרנה.",
+        "run.not_saved": "לא ניתן היה לשמור את התוצאות ב-{location} ({error}).",
+        "run.kept": "{problem}\nאנשי הקשר כן נשלחו ל-inwise. {where}אנשי הקשר החדשים שנוצרו שמורים ויתווספו לגיליון "
+                    "בהרצה הבאה.",
+        "run.kept_csv": "התוצאה של כל שורה נמצאת בקובץ {path}. ",
+        "run.kept_no_csv": "גם קובץ CSV עם התוצאות של השורות לא נכתב (אין מקום או הרשאה ליד הקובץ, בתיקייה הנוכחית "
+                           "או בתיקייה הזמנית); התשובות של inwise שמורות במאגר המצב של המחבר, וההרצה הבאה תכתוב אותן "
+                           "לגיליון. ",
+        "run.stopped_at_once": "נעצר מיד: התוצאות לא נכתבו ב-{location}. {where}\n"
+                               "{sent:לשורה אחת יש שם תוצאה|ל-# שורות יש שם תוצאה}; התשובות של inwise ואנשי הקשר "
+                               "שהיא יצרה שמורים, וההרצה הבאה תכתוב אותם לגיליון. הריצו את הסנכרון שוב.",
+        "run.at_once_csv": "התוצאה של כל שורה נמצאת בקובץ {path}.",
+        "run.at_once_no_csv": "גם קובץ CSV עם התוצאות של השורות לא נכתב (אין מקום או הרשאה ליד הקובץ, בתיקייה "
+                              "הנוכחית או בתיקייה הזמנית); התשובות של inwise שמורות במאגר המצב של המחבר, וההרצה "
+                              "הבאה תכתוב אותן לגיליון.",
+        "cli.unexpected": "שגיאה לא צפויה: {error}\nשום דבר לא אבד; הריצו את אותה פקודה עם "
+                          f"{_LRM}--debug{_LRM} כדי לראות את "
+                          "הפרטים, ודווחו עליהם.",
+        "cli.stopped": "נעצר על ידיכם. שום דבר לא אבד: הריצו את אותה פקודה שוב כדי לסיים.",
     },
 }

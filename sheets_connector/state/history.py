@@ -75,7 +75,7 @@ def detail_lines(run: RunRecord, max_rows: int = 50) -> list[str]:
     if s.get("api_calls"):
         calls = calls_in_words(s["api_calls"], language)
         lines.append(words("runs.sent", calls=calls) + (words("runs.retries", n=s["retries"]) if s.get("retries") else ""))
-    if s:
+    if "new_contacts_pulled" in s:  # a whole summary (a run ended by an error keeps only its words)
         lines.append(words("runs.new_contacts", pulled=s.get("new_contacts_pulled", 0),
                            added=s.get("new_contacts_appended", 0)))
     if run.error:

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..cancel import CancelToken
 from ..config import Config, SheetIdentity
 from ..errors import ConnectorError, LockLost, RunStopped, SheetBusy, StateError
+from ..messages.catalog import Said, error_words, said_json
 from ..state import Holder, LockHeld, StateStore, import_journal
 from ..state.runs import waiting
 from .summary import RunSummary
@@ -127,10 +128,12 @@ def run_session(config: Config, store: StateStore, account: str, *, command: str
         if claim is not None:
             raise  # the service files how it ended
         status = "stopped" if isinstance(e, (RunStopped, KeyboardInterrupt)) else "failed"
-        error = str(e) if isinstance(e, ConnectorError) else f"{type(e).__name__}: {e}"
+        error = error_words(e) if isinstance(e, ConnectorError) else f"{type(e).__name__}: {e}"
+        # an error with a message: runs show says it in the mapping's language
+        said = {"language": config.language, "said": said_json([error])} if isinstance(error, Said) else None
         try:  # a run that lost its lock records nothing: the run that took over marked it
             store.finish_run(run_id, status, finished_at=clock().isoformat(timespec="seconds"),
-                             duration_s=time.monotonic() - t0, error=error)
+                             duration_s=time.monotonic() - t0, error=error, summary=said)
         except (StateError, LockLost):
             log.debug("could not record the run's end", exc_info=True)
         raise
