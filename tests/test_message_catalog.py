@@ -370,3 +370,14 @@ def test_inits_reasons_for_a_country_and_its_notes_on_cells_in_hebrew_and_englis
     found = p.columns["email"]
     assert found.how == "3 of its first 3 filled cells are email addresses"
     assert in_language(found.how, "he") == "3 מתוך 3 התאים המלאים הראשונים שלה הם כתובות אימייל"
+
+
+def test_the_tables_notes_in_hebrew():
+    from sheets_connector.messages.catalog import said
+
+    moved = said("cols.gsheet_rows_moved", n=1)
+    assert moved == ("Rows were moved in the sheet while the results were written: 1 result cell(s) landed on the "
+                     "wrong row for a moment and were put right.")
+    assert render(moved.message, "he") == "שורות הוזזו בגיליון בזמן שהתוצאות נכתבו: תא תוצאה אחד נכתב לרגע בשורה הלא נכונה ותוקן."
+    assert render(msg("cols.gsheet_rows_moved", n=3), "he") == ("שורות הוזזו בגיליון בזמן שהתוצאות נכתבו: 3 תאי "
+                                                                "תוצאות נכתבו לרגע בשורה הלא נכונה ותוקנו.")

@@ -52,7 +52,7 @@ import python_calamine
 from python_calamine import CalamineSheet, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from ...errors import ConfigError, SourceError, WorksheetNotFound
-from ...messages.catalog import said
+from ...messages.catalog import msg, said
 from ...normalize import header_key
 from ..base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, Table, TableData, Unplaced
 from ..result_columns import ColumnPlan, Obstacle
@@ -628,11 +628,9 @@ class XlsxTable:
             self._file.adopt_permissions(tmp)
             if lost:
                 copy = self._file.keep_as_copy(tmp)
-                why = f" (It had to be saved the slower way, because {written.reason}.)" if written.reason else ""
-                report = SaveReport(path=str(copy), is_copy=True, lost=lost, notes=notes, message=(
-                    f"Saving the results into {self.path.name} would also change other things in it: {'; '.join(lost)}. "
-                    f"Your original file was not changed; the results are in {copy}.{why}"
-                ))
+                why = msg("cols.xlsx_copy_why", reason=written.reason) if written.reason else ""
+                report = SaveReport(path=str(copy), is_copy=True, lost=lost, notes=notes, message=said(
+                    "cols.xlsx_copy", file=self.path.name, lost=tuple(lost), copy=str(copy), why=why))
             else:
                 self._file.replace_with(tmp)
                 report = SaveReport(path=str(self.path), notes=notes)
