@@ -124,8 +124,10 @@ def _catalogs() -> dict[str, dict[str, str]]:
     from .rows import ROWS
     from .run import RUN
     from .runs import RUNS
+    from .service import SERVICE
 
-    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang], **INIT[lang]} for lang in ROWS}
+    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang], **INIT[lang], **SERVICE[lang]}
+            for lang in ROWS}
 
 
 _CATALOGS: dict[str, dict[str, str]] = {}
