@@ -28,7 +28,7 @@ from .cancel import CancelToken
 from .config import Config, json_schema, load_config
 from .console import echo_json, locale_hint, make_console, protect_std_streams
 from .errors import ConnectorError, InwiseUnavailable, SourceError
-from .messages.catalog import error_words, in_language
+from .messages.catalog import Place, error_words, in_language, place_text
 from .service.cli import serve_command  # the service's command lives with the service
 from .state.location import ENV_URL as STATE_URL_ENV
 
@@ -158,7 +158,7 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
         tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int | None) -> None:
-            label = {"send": "Sending to inwise", "pull": "Pulling new contacts"}.get(stage, stage)
+            label = messages.render(messages.msg(f"run.stage_{stage}"), Ctx.language) if stage in ("send", "pull") else stage
             if stage not in tasks:
                 tasks[stage] = bar.add_task(label, total=total)
             bar.update(tasks[stage], completed=done, total=total)
@@ -183,7 +183,8 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15, shown: Sequenc
     if summary.command == "pull-new":
         verb = say("pulled")
     how = say("how_batch") if summary.mode == "batch" else say("how_upsert")
-    out.print(f"{verb}: {summary.source} · {how} · {summary.duration_s:.1f} s", markup=False)
+    took = messages.render(messages.msg("runs.seconds", s=float(summary.duration_s)), language)
+    out.print(f"{verb}: {place_text(summary.source, language)} · {how} · {took}", markup=False)
     if summary.command != "pull-new":
         t = RichTable(show_header=True, header_style="bold")
         t.add_column(say("outcome"))
@@ -432,7 +433,7 @@ def check(config_path: str, rows: int) -> None:
         def say(key: str, **values: object) -> str:
             return messages.render(messages.msg(key, **values), lang)
 
-        out.print(say("check.mapping_ok", location=p.data.location, row=p.data.header_row), markup=False)
+        out.print(say("check.mapping_ok", location=Place(p.data.location), row=p.data.header_row), markup=False)
         t = RichTable(show_header=True, header_style="bold")
         t.add_column(say("check.col_inwise"))
         t.add_column(say("check.col_column"))
@@ -684,12 +685,12 @@ def runs(ctx: click.Context, config_path: str | None, limit: int, as_json: bool)
             echo_json([r.to_dict() for r in found])
             return
         if not found:
-            out.print(f"No runs yet in {store.path}.", markup=False)
+            out.print(messages.render(messages.msg("runs.none_yet", path=str(store.path)), Ctx.language), markup=False)
             return
         t = RichTable(show_header=True, header_style="bold")
-        for head in ("run", "started", "sheet", "trigger", "status", "took", "rows", "error"):
+        for head in history.table_headers(Ctx.language):
             t.add_column(head)
-        for row in history.table_rows(found):
+        for row in history.table_rows(found, Ctx.language):
             t.add_row(*row)
         out.print(t)
 

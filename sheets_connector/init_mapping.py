@@ -685,8 +685,9 @@ class InitResult:
 
     def next_lines(self) -> list[str]:
         path = _shell_quote(_as_typed(self.mapping))
-        key = "set INWISE_API_KEY=<your inwise API key>" if os.name == "nt" else "export INWISE_API_KEY=<your inwise API key>"
         language = self.proposal.language
+        placeholder = messages.render(msg("init.api_key"), language)
+        key = f"set INWISE_API_KEY={placeholder}" if os.name == "nt" else f"export INWISE_API_KEY={placeholder}"
         return [
             messages.render(messages.msg("init.next"), language),
             f"  {key}",

@@ -99,6 +99,7 @@ def test_a_title_row_inserted_before_the_first_sync_is_recognised(tmp_path, emu,
 
     where = moved.removeprefix("The header of ").split(" is on row")[0]
     assert where.startswith("Google Sheet '") and where.endswith(", tab 'Contacts'")
+    where = where.replace(", tab '", ", לשונית '")
     assert in_language(moved, "he").replace("\u200e", "") == (
         f"הכותרות של {where} נמצאות עכשיו בשורה 2, לא בשורה 1 כמו שכתוב במיפוי (נוספו או נמחקו שורות מעליהן); "
         "המחבר מצא אותן שם. אם הן נשארות שם, כתבו במיפוי source.header_row: 2.")

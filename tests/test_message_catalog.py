@@ -68,7 +68,7 @@ def _sample(name: str) -> object:
             "problems": (msg("in_column", problem=msg("cell.email", value="dana@", reason=msg("email.no_at")),
                              column="Email"),),
             "reads": Msg("reads.DMY"), "what": Msg("check.what_email"), "plural": Msg("check.plural_email"),
-            "name": Msg("check.field_1")}.get(name, f"<{name}>")
+            "name": Msg("check.field_1"), "s": 2.5}.get(name, f"<{name}>")
 
 
 @pytest.mark.parametrize("key", sorted(EN))
@@ -381,3 +381,19 @@ def test_the_tables_notes_in_hebrew():
     assert render(moved.message, "he") == "שורות הוזזו בגיליון בזמן שהתוצאות נכתבו: תא תוצאה אחד נכתב לרגע בשורה הלא נכונה ותוקן."
     assert render(msg("cols.gsheet_rows_moved", n=3), "he") == ("שורות הוזזו בגיליון בזמן שהתוצאות נכתבו: 3 תאי "
                                                                 "תוצאות נכתבו לרגע בשורה הלא נכונה ותוקנו.")
+
+
+def test_where_the_rows_are_is_named_in_hebrew_words_and_the_names_as_typed():
+    from sheets_connector.messages.catalog import Place, place_text
+
+    assert place_text("contacts.xlsx, sheet 'Contacts'", "en") == "contacts.xlsx, sheet 'Contacts'"
+    assert place_text("לקוחות.xlsx, sheet 'אנשי קשר'", "he") == "לקוחות.xlsx, לשונית 'אנשי קשר'"
+    assert place_text("contacts.xlsx, sheet 'Contacts'", "he") == f"{LRM}contacts.xlsx{LRM}, לשונית '{LRM}Contacts{LRM}'"
+    assert place_text("Google Sheet 'Members', tab 'גיליון1'", "he") == (
+        f"{LRM}Google Sheet{LRM} {LRM}'Members'{LRM}, לשונית 'גיליון1'")
+    assert place_text("Google Sheet 1AbC", "he") == f"{LRM}Google Sheet{LRM} {LRM}1AbC{LRM}"
+    assert place_text("contacts.xlsx", "he") == f"{LRM}contacts.xlsx{LRM}"
+    m = msg("run.not_saved", location=Place("c.xlsx, sheet 'S'"), error="E")
+    assert render(m, "en") == "The results could not be saved into c.xlsx, sheet 'S' (E)."
+    assert from_json(to_json(m)) == m and render(from_json(to_json(m)), "he").startswith(
+        f"לא ניתן היה לשמור את התוצאות ב-{LRM}c.xlsx{LRM}, לשונית '{LRM}S{LRM}'")

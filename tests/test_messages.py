@@ -346,10 +346,15 @@ def test_a_hebrew_run_ended_by_an_error_says_it_in_hebrew_on_the_command_line_an
                              f"result is in {kept}. Newly created contacts are kept and will be added to the sheet "
                              "on the next run.\n"), r.stderr
             continue
-        assert r.stderr.startswith(f"שגיאה: לא ניתן היה לשמור את התוצאות ב-{lrm}contacts.xlsx, sheet 'Contacts'"
-                                   f"{lrm} ({lrm}RuntimeError: the disk went away{lrm}).\n"), r.stderr
+        assert r.stderr.startswith(f"שגיאה: לא ניתן היה לשמור את התוצאות ב-{lrm}contacts.xlsx{lrm}, לשונית "
+                                   f"'{lrm}Contacts{lrm}' ({lrm}RuntimeError: the disk went away{lrm}).\n"), r.stderr
         assert said.endswith(f"\nאנשי הקשר כן נשלחו ל-inwise. התוצאה של כל שורה נמצאת בקובץ {kept}. אנשי הקשר "
                              "החדשים שנוצרו שמורים ויתווספו לגיליון בהרצה הבאה.\n"), r.stderr
         shown = _run("runs", "show", "1", "--config", m).stdout.replace(lrm, "")
-        assert "  שגיאה: לא ניתן היה לשמור את התוצאות ב-contacts.xlsx" in shown and "נכשלה" in shown, shown
-        assert "WERE sent" not in shown and "אנשי קשר חדשים:" not in shown
+        assert shown.startswith("הרצה #1: sync של contacts.xlsx\n"), shown
+        assert "  שגיאה: לא ניתן היה לשמור את התוצאות ב-contacts.xlsx, לשונית 'Contacts'" in shown, shown
+        assert "נכשלה" in shown and "WERE sent" not in shown and "אנשי קשר חדשים:" not in shown
+        listed = " ".join(_run("runs", "--config", m).stdout.replace(lrm, "").split())
+        for words in ("הרצה", "התחילה", "גיליון", "שורת", "הפקודה", "נכשלה", "שניות", "לשמור"):  # a narrow table wraps
+            assert words in listed, (words, listed)
+        assert not any(w in listed for w in ("started", "command", "failed", "sheet '")), listed

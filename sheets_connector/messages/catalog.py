@@ -25,6 +25,7 @@ these marks (``normalize.clean_text``).
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import string
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -36,6 +37,32 @@ class Country(NamedTuple):
     """A country in a message, by its region code: rendered as its name in the language."""
 
     code: str
+
+
+class Place(NamedTuple):
+    """Where the rows are, as the tables name it ("contacts.xlsx, sheet 'Contacts'", "Google Sheet
+    'Members', tab 'Contacts'"): in Hebrew the words around the names are Hebrew (:func:`place_text`)."""
+
+    text: str
+
+
+_XLSX_PLACE = re.compile(r"^(?P<file>.+), sheet '(?P<sheet>.*)'$", re.S)
+_GOOGLE_PLACE = re.compile(r"^Google Sheet (?P<title>'.*?'|\S+)(?:, tab '(?P<sheet>.*)')?$", re.S)
+
+
+def place_text(text: str, language: str | None) -> str:
+    """A table's location in the language: the file and tab names as typed, the words around them
+    translated (a run recorded by any version names its sheet this way)."""
+    if language != "he":
+        return text
+    m = _GOOGLE_PLACE.match(text)
+    if m:
+        tab = f", לשונית '{_ltr(m['sheet'], 'he')}'" if m["sheet"] is not None else ""
+        return f"{LRM}Google Sheet{LRM} {_ltr(m['title'], 'he')}{tab}"
+    m = _XLSX_PLACE.match(text)
+    if m:
+        return f"{_ltr(m['file'], 'he')}, לשונית '{_ltr(m['sheet'], 'he')}'"
+    return _ltr(text, "he")
 
 
 class CountryWords(NamedTuple):
@@ -195,6 +222,8 @@ HEBREW_NORTH_AMERICA = "צפון אמריקה (ארה״ב/קנדה)"  # +1 numbe
 
 
 def _value(v: Any, lang: str) -> Any:
+    if isinstance(v, Place):
+        return place_text(v.text, lang)
     if isinstance(v, CountryWords):
         if lang == "he":
             return HEBREW_NORTH_AMERICA if v.code in ("US", "CA") else _value(Country(v.code), lang)
@@ -244,6 +273,8 @@ def _json_value(v: Any) -> Any:
         return {"msg": to_json(v.message)}
     if isinstance(v, Country):
         return {"country": v.code}
+    if isinstance(v, Place):
+        return {"place": v.text}
     if isinstance(v, tuple):
         return {"list": [_json_value(x) for x in v]}
     if isinstance(v, _dt.date):
@@ -266,6 +297,8 @@ def _from_json_value(v: Any) -> Any:
             return from_json(v["msg"])
         if "country" in v:
             return Country(v["country"])
+        if "place" in v:
+            return Place(str(v["place"]))
         if "list" in v:
             return tuple(_from_json_value(x) for x in v["list"])
         if "date" in v:

@@ -102,7 +102,10 @@ RUN: dict[str, dict[str, str]] = {
                               "next to the workbook, in the current folder or in the temporary folder); inwise's "
                               "answers are kept in the connector's state store and the next run writes them into the "
                               "sheet.",
-        # the command line: what ends a command
+        # the command line
+        "run.stage_send": "Sending to inwise",
+        "run.stage_pull": "Pulling new contacts",
+        "init.api_key": "<your inwise API key>",
         "cli.unexpected": "Unexpected error: {error}\nNothing was lost; run the same command with --debug to see the "
                           "details and report them.",
         "cli.stopped": "Stopped by you. Nothing was lost: run the same command again to finish.",
@@ -195,6 +198,9 @@ RUN: dict[str, dict[str, str]] = {
         "run.at_once_no_csv": "גם קובץ CSV עם התוצאות של השורות לא נכתב (אין מקום או הרשאה ליד הקובץ, בתיקייה "
                               "הנוכחית או בתיקייה הזמנית); התשובות של inwise שמורות במאגר המצב של המחבר, וההרצה "
                               "הבאה תכתוב אותן לגיליון.",
+        "run.stage_send": "שולח ל-inwise",
+        "run.stage_pull": "מושך אנשי קשר חדשים",
+        "init.api_key": "<מפתח ה-API שלכם מ-inwise>",
         "cli.unexpected": "שגיאה לא צפויה: {error}\nשום דבר לא אבד; הריצו את אותה פקודה עם "
                           f"{_LRM}--debug{_LRM} כדי לראות את "
                           "הפרטים, ודווחו עליהם.",

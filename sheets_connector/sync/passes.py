@@ -19,7 +19,7 @@ from ..cancel import CancelToken
 from ..config import Config
 from ..errors import InwiseError, RunStopped, StateError
 from ..inwise import InwiseClient
-from ..messages.catalog import msg, said
+from ..messages.catalog import Place, msg, said
 from ..results import RowOutcome
 from ..tables.base import Table
 from . import newcontacts, writeback
@@ -41,7 +41,7 @@ def stopped_at_once(ctx: RunContext, outcomes: Outcomes, to_send: ToSend) -> Run
     csv_path = writeback.fallback_csv(table, writeback.result_columns(ctx.config, outcomes, when), when)
     sent = sum(1 for o in outcomes.values() if o.reason not in NOT_SENT_DETAILS)
     where = msg("run.at_once_csv", path=csv_path) if csv_path else msg("run.at_once_no_csv")
-    return RunStopped(said("run.stopped_at_once", location=table.location, where=where, sent=sent))
+    return RunStopped(said("run.stopped_at_once", location=Place(table.location), where=where, sent=sent))
 
 
 @dataclass

@@ -23,7 +23,7 @@ from ..cancel import CancelToken
 from ..config import Config
 from ..errors import ConnectorError, SourceError
 from ..messages import created_in_cell
-from ..messages.catalog import Said, error_words, msg, said
+from ..messages.catalog import Place, Said, error_words, msg, said
 from ..normalize import email_key
 from ..results import RowOutcome
 from ..tables.base import CellValue, RowRef, Table
@@ -150,7 +150,7 @@ def results_kept(table: Table, columns: ResultColumns, clock: Callable[[], datet
         raise
     except BaseException as e:  # noqa: BLE001 - whatever broke (a library's panic too), the rows' results must survive
         log.debug("writing the results failed", exc_info=True)
-        problem = said("run.not_saved", location=table.location, error=f"{type(e).__name__}: {e}")
+        problem = said("run.not_saved", location=Place(table.location), error=f"{type(e).__name__}: {e}")
         raise SourceError(_kept_message(problem, fallback_csv(table, columns, clock()))) from None
 
 

@@ -43,7 +43,7 @@ from urllib3.util.retry import Retry
 
 from ..errors import ConfigError, SourceError
 from ..gsheets.client import SheetsConnection, spreadsheet_key
-from ..messages.catalog import said
+from ..messages.catalog import Place, said
 from ..normalize import date_pattern, header_key
 from . import gsheet_write
 from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
@@ -283,7 +283,7 @@ class GoogleSheetTable:
                 "source.header_row in the mapping to the row that holds the column names (e.g. Email, Mobile)."
             )
         if h != self.header_row - 1:
-            self._notes.append(said("cols.gsheet_header_moved", location=self.location, row=h + 1, was=self.header_row))
+            self._notes.append(said("cols.gsheet_header_moved", location=Place(self.location), row=h + 1, was=self.header_row))
         width = len(header)
         out = [SourceRow(i + 1, _fit(values, width)) for i, values in enumerate(rows[h + 1:], start=h + 1)]
         while out and all(v is None for v in out[-1].values):
