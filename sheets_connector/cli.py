@@ -28,7 +28,7 @@ from .cancel import CancelToken
 from .config import Config, json_schema, load_config
 from .console import echo_json, locale_hint, make_console, protect_std_streams
 from .errors import ConnectorError, InwiseUnavailable, SourceError
-from .messages.catalog import Place, error_words, in_language, place_text
+from .messages.catalog import Place, error_words, in_language, place_text, said
 from .service.cli import serve_command  # the service's command lives with the service
 from .state.location import ENV_URL as STATE_URL_ENV
 
@@ -714,7 +714,7 @@ def runs_show(ctx: click.Context, run_id: int, config_path: str | None, as_json:
     with _errors(Ctx.debug), _history_store(config_path or ctx.obj.get("config_path")) as (store, _):
         found = store.get_run(run_id)
         if found is None:
-            raise click.ClickException(f"There is no run #{run_id} in {store.path} (see: sheets-connector runs).")
+            raise ConnectorError(said("runs.no_such", run=run_id, path=str(store.path)))
         if as_json:
             echo_json(found.to_dict(with_summary=True))
         else:

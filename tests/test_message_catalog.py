@@ -22,7 +22,7 @@ from sheets_connector.tables.base import RowRef, SourceRow
 EN, HE = catalog("en"), catalog("he")
 LRM, RLM = "\u200e", "\u200f"
 # texts that are the same in both languages (only values, or a name that is not translated)
-NEUTRAL = {"plain", "cols.pair", "init.how", "init.suggestion", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage"}
+NEUTRAL = {"plain", "cols.pair", "init.how", "init.suggestion", "err.located", "err.bullet", "err.field_label", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage"}
 SOURCE = Path(__file__).resolve().parents[1] / "sheets_connector"
 
 
@@ -397,3 +397,25 @@ def test_where_the_rows_are_is_named_in_hebrew_words_and_the_names_as_typed():
     assert render(m, "en") == "The results could not be saved into c.xlsx, sheet 'S' (E)."
     assert from_json(to_json(m)) == m and render(from_json(to_json(m)), "he").startswith(
         f"לא ניתן היה לשמור את התוצאות ב-{LRM}c.xlsx{LRM}, לשונית '{LRM}S{LRM}'")
+
+
+def test_every_missing_column_at_once_in_hebrew_and_english():
+    from sheets_connector.errors import ConfigError
+    from sheets_connector.messages.catalog import error_words, in_language
+
+    cfg = parse_config("source: {type: xlsx, path: x.xlsx}\ncolumns: {email: Mail, mobile: Cell, fields: {1: Name}}\n"
+                       "language: he\n", where="m.yaml")
+    with pytest.raises(ConfigError) as e:
+        ContactMapper(cfg, ["שם", "Email", "Mobile"], "x.xlsx, sheet 'S'")
+    english = str(e.value)
+    assert english.startswith("x.xlsx, sheet 'S': 3 columns of the mapping are not in the sheet:\n  - there is no column "
+                              "'Mail' for email. Did you mean 'Email'? Fix the header in the sheet or the name in "
+                              "m.yaml, line 2 (columns.email).\n  - there is no column 'Cell' for mobile.")
+    assert "\n  - there is no column 'Name' for personal field 1 (first name)." in english
+    assert english.endswith("\n  The header row has: 'שם', 'Email', 'Mobile'")
+    he = in_language(error_words(e.value), "he").replace(LRM, "")
+    assert he.startswith("x.xlsx, לשונית 'S': 3 עמודות של המיפוי לא נמצאות בגיליון:\n  - אין עמודה 'Mail' עבור אימייל. "
+                         "האם התכוונתם ל-'Email'? תקנו את הכותרת בגיליון או את השם ב-m.yaml, שורה 2 (columns.email).\n"
+                         "  - אין עמודה 'Cell' עבור נייד."), he
+    assert "\n  - אין עמודה 'Name' עבור שדה אישי 1 (שם פרטי)." in he
+    assert he.endswith("\n  בשורת הכותרות יש: 'שם', 'Email', 'Mobile'")

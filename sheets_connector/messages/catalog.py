@@ -46,6 +46,7 @@ class Place(NamedTuple):
     text: str
 
 
+_MAPPING_LINE = re.compile(r"^(?P<file>.+), line (?P<line>\d+) \((?P<key>[^()]+)\)$", re.S)
 _XLSX_PLACE = re.compile(r"^(?P<file>.+), sheet '(?P<sheet>.*)'$", re.S)
 _GOOGLE_PLACE = re.compile(r"^Google Sheet (?P<title>'.*?'|\S+)(?:, tab '(?P<sheet>.*)')?$", re.S)
 
@@ -55,6 +56,9 @@ def place_text(text: str, language: str | None) -> str:
     translated (a run recorded by any version names its sheet this way)."""
     if language != "he":
         return text
+    m = _MAPPING_LINE.match(text)
+    if m:
+        return f"{_ltr(m['file'], 'he')}, שורה {m['line']} ({_ltr(m['key'], 'he')})"
     m = _GOOGLE_PLACE.match(text)
     if m:
         tab = f", לשונית '{_ltr(m['sheet'], 'he')}'" if m["sheet"] is not None else ""
@@ -63,6 +67,13 @@ def place_text(text: str, language: str | None) -> str:
     if m:
         return f"{_ltr(m['file'], 'he')}, לשונית '{_ltr(m['sheet'], 'he')}'"
     return _ltr(text, "he")
+
+
+class Joined(NamedTuple):
+    """Values shown one after another with ``sep`` between them (each rendered in the language)."""
+
+    sep: str
+    items: tuple[Any, ...]
 
 
 class CountryWords(NamedTuple):
@@ -126,6 +137,11 @@ def in_language(text: str, language: str | None) -> str:
 def error_words(e: BaseException) -> str:
     """An error's words: its ``Said`` when it was raised with one (so it can be said in the
     mapping's language), else its text as it is."""
+    words = getattr(e, "words", None)
+    if callable(words):  # an error that adds where to fix it (the mapping's line) to its message
+        said_words = words()
+        if isinstance(said_words, Said) and said_words == str(e):
+            return said_words
     text = e.args[0] if len(e.args) == 1 else None
     return text if isinstance(text, Said) and str(e) == text else str(e)
 
@@ -147,13 +163,15 @@ def said_from_json(text: str, stored: Any, language: str | None) -> str:
 def _catalogs() -> dict[str, dict[str, str]]:
     from .checks import CHECK
     from .dates import DATES
+    from .errors import ERRORS
     from .init import INIT
     from .rows import ROWS
     from .run import RUN
     from .runs import RUNS
     from .service import SERVICE
 
-    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang], **INIT[lang], **SERVICE[lang]}
+    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang], **INIT[lang], **SERVICE[lang],
+                   **ERRORS[lang]}
             for lang in ROWS}
 
 
@@ -224,6 +242,8 @@ HEBREW_NORTH_AMERICA = "צפון אמריקה (ארה״ב/קנדה)"  # +1 numbe
 def _value(v: Any, lang: str) -> Any:
     if isinstance(v, Place):
         return place_text(v.text, lang)
+    if isinstance(v, Joined):
+        return v.sep.join(str(_value(x, lang)) for x in v.items)
     if isinstance(v, CountryWords):
         if lang == "he":
             return HEBREW_NORTH_AMERICA if v.code in ("US", "CA") else _value(Country(v.code), lang)
@@ -275,6 +295,8 @@ def _json_value(v: Any) -> Any:
         return {"country": v.code}
     if isinstance(v, Place):
         return {"place": v.text}
+    if isinstance(v, Joined):
+        return {"joined": v.sep, "items": [_json_value(x) for x in v.items]}
     if isinstance(v, tuple):
         return {"list": [_json_value(x) for x in v]}
     if isinstance(v, _dt.date):
@@ -299,6 +321,8 @@ def _from_json_value(v: Any) -> Any:
             return Country(v["country"])
         if "place" in v:
             return Place(str(v["place"]))
+        if "joined" in v:
+            return Joined(str(v["joined"]), tuple(_from_json_value(x) for x in v.get("items") or ()))
         if "list" in v:
             return tuple(_from_json_value(x) for x in v["list"])
         if "date" in v:

@@ -414,11 +414,11 @@ class XlsxTable:
         listed = ", ".join(f"'{n}'" for n in names)
         close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.4) or \
             difflib.get_close_matches(header_key(wanted), [header_key(n) for n in names], n=1, cutoff=0.4)
-        hint = ""
+        hint: object = ""
         if close:
             match = next((n for n in names if n == close[0] or header_key(n) == close[0]), close[0])
-            hint = f" Did you mean '{match}'?"
-        raise WorksheetNotFound(f"{self.path.name} has no sheet named '{wanted}'. Its sheets are: {listed}.{hint}")
+            hint = msg("err.did_you_mean_sheet", name=match)
+        raise WorksheetNotFound(said("err.no_worksheet", file=self.path.name, wanted=wanted, listed=listed, hint=hint))
 
     def _load(self, sheet: CalamineSheet) -> tuple[list[list[Any]], int, int, list[CellRange]]:
         """(rows from the first non-empty one, its row index, the first non-empty column's index, merged cells)."""
