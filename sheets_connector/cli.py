@@ -28,7 +28,7 @@ from .cancel import CancelToken
 from .config import Config, json_schema, load_config
 from .console import echo_json, locale_hint, make_console, protect_std_streams
 from .errors import ConnectorError, InwiseUnavailable, SourceError
-from .messages.catalog import Place, error_words, in_language, place_text, said
+from .messages.catalog import Place, Said, error_words, in_language, place_text, said
 from .service.cli import serve_command  # the service's command lives with the service
 from .state.location import ENV_URL as STATE_URL_ENV
 
@@ -292,7 +292,11 @@ wait_option = click.option("--wait", is_flag=True,
 
 
 def _waiting(message: str) -> None:
-    err.print(f"Waiting: {message.split(' Only one run')[0]}", markup=False)
+    if isinstance(message, Said) and message.message.id == "run.busy":  # who holds the sheet, not what to do
+        err.print(messages.render(messages.msg("run.waiting", busy=dict(message.message.args)["busy"]), Ctx.language),
+                  markup=False)
+    else:
+        err.print(f"Waiting: {message.split(' Only one run')[0]}", markup=False)
 
 
 def _exit_code(summary: Any) -> None:

@@ -54,6 +54,21 @@ ERRORS: dict[str, dict[str, str]] = {
         "err.bullet": "  - {item}",
         "err.located": "{location}: {problem}",
         "err.header_empty": "(the header row is empty)",
+        "err.nothing_sent": "{message} Nothing was sent to inwise.",
+        "err.file_unchanged": "{message} Your file was not changed.",
+        # the workbook is open in Excel or LibreOffice, or read-only (tables/office_locks.py)
+        "lock.open_in": "{name} is open in {app}{by}; close it and run again. If it is not open anywhere, delete the "
+                        "leftover lock file {lock} and run again.",
+        "lock.by": " (by {user})",
+        "lock.read_only": "This tool cannot write to {path}: the file is read-only or you are not allowed to change "
+                          "it. Make it writable (Windows: right-click > Properties, untick 'Read-only'; macOS: Get Info "
+                          "> Sharing & Permissions) and run again.",
+        "lock.refused": "{name} is open in {who}: the computer refused to let this tool change it {when}. Close the "
+                        "workbook everywhere it is open and run again.",
+        "lock.who_excel": "Excel (by {user})",
+        "lock.who_any": "Excel or another program (on this computer or, for a shared folder, another one)",
+        "lock.when_saving": "when the results were to be saved",
+        "lock.when_opening": "so the results could not be saved",
     },
     "he": {
         "err.no_key": "אין מפתח API של inwise: משתנה הסביבה {env} לא מוגדר.\nהגדירו אותו לפני ההרצה, למשל  "
@@ -98,5 +113,19 @@ ERRORS: dict[str, dict[str, str]] = {
         "err.bullet": "  - {item}",
         "err.located": "{location}: {problem}",
         "err.header_empty": "(שורת הכותרות ריקה)",
+        "err.nothing_sent": "{message} דבר לא נשלח ל-inwise.",
+        "err.file_unchanged": "{message} הקובץ שלכם לא השתנה.",
+        "lock.open_in": "{name} פתוח ב-{app}{by}; סגרו אותו והריצו שוב. אם הוא לא פתוח בשום מקום, מחקו את קובץ "
+                        "הנעילה שנשאר {lock} והריצו שוב.",
+        "lock.by": " (על ידי {user})",
+        "lock.read_only": "הכלי הזה לא יכול לכתוב ל-{path}: הקובץ מוגדר לקריאה בלבד, או שאין לכם הרשאה לשנות אותו. "
+                          "אפשרו כתיבה לקובץ (Windows: לחיצה ימנית > מאפיינים, בטלו את הסימון 'קריאה בלבד'; macOS: "
+                          "הצג מידע > שיתוף והרשאות) והריצו שוב.",
+        "lock.refused": "{name} פתוח ב-{who}: המחשב לא אפשר לכלי הזה לשנות אותו {when}. סגרו את חוברת העבודה בכל "
+                        "מקום שבו היא פתוחה והריצו שוב.",
+        "lock.who_excel": "Excel (על ידי {user})",
+        "lock.who_any": "Excel או בתוכנה אחרת (במחשב הזה או, בתיקייה משותפת, במחשב אחר)",
+        "lock.when_saving": "כשהתוצאות היו אמורות להישמר",
+        "lock.when_opening": "ולכן לא ניתן היה לשמור את התוצאות",
     },
 }

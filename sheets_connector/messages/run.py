@@ -102,6 +102,12 @@ RUN: dict[str, dict[str, str]] = {
                               "next to the workbook, in the current folder or in the temporary folder); inwise's "
                               "answers are kept in the connector's state store and the next run writes them into the "
                               "sheet.",
+        # another run holds the sheet
+        "run.busy_who": "Another {what} of {label} is running ({who}, started {since}, process {process} on {host}).",
+        "run.busy": "{busy} Only one run at a time may write a workbook. Wait for it to finish (see: sheets-connector "
+                    "runs), or run again with --wait to start as soon as it ends.",
+        "run.another_run": "another run",
+        "run.waiting": "Waiting: {busy}",
         # the command line
         "run.stage_send": "Sending to inwise",
         "run.stage_pull": "Pulling new contacts",
@@ -198,6 +204,12 @@ RUN: dict[str, dict[str, str]] = {
         "run.at_once_no_csv": "גם קובץ CSV עם התוצאות של השורות לא נכתב (אין מקום או הרשאה ליד הקובץ, בתיקייה "
                               "הנוכחית או בתיקייה הזמנית); התשובות של inwise שמורות במאגר המצב של המחבר, וההרצה "
                               "הבאה תכתוב אותן לגיליון.",
+        "run.busy_who": "הרצה אחרת ({what}) של {label} פועלת עכשיו ({who}, התחילה ב-{since}, תהליך {process} "
+                        "במחשב {host}).",
+        "run.busy": "{busy} רק הרצה אחת בכל פעם יכולה לכתוב לחוברת העבודה. חכו שהיא תסתיים (ראו: sheets-connector "
+                    f"runs), או הריצו שוב עם {_LRM}--wait{_LRM} כדי להתחיל ברגע שהיא תסתיים.",
+        "run.another_run": "הרצה אחרת",
+        "run.waiting": "ממתין: {busy}",
         "run.stage_send": "שולח ל-inwise",
         "run.stage_pull": "מושך אנשי קשר חדשים",
         "init.api_key": "<מפתח ה-API שלכם מ-inwise>",

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..cancel import CancelToken
 from ..config import Config, SheetIdentity
 from ..errors import ConnectorError, LockLost, RunStopped, SheetBusy, StateError
-from ..messages.catalog import Said, error_words, said_json
+from ..messages.catalog import Place, Said, error_words, msg, said, said_json
 from ..state import Holder, LockHeld, StateStore, import_journal
 from ..state.runs import waiting
 from .summary import RunSummary
@@ -66,11 +66,11 @@ class RunSession:
 def busy_message(label: str, holder: Holder, what: str = "run", started_at: str | None = None) -> str:
     """``started_at``: when the holding run started (its history record); the lock's own time
     stands in for a lock taken without a run."""
-    who = f"run #{holder.run_id}" if holder.run_id is not None else "another run"
+    who = msg("run.run_n", id=holder.run_id) if holder.run_id is not None else msg("run.another_run")
     since = (started_at or holder.since).replace("T", " ")[:19]
-    return (f"Another {what} of {label} is running ({who}, started {since}, process {holder.process.split(':')[0]} "
-            f"on {holder.host}). Only one run at a time may write a workbook. Wait for it to finish "
-            "(see: sheets-connector runs), or run again with --wait to start as soon as it ends.")
+    busy = msg("run.busy_who", what=what, label=Place(label), who=who, since=since,
+               process=holder.process.split(':')[0], host=holder.host)
+    return said("run.busy", busy=busy)
 
 
 def _busy(store: StateStore, label: str, holder: Holder) -> str:

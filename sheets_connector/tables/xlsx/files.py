@@ -205,11 +205,11 @@ class WorkbookFile:
         content_type = self.check()
         message = self.lock_message()
         if message:
-            raise SourceError(f"{message} Nothing was sent to inwise.")
+            raise SourceError(said("err.nothing_sent", message=message))
         try:
             os.close(os.open(self.target, os.O_RDWR | getattr(os, "O_BINARY", 0)))  # opened for writing, nothing written
         except PermissionError:  # read-only, or (Windows) held open by Excel even without a ~$ file
-            raise SourceError(f"{refused_message(self.path, saving=False)} Nothing was sent to inwise.") from None
+            raise SourceError(said("err.nothing_sent", message=refused_message(self.path, saving=False))) from None
         folder = self.target.parent
         needed = save_room(self.target.stat().st_size)
         try:
@@ -273,7 +273,7 @@ class WorkbookFile:
         try:
             os.replace(tmp, self.target)
         except PermissionError:  # Windows: Excel opened the workbook while the sync ran
-            raise SourceError(f"{refused_message(self.path, saving=True)} Your file was not changed.") from None
+            raise SourceError(said("err.file_unchanged", message=refused_message(self.path, saving=True))) from None
         fsync_dir(self.target.parent)
 
     def keep_as_copy(self, tmp: Path) -> Path:
