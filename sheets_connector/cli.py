@@ -119,7 +119,7 @@ def stop_on_signals(cancel: CancelToken) -> Iterator[None]:
 
 def _fail(e: BaseException, debug: bool) -> NoReturn:
     if isinstance(e, ConnectorError):
-        err.print(_warning_line(error_words(e), Ctx.language, "run.error_line"), markup=False)
+        err.print(_warning_line(error_words(e), e.language or Ctx.language, "run.error_line"), markup=False)
         sys.exit(e.exit_code)
     if debug:
         traceback.print_exc()

@@ -18,6 +18,7 @@ class ConnectorError(Exception):
     """Base class: a problem the user can understand and act on."""
 
     exit_code = 1
+    language: str | None = None  # the staff's language when no mapping was read yet (init's header row)
 
 
 class ConfigError(ConnectorError):

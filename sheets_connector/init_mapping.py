@@ -739,12 +739,11 @@ def write_mapping(workbook: str | os.PathLike[str], *, sheet: str | None = None,
         p = propose(book, sheet)
     if not p.has_key:
         headers = ", ".join(f"{column_letter(i)} '{h}'" for i, h in enumerate(p.header) if not is_blank(h))
-        tabs = f" The workbook's other tabs: {', '.join(repr(s) for s in p.other_sheets)} (choose one with --sheet)." if p.other_sheets else ""
-        raise ConfigError(
-            f"Could not find an email or a mobile column in {p.name}, sheet '{p.sheet}' (headers in row "
-            f"{p.header_row}: {headers}). inwise identifies each contact by its email or mobile, so one of them is needed. "
-            f"Rename that column's header to Email or Mobile and run init again.{tabs} Nothing was written."
-        )
+        tabs = msg("init.other_tabs", tabs=", ".join(repr(s) for s in p.other_sheets)) if p.other_sheets else ""
+        error = ConfigError(said("init.no_key_column", name=p.name, sheet=p.sheet, row=p.header_row, headers=headers,
+                                 tabs=tabs))
+        error.language = p.language  # no mapping yet: the header row's language
+        raise error
     text = render(p, target, today)
     parse_config(text, where=target.name, base_dir=target.parent)  # what we write must load
     try:

@@ -148,6 +148,15 @@ def test_headers_it_cannot_recognise_write_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "stock.mapping.yaml").exists()
     code, out, err = run("init", "stock.xlsx", "--sheet", "Members", cwd=tmp_path)
     assert code == 0, err
+    # a Hebrew header row: said in Hebrew (the tab names as typed)
+    workbook(tmp_path / "מלאי.xlsx", ["פריט", "כמות"], [["עט", 3]], sheet="מלאי", extra_sheets={"חברים": [["Email"]]})
+    code, out, err = run("init", "מלאי.xlsx", cwd=tmp_path)
+    assert code == 2 and not (tmp_path / "מלאי.mapping.yaml").exists()
+    assert " ".join(err.replace("\u200e", "").split()) == (
+        "שגיאה: לא נמצאה עמודת אימייל או נייד ב-מלאי.xlsx, לשונית 'מלאי' (הכותרות בשורה 1: A 'פריט', B 'כמות'). inwise "
+        "מזהה כל איש קשר לפי האימייל או הנייד שלו, ולכן צריך אחד מהם. שנו את הכותרת של העמודה הזו ל'אימייל' או "
+        "ל'נייד' (או Email / Mobile) והריצו את init שוב. הלשוניות האחרות בחוברת: 'חברים' (בחרו אחת עם --sheet). "
+        "דבר לא נכתב.")
     assert load_config(tmp_path / "stock.mapping.yaml").source.worksheet == "Members"
 
 

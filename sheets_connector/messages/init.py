@@ -21,6 +21,11 @@ INIT: dict[str, dict[str, str]] = {
         "init.next": "Next: set your API key (inwise: Settings > API) and try a dry run, which sends nothing:",
         "init.then": "Then send for real:  {command}",
         "init.suggestion": "'{header}' ({label})",
+        "init.no_key_column": "Could not find an email or a mobile column in {name}, sheet '{sheet}' (headers in row "
+                              "{row}: {headers}). inwise identifies each contact by its email or mobile, so one of "
+                              "them is needed. Rename that column's header to Email or Mobile and run init again."
+                              "{tabs} Nothing was written.",
+        "init.other_tabs": " The workbook's other tabs: {tabs} (choose one with --sheet).",
         # why a default country was (not) chosen
         "init.r_no_numbers": "the column '{header}' has no numbers yet, so the default ({country}) was kept",
         "init.r_no_mobiles": "none of the {total} numbers in '{header}' is a mobile number of any country, so no "
@@ -63,6 +68,11 @@ INIT: dict[str, dict[str, str]] = {
         "init.next": "הצעד הבא: הגדירו את מפתח ה-API (ב-inwise: הגדרות > API) ונסו הרצת ניסיון, שלא שולחת כלום:",
         "init.then": "ואז שלחו באמת:  {command}",
         "init.suggestion": "'{header}' ({label})",
+        "init.no_key_column": "לא נמצאה עמודת אימייל או נייד ב-{name}, לשונית '{sheet}' (הכותרות בשורה {row}: "
+                              "{headers}). inwise מזהה כל איש קשר לפי האימייל או הנייד שלו, ולכן צריך אחד מהם. שנו "
+                              "את הכותרת של העמודה הזו ל'אימייל' או ל'נייד' (או Email / Mobile) והריצו את init שוב."
+                              "{tabs} דבר לא נכתב.",
+        "init.other_tabs": f" הלשוניות האחרות בחוברת: {{tabs}} (בחרו אחת עם {_LRM}--sheet{_LRM}).",
         "init.r_no_numbers": "בעמודה '{header}' עדיין אין מספרים, ולכן נשארה ברירת המחדל ({country})",
         "init.r_no_mobiles": "אף אחד מהמספרים ב-'{header}' ({total:מספר אחד|# מספרים}) אינו מספר נייד של מדינה "
                              "כלשהי, ולכן לא נבחרה מדינה: בדקו את העמודה (האם זו עמודת הנייד?)",
