@@ -13,7 +13,8 @@ import pytest
 from openpyxl import Workbook
 
 from sheets_connector.config import load_config
-from sheets_connector.init_mapping import guess_country, recognise
+from sheets_connector.init_country import guess_country
+from sheets_connector.init_mapping import recognise
 
 
 def workbook(path: Path, header: list[Any], rows: list[list[Any]], sheet: str = "Sheet1",

@@ -331,7 +331,8 @@ def test_every_hebrew_count_of_rows_or_contacts_has_a_form_for_one():
 
 # -- what init says about its guesses, in the header row's language -----------------------------
 def test_inits_reasons_for_a_country_and_its_notes_on_cells_in_hebrew_and_english():
-    from sheets_connector.init_mapping import guess_country, recognise
+    from sheets_connector.init_country import guess_country
+    from sheets_connector.init_mapping import recognise
     from sheets_connector.messages.catalog import in_language
 
     il = guess_country(["054-1111111", "050-6666666", "052-1234567", "+44 7911 123456"], "נייד")
