@@ -28,7 +28,7 @@ from .cancel import CancelToken
 from .config import Config, json_schema, load_config
 from .console import echo_json, locale_hint, make_console, protect_std_streams
 from .errors import ConnectorError, InwiseUnavailable, SourceError
-from .messages.catalog import in_language
+from .messages.catalog import Place, Said, error_words, in_language, place_text, said
 from .service.cli import serve_command  # the service's command lives with the service
 from .state.location import ENV_URL as STATE_URL_ENV
 
@@ -44,6 +44,14 @@ err = make_console(stderr=True)
 
 class Ctx:
     debug = False
+    language = "en"  # the mapping's, once it is read: errors that end the command are said in it
+
+
+def _load(config_path: str) -> Config:
+    """The mapping, and from now on its language for the errors that end the command."""
+    cfg = load_config(config_path)
+    Ctx.language = cfg.language
+    return cfg
 
 
 class _OneLine(logging.Formatter):
@@ -111,18 +119,15 @@ def stop_on_signals(cancel: CancelToken) -> Iterator[None]:
 
 def _fail(e: BaseException, debug: bool) -> NoReturn:
     if isinstance(e, ConnectorError):
-        err.print("Error: " + str(e), markup=False)
+        err.print(_warning_line(error_words(e), e.language or Ctx.language, "run.error_line"), markup=False)
         sys.exit(e.exit_code)
     if debug:
         traceback.print_exc()
     elif locale_hint(e):
         err.print("Error: " + str(locale_hint(e)), markup=False)
     else:
-        err.print(
-            f"Unexpected error: {type(e).__name__}: {e}\n"
-            "Nothing was lost; run the same command with --debug to see the details and report them.",
-            markup=False,
-        )
+        err.print(messages.render(messages.msg("cli.unexpected", error=f"{type(e).__name__}: {e}"), Ctx.language),
+                  markup=False)
     sys.exit(1)
 
 
@@ -134,7 +139,7 @@ def _errors(debug: bool) -> Iterator[None]:
         raise
     except KeyboardInterrupt:
         # only reaches here outside a sync's send/write (those keep their results themselves)
-        err.print("Stopped by you. Nothing was lost: run the same command again to finish.", markup=False)
+        err.print(messages.render(messages.msg("cli.stopped"), Ctx.language), markup=False)
         sys.exit(130)
     except BaseException as e:  # noqa: BLE001 - turned into one clear message
         _fail(e, debug)
@@ -153,7 +158,7 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
         tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int | None) -> None:
-            label = {"send": "Sending to inwise", "pull": "Pulling new contacts"}.get(stage, stage)
+            label = messages.render(messages.msg(f"run.stage_{stage}"), Ctx.language) if stage in ("send", "pull") else stage
             if stage not in tasks:
                 tasks[stage] = bar.add_task(label, total=total)
             bar.update(tasks[stage], completed=done, total=total)
@@ -178,7 +183,8 @@ def print_summary(summary: RunSummary, *, max_problems: int = 15, shown: Sequenc
     if summary.command == "pull-new":
         verb = say("pulled")
     how = say("how_batch") if summary.mode == "batch" else say("how_upsert")
-    out.print(f"{verb}: {summary.source} · {how} · {summary.duration_s:.1f} s", markup=False)
+    took = messages.render(messages.msg("runs.seconds", s=float(summary.duration_s)), language)
+    out.print(f"{verb}: {place_text(summary.source, language)} · {how} · {took}", markup=False)
     if summary.command != "pull-new":
         t = RichTable(show_header=True, header_style="bold")
         t.add_column(say("outcome"))
@@ -286,7 +292,11 @@ wait_option = click.option("--wait", is_flag=True,
 
 
 def _waiting(message: str) -> None:
-    err.print(f"Waiting: {message.split(' Only one run')[0]}", markup=False)
+    if isinstance(message, Said) and message.message.id == "run.busy":  # who holds the sheet, not what to do
+        err.print(messages.render(messages.msg("run.waiting", busy=dict(message.message.args)["busy"]), Ctx.language),
+                  markup=False)
+    else:
+        err.print(f"Waiting: {message.split(' Only one run')[0]}", markup=False)
 
 
 def _exit_code(summary: Any) -> None:
@@ -327,7 +337,7 @@ def sync(config_path: str, dry_run: bool, full: bool, wait: bool, as_json: bool,
     from .sync import sync as run_sync  # this function is called sync too
 
     with _errors(Ctx.debug):
-        cfg = load_config(config_path)
+        cfg = _load(config_path)
         cancel = CancelToken()
         shown: list[str] = []
 
@@ -389,7 +399,7 @@ def pull_new_cmd(config_path: str, wait: bool, as_json: bool) -> None:
     from .sync import Collaborators, pull_new
 
     with _errors(Ctx.debug):
-        cfg = load_config(config_path)
+        cfg = _load(config_path)
         cancel = CancelToken()
         with _progress(not as_json) as progress, stop_on_signals(cancel):
             summary = pull_new(cfg, Collaborators(progress=progress, cancel=cancel, on_wait=_waiting), wait=wait,
@@ -416,7 +426,7 @@ def check(config_path: str, rows: int) -> None:
     from .sync import plan
 
     with _errors(Ctx.debug):
-        cfg = load_config(config_path)
+        cfg = _load(config_path)
         table = cfg.open_table()
         describe_source(cfg, table, lambda line: out.print(line, markup=False))  # a Google Sheet: account, sharing, tabs
         p = plan(cfg, table)
@@ -427,7 +437,7 @@ def check(config_path: str, rows: int) -> None:
         def say(key: str, **values: object) -> str:
             return messages.render(messages.msg(key, **values), lang)
 
-        out.print(say("check.mapping_ok", location=p.data.location, row=p.data.header_row), markup=False)
+        out.print(say("check.mapping_ok", location=Place(p.data.location), row=p.data.header_row), markup=False)
         t = RichTable(show_header=True, header_style="bold")
         t.add_column(say("check.col_inwise"))
         t.add_column(say("check.col_column"))
@@ -679,12 +689,12 @@ def runs(ctx: click.Context, config_path: str | None, limit: int, as_json: bool)
             echo_json([r.to_dict() for r in found])
             return
         if not found:
-            out.print(f"No runs yet in {store.path}.", markup=False)
+            out.print(messages.render(messages.msg("runs.none_yet", path=str(store.path)), Ctx.language), markup=False)
             return
         t = RichTable(show_header=True, header_style="bold")
-        for head in ("run", "started", "sheet", "trigger", "status", "took", "rows", "error"):
+        for head in history.table_headers(Ctx.language):
             t.add_column(head)
-        for row in history.table_rows(found):
+        for row in history.table_rows(found, Ctx.language):
             t.add_row(*row)
         out.print(t)
 
@@ -708,7 +718,7 @@ def runs_show(ctx: click.Context, run_id: int, config_path: str | None, as_json:
     with _errors(Ctx.debug), _history_store(config_path or ctx.obj.get("config_path")) as (store, _):
         found = store.get_run(run_id)
         if found is None:
-            raise click.ClickException(f"There is no run #{run_id} in {store.path} (see: sheets-connector runs).")
+            raise ConnectorError(said("runs.no_such", run=run_id, path=str(store.path)))
         if as_json:
             echo_json(found.to_dict(with_summary=True))
         else:
@@ -742,7 +752,7 @@ def state_migrate(to_url: str, from_url: str | None, config_path: str | None) ->
     from .state.transfer import copy_store
 
     with _errors(Ctx.debug):
-        cfg = load_config(config_path) if config_path else None
+        cfg = _load(config_path) if config_path else None
         source = open_url(from_url) if from_url else open_store(
             cfg.state_dir_path() if cfg else None, mapping_url=cfg.state_url_resolved() if cfg else None)
         try:
@@ -766,7 +776,7 @@ def state_migrate(to_url: str, from_url: str | None, config_path: str | None) ->
 def _history_store(config_path: str | None) -> Iterator[tuple[Any, str | None]]:
     from .state import open_store
 
-    cfg = load_config(config_path) if config_path else None
+    cfg = _load(config_path) if config_path else None
     store = open_store(cfg.state_dir_path() if cfg else None, mapping_url=cfg.state_url_resolved() if cfg else None)
     try:
         yield store, (cfg.identity().sheet if cfg else None)

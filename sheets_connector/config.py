@@ -29,6 +29,7 @@ from . import messages
 from .alerts.settings import AlertSettings
 from .errors import ConfigError
 from .inwise.wire import API_ADDRESS
+from .messages.catalog import said
 from .normalize import NEWER_RANGES, calling_code_for, date_pattern, header_key, region_for
 from .paths import resolve_user_path
 from .perrow import ConsentColumn, DoNotSyncColumn, GroupsColumn, column_spec
@@ -566,11 +567,7 @@ class Config(_Strict):
         env = os.environ if environ is None else environ
         key = (env.get(self.inwise.api_key_env) or "").strip()
         if not key:
-            raise ConfigError(
-                f"No inwise API key: the environment variable {self.inwise.api_key_env} is not set.\n"
-                f"Set it before running, e.g.  export {self.inwise.api_key_env}=<your key>  "
-                "(inwise: Settings > API). The key is never stored in the mapping file."
-            )
+            raise ConfigError(said("err.no_key", env=self.inwise.api_key_env))
         return key
 
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from .config import Config
 from .errors import ConfigError
 from .gcpolicy import building, quiet_gc, settle
-from .messages.catalog import Msg, msg, render
+from .messages.catalog import Joined, Msg, Place, msg, render, said
 from .model import Contact
 from .normalize import (
     FieldTexts,
@@ -55,13 +55,17 @@ def find_column(header: Sequence[str], wanted: str, *, what: str, location: str,
     before any header that only looks alike."""
     index, problem = _find(header, wanted, what=what, setting=setting, content_pick=content_pick)
     if index is None:
-        listing = ", ".join(repr(h) for h in header if clean_text(h)) or "(the header row is empty)"
-        raise ConfigError(f"{location}: {problem}\n  The header row has: {listing}")
+        raise ConfigError(said("err.missing_one", location=Place(location), problem=problem, listing=_listing(header)))
     return index
 
 
-def _find(header: Sequence[str], wanted: str, *, what: str, setting: str = "",
-          content_pick: str | None = None) -> tuple[int | None, str]:
+def _listing(header: Sequence[str]) -> object:
+    """The header row's names, for an error that says a column is not there."""
+    return ", ".join(repr(h) for h in header if clean_text(h)) or msg("err.header_empty")
+
+
+def _find(header: Sequence[str], wanted: str, *, what: object, setting: str = "",
+          content_pick: str | None = None) -> tuple[int | None, object]:
     """The column's index, or None and one line saying what is wrong and what to do."""
     key = header_key(wanted)
     hits = [i for i, h in enumerate(header) if header_key(h) == key]
@@ -70,13 +74,12 @@ def _find(header: Sequence[str], wanted: str, *, what: str, setting: str = "",
     present = [h for h in header if clean_text(h)]
     if len(hits) > 1:
         cols = ", ".join(column_letter(i) for i in hits)
-        return None, (f"the header {wanted!r} ({what}) appears {len(hits)} times (columns {cols}). "
-                      "Rename the extra columns so each header is unique.")
-    guess = content_pick or suggest_header(wanted, present, what)
-    why = " (its cells hold them)" if content_pick else ""
-    hint = f" Did you mean {guess!r}{why}?" if guess else ""
-    return None, (f"there is no column {wanted!r} for {what}.{hint} "
-                  f"Fix the header in the sheet or the name in {setting or 'the mapping file'}.")
+        return None, said("err.column_twice", wanted=wanted, what=what, n=len(hits), cols=cols)
+    guess = content_pick or suggest_header(wanted, present, str(what))
+    why = msg("err.cells_hold") if content_pick else ""
+    hint = msg("err.did_you_mean", guess=guess, why=why) if guess else ""
+    return None, said("err.no_column", wanted=wanted, what=what, hint=hint,
+                      setting=Place(setting) if setting else msg("err.the_mapping"))
 
 
 def content_column(header: Sequence[str], rows: Sequence[SourceRow], what: str, region: str | None,
@@ -263,9 +266,9 @@ class ContactMapper:
         self.newer_ranges = tuple(config.inwise.mobile.newer_ranges)
         cols = config.columns
         at = config.locate
-        problems: list[str] = []
+        problems: list[object] = []
 
-        def find(wanted: str | None, what: str, setting: str, content: str | None = None) -> int | None:
+        def find(wanted: str | None, what: object, setting: str, content: str | None = None) -> int | None:
             if not wanted:
                 return None
             pick = None
@@ -276,13 +279,14 @@ class ContactMapper:
                 problems.append(problem)
             return index
 
-        email = find(cols.email, "email", at("columns", "email"), "email")
-        mobile = find(cols.mobile, "mobile", at("columns", "mobile"), "mobile")
-        ext = find(cols.external_id, "external id", at("columns", "external_id"))
+        email = find(cols.email, msg("err.what_email"), at("columns", "email"), "email")
+        mobile = find(cols.mobile, msg("err.what_mobile"), at("columns", "mobile"), "mobile")
+        ext = find(cols.external_id, msg("err.what_external"), at("columns", "external_id"))
         fields: list[tuple[int, int, str]] = []
         field_headers: dict[int, str] = {}
         for number, spec in cols.field_columns().items():
-            idx = find(spec.column, f"personal field {number}{field_label(number)}", at("columns", "fields", number))
+            label = msg("err.field_label", name=msg(f"check.field_{number}")) if number in FIELD_NAMES else ""
+            idx = find(spec.column, msg("err.what_field", n=number, label=label), at("columns", "fields", number))
             if idx is None:
                 continue
             fields.append((number, idx, date_pattern(spec.date_format or config.date_format)))
@@ -292,17 +296,18 @@ class ContactMapper:
             index = find(wanted, what, setting)
             if index is None:
                 if not header:
-                    raise ConfigError(f"{location}: {problems[-1]}")
+                    raise ConfigError(said("err.located", location=Place(location), problem=problems[-1]))
                 return 0  # stands in: every problem is raised together below
             return index
 
         self.per_row = PerRowReader.resolve(config, header, find_per_row)
+        if len(problems) == 1:
+            raise ConfigError(said("err.missing_one", location=Place(location), problem=problems[0],
+                                   listing=_listing(header)))
         if problems:
-            listing = ", ".join(repr(h) for h in header if clean_text(h)) or "(the header row is empty)"
-            head = (f"{location}: {len(problems)} columns of the mapping are not in the sheet:\n" if len(problems) > 1
-                    else f"{location}: ")
-            lines = [f"  - {p}" for p in problems] if len(problems) > 1 else problems
-            raise ConfigError(head + "\n".join(lines) + f"\n  The header row has: {listing}")
+            raise ConfigError(said("err.missing_many", location=Place(location), n=len(problems),
+                                   problems=Joined("\n", tuple(msg("err.bullet", item=p) for p in problems)),
+                                   listing=_listing(header)))
         used = [i for i in (email, mobile, ext) if i is not None] + [i for _, i, _ in fields]
         # a consent column may also go to a personal field (the date consent was given): not counted twice
         used += [c.index for k, c in (self.per_row.columns() if self.per_row else {}).items() if k != "consent"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .messages.catalog import Msg
+from .messages.catalog import Msg, Place, said
 
 ProblemKind = Literal["email", "mobile", "field"]
 
@@ -18,6 +18,7 @@ class ConnectorError(Exception):
     """Base class: a problem the user can understand and act on."""
 
     exit_code = 1
+    language: str | None = None  # the staff's language when no mapping was read yet (init's header row)
 
 
 class ConfigError(ConnectorError):
@@ -39,6 +40,10 @@ class WorksheetNotFound(ConfigError):
     def __str__(self) -> str:
         return f"{self.message} Fix the worksheet name in {self.at or 'the mapping file'}."
 
+    def words(self) -> str:
+        """``str(self)`` as a message, said in the mapping's language (see ``catalog.error_words``)."""
+        return said("err.fix_worksheet", message=self.message, at=Place(self.at) if self.at else Msg("err.the_mapping"))
+
 
 class SourceError(ConnectorError):
     """The spreadsheet cannot be read or written (locked, password-protected, not an .xlsx...)."""
@@ -57,6 +62,10 @@ class WorkbookNotFound(ConfigError, SourceError):
 
     def __str__(self) -> str:
         return f"{self.message} Fix the path in {self.at}." if self.at else self.message
+
+    def words(self) -> str:
+        """``str(self)`` as a message, said in the mapping's language (see ``catalog.error_words``)."""
+        return said("err.fix_path", message=self.message, at=Place(self.at)) if self.at else self.message
 
 
 class InwiseError(ConnectorError):
@@ -83,6 +92,10 @@ class InwiseAddressError(InwiseError):
         where = self.at or "inwise.base_url in the mapping"
         return (f"{self.message}: correct {where} (or delete that line: this address is the default), "
                 "then run again.")
+
+    def words(self) -> str:
+        """``str(self)`` as a message, said in the mapping's language (see ``catalog.error_words``)."""
+        return said("err.address_fix", message=self.message, where=Place(self.at) if self.at else Msg("err.base_url"))
 
 
 class InwiseUnavailable(InwiseError):

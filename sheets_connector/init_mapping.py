@@ -5,7 +5,7 @@ Most people who keep contacts in Excel have never written YAML.  ``propose`` rea
 row and recognises the usual columns in English and Hebrew (``Email``/``E-mail``/``אימייל``/
 ``דוא"ל``, ``Mobile``/``Cell``/``נייד``/``פלאפון``, ``First name``/``שם פרטי`` ...); a column
 whose header says nothing is still taken as the email or mobile column when its cells are
-email addresses or mobile numbers.  ``guess_country`` reads the mobile numbers to choose the
+email addresses or mobile numbers.  ``init_country.guess_country`` reads the mobile numbers to choose the
 default country (local ``05x`` numbers: IL; 10-digit North American numbers: US) and says why.
 ``render`` writes the YAML with a comment on every line that needs one; ``write_mapping`` puts
 it next to the workbook, never over an existing file, and only after checking that it loads.
@@ -20,27 +20,35 @@ import json
 import os
 import re
 import shlex
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from . import messages
 from .config import load_config, parse_config
 from .contacts import column_letter
 from .errors import ConfigError, SourceError
-from .normalize import ValueProblem, clean_text, country_name, header_key, is_blank, normalize_email, normalize_mobile
+from .init_country import (
+    CANDIDATE_REGIONS,
+    DEFAULT_COUNTRY,
+    SAMPLE,
+    CountryGuess,
+    guess_country,
+    international_mobile,
+    mobiles_of,
+)
+from .messages.catalog import Said, msg, said
+from .normalize import ValueProblem, clean_text, country_name, header_key, is_blank, normalize_email
 from .paths import resolve_user_path
 from .perrow import GROUP_SEPARATORS
 from .tables.base import TableData
 from .tables.xlsx import XlsxTable
 
-__all__ = ["CountryGuess", "Found", "InitResult", "Proposal", "guess_country", "mapping_path_for", "propose", "recognise", "render",
+__all__ = ["Found", "InitResult", "Proposal", "mapping_path_for", "propose", "recognise", "render",
            "write_mapping"]
 
 
@@ -112,17 +120,7 @@ FIELD_NUMBER_HINT = ("To send one of the columns below, inwise needs the number 
                      "inwise, in the list of personal fields. Then, on that column's line, delete the '# ' at the\n"
                      "start and replace N by that number, e.g.  6: 'City'")
 
-# Countries tried for numbers written without a country code, in order of preference on a tie.
-CANDIDATE_REGIONS = ("IL", "US", "GB", "CA", "AU", "FR", "DE", "RU", "UA", "ES", "IT", "NL", "BE", "CH", "AT",
-                     "SE", "IE", "ZA", "BR", "AR", "MX", "IN", "TR", "PL")
-COUNTRY_WORDS = {"IL": "Israeli", "US": "North American (US/Canada)", "CA": "North American (US/Canada)",
-                 "GB": "British", "AU": "Australian", "FR": "French", "DE": "German", "RU": "Russian",
-                 "UA": "Ukrainian", "ES": "Spanish", "IT": "Italian", "NL": "Dutch", "BE": "Belgian", "CH": "Swiss",
-                 "AT": "Austrian", "SE": "Swedish", "IE": "Irish", "ZA": "South African", "BR": "Brazilian",
-                 "AR": "Argentinian", "MX": "Mexican", "IN": "Indian", "TR": "Turkish", "PL": "Polish"}
-DEFAULT_COUNTRY = "IL"
 HEADER_SEARCH = 10  # rows looked at for the header when row 1 does not name an email or mobile column
-SAMPLE = 200  # cells looked at per column: enough to recognise a column or a country
 CONTENT_SHARE = 0.6  # share of a column's cells that must be emails (mobiles) to call it the email (mobile) column
 
 
@@ -151,14 +149,6 @@ class Found:
         return column_letter(self.index)
 
 
-@dataclass(frozen=True)
-class CountryGuess:
-    region: str | None  # IL; None: no clear answer, the mapping chooses none and says why
-    reason: str  # "28 of 30 numbers in 'נייד' are Israeli mobile numbers ..."
-    guessed: bool  # False: nothing to guess from (the default was kept), or no clear answer
-    candidates: list[tuple[str, int]] = field(default_factory=list)  # (region, numbers that fit it), best first
-
-
 @dataclass
 class Proposal:
     """Everything ``init`` learnt from the workbook, before anything is written."""
@@ -173,7 +163,7 @@ class Proposal:
     results_headers: list[str] = field(default_factory=list)  # a previous sync's result columns, found in the header
     country: CountryGuess = field(default_factory=lambda: CountryGuess(DEFAULT_COUNTRY, "", False))
     other_sheets: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # what the cells contradicted (a header the cells do not fit)
+    warnings: list[str] = field(default_factory=list)  # what the cells contradicted (Said: printed in the language)
     group_names: list[str] = field(default_factory=list)  # the distinct names in the groups column
     title: str = ""  # how to name the source when it is not a file: "the Google Sheet 'Members'"
     source_lines: list[str] = field(default_factory=list)  # the mapping's source section, if not an .xlsx
@@ -234,8 +224,8 @@ def recognise(header: Sequence[str], rows: Sequence[Sequence[Any]] = ()) -> Prop
         if misfit:
             del claimed[target]
             unknown.append(held.index)
-            p.warnings.append(f"column {held.letter} '{held.header}' is headed like the {target} column, but {misfit}, "
-                              f"so it is not used as the {target}")
+            p.warnings.append(said("init.misfit", letter=held.letter, header=held.header, target=msg(f"init.t_{target}"),
+                                   misfit=misfit))
     unknown.sort()
     for target in ("email", "mobile"):
         if target in claimed:
@@ -295,36 +285,36 @@ def _column(rows: Sequence[Sequence[Any]], i: int) -> list[Any]:
 
 
 def _looks_like(target: str, values: list[Any]) -> str:
-    """Why a column's cells make it the email (mobile) column, or ""."""
+    """Why a column's cells make it the email (mobile) column (a ``Said``), or ""."""
     if len(values) < 2:
         return ""
     if target == "email":
         good = sum(1 for v in values if _is_email(v))
-        what = "email addresses"
+        what = "init.w_emails"
     else:
         # a header that says nothing: the likeliest countries are enough to see it holds mobiles
-        good = max((_mobiles(values, region)[0] for region in CANDIDATE_REGIONS[:3]), default=0)
-        good = max(good, sum(1 for v in values if _international_mobile(v)))
-        what = "mobile numbers"
+        good = max((mobiles_of(values, region)[0] for region in CANDIDATE_REGIONS[:3]), default=0)
+        good = max(good, sum(1 for v in values if international_mobile(v)))
+        what = "init.w_mobiles"
     if good >= CONTENT_SHARE * len(values):
-        return f"{good} of its first {len(values)} filled cells are {what}"
+        return said("init.h_cells", good=good, n=len(values), what=msg(what))
     return ""
 
 
-def _misfit(target: str, values: list[Any]) -> str:
-    """Why a column's cells say it is not the email (mobile) column its header names, or ""."""
+def _misfit(target: str, values: list[Any]) -> Said | None:
+    """Why a column's cells say it is not the email (mobile) column its header names, or None."""
     if len(values) < 3:
-        return ""
+        return None
     if target == "email":
         good = sum(1 for v in values if _is_email(v))
-        what = "email addresses"
+        what = "init.w_emails"
     else:
         good = sum(1 for v in values if _phone_like(v))
-        what = "phone numbers"
+        what = "init.w_phones"
     if good * 2 >= len(values):
-        return ""
+        return None
     example = next((clean_text(v) for v in values if not (_is_email(v) if target == "email" else _phone_like(v))), "")
-    return f"only {good} of its first {len(values)} filled cells are {what} (others hold things like '{example[:30]}')"
+    return said("init.misfit_cells", good=good, n=len(values), what=msg(what), example=example[:30])
 
 
 def _phone_like(value: Any) -> bool:
@@ -348,110 +338,6 @@ def _is_email(value: Any) -> bool:
     except ValueProblem:
         return False
     return True
-
-
-# --- the default country ----------------------------------------------------------------------------
-
-
-def _mobiles(values: Iterable[Any], region: str) -> tuple[int, str]:
-    """How many cells are mobile numbers of ``region`` written without a country code; one example."""
-    n, example = 0, ""
-    for v in values:
-        text = clean_text(v)
-        if text.startswith(("+", "00")):
-            continue
-        try:
-            normalize_mobile(v, region)
-        except ValueProblem:
-            continue
-        n += 1
-        example = example or text
-    return n, example
-
-
-def _international_mobile(value: Any) -> str | None:
-    """The region of a number written with its country code (+972..., 00972...), if it is a mobile."""
-    text = clean_text(value)
-    if not text.startswith(("+", "00")):
-        return None
-    try:
-        digits = normalize_mobile(value, DEFAULT_COUNTRY)
-    except ValueProblem:
-        return None
-    # the main country of the calling code (+44 -> GB, never Guernsey): the code is what the setting sets
-    code = phonenumbers.parse("+" + digits).country_code
-    return phonenumbers.region_code_for_country_code(code) if code else None
-
-
-MAJORITY = 0.5  # more than this share of the numbers must be mobiles of one country to propose it
-CLOSE = 0.5  # a second country with at least this share of the first one's numbers makes the guess unclear
-
-
-def guess_country(values: Sequence[Any], header: str) -> CountryGuess:
-    """The default country for local numbers, from a mobile column's cells, and why.
-
-    A country is proposed only when more than half of the column's numbers are mobiles of that
-    country by the connector's own rule (valid for phonenumbers, or in the documented newer
-    ranges: never merely "possible") and no other country comes close; otherwise ``region`` is
-    None (no country: numbers without a country code are refused until the user chooses one)
-    and ``candidates`` lists what could be chosen, with the counts.
-    """
-    values = [v for v in values if not is_blank(v)][:SAMPLE]
-    if not values:
-        return CountryGuess(DEFAULT_COUNTRY, f"the column '{header}' has no numbers yet, so the default ({DEFAULT_COUNTRY}) "
-                            "was kept", False)
-    total = len(values)
-    order = {r: i for i, r in enumerate(CANDIDATE_REGIONS)}
-    fits: list[set[str]] = []  # per number: the countries (one per calling code) it is a mobile of
-    examples: dict[str, str] = {}
-    national: Counter[str] = Counter()
-    for v in values:
-        regions: set[str] = set()
-        intl = _international_mobile(v)
-        if intl:
-            regions.add(intl)
-        else:
-            for region in CANDIDATE_REGIONS:
-                if _mobiles([v], region)[0]:
-                    regions.add(region)
-                    examples.setdefault(region, clean_text(v))
-                    national[region] += 1
-        # US and Canada share +1: one country per calling code, the first in the list's order
-        by_code: dict[int, str] = {}
-        for region in sorted(regions, key=lambda r: order.get(r, len(order))):
-            by_code.setdefault(phonenumbers.country_code_for_region(region), region)
-        fits.append(set(by_code.values()))
-    counts = Counter(r for f in fits for r in f)
-    if not counts:
-        return CountryGuess(None, f"none of the {total} numbers in '{header}' is a mobile number of any country, so no "
-                            "country was chosen: check the column (is it the mobile column?)", False)
-    ranked = sorted(counts, key=lambda r: (-counts[r], order.get(r, len(order))))
-    best, best_n = ranked[0], counts[ranked[0]]
-    candidates = [(r, counts[r]) for r in ranked[:3]]
-    words = _country_words(best)
-    like = f" (like {examples[best]})" if best in examples else ""
-    if best_n <= MAJORITY * total:
-        why = (f"only {best_n} of the {total} numbers in '{header}' are {words} mobile numbers{like}, not a clear "
-               "majority, so no country was chosen")
-        return CountryGuess(None, why, False, candidates)
-    # Numbers that fit both countries say nothing about which one is meant: compare the others.
-    for other in ranked[1:]:
-        only_other = sum(1 for f in fits if other in f and best not in f)
-        only_best = sum(1 for f in fits if best in f and other not in f)
-        if only_other and only_other >= CLOSE * only_best:
-            why = (f"{best_n} of the {total} numbers in '{header}' are {words} mobile numbers, but {counts[other]} are "
-                   f"{_country_words(other)}, so no country was chosen")
-            return CountryGuess(None, why, False, candidates)
-    if national[best]:
-        why = f"{best_n} of the {total} numbers in '{header}' are {words} mobile numbers written without the country code{like}"
-    else:
-        code = phonenumbers.country_code_for_region(best)
-        why = f"the numbers in '{header}' carry their country code; the most common is +{code} ({best_n} of {total})"
-    return CountryGuess(best, why, True, candidates)
-
-
-def _country_words(region: str) -> str:
-    return COUNTRY_WORDS.get(region) or country_name(region)
 
 
 # --- reading the workbook -----------------------------------------------------------------------------
@@ -643,6 +529,11 @@ def _country_lines(guess: CountryGuess) -> list[str]:
     return out
 
 
+def _label(role: Role) -> object:
+    """A suggested column's kind in the staff's words (its Hebrew name in a Hebrew summary)."""
+    return msg(f"init.role_{role.key}") if role.target is None or role.key == "landline" else role.label
+
+
 def _why(f: Found) -> str:
     return f"column {f.letter}" + ("" if f.how == "header" else f" ({f.how})")
 
@@ -660,8 +551,8 @@ class InitResult:
     mapping: Path
 
     def summary_lines(self) -> list[str]:
-        """What init did, for people: the file, the columns it mapped, its guesses; in Hebrew for a
-        Hebrew header row (the guesses' reasons are still English)."""
+        """What init did, for people: the file, the columns it mapped, its guesses and why; in Hebrew
+        for a Hebrew header row."""
         p = self.proposal
 
         def say(key: str, **values: object) -> str:
@@ -676,7 +567,8 @@ class InitResult:
                 lines.append(say("init.column", target=f"{target:<24}", letter=f.letter, header=f.header,
                                  how="" if f.how == "header" else messages.msg("init.how", how=f.how)))
         if p.suggestions:
-            lines.append(say("init.recognised", headers=", ".join(f"'{s.header}' ({s.role.label})" for s in p.suggestions)))
+            lines.append(say("init.recognised", headers=", ".join(say("init.suggestion", header=s.header, label=_label(s.role))
+                                                                  for s in p.suggestions)))
         if p.others:
             lines.append(say("init.not_recognised", headers=", ".join(f"'{h}'" for _i, h in p.others)))
         if "mobile" in p.columns:
@@ -690,8 +582,9 @@ class InitResult:
 
     def next_lines(self) -> list[str]:
         path = _shell_quote(_as_typed(self.mapping))
-        key = "set INWISE_API_KEY=<your inwise API key>" if os.name == "nt" else "export INWISE_API_KEY=<your inwise API key>"
         language = self.proposal.language
+        placeholder = messages.render(msg("init.api_key"), language)
+        key = f"set INWISE_API_KEY={placeholder}" if os.name == "nt" else f"export INWISE_API_KEY={placeholder}"
         return [
             messages.render(messages.msg("init.next"), language),
             f"  {key}",
@@ -743,12 +636,11 @@ def write_mapping(workbook: str | os.PathLike[str], *, sheet: str | None = None,
         p = propose(book, sheet)
     if not p.has_key:
         headers = ", ".join(f"{column_letter(i)} '{h}'" for i, h in enumerate(p.header) if not is_blank(h))
-        tabs = f" The workbook's other tabs: {', '.join(repr(s) for s in p.other_sheets)} (choose one with --sheet)." if p.other_sheets else ""
-        raise ConfigError(
-            f"Could not find an email or a mobile column in {p.name}, sheet '{p.sheet}' (headers in row "
-            f"{p.header_row}: {headers}). inwise identifies each contact by its email or mobile, so one of them is needed. "
-            f"Rename that column's header to Email or Mobile and run init again.{tabs} Nothing was written."
-        )
+        tabs = msg("init.other_tabs", tabs=", ".join(repr(s) for s in p.other_sheets)) if p.other_sheets else ""
+        error = ConfigError(said("init.no_key_column", name=p.name, sheet=p.sheet, row=p.header_row, headers=headers,
+                                 tabs=tabs))
+        error.language = p.language  # no mapping yet: the header row's language
+        raise error
     text = render(p, target, today)
     parse_config(text, where=target.name, base_dir=target.parent)  # what we write must load
     try:

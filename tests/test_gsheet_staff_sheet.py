@@ -93,7 +93,16 @@ def test_a_title_row_inserted_before_the_first_sync_is_recognised(tmp_path, emu,
     rows = emu.values(key, "Contacts")
     assert rows[0] == ["Members, autumn 2026"]  # nothing written into the title row
     _own_results(emu, key, sandbox)
-    assert any("on row 2 now, not on row 1" in w and "header_row: 2" in w for w in s.warnings)
+    [moved] = [w for w in s.warnings if "on row 2 now, not on row 1" in w and "header_row: 2" in w]
+    # the note in a Hebrew mapping's summary and sheet menu (the sheet's own name kept as it is)
+    from sheets_connector.messages.catalog import in_language
+
+    where = moved.removeprefix("The header of ").split(" is on row")[0]
+    assert where.startswith("Google Sheet '") and where.endswith(", tab 'Contacts'")
+    where = where.replace(", tab '", ", לשונית '")
+    assert in_language(moved, "he").replace("\u200e", "") == (
+        f"הכותרות של {where} נמצאות עכשיו בשורה 2, לא בשורה 1 כמו שכתוב במיפוי (נוספו או נמחקו שורות מעליהן); "
+        "המחבר מצא אותן שם. אם הן נשארות שם, כתבו במיפוי source.header_row: 2.")
 
 
 def test_the_next_sync_follows_the_header_and_result_columns_staff_moved(tmp_path, emu, sandbox):

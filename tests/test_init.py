@@ -13,7 +13,8 @@ import pytest
 from openpyxl import Workbook
 
 from sheets_connector.config import load_config
-from sheets_connector.init_mapping import guess_country, recognise
+from sheets_connector.init_country import guess_country
+from sheets_connector.init_mapping import recognise
 
 
 def workbook(path: Path, header: list[Any], rows: list[list[Any]], sheet: str = "Sheet1",
@@ -74,7 +75,9 @@ def test_hebrew_headers(tmp_path: Path, encoding: str) -> None:
     if encoding == "utf-8":  # check speaks the mapping's language
         said = out.replace("\u200e", "")
         assert "נכתב רשימת לקוחות.mapping.yaml עבור רשימת לקוחות.xlsx, לשונית 'לקוחות' (הכותרות בשורה 1)." in said
-        assert "מדינת ברירת מחדל: IL, כי 3 of the 4 numbers" in said
+        assert ("מדינת ברירת מחדל: IL, כי 3 מתוך 4 המספרים ב-'נייד' הם מספרי נייד של ישראל שנכתבו בלי קידומת "
+                "המדינה (למשל 054-1111111).") in said
+        assert "(ראו את ההערות בקובץ): 'טלפון' (טלפון קווי), 'עיר' (עיר)" in said
         assert "המיפוי תקין עבור" in out and "4 שורות עם נתונים: 4 מוכנות לשליחה" in out
         assert "  email                    מתוך עמודה C 'דוא\"ל'" in said
         assert "  field1 (שם פרטי)         מתוך עמודה A 'שם פרטי'" in said
@@ -146,6 +149,15 @@ def test_headers_it_cannot_recognise_write_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "stock.mapping.yaml").exists()
     code, out, err = run("init", "stock.xlsx", "--sheet", "Members", cwd=tmp_path)
     assert code == 0, err
+    # a Hebrew header row: said in Hebrew (the tab names as typed)
+    workbook(tmp_path / "מלאי.xlsx", ["פריט", "כמות"], [["עט", 3]], sheet="מלאי", extra_sheets={"חברים": [["Email"]]})
+    code, out, err = run("init", "מלאי.xlsx", cwd=tmp_path)
+    assert code == 2 and not (tmp_path / "מלאי.mapping.yaml").exists()
+    assert " ".join(err.replace("\u200e", "").split()) == (
+        "שגיאה: לא נמצאה עמודת אימייל או נייד ב-מלאי.xlsx, לשונית 'מלאי' (הכותרות בשורה 1: A 'פריט', B 'כמות'). inwise "
+        "מזהה כל איש קשר לפי האימייל או הנייד שלו, ולכן צריך אחד מהם. שנו את הכותרת של העמודה הזו ל'אימייל' או "
+        "ל'נייד' (או Email / Mobile) והריצו את init שוב. הלשוניות האחרות בחוברת: 'חברים' (בחרו אחת עם --sheet). "
+        "דבר לא נכתב.")
     assert load_config(tmp_path / "stock.mapping.yaml").source.worksheet == "Members"
 
 
@@ -269,6 +281,6 @@ def test_groups_consent_and_do_not_sync_columns(tmp_path: Path, header: list[str
     # check runs on the new mapping: the held row and the unknown names are told, before anything is sent
     if cfg.language == "he":  # a Hebrew header row: check speaks Hebrew
         plain = out.replace("\u200e", "")  # the marks that keep Latin names in order inside Hebrew
-        assert "1 מעוכבות" in plain and "קבוצות לא מוכרות 'VIP', 'Newsletter' בעמודה" in plain
+        assert "אחת מעוכבת" in plain and "קבוצות לא מוכרות 'VIP', 'Newsletter' בעמודה" in plain
     else:
         assert "1 held back" in out and "unknown groups 'VIP', 'Newsletter' in column" in out

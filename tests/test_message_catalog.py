@@ -22,7 +22,7 @@ from sheets_connector.tables.base import RowRef, SourceRow
 EN, HE = catalog("en"), catalog("he")
 LRM, RLM = "\u200e", "\u200f"
 # texts that are the same in both languages (only values, or a name that is not translated)
-NEUTRAL = {"plain", "cols.pair", "init.how", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage"}
+NEUTRAL = {"plain", "cols.pair", "init.how", "init.suggestion", "err.located", "err.bullet", "err.field_label", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage"}
 SOURCE = Path(__file__).resolve().parents[1] / "sheets_connector"
 
 
@@ -51,6 +51,9 @@ def test_every_message_the_code_builds_is_in_the_catalog():
                 "cols.": ("skipped_many",),
                 "init.": ("wrote", "column", "how", "recognised", "not_recognised", "no_country", "country",
                           "country_kept", "note", "next", "then"),
+                "init.t_": ("email", "mobile"),
+                "init.role_": ("city", "address", "zip", "country", "gender", "company", "job_title", "id_number",
+                               "landline"),
                 "runs.status_": ("ok", "failed", "stopped", "crashed", "running"),
                 "runs.": ("created", "updated", "unchanged", "conflict", "invalid", "missing", "duplicate",
                           "error_rows", "held", "no_consent")}
@@ -65,7 +68,7 @@ def _sample(name: str) -> object:
             "problems": (msg("in_column", problem=msg("cell.email", value="dana@", reason=msg("email.no_at")),
                              column="Email"),),
             "reads": Msg("reads.DMY"), "what": Msg("check.what_email"), "plural": Msg("check.plural_email"),
-            "name": Msg("check.field_1")}.get(name, f"<{name}>")
+            "name": Msg("check.field_1"), "s": 2.5}.get(name, f"<{name}>")
 
 
 @pytest.mark.parametrize("key", sorted(EN))
@@ -278,3 +281,159 @@ def test_a_sheet_locale_date_warning_in_hebrew_and_its_english_as_always():
     assert "בשורה 2 יש תאריך שאפשר לקרוא בשני הכיוונים" in he and "כתבו במיפוי date_format: mm/dd/yyyy." in he
     assert disagree.startswith("'Birthday' (column E): this spreadsheet's locale is United States (en_US), which "
                                "reads a typed date month first (03/04/1985 is 4 March 1985)")
+
+
+# -- counts in Hebrew: the form for one, and for any other number ----------------------------------
+def test_a_count_of_one_reads_as_one_in_hebrew_and_english_stays_as_it_was():
+    from sheets_connector import messages
+    from sheets_connector.messages.catalog import fill, said
+
+    assert fill("{n:שורה אחת|# שורות}", n=1) == "שורה אחת" and fill("{n:שורה אחת|# שורות}", n=2) == "2 שורות"
+    assert fill("{n:שורה אחת|# שורות}", n=0) == "0 שורות"
+    one = said("run.stopped_send", sent=1, total=1, left=0)
+    assert one == ("Stopped by you: 1 of 1 rows were sent and have their result; the other 0 say 'not sent'. "
+                   "Run the sync again to send them.")
+    assert render(one.message, "he") == ("נעצר על ידיכם: 1 מתוך שורה אחת נשלחה וקיבלה תוצאה; ב-0 האחרות כתוב "
+                                         "'לא נשלח'. הריצו את הסנכרון שוב כדי לשלוח אותן.")
+    assert render(msg("run.stopped_send", sent=2, total=3, left=1), "he") == (
+        "נעצר על ידיכם: 2 מתוך 3 שורות נשלחו וקיבלו תוצאה; בשורה האחרת כתוב 'לא נשלח'. הריצו את הסנכרון שוב "
+        "כדי לשלוח אותה.")
+    assert render(msg("run.recovered", n=1), "he") == ("שורה אחת קיבלה תשובה מ-inwise בהרצה קודמת שנעצרה לפני "
+                                                       "השמירה; התוצאה שלה נכתבה עכשיו, בלי לשלוח אותה שוב.")
+    assert render(msg("check.rows", n=1, ready=1, held="", no_consent="", problems=0), "he") == (
+        "שורה אחת עם נתונים: אחת מוכנה לשליחה, 0 דורשות טיפול.")
+    assert render(msg("check.rows", n=1, ready=1, held="", no_consent="", problems=0), "en") == (
+        "1 rows with data: 1 ready to send, 0 need attention.")
+    assert render(msg("inwise.batch_unconfirmed", n=1), "he").startswith(
+        "inwise דיווחה על שורה אחת שנכשלה בקבוצת השליחה הזו, ובשליחה בקבוצות אי אפשר לדעת איזו;")
+    assert messages.calls_in_words({"POST /contacts": 1, "GET /contacts": 1}, "he") == (
+        "איש קשר אחד נשלח, אנשי קשר חדשים נקראו פעם אחת")
+    assert messages.calls_in_words({"POST /contacts/batchInsert": 1}, "he") == "קבוצה אחת של אנשי קשר"
+    assert messages.calls_in_words({"POST /contacts": 1, "GET /contacts": 2}, "en") == (
+        "1 contacts sent one by one, new contacts read 2 times")
+    assert messages.summary_text("new_contacts", "he", pulled=1, added=0) == (
+        "אנשי קשר חדשים מ-inwise: אחד נמשך, 0 נוספו לגיליון")
+    assert messages.summary_text("csv_written", "he", n=1, path="x.csv") == "השורה שדורשת טיפול: x.csv"
+    assert messages.summary_text("csv_written", "he", n=4, path="x.csv") == "כל 4 השורות שדורשות טיפול: x.csv"
+    assert render(msg("run.retries", n=1), "he") == " (+ניסיון חוזר אחד)"
+
+
+def test_every_hebrew_count_of_rows_or_contacts_has_a_form_for_one():
+    """A Hebrew text that puts a count right before a plural noun must give the form for one."""
+    from sheets_connector import messages
+
+    plural_nouns = ("שורות", "אנשי קשר", "תשובות", "תוצאות", "קבוצות", "ניסיונות")
+    for key, text in {**HE, **messages.SUMMARY["he"], **messages.CALLS["he"]}.items():
+        for name in placeholders(text):
+            for noun in plural_nouns:
+                assert f"{{{name}}} {noun}" not in text, f"{key}: {{{name}}} {noun}"
+
+
+# -- what init says about its guesses, in the header row's language -----------------------------
+def test_inits_reasons_for_a_country_and_its_notes_on_cells_in_hebrew_and_english():
+    from sheets_connector.init_country import guess_country
+    from sheets_connector.init_mapping import recognise
+    from sheets_connector.messages.catalog import in_language
+
+    il = guess_country(["054-1111111", "050-6666666", "052-1234567", "+44 7911 123456"], "נייד")
+    assert il.reason == ("3 of the 4 numbers in 'נייד' are Israeli mobile numbers written without the country code "
+                         "(like 054-1111111)")
+    assert in_language(il.reason, "he") == (f"3 מתוך 4 המספרים ב-'נייד' הם מספרי נייד של ישראל שנכתבו בלי קידומת "
+                                            f"המדינה (למשל {LRM}054-1111111{LRM})")
+    few = guess_country(["054-1111111", "050-6666666", "hello", "abc", "12"], "Phone")
+    assert few.region is None and few.reason == ("only 2 of the 5 numbers in 'Phone' are Israeli mobile numbers (like "
+                                                 "054-1111111), not a clear majority, so no country was chosen")
+    assert in_language(few.reason, "he") == (f"רק 2 מתוך 5 המספרים ב-'{LRM}Phone{LRM}' הם מספרי נייד של ישראל (למשל "
+                                             f"{LRM}054-1111111{LRM}), ואין כאן רוב ברור, ולכן לא נבחרה מדינה")
+    from sheets_connector.messages.catalog import CountryWords
+
+    close = msg("init.r_close", n=6, total=10, header="Phone", words=CountryWords("US"), other_n=4,
+                other=CountryWords("AT"))
+    assert render(close, "en") == ("6 of the 10 numbers in 'Phone' are North American (US/Canada) mobile numbers, but "
+                                   "4 are Austrian, so no country was chosen")
+    assert render(close, "he") == (f"6 מתוך 10 המספרים ב-'{LRM}Phone{LRM}' הם מספרי נייד של צפון אמריקה (ארה״ב/קנדה), "
+                                   "אבל 4 שייכים לאוסטריה, ולכן לא נבחרה מדינה")
+    none = guess_country(["hello"], "נייד")
+    assert none.reason == ("none of the 1 numbers in 'נייד' is a mobile number of any country, so no country was "
+                           "chosen: check the column (is it the mobile column?)")
+    assert in_language(none.reason, "he") == ("אף אחד מהמספרים ב-'נייד' (מספר אחד) אינו מספר נייד של מדינה כלשהי, "
+                                              "ולכן לא נבחרה מדינה: בדקו את העמודה (האם זו עמודת הנייד?)")
+    intl = guess_country(["+44 7911 123456", "+44 7912 345678", "+44 7400 123456"], "נייד")
+    assert in_language(intl.reason, "he") == (f"המספרים ב-'נייד' כתובים עם קידומת המדינה; הנפוצה ביותר היא "
+                                              f"{LRM}+44{LRM} (3 מתוך 3)")
+    p = recognise(["אימייל", "הערות"], [["1/2/2020", "x@example.com"], ["3/4/2021", "y@example.com"],
+                                          ["5/6/2022", "z@example.com"]])
+    assert p.warnings == ["column A 'אימייל' is headed like the email column, but only 0 of its first 3 filled cells "
+                          "are email addresses (others hold things like '1/2/2020'), so it is not used as the email"]
+    assert in_language(p.warnings[0], "he") == (
+        f"לעמודה {LRM}A{LRM} 'אימייל' יש כותרת של עמודת האימייל, אבל רק 0 מתוך 3 התאים המלאים הראשונים שלה הם "
+        f"כתובות אימייל (באחרים יש דברים כמו '{LRM}1/2/2020{LRM}'), ולכן היא לא משמשת כעמודת האימייל")
+    found = p.columns["email"]
+    assert found.how == "3 of its first 3 filled cells are email addresses"
+    assert in_language(found.how, "he") == "3 מתוך 3 התאים המלאים הראשונים שלה הם כתובות אימייל"
+
+
+def test_the_tables_notes_in_hebrew():
+    from sheets_connector.messages.catalog import said
+
+    moved = said("cols.gsheet_rows_moved", n=1)
+    assert moved == ("Rows were moved in the sheet while the results were written: 1 result cell(s) landed on the "
+                     "wrong row for a moment and were put right.")
+    assert render(moved.message, "he") == "שורות הוזזו בגיליון בזמן שהתוצאות נכתבו: תא תוצאה אחד נכתב לרגע בשורה הלא נכונה ותוקן."
+    assert render(msg("cols.gsheet_rows_moved", n=3), "he") == ("שורות הוזזו בגיליון בזמן שהתוצאות נכתבו: 3 תאי "
+                                                                "תוצאות נכתבו לרגע בשורה הלא נכונה ותוקנו.")
+
+
+def test_where_the_rows_are_is_named_in_hebrew_words_and_the_names_as_typed():
+    from sheets_connector.messages.catalog import Place, place_text
+
+    assert place_text("contacts.xlsx, sheet 'Contacts'", "en") == "contacts.xlsx, sheet 'Contacts'"
+    assert place_text("לקוחות.xlsx, sheet 'אנשי קשר'", "he") == "לקוחות.xlsx, לשונית 'אנשי קשר'"
+    assert place_text("contacts.xlsx, sheet 'Contacts'", "he") == f"{LRM}contacts.xlsx{LRM}, לשונית '{LRM}Contacts{LRM}'"
+    assert place_text("Google Sheet 'Members', tab 'גיליון1'", "he") == (
+        f"{LRM}Google Sheet{LRM} {LRM}'Members'{LRM}, לשונית 'גיליון1'")
+    assert place_text("Google Sheet 1AbC", "he") == f"{LRM}Google Sheet{LRM} {LRM}1AbC{LRM}"
+    assert place_text("contacts.xlsx", "he") == f"{LRM}contacts.xlsx{LRM}"
+    m = msg("run.not_saved", location=Place("c.xlsx, sheet 'S'"), error="E")
+    assert render(m, "en") == "The results could not be saved into c.xlsx, sheet 'S' (E)."
+    assert from_json(to_json(m)) == m and render(from_json(to_json(m)), "he").startswith(
+        f"לא ניתן היה לשמור את התוצאות ב-{LRM}c.xlsx{LRM}, לשונית '{LRM}S{LRM}'")
+
+
+def test_every_missing_column_at_once_in_hebrew_and_english():
+    from sheets_connector.errors import ConfigError
+    from sheets_connector.messages.catalog import error_words, in_language
+
+    cfg = parse_config("source: {type: xlsx, path: x.xlsx}\ncolumns: {email: Mail, mobile: Cell, fields: {1: Name}}\n"
+                       "language: he\n", where="m.yaml")
+    with pytest.raises(ConfigError) as e:
+        ContactMapper(cfg, ["שם", "Email", "Mobile"], "x.xlsx, sheet 'S'")
+    english = str(e.value)
+    assert english.startswith("x.xlsx, sheet 'S': 3 columns of the mapping are not in the sheet:\n  - there is no column "
+                              "'Mail' for email. Did you mean 'Email'? Fix the header in the sheet or the name in "
+                              "m.yaml, line 2 (columns.email).\n  - there is no column 'Cell' for mobile.")
+    assert "\n  - there is no column 'Name' for personal field 1 (first name)." in english
+    assert english.endswith("\n  The header row has: 'שם', 'Email', 'Mobile'")
+    he = in_language(error_words(e.value), "he").replace(LRM, "")
+    assert he.startswith("x.xlsx, לשונית 'S': 3 עמודות של המיפוי לא נמצאות בגיליון:\n  - אין עמודה 'Mail' עבור אימייל. "
+                         "האם התכוונתם ל-'Email'? תקנו את הכותרת בגיליון או את השם ב-m.yaml, שורה 2 (columns.email).\n"
+                         "  - אין עמודה 'Cell' עבור נייד."), he
+    assert "\n  - אין עמודה 'Name' עבור שדה אישי 1 (שם פרטי)." in he
+    assert he.endswith("\n  בשורת הכותרות יש: 'שם', 'Email', 'Mobile'")
+
+
+def test_another_run_holding_the_sheet_in_hebrew_and_english():
+    from sheets_connector.messages.catalog import in_language
+    from sheets_connector.state.model import Holder
+    from sheets_connector.sync.session import busy_message
+
+    holder = Holder(name="w", run_id=4, process="1234:abc", host="pc1", label="c", since="2026-12-07T08:00:00",
+                    heartbeat=0.0)
+    m = busy_message("c.xlsx, sheet 'אנשי קשר'", holder, "sync")
+    assert m == ("Another sync of c.xlsx, sheet 'אנשי קשר' is running (run #4, started 2026-12-07 08:00:00, process "
+                 "1234 on pc1). Only one run at a time may write a workbook. Wait for it to finish (see: "
+                 "sheets-connector runs), or run again with --wait to start as soon as it ends.")
+    assert in_language(m, "he").replace(LRM, "") == (
+        "הרצה אחרת (sync) של c.xlsx, לשונית 'אנשי קשר' פועלת עכשיו (הרצה #4, התחילה ב-2026-12-07 08:00:00, תהליך 1234 "
+        "במחשב pc1). רק הרצה אחת בכל פעם יכולה לכתוב לחוברת העבודה. חכו שהיא תסתיים (ראו: sheets-connector runs), "
+        "או הריצו שוב עם --wait כדי להתחיל ברגע שהיא תסתיים.")

@@ -279,7 +279,7 @@ def test_a_hebrew_sheet_gets_hebrew_reasons_everywhere_they_are_shown(tmp_path, 
     assert check.exit_code == 0, check.stderr
     said = " ".join(check.stdout.split())
     assert "המיפוי תקין עבור" in said and "שם פרטי (שדה אישי 1)" in said and "אימייל" in said
-    assert "5 שורות עם נתונים: 1 מוכנות לשליחה, 4 דורשות טיפול." in said
+    assert "5 שורות עם נתונים: אחת מוכנה לשליחה, 4 דורשות טיפול." in said
     assert "Mapping OK" not in said and "ready to send" not in said
 
 
@@ -317,3 +317,97 @@ def test_a_hebrew_sheets_run_warning_is_in_hebrew_in_the_summary_and_runs_show(t
     assert "אזהרה: inwise דיווחה על שורות שנכשלו (שורות: 1, בקבוצות שליחה: 1)" in shown, shown
     again = json.loads(_run("runs", "show", "1", "--config", m, "--json").stdout)
     assert any("1 failed row(s) in 1 batch(es)" in w for w in again["summary"]["warnings"]), again
+
+
+def test_a_hebrew_run_ended_by_an_error_says_it_in_hebrew_on_the_command_line_and_in_runs_show(
+        tmp_path, sandbox, monkeypatch):
+    """The results could not be saved (the disk went away while saving): the error that ends the
+    run is Hebrew for a Hebrew mapping, in the CLI and in `runs show`; English as it always was."""
+    from sheets_connector.tables.xlsx import XlsxTable
+
+    def gone(self):
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(XlsxTable, "save", gone)
+    monkeypatch.chdir(tmp_path)
+    lrm = "\u200e"
+    for language in ("he", "en"):
+        folder = tmp_path / language
+        folder.mkdir()
+        write_workbook(folder / "contacts.xlsx", [["דנה", f"d.{language}@example.com", "", None]], header=HEADER)
+        m = _mapping(folder, sandbox.base_url, extra=f"language: {language}\nstate_dir: {folder / 'state'}\n")
+        r = _run("sync", "--config", m)
+        assert r.exit_code == 1
+        [kept] = folder.glob("contacts sync results *.csv")
+        said = r.stderr.replace(lrm, "")
+        if language == "en":
+            assert said == (f"Error: The results could not be saved into contacts.xlsx, sheet 'Contacts' "
+                             f"(RuntimeError: the disk went away).\nThe contacts WERE sent to inwise. Each row's "
+                             f"result is in {kept}. Newly created contacts are kept and will be added to the sheet "
+                             "on the next run.\n"), r.stderr
+            continue
+        assert r.stderr.startswith(f"שגיאה: לא ניתן היה לשמור את התוצאות ב-{lrm}contacts.xlsx{lrm}, לשונית "
+                                   f"'{lrm}Contacts{lrm}' ({lrm}RuntimeError: the disk went away{lrm}).\n"), r.stderr
+        assert said.endswith(f"\nאנשי הקשר כן נשלחו ל-inwise. התוצאה של כל שורה נמצאת בקובץ {kept}. אנשי הקשר "
+                             "החדשים שנוצרו שמורים ויתווספו לגיליון בהרצה הבאה.\n"), r.stderr
+        shown = _run("runs", "show", "1", "--config", m).stdout.replace(lrm, "")
+        assert shown.startswith("הרצה #1: sync של contacts.xlsx\n"), shown
+        assert "  שגיאה: לא ניתן היה לשמור את התוצאות ב-contacts.xlsx, לשונית 'Contacts'" in shown, shown
+        assert "נכשלה" in shown and "WERE sent" not in shown and "אנשי קשר חדשים:" not in shown
+        listed = " ".join(_run("runs", "--config", m).stdout.replace(lrm, "").split())
+        for words in ("הרצה", "התחילה", "גיליון", "שורת", "הפקודה", "נכשלה", "שניות", "לשמור"):  # a narrow table wraps
+            assert words in listed, (words, listed)
+        assert not any(w in listed for w in ("started", "command", "failed", "sheet '")), listed
+
+
+def test_errors_that_stop_a_hebrew_mapping_are_hebrew_and_english_ones_unchanged(tmp_path, sandbox):
+    """The errors a new user meets first (the API key, the address, the workbook, the tab, a header):
+    in the mapping's language, with the names, paths and mapping lines as typed."""
+    lrm = "\u200e"
+    write_workbook(tmp_path / "contacts.xlsx", [["דנה", "d@example.com", "", None]], header=HEADER)
+
+    def stderr(language: str, *, key: str | None = "test-key", **change: str) -> tuple[int, str]:
+        p = tmp_path / f"{language}.yaml"
+        source = {"path": "contacts.xlsx", "worksheet": "Contacts", **change}
+        p.write_text(f"source:\n  type: xlsx\n  path: {source['path']}\n  worksheet: {source['worksheet']}\n"
+                     f"columns:\n  email: {change.get('email', 'email')}\n"
+                     f"inwise:\n  base_url: {change.get('url', sandbox.base_url)}\nlanguage: {language}\n"
+                     f"state_dir: {tmp_path / 'state'}\n", encoding="utf-8")
+        r = _run("sync", "--config", str(p), key=key)
+        return r.exit_code, " ".join(r.stderr.replace(lrm, "").split())
+
+    code, he = stderr("he", key="wrong-key")
+    assert code == 1 and he.startswith("שגיאה: inwise סירבה למפתח ה-API (HTTP 401"), he
+    assert ("המפתח במשתנה הסביבה INWISE_API_KEY אינו מפתח ה-REST API של חשבון ה-inwise שאליו מסנכרנים, או שהוחלף. "
+            "העתיקו אותו שוב ב-inwise (הגדרות > API, מפתח ה-REST API), שימו אותו במשתנה הסביבה INWISE_API_KEY, "
+            "והריצו שוב. דבר לא נשלח.") in he
+    code, he = stderr("he", key="")
+    assert code == 2 and he.startswith("שגיאה: אין מפתח API של inwise: משתנה הסביבה INWISE_API_KEY לא מוגדר."), he
+    code, he = stderr("he", path="nope.xlsx")
+    assert code == 2 and he.startswith("שגיאה: הקובץ nope.xlsx (חיפשנו את "), he
+    assert he.endswith("יש את קובצי ה-Excel האלה: contacts.xlsx. תקנו את הנתיב ב-he.yaml, שורה 3 (source.path).")
+    code, he = stderr("he", worksheet="Contcts")
+    assert code == 2 and he == ("שגיאה: ב-contacts.xlsx אין לשונית בשם 'Contcts'. הלשוניות בו הן: 'Contacts'. האם "
+                                "התכוונתם ל-'Contacts'? תקנו את שם הלשונית ב-he.yaml, שורה 4 (source.worksheet)."), he
+    code, he = stderr("he", email="Email address")
+    assert code == 2 and he.startswith("שגיאה: contacts.xlsx, לשונית 'Contacts': אין עמודה 'Email address' עבור "
+                                       "אימייל. האם התכוונתם ל-'email'"), he
+    assert "תקנו את הכותרת בגיליון או את השם ב-he.yaml, שורה 6 (columns.email). בשורת הכותרות יש: 'First name'" in he
+    wrong = sandbox.base_url.replace("/rest/v1", "/rest/v9")
+    code, he = stderr("he", url=wrong)
+    assert code == 1 and he.startswith(f"שגיאה: כתובת ה-inwise במיפוי שגויה: {wrong} אינה ה-API של inwise ("), he
+    assert he.endswith("הכתובת צריכה להיות https://api.inwise.com/rest/v1: תקנו את he.yaml, שורה 8 "
+                       "(inwise.base_url) (או מחקו את השורה: הכתובת הזו היא ברירת המחדל), והריצו שוב.")
+    # the same mistakes in an English mapping: the words it always printed
+    assert stderr("en", worksheet="Contcts")[1] == (
+        "Error: contacts.xlsx has no sheet named 'Contcts'. Its sheets are: 'Contacts'. Did you mean 'Contacts'? Fix "
+        "the worksheet name in en.yaml, line 4 (source.worksheet).")
+    assert stderr("en", key="")[1] == ("Error: No inwise API key: the environment variable INWISE_API_KEY is not set. "
+                                       "Set it before running, e.g. export INWISE_API_KEY=<your key> (inwise: "
+                                       "Settings > API). The key is never stored in the mapping file.")
+    en = stderr("en", path="nope.xlsx")[1]
+    assert en.startswith("Error: Cannot find the spreadsheet nope.xlsx (looked for ") and en.endswith(
+        "The folder has these Excel files: contacts.xlsx. Fix the path in en.yaml, line 3 (source.path).".replace(
+            "The folder has", f"The folder {tmp_path} has")), en
+    assert stderr("en", email="Email address")[1].startswith(
+        "Error: contacts.xlsx, sheet 'Contacts': there is no column 'Email address' for email. Did you mean 'email'")

@@ -147,3 +147,29 @@ def test_a_read_only_workbook_is_not_mistaken_for_excel(tmp_path: Path, sandbox:
         sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))
     assert "the file is read-only" in str(e.value) and "Excel" not in str(e.value)
     assert "Nothing was sent to inwise." in str(e.value) and sandbox.stats()["total"] == 0
+
+
+def test_a_workbook_open_in_excel_is_said_in_hebrew_for_a_hebrew_mapping(tmp_path: Path, sandbox: Sandbox,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from sheets_connector.messages.catalog import error_words, in_language
+
+    lrm = "\u200e"
+    wb = write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    windows_lock(monkeypatch, wb, from_start=True)
+    owner = excel_owner_file(tmp_path, "contacts.xlsx", "Dana Cohen")
+    with pytest.raises(SourceError) as e:
+        sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))
+    assert str(e.value) == (f"contacts.xlsx is open in Excel (by Dana Cohen); close it and run again. If it is not "
+                            f"open anywhere, delete the leftover lock file {owner} and run again. Nothing was sent to "
+                            "inwise.")
+    assert in_language(error_words(e.value), "he") == (
+        f"{lrm}contacts.xlsx{lrm} פתוח ב-{lrm}Excel{lrm} (על ידי {lrm}Dana Cohen{lrm}); סגרו אותו והריצו שוב. אם הוא "
+        f"לא פתוח בשום מקום, מחקו את קובץ הנעילה שנשאר {lrm}{owner}{lrm} והריצו שוב. דבר לא נשלח ל-inwise.")
+    owner.unlink()  # Excel opened it without an owner file: the computer's refusal, in Hebrew
+    with pytest.raises(SourceError) as e:
+        sync(make_config(tmp_path, sandbox.base_url), Collaborators(environ=ENV))
+    assert in_language(error_words(e.value), "he") == (
+        f"{lrm}contacts.xlsx{lrm} פתוח ב-Excel או בתוכנה אחרת (במחשב הזה או, בתיקייה משותפת, במחשב אחר): המחשב לא "
+        "אפשר לכלי הזה לשנות אותו ולכן לא ניתן היה לשמור את התוצאות. סגרו את חוברת העבודה בכל מקום שבו היא פתוחה "
+        "והריצו שוב. דבר לא נשלח ל-inwise.")
+    assert sandbox.stats()["total"] == 0

@@ -252,6 +252,19 @@ def test_the_openpyxl_writer_keeps_numbers_exact_and_names_what_changed(tmp_path
         "sheet 'Rates' (rewritten: details such as formatting may differ)",
     ]
     assert "rows out of order" in (report.message or "")
+    # what the summary says: English as always; Hebrew for a Hebrew mapping, the file's details as they are
+    from sheets_connector.messages.catalog import in_language
+
+    lrm = "\u200e"
+    assert report.message is not None and report.message.startswith(
+        "Saving the results into c.xlsx would also change other things in it: 1 value on sheet 'Rates' (e.g. B1: "
+        "'Advances' became 'Advances '); sheet 'Rates' (rewritten: details such as formatting may differ). Your "
+        f"original file was not changed; the results are in {report.path}. (It had to be saved the slower way, because ")
+    he = in_language(report.message, "he")
+    assert he.startswith(f"שמירת התוצאות בקובץ {lrm}c.xlsx{lrm} הייתה משנה בו גם דברים אחרים: {lrm}1 value on sheet "
+                         f"'Rates' (e.g. B1: 'Advances' became 'Advances '){lrm}; {lrm}sheet 'Rates' (rewritten: details "
+                         f"such as formatting may differ){lrm}. הקובץ המקורי שלכם לא השתנה; התוצאות נמצאות בקובץ "
+                         f"{lrm}{report.path}{lrm}. (היה צריך לשמור אותו בדרך האיטית יותר, כי "), he
     rates_xml = zipfile.ZipFile(report.path).read(rates)
     assert b"<v>0.13079200000000002</v>" in rates_xml and b"<v>12345678901234567</v>" in rates_xml
 

@@ -251,3 +251,53 @@ def test_the_real_sync_runner_syncs_a_mapping_that_has_service_keys(tmp_path: Pa
     cancelled = CancelToken()
     cancelled.cancel()
     assert sync_runner(tmp_path / "mapping.yaml", False, cancelled, "menu", lambda *a: None) == {"interrupted": True}
+
+
+def test_what_the_service_says_itself_is_in_a_hebrew_sheets_language(tmp_path: Path) -> None:
+    """The errors the service writes for the sheet menu (and a connector error with a message) are
+    said in the sheet's mapping's language; an English sheet gets the words it always got."""
+    from sheets_connector.errors import SourceError
+    from sheets_connector.messages.catalog import said
+    from sheets_connector.service.app import _public_text
+
+    lrm = "\u200e"
+    kept = SourceError(said("run.kept", problem=said("run.not_saved", location="c.xlsx", error="OSError: gone"),
+                            where=said("run.kept_no_csv")))
+    cases = [
+        (SheetBusy("Another sync of contacts.xlsx is running"),
+         "לא התחיל: סנכרון אחר של הגיליון הזה כבר רץ מחוץ לתפריט הגיליון (משורת הפקודה, מ-cron או מתזמן אחר). "
+         "דבר לא נשלח. נסו שוב כשהוא יסתיים; inwise > תוצאת הסנכרון האחרון מראה איך הוא הסתיים."),
+        (RuntimeError("boom"), "הסנכרון נעצר בגלל שגיאה לא צפויה. לשורות שכבר נשלחו נשארת התוצאה שלהן. מנהל השירות "
+                               "יכול למצוא את הפרטים ביומן שלו (הרצה "),
+        (kept, f"לא ניתן היה לשמור את התוצאות ב-{lrm}c.xlsx{lrm} ({lrm}OSError: gone{lrm}).\nאנשי הקשר כן נשלחו "
+               "ל-inwise. גם קובץ CSV עם התוצאות של השורות לא נכתב"),
+    ]
+    for language in ("he", "en"):
+        folder = tmp_path / language / "configs"
+        folder.mkdir(parents=True)
+        registry = registry_for(folder, extra=f"language: {language}\n")
+        store = StateRunStore(registry)
+        for error, hebrew in cases:
+            def runner(*args: Any, _error: Exception = error, **kw: Any) -> dict[str, Any]:
+                raise _error
+
+            manager = RunManager(store, runner)
+            started = manager.start(registry.get("sheet-a"), dry_run=False, trigger="menu")
+            assert isinstance(started, Started)
+            run = wait_finished(store, started.run.id)
+            manager.shutdown()
+            assert run.state == "failed" and run.error is not None
+            if language == "he":
+                assert run.error.startswith(hebrew), run.error
+            elif isinstance(error, RuntimeError):
+                assert run.error.startswith("The sync stopped on an unexpected error. Rows already sent keep their "
+                                            "result."), run.error
+            elif isinstance(error, SheetBusy):
+                assert run.error.startswith("Not started: another sync of this spreadsheet was already running"), run.error
+            else:
+                assert run.error == str(error)
+        store.close()
+        # refusals for a sheet the signer owns (the menu shows the answer's error when it has no text of its own)
+        assert _public_text(409, language) == ("סנכרון של הגיליון הזה כבר רץ" if language == "he"
+                                               else "a sync of this spreadsheet is already running")
+    assert _public_text(404, None) == "not found" and _public_text(401, "he") == "unauthorized"

@@ -49,6 +49,7 @@ from urllib3.exceptions import (
 
 from .. import __version__, metrics
 from ..errors import InwiseAddressError, InwiseAuthError, InwiseError
+from ..messages.catalog import msg, said
 from ..model import BatchResult, Contact, SendOptions, UpsertResult
 from ..retry import RETRY_STATUSES, RetryPolicy, mount_retry
 from .wire import (
@@ -204,10 +205,10 @@ class InwiseClient:
         return text.replace(self._api_key, "***") if getattr(self, "_api_key", "") else text
 
     def _key_where(self) -> str:
-        """Where the key comes from, for messages: "the environment variable X" or as given."""
+        """Where the key comes from, for messages: "the environment variable X" (a message) or as given."""
         source = self.api_key_source
         if re.fullmatch(r"[A-Z_][A-Z0-9_]*", source):
-            return f"the environment variable {source}"
+            return said("err.key_env", env=source)
         return source
 
     def _check_key(self, response: requests.Response) -> None:
@@ -220,14 +221,8 @@ class InwiseClient:
         detail = self._message(response)
         status = f"HTTP {response.status_code}" + (f": {detail}" if detail else "")
         if refusal == "rest":
-            raise InwiseAuthError(
-                f"inwise does not let this account use its REST API ({status}). REST access is turned on "
-                f"by inwise support: ask them to enable it for the account whose key is in {self._key_where()}, "
-                "then run again.")
-        raise InwiseAuthError(
-            f"inwise refused the API key ({status}): the key in {self._key_where()} is not the REST API key of "
-            "the inwise account you sync to, or it was replaced. Copy it again in inwise (Settings > API, the "
-            f"REST API key), put it in {self._key_where()}, then run again. Nothing was sent.")
+            raise InwiseAuthError(said("err.rest_off", status=status, where=self._key_where()))
+        raise InwiseAuthError(said("err.key_refused", status=status, where=self._key_where()))
 
     def _check_address(self, response: requests.Response, call: str, *, one_is_enough: bool) -> None:
         """Raise InwiseAddressError when the first answers say the API address is wrong.
@@ -268,11 +263,9 @@ class InwiseClient:
         with self._lock:
             answers = list(self._address_answers)
         code, call, words = answers[0]
-        first = (f"its first {len(answers)} answers were" if len(answers) > 1 else "its first answer was")
-        return InwiseAddressError(
-            f"The inwise address in the mapping is wrong: {self.base_url} is not inwise's API ({first} "
-            f"{words}), so no contact was sent. The address should be {API_ADDRESS}",
-            base_url=self.base_url)
+        first = msg("err.first_answers", n=len(answers)) if len(answers) > 1 else msg("err.first_answer")
+        return InwiseAddressError(said("err.address", url=self.base_url, first=first, words=words, api=API_ADDRESS),
+                                  base_url=self.base_url)
 
     def _answer_words(self, response: requests.Response) -> str:
         status = self._status_text(response)

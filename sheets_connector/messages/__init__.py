@@ -23,7 +23,7 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from .catalog import Country, Msg, from_json, msg, plain, render, to_json
+from .catalog import Country, Msg, fill, from_json, msg, plain, render, to_json
 
 __all__ = ["Country", "Msg", "from_json", "msg", "plain", "render", "to_json"]
 
@@ -80,7 +80,7 @@ SUMMARY: dict[str, dict[str, str]] = {
            "synced": "סונכרן", "checked": "נבדק (הרצת ניסיון, דבר לא נשלח או נכתב)",
            "pulled": "אנשי קשר חדשים נמשכו עבור", "attention": "שורות שדורשות טיפול ({n}):",
            "sent_to_inwise": "נשלח ל-inwise: {calls}",
-           "new_contacts": "אנשי קשר חדשים מ-inwise: {pulled} נמשכו, {added} נוספו לגיליון",
+           "new_contacts": "אנשי קשר חדשים מ-inwise: {pulled:אחד נמשך|# נמשכו}, {added:אחד נוסף|# נוספו} לגיליון",
            "written_to": "התוצאות נכתבו אל: {path}",
            "run": "הרצה #{run} - לצפייה חוזרת: sheets-connector runs show {run} --config {mapping}",
            "more_dry": "… ועוד {n}: הריצו `sync --dry-run --csv FILE.csv` כדי לקבל את כולן בקובץ "
@@ -89,11 +89,11 @@ SUMMARY: dict[str, dict[str, str]] = {
            "how_upsert": "איש קשר אחד בכל פעם", "how_batch": "בקבוצות",
            "problem_row": "שורה {row}: ✗ {reason}",
            "csv_row": "שורה", "csv_outcome": "תוצאה", "csv_what": "מה לעשות",
-           "csv_written": "כל {n} השורות שדורשות טיפול: {path}",
+           "csv_written": "{n:השורה שדורשת|כל # השורות שדורשות} טיפול: {path}",
            "history_attention": "שורות שדורשות טיפול ({n}):",
            "history_more": "… ועוד {n}: הסיבה של כל אחת כתובה בעמודת התוצאות בגיליון ({listed})",
-           "history_lists_all": "`runs show {run} --json` מציג את כל {n}",
-           "history_lists_kept": "`runs show {run} --json` מציג את {n} שנשמרו"},
+           "history_lists_all": "`runs show {run} --json` מציג {n:אותה|את כל #}",
+           "history_lists_kept": "`runs show {run} --json` מציג את {n:השורה שנשמרה|# השורות שנשמרו}"},
 }
 
 MONTHS: dict[str, tuple[str, ...]] = {
@@ -115,14 +115,15 @@ def header(key: str, language: str | None = "en") -> str:
 
 
 def summary_text(key: str, language: str | None = "en", **values: object) -> str:
-    return SUMMARY[language_of(language)][key].format(**values)
+    return fill(SUMMARY[language_of(language)][key], **values)
 
 
 # inwise requests in words: what each one did for the staff.
 CALLS: dict[str, dict[str, str]] = {
     "en": {"POST /contacts": "{n} contacts sent one by one", "POST /contacts/batchInsert": "{n} batches of contacts",
            "GET /contacts": "new contacts read {n} times", "once": "new contacts read once", "other": "{n} × {call}"},
-    "he": {"POST /contacts": "{n} אנשי קשר נשלחו אחד אחד", "POST /contacts/batchInsert": "{n} קבוצות של אנשי קשר",
+    "he": {"POST /contacts": "{n:איש קשר אחד נשלח|# אנשי קשר נשלחו אחד אחד}",
+           "POST /contacts/batchInsert": "{n:קבוצה אחת של אנשי קשר|# קבוצות של אנשי קשר}",
            "GET /contacts": "אנשי קשר חדשים נקראו {n} פעמים", "once": "אנשי קשר חדשים נקראו פעם אחת",
            "other": "{n} × {call}"},
 }
@@ -139,7 +140,7 @@ def calls_in_words(calls: dict[str, int], language: str | None = "en") -> str:
         if call == "GET /contacts" and n == 1:
             parts.append(words["once"])
         else:
-            parts.append(words.get(call, words["other"]).format(n=n, call=call))
+            parts.append(fill(words.get(call, words["other"]), n=n, call=call))
     return ", ".join(parts)
 
 

@@ -12,6 +12,11 @@ of them (joined with "; "), a ``datetime.date`` (spoken with the month's name) o
 mapping's worker processes and to pickle back, hashable (a cached reason is shared by every
 row with the same cell), and stored as JSON by :func:`to_json` / :func:`from_json`.
 
+A count takes the noun's right form in Hebrew: a text writes ``{n:שורה אחת|# שורות}`` (the
+form for one, then the form for any other count, ``#`` standing for the number), so 1 reads
+"שורה אחת" and 3 reads "3 שורות"; :func:`fill` does this for every text here and in
+``messages/__init__.py``.  English texts keep their "row(s)" wording.
+
 Hebrew rendering keeps mixed text readable: each Latin or number value (an email, a header
 ``Email``, ``+972...``) is wrapped in left-to-right marks (U+200E), so the quotes and colons
 around it stay on the right side in Excel and Google Sheets.  The connector's readers remove
@@ -20,6 +25,7 @@ these marks (``normalize.clean_text``).
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import string
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -29,6 +35,50 @@ LRM = "\u200e"
 
 class Country(NamedTuple):
     """A country in a message, by its region code: rendered as its name in the language."""
+
+    code: str
+
+
+class Place(NamedTuple):
+    """Where the rows are, as the tables name it ("contacts.xlsx, sheet 'Contacts'", "Google Sheet
+    'Members', tab 'Contacts'"): in Hebrew the words around the names are Hebrew (:func:`place_text`)."""
+
+    text: str
+
+
+_MAPPING_LINE = re.compile(r"^(?P<file>.+), line (?P<line>\d+) \((?P<key>[^()]+)\)$", re.S)
+_XLSX_PLACE = re.compile(r"^(?P<file>.+), sheet '(?P<sheet>.*)'$", re.S)
+_GOOGLE_PLACE = re.compile(r"^Google Sheet (?P<title>'.*?'|\S+)(?:, tab '(?P<sheet>.*)')?$", re.S)
+
+
+def place_text(text: str, language: str | None) -> str:
+    """A table's location in the language: the file and tab names as typed, the words around them
+    translated (a run recorded by any version names its sheet this way)."""
+    if language != "he":
+        return text
+    m = _MAPPING_LINE.match(text)
+    if m:
+        return f"{_ltr(m['file'], 'he')}, שורה {m['line']} ({_ltr(m['key'], 'he')})"
+    m = _GOOGLE_PLACE.match(text)
+    if m:
+        tab = f", לשונית '{_ltr(m['sheet'], 'he')}'" if m["sheet"] is not None else ""
+        return f"{LRM}Google Sheet{LRM} {_ltr(m['title'], 'he')}{tab}"
+    m = _XLSX_PLACE.match(text)
+    if m:
+        return f"{_ltr(m['file'], 'he')}, לשונית '{_ltr(m['sheet'], 'he')}'"
+    return _ltr(text, "he")
+
+
+class Joined(NamedTuple):
+    """Values shown one after another with ``sep`` between them (each rendered in the language)."""
+
+    sep: str
+    items: tuple[Any, ...]
+
+
+class CountryWords(NamedTuple):
+    """A country as the kind of its numbers ("Israeli mobile numbers"): the English adjective, or
+    the country's name in Hebrew ("מספרי נייד של ישראל")."""
 
     code: str
 
@@ -84,6 +134,18 @@ def in_language(text: str, language: str | None) -> str:
     return render(text.message, language) if isinstance(text, Said) else text
 
 
+def error_words(e: BaseException) -> str:
+    """An error's words: its ``Said`` when it was raised with one (so it can be said in the
+    mapping's language), else its text as it is."""
+    words = getattr(e, "words", None)
+    if callable(words):  # an error that adds where to fix it (the mapping's line) to its message
+        said_words = words()
+        if isinstance(said_words, Said) and said_words == str(e):
+            return said_words
+    text = e.args[0] if len(e.args) == 1 else None
+    return text if isinstance(text, Said) and str(e) == text else str(e)
+
+
 def said_json(texts: Any) -> dict[str, Any]:
     """{English words: stored message} for the ``Said`` among ``texts`` (what a summary stores)."""
     return {str(t): to_json(t.message) for t in texts if isinstance(t, Said)}
@@ -101,12 +163,16 @@ def said_from_json(text: str, stored: Any, language: str | None) -> str:
 def _catalogs() -> dict[str, dict[str, str]]:
     from .checks import CHECK
     from .dates import DATES
+    from .errors import ERRORS
     from .init import INIT
     from .rows import ROWS
     from .run import RUN
     from .runs import RUNS
+    from .service import SERVICE
 
-    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang], **INIT[lang]} for lang in ROWS}
+    return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang], **INIT[lang], **SERVICE[lang],
+                   **ERRORS[lang]}
+            for lang in ROWS}
 
 
 _CATALOGS: dict[str, dict[str, str]] = {}
@@ -119,12 +185,30 @@ def catalog(language: str | None) -> dict[str, str]:
     return _CATALOGS["he" if language == "he" else "en"]
 
 
+class _Formatter(string.Formatter):
+    """``str.format`` plus the count forms ``{n:one|# many}`` (see the module docstring)."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if "|" in format_spec:
+            one, many = format_spec.split("|", 1)
+            return one if value == 1 else many.replace("#", str(value))
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Formatter()
+
+
+def fill(text: str, /, **values: Any) -> str:
+    """A text's placeholders filled in, with the count forms ``{n:one|# many}``."""
+    return _FORMATTER.vformat(text, (), values)
+
+
 def render(message: Msg | str, language: str | None = "en") -> str:
     if isinstance(message, str):
         return message
     lang = "he" if language == "he" else "en"
     values = {k: _value(v, lang) for k, v in message.args}
-    return catalog(lang)[message.id].format(**values)
+    return fill(catalog(lang)[message.id], **values)
 
 
 FULL_MONTHS = {
@@ -146,7 +230,26 @@ HEBREW_COUNTRIES = {
 }
 
 
+# The adjective of the countries init names in English; others are said by name.
+COUNTRY_WORDS = {"IL": "Israeli", "US": "North American (US/Canada)", "CA": "North American (US/Canada)",
+                 "GB": "British", "AU": "Australian", "FR": "French", "DE": "German", "RU": "Russian",
+                 "UA": "Ukrainian", "ES": "Spanish", "IT": "Italian", "NL": "Dutch", "BE": "Belgian", "CH": "Swiss",
+                 "AT": "Austrian", "SE": "Swedish", "IE": "Irish", "ZA": "South African", "BR": "Brazilian",
+                 "AR": "Argentinian", "MX": "Mexican", "IN": "Indian", "TR": "Turkish", "PL": "Polish"}
+HEBREW_NORTH_AMERICA = "צפון אמריקה (ארה״ב/קנדה)"  # +1 numbers: the US and Canada cannot be told apart
+
+
 def _value(v: Any, lang: str) -> Any:
+    if isinstance(v, Place):
+        return place_text(v.text, lang)
+    if isinstance(v, Joined):
+        return v.sep.join(str(_value(x, lang)) for x in v.items)
+    if isinstance(v, CountryWords):
+        if lang == "he":
+            return HEBREW_NORTH_AMERICA if v.code in ("US", "CA") else _value(Country(v.code), lang)
+        from ..normalize import country_name
+
+        return COUNTRY_WORDS.get(v.code) or country_name(v.code)
     if isinstance(v, Msg):
         return render(v, lang)
     if isinstance(v, Said):  # a warning inside a frame ("Warning: {text}"): in the frame's language
@@ -190,6 +293,10 @@ def _json_value(v: Any) -> Any:
         return {"msg": to_json(v.message)}
     if isinstance(v, Country):
         return {"country": v.code}
+    if isinstance(v, Place):
+        return {"place": v.text}
+    if isinstance(v, Joined):
+        return {"joined": v.sep, "items": [_json_value(x) for x in v.items]}
     if isinstance(v, tuple):
         return {"list": [_json_value(x) for x in v]}
     if isinstance(v, _dt.date):
@@ -212,6 +319,10 @@ def _from_json_value(v: Any) -> Any:
             return from_json(v["msg"])
         if "country" in v:
             return Country(v["country"])
+        if "place" in v:
+            return Place(str(v["place"]))
+        if "joined" in v:
+            return Joined(str(v["joined"]), tuple(_from_json_value(x) for x in v.get("items") or ()))
         if "list" in v:
             return tuple(_from_json_value(x) for x in v["list"])
         if "date" in v:

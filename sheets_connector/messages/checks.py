@@ -5,6 +5,8 @@ placeholders the same.
 """
 from __future__ import annotations
 
+_LRM = "\u200e"  # a mapping line inside Hebrew text, kept left-to-right
+
 CHECK: dict[str, dict[str, str]] = {
     "en": {
         # data columns without a header the results columns go past (tables.result_columns)
@@ -23,6 +25,14 @@ CHECK: dict[str, dict[str, str]] = {
         "cols.hidden_rows": "Rows {rows}{more} are hidden or filtered out in the sheet; their results were written too.",
         "cols.xlsx_shown": "The new '{title}' column went to column {letter} of sheet '{sheet}' of {file}, which was "
                            "hidden with the columns around it; it is shown now so you can see the results.",
+        "cols.gsheet_header_moved": "The header of {location} is on row {row} now, not on row {was} as the mapping "
+                                    "says (rows were inserted or deleted above it); the connector followed it. Set "
+                                    "source.header_row: {row} in the mapping if it stays there.",
+        "cols.gsheet_rows_moved": "Rows were moved in the sheet while the results were written: {n} result cell(s) "
+                                  "landed on the wrong row for a moment and were put right.",
+        "cols.xlsx_copy": "Saving the results into {file} would also change other things in it: {lost}. Your original "
+                          "file was not changed; the results are in {copy}.{why}",
+        "cols.xlsx_copy_why": " (It had to be saved the slower way, because {reason}.)",
         "cols.xlsx_hidden": "The '{title}' column (column {letter} of sheet '{sheet}' of {file}) is hidden, so the "
                             "results written there do not show: unhide the column to see them.",
         # a Google Sheet: who the connector is and what it sees (check.describe_source)
@@ -95,6 +105,14 @@ CHECK: dict[str, dict[str, str]] = {
         "cols.hidden_rows": "שורות {rows}{more} מוסתרות או מסוננות בגיליון; גם התוצאות שלהן נכתבו.",
         "cols.xlsx_shown": "העמודה החדשה '{title}' נכתבה לעמודה {letter} בגיליון '{sheet}' של {file}, שהייתה מוסתרת "
                            "יחד עם העמודות שלידה; עכשיו היא מוצגת כדי שתוכלו לראות את התוצאות.",
+        "cols.gsheet_header_moved": "הכותרות של {location} נמצאות עכשיו בשורה {row}, לא בשורה {was} כמו שכתוב במיפוי "
+                                    "(נוספו או נמחקו שורות מעליהן); המחבר מצא אותן שם. אם הן נשארות שם, כתבו במיפוי "
+                                    f"{_LRM}source.header_row: {{row}}{_LRM}.",
+        "cols.gsheet_rows_moved": "שורות הוזזו בגיליון בזמן שהתוצאות נכתבו: {n:תא תוצאה אחד נכתב|# תאי תוצאות נכתבו} "
+                                  "לרגע בשורה הלא נכונה {n:ותוקן|ותוקנו}.",
+        "cols.xlsx_copy": "שמירת התוצאות בקובץ {file} הייתה משנה בו גם דברים אחרים: {lost}. הקובץ המקורי שלכם לא "
+                          "השתנה; התוצאות נמצאות בקובץ {copy}.{why}",
+        "cols.xlsx_copy_why": " (היה צריך לשמור אותו בדרך האיטית יותר, כי {reason}.)",
         "cols.xlsx_hidden": "העמודה '{title}' (עמודה {letter} בגיליון '{sheet}' של {file}) מוסתרת, ולכן התוצאות "
                             "שנכתבו בה לא נראות: בטלו את הסתרת העמודה כדי לראות אותן.",
         "check.connects_as": "מתחבר בתור:    {account}",
@@ -134,11 +152,12 @@ CHECK: dict[str, dict[str, str]] = {
         "check.what_mobile": "נייד",
         "check.plural_email": "כתובות אימייל",
         "check.plural_mobile": "מספרי נייד תקינים",
-        "check.rows": "{n} שורות עם נתונים: {ready} מוכנות לשליחה{held}{no_consent}, {problems} דורשות טיפול.",
-        "check.rows_held": ", {n} מעוכבות",
-        "check.rows_no_consent": ", {n} בלי הסכמה (לא יישלחו)",
+        "check.rows": "{n:שורה אחת|# שורות} עם נתונים: {ready:אחת מוכנה|# מוכנות} לשליחה{held}{no_consent}, "
+                      "{problems:אחת דורשת|# דורשות} טיפול.",
+        "check.rows_held": ", {n:אחת מעוכבת|# מעוכבות}",
+        "check.rows_no_consent": ", {n:אחת בלי הסכמה (לא תישלח)|# בלי הסכמה (לא יישלחו)}",
         "check.more": "… ועוד {n}: `sync --dry-run --csv FILE.csv` כותב את כולן לקובץ ש-Excel פותח.",
-        "check.preview": "{n} הראשונים מתוך {total} אנשי קשר כפי שיישלחו ({hint} מציג מה נשלח ל-inwise):",
+        "check.preview": "{n:הראשון|# הראשונים} מתוך {total:איש קשר אחד|# אנשי קשר} כפי שיישלחו ({hint} מציג מה נשלח ל-inwise):",
         "check.preview_row": "שורה {row}: {contact}",
         "check.no_key": "לתשומת לב: {env} לא מוגדר; הסנכרון יצטרך אותו.",
         "contact.field_n": "שדה {n}",

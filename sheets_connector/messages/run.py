@@ -4,6 +4,8 @@ English texts are the ones the connector has always printed.
 """
 from __future__ import annotations
 
+_LRM = "\u200e"  # a command-line option inside Hebrew text, kept left-to-right
+
 RUN: dict[str, dict[str, str]] = {
     "en": {
         "run.warning_line": "Warning: {text}",
@@ -84,33 +86,64 @@ RUN: dict[str, dict[str, str]] = {
         "run.alert_failed": "The alert about this run could not be sent by {channel}.",
         "run.other_tab": "You started this from the tab '{worksheet}'; this spreadsheet's mapping syncs the tab "
                          "'{synced}', so that tab was synced.",
+        # the results could not be saved: where they are instead
+        "run.not_saved": "The results could not be saved into {location} ({error}).",
+        "run.kept": "{problem}\nThe contacts WERE sent to inwise. {where}Newly created contacts are kept and will be "
+                    "added to the sheet on the next run.",
+        "run.kept_csv": "Each row's result is in {path}. ",
+        "run.kept_no_csv": "The rows' results could not be kept in a CSV file either (no room or no permission next "
+                           "to the workbook, in the current folder or in the temporary folder); inwise's answers are "
+                           "kept in the connector's state store and the next run writes them into the sheet. ",
+        "run.stopped_at_once": "Stopped at once: the results were NOT written into {location}. {where}\n{sent} rows "
+                               "have a result there; inwise's answers and the contacts it created are kept and the "
+                               "next run writes them into the sheet. Run the sync again.",
+        "run.at_once_csv": "Each row's result is in {path}.",
+        "run.at_once_no_csv": "The rows' results could not be kept in a CSV file either (no room or no permission "
+                              "next to the workbook, in the current folder or in the temporary folder); inwise's "
+                              "answers are kept in the connector's state store and the next run writes them into the "
+                              "sheet.",
+        # another run holds the sheet
+        "run.busy_who": "Another {what} of {label} is running ({who}, started {since}, process {process} on {host}).",
+        "run.busy": "{busy} Only one run at a time may write a workbook. Wait for it to finish (see: sheets-connector "
+                    "runs), or run again with --wait to start as soon as it ends.",
+        "run.another_run": "another run",
+        "run.waiting": "Waiting: {busy}",
+        # the command line
+        "run.stage_send": "Sending to inwise",
+        "run.stage_pull": "Pulling new contacts",
+        "init.api_key": "<your inwise API key>",
+        "cli.unexpected": "Unexpected error: {error}\nNothing was lost; run the same command with --debug to see the "
+                          "details and report them.",
+        "cli.stopped": "Stopped by you. Nothing was lost: run the same command again to finish.",
     },
     "he": {
         "run.warning_line": "אזהרה: {text}",
         "run.error_line": "שגיאה: {text}",
-        "run.retries": " (+{n} ניסיונות חוזרים)",
+        "run.retries": " (+{n:ניסיון חוזר אחד|# ניסיונות חוזרים})",
         "run.stopped_before_send": "נעצר לפני שנשלח משהו; דבר לא נכתב.",
-        "run.stopped_send": "נעצר על ידיכם: {sent} מתוך {total} שורות נשלחו וקיבלו תוצאה; ב-{left} האחרות כתוב "
-                            "'לא נשלח'. הריצו את הסנכרון שוב כדי לשלוח אותן.",
-        "run.stopped_other": "נעצר ({reason}): {sent} מתוך {total} שורות נשלחו וקיבלו תוצאה; {left} האחרות נשארות עם "
-                             "התוצאה הקודמת שלהן ויישלחו בסנכרון הבא.",
+        "run.stopped_send": "נעצר על ידיכם: {sent} מתוך {total:שורה אחת|# שורות} {sent:נשלחה וקיבלה|נשלחו וקיבלו} תוצאה; "
+                            "{left:בשורה האחרת|ב-# האחרות} כתוב 'לא נשלח'. הריצו את הסנכרון שוב כדי לשלוח {left:אותה|אותן}.",
+        "run.stopped_other": "נעצר ({reason}): {sent} מתוך {total:שורה אחת|# שורות} {sent:נשלחה וקיבלה|נשלחו וקיבלו} תוצאה; "
+                             "{left:השורה האחרת נשארת עם התוצאה הקודמת שלה ותישלח|# האחרות נשארות עם התוצאה הקודמת שלהן ויישלחו} "
+                             "בסנכרון הבא.",
         "run.stopped_after_write": "נעצר על ידיכם אחרי שהתוצאות נכתבו: לכל שורה יש תוצאה.",
         "run.stopped_pull": "נעצר על ידיכם בזמן קריאת אנשי הקשר החדשים מ-inwise: כל השורות נשלחו וקיבלו תוצאה (בשורות "
                             "שעוד לא הותאמו לאיש קשר חדש כתוב '✓ סונכרן'); שאר אנשי הקשר החדשים יתווספו בסנכרון הבא "
                             "או ב-pull-new.",
         "run.stopped_before_feed": "נעצר על ידיכם לפני שאנשי הקשר החדשים נקראו מ-inwise; הם נשארים ב-inwise ויגיעו "
                                    "בהרצה הבאה.",
-        "run.recovered": "{n} שורות קיבלו תשובה מ-inwise בהרצה קודמת שנעצרה לפני השמירה; התוצאות שלהן נכתבו עכשיו, "
-                         "בלי לשלוח אותן שוב.",
-        "run.no_id": "inwise קיבלה {n} שורות בלי לומר לאיזה איש קשר הן שייכות (אין מזהה בתשובה); כתוב בהן '✓ נשלח' "
-                     "והן נקלטו. הריצו `sheets-connector probe` וצרפו את ההקלטה שלו לדיווח על תקלה, כדי שהמחבר ידע "
+        "run.recovered": "{n:שורה אחת קיבלה|# שורות קיבלו} תשובה מ-inwise בהרצה קודמת שנעצרה לפני השמירה; "
+                         "{n:התוצאה שלה נכתבה עכשיו, בלי לשלוח אותה|התוצאות שלהן נכתבו עכשיו, בלי לשלוח אותן} שוב.",
+        "run.no_id": "inwise קיבלה {n:שורה אחת|# שורות} בלי לומר לאיזה איש קשר {n:היא שייכת|הן שייכות} (אין מזהה בתשובה); "
+                     "כתוב {n:בה|בהן} '✓ נשלח' {n:והיא נקלטה|והן נקלטו}. הריצו `sheets-connector probe` וצרפו את ההקלטה שלו לדיווח על תקלה, כדי שהמחבר ידע "
                      "לקרוא את התשובה של inwise.",
         "run.batch_failed": "inwise דיווחה על שורות שנכשלו (שורות: {n}, בקבוצות שליחה: {batches}) בלי לומר אילו, "
                             "ולכן בשורות של הקבוצות האלה כתוב 'עודכן?'. הריצו עם mode: upsert כדי לקבל תוצאה לכל "
                             "שורה (התנגשויות, דחיות).",
         "run.outage": "inwise לא זמינה: {failures} {unit} ברצף לא קיבלו תשובה גם אחרי כל הניסיונות החוזרים ({last}), "
-                      "ולכן הסנכרון הפסיק לשלוח. {sent} מתוך {total} שורות נשלחו וקיבלו תוצאה; ב-{left} האחרות כתוב "
-                      "'לא נשלח: inwise לא זמינה' ושום דבר לא אבד: הסנכרון הבא ישלח אותן. {advice}",
+                      "ולכן הסנכרון הפסיק לשלוח. {sent} מתוך {total:שורה אחת|# שורות} {sent:נשלחה וקיבלה|נשלחו וקיבלו} "
+                      "תוצאה; {left:בשורה האחרת|ב-# האחרות} כתוב 'לא נשלח: inwise לא זמינה' ושום דבר לא אבד: "
+                      "הסנכרון הבא ישלח {left:אותה|אותן}. {advice}",
         "run.outage_advice": "הריצו את הסנכרון שוב מאוחר יותר (הרצה מתוזמנת עושה זאת לבד); אם זה נמשך, בדקו את מצב "
                              "השירות של inwise או פנו לתמיכה של inwise.",
         "run.unit_rows": "שורות",
@@ -119,7 +152,7 @@ RUN: dict[str, dict[str, str]] = {
         "run.feed_failed": "לא ניתן היה לקרוא מ-inwise את רשימת אנשי הקשר החדשים ({error}). התוצאה של כל שורה נכתבה, "
                            "אבל הפעם אי אפשר להבחין בין שורות שנוצרו לשורות שעודכנו (כתוב בהן '✓ סונכרן'); אנשי הקשר "
                            "החדשים יתווספו ללשונית אנשי הקשר החדשים בסנכרון הבא או ב-pull-new.",
-        "run.feed_cut": "{n} תשובות של inwise עם אנשי קשר חדשים נקטעו בדרך; inwise מוסרת כל איש קשר חדש פעם אחת בלבד, "
+        "run.feed_cut": "{n:תשובה אחת|# תשובות} של inwise עם אנשי קשר חדשים {n:נקטעה|נקטעו} בדרך; inwise מוסרת כל איש קשר חדש פעם אחת בלבד, "
                         "ולכן ייתכן שחסרים אנשי קשר בלשונית אנשי הקשר החדשים. הם עדיין נמצאים ב-inwise: ייצאו משם את "
                         "אנשי הקשר האחרונים כדי לבדוק.",
         "run.feed_killed": "{run} נעצרה (נסגרה בכוח או קרסה) ב-{when} UTC בזמן ש-inwise שלחה לה אנשי קשר חדשים. "
@@ -128,17 +161,19 @@ RUN: dict[str, dict[str, str]] = {
                            "שנוצרו לפני השעה הזו כדי לבדוק.",
         "run.run_n": "הרצה #{id}",
         "run.a_run": "הרצה קודמת",
-        "run.feed_read_back": "{n} אנשי קשר חדשים שהרצה קודמת שמרה בקובץ {path} נקראו חזרה אל מאגר המצב (הקובץ נמחק).",
-        "run.feed_reread": "תשובה #{id} של inwise שנשמרה ב-{path} נקראה שוב: יש בה עכשיו {n} אנשי קשר.",
+        "run.feed_read_back": "{n:איש קשר חדש אחד|# אנשי קשר חדשים} שהרצה קודמת שמרה בקובץ {path} "
+                              "{n:נקרא|נקראו} חזרה אל מאגר המצב (הקובץ נמחק).",
+        "run.feed_reread": "תשובה #{id} של inwise שנשמרה ב-{path} נקראה שוב: יש בה עכשיו {n:איש קשר אחד|# אנשי קשר}.",
         "run.feed_unreadable": "inwise החזירה ברשימת אנשי הקשר החדשים משהו שהגרסה הזו לא יודעת לקרוא ({what}). "
                                "התשובה נשמרה כפי שהתקבלה במאגר המצב {path} (תשובה #{id}), וכל הרצה הבאה תקרא אותה שוב, "
                                "כך שגרסה חדשה יותר של sheets-connector שמבינה אותה תוסיף את אנשי הקשר שבה. את שאר "
                                "הרשימה תקרא ההרצה הבאה.",
         "run.not_contacts": "לא רשימה של אנשי קשר",
         "run.feed_bad_items": "חלק מהפריטים ברשימת אנשי הקשר החדשים של inwise אינם אנשי קשר ({shown}). הם נשמרו כפי "
-                              "שהתקבלו במאגר המצב {path} (תשובה #{id}); {n} אנשי הקשר האחרים בתשובה נקראו כרגיל.",
-        "run.feed_elsewhere": "מאגר מצב אחר קורא את רשימת אנשי הקשר החדשים של חשבון ה-inwise הזה: {n} אנשי קשר "
-                               "שההרצה הזו שלחה (מזהי inwise {shown}) נוצרו ב-inwise אחרי הקריאה האחרונה של המאגר "
+                              "שהתקבלו במאגר המצב {path} (תשובה #{id}); "
+                              "{n:איש הקשר האחר בתשובה נקרא|# אנשי הקשר האחרים בתשובה נקראו} כרגיל.",
+        "run.feed_elsewhere": "מאגר מצב אחר קורא את רשימת אנשי הקשר החדשים של חשבון ה-inwise הזה: "
+                               "{n:איש קשר אחד|# אנשי קשר} שההרצה הזו שלחה (מזהי inwise {shown}) {n:נוצר|נוצרו} ב-inwise אחרי הקריאה האחרונה של המאגר "
                                "הזה, ובכל זאת הרשימה לא החזירה אותם עכשיו. inwise מוסרת כל איש קשר חדש פעם אחת בלבד, "
                                "ולכן מיפוי או מחשב אחר עם מאגר מצב אחר לקח אותם: הם חסרים בלשונית אנשי הקשר החדשים "
                                "של הגיליון הזה, ובשורות שיצרו אותם כתוב 'עודכן'. כוונו את כל המיפויים של חשבון "
@@ -149,11 +184,38 @@ RUN: dict[str, dict[str, str]] = {
                             "ההרצה הבאה תשלח את השורות האלה שוב.",
         "run.store_feed_not_read": "{error}\nאנשי קשר חדשים שעוד לא נקראו נשארים ב-inwise.",
         "run.store_feed_partial": "{error}\nהתוצאות של השורות נכתבו; אנשי קשר חדשים שעוד לא נקראו נשארים ב-inwise.",
-        "run.unplaced": "{n} תוצאות לא נכתבו בגיליון: {shown}{more}.",
+        "run.unplaced": "{n:תוצאה אחת לא נכתבה|# תוצאות לא נכתבו} בגיליון: {shown}{more}.",
         "run.unplaced_row": "שורה {row}: {reason}",
         "run.unplaced_more": " (ועוד {n})",
         "run.alert_failed": "לא ניתן היה לשלוח את ההתראה על ההרצה הזו דרך {channel}.",
         "run.other_tab": "הפעלתם את זה מהלשונית '{worksheet}'; המיפוי של הגיליון הזה מסנכרן את הלשונית '{synced}', "
                          "ולכן היא זו שסונכרנה.",
+        "run.not_saved": "לא ניתן היה לשמור את התוצאות ב-{location} ({error}).",
+        "run.kept": "{problem}\nאנשי הקשר כן נשלחו ל-inwise. {where}אנשי הקשר החדשים שנוצרו שמורים ויתווספו לגיליון "
+                    "בהרצה הבאה.",
+        "run.kept_csv": "התוצאה של כל שורה נמצאת בקובץ {path}. ",
+        "run.kept_no_csv": "גם קובץ CSV עם התוצאות של השורות לא נכתב (אין מקום או הרשאה ליד הקובץ, בתיקייה הנוכחית "
+                           "או בתיקייה הזמנית); התשובות של inwise שמורות במאגר המצב של המחבר, וההרצה הבאה תכתוב אותן "
+                           "לגיליון. ",
+        "run.stopped_at_once": "נעצר מיד: התוצאות לא נכתבו ב-{location}. {where}\n"
+                               "{sent:לשורה אחת יש שם תוצאה|ל-# שורות יש שם תוצאה}; התשובות של inwise ואנשי הקשר "
+                               "שהיא יצרה שמורים, וההרצה הבאה תכתוב אותם לגיליון. הריצו את הסנכרון שוב.",
+        "run.at_once_csv": "התוצאה של כל שורה נמצאת בקובץ {path}.",
+        "run.at_once_no_csv": "גם קובץ CSV עם התוצאות של השורות לא נכתב (אין מקום או הרשאה ליד הקובץ, בתיקייה "
+                              "הנוכחית או בתיקייה הזמנית); התשובות של inwise שמורות במאגר המצב של המחבר, וההרצה "
+                              "הבאה תכתוב אותן לגיליון.",
+        "run.busy_who": "הרצה אחרת ({what}) של {label} פועלת עכשיו ({who}, התחילה ב-{since}, תהליך {process} "
+                        "במחשב {host}).",
+        "run.busy": "{busy} רק הרצה אחת בכל פעם יכולה לכתוב לחוברת העבודה. חכו שהיא תסתיים (ראו: sheets-connector "
+                    f"runs), או הריצו שוב עם {_LRM}--wait{_LRM} כדי להתחיל ברגע שהיא תסתיים.",
+        "run.another_run": "הרצה אחרת",
+        "run.waiting": "ממתין: {busy}",
+        "run.stage_send": "שולח ל-inwise",
+        "run.stage_pull": "מושך אנשי קשר חדשים",
+        "init.api_key": "<מפתח ה-API שלכם מ-inwise>",
+        "cli.unexpected": "שגיאה לא צפויה: {error}\nשום דבר לא אבד; הריצו את אותה פקודה עם "
+                          f"{_LRM}--debug{_LRM} כדי לראות את "
+                          "הפרטים, ודווחו עליהם.",
+        "cli.stopped": "נעצר על ידיכם. שום דבר לא אבד: הריצו את אותה פקודה שוב כדי לסיים.",
     },
 }

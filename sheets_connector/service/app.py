@@ -39,6 +39,7 @@ from starlette.requests import ClientDisconnect
 
 from .. import __version__
 from ..errors import ConnectorError
+from ..messages.catalog import msg, render
 from . import log
 from .ops import Check, add_ops_routes, document_answers
 from .runs import Busy, RunManager, ServiceClosing
@@ -177,6 +178,15 @@ PUBLIC_TEXT = {
     415: "send application/json",
     503: "the service is restarting or cannot reach its database; try again in a minute",
 }
+# a refusal for a sheet the signer owns is said in its mapping's language
+_OWN_SHEET_TEXT = {409: "service.busy", 404: "service.no_run_yet"}
+
+
+def _public_text(status: int, language: str | None) -> str:
+    key = _OWN_SHEET_TEXT.get(status)
+    return render(msg(key), language) if key and language else PUBLIC_TEXT[status]
+
+
 REFUSALS: dict[int | str, dict[str, Any]] = {code: {"model": Refusal, "description": text}
                                              for code, text in PUBLIC_TEXT.items()}
 ANSWER_TEXT = {200: "OK", 202: "the run is queued", 405: "method not allowed",
@@ -275,7 +285,7 @@ def create_app(
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> AsciiJSONResponse:
         _note(request, refused=exc.reason)
-        body: dict[str, Any] = {"error": PUBLIC_TEXT[exc.status]}
+        body: dict[str, Any] = {"error": _public_text(exc.status, exc.language)}
         if exc.run_id:  # a 409 names the run that holds the sheet, in the answer and the log line
             body["run_id"] = exc.run_id
             _note(request, run_id=exc.run_id)

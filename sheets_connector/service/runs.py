@@ -23,6 +23,7 @@ from typing import Any
 from .. import metrics
 from ..cancel import CancelToken
 from ..errors import ConnectorError, LockLost, SheetBusy
+from ..messages.catalog import Said, error_words, in_language, said
 from . import log
 from .sheets import Sheet
 from .store import Claim, NewRun, Run, Runner, RunProgress, RunResult, RunStore, Trigger
@@ -30,22 +31,18 @@ from .store import Claim, NewRun, Run, Runner, RunProgress, RunResult, RunStore,
 PROGRESS_PAUSE_S = 30.0  # after a failed progress note (the registry unreachable), the next waits this long
 LOST_CHECK_S = 0.5  # how often a run's lock is looked at (its store's heartbeat finds a takeover)
 
-CANCELLED_MESSAGE = {
-    "shutdown": "Stopped because the sync service was shutting down. Rows already sent have their result; "
-                "run the sync again for the rest.",
-    "lock_lost": "Stopped because this run lost its lock on the spreadsheet (the service went silent for longer "
-                 "than the lock's lease and another run took over). Run the sync again for the rest.",
-}
+# What the service itself says about a run it queued: filed in the words of the sheet's language
+CANCELLED_MESSAGE = {"shutdown": said("service.shutdown"), "lock_lost": said("service.lock_lost")}
+BUSY_ELSEWHERE = said("service.busy_elsewhere")
 
 
-BUSY_ELSEWHERE = ("Not started: another sync of this spreadsheet was already running outside the sheet menu "
-                  "(from the command line, cron or another scheduler). Nothing was sent. Try again when it has "
-                  "finished; inwise > Last sync result shows how it went.")
+def unexpected_error(run_id: str) -> Said:
+    return said("service.unexpected", run=run_id)
 
 
-def unexpected_error(run_id: str) -> str:
-    return (f"The sync stopped on an unexpected error. Rows already sent keep their result. "
-            f"The service's administrator can find the details in its log (run {run_id}).")
+def _words(text: str, sheet: Sheet) -> str:
+    """A run's error as the sheet menu shows it: in the sheet's mapping's language when it is a message."""
+    return in_language(text, sheet.language)
 
 
 class ServiceClosing(Exception):
@@ -117,7 +114,7 @@ class RunManager:
                 self._active[run.id] = active
                 self._pool.submit(self._execute, run, active)
         except BaseException:
-            self._record(run.id, state="cancelled", error=CANCELLED_MESSAGE["shutdown"])
+            self._record(run.id, state="cancelled", error=_words(CANCELLED_MESSAGE["shutdown"], sheet))
             self.store.end(claim)
             raise
         metrics.QUEUED.inc()
@@ -153,7 +150,8 @@ class RunManager:
         metrics.RUNNING.inc()
         try:
             if active.cancel.is_set():
-                self._record(run.id, state="cancelled", error=CANCELLED_MESSAGE[active.reason or "shutdown"])
+                self._record(run.id, state="cancelled",
+                             error=_words(CANCELLED_MESSAGE[active.reason or "shutdown"], active.sheet))
                 return
             self.store.started(active.claim)  # LockLost: taken over while it waited
             with log.run_context(run.id):
@@ -162,19 +160,19 @@ class RunManager:
             result = RunResult.from_summary(summary)
             if result.interrupted:
                 self._record(run.id, state="cancelled", result=result,
-                                      error=CANCELLED_MESSAGE[active.reason or "shutdown"])
+                             error=_words(CANCELLED_MESSAGE[active.reason or "shutdown"], active.sheet))
             else:
                 self._record(run.id, state="done", result=result)
         except SheetBusy:  # a runner that takes the sheet's lock itself found a CLI/cron run holding it
             metrics.LOCK_WAITS.inc()
-            self._record(run.id, state="failed", error=BUSY_ELSEWHERE)
+            self._record(run.id, state="failed", error=_words(BUSY_ELSEWHERE, active.sheet))
         except LockLost as e:
-            self._record(run.id, state="failed", error=str(e))
+            self._record(run.id, state="failed", error=_words(error_words(e), active.sheet))
         except ConnectorError as e:
-            self._record(run.id, state="failed", error=str(e))
+            self._record(run.id, state="failed", error=_words(error_words(e), active.sheet))
         except Exception:  # noqa: BLE001 - any bug becomes a failed run with a plain message
             log.logger.exception('{"event": "run_error", "run_id": "%s"}', run.id)
-            self._record(run.id, state="failed", error=unexpected_error(run.id))
+            self._record(run.id, state="failed", error=_words(unexpected_error(run.id), active.sheet))
         finally:
             self.store.end(active.claim)
             with self._mutex:

@@ -29,13 +29,13 @@ from datetime import datetime, timezone
 
 from ..config import SheetIdentity
 from ..errors import ConnectorError, StateError
-from ..messages.catalog import said_from_json
+from ..messages.catalog import in_language, said, said_from_json
 from ..state import Holder, LockHeld, QueuedRun, RunRecord, SqlStore, open_url, state_url
 from .runner import load_mapping
 from .sheets import Registry, Sheet
 from .store import Claim, NewRun, Run, RunProgress, RunResult, RunState
 
-STALE_ERROR = "The service stopped during this run, so it did not finish. Run it again."
+STALE_ERROR = said("service.stale")
 STATES: dict[str, RunState] = {"queued": "queued", "running": "running", "ok": "done", "failed": "failed",
                                "stopped": "cancelled", "crashed": "failed"}
 FINAL = {"done": "ok", "failed": "failed", "cancelled": "stopped"}
@@ -66,8 +66,10 @@ def _when(text: str | None) -> datetime | None:
     return (at if at.tzinfo else at.astimezone()).astimezone(timezone.utc)
 
 
-def as_run(spreadsheet_id: str, record: RunRecord, worksheet: str | None, *, stale: bool = False) -> Run:
-    """A state store's run record in the shape the service answers with."""
+def as_run(spreadsheet_id: str, record: RunRecord, worksheet: str | None, *, stale: bool = False,
+           language: str | None = None) -> Run:
+    """A state store's run record in the shape the service answers with (``language``: the sheet's
+    mapping's, for what the service says itself)."""
     created = _when(record.started_at) or utc_now()
     state = STATES.get(record.status, "failed")
     if record.result is not None:
@@ -79,7 +81,7 @@ def as_run(spreadsheet_id: str, record: RunRecord, worksheet: str | None, *, sta
     error = said_from_json(record.error, (record.summary or {}).get("said"), (record.summary or {}).get("language")) \
         if record.error else record.error
     if stale and state in ("queued", "running"):
-        state, error = "failed", error or STALE_ERROR
+        state, error = "failed", error or in_language(STALE_ERROR, language)
     started = _when(record.running_at) or (None if record.status == "queued" else created)
     return Run(id=wire_id(record.id, spreadsheet_id), spreadsheet_id=spreadsheet_id, trigger=record.trigger,
                dry_run=record.dry_run, state=state, created_at=created, worksheet=record.worksheet or worksheet,
@@ -141,7 +143,8 @@ class StateRunStore:
         """``holder``: the sheet's lock, read *before* the record (a live run holds it from its
         queue to after its final record, so a record still open without it is a dead run's)."""
         stale = record.status in ("queued", "running") and (holder is None or holder.run_id != record.id)
-        return as_run(sid, record, worksheet, stale=stale)
+        sheet = self._registry.get(sid)
+        return as_run(sid, record, worksheet, stale=stale, language=sheet.language if sheet is not None else None)
 
     # -- RunStore -----------------------------------------------------------------------------
     def begin(self, sheet: Sheet, run: NewRun) -> Claim | str:

@@ -9,12 +9,11 @@ import functools
 from typing import Any
 
 from ..messages import calls_in_words, summary_text
-from ..messages.catalog import Msg, from_json, msg, render, said_from_json
+from ..messages.catalog import Msg, Place, from_json, msg, place_text, render, said_from_json
 from .model import RunRecord
 
 COUNT_ORDER = ("created", "updated", "unchanged", "conflict", "invalid", "missing", "duplicate", "error", "held",
                "no_consent")
-COUNT_WORDS = {"missing": "no email or mobile", "held": "held back (do not sync)", "no_consent": "not sent: no consent"}
 # the outcomes of rows that need attention (see RunSummary.problems)
 ATTENTION = ("conflict", "invalid", "missing", "duplicate", "error")
 TRIGGERS = {"cli": "command line", "menu": "sheet menu", "schedule": "schedule"}
@@ -22,32 +21,54 @@ STATUS_WORDS = {"ok": "done", "failed": "failed", "stopped": "stopped by you", "
                 "running": "running"}
 
 
-def counts_text(counts: dict[str, int]) -> str:
-    return ", ".join(f"{COUNT_WORDS.get(k, k)} {counts[k]}" for k in COUNT_ORDER if counts.get(k))
+def counts_text(counts: dict[str, int], language: str | None = "en") -> str:
+    return ", ".join(render(msg("runs.count", what=_count_word(k), n=counts[k]), language)
+                     for k in COUNT_ORDER if counts.get(k))
+
+
+def _count_word(outcome: str) -> Msg:
+    return Msg(f"runs.{'error_rows' if outcome == 'error' else outcome}")
 
 
 def when_text(iso: str | None) -> str:
     return (iso or "").replace("T", " ")[:19]
 
 
-def duration_text(seconds: float | None) -> str:
+def duration_text(seconds: float | None, language: str | None = "en") -> str:
     if seconds is None:
         return ""
     if seconds < 60:
-        return f"{seconds:.1f} s"
-    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+        return render(msg("runs.seconds", s=float(seconds)), language)
+    return render(msg("runs.minutes", m=int(seconds // 60), s=int(seconds % 60)), language)
 
 
-def status_text(run: RunRecord) -> str:
-    word = STATUS_WORDS.get(run.status, run.status)
-    return f"{word} ({run.stage})" if run.status == "running" else word
+def status_text(run: RunRecord, language: str | None = "en") -> str:
+    word = render(Msg(f"runs.status_{run.status}"), language) if run.status in STATUS_WORDS else run.status
+    return render(msg("runs.running_stage", status=word, stage=run.stage), language) if run.status == "running" else word
 
 
-def table_rows(runs: list[RunRecord]) -> list[tuple[str, ...]]:
-    """One line per run: id, started, sheet, trigger, status, duration, counts, error (first line)."""
-    return [(str(r.id), when_text(r.started_at), r.label, TRIGGERS.get(r.trigger, r.trigger), status_text(r),
-             duration_text(r.duration_s), counts_text(r.counts), (r.error or "").splitlines()[0] if r.error else "")
-            for r in runs]
+def run_language(run: RunRecord, default: str | None = "en") -> str | None:
+    """The language of the run's mapping (kept in its summary), else ``default``."""
+    return (run.summary or {}).get("language") or default
+
+
+def table_headers(language: str | None = "en") -> list[str]:
+    return [render(Msg(f"runs.h_{h}"), language) for h in ("run", "started", "sheet", "trigger", "status", "took",
+                                                          "rows", "error")]
+
+
+def table_rows(runs: list[RunRecord], language: str | None = "en") -> list[tuple[str, ...]]:
+    """One line per run: id, started, sheet, trigger, status, duration, counts, error (first line);
+    in each run's own language (its mapping's), else ``language``."""
+    return [_table_row(r, run_language(r, language)) for r in runs]
+
+
+def _table_row(r: RunRecord, language: str | None) -> tuple[str, ...]:
+    trigger = render(Msg(f"runs.trigger_{r.trigger}"), language) if r.trigger in TRIGGERS else r.trigger
+    error = said_from_json(r.error, (r.summary or {}).get("said"), language) if r.error else ""
+    return (str(r.id), when_text(r.started_at), place_text(r.label, language), trigger, status_text(r, language),
+            duration_text(r.duration_s, language), counts_text(r.counts, language),
+            error.splitlines()[0] if error else "")
 
 
 def detail_lines(run: RunRecord, max_rows: int = 50) -> list[str]:
@@ -60,22 +81,18 @@ def detail_lines(run: RunRecord, max_rows: int = 50) -> list[str]:
         return render(msg(key, **values), language)
 
     trigger = words(f"runs.trigger_{run.trigger}") if run.trigger in TRIGGERS else run.trigger
-    status = words(f"runs.status_{run.status}") if run.status in STATUS_WORDS else run.status
-    if run.status == "running":
-        status = words("runs.running_stage", status=status, stage=run.stage)
     lines = [
-        words("runs.title", id=run.id, command=run.command, label=run.label),
-        words("runs.started", when=when_text(run.started_at), trigger=trigger, status=status)
-        + (words("runs.after", duration=duration_text(run.duration_s)) if run.duration_s is not None else ""),
+        words("runs.title", id=run.id, command=run.command, label=Place(run.label)),
+        words("runs.started", when=when_text(run.started_at), trigger=trigger, status=status_text(run, language))
+        + (words("runs.after", duration=duration_text(run.duration_s, language)) if run.duration_s is not None else ""),
     ]
     if run.counts:
-        counts = ", ".join(words("runs.count", what=Msg(f"runs.{'error_rows' if k == 'error' else k}"), n=run.counts[k])
-                           for k in COUNT_ORDER if run.counts.get(k))
+        counts = counts_text(run.counts, language)
         lines.append(words("runs.rows", counts=counts or Msg("runs.none")))
     if s.get("api_calls"):
         calls = calls_in_words(s["api_calls"], language)
         lines.append(words("runs.sent", calls=calls) + (words("runs.retries", n=s["retries"]) if s.get("retries") else ""))
-    if s:
+    if "new_contacts_pulled" in s:  # a whole summary (a run ended by an error keeps only its words)
         lines.append(words("runs.new_contacts", pulled=s.get("new_contacts_pulled", 0),
                            added=s.get("new_contacts_appended", 0)))
     if run.error:

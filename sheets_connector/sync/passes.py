@@ -19,7 +19,7 @@ from ..cancel import CancelToken
 from ..config import Config
 from ..errors import InwiseError, RunStopped, StateError
 from ..inwise import InwiseClient
-from ..messages.catalog import msg, said
+from ..messages.catalog import Place, msg, said
 from ..results import RowOutcome
 from ..tables.base import Table
 from . import newcontacts, writeback
@@ -40,12 +40,8 @@ def stopped_at_once(ctx: RunContext, outcomes: Outcomes, to_send: ToSend) -> Run
     when = ctx.run.clock()
     csv_path = writeback.fallback_csv(table, writeback.result_columns(ctx.config, outcomes, when), when)
     sent = sum(1 for o in outcomes.values() if o.reason not in NOT_SENT_DETAILS)
-    where = f"Each row's result is in {csv_path}." if csv_path else writeback.NO_CSV.strip()
-    return RunStopped(
-        f"Stopped at once: the results were NOT written into {table.location}. {where}\n"
-        f"{sent} rows have a result there; inwise's answers and the contacts it created are kept and the next "
-        "run writes them into the sheet. Run the sync again."
-    )
+    where = msg("run.at_once_csv", path=csv_path) if csv_path else msg("run.at_once_no_csv")
+    return RunStopped(said("run.stopped_at_once", location=Place(table.location), where=where, sent=sent))
 
 
 @dataclass

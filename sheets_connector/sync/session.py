@@ -20,6 +20,7 @@ from pathlib import Path
 from ..cancel import CancelToken
 from ..config import Config, SheetIdentity
 from ..errors import ConnectorError, LockLost, RunStopped, SheetBusy, StateError
+from ..messages.catalog import Place, Said, error_words, msg, said, said_json
 from ..state import Holder, LockHeld, StateStore, import_journal
 from ..state.runs import waiting
 from .summary import RunSummary
@@ -65,11 +66,11 @@ class RunSession:
 def busy_message(label: str, holder: Holder, what: str = "run", started_at: str | None = None) -> str:
     """``started_at``: when the holding run started (its history record); the lock's own time
     stands in for a lock taken without a run."""
-    who = f"run #{holder.run_id}" if holder.run_id is not None else "another run"
+    who = msg("run.run_n", id=holder.run_id) if holder.run_id is not None else msg("run.another_run")
     since = (started_at or holder.since).replace("T", " ")[:19]
-    return (f"Another {what} of {label} is running ({who}, started {since}, process {holder.process.split(':')[0]} "
-            f"on {holder.host}). Only one run at a time may write a workbook. Wait for it to finish "
-            "(see: sheets-connector runs), or run again with --wait to start as soon as it ends.")
+    busy = msg("run.busy_who", what=what, label=Place(label), who=who, since=since,
+               process=holder.process.split(':')[0], host=holder.host)
+    return said("run.busy", busy=busy)
 
 
 def _busy(store: StateStore, label: str, holder: Holder) -> str:
@@ -127,10 +128,12 @@ def run_session(config: Config, store: StateStore, account: str, *, command: str
         if claim is not None:
             raise  # the service files how it ended
         status = "stopped" if isinstance(e, (RunStopped, KeyboardInterrupt)) else "failed"
-        error = str(e) if isinstance(e, ConnectorError) else f"{type(e).__name__}: {e}"
+        error = error_words(e) if isinstance(e, ConnectorError) else f"{type(e).__name__}: {e}"
+        # an error with a message: runs show says it in the mapping's language
+        said = {"language": config.language, "said": said_json([error])} if isinstance(error, Said) else None
         try:  # a run that lost its lock records nothing: the run that took over marked it
             store.finish_run(run_id, status, finished_at=clock().isoformat(timespec="seconds"),
-                             duration_s=time.monotonic() - t0, error=error)
+                             duration_s=time.monotonic() - t0, error=error, summary=said)
         except (StateError, LockLost):
             log.debug("could not record the run's end", exc_info=True)
         raise

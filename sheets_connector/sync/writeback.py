@@ -23,6 +23,7 @@ from ..cancel import CancelToken
 from ..config import Config
 from ..errors import ConnectorError, SourceError
 from ..messages import created_in_cell
+from ..messages.catalog import Place, Said, error_words, msg, said
 from ..normalize import email_key
 from ..results import RowOutcome
 from ..tables.base import CellValue, RowRef, Table
@@ -144,26 +145,18 @@ def results_kept(table: Table, columns: ResultColumns, clock: Callable[[], datet
     try:
         yield
     except ConnectorError as e:
-        raise SourceError(_kept_message(str(e), fallback_csv(table, columns, clock()))) from None
+        raise SourceError(_kept_message(error_words(e), fallback_csv(table, columns, clock()))) from None
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as e:  # noqa: BLE001 - whatever broke (a library's panic too), the rows' results must survive
         log.debug("writing the results failed", exc_info=True)
-        problem = f"The results could not be saved into {table.location} ({type(e).__name__}: {e})."
+        problem = said("run.not_saved", location=Place(table.location), error=f"{type(e).__name__}: {e}")
         raise SourceError(_kept_message(problem, fallback_csv(table, columns, clock()))) from None
 
 
-NO_CSV = ("The rows' results could not be kept in a CSV file either (no room or no permission next to the "
-          "workbook, in the current folder or in the temporary folder); inwise's answers are kept in the "
-          "connector's state store and the next run writes them into the sheet. ")
-
-
-def _kept_message(problem: str, csv_path: str | None) -> str:
-    return (
-        f"{problem}\nThe contacts WERE sent to inwise. "
-        + (f"Each row's result is in {csv_path}. " if csv_path else NO_CSV)
-        + "Newly created contacts are kept and will be added to the sheet on the next run."
-    )
+def _kept_message(problem: str, csv_path: str | None) -> Said:
+    where = msg("run.kept_csv", path=csv_path) if csv_path else msg("run.kept_no_csv")
+    return said("run.kept", problem=problem, where=where)
 
 
 def save(table: Table, summary: RunSummary, columns: ResultColumns, cancel: CancelToken,

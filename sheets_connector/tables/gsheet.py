@@ -43,6 +43,7 @@ from urllib3.util.retry import Retry
 
 from ..errors import ConfigError, SourceError
 from ..gsheets.client import SheetsConnection, spreadsheet_key
+from ..messages.catalog import Place, said
 from ..normalize import date_pattern, header_key
 from . import gsheet_write
 from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
@@ -282,9 +283,7 @@ class GoogleSheetTable:
                 "source.header_row in the mapping to the row that holds the column names (e.g. Email, Mobile)."
             )
         if h != self.header_row - 1:
-            self._notes.append(f"The header of {self.location} is on row {h + 1} now, not on row {self.header_row} "
-                               f"as the mapping says (rows were inserted or deleted above it); the connector followed "
-                               f"it. Set source.header_row: {h + 1} in the mapping if it stays there.")
+            self._notes.append(said("cols.gsheet_header_moved", location=Place(self.location), row=h + 1, was=self.header_row))
         width = len(header)
         out = [SourceRow(i + 1, _fit(values, width)) for i, values in enumerate(rows[h + 1:], start=h + 1)]
         while out and all(v is None for v in out[-1].values):
@@ -348,8 +347,7 @@ class GoogleSheetTable:
         outcome = gsheet_write.write_results(sheet, raw, identify)
         self._notes.extend(n for n in outcome.notes if n not in self._notes)
         if outcome.repaired:
-            self._notes.append(f"Rows were moved in the sheet while the results were written: {outcome.repaired} "
-                               "result cell(s) landed on the wrong row for a moment and were put right.")
+            self._notes.append(said("cols.gsheet_rows_moved", n=outcome.repaired))
         return outcome.unplaced
 
     def _choose_columns(self, snap: Snapshot, header_row: int, header: list[str], titles: list[str]) -> dict[str, int]:

@@ -25,6 +25,8 @@ import stat
 import struct
 from pathlib import Path
 
+from ..messages.catalog import msg, said
+
 __all__ = ["excel_owner", "lock_file_message", "refused_message"]
 
 
@@ -39,15 +41,13 @@ def lock_file_message(path: Path) -> str | None:
             user = (fields[0] or (fields[1] if len(fields) > 1 else "")).replace("\\,", ",").strip()
         except OSError:
             pass
-        by = f" (by {user})" if user else ""
-        return (f"{name} is open in LibreOffice{by}; close it and run again. If it is not open anywhere, "
-                f"delete the leftover lock file {lo} and run again.")
+        return said("lock.open_in", name=name, app="LibreOffice", by=msg("lock.by", user=user) if user else "",
+                    lock=str(lo))
     owner = excel_owner_file(path)
     if owner is not None:
         user = excel_owner(owner)
-        by = f" (by {user})" if user else ""
-        return (f"{name} is open in Excel{by}; close it and run again. If it is not open anywhere, "
-                f"delete the leftover lock file {owner} and run again.")
+        return said("lock.open_in", name=name, app="Excel", by=msg("lock.by", user=user) if user else "",
+                    lock=str(owner))
     return None
 
 
@@ -69,15 +69,12 @@ def refused_message(path: Path, *, saving: bool) -> str:
     """
     name = path.name
     if _read_only(path):
-        return (f"This tool cannot write to {path}: the file is read-only or you are not allowed to change it. "
-                "Make it writable (Windows: right-click > Properties, untick 'Read-only'; macOS: Get Info > "
-                "Sharing & Permissions) and run again.")
+        return said("lock.read_only", path=str(path))
     owner = excel_owner_file(path)
     user = excel_owner(owner) if owner is not None else ""
-    who = f"Excel (by {user})" if user else "Excel or another program (on this computer or, for a shared folder, another one)"
-    when = "when the results were to be saved" if saving else "so the results could not be saved"
-    return (f"{name} is open in {who}: the computer refused to let this tool change it {when}. "
-            "Close the workbook everywhere it is open and run again.")
+    who = msg("lock.who_excel", user=user) if user else msg("lock.who_any")
+    when = msg("lock.when_saving") if saving else msg("lock.when_opening")
+    return said("lock.refused", name=name, who=who, when=when)
 
 
 def _read_only(path: Path) -> bool:

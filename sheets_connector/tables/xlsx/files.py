@@ -22,6 +22,7 @@ from python_calamine import CalamineWorkbook
 
 from ...errors import SourceError, WorkbookNotFound
 from ...fsutil import fsync_dir
+from ...messages.catalog import msg, said
 from ..office_locks import lock_file_message, refused_message
 from .package import Package, PackageError, without_other_sheets
 
@@ -179,19 +180,20 @@ class WorkbookFile:
 
     def _not_found_message(self) -> str:
         folder = self.path.parent
-        written = f"{self.written_as} (looked for {self.path})" if self.written_as and self.written_as != str(self.path) else ""
-        msg = f"Cannot find the spreadsheet {written or self.path}."
+        written = msg("err.looked_for", written=self.written_as, path=str(self.path)) \
+            if self.written_as and self.written_as != str(self.path) else str(self.path)
         if not folder.is_dir():
-            return msg + f" The folder {folder} does not exist either."
+            return said("err.no_workbook", path=written, folder=msg("err.no_folder", folder=str(folder)))
         try:
             found = sorted(p.name for p in folder.iterdir()
                            if p.suffix.lower() in SUPPORTED_EXTENSIONS and not p.name.startswith(("~$", ".~lock.")))
         except OSError:
             found = []
         if found:
-            shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
-            return msg + f" The folder {folder} has these Excel files: {shown}."
-        return msg + f" The folder {folder} has no .xlsx files."
+            shown = ", ".join(found[:10])
+            files = msg("err.folder_more", shown=shown, n=len(found) - 10) if len(found) > 10 else shown
+            return said("err.no_workbook", path=written, folder=msg("err.folder_files", folder=str(folder), files=files))
+        return said("err.no_workbook", path=written, folder=msg("err.folder_empty", folder=str(folder)))
 
     def lock_message(self) -> str | None:
         """The message for a lock file left by LibreOffice or Excel next to the file, if any."""
@@ -203,11 +205,11 @@ class WorkbookFile:
         content_type = self.check()
         message = self.lock_message()
         if message:
-            raise SourceError(f"{message} Nothing was sent to inwise.")
+            raise SourceError(said("err.nothing_sent", message=message))
         try:
             os.close(os.open(self.target, os.O_RDWR | getattr(os, "O_BINARY", 0)))  # opened for writing, nothing written
         except PermissionError:  # read-only, or (Windows) held open by Excel even without a ~$ file
-            raise SourceError(f"{refused_message(self.path, saving=False)} Nothing was sent to inwise.") from None
+            raise SourceError(said("err.nothing_sent", message=refused_message(self.path, saving=False))) from None
         folder = self.target.parent
         needed = save_room(self.target.stat().st_size)
         try:
@@ -271,7 +273,7 @@ class WorkbookFile:
         try:
             os.replace(tmp, self.target)
         except PermissionError:  # Windows: Excel opened the workbook while the sync ran
-            raise SourceError(f"{refused_message(self.path, saving=True)} Your file was not changed.") from None
+            raise SourceError(said("err.file_unchanged", message=refused_message(self.path, saving=True))) from None
         fsync_dir(self.target.parent)
 
     def keep_as_copy(self, tmp: Path) -> Path:

@@ -52,7 +52,7 @@ import python_calamine
 from python_calamine import CalamineSheet, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from ...errors import ConfigError, SourceError, WorksheetNotFound
-from ...messages.catalog import said
+from ...messages.catalog import msg, said
 from ...normalize import header_key
 from ..base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, Table, TableData, Unplaced
 from ..result_columns import ColumnPlan, Obstacle
@@ -414,11 +414,11 @@ class XlsxTable:
         listed = ", ".join(f"'{n}'" for n in names)
         close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.4) or \
             difflib.get_close_matches(header_key(wanted), [header_key(n) for n in names], n=1, cutoff=0.4)
-        hint = ""
+        hint: object = ""
         if close:
             match = next((n for n in names if n == close[0] or header_key(n) == close[0]), close[0])
-            hint = f" Did you mean '{match}'?"
-        raise WorksheetNotFound(f"{self.path.name} has no sheet named '{wanted}'. Its sheets are: {listed}.{hint}")
+            hint = msg("err.did_you_mean_sheet", name=match)
+        raise WorksheetNotFound(said("err.no_worksheet", file=self.path.name, wanted=wanted, listed=listed, hint=hint))
 
     def _load(self, sheet: CalamineSheet) -> tuple[list[list[Any]], int, int, list[CellRange]]:
         """(rows from the first non-empty one, its row index, the first non-empty column's index, merged cells)."""
@@ -628,11 +628,9 @@ class XlsxTable:
             self._file.adopt_permissions(tmp)
             if lost:
                 copy = self._file.keep_as_copy(tmp)
-                why = f" (It had to be saved the slower way, because {written.reason}.)" if written.reason else ""
-                report = SaveReport(path=str(copy), is_copy=True, lost=lost, notes=notes, message=(
-                    f"Saving the results into {self.path.name} would also change other things in it: {'; '.join(lost)}. "
-                    f"Your original file was not changed; the results are in {copy}.{why}"
-                ))
+                why = msg("cols.xlsx_copy_why", reason=written.reason) if written.reason else ""
+                report = SaveReport(path=str(copy), is_copy=True, lost=lost, notes=notes, message=said(
+                    "cols.xlsx_copy", file=self.path.name, lost=tuple(lost), copy=str(copy), why=why))
             else:
                 self._file.replace_with(tmp)
                 report = SaveReport(path=str(self.path), notes=notes)
