@@ -906,6 +906,48 @@ def test_thousands_of_rows_round_trip(tmp_path: Path, save: Save) -> None:
     assert b"<dimension" not in parts(path)["xl/worksheets/sheet1.xml"][:2000]  # openpyxl's streaming writer wrote none
 
 
+def test_rows_of_every_shape_in_one_results_column(tmp_path: Path, save: Save) -> None:
+    """Most rows get their results after their last cell (spliced in as a stretch); rows shaped
+    otherwise (a cell right of the results, whitespace, a self-closing row, a cell without a
+    reference, a results cell already there) in between them are patched cell by cell."""
+    path = tmp_path / "shapes.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Contacts"
+    ws.append(["Name", "Email", "Result", "ID"])
+    for r in range(2, 41):
+        ws.append([f"N{r}", f"n{r}@example.com"])
+    ws["C10"] = "old result"  # a results cell already there
+    ws["E20"] = "right of the results"
+    wb.save(path)
+
+    def shapes(p: dict[str, bytes]) -> None:
+        s = p["xl/worksheets/sheet1.xml"].decode()
+        s = re.sub(r'<row r="(\d+)">', r'<row r="\1" spans="1:2">', s)
+        s = s.replace('<c r="B12"', '\n  <c r="B12"').replace('</row><row r="13"', '\n</row><row r="13"')
+        s = re.sub(r'<row r="15" spans="1:2">.*?</row>', '<row r="15" spans="1:2" ht="30" customHeight="1"/>', s)
+        s = s.replace('<c r="B17"', '<c')  # the next column, without a reference
+        p["xl/worksheets/sheet1.xml"] = s.encode()
+    rewrite(path, shapes)
+    table = XlsxTable(path)
+    table.read()
+    results = {r: f"ok {r} & <done>" if r % 9 == 0 else f"✓ created #{r}" for r in range(2, 41)}
+    ids = {r: 439130000 + r for r in range(2, 41) if r % 4}
+    set_cells(table, {"Result": results, "ID": {**ids, 30: None}})
+    save(table)
+    ws = openpyxl.load_workbook(path)["Contacts"]
+    for r in range(2, 41):
+        assert ws.cell(r, 3).value == results[r], r
+        assert ws.cell(r, 4).value == (ids.get(r) if r != 30 else None), r
+        if r != 15:
+            assert (ws.cell(r, 1).value, ws.cell(r, 2).value) == (f"N{r}", f"n{r}@example.com"), r
+    assert ws["E20"].value == "right of the results" and ws.row_dimensions[15].height == 30
+    assert ws["D5"].number_format == "0"  # a long number keeps its digits
+    sheet = parts(path)["xl/worksheets/sheet1.xml"].decode()
+    assert '<row r="2" spans="1:4">' in sheet and '<row r="20" spans="1:3">' in sheet  # widened from what it said
+    assert [int(n) for n in re.findall(r'<row r="(\d+)"', sheet)] == list(range(1, 41))
+
+
 @pytest.mark.parametrize(("formula", "marked"), [
     ('COUNTIF(Contacts!D:D,"✓*")', True),  # reads the results column (D, the first free one)
     ('COUNTIF(D:D,"✓*")', False),  # column D of its own sheet (Figures), where nothing is written

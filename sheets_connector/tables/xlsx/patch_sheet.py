@@ -40,6 +40,8 @@ _SPANS_RE = re.compile(rb"""(\sspans\s*=\s*)(["'])([^"']*)["']""")
 _ATTR_RE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _F_KIND_RE = re.compile(rb"""\st\s*=\s*["'](\w+)["']""")
 _F_REF_RE = re.compile(rb"""\sref\s*=\s*["']([^"']+)["']""")
+# a row's last cell (from its "<c"), unprefixed, with its reference and up to its end
+_LAST_CELL = re.compile(rb"""<c\b[^>]*?\sr\s*=\s*["']([A-Z]{1,3})(\d+)["'][^>]*?(?:/>|>.*?</c>)""", re.DOTALL)
 # Patterns with the part's prefix ({p}: b"" or b"x:")
 _SHEETDATA = rb"<{p}sheetData\b[^>]*?(/?)>"
 _ROW_WITH_R = rb"""<{p}row\b[^>]*?\sr\s*=\s*["'](\d+)["'][^>]*?(/?)>"""
@@ -484,10 +486,17 @@ class SheetPatch:
         runs = self._lone_batches() if not self.p else []
         firsts = [b[0] for b in runs]
         n, j = len(targets), 0
+        # the results columns of the usual contacts sheet: spliced in (``_append_run``)
+        quick = not self.p and not self.batches and 0 < len(self.columns) == len({col for col, _c in self.columns})
         while j < n:
             r = targets[j]
             i = self._row_index(r)
             if i is not None:
+                if quick:
+                    edit, j = self._append_run(targets, j, i)
+                    if edit is not None:
+                        yield edit
+                        continue
                 yield self._patch_row(i, self._row_cells(r))
                 j += 1
                 continue
@@ -513,6 +522,76 @@ class SheetPatch:
             j += 1
         if self.sd_empty:
             yield self.sd_open_end, self.sd_open_end, b"</" + self.p + b"sheetData>"
+
+    def _append_run(self, targets: list[int], j: int, i: int) -> tuple[tuple[int, int, bytes] | None, int]:
+        """The existing rows from ``targets[j]`` (row index ``i``) on whose cells to write all go
+        right of their last cell (the results columns of the usual sheet), patched as one
+        stretch of the part, a few thousand rows at a time: each row's new cells are inserted
+        before its ``</row>``, the rest is copied as it is.  Returns (edit, next j); the edit is
+        None where the first row needs ``_patch_row`` (the rows after a stretch are looked at
+        again by the caller).  Same XML as ``_patch_row`` gives, in a fraction of the time."""
+        data, rnums, rstarts, rends, rclosed = self.data, self.rnums, self.rstarts, self.rends, self.rclosed
+        close_tag, last_cell = self._row_close, _LAST_CELL
+        columns = sorted(self.columns, key=lambda c: c[0])
+        heads = [(self._text_letters[col], cells) for col, cells in columns]
+        first_col = columns[0][0]
+        new_cell = self.values.new_cell
+        fixed_rows = self.fixed_rows
+        n_rows, n = len(rnums), len(targets)
+        first = rstarts[i]
+        view = memoryview(data)  # the original's stretches are joined without copying them twice
+        pieces: list[bytes | memoryview] = []
+        spans: dict[tuple[bytes | int, ...], bytes] = {}
+        pos = first
+        count = 0
+        while j < n and count < 5000:
+            r = targets[j]
+            if r in fixed_rows or i >= n_rows or rnums[i] != r or rclosed[i]:
+                break
+            tag_end = rends[i]
+            close = data.find(close_tag, tag_end)
+            if close < 0 or (i + 1 < n_rows and close > rstarts[i + 1]):
+                break
+            lc = data.rfind(b"<c", tag_end, close)
+            if lc >= 0:
+                m = last_cell.match(data, lc)
+                if m is None or m.end() != close or int(m.group(2)) != r or col_number(m.group(1)) >= first_col:
+                    break
+            elif data[tag_end:close].strip():
+                break
+            rn = str(r)
+            cells: list[str] = []
+            emitted: list[int] = []
+            for (letters, mapping), (col, _m) in zip(heads, columns):
+                v = mapping.get(r, _MISSING)
+                if v is _MISSING:
+                    continue
+                if type(v) is str and is_plain(v):
+                    cells.append(f'<c r="{letters}{rn}" t="inlineStr"><is><t>{v}</t></is></c>')
+                else:
+                    cell = new_cell(letters + rn, v)
+                    if not cell:
+                        continue
+                    cells.append(cell)
+                emitted.append(col)
+            start = rstarts[i]
+            if emitted and data.find(b"spans", start, tag_end) >= 0:
+                tag = data[start:tag_end]
+                key: tuple[bytes | int, ...] = (tag[tag.find(b"spans"):], *emitted)  # a few distinct ones per sheet
+                tail = spans.get(key)
+                if tail is None:
+                    tail = spans[key] = self._spans(tag, emitted)[tag.find(b"spans"):]
+                pieces += [view[pos:start], tag[: tag.find(b"spans")], tail]
+                pos = tag_end
+            pieces += [view[pos:close], "".join(cells).encode()]
+            pos = close
+            i += 1
+            j += 1
+            count += 1
+        out = b"".join(pieces)
+        pieces.clear()
+        view.release()
+        return ((first, pos, out) if count else None), j
 
     def _lone_batches(self) -> list[tuple[int, list[int], Sequence[Sequence[CellValue]]]]:
         """The blocks of rows no other block overlaps, by first row."""
