@@ -190,6 +190,27 @@ def test_file_problems_are_clear_source_errors(tmp_path: Path, name: str, make: 
         assert "Traceback" not in str(e.value)
 
 
+def test_a_part_damaged_after_the_read_stops_the_save(tmp_path: Path) -> None:
+    """Every part's CRC is checked once per version of the file (a run checks the file before
+    reading, writing and saving): a file changed since is checked again."""
+    path = contacts_workbook(tmp_path / "contacts.xlsx")
+    table = XlsxTable(path)
+    rows = table.read().rows
+    set_cells(table, {"Sync result": {r.number: "ok" for r in rows}})
+    with zipfile.ZipFile(path) as zf:
+        info = next(i for i in zf.infolist() if i.filename == "docProps/core.xml")
+    data = path.read_bytes()
+    crc = struct.pack("<I", info.CRC)
+    assert data.count(crc) == 2  # the part's local header and its entry in the zip's directory
+    path.write_bytes(data.replace(crc, struct.pack("<I", info.CRC ^ 1)))
+    later = path.stat().st_mtime_ns + 5_000_000_000
+    os.utime(path, ns=(later, later))  # written later (a file system's clock may not have moved yet)
+    damaged = sha(path)
+    with pytest.raises(SourceError, match=r"is damaged: .*part docProps/core\.xml is corrupt"):
+        table.save()
+    assert sha(path) == damaged and leftovers(tmp_path) == []
+
+
 def test_not_xlsx_messages_say_how_to_save_as_xlsx(tmp_path: Path) -> None:
     path = tmp_path / "c.xlsx"
     shutil.copyfile(FIXTURES / "old_excel.xls", path)

@@ -83,6 +83,7 @@ class WorkbookFile:
         self.path = path
         self.written_as = written_as  # the path as the user wrote it in the mapping, for messages
         self.target = Path(os.path.realpath(path))
+        self._crc_checked: tuple[int, ...] | None = None  # the file's identity when check() last verified every part's CRC
 
     def check(self) -> str:
         """Check up front that the path is a readable .xlsx; return its main content type."""
@@ -139,13 +140,17 @@ class WorkbookFile:
             try:
                 pkg = Package(zf)
                 content_type = pkg.content_type(pkg.main) or ""
-                bad = zf.testzip() if st.st_size < 50_000_000 else None  # CRC check; skipped for huge files (read() will notice)
+                # CRC check of every part (skipped for huge files: read() will notice), once per
+                # version of the file: a run checks it before reading, writing and saving
+                seen = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                bad = zf.testzip() if st.st_size < 50_000_000 and seen != self._crc_checked else None
             except (PackageError, zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
                 raise SourceError(self.damaged(str(e))) from None
             if bad is not None:
                 raise SourceError(self.damaged(f"part {bad} is corrupt"))
             if "spreadsheetml" not in content_type and "ms-excel" not in content_type:
                 raise SourceError(f"{name} is an Office file but not an Excel workbook. Point the settings at your contacts spreadsheet (.xlsx).")
+        self._crc_checked = seen
         return content_type
 
     def _check_ole(self, save_as: str) -> None:

@@ -23,6 +23,9 @@ from xml.sax.saxutils import escape
 CONTENT_TYPES = "[Content_Types].xml"
 
 
+_PRESIZE_LIMIT = 1 << 30  # read_large allocates at most this much before it has read anything
+
+
 class PackageError(Exception):
     """The package is not a readable .xlsx (bad zip, broken XML, missing main parts)."""
 
@@ -85,12 +88,27 @@ class Package:
 
     def read_large(self, part: str) -> bytes:
         """``read()`` for a part of tens of megabytes: decompressed a megabyte at a time into
-        one growing buffer, where ``read()`` holds its output twice at the end (zlib's blocks
-        and the bytes joined from them)."""
+        one buffer of the part's size, allocated once.  ``read()`` holds its output twice at
+        the end (zlib's blocks and the bytes joined from them), and a buffer grown as it is
+        filled is copied as it grows, which glibc's allocator may keep as holes in the heap
+        once a large block has been freed (measured on a 53 MB sheet in a sync: +106 MB peak
+        and +81 MB kept, against +57 MB)."""
+        try:
+            info = self.zf.getinfo(self._names[part.lower()])
+        except KeyError:
+            raise PackageError(f"part {part} is missing") from None
+        # the size the zip's directory gives, within what its compressed size allows (deflate
+        # inflates 1032 times at most): a damaged zip may claim anything
+        size = min(info.file_size, (info.compress_size + 1) * 1032, _PRESIZE_LIMIT)
         buf = io.BytesIO()
+        if size > 0:
+            buf.seek(size - 1)
+            buf.write(b"\0")
+            buf.seek(0)
         with self.open(part) as f:
             while chunk := f.read(1 << 20):
                 buf.write(chunk)
+        buf.truncate()  # where the part was shorter than said (zipfile then raises at its end anyway)
         return buf.getvalue()
 
     def open(self, part: str) -> IO[bytes]:

@@ -304,7 +304,7 @@ class XlsxTable:
                 part = sheet_parts(pkg).get(sheet)
                 if not part:
                     return _Facts()
-                data = zf.read(part)
+                data = pkg.read_large(part)  # one buffer of the sheet's size (see read_large)
                 formulas, arrays = scan.formula_columns(data, self.header_row, 1)
                 return _Facts(scan.hidden_columns(zf, part), scan.unread_cells(data) if cells else {},
                               formulas, arrays + scan.structures(pkg, part))
