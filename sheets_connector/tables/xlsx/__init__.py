@@ -1,6 +1,7 @@
 """The .xlsx source: ``XlsxTable`` (a worksheet of a workbook file as a ``tables.base.Table``).
 
     table.py            XlsxTable: read with calamine, lay writes out, save safely
+      reading.py, saving.py                           what a read learns of a sheet; the save's write and check
     files.py            the file itself: is it a usable .xlsx, is it locked, the atomic swap
     cells.py            the write rules both writers follow (headers, placement, values)
     patch.py            the fast writer: cells patched into the XML inside the zip

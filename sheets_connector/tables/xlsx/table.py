@@ -12,6 +12,8 @@ room right of the header row for the results columns (never past XFD), a workboo
 writer takes (``patch.probe``) or else one openpyxl can open, and that its inventory can be
 taken.  What it learns is kept for ``save()`` while the file stays the same.
 
+What a read learns of a sheet (its shape, what only its XML tells) is made in ``reading``.
+
 Writing is buffered.  ``set_columns`` and ``append_rows`` lay each write out at once with the
 rules in ``cells``, from what calamine saw of the sheet (its header cells and merged cells)
 and which columns the user hid, so ``set_columns`` can say right away which results it will
@@ -20,7 +22,7 @@ column the user hid are written and the run summary says so (``SaveReport.notes`
 ``save()`` then:
 
 1. checks the file again (still an .xlsx, not open elsewhere, not changed since ``read()``);
-2. writes the new workbook to a temporary file in the same folder: with the fast writer
+2. writes the new workbook to a temporary file in the same folder (``saving``): with the fast writer
    (``patch``: the cells patched into the sheet XML, every other part copied byte for byte) or,
    where that does not apply (the log says why), with openpyxl (``openpyxl_writer``);
 3. checks the new file: a complete zip with no package problem the original did not have
@@ -43,10 +45,9 @@ import logging
 import os
 import re
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import python_calamine
 from python_calamine import CalamineSheet, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
@@ -56,7 +57,6 @@ from ...messages.catalog import msg, said
 from ...normalize import header_key
 from ..base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, Table, TableData, Unplaced
 from ..result_columns import ColumnPlan, Obstacle
-from . import scan
 from .cells import (
     MAX_COLUMN,
     CellRange,
@@ -69,67 +69,17 @@ from .cells import (
     find_tab,
     header_text,
 )
-from .files import COPY_SUFFIX, MACRO_MAIN_TYPES, TEMPLATE_MAIN_TYPES, WorkbookFile, open_book
-from .inventory import Inventory, find_losses, take_inventory
-from .package import Package, PackageError, check_package, package_problems, sheet_parts
-from .recalc import needs_full_calc
-
-if TYPE_CHECKING:
-    from . import patch as patch_module  # openpyxl takes a while to import: only a check or a save needs it
+from .files import COPY_SUFFIX, MACRO_MAIN_TYPES, WorkbookFile, open_book
+from .inventory import take_inventory
+from .package import PackageError, package_problems
+from .reading import Facts, Shape, calamine_rows, cells_of, occupied_columns, put_unread, sheet_facts
+from .saving import Before, verify, write_workbook
 
 __all__ = ["COPY_SUFFIX", "XlsxTable"]
 
 log = logging.getLogger(__name__)
 
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-
-
-@dataclass
-class _Shape:
-    """What calamine (and the sheet's own XML) saw of a sheet, for laying out writes."""
-
-    name: str
-    worksheet: bool
-    cells: dict[int, object]  # {column: value} of the header row's cells that hold something
-    merged: list[CellRange]
-    filled: tuple[int, int] | None = None  # first and last row holding a value
-    hidden: list[tuple[int, int]] = field(default_factory=list)  # ranges of columns the user hid
-    # For placing the results columns (contacts sheet only, see ``result_columns``):
-    occupied: dict[int, int] = field(default_factory=dict)  # column right of the header -> first row with something
-    obstacles: list[Obstacle] = field(default_factory=list)  # tables, pivot tables, array formulas, merged cells
-    last_row: int = 0  # the last row the results may be written in
-
-    def is_hidden(self, col: int) -> bool:
-        return any(lo <= col <= hi for lo, hi in self.hidden)
-
-
-@dataclass
-class _Facts:
-    """What a worksheet's XML tells that calamine does not (see ``scan``)."""
-
-    hidden: list[tuple[int, int]] = field(default_factory=list)
-    unread: dict[tuple[int, int], object] = field(default_factory=dict)
-    formulas: dict[int, int] = field(default_factory=dict)  # column -> first row (from the header) with a formula
-    obstacles: list[Obstacle] = field(default_factory=list)  # tables, pivot tables, array formulas
-
-
-@dataclass
-class _Before:
-    """What a save compares the new file with, taken once per version of the file."""
-
-    fingerprint: tuple[int, int]
-    inventory: Inventory
-    problems: set[str]  # package_problems of the original: a save need not mend them
-
-
-@dataclass
-class _Written:
-    """How the new file was written, for its checks."""
-
-    writer: str  # "patch" or "openpyxl"
-    allowed: dict[tuple[str, str], int]  # losses the writes themselves make
-    patched: patch_module.Patched | None = None  # the fast writer's account of the parts it changed
-    reason: str = ""  # why openpyxl wrote it
 
 
 class XlsxTable:
@@ -153,11 +103,11 @@ class XlsxTable:
         self._file = WorkbookFile(self.path, written_as)
         self._sheet: str | None = None  # the real sheet name, once resolved
         self._fingerprint: tuple[int, int] | None = None
-        self._shape: _Shape | None = None  # of the contacts sheet, from read()
-        self._results: tuple[SheetWrites, HeaderRow, _Shape] | None = None
-        self._tabs: dict[str, _Shape | None] = {}  # other tabs by header_key(title); None: no such tab
+        self._shape: Shape | None = None  # of the contacts sheet, from read()
+        self._results: tuple[SheetWrites, HeaderRow, Shape] | None = None
+        self._tabs: dict[str, Shape | None] = {}  # other tabs by header_key(title); None: no such tab
         self._appends: dict[str, TabAppend] = {}  # by header_key(title)
-        self._before: _Before | None = None  # from check_writable(), for save()
+        self._before: Before | None = None  # from check_writable(), for save()
         self._data_rows: tuple[int, int] | None = None  # first and last data row read()
         self._notes: list[str] = []  # for the run summary (SaveReport.notes)
 
@@ -245,14 +195,14 @@ class XlsxTable:
             planned.columns[col] = dict.fromkeys(r for r in range(first, last + 1) if covered(hiding, r, col) is None)
         return planned
 
-    def _take_before(self) -> _Before:
+    def _take_before(self) -> Before:
         """The original's inventory and package problems (kept while the file is unchanged)."""
         fingerprint = self._file.fingerprint()
         if self._before is not None and self._before.fingerprint == fingerprint:
             return self._before
         try:
             with zipfile.ZipFile(self._file.target) as zf:
-                return _Before(fingerprint, take_inventory(zf), package_problems(zf))
+                return Before(fingerprint, take_inventory(zf), package_problems(zf))
         except zipfile.BadZipFile as e:
             raise SourceError(self._file.damaged(str(e))) from None
         except (PackageError, OSError, ValueError) as e:  # the zip is whole (check() read it): a part is unusual
@@ -268,7 +218,7 @@ class XlsxTable:
             sheet = self._contacts_sheet(wb)
             data, top, lead, merged = self._load(sheet)
         self._fingerprint = fingerprint
-        facts = self._sheet_facts(sheet.name, cells=True)
+        facts = sheet_facts(self._file.target, sheet.name, self.header_row, cells=True, name=self.path.name)
         unread = facts.unread
         h = self.header_row - 1 - top
         raw = data[h] if 0 <= h < len(data) else []
@@ -282,9 +232,9 @@ class XlsxTable:
             )
         header = [""] * lead + cells
         rows = [SourceRow(number=top + h + 2 + i, values=values)
-                for i, values in enumerate(_calamine_rows(data[h + 1:], len(cells), lead))]
+                for i, values in enumerate(calamine_rows(data[h + 1:], len(cells), lead))]
         if unread:
-            _put_unread(rows, unread, len(header), self.header_row)
+            put_unread(rows, unread, len(header), self.header_row)
         while rows and all(v is None for v in rows[-1].values):
             rows.pop()
         self._data_rows = (rows[0].number, rows[-1].number) if rows else None
@@ -294,32 +244,14 @@ class XlsxTable:
             self._results = None  # laid out again from what was just read (writes already buffered keep theirs)
         return TableData(header=header, header_row=self.header_row, rows=rows, location=self.location)
 
-    def _sheet_facts(self, sheet: str, *, cells: bool) -> _Facts:
-        """What calamine does not tell about a worksheet, from its XML (see ``scan``).  A part
-        that cannot be read gives nothing: calamine read the sheet, and the save's checks
-        speak for the rest."""
-        try:
-            with zipfile.ZipFile(self._file.target) as zf:
-                pkg = Package(zf)
-                part = sheet_parts(pkg).get(sheet)
-                if not part:
-                    return _Facts()
-                data = pkg.read_large(part)  # one buffer of the sheet's size (see read_large)
-                formulas, arrays = scan.formula_columns(data, self.header_row, 1)
-                return _Facts(scan.hidden_columns(zf, part), scan.unread_cells(data) if cells else {},
-                              formulas, arrays + scan.structures(pkg, part))
-        except (PackageError, zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-            log.debug("%s: could not look into sheet '%s' (%s)", self.path.name, sheet, e)
-            return _Facts()
-
     def _contacts_shape(self, name: str, data: list[list[Any]], top: int, lead: int, merged: list[CellRange],
-                        facts: _Facts, last_row: int) -> _Shape:
+                        facts: Facts, last_row: int) -> Shape:
         """The contacts sheet's shape: its header cells, and what the results columns must
         keep clear of (see ``result_columns``): columns holding anything from the header row
         down (values, formulas, errors), merged cells, tables, pivot tables, array formulas."""
         h = self.header_row - 1 - top
-        cells = _cells_of(data[h] if 0 <= h < len(data) else [], lead)
-        occupied = _occupied(data, max(h, 0), top, lead)
+        cells = cells_of(data[h] if 0 <= h < len(data) else [], lead)
+        occupied = occupied_columns(data, max(h, 0), top, lead)
         for (r, c), _v in facts.unread.items():
             if r >= self.header_row and occupied.get(c, r + 1) > r:
                 occupied[c] = r
@@ -338,10 +270,10 @@ class XlsxTable:
                         occupied[c] = max(r1, self.header_row)
             else:
                 obstacles.append(Obstacle("merged cells", r1, c1, r2, c2))
-        return _Shape(name, True, cells, merged, hidden=facts.hidden, occupied=occupied, obstacles=obstacles,
+        return Shape(name, True, cells, merged, hidden=facts.hidden, occupied=occupied, obstacles=obstacles,
                       last_row=max(last_row, self.header_row))
 
-    def _header(self, shape: _Shape) -> HeaderRow:
+    def _header(self, shape: Shape) -> HeaderRow:
         return HeaderRow(self.header_row, shape.cells, occupied=shape.occupied, obstacles=shape.obstacles,
                          last_row=shape.last_row)
 
@@ -358,7 +290,7 @@ class XlsxTable:
             while cells and not cells[-1].strip():
                 cells.pop()
             header = [""] * lead + cells  # as in read(): cells right of the header are ignored
-            rows = [list(r) + [None] * (len(header) - len(r)) for r in _calamine_rows(data[1:], len(cells), lead)]
+            rows = [list(r) + [None] * (len(header) - len(r)) for r in calamine_rows(data[1:], len(cells), lead)]
             while rows and all(v is None for v in rows[-1]):
                 rows.pop()
         pending = self._appends.get(header_key(tab))
@@ -432,23 +364,23 @@ class XlsxTable:
             raise SourceError(self._file.unreadable(f"sheet '{sheet.name}': {e}")) from None
         return data, top, lead, merged
 
-    def _load_tab(self, wb: CalamineWorkbook, tab: str) -> tuple[_Shape | None, list[list[Any]], int]:
+    def _load_tab(self, wb: CalamineWorkbook, tab: str) -> tuple[Shape | None, list[list[Any]], int]:
         """Another tab: its shape (kept for ``append_rows``), its rows from its first non-empty
         one and the first non-empty column's index."""
         meta = {m.name: m for m in wb.sheets_metadata}
         name = find_tab(list(meta), tab)
-        shape: _Shape | None = None
+        shape: Shape | None = None
         data: list[list[Any]] = []
         lead = 0
         if name is not None:
             if meta[name].typ != SheetTypeEnum.WorkSheet:
-                shape = _Shape(name, False, {}, [])
+                shape = Shape(name, False, {}, [])
             else:
                 data, top, lead, merged = self._load(wb.get_sheet_by_name(name))
                 last = next((i for i in range(len(data) - 1, -1, -1) if any(v != "" for v in data[i])), None)
                 data = data[: last + 1] if last is not None else []
                 filled = (top + 1, top + len(data)) if data else None
-                shape = _Shape(name, True, _cells_of(data[0], lead) if data else {}, merged, filled)
+                shape = Shape(name, True, cells_of(data[0], lead) if data else {}, merged, filled)
         self._tabs[header_key(tab)] = shape
         return shape, data, lead
 
@@ -536,7 +468,7 @@ class XlsxTable:
         if note not in self._notes:
             self._notes.append(note)
 
-    def _result_layout(self) -> tuple[SheetWrites, HeaderRow, _Shape]:
+    def _result_layout(self) -> tuple[SheetWrites, HeaderRow, Shape]:
         if self._results is None:
             shape = self._shape
             if shape is None:  # set_columns or check_writable before read(): look at the header row now
@@ -544,7 +476,7 @@ class XlsxTable:
                 with self._open_calamine() as wb:
                     sheet = self._contacts_sheet(wb)
                     data, top, lead, merged = self._load(sheet)
-                facts = self._sheet_facts(sheet.name, cells=False)
+                facts = sheet_facts(self._file.target, sheet.name, self.header_row, cells=False, name=self.path.name)
                 last = next((top + 1 + i for i in range(len(data) - 1, -1, -1) if any(v != "" for v in data[i])), 0)
                 shape = self._contacts_shape(sheet.name, data, top, lead, merged, facts, last)
             self._results = (SheetWrites(shape.name), self._header(shape), shape)
@@ -623,8 +555,8 @@ class XlsxTable:
             self._results[0].fit_new_columns()
         tmp = self._file.temp_path()
         try:
-            written = self._write(tmp, writes, before.inventory, content_type)
-            lost = self._verify(tmp, before, written, writes)
+            written = write_workbook(self._file, tmp, writes, before.inventory, content_type)
+            lost = verify(self._file, tmp, before, written, writes)
             self._file.adopt_permissions(tmp)
             if lost:
                 copy = self._file.keep_as_copy(tmp)
@@ -649,181 +581,6 @@ class XlsxTable:
         self._appends.clear()
         self._notes.clear()
         return report
-
-    def _write(self, tmp: Path, writes: list[SheetWrites], before: Inventory, content_type: str) -> _Written:
-        """Write the new workbook to ``tmp`` with the fast writer, else with openpyxl."""
-        from . import openpyxl_writer, patch  # openpyxl takes a while to import: only a save needs it
-
-        src = self._file.target
-        recalc = any(what == "formula" and bag for (_where, what), bag in before.features.items())
-        if recalc:  # only where a formula reads what is written (recalc.py: volatile ones would change)
-            with zipfile.ZipFile(src) as zf:
-                recalc = needs_full_calc(zf, writes)
-        try:
-            patched = patch.write_patched(src, tmp, writes, recalc=recalc)
-            return _Written("patch", patched.allowed, patched)
-        except patch.Unsupported as e:
-            reason = str(e)
-            log.info("%s: writing the results with openpyxl (slower) because %s", self.path.name, e)
-        except (SourceError, OSError):
-            raise  # the file or the disk: openpyxl would meet the same
-        except Exception as e:
-            reason = f"the quick way failed ({type(e).__name__}: {e})"
-            log.warning("%s: the fast writer failed (%s: %s); writing the results with openpyxl instead",
-                        self.path.name, type(e).__name__, e)
-            log.debug("the fast writer's failure", exc_info=True)
-        allowed = openpyxl_writer.write_with_openpyxl(src, tmp, writes, keep_vba=content_type in MACRO_MAIN_TYPES,
-                                                      template=content_type in TEMPLATE_MAIN_TYPES, recalc=recalc)
-        return _Written("openpyxl", allowed, reason=reason)
-
-    def _verify(self, tmp: Path, before: _Before, written: _Written, writes: Sequence[SheetWrites]) -> list[str]:
-        """Check the new file is a sound workbook; return what it changed that was not asked for."""
-        from . import compare
-
-        src = self._file.target
-        lost: list[str] = []
-        try:
-            with _CheckedZip(tmp) as zf:
-                check_package(zf, before.problems)
-                after = take_inventory(zf)
-                zf.check_the_rest()  # every part's CRC, the large sheets' from the inventory's own read
-                with zipfile.ZipFile(src) as original:
-                    if written.patched is not None:
-                        lost += _changed_members(original, zf, written.patched)
-                    else:
-                        cells = _written_cells(writes)
-                        lost += compare.changed_formulas(original, zf, cells)
-                        lost += compare.changed_parts(original, zf, set(cells))
-            with open_book(tmp) as wb:
-                # a macro or dialog sheet is not in what calamine lists (see _open_book)
-                seen = [n for n in before.inventory.sheets if n in set(wb.sheet_names)]
-                if len(seen) < len(before.inventory.sheets) - before.inventory.other_sheets or \
-                        wb.sheet_names[: len(seen)] != seen:
-                    raise PackageError("the sheets do not match the original")
-            if written.patched is None:
-                lost = compare.changed_values(src, tmp, _written_cells(writes)) + lost
-        except (PackageError, zipfile.BadZipFile, python_calamine.CalamineError, OSError) as e:
-            raise SourceError(
-                f"Saving {self.path.name} produced a file that did not pass the safety check ({e}), so your file was "
-                "NOT changed and the results were not written. Please report this with a copy of the workbook if you can."
-            ) from None
-        return find_losses(before.inventory, after, written.allowed) + lost
-
-
-class _CheckedZip(zipfile.ZipFile):
-    """A zip that checks every part's CRC in one read: zipfile checks a part's CRC when it is
-    read to its end (a mismatch raises BadZipFile), so the parts the checks above read whole
-    (the inventory streams every sheet) are not decompressed a second time, as ``testzip()``
-    would; ``check_the_rest()`` reads the others."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self._opened: list[tuple[str, IO[bytes]]] = []
-
-    def open(self, name: str | zipfile.ZipInfo, mode: Literal["r", "w"] = "r", pwd: bytes | None = None, *,
-             force_zip64: bool = False) -> IO[bytes]:
-        f = super().open(name, mode, pwd, force_zip64=force_zip64)
-        if mode == "r":
-            self._opened.append((name.filename if isinstance(name, zipfile.ZipInfo) else name, f))
-        return f
-
-    def check_the_rest(self) -> None:
-        # ``_eof``: the part was decompressed to its end, so its CRC was compared (where a
-        # Python release names it otherwise, every part is simply read again)
-        done = {name for name, f in self._opened if getattr(f, "_eof", False)}
-        self._opened.clear()
-        for info in self.infolist():
-            if info.filename not in done:
-                with super().open(info) as f:
-                    while f.read(1 << 20):
-                        pass
-
-
-def _changed_members(original: zipfile.ZipFile, new: zipfile.ZipFile, patched: patch_module.Patched) -> list[str]:
-    """Parts of ``original`` the fast writer should have copied byte for byte but did not (by
-    the zip's directory: same CRC and size), and parts it added unannounced.  Never expected:
-    a safety net, reported as losses so the original is not replaced."""
-    theirs = {i.filename: i for i in new.infolist()}
-    out = []
-    for info in original.infolist():
-        if info.filename in patched.parts:
-            continue
-        other = theirs.pop(info.filename, None)
-        if other is None or (other.CRC, other.file_size) != (info.CRC, info.file_size):
-            out.append(f"the part {info.filename} (changed unexpectedly)")
-    out += [f"the part {name} (added unexpectedly)" for name in theirs if name not in patched.parts | patched.added]
-    return out
-
-
-def _written_cells(writes: Sequence[SheetWrites]) -> dict[str, set[tuple[int, int]]]:
-    """{sheet: (row, column) of every cell the writes give a value or empty}."""
-    out: dict[str, set[tuple[int, int]]] = {}
-    for w in writes:
-        cells = out.setdefault(w.name, set())
-        cells.update((h.row, h.col) for h in w.headers)
-        for col, rows in w.columns.items():
-            cells.update((r, col) for r in rows)
-        for b in w.blocks:
-            for i, values in enumerate(b.rows):
-                cells.update((b.first + i, col) for col, v in zip(b.columns, values) if v is not None)
-    return out
-
-
-def _put_unread(rows: list[SourceRow], unread: Mapping[tuple[int, int], object], width: int, header_row: int) -> None:
-    """Put what ``scan.unread_cells`` found into the rows' empty cells (adding rows calamine
-    did not return, where such a cell is all a row holds)."""
-    index = {row.number: i for i, row in enumerate(rows)}
-    for (r, c), value in sorted(unread.items()):
-        if r <= header_row or not 1 <= c <= width:
-            continue
-        i = index.get(r)
-        if i is None:
-            if rows and r < rows[-1].number:
-                continue
-            last = rows[-1].number if rows else header_row
-            for n in range(last + 1, r + 1):
-                index[n] = len(rows)
-                rows.append(SourceRow(number=n, values=(None,) * width))
-            i = index[r]
-        values = rows[i].values
-        if values[c - 1] is None:
-            rows[i].values = values[: c - 1] + (value,) + values[c:]
-
-
-def _cells_of(row: Sequence[Any], lead: int) -> dict[int, object]:
-    """{column: value} of a calamine row's cells that hold something."""
-    return {lead + i + 1: v for i, v in enumerate(row) if v is not None and v != ""}
-
-
-def _occupied(data: list[list[Any]], h: int, top: int, lead: int) -> dict[int, int]:
-    """{column: first row holding something} from calamine row index ``h`` down.  Calamine
-    pads every row to the sheet's width, so the usual sheet costs one pass with no inner loop
-    per row beyond its own cells."""
-    out: dict[int, int] = {}
-    missing = set(range(max((len(r) for r in data[h:]), default=0)))
-    for i in range(h, len(data)):
-        row = data[i]
-        for j in [j for j in missing if j < len(row) and row[j] != "" and row[j] is not None]:
-            out[lead + j + 1] = top + i + 1
-            missing.discard(j)
-        if not missing:
-            break  # every column holds something: the rest of the rows cannot change that
-    return out
-
-
-def _calamine_rows(rows: list[list[Any]], width: int, lead: int) -> Iterator[tuple[CellValue, ...]]:
-    """calamine's cells -> ours: "" -> None, 5.0 -> 5 (Excel stores every number as a float,
-    so an integral float is what the user typed as a whole number: a phone, a zip code).
-
-    This comprehension is the only per-cell Python work of a read (~0.3 s per million cells).
-    """
-    pad = (None,) * lead
-    for raw in rows:
-        yield pad + tuple([
-            None if v == "" else (int(v) if type(v) is float and v.is_integer() else v)
-            for v in raw[:width]
-        ])
-
 
 def _remove_quietly(path: Path) -> None:
     try:
