@@ -21,13 +21,14 @@ from xml.etree import ElementTree as ET
 import openpyxl
 import pytest
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.table import Table as ListObject
 from python_calamine import CalamineWorkbook
 from xlsx_files import FIXTURES, members, parts, rewrite, set_cells, sheet_part, writer_used
 
 from sheets_connector.errors import SourceError
 from sheets_connector.tables.base import RowRef, SaveReport
-from sheets_connector.tables.xlsx import XlsxTable, patch
+from sheets_connector.tables.xlsx import XlsxTable, patch, patch_sheet
 from sheets_connector.tables.xlsx.inventory import find_losses, take_inventory
 from sheets_connector.tables.xlsx.openpyxl_writer import pictures_kept
 from sheets_connector.tables.xlsx.patch import mark_full_calc
@@ -906,11 +907,9 @@ def test_thousands_of_rows_round_trip(tmp_path: Path, save: Save) -> None:
     assert b"<dimension" not in parts(path)["xl/worksheets/sheet1.xml"][:2000]  # openpyxl's streaming writer wrote none
 
 
-def test_rows_of_every_shape_in_one_results_column(tmp_path: Path, save: Save) -> None:
-    """Most rows get their results after their last cell (spliced in as a stretch); rows shaped
-    otherwise (a cell right of the results, whitespace, a self-closing row, a cell without a
-    reference, a results cell already there) in between them are patched cell by cell."""
-    path = tmp_path / "shapes.xlsx"
+def _every_shape(path: Path) -> Path:
+    """Rows as other programs write them: spans, whitespace, a self-closing row, a cell without
+    a reference, a results cell already there, a cell right of the results, formulas."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Contacts"
@@ -919,6 +918,8 @@ def test_rows_of_every_shape_in_one_results_column(tmp_path: Path, save: Save) -
         ws.append([f"N{r}", f"n{r}@example.com"])
     ws["C10"] = "old result"  # a results cell already there
     ws["E20"] = "right of the results"
+    ws["F25"] = "=LEN(A25)"
+    ws["G3"] = ArrayFormula("G3", "=SUM(B2:B3)")
     wb.save(path)
 
     def shapes(p: dict[str, bytes]) -> None:
@@ -928,24 +929,64 @@ def test_rows_of_every_shape_in_one_results_column(tmp_path: Path, save: Save) -
         s = re.sub(r'<row r="15" spans="1:2">.*?</row>', '<row r="15" spans="1:2" ht="30" customHeight="1"/>', s)
         s = s.replace('<c r="B17"', '<c')  # the next column, without a reference
         p["xl/worksheets/sheet1.xml"] = s.encode()
-    rewrite(path, shapes)
+    return rewrite(path, shapes)
+
+
+_SHAPE_RESULTS = {r: f"ok {r} & <done>" if r % 9 == 0 else f"✓ created #{r}" for r in range(2, 41)}
+_SHAPE_IDS = {r: 439130000 + r for r in range(2, 41) if r % 4}
+
+
+def test_rows_of_every_shape_in_one_results_column(tmp_path: Path, save: Save) -> None:
+    """Most rows get their results after their last cell (spliced in as a stretch); rows shaped
+    otherwise in between them are patched cell by cell."""
+    path = _every_shape(tmp_path / "shapes.xlsx")
     table = XlsxTable(path)
     table.read()
-    results = {r: f"ok {r} & <done>" if r % 9 == 0 else f"✓ created #{r}" for r in range(2, 41)}
-    ids = {r: 439130000 + r for r in range(2, 41) if r % 4}
-    set_cells(table, {"Result": results, "ID": {**ids, 30: None}})
+    set_cells(table, {"Result": _SHAPE_RESULTS, "ID": {**_SHAPE_IDS, 30: None}})
     save(table)
     ws = openpyxl.load_workbook(path)["Contacts"]
     for r in range(2, 41):
-        assert ws.cell(r, 3).value == results[r], r
-        assert ws.cell(r, 4).value == (ids.get(r) if r != 30 else None), r
+        assert ws.cell(r, 3).value == _SHAPE_RESULTS[r], r
+        assert ws.cell(r, 4).value == (_SHAPE_IDS.get(r) if r != 30 else None), r
         if r != 15:
             assert (ws.cell(r, 1).value, ws.cell(r, 2).value) == (f"N{r}", f"n{r}@example.com"), r
     assert ws["E20"].value == "right of the results" and ws.row_dimensions[15].height == 30
+    assert ws["F25"].value == "=LEN(A25)"
     assert ws["D5"].number_format == "0"  # a long number keeps its digits
     sheet = parts(path)["xl/worksheets/sheet1.xml"].decode()
     assert '<row r="2" spans="1:4">' in sheet and '<row r="20" spans="1:3">' in sheet  # widened from what it said
     assert [int(n) for n in re.findall(r'<row r="(\d+)"', sheet)] == list(range(1, 41))
+
+
+@pytest.mark.parametrize("implied", [False, True])
+def test_a_large_sheet_is_patched_from_a_file_the_same_way(
+        tmp_path: Path, save: Save, monkeypatch: pytest.MonkeyPatch, implied: bool) -> None:
+    """A large sheet (here: any, the limit lowered) is decompressed into an unnamed file next to
+    the workbook and gone through a window at a time (here a tiny one: tags cut at every
+    place): the new workbook is byte for byte the one made in memory, and no file is left."""
+    original = _every_shape(tmp_path / "shapes.xlsx")
+    if implied:  # rows without numbers: the next row
+        rewrite(original, edit_sheet(r'<row r="(2[0-9])" spans', '<row spans'))
+    results = []
+    for spill in (False, True):
+        folder = tmp_path / ("file" if spill else "memory")
+        folder.mkdir()
+        path = folder / "shapes.xlsx"
+        shutil.copyfile(original, path)
+        with monkeypatch.context() as m:
+            if spill:
+                m.setattr(patch, "SPILL_SIZE", 0)
+                m.setattr(patch_sheet, "WINDOW", 97)
+            table = XlsxTable(path)
+            table.read()
+            table.check_writable()
+            set_cells(table, {"Result": _SHAPE_RESULTS, "ID": _SHAPE_IDS})
+            table.append_rows("New", ["a", "b"], [[i, f"x{i}"] for i in range(30)])
+            save(table)
+        assert sorted(p.name for p in folder.iterdir()) == ["shapes.xlsx"]
+        results.append(parts(path))
+    assert results[0] == results[1]
+    assert openpyxl.load_workbook(path)["Contacts"]["C29"].value == _SHAPE_RESULTS[29]
 
 
 @pytest.mark.parametrize(("formula", "marked"), [

@@ -86,6 +86,13 @@ class Package:
         except KeyError:
             raise PackageError(f"part {part} is missing") from None
 
+    def size(self, part: str) -> int:
+        """The part's size once decompressed, as the zip's directory gives it."""
+        try:
+            return self.zf.getinfo(self._names[part.lower()]).file_size
+        except KeyError:
+            raise PackageError(f"part {part} is missing") from None
+
     def read_large(self, part: str) -> bytes:
         """``read()`` for a part of tens of megabytes: decompressed a megabyte at a time into
         one buffer of the part's size, allocated once.  ``read()`` holds its output twice at

@@ -40,11 +40,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
+import mmap
 import os
 import posixpath
 import queue
 import re
+import shutil
 import sys
+import tempfile
 import threading
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -70,6 +74,8 @@ from .patch_values import CellXml, Styles, default_styles
 from .patch_xml import Root, Unsupported, cell_range, main_namespace, part_root, rel_namespace, tag_re, with_prefix
 
 __all__ = ["Patched", "Unsupported", "mark_full_calc", "probe", "write_patched"]
+
+log = logging.getLogger(__name__)
 
 _WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _STYLES_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
@@ -101,6 +107,7 @@ def probe(src: Path, planned: Sequence[SheetWrites] = ()) -> None:
     tell (a formula other cells share, a picture in a cell) is found when saving."""
     with zipfile.ZipFile(src) as zf:
         book = _Book.open(zf)
+        book.spill = src.parent
         book.styles.bold()  # what a new tab's header and a long number need
         book.styles.with_format(0, FORMAT_ID)
         patches = {entry.name: book.sheet(entry) for entry in book.sheets if entry.kind == "worksheet"}
@@ -123,6 +130,7 @@ def write_patched(src: Path, dst: Path, writes: Sequence[SheetWrites], *, recalc
     """
     with zipfile.ZipFile(src) as zf:
         book = _Book.open(zf)
+        book.spill = dst.parent
         sheets, new_tabs = _patch_sheets(book, writes)
         for sheet in sheets.values():
             sheet.check()
@@ -198,6 +206,7 @@ class _Book:
     styles: Styles
     values: CellXml
     replace: dict[str, bytes] = field(default_factory=dict)  # small parts rewritten: workbook.xml, styles.xml...
+    spill: Path | None = None  # a folder for the large sheets' decompressed XML (see ``_sheet_data``)
     drop: set[str] = field(default_factory=set)  # parts left out (an emptied calculation chain)
 
     @classmethod
@@ -228,7 +237,7 @@ class _Book:
             raise Unsupported(f"the part of sheet '{entry.name}' cannot be found")
         if (self.pkg.content_type(entry.part) or "") != _WORKSHEET_CT:
             raise Unsupported(f"sheet '{entry.name}' has an unusual content type")
-        sheet = SheetPatch(self.pkg.read_large(entry.part), entry.name, self.values)
+        sheet = SheetPatch(self._sheet_data(entry.part), entry.name, self.values)
         for _rid, kind, target in self.pkg.rels(entry.part):
             if kind not in ("table", "pivotTable") or not target:
                 continue
@@ -250,6 +259,28 @@ class _Book:
             except (ET.ParseError, ValueError) as e:
                 raise Unsupported(f"a {kind} of sheet '{entry.name}' cannot be read ({e})") from None
         return sheet
+
+    def _sheet_data(self, part: str) -> bytes | mmap.mmap:
+        """A worksheet part's XML: in memory, or for a large one (``SPILL_SIZE``) decompressed
+        into a file of its own in ``spill`` and mapped read-only, so that what ``SheetPatch``
+        has gone through goes back to the kernel (a 100,000-row sheet is ~55 MB of XML, which a
+        save would otherwise hold while it writes).  The file has no name (or loses it at
+        once), so nothing is left behind whatever happens; a folder that cannot take it easily
+        (the save's new copy of the workbook goes there too) means the part is held in memory."""
+        size = self.pkg.size(part)
+        if self.spill is None or size < SPILL_SIZE or not _CAN_RELEASE:
+            return self.pkg.read_large(part)
+        try:
+            if shutil.disk_usage(self.spill).free < 4 * size + (64 << 20):
+                return self.pkg.read_large(part)  # the room is the save's: the file is written there too
+            with tempfile.TemporaryFile(prefix=".sheets-connector-", dir=self.spill) as fh:
+                with self.pkg.open(part) as f:
+                    shutil.copyfileobj(f, fh, 1 << 20)
+                fh.flush()
+                return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)  # the map keeps the file
+        except OSError as e:  # a full disk, a folder that takes no such file: held in memory
+            log.debug("the sheet %s is read into memory (%s)", part, e)
+            return self.pkg.read_large(part)
 
     def new_sheet_xml(self) -> bytes:
         """A new tab's worksheet part, in the workbook's own namespace (Transitional or Strict)."""
@@ -391,6 +422,12 @@ class _Book:
 #: on the 100,000-row benchmark's results sheet (66 MB of XML): level 1 0.23 s -> 9.7 MB,
 #: level 3 0.34 s -> 8.6 MB, level 6 (zlib's default) 0.70 s -> 7.6 MB.
 COMPRESS_LEVEL = 1
+
+
+#: worksheet parts larger than this are mapped from a file while they are patched, not held
+#: in memory (``_Book._sheet_data``); 16 MB of XML is about 30,000 rows of 10 columns
+SPILL_SIZE = 16 << 20
+_CAN_RELEASE = hasattr(mmap.mmap, "madvise") and hasattr(mmap, "MADV_DONTNEED")
 
 
 class _NeedZip64(Exception):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import mmap
 import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
@@ -71,11 +72,48 @@ class _Letters(dict[int, str]):
         return letters
 
 
+#: how much of a sheet's cell data is looked at at a time when it is scanned
+WINDOW = 4 << 20
+
+
+class _RowIndex:
+    """The rows of a sheet's cell data, by position, built a piece at a time."""
+
+    def __init__(self, row_re: re.Pattern[bytes], *, implied: bool, name: str) -> None:
+        self.row_re, self.implied, self.name = row_re, implied, name
+        self.nums, self.starts, self.ends, self.closed = array("q"), array("q"), array("q"), bytearray()
+        self.last = 0
+
+    def add(self, piece: bytes, offset: int) -> None:
+        # (names bound once: this loop runs once per row of the sheet)
+        add_num, add_start, add_end, add_closed = self.nums.append, self.starts.append, self.ends.append, self.closed.append
+        last, implied = self.last, self.implied
+        for m in self.row_re.finditer(piece):
+            attrs, closed = m.groups()
+            if implied:
+                r_attr = _R_ATTR_RE.search(attrs)
+                r = int(r_attr.group(1)) if r_attr else last + 1
+            else:
+                r = int(attrs)
+            if r <= last:
+                raise Unsupported(f"sheet '{self.name}' has rows out of order")
+            last = r
+            start, end = m.span()
+            add_num(r)
+            add_start(offset + start)
+            add_end(offset + end)
+            add_closed(1 if closed else 0)
+        self.last = last
+
+
 class SheetPatch:
     """One worksheet's XML with the cells to write; ``write_to()`` writes the patched XML."""
 
-    def __init__(self, data: bytes, name: str, values: CellXml) -> None:
+    def __init__(self, data: bytes | mmap.mmap, name: str, values: CellXml) -> None:
+        # ``data``: the part, or a read-only map of it in a file (``spill``): what was scanned
+        # or written is then handed back to the kernel as the part is gone through (``_release``)
         self.data, self.name, self.values = data, name, values
+        self._released = 0
         what = f"sheet '{name}'"
         p = self.p = part_root(data, "worksheet", what).prefix
         self._row_close = b"</" + p + b"row>"
@@ -86,32 +124,18 @@ class SheetPatch:
             raise Unsupported(f"{what} has no cell data element")
         self.sd_start, self.sd_open_end = sd.start(), sd.end()
         self.sd_empty = sd.group(1) == b"/"
-        if self.sd_empty:
-            self.sd_close = sd.end()
-        else:
-            self.sd_close = data.find(b"</" + p + b"sheetData>", sd.end())
-            if self.sd_close < 0:
-                raise Unsupported(f"{what}'s cell data is not closed the usual way")
-        if tag_re(_OTHER_PREFIX[bool(p)], p).search(data, self.sd_open_end, self.sd_close):
-            raise Unsupported(f"{what} mixes namespace prefixes in its cell data")
         # The rows of the sheet, by position (arrays: 100k rows cost ~2 MB, not ~15 MB of lists)
         self.rnums = array("q")  # row numbers, ascending
         self.rstarts = array("q")  # where each <row> starts
         self.rends = array("q")  # where its start tag ends
         self.rclosed = bytearray()  # 1 for a self-closing <row .../>
-        self._index_rows(tag_re(_ROW_WITH_R, p), implied=False)
-        if data.count(b"<" + p + b"row", self.sd_open_end, self.sd_close) != len(self.rnums):
-            self._index_rows(tag_re(_ROW_ANY, p), implied=True)  # rows without r: the next row
+        self.blocked: list[tuple[tuple[int, int, int, int], str]] = []  # ranges no cell may be written in
+        if self.sd_empty:
+            self.sd_close = sd.end()
+        else:
+            self._scan_cell_data()
         self.tail = data[self.sd_close:]
         self.merges = [cell_range(m.group(1).decode()) for m in tag_re(_MERGE, p).finditer(self.tail)]
-        self.blocked: list[tuple[tuple[int, int, int, int], str]] = []  # ranges no cell may be written in
-        if data.find(b"<" + p + b"f", self.sd_open_end, self.sd_close) >= 0:
-            for m in tag_re(_FORMULA_TAG, p).finditer(data, self.sd_open_end, self.sd_close):
-                tag = m.group(0)
-                kind = _F_KIND_RE.search(tag)
-                ref = _F_REF_RE.search(tag)
-                if kind and kind.group(1) in (b"array", b"dataTable") and ref:
-                    self.blocked.append((cell_range(ref.group(1).decode()), "an array formula"))
         # What to write, kept as the caller's own objects (no per-cell copies):
         self.columns: list[tuple[int, Mapping[int, CellValue]]] = []  # (column, {row: value}); None empties a cell
         self.batches: list[tuple[int, list[int], Sequence[Sequence[CellValue]]]] = []  # (first row, columns, rows); None skipped
@@ -127,26 +151,69 @@ class SheetPatch:
         self.formulas: list[str] = []  # references of the formula cells overwritten
         self.unhidden = 0  # new columns taken out of hidden ranges
 
-    def _index_rows(self, row_re: re.Pattern[bytes], *, implied: bool) -> None:
-        self.rnums, self.rstarts, self.rends, self.rclosed = array("q"), array("q"), array("q"), bytearray()
-        # (names bound once: this loop runs once per row of the sheet)
-        add_num, add_start, add_end, add_closed = self.rnums.append, self.rstarts.append, self.rends.append, self.rclosed.append
-        last = 0
-        for m in row_re.finditer(self.data, self.sd_open_end, self.sd_close):
-            attrs, closed = m.groups()
-            if implied:
-                r_attr = _R_ATTR_RE.search(attrs)
-                r = int(r_attr.group(1)) if r_attr else last + 1
-            else:
-                r = int(attrs)
-            if r <= last:
-                raise Unsupported(f"sheet '{self.name}' has rows out of order")
-            last = r
-            start, end = m.span()
-            add_num(r)
-            add_start(start)
-            add_end(end)
-            add_closed(1 if closed else 0)
+    def _windows(self) -> Iterator[tuple[int, bytes, int]]:
+        """The cell data a few megabytes at a time: (offset, piece, end of the cell data in the
+        piece or None).  A piece ends right before a ``<`` (where none closes the cell data),
+        so no tag is cut in two; what was gone through is released."""
+        data, close_tag = self.data, b"</" + self.p + b"sheetData>"
+        a, n = self.sd_open_end, len(data)
+        while True:
+            b = a + WINDOW
+            while True:
+                piece = data[a:b]
+                close = piece.find(close_tag)
+                if close >= 0:
+                    yield a, piece[:close], close
+                    return
+                if b >= n:
+                    raise Unsupported(f"sheet '{self.name}''s cell data is not closed the usual way")
+                cut = piece.rfind(b"<")
+                if cut > 0:
+                    break
+                b += WINDOW  # one tag or text longer than a window: a longer piece
+            yield a, piece[:cut], -1
+            a += cut
+            self._release(a)
+
+    def _scan_cell_data(self) -> None:
+        """Index the rows (``rnums``...), find the end of the cell data and the array formulas,
+        and refuse cell data the writer does not take, in one pass over the part."""
+        p, what = self.p, f"sheet '{self.name}'"
+        other, row_tag = tag_re(_OTHER_PREFIX[bool(p)], p), b"<" + p + b"row"
+        f_tag, formula_re = b"<" + p + b"f", tag_re(_FORMULA_TAG, p)
+        index = _RowIndex(tag_re(_ROW_WITH_R, p), implied=False, name=self.name)
+        tags = 0
+        for a, piece, close in self._windows():
+            if other.search(piece):
+                raise Unsupported(f"{what} mixes namespace prefixes in its cell data")
+            index.add(piece, a)
+            tags += piece.count(row_tag)
+            if piece.find(f_tag) >= 0:
+                for m in formula_re.finditer(piece):
+                    tag = m.group(0)
+                    kind = _F_KIND_RE.search(tag)
+                    ref = _F_REF_RE.search(tag)
+                    if kind and kind.group(1) in (b"array", b"dataTable") and ref:
+                        self.blocked.append((cell_range(ref.group(1).decode()), "an array formula"))
+            if close >= 0:
+                self.sd_close = a + close
+        if tags != len(index.nums):  # rows without r: the next row
+            index = _RowIndex(tag_re(_ROW_ANY, p), implied=True, name=self.name)
+            for a, piece, _close in self._windows():
+                index.add(piece, a)
+        self.rnums, self.rstarts, self.rends, self.rclosed = index.nums, index.starts, index.ends, index.closed
+        self._release(self.sd_close)
+
+    def _release(self, upto: int) -> None:
+        """Hand the pages of a mapped part before ``upto`` back to the kernel (read again from
+        the file, should they be needed again), so memory stays flat however large the sheet."""
+        data = self.data
+        if not isinstance(data, mmap.mmap):
+            return
+        upto -= upto % mmap.PAGESIZE
+        if upto - self._released >= 1 << 20:
+            data.madvise(mmap.MADV_DONTNEED, self._released, upto - self._released)
+            self._released = upto
 
     # ---- reading
 
@@ -637,6 +704,7 @@ class SheetPatch:
         new rows come as text)."""
         self.check()
         self.formulas, self.unhidden = [], 0
+        self._released = 0  # the part is gone through again from its start
         data = memoryview(self.data)
         pos = 0
         for start, end, new in itertools.chain(self._head(), self._rows()):
@@ -647,6 +715,7 @@ class SheetPatch:
             if new:
                 yield new
             pos = end
+            self._release(pos - (4 << 20))  # (what the writer may still hold: read again if need be)
         yield data[pos:]
         data.release()
 

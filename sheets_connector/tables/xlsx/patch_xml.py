@@ -12,6 +12,7 @@ adds carries that prefix (``tag_re``, ``with_prefix``).
 """
 from __future__ import annotations
 
+import mmap
 import re
 from dataclasses import dataclass
 
@@ -89,7 +90,7 @@ class Root:
     namespaces: dict[bytes, bytes]  # prefix (b"" for the default) -> URI, as declared on the root
 
 
-def part_root(data: bytes, name: str, what: str) -> Root:
+def part_root(data: bytes | mmap.mmap, name: str, what: str) -> Root:
     """The root start tag of a part: ``name``, in SpreadsheetML's main namespace (Transitional
     or Strict, by default or through a prefix) - except packaging parts (``Relationships``,
     ``Types``), which only need the right name."""
