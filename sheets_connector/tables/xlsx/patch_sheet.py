@@ -84,11 +84,12 @@ class _RowIndex:
         self.nums, self.starts, self.ends, self.closed = array("q"), array("q"), array("q"), bytearray()
         self.last = 0
 
-    def add(self, piece: bytes, offset: int) -> None:
+    def add(self, piece: bytes, end: int, offset: int) -> None:
+        """The rows of ``piece[:end]``, which starts at ``offset`` in the part."""
         # (names bound once: this loop runs once per row of the sheet)
         add_num, add_start, add_end, add_closed = self.nums.append, self.starts.append, self.ends.append, self.closed.append
         last, implied = self.last, self.implied
-        for m in self.row_re.finditer(piece):
+        for m in self.row_re.finditer(piece, 0, end):
             attrs, closed = m.groups()
             if implied:
                 r_attr = _R_ATTR_RE.search(attrs)
@@ -151,10 +152,11 @@ class SheetPatch:
         self.formulas: list[str] = []  # references of the formula cells overwritten
         self.unhidden = 0  # new columns taken out of hidden ranges
 
-    def _windows(self) -> Iterator[tuple[int, bytes, int]]:
-        """The cell data a few megabytes at a time: (offset, piece, end of the cell data in the
-        piece or None).  A piece ends right before a ``<`` (where none closes the cell data),
-        so no tag is cut in two; what was gone through is released."""
+    def _windows(self) -> Iterator[tuple[int, bytes, int, bool]]:
+        """The cell data a few megabytes at a time: (offset, piece, where the piece's cell data
+        ends, whether that is the end of the cell data).  A piece's cell data ends right before
+        a ``<`` (where none closes the cell data), so no tag is cut in two; what was gone
+        through is released."""
         data, close_tag = self.data, b"</" + self.p + b"sheetData>"
         a, n = self.sd_open_end, len(data)
         while True:
@@ -163,7 +165,7 @@ class SheetPatch:
                 piece = data[a:b]
                 close = piece.find(close_tag)
                 if close >= 0:
-                    yield a, piece[:close], close
+                    yield a, piece, close, True
                     return
                 if b >= n:
                     raise Unsupported(f"sheet '{self.name}''s cell data is not closed the usual way")
@@ -171,7 +173,7 @@ class SheetPatch:
                 if cut > 0:
                     break
                 b += WINDOW  # one tag or text longer than a window: a longer piece
-            yield a, piece[:cut], -1
+            yield a, piece, cut, False
             a += cut
             self._release(a)
 
@@ -183,24 +185,24 @@ class SheetPatch:
         f_tag, formula_re = b"<" + p + b"f", tag_re(_FORMULA_TAG, p)
         index = _RowIndex(tag_re(_ROW_WITH_R, p), implied=False, name=self.name)
         tags = 0
-        for a, piece, close in self._windows():
-            if other.search(piece):
+        for a, piece, end, last in self._windows():
+            if other.search(piece, 0, end):
                 raise Unsupported(f"{what} mixes namespace prefixes in its cell data")
-            index.add(piece, a)
-            tags += piece.count(row_tag)
-            if piece.find(f_tag) >= 0:
-                for m in formula_re.finditer(piece):
+            index.add(piece, end, a)
+            tags += piece.count(row_tag, 0, end)
+            if piece.find(f_tag, 0, end) >= 0:
+                for m in formula_re.finditer(piece, 0, end):
                     tag = m.group(0)
                     kind = _F_KIND_RE.search(tag)
                     ref = _F_REF_RE.search(tag)
                     if kind and kind.group(1) in (b"array", b"dataTable") and ref:
                         self.blocked.append((cell_range(ref.group(1).decode()), "an array formula"))
-            if close >= 0:
-                self.sd_close = a + close
+            if last:
+                self.sd_close = a + end
         if tags != len(index.nums):  # rows without r: the next row
             index = _RowIndex(tag_re(_ROW_ANY, p), implied=True, name=self.name)
-            for a, piece, _close in self._windows():
-                index.add(piece, a)
+            for a, piece, end, _last in self._windows():
+                index.add(piece, end, a)
         self.rnums, self.rstarts, self.rends, self.rclosed = index.nums, index.starts, index.ends, index.closed
         self._release(self.sd_close)
 
