@@ -99,12 +99,15 @@ class Patched:
     allowed: dict[tuple[str, str], int]  # losses the writes themselves make, for inventory.find_losses
 
 
-def probe(src: Path, planned: Sequence[SheetWrites] = ()) -> None:
+def probe(src: Path, planned: Sequence[SheetWrites] = ()) -> dict[str, SheetPatch]:
     """Raise Unsupported if the fast writer would decline the workbook: its workbook, styles
     and package parts and every worksheet (results and new rows may go to any), and the
     ``planned`` writes' cells (their values do not matter: merged cells, array formulas,
     tables and pivot tables in the way).  Nothing is written.  What only the cells' contents
-    tell (a formula other cells share, a picture in a cell) is found when saving."""
+    tell (a formula other cells share, a picture in a cell) is found when saving.
+
+    Returns the large sheets' patches, mapped from files (they hold no memory to speak of),
+    for ``write_patched`` to reuse while the file stays the same: its row index is made once."""
     with zipfile.ZipFile(src) as zf:
         book = _Book.open(zf)
         book.spill = src.parent
@@ -118,19 +121,23 @@ def probe(src: Path, planned: Sequence[SheetWrites] = ()) -> None:
                 sheet.check()
         if not book.pkg.has(rels_part_for(book.main)):
             raise Unsupported("the workbook has no relationships part")
+        return {name: sheet for name, sheet in patches.items() if sheet.mapped}
 
 
-def write_patched(src: Path, dst: Path, writes: Sequence[SheetWrites], *, recalc: bool) -> Patched:
+def write_patched(src: Path, dst: Path, writes: Sequence[SheetWrites], *, recalc: bool,
+                  probed: Mapping[str, SheetPatch] | None = None) -> Patched:
     """Write ``src`` with ``writes`` applied to ``dst`` (fsynced), patching the XML in the zip.
 
     ``recalc``: a formula may read a written cell; mark the workbook for a full recalculation
-    when next opened (also done where a result replaces a formula).
+    when next opened (also done where a result replaces a formula).  ``probed``: what
+    ``probe`` returned for this very file (the caller knows it has not changed since).
     Raises ``Unsupported`` where the openpyxl writer must be used: as a rule before ``dst`` is
     written, else (what only a cell's contents tell, found while streaming) with ``dst`` removed.
     """
     with zipfile.ZipFile(src) as zf:
         book = _Book.open(zf)
         book.spill = dst.parent
+        book.probed = dict(probed or {})
         sheets, new_tabs = _patch_sheets(book, writes)
         for sheet in sheets.values():
             sheet.check()
@@ -207,6 +214,7 @@ class _Book:
     values: CellXml
     replace: dict[str, bytes] = field(default_factory=dict)  # small parts rewritten: workbook.xml, styles.xml...
     spill: Path | None = None  # a folder for the large sheets' decompressed XML (see ``_sheet_data``)
+    probed: dict[str, SheetPatch] = field(default_factory=dict)  # sheets a probe of the same file made
     drop: set[str] = field(default_factory=set)  # parts left out (an emptied calculation chain)
 
     @classmethod
@@ -237,6 +245,10 @@ class _Book:
             raise Unsupported(f"the part of sheet '{entry.name}' cannot be found")
         if (self.pkg.content_type(entry.part) or "") != _WORKSHEET_CT:
             raise Unsupported(f"sheet '{entry.name}' has an unusual content type")
+        probed = self.probed.pop(entry.name, None)
+        if probed is not None:  # the same part of the same file, its tables included
+            probed.reuse(self.values)
+            return probed
         sheet = SheetPatch(self._sheet_data(entry.part), entry.name, self.values)
         for _rid, kind, target in self.pkg.rels(entry.part):
             if kind not in ("table", "pivotTable") or not target:

@@ -152,6 +152,20 @@ class SheetPatch:
         self.formulas: list[str] = []  # references of the formula cells overwritten
         self.unhidden = 0  # new columns taken out of hidden ranges
 
+    @property
+    def mapped(self) -> bool:
+        """The part is mapped from a file (see ``_release``), not held in memory."""
+        return isinstance(self.data, mmap.mmap)
+
+    def reuse(self, values: CellXml) -> None:
+        """Take a patch a probe made ready for a save of the same file: what the part holds
+        (its rows, merged cells, tables...) is kept, the writes and their accounts forgotten;
+        ``values``: the save's own (its styles)."""
+        self.values = values
+        self.columns, self.batches, self.fixed, self.fixed_rows = [], [], {}, set()
+        self.widths, self.shown, self.new_columns = {}, set(), set()
+        self.formulas, self.unhidden = [], 0
+
     def _windows(self) -> Iterator[tuple[int, bytes, int, bool]]:
         """The cell data a few megabytes at a time: (offset, piece, where the piece's cell data
         ends, whether that is the end of the cell data).  A piece's cell data ends right before

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
@@ -26,6 +26,7 @@ from .recalc import needs_full_calc
 
 if TYPE_CHECKING:
     from .patch import Patched  # openpyxl takes a while to import: only a save needs the writers
+    from .patch_sheet import SheetPatch
 
 __all__ = ["Before", "CheckedZip", "Written", "changed_members", "verify", "write_workbook", "written_cells"]
 
@@ -51,8 +52,10 @@ class Written:
     reason: str = ""  # why openpyxl wrote it
 
 
-def write_workbook(file: WorkbookFile, tmp: Path, writes: list[SheetWrites], before: Inventory, content_type: str) -> Written:
-    """Write the workbook in ``file`` with ``writes`` applied to ``tmp``: with the fast writer, else with openpyxl."""
+def write_workbook(file: WorkbookFile, tmp: Path, writes: list[SheetWrites], before: Inventory, content_type: str,
+                   probed: Mapping[str, SheetPatch] | None = None) -> Written:
+    """Write the workbook in ``file`` with ``writes`` applied to ``tmp``: with the fast writer
+    (reusing the sheets its probe of the same file made, ``probed``), else with openpyxl."""
     from . import openpyxl_writer, patch  # openpyxl takes a while to import: only a save needs it
 
     src = file.target
@@ -61,7 +64,7 @@ def write_workbook(file: WorkbookFile, tmp: Path, writes: list[SheetWrites], bef
         with zipfile.ZipFile(src) as zf:
             recalc = needs_full_calc(zf, writes)
     try:
-        patched = patch.write_patched(src, tmp, writes, recalc=recalc)
+        patched = patch.write_patched(src, tmp, writes, recalc=recalc, probed=probed)
         return Written("patch", patched.allowed, patched)
     except patch.Unsupported as e:
         reason = str(e)

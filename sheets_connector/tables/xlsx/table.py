@@ -76,6 +76,9 @@ from .package import PackageError, package_problems
 from .reading import Facts, Shape, calamine_rows, cells_of, occupied_columns, put_unread, sheet_facts
 from .saving import Before, verify, write_workbook
 
+if TYPE_CHECKING:
+    from .patch_sheet import SheetPatch  # (its values module imports openpyxl, slow: only a check or a save needs it)
+
 __all__ = ["COPY_SUFFIX", "XlsxTable"]
 
 log = logging.getLogger(__name__)
@@ -109,6 +112,8 @@ class XlsxTable:
         self._tabs: dict[str, Shape | None] = {}  # other tabs by header_key(title); None: no such tab
         self._appends: dict[str, TabAppend] = {}  # by header_key(title)
         self._before: Before | None = None  # from check_writable(), for save()
+        # the large sheets check_writable's probe went through (mapped from files), for save()
+        self._probed: tuple[tuple[int, int], dict[str, SheetPatch]] | None = None
         self._data_rows: tuple[int, int] | None = None  # first and last data row read()
         self._notes: list[str] = []  # for the run summary (SaveReport.notes)
 
@@ -171,7 +176,8 @@ class XlsxTable:
         from . import openpyxl_writer, patch
 
         try:
-            patch.probe(self._file.target, [self._planned_results()])
+            fingerprint = self._file.fingerprint()
+            self._probed = (fingerprint, patch.probe(self._file.target, [self._planned_results()]))
             return
         except patch.Unsupported as e:
             reason = str(e)
@@ -573,7 +579,9 @@ class XlsxTable:
             self._results[0].fit_new_columns()
         tmp = self._file.temp_path()
         try:
-            written = write_workbook(self._file, tmp, writes, before.inventory, content_type)
+            probed, self._probed = self._probed, None  # (gone through once: a save changes the file)
+            reuse = probed[1] if probed is not None and probed[0] == before.fingerprint else None
+            written = write_workbook(self._file, tmp, writes, before.inventory, content_type, reuse)
             lost = verify(self._file, tmp, before, written, writes)
             self._file.adopt_permissions(tmp)
             if lost:
