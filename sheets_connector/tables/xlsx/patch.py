@@ -16,10 +16,13 @@ unchanged (same names, order and compression method), except the parts the write
   (Excel calls a file whose chain names a cell without a formula damaged).
 
 So everything the workbook holds (charts, pivots, sparklines, extensions, macros...) is kept
-by construction, and 100,000 rows take seconds where openpyxl needs about a minute.  Only the
-original of the sheet being patched is held in memory: the new part is compressed into the
-new zip as it is made, a megabyte at a time (deflate level 1, as Excel writes: see
-``COMPRESS_LEVEL``); the parts that depend on what the sheets needed (styles.xml, workbook.xml,
+by construction, and 100,000 rows take seconds where openpyxl needs about a minute.  The
+original of a sheet being patched is held in memory only when small: a large one is
+decompressed into an unnamed file next to the workbook and mapped (``SPILL_SIZE``), and what
+has been gone through is handed back to the kernel; ``probe`` hands such sheets, indexed, to
+the save of the same file.  The new part is compressed into the new zip as it is made, a
+megabyte at a time (deflate level 1, as Excel writes: see ``COMPRESS_LEVEL``); the parts that
+depend on what the sheets needed (styles.xml, workbook.xml,
 the calculation chain, relationships, content types) are written after them, and the zip's
 directory lists every part in the original's order.  Strict Open XML workbooks and parts
 written with namespace prefixes (``<x:worksheet>``) are patched the same way (``patch_xml``).

@@ -1,7 +1,10 @@
 """One worksheet part of the fast writer: the given cells patched into its XML.
 
 The part is never parsed as a whole (it can be tens of megabytes): one regex pass finds the
-``<row>`` tags, and only the rows that receive a value are looked into.  An existing ``<c>``
+``<row>`` tags, a few megabytes at a time (``WINDOW``; a part mapped from a file is handed back
+to the kernel as it is gone through), and only the rows that receive a value are looked into;
+the rows that only get cells after their last one (the results columns, as a rule) are copied
+as they are with the new cells inserted (``_append_run``).  An existing ``<c>``
 is replaced, a new one inserted in column order, a missing ``<row>`` created in row order;
 ``<dimension>`` grows to cover what was written, and new columns get a ``<col>`` width (a new
 column inside a range of hidden columns is taken out of it and shown).  No other cell is
