@@ -12,6 +12,7 @@ import logging
 import re
 import shutil
 import struct
+import tempfile
 import threading
 import zipfile
 from collections.abc import Callable
@@ -961,9 +962,12 @@ def test_rows_of_every_shape_in_one_results_column(tmp_path: Path, save: Save) -
 @pytest.mark.parametrize("implied", [False, True])
 def test_a_large_sheet_is_patched_from_a_file_the_same_way(
         tmp_path: Path, save: Save, monkeypatch: pytest.MonkeyPatch, implied: bool) -> None:
-    """A large sheet (here: any, the limit lowered) is decompressed into an unnamed file next to
-    the workbook and gone through a window at a time (here a tiny one: tags cut at every
-    place): the new workbook is byte for byte the one made in memory, and no file is left."""
+    """A large sheet (here: any, the limit lowered) is decompressed into an unnamed temporary
+    file and gone through a window at a time (here a tiny one: tags cut at every place): the
+    new workbook is byte for byte the one made in memory, and no file is left anywhere."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     original = _every_shape(tmp_path / "shapes.xlsx")
     if implied:  # rows without numbers: the next row
         rewrite(original, edit_sheet(r'<row r="(2[0-9])" spans', '<row spans'))
@@ -983,7 +987,7 @@ def test_a_large_sheet_is_patched_from_a_file_the_same_way(
             set_cells(table, {"Result": _SHAPE_RESULTS, "ID": _SHAPE_IDS})
             table.append_rows("New", ["a", "b"], [[i, f"x{i}"] for i in range(30)])
             save(table)
-        assert sorted(p.name for p in folder.iterdir()) == ["shapes.xlsx"]
+        assert sorted(p.name for p in folder.iterdir()) == ["shapes.xlsx"] and list(temp.iterdir()) == []
         results.append(parts(path))
     assert results[0] == results[1]
     assert openpyxl.load_workbook(path)["Contacts"]["C29"].value == _SHAPE_RESULTS[29]

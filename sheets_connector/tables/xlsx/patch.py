@@ -18,7 +18,7 @@ unchanged (same names, order and compression method), except the parts the write
 So everything the workbook holds (charts, pivots, sparklines, extensions, macros...) is kept
 by construction, and 100,000 rows take seconds where openpyxl needs about a minute.  The
 original of a sheet being patched is held in memory only when small: a large one is
-decompressed into an unnamed file next to the workbook and mapped (``SPILL_SIZE``), and what
+decompressed into an unnamed file in the temporary folder and mapped (``SPILL_SIZE``), and what
 has been gone through is handed back to the kernel; ``probe`` hands such sheets, indexed, to
 the save of the same file.  The new part is compressed into the new zip as it is made, a
 megabyte at a time (deflate level 1, as Excel writes: see ``COMPRESS_LEVEL``); the parts that
@@ -113,7 +113,7 @@ def probe(src: Path, planned: Sequence[SheetWrites] = ()) -> dict[str, SheetPatc
     for ``write_patched`` to reuse while the file stays the same: its row index is made once."""
     with zipfile.ZipFile(src) as zf:
         book = _Book.open(zf)
-        book.spill = src.parent
+        book.spill = True
         book.styles.bold()  # what a new tab's header and a long number need
         book.styles.with_format(0, FORMAT_ID)
         patches = {entry.name: book.sheet(entry) for entry in book.sheets if entry.kind == "worksheet"}
@@ -139,7 +139,7 @@ def write_patched(src: Path, dst: Path, writes: Sequence[SheetWrites], *, recalc
     """
     with zipfile.ZipFile(src) as zf:
         book = _Book.open(zf)
-        book.spill = dst.parent
+        book.spill = True
         book.probed = dict(probed or {})
         sheets, new_tabs = _patch_sheets(book, writes)
         for sheet in sheets.values():
@@ -216,7 +216,7 @@ class _Book:
     styles: Styles
     values: CellXml
     replace: dict[str, bytes] = field(default_factory=dict)  # small parts rewritten: workbook.xml, styles.xml...
-    spill: Path | None = None  # a folder for the large sheets' decompressed XML (see ``_sheet_data``)
+    spill: bool = False  # large sheets may be mapped from a temporary file (see ``_sheet_data``)
     probed: dict[str, SheetPatch] = field(default_factory=dict)  # sheets a probe of the same file made
     drop: set[str] = field(default_factory=set)  # parts left out (an emptied calculation chain)
 
@@ -277,18 +277,18 @@ class _Book:
 
     def _sheet_data(self, part: str) -> bytes | mmap.mmap:
         """A worksheet part's XML: in memory, or for a large one (``SPILL_SIZE``) decompressed
-        into a file of its own in ``spill`` and mapped read-only, so that what ``SheetPatch``
-        has gone through goes back to the kernel (a 100,000-row sheet is ~55 MB of XML, which a
-        save would otherwise hold while it writes).  The file has no name (or loses it at
-        once), so nothing is left behind whatever happens; a folder that cannot take it easily
-        (the save's new copy of the workbook goes there too) means the part is held in memory."""
+        into a file of its own in the temporary folder and mapped read-only, so that what
+        ``SheetPatch`` has gone through goes back to the kernel (a 100,000-row sheet is ~55 MB
+        of XML, which a save would otherwise hold while it writes).  The file has no name (or
+        loses it at once), so nothing is left behind whatever happens; a temporary folder that
+        cannot take it easily means the part is held in memory."""
         size = self.pkg.size(part)
-        if self.spill is None or size < SPILL_SIZE or not _CAN_RELEASE:
+        if not self.spill or size < SPILL_SIZE or not _CAN_RELEASE:
             return self.pkg.read_large(part)
         try:
-            if shutil.disk_usage(self.spill).free < 4 * size + (64 << 20):
-                return self.pkg.read_large(part)  # the room is the save's: the file is written there too
-            with tempfile.TemporaryFile(prefix=".sheets-connector-", dir=self.spill) as fh:
+            if shutil.disk_usage(tempfile.gettempdir()).free < 2 * size + (64 << 20):
+                return self.pkg.read_large(part)  # a folder nearly full: left to others
+            with tempfile.TemporaryFile(prefix="sheets-connector-sheet-") as fh:
                 with self.pkg.open(part) as f:
                     shutil.copyfileobj(f, fh, 1 << 20)
                 fh.flush()

@@ -114,7 +114,7 @@ class SheetPatch:
     """One worksheet's XML with the cells to write; ``write_to()`` writes the patched XML."""
 
     def __init__(self, data: bytes | mmap.mmap, name: str, values: CellXml) -> None:
-        # ``data``: the part, or a read-only map of it in a file (``spill``): what was scanned
+        # ``data``: the part, or a read-only map of it in a temporary file (``patch._Book._sheet_data``): what was scanned
         # or written is then handed back to the kernel as the part is gone through (``_release``)
         self.data, self.name, self.values = data, name, values
         self._released = 0
