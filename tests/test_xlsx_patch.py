@@ -29,7 +29,7 @@ from xlsx_files import FIXTURES, members, parts, rewrite, set_cells, sheet_part,
 
 from sheets_connector.errors import SourceError
 from sheets_connector.tables.base import RowRef, SaveReport
-from sheets_connector.tables.xlsx import XlsxTable, patch, patch_sheet
+from sheets_connector.tables.xlsx import XlsxTable, patch, patch_scan
 from sheets_connector.tables.xlsx.inventory import find_losses, take_inventory
 from sheets_connector.tables.xlsx.openpyxl_writer import pictures_kept
 from sheets_connector.tables.xlsx.patch import mark_full_calc
@@ -980,7 +980,7 @@ def test_a_large_sheet_is_patched_from_a_file_the_same_way(
         with monkeypatch.context() as m:
             if spill:
                 m.setattr(patch, "SPILL_SIZE", 0)
-                m.setattr(patch_sheet, "WINDOW", 97)
+                m.setattr(patch_scan, "WINDOW", 97)
             table = XlsxTable(path)
             table.read()
             table.check_writable()

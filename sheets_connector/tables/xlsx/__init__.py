@@ -6,6 +6,7 @@
     cells.py            the write rules both writers follow (headers, placement, values)
     patch.py            the fast writer: cells patched into the XML inside the zip
       patch_sheet.py, patch_values.py, patch_xml.py   its worksheet, value and XML parts
+      patch_scan.py                                   a worksheet's rows found, a window at a time
     openpyxl_writer.py  the fallback writer, where the fast one does not apply
       openpyxl_fixes.py                               what openpyxl loses, put back
     inventory.py        what a workbook holds, so a save can prove it lost nothing

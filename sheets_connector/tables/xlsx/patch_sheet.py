@@ -1,7 +1,7 @@
 """One worksheet part of the fast writer: the given cells patched into its XML.
 
 The part is never parsed as a whole (it can be tens of megabytes): one regex pass finds the
-``<row>`` tags, a few megabytes at a time (``WINDOW``; a part mapped from a file is handed back
+``<row>`` tags, a few megabytes at a time (``patch_scan``; a part mapped from a file is handed back
 to the kernel as it is gone through), and only the rows that receive a value are looked into;
 the rows that only get cells after their last one (the results columns, as a rule) are copied
 as they are with the new cells inserted (``_append_run``).  An existing ``<c>``
@@ -31,12 +31,12 @@ from typing import Protocol
 
 from ..base import CellValue
 from .cells import SheetWrites, column_letter
+from .patch_scan import scan_cell_data
 from .patch_values import CellXml, Styles, is_plain
 from .patch_xml import Unsupported, cell_range, col_number, part_root, tag_re, with_prefix
 
 _MISSING = object()
 
-_R_ATTR_RE = re.compile(rb"""\sr\s*=\s*["'](\d+)["']""")
 _CELL_REF_RE = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,3})(\d+)["']""")
 _S_RE = re.compile(rb"""\ss\s*=\s*["'](\d+)["']""")
 _VM_RE = re.compile(rb"\svm\s*=")
@@ -48,21 +48,13 @@ _F_REF_RE = re.compile(rb"""\sref\s*=\s*["']([^"']+)["']""")
 _LAST_CELL = re.compile(rb"""<c\b[^>]*?\sr\s*=\s*["']([A-Z]{1,3})(\d+)["'][^>]*?(?:/>|>.*?</c>)""", re.DOTALL)
 # Patterns with the part's prefix ({p}: b"" or b"x:")
 _SHEETDATA = rb"<{p}sheetData\b[^>]*?(/?)>"
-_ROW_WITH_R = rb"""<{p}row\b[^>]*?\sr\s*=\s*["'](\d+)["'][^>]*?(/?)>"""
-_ROW_ANY = rb"<{p}row\b([^>]*?)(/?)>"
 _CELL = rb"<{p}c\b([^>]*?)(/?)>"
 _FORMULA = rb"<{p}f[\s/>]"
-_FORMULA_TAG = rb"<{p}f\b[^>]*>"
 _DIMENSION = rb"""<{p}dimension\b[^>]*?\sref\s*=\s*(["'])([^"']*)["'][^>]*?/?>"""
 _COLS = rb"<{p}cols\b[^>]*?(?<!/)>(.*?)</{p}cols\s*>"
 _EMPTY_COLS = rb"<{p}cols\b[^>]*?/>"
 _COL = rb"<{p}col\b[^>]*?/>|<{p}col\b[^>]*>.*?</{p}col\s*>"
 _MERGE = rb"""<{p}mergeCell\b[^>]*?\sref\s*=\s*["']([^"']+)["']"""
-# cell-data elements spelt with another prefix than the part's root (or none, when it has one)
-_OTHER_PREFIX = {True: rb"<(?:row|c|v|f|is)[\s/>]|<(?!{p})[A-Za-z_][\w.-]*:(?:row|c|v|f|is)[\s/>]",
-                 False: rb"<[A-Za-z_][\w.-]*:(?:row|c|v|f|is)[\s/>]"}
-
-
 class Writable(Protocol):
     def write(self, data: bytes, /) -> object: ...
 
@@ -73,41 +65,6 @@ class _Letters(dict[int, str]):
     def __missing__(self, col: int) -> str:
         letters = self[col] = column_letter(col)
         return letters
-
-
-#: how much of a sheet's cell data is looked at at a time when it is scanned
-WINDOW = 4 << 20
-
-
-class _RowIndex:
-    """The rows of a sheet's cell data, by position, built a piece at a time."""
-
-    def __init__(self, row_re: re.Pattern[bytes], *, implied: bool, name: str) -> None:
-        self.row_re, self.implied, self.name = row_re, implied, name
-        self.nums, self.starts, self.ends, self.closed = array("q"), array("q"), array("q"), bytearray()
-        self.last = 0
-
-    def add(self, piece: bytes, end: int, offset: int) -> None:
-        """The rows of ``piece[:end]``, which starts at ``offset`` in the part."""
-        # (names bound once: this loop runs once per row of the sheet)
-        add_num, add_start, add_end, add_closed = self.nums.append, self.starts.append, self.ends.append, self.closed.append
-        last, implied = self.last, self.implied
-        for m in self.row_re.finditer(piece, 0, end):
-            attrs, closed = m.groups()
-            if implied:
-                r_attr = _R_ATTR_RE.search(attrs)
-                r = int(r_attr.group(1)) if r_attr else last + 1
-            else:
-                r = int(attrs)
-            if r <= last:
-                raise Unsupported(f"sheet '{self.name}' has rows out of order")
-            last = r
-            start, end = m.span()
-            add_num(r)
-            add_start(offset + start)
-            add_end(offset + end)
-            add_closed(1 if closed else 0)
-        self.last = last
 
 
 class SheetPatch:
@@ -169,58 +126,13 @@ class SheetPatch:
         self.widths, self.shown, self.new_columns = {}, set(), set()
         self.formulas, self.unhidden = [], 0
 
-    def _windows(self) -> Iterator[tuple[int, bytes, int, bool]]:
-        """The cell data a few megabytes at a time: (offset, piece, where the piece's cell data
-        ends, whether that is the end of the cell data).  A piece's cell data ends right before
-        a ``<`` (where none closes the cell data), so no tag is cut in two; what was gone
-        through is released."""
-        data, close_tag = self.data, b"</" + self.p + b"sheetData>"
-        a, n = self.sd_open_end, len(data)
-        while True:
-            b = a + WINDOW
-            while True:
-                piece = data[a:b]
-                close = piece.find(close_tag)
-                if close >= 0:
-                    yield a, piece, close, True
-                    return
-                if b >= n:
-                    raise Unsupported(f"sheet '{self.name}''s cell data is not closed the usual way")
-                cut = piece.rfind(b"<")
-                if cut > 0:
-                    break
-                b += WINDOW  # one tag or text longer than a window: a longer piece
-            yield a, piece, cut, False
-            a += cut
-            self._release(a)
-
     def _scan_cell_data(self) -> None:
-        """Index the rows (``rnums``...), find the end of the cell data and the array formulas,
-        and refuse cell data the writer does not take, in one pass over the part."""
-        p, what = self.p, f"sheet '{self.name}'"
-        other, row_tag = tag_re(_OTHER_PREFIX[bool(p)], p), b"<" + p + b"row"
-        f_tag, formula_re = b"<" + p + b"f", tag_re(_FORMULA_TAG, p)
-        index = _RowIndex(tag_re(_ROW_WITH_R, p), implied=False, name=self.name)
-        tags = 0
-        for a, piece, end, last in self._windows():
-            if other.search(piece, 0, end):
-                raise Unsupported(f"{what} mixes namespace prefixes in its cell data")
-            index.add(piece, end, a)
-            tags += piece.count(row_tag, 0, end)
-            if piece.find(f_tag, 0, end) >= 0:
-                for m in formula_re.finditer(piece, 0, end):
-                    tag = m.group(0)
-                    kind = _F_KIND_RE.search(tag)
-                    ref = _F_REF_RE.search(tag)
-                    if kind and kind.group(1) in (b"array", b"dataTable") and ref:
-                        self.blocked.append((cell_range(ref.group(1).decode()), "an array formula"))
-            if last:
-                self.sd_close = a + end
-        if tags != len(index.nums):  # rows without r: the next row
-            index = _RowIndex(tag_re(_ROW_ANY, p), implied=True, name=self.name)
-            for a, piece, end, _last in self._windows():
-                index.add(piece, end, a)
-        self.rnums, self.rstarts, self.rends, self.rclosed = index.nums, index.starts, index.ends, index.closed
+        """Index the rows, find the end of the cell data and the array formulas, and refuse
+        cell data the writer does not take, in one pass over the part (``patch_scan``)."""
+        scan = scan_cell_data(self.data, self.sd_open_end, self.p, self.name, self._release)
+        self.rnums, self.rstarts, self.rends, self.rclosed = scan.nums, scan.starts, scan.ends, scan.closed
+        self.sd_close = scan.sd_close
+        self.blocked += [(rng, "an array formula") for rng in scan.arrays]
         self._release(self.sd_close)
 
     def _release(self, upto: int) -> None:
