@@ -393,3 +393,33 @@ def test_a_new_store_opened_by_many_at_once_opens_for_each(tmp_path) -> None:
         for t in threads:
             t.join()
     assert failures == []
+
+
+def test_statuses_are_kept_in_one_write_the_last_of_a_row_winning(store):
+    """The words for the sheet are one write on both engines (one array statement on PostgreSQL):
+    a row without a settled outcome keeps the one it has, a row given twice takes the last."""
+    token, run = store.begin_run("book", SHEET, "contacts.xlsx", "sync", "cli", "2026-11-28T09:00:00")
+    store.record_answers(SHEET, run, [("k1", "fp1", {"outcome": "updated"}), ("k2", "fp2", {"outcome": "invalid"}),
+                                      ("k3", "fp3", {"outcome": "updated"})])
+    store.record_statuses(SHEET, [("k1", "✓ created · #7", "2026-11-28T09:00:01", {"outcome": "created", "contact_id": 7}),
+                                  ("k2", "✗ first", None, None),
+                                  ("k2", "✗ invalid email", None, None),
+                                  ("missing", "never answered", None, None)])
+    records = store.row_records(SHEET)
+    assert set(records) == {"k1", "k2", "k3"}
+    assert (records["k1"].status, records["k1"].synced_at) == ("✓ created · #7", "2026-11-28T09:00:01")
+    assert records["k1"].outcome == {"outcome": "created", "contact_id": 7}
+    assert (records["k2"].status, records["k2"].synced_at) == ("✗ invalid email", None)
+    assert records["k2"].outcome == {"outcome": "invalid"}  # no settled outcome given: the answer's stays
+    assert records["k3"].status is None and records["k3"].outcome == {"outcome": "updated"}
+    store.unlock("book", token)
+
+
+def test_feed_answer_contacts_indexed_in_one_write_a_repeated_id_once(store):
+    """An answer's contact ids are indexed in one write on both engines; an id given twice in one
+    answer is kept once, at its first position."""
+    items = [{"id": 5, "email": "a@example.com"}, {"id": 6}, {"id": 5, "email": "again@example.com"}]
+    answer = store.add_feed_answer("acct", json.dumps(items).encode())
+    assert answer.contacts == 3 and answer.state == "parsed"
+    store.register_sheet_from(SHEET, "acct", answer.id)
+    assert [(pos, c["id"]) for _, pos, c in store.iter_pending_at(SHEET, "acct")] == [(0, 5), (1, 6)]

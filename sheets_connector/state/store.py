@@ -126,9 +126,15 @@ class SqlStore(RunTables):
     def _index_answer(self, answer_id: int, account: str, raw: bytes, commit_ms: float | None) -> FeedAnswer:
         parsed, items = feed.parse(raw)
         with self.db.write() as cur:
-            cur.executemany(
-                "INSERT INTO feed_contacts(account, contact_id, answer_id, pos) VALUES(?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [(account, cid, answer_id, pos) for cid, pos in parsed.contacts])
+            if self.db.arrays:  # PostgreSQL: one array statement, not a pipeline (see record_answers)
+                cur.execute(
+                    "INSERT INTO feed_contacts(account, contact_id, answer_id, pos) SELECT ?, c, ?, p FROM "
+                    "unnest(CAST(? AS text[]), CAST(? AS integer[])) AS u(c, p) ON CONFLICT DO NOTHING",
+                    (account, answer_id, [cid for cid, _ in parsed.contacts], [pos for _, pos in parsed.contacts]))
+            else:
+                cur.executemany(
+                    "INSERT INTO feed_contacts(account, contact_id, answer_id, pos) VALUES(?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING", [(account, cid, answer_id, pos) for cid, pos in parsed.contacts])
             cur.execute(
                 "UPDATE feed_answers SET state=?, contacts=?, problems=?, commit_ms=COALESCE(?, commit_ms) WHERE id=?",
                 (parsed.state, len(parsed.contacts), json.dumps(parsed.problems), commit_ms, answer_id))
@@ -289,7 +295,22 @@ class SqlStore(RunTables):
         and the settled outcome when it matters later - else None), so a rerun after a kill
         writes the same words."""
         with self._write() as cur:
-            # one statement a row (a row without a settled outcome keeps the one it has)
+            # a row without a settled outcome keeps the one it has
+            if self.db.arrays:
+                # PostgreSQL: one array statement, not a pipeline of one per row (see record_answers).
+                # One source row per key, the last one winning as it would row after row (UPDATE ...
+                # FROM takes an arbitrary one of several).
+                last = {key: (status, synced, o) for key, status, synced, o in statuses}
+                cur.execute(
+                    "UPDATE rows SET status=u.s, synced_at=u.t, outcome=COALESCE(u.o, rows.outcome), "
+                    "data=COALESCE(u.d, rows.data) FROM unnest(CAST(? AS text[]), CAST(? AS text[]), "
+                    "CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[])) AS u(k, s, t, o, d) "
+                    "WHERE rows.sheet=? AND rows.key=u.k",
+                    (list(last), [s for s, _, _ in last.values()], [t for _, t, _ in last.values()],
+                     [o.get("outcome", "") if o else None for _, _, o in last.values()],
+                     [_json(o) if o else None for _, _, o in last.values()], sheet))
+                return
+            # SQLite: one statement a row
             cur.executemany("UPDATE rows SET status=?, synced_at=?, outcome=COALESCE(?, outcome), "
                             "data=COALESCE(?, data) WHERE sheet=? AND key=?",
                             [(status, synced, o.get("outcome", "") if o else None, _json(o) if o else None, sheet, key)
