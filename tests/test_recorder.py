@@ -86,3 +86,27 @@ def test_a_lost_lock_found_by_a_commit_stops_the_sends(lab):
     rec([outcome(1)])  # handed over after the failure: dropped, the run stops at its next stage
     rec.close()
     assert rec.unkept() == 0 and store.row_records(SHEET) == {}
+
+
+def test_an_outcome_keeps_exactly_its_fields_not_at_their_default():
+    """What the store keeps of an outcome: row, outcome, key, and each other field only when it is
+    not at its default - the common rows' shortcut and the general case alike, read back equal."""
+    from dataclasses import fields, replace
+
+    from sheets_connector.messages.catalog import msg
+    from sheets_connector.sync.changes import outcome_dict, outcome_from
+
+    base = RowOutcome(7, "updated", key=RowKey("email", "a@example.com"))
+    given = {"contact_id": 439130001, "reason": msg("sync.stopped"), "conflict": {"email": 5},
+             "unconfirmed": msg("inwise.batch_unconfirmed", n=2), "unsettled": True, "created_stamp": "2026-01-02"}
+    assert set(given) == {f.name for f in fields(RowOutcome)} - {"row", "outcome", "key"}
+    assert outcome_dict(base) == {"row": 7, "outcome": "updated", "key": {"kind": "email", "value": "a@example.com"}}
+    assert outcome_dict(replace(base, key=None)) == {"row": 7, "outcome": "updated"}
+    for name, value in given.items():
+        o = replace(base, **{name: value})
+        d = outcome_dict(o)
+        assert set(d) == {"row", "outcome", "key", name}
+        assert outcome_from(d) == o
+    everything = replace(base, **given)
+    assert set(outcome_dict(everything)) == {"row", "outcome", "key", *given}
+    assert outcome_from(outcome_dict(everything)) == everything
