@@ -423,3 +423,39 @@ def test_feed_answer_contacts_indexed_in_one_write_a_repeated_id_once(store):
     assert answer.contacts == 3 and answer.state == "parsed"
     store.register_sheet_from(SHEET, "acct", answer.id)
     assert [(pos, c["id"]) for _, pos, c in store.iter_pending_at(SHEET, "acct")] == [(0, 5), (1, 6)]
+
+
+@pytest.fixture(params=["postgresql", "sqlite-json", "sqlite-rows"])
+def any_store(request, tmp_path):
+    """Every way the store writes a list: PostgreSQL arrays, SQLite JSON lists, SQLite row by row
+    (an SQLite built without json_each)."""
+    if request.param == "postgresql":
+        store = open_url(request.getfixturevalue("pg_url"))
+    else:
+        store = open_url(str(tmp_path / "state.db"))
+        assert store.db.json_lists
+        store.db.json_lists = request.param == "sqlite-json"
+    yield store
+    store.close()
+
+
+def test_lists_of_odd_texts_are_written_as_given(any_store):
+    """Keys and contact ids with quotes, backslashes, Hebrew, emoji, commas: every row marked written
+    and every contact delivered, an answer's non-contacts skipped, each id at its own position."""
+    store = any_store
+    odd = ['email:a"b@example.com', "email:c\\d@example.com", "email:שלום@example.co.il", "mobile:972541234567",
+           "email:😀@example.com", "external:1,2 [3]", "external:null"]
+    token, run = store.begin_run("book", SHEET, "contacts.xlsx", "sync", "cli", "2026-11-28T09:00:00")
+    store.record_answers(SHEET, run, [(k, "fp", {"outcome": "updated"}) for k in [*odd, "email:other@example.com"]])
+    items = [{"id": 11}, None, {"id": "ab\"c"}, "not a contact", {"id": "שלום"}, {"id": 12}]
+    answer = store.add_feed_answer("acct", json.dumps(items).encode())
+    assert (answer.state, answer.contacts) == ("partial", 4)
+    store.register_sheet_from(SHEET, "acct", answer.id)
+    pending = [(pos, cid) for _, pos, cid in store.iter_pending_at(SHEET, "acct", canonical=False)]
+    assert [(pos, c["id"]) for pos, c in pending] == [(0, 11), (2, 'ab"c'), (4, "שלום"), (5, 12)]
+    store.commit_saved(SHEET, "acct", run, odd, ["11", 'ab"c', "שלום"])
+    records = store.row_records(SHEET)
+    assert {k for k, r in records.items() if r.state == "written"} == set(odd)
+    assert records["email:other@example.com"].state == "answered"
+    assert [(pos, c) for _, pos, c in store.iter_pending_at(SHEET, "acct", canonical=False)] == [(5, {"id": 12})]
+    store.unlock("book", token)

@@ -62,7 +62,10 @@ class Db:
 
     engine = "sqlite"
     row_lock = ""  # BEGIN IMMEDIATE already keeps every other writer out
-    arrays = False  # no array parameters: a list is written with executemany
+    arrays = False  # no array parameters: a list is written with executemany, or as JSON (``json_lists``)
+    # SQLite's json_each (built in since 3.38, and in most builds before): a long list of ids or
+    # keys goes as one JSON text read by one statement, a third of executemany's time per row
+    json_lists = False
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -77,6 +80,7 @@ class Db:
         try:
             self._enter_wal()
             self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.json_lists = _has_json_each(self.conn)
             with self.write() as cur:
                 migrate(cur, self.engine, str(path))
         except (sqlite3.Error, StateError) as e:
@@ -199,6 +203,13 @@ class Db:
             except sqlite3.Error:
                 pass
             self.conn.close()
+
+
+def _has_json_each(conn: sqlite3.Connection) -> bool:
+    try:
+        return conn.execute("SELECT count(*) FROM json_each(?)", ('["a","b"]',)).fetchone()[0] == 2
+    except sqlite3.Error:
+        return False
 
 
 ENV_HOST = "SHEETS_CONNECTOR_HOSTNAME"  # the name locks and runs are filed under (a pod's name, say)

@@ -47,6 +47,10 @@ def _json(d: Mapping[str, Any]) -> str:
     return _encode(d)
 
 
+# a list of texts for SQLite's json_each: UTF-8 as it is (no \u escapes for SQLite to pair up)
+_json_list = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _decode_all(texts: list[str]) -> list[Any]:
     """Each JSON text decoded, in one call for them all (100,000 rows: 0.2 s instead of 0.5 s)."""
     try:
@@ -131,6 +135,14 @@ class SqlStore(RunTables):
                     "INSERT INTO feed_contacts(account, contact_id, answer_id, pos) SELECT ?, c, ?, p FROM "
                     "unnest(CAST(? AS text[]), CAST(? AS integer[])) AS u(c, p) ON CONFLICT DO NOTHING",
                     (account, answer_id, [cid for cid, _ in parsed.contacts], [pos for _, pos in parsed.contacts]))
+            elif self.db.json_lists:  # SQLite: the ids as one JSON list, by position (null: not a contact)
+                ids: list[str | None] = [None] * (parsed.contacts[-1][1] + 1 if parsed.contacts else 0)
+                for cid, pos in parsed.contacts:
+                    ids[pos] = cid
+                cur.execute(
+                    "INSERT INTO feed_contacts(account, contact_id, answer_id, pos) SELECT ?, value, ?, key "
+                    "FROM json_each(?) WHERE value IS NOT NULL ON CONFLICT DO NOTHING",
+                    (account, answer_id, _json_list(ids)))
             else:
                 cur.executemany(
                     "INSERT INTO feed_contacts(account, contact_id, answer_id, pos) VALUES(?, ?, ?, ?) "
@@ -251,6 +263,12 @@ class SqlStore(RunTables):
                 cur.execute("UPDATE rows SET state='written' WHERE sheet=? AND key = ANY(?)", (sheet, keys))
                 cur.execute("INSERT INTO deliveries(sheet, account, contact_id, run_id) "
                             "SELECT ?, ?, unnest(CAST(? AS text[])), ? ON CONFLICT DO NOTHING", (sheet, account, ids, run_id))
+                return
+            if self.db.json_lists:  # SQLite: each list as one JSON text
+                cur.execute("UPDATE rows SET state='written' WHERE sheet=? AND key IN (SELECT value FROM json_each(?))",
+                            (sheet, _json_list(keys)))
+                cur.execute("INSERT INTO deliveries(sheet, account, contact_id, run_id) SELECT ?, ?, value, ? "
+                            "FROM json_each(?) WHERE true ON CONFLICT DO NOTHING", (sheet, account, run_id, _json_list(ids)))
                 return
             cur.executemany("UPDATE rows SET state='written' WHERE sheet=? AND key=?", [(sheet, k) for k in keys])
             cur.executemany(
