@@ -320,7 +320,12 @@ def contact_body(contact: Contact, options: SendOptions) -> dict[str, Any]:
 
 def contact_groups(contact: Contact, options: SendOptions) -> tuple[int, ...]:
     """The groups a contact is added to: the mapping's (every row) and the row's own, in order."""
-    return tuple(dict.fromkeys([int(g) for g in options.groups] + [int(g) for g in contact.groups]))
+    return _groups(tuple(options.groups), tuple(contact.groups))
+
+
+@lru_cache(maxsize=1024)  # asked for every row; a sheet has a handful of group sets
+def _groups(mapping: tuple[int, ...], own: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys([int(g) for g in mapping] + [int(g) for g in own]))
 
 
 def batch_fields_mapping(field_numbers: Sequence[int]) -> list[dict[str, str]]:
@@ -371,7 +376,8 @@ def build_batch_csv(contacts: Sequence[Contact], field_numbers: Sequence[int],
 
 
 def batch_body(contacts: Sequence[Contact], options: SendOptions, *, field_numbers: Sequence[int],
-               group_id: int | None, confirmation_status: str | None = None) -> dict[str, Any]:
+               group_id: int | None, confirmation_status: str | None = None,
+               domestic: bool | None = None) -> dict[str, Any]:
     """The JSON body of ``POST /contacts/batchInsert`` (documented fields only).
 
     When every contact is domestic (:func:`is_domestic`), mobiles are written in their local form
@@ -379,12 +385,14 @@ def batch_body(contacts: Sequence[Contact], options: SendOptions, *, field_numbe
     does: batchInsert has no "only if not present" flag, so an international number sent with
     ``country_code`` could be stored with the code twice.  ``trim_leading_zero`` is always true
     here: :func:`local_mobile` writes a leading zero only when it is a trunk prefix.  Otherwise
-    (foreign numbers) mobiles go as international digits, without the two keys.
+    (foreign numbers) mobiles go as international digits, without the two keys.  ``domestic``:
+    whether every contact is, when the caller knows it already (``sync.send.batch_parts``).
     ``confirmation_status`` is POST /contacts' key, sent only when a consent column sets it (an
     assumption, see :data:`ASSUMPTIONS`); every contact of the call gets the same one.
     """
     code = options.default_country_code
-    domestic = all(is_domestic(c, options) for c in contacts)
+    if domestic is None:
+        domestic = all(is_domestic(c, options) for c in contacts)
     body: dict[str, Any] = {
         "csv_file": build_batch_csv(contacts, field_numbers,
                                     (lambda m: local_mobile(m, code)) if domestic else None),

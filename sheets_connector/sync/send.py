@@ -131,7 +131,8 @@ def _chunks(items: ToSend, size: int) -> Iterator[ToSend]:
         yield items[i : i + size]
 
 
-BatchPart = tuple[tuple[int | None, ...], "str | None", ToSend]  # (group IDs, confirmation status, rows)
+# (group IDs, confirmation status, every mobile domestic (inwise.wire.is_domestic), rows)
+BatchPart = tuple[tuple[int | None, ...], "str | None", bool, ToSend]
 
 
 def batch_parts(to_send: ToSend, options: SendOptions, batch_size: int) -> list[BatchPart]:
@@ -148,8 +149,8 @@ def batch_parts(to_send: ToSend, options: SendOptions, batch_size: int) -> list[
         sets.setdefault((not is_domestic(c, options), contact_groups(c, options), c.confirmation_status),
                         []).append(item)
     parts: list[BatchPart] = []
-    for (_foreign, groups, status), items in sorted(sets.items(), key=lambda kv: kv[0][0]):  # stable: sheet order
-        parts += [(groups or (None,), status, chunk) for chunk in _chunks(items, batch_size)]
+    for (foreign, groups, status), items in sorted(sets.items(), key=lambda kv: kv[0][0]):  # stable: sheet order
+        parts += [(groups or (None,), status, not foreign, chunk) for chunk in _chunks(items, batch_size)]
     return parts
 
 
@@ -173,18 +174,18 @@ class _BodiesAhead:
 
     def __init__(self, parts: list[BatchPart], options: SendOptions, field_numbers: Sequence[int],
                  ahead: Callable[[ToSend], None] | None = None) -> None:
-        self.calls = [(chunk, group, status) for groups, status, chunk in parts for group in groups]
+        self.calls = [(chunk, group, status, domestic) for groups, status, domestic, chunk in parts for group in groups]
         self.options, self.field_numbers, self.prepare = options, field_numbers, ahead
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="batch-body") if len(self.calls) > 1 else None
         self.ahead: dict[int, Future[dict[str, Any]]] = {}
         self.next = 0
 
     def _build(self, k: int) -> dict[str, Any]:
-        chunk, group, status = self.calls[k]
+        chunk, group, status, domestic = self.calls[k]
         if self.prepare is not None:
             self.prepare(chunk)
         return batch_body([c for _, c in chunk], self.options, field_numbers=self.field_numbers, group_id=group,
-                          confirmation_status=status)
+                          confirmation_status=status, domestic=domestic)
 
     def body(self) -> dict[str, Any]:
         """The body of the next call (in the order of the parts and their groups)."""
@@ -214,7 +215,7 @@ def _send_parts(ctx: SendContext, to_send: ToSend, outcomes: Outcomes, parts: li
     config, options = ctx.config, ctx.options
     field_numbers = bodies.field_numbers
     done = 0
-    for groups, status, chunk in parts:
+    for groups, status, _domestic, chunk in parts:
         if ctx.cancel.is_set():
             return
         if breaker.tripped:
