@@ -42,6 +42,7 @@ from .init_country import (
     mobiles_of,
 )
 from .messages.catalog import Said, msg, said
+from .messages.language import mapping_language
 from .normalize import ValueProblem, clean_text, country_name, header_key, is_blank, normalize_email
 from .paths import resolve_user_path
 from .perrow import GROUP_SEPARATORS
@@ -627,11 +628,9 @@ def write_mapping(workbook: str | os.PathLike[str], *, sheet: str | None = None,
         book = resolve_user_path(os.fspath(workbook), Path.cwd())  # data\Contacts.xlsx, ~/..., as in a mapping
         target = Path(os.path.abspath(os.path.expanduser(os.fspath(output)))) if output else mapping_path_for(Path(os.path.abspath(book)))
     if target.exists():
-        raise ConfigError(
-            f"{target} already exists; init never overwrites a mapping. Check it with:\n"
-            f"  sheets-connector check --config {_shell_quote(_as_typed(target))}\n"
-            "or write a new one under another name with --output NAME.yaml."
-        )
+        exists = ConfigError(said("init.exists", target=str(target), quoted=_shell_quote(_as_typed(target))))
+        exists.language = mapping_language(target)  # the existing mapping's language
+        raise exists
     if google is None:
         p = propose(book, sheet)
     if not p.has_key:
@@ -647,9 +646,13 @@ def write_mapping(workbook: str | os.PathLike[str], *, sheet: str | None = None,
         with open(target, "x", encoding="utf-8", newline="\n") as f:  # "x": never over a file that appeared meanwhile
             f.write(text)
     except FileExistsError:
-        raise ConfigError(f"{target} already exists; init never overwrites a mapping.") from None
+        exists = ConfigError(said("init.exists_now", target=str(target)))
+        exists.language = mapping_language(target) or p.language
+        raise exists from None
     except OSError as e:
-        raise SourceError(f"Cannot write the mapping {target}: {e.strerror or e}. Choose another place with --output.") from None
+        cannot = SourceError(said("init.cannot_write", target=str(target), why=e.strerror or str(e)))
+        cannot.language = p.language
+        raise cannot from None
     load_config(target)
     return InitResult(p, target)
 

@@ -49,7 +49,7 @@ from urllib3.exceptions import (
 
 from .. import __version__, metrics
 from ..errors import InwiseAddressError, InwiseAuthError, InwiseError
-from ..messages.catalog import msg, said
+from ..messages.catalog import Msg, msg, said
 from ..model import BatchResult, Contact, SendOptions, UpsertResult
 from ..retry import RETRY_STATUSES, RetryPolicy, mount_retry
 from .wire import (
@@ -118,8 +118,7 @@ class InwiseClient:
         self._api_key = self._checked_key(api_key)
         parts = urlsplit(base_url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InwiseError(f"The inwise API address {base_url!r} is not an http(s) URL; "
-                              f"use e.g. {API_ADDRESS}")
+            raise InwiseError(said("net.bad_url", url=repr(base_url), api=API_ADDRESS))
         if parts.scheme == "http" and not _is_loopback(parts.hostname):
             log.warning("The inwise API address %s is plain http: the API key travels unencrypted.",
                         base_url)
@@ -153,13 +152,10 @@ class InwiseClient:
         """The key without surrounding whitespace; InwiseAuthError when it cannot be a key."""
         key = (api_key or "").strip()
         if not key:
-            raise InwiseAuthError(f"No inwise API key: set {self._key_where()} to the REST API key "
-                                  "of your inwise account.")
+            raise InwiseAuthError(said("net.no_key", where=self._key_where()))
         if not re.fullmatch(r"[\x21-\x7e]+", key):
             # requests would reject the header with a message that quotes the key.
-            raise InwiseAuthError(f"The inwise API key in {self._key_where()} contains spaces or "
-                                  "characters not allowed in an HTTP header; copy the key again "
-                                  "from inwise.")
+            raise InwiseAuthError(said("net.key_spaces", where=self._key_where()))
         return key
 
     # -- counters ---------------------------------------------------------------------------------
@@ -301,17 +297,16 @@ class InwiseClient:
         tries = self._tries()
         status = self._status_text(response)
         if response.status_code in RETRY_STATUSES:
-            verb = "was still rate-limiting us" if response.status_code == 429 else "did not answer"
-            return f"inwise {verb} after {_tries_text(tries)} ({status})"
+            return said("net.rate_limited" if response.status_code == 429 else "net.gave_up",
+                        tries=_tries_text(tries), status=status)
         if 300 <= response.status_code < 400:
-            return (f"inwise answered with a redirect ({status}) to "
-                    f"{response.headers.get('Location', '?')}; check the inwise API address")
+            return said("net.redirect", status=status, location=response.headers.get("Location", "?"))
         detail = self._message(response)
-        return f"inwise answered {status}" + (f": {detail}" if detail else "")
+        return said("net.answered_said", status=status, detail=detail) if detail else said("net.answered", status=status)
 
     def _failure_message(self, exc: requests.RequestException) -> str:
         """Plain words for a request that got no usable answer, after retries."""
-        return f"inwise did not answer after {_tries_text(self._tries())} ({self._describe_exception(exc)})"
+        return said("net.no_answer", tries=_tries_text(self._tries()), why=self._describe_exception(exc))
 
     def _describe_exception(self, exc: BaseException) -> str:
         reason: BaseException | None = exc
@@ -325,19 +320,19 @@ class InwiseClient:
         connect_s, read_s = (f"{t:g}" for t in self.policy.timeout)
         if isinstance(exc, requests.ConnectTimeout) or (
                 isinstance(reason, ConnectTimeoutError) and not isinstance(reason, NewConnectionError)):
-            return f"could not connect within {connect_s} s"
+            return said("net.connect_timeout", s=connect_s)
         if isinstance(exc, requests.ReadTimeout) or isinstance(reason, ReadTimeoutError):
-            return f"timed out after {read_s} s"
+            return said("net.read_timeout", s=read_s)
         if isinstance(reason, (NewConnectionError, ConnectionRefusedError)):
-            return f"could not connect to {urlsplit(self.base_url).netloc}"
+            return said("net.refused", host=urlsplit(self.base_url).netloc)
         if isinstance(exc, requests.exceptions.SSLError) or isinstance(reason, Urllib3SSLError):
-            return "TLS/SSL error: " + self._redact(str(reason))[:MESSAGE_LIMIT]
+            return said("net.tls", detail=self._redact(str(reason))[:MESSAGE_LIMIT])
         if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-            return "connection dropped while reading the answer"
+            return said("net.chunked")
         if isinstance(exc, requests.exceptions.RetryError):
-            return "too many error answers"
+            return said("net.too_many")
         if isinstance(reason, (ProtocolError, ConnectionError)) or isinstance(exc, requests.ConnectionError):
-            return "connection dropped"
+            return said("net.dropped")
         return f"{type(exc).__name__}: {self._redact(str(exc))[:MESSAGE_LIMIT]}"
 
     # -- POST /contacts ---------------------------------------------------------------------------
@@ -547,17 +542,13 @@ class InwiseClient:
                 response = self._request("GET", "/contacts")
             except requests.RequestException as exc:
                 self._check_feed_loss()
-                raise InwiseError("Could not read the new contacts from inwise (GET /contacts): "
-                                  f"{self._failure_message(exc)}. Contacts read before this were "
-                                  "saved; run the pull again later.") from None
+                raise InwiseError(said("net.feed_failed", problem=self._failure_message(exc))) from None
             self._check_feed_loss()
             code = response.status_code
             self._check_key(response)
             self._check_address(response, "GET /contacts", one_is_enough=True)
             if not 200 <= code < 300:
-                raise InwiseError("Could not read the new contacts from inwise (GET /contacts): "
-                                  f"{self._gave_up_message(response)}. Contacts read before this "
-                                  "were saved; run the pull again later.")
+                raise InwiseError(said("net.feed_failed", problem=self._gave_up_message(response)))
             if keep_raw is not None:
                 decoded = keep_raw(response.content)
                 # the store owns the answer now and reads its items itself: only the list is needed
@@ -568,11 +559,8 @@ class InwiseClient:
                 page = parse_feed(response.text)
             if page is None:
                 self._check_inwise(response, "GET /contacts")  # a web page: the address, not inwise
-                kept = ("it was handed to the store before parsing" if keep_raw is not None
-                        else "the answer is kept on this error as raw_body")
-                error = InwiseError(
-                    "inwise answered GET /contacts with something that is not a list of contacts "
-                    f"(starts with {self._redact(response.text[:80])!r}); {kept}.")
+                kept = msg("net.feed_kept_store" if keep_raw is not None else "net.feed_kept_raw")
+                error = InwiseError(said("net.feed_not_list", start=repr(self._redact(response.text[:80])), kept=kept))
                 error.raw_body = response.text  # type: ignore[attr-defined]
                 raise error
             pages += 1
@@ -609,8 +597,8 @@ class InwiseClient:
         return f"InwiseClient({self.base_url!r})"
 
 
-def _tries_text(tries: int) -> str:
-    return f"{tries} {'try' if tries == 1 else 'tries'}"
+def _tries_text(tries: int) -> Msg:
+    return msg("net.tries", n=tries)
 
 
 def _json_dict(text: str) -> dict[str, Any] | None:

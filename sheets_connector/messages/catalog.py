@@ -169,9 +169,11 @@ def _catalogs() -> dict[str, dict[str, str]]:
     from .run import RUN
     from .runs import RUNS
     from .service import SERVICE
+    from .transport import TRANSPORT
+    from .workbook import WORKBOOK
 
     return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang], **INIT[lang], **SERVICE[lang],
-                   **ERRORS[lang]}
+                   **ERRORS[lang], **TRANSPORT[lang], **WORKBOOK[lang]}
             for lang in ROWS}
 
 

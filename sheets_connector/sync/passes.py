@@ -19,7 +19,7 @@ from ..cancel import CancelToken
 from ..config import Config
 from ..errors import InwiseError, RunStopped, StateError
 from ..inwise import InwiseClient
-from ..messages.catalog import Place, msg, said
+from ..messages.catalog import Place, error_words, msg, said
 from ..results import RowOutcome
 from ..tables.base import Table
 from . import newcontacts, writeback
@@ -206,7 +206,7 @@ def pull(ctx: RunContext, *, sending: bool = True, sent: Sequence[int] = ()) -> 
         if not sending:
             raise
         failed = True  # the rows were sent: their results must still be written
-        summary.warnings.append(said("run.feed_failed", error=str(e)))
+        summary.warnings.append(said("run.feed_failed", error=error_words(e)))
     if sending and run.cancel.is_set() and not summary.interrupted:
         summary.interrupted = True
         summary.warnings.append(said("run.stopped_pull"))

@@ -19,7 +19,7 @@ from ..inwise import InwiseClient, batch_body, is_domestic
 from ..inwise.client import Backlog
 from ..inwise.wire import contact_groups
 from ..messages import catalog
-from ..messages.catalog import Msg, msg
+from ..messages.catalog import Msg, msg, said
 from ..model import Contact, SendOptions, UpsertResult
 from ..results import RowOutcome, from_upsert
 from ..retry import RETRY_STATUSES
@@ -62,11 +62,7 @@ class SendContext:
 
 
 def unreachable(config: Config, message: str | None) -> InwiseError:
-    return InwiseError(
-        f"Cannot reach inwise at {config.inwise.base_url}: {message or 'no answer'}.\n"
-        "Nothing was written to the workbook. Check inwise.base_url in the mapping and the network "
-        "connection, then run the sync again."
-    )
+    return InwiseError(said("net.unreachable", url=config.inwise.base_url, problem=message or msg("net.unreachable_none")))
 
 
 def send(ctx: SendContext, to_send: ToSend, outcomes: Outcomes) -> None:
