@@ -22,7 +22,7 @@ from python_calamine import CalamineWorkbook
 
 from ...errors import SourceError, WorkbookNotFound
 from ...fsutil import fsync_dir
-from ...messages.catalog import msg, said
+from ...messages.catalog import Msg, error_words, msg, said
 from ..office_locks import lock_file_message, refused_message
 from .package import Package, PackageError, without_other_sheets
 
@@ -62,7 +62,7 @@ def _check_room(fd: int, folder: Path, needed: int) -> None:
     probe file is given that size for real (a quota or a file-size limit shows only then)."""
     free = shutil.disk_usage(folder).free
     if free < needed:
-        raise NoRoom(f"and the disk has only {_mb(free)} free")
+        raise NoRoom(said("xlsx.disk_free", free=_mb(free)))
     try:
         if hasattr(os, "posix_fallocate"):
             os.posix_fallocate(fd, 0, needed)  # allocated, not written: instant on most file systems
@@ -70,7 +70,7 @@ def _check_room(fd: int, folder: Path, needed: int) -> None:
             os.ftruncate(fd, needed)
     except OSError as e:
         if e.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", -1)):
-            raise NoRoom(f"and writing that much there failed ({e.strerror or e})") from None
+            raise NoRoom(said("xlsx.write_failed", why=e.strerror or str(e))) from None
         if e.errno not in (errno.EINVAL, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", -1)):
             raise
 
@@ -93,34 +93,34 @@ class WorkbookFile:
         except FileNotFoundError:
             raise WorkbookNotFound(self._not_found_message()) from None
         except PermissionError:
-            raise SourceError(f"This tool is not allowed to read {path}. Check the file's permissions (or ask whoever manages the computer).") from None
+            raise SourceError(said("xlsx.not_allowed", path=str(path))) from None
         if stat.S_ISDIR(st.st_mode):
-            raise SourceError(f"{path} is a folder, not a spreadsheet file. Point the settings at the .xlsx file inside it.")
+            raise SourceError(said("xlsx.folder", path=str(path)))
         if st.st_size == 0:
-            raise SourceError(f"{path} is empty (0 bytes), so it is not a usable workbook. Save the spreadsheet again from Excel or LibreOffice as Excel Workbook (.xlsx).")
+            raise SourceError(said("xlsx.empty", path=str(path)))
         try:
             with open(self.target, "rb") as fh:
                 head = fh.read(512)
         except PermissionError:
-            raise SourceError(f"This tool is not allowed to read {path}. If the file is open in another program, close it; otherwise check the file's permissions.") from None
+            raise SourceError(said("xlsx.not_allowed_open", path=str(path))) from None
         except OSError as e:
-            raise SourceError(f"Cannot read {path}: {e.strerror or e}.") from None
+            raise SourceError(said("xlsx.cannot_read", path=str(path), why=e.strerror or str(e))) from None
 
-        save_as = "Open it in Excel or LibreOffice and use File > Save As > Excel Workbook (.xlsx), then point the settings at the new file."
+        save_as = msg("xlsx.save_as")
         if head.startswith(olefile.MAGIC):
             self._check_ole(save_as)
         if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
             ext = path.suffix.lower()
             sniff = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
             if sniff.startswith((b"<!doctype html", b"<html", b"<table")) or b"<html" in sniff[:300]:
-                what = "a web page (HTML) with a spreadsheet's name"
+                what = msg("xlsx.what_html")
             elif sniff.startswith(b"<?xml"):
-                what = "an XML file (perhaps 'XML Spreadsheet 2003'), not an .xlsx workbook"
+                what = msg("xlsx.what_xml")
             elif ext == ".csv" or (b"\x00" not in head and (b"," in head or b";" in head or b"\t" in head)):
-                what = "a text (CSV) file, not an Excel workbook" + (" - even though its name ends in " + ext if ext in SUPPORTED_EXTENSIONS else "")
+                what = msg("xlsx.what_csv_named", ext=ext) if ext in SUPPORTED_EXTENSIONS else msg("xlsx.what_csv")
             else:
-                what = "not an Excel workbook"
-            raise SourceError(f"{name} is {what}. {save_as}")
+                what = msg("xlsx.what_other")
+            raise SourceError(said("xlsx.is_what", name=name, what=what, save_as=save_as))
         try:
             zf = zipfile.ZipFile(self.target)
         except zipfile.BadZipFile as e:
@@ -130,13 +130,12 @@ class WorkbookFile:
             if "mimetype" in names:
                 mime = zf.read("mimetype").decode("ascii", "replace").strip()
                 if "opendocument.spreadsheet" in mime:
-                    raise SourceError(f"{name} is an OpenDocument spreadsheet (.ods), not an .xlsx workbook. {save_as}")
-                raise SourceError(f"{name} is an OpenDocument file ({mime}), not an Excel workbook. {save_as}")
+                    raise SourceError(said("xlsx.ods", name=name, save_as=save_as))
+                raise SourceError(said("xlsx.odf", name=name, mime=mime, save_as=save_as))
             if "xl/workbook.bin" in names:
-                raise SourceError(f"{name} is an Excel Binary Workbook (.xlsb), which this tool cannot read. {save_as}")
+                raise SourceError(said("xlsx.xlsb", name=name, save_as=save_as))
             if "word/document.xml" in names or "ppt/presentation.xml" in names:
-                kind = "a Word document" if "word/document.xml" in names else "a PowerPoint presentation"
-                raise SourceError(f"{name} is {kind}, not an Excel workbook. Point the settings at your contacts spreadsheet (.xlsx).")
+                raise SourceError(said("xlsx.word" if "word/document.xml" in names else "xlsx.powerpoint", name=name))
             try:
                 pkg = Package(zf)
                 content_type = pkg.content_type(pkg.main) or ""
@@ -147,41 +146,32 @@ class WorkbookFile:
             except (PackageError, zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
                 raise SourceError(self.damaged(str(e))) from None
             if bad is not None:
-                raise SourceError(self.damaged(f"part {bad} is corrupt"))
+                raise SourceError(self.damaged(msg("xlsx.part_corrupt", part=bad)))
             if "spreadsheetml" not in content_type and "ms-excel" not in content_type:
-                raise SourceError(f"{name} is an Office file but not an Excel workbook. Point the settings at your contacts spreadsheet (.xlsx).")
+                raise SourceError(said("xlsx.office_other", name=name))
         self._crc_checked = seen
         return content_type
 
-    def _check_ole(self, save_as: str) -> None:
+    def _check_ole(self, save_as: Msg) -> None:
         name = self.path.name
         try:
             with olefile.OleFileIO(str(self.target)) as ole:
                 streams = {"/".join(s).lower() for s in ole.listdir(streams=True, storages=True)}
         except OSError:
-            raise SourceError(f"{name} is not an .xlsx workbook (it is an old-style Office file that cannot be read). {save_as}") from None
+            raise SourceError(said("xlsx.ole_unreadable", name=name, save_as=save_as)) from None
         if "encryptedpackage" in streams:
-            raise SourceError(
-                f"{name} is protected with a password, so this tool cannot open it. "
-                "Remove the password: in Excel, open the file, choose File > Info > Protect Workbook > "
-                "Encrypt with Password, clear the password and save; in LibreOffice, choose File > Save As "
-                "and untick 'Save with password'. Or save an unprotected copy and point the settings at it."
-            )
+            raise SourceError(said("xlsx.password", name=name))
         if "workbook" in streams or "book" in streams:
-            raise SourceError(f"{name} is an old-style Excel 97-2003 workbook (.xls), which this tool cannot read. {save_as}")
-        raise SourceError(f"{name} is an old-style Office file, not an .xlsx workbook. {save_as}")
+            raise SourceError(said("xlsx.xls", name=name, save_as=save_as))
+        raise SourceError(said("xlsx.ole_other", name=name, save_as=save_as))
 
-    def unreadable(self, detail: str) -> str:
+    def unreadable(self, detail: str | Msg) -> str:
         """For a file whose zip is complete (``check`` passed) but that this tool cannot read:
         it is not damaged, and copying it again would not help."""
-        return (f"{self.path.name} is a complete workbook, but this tool cannot read the way it was saved ({detail}). "
-                "Your file was not changed and nothing was sent. Open it in Excel or LibreOffice, save it again as "
-                "Excel Workbook (.xlsx), and run again.")
+        return said("xlsx.unreadable", name=self.path.name, detail=detail)
 
-    def damaged(self, detail: str) -> str:
-        return (f"{self.path.name} is damaged: it is not a complete .xlsx file ({detail}). "
-                "If it was copied or downloaded, copy it again; otherwise open it in Excel (which can often "
-                "repair it) or LibreOffice and save it again as Excel Workbook (.xlsx).")
+    def damaged(self, detail: str | Msg) -> str:
+        return said("xlsx.damaged", name=self.path.name, detail=detail)
 
     def _not_found_message(self) -> str:
         folder = self.path.parent
@@ -225,18 +215,12 @@ class WorkbookFile:
                 os.close(fd)
                 os.unlink(probe)
         except NoRoom as e:
-            raise SourceError(
-                f"The folder {folder} has no room to save {self.path.name} after the sync: saving needs about "
-                f"{_mb(needed)} free (a new copy of the {_mb(self.target.stat().st_size)} workbook is written next to it, "
-                f"plus room for the results), {e}. Nothing was sent to inwise. Free at least {_mb(needed)} on that "
-                "disk (or move the workbook to a disk with room), then run again.") from None
+            raise SourceError(said("xlsx.no_room", folder=str(folder), name=self.path.name, needed=_mb(needed),
+                                   size=_mb(self.target.stat().st_size), found=error_words(e))) from None
         except PermissionError:
-            raise SourceError(
-                f"This tool cannot create files in the folder {folder}, which it needs to save {self.path.name} safely "
-                "(it writes a new copy next to it, then swaps it in). Make the folder writable, or move the file to a folder you can write to, and run again."
-            ) from None
+            raise SourceError(said("xlsx.folder_read_only", folder=str(folder), name=self.path.name)) from None
         except OSError as e:
-            raise SourceError(f"Cannot write in the folder {folder}: {e.strerror or e}.") from None
+            raise SourceError(said("xlsx.folder_write", folder=str(folder), why=e.strerror or str(e))) from None
         return content_type
 
     # ---- saving: a new file is written next to it, then swapped in (or kept as a copy)
@@ -248,10 +232,7 @@ class WorkbookFile:
     def check_unchanged(self, since: tuple[int, int] | None) -> None:
         """Raise SourceError if the file changed since ``fingerprint()`` gave ``since``."""
         if since is not None and self.fingerprint() != since:
-            raise SourceError(
-                f"{self.path.name} was changed by someone else while the sync ran, so the results were NOT written "
-                "(they could land on the wrong rows). The contacts were sent to inwise; run the sync again to write the results."
-            )
+            raise SourceError(said("xlsx.changed", name=self.path.name))
 
     def temp_path(self) -> Path:
         """A new empty file in the same folder, for the workbook being written."""
@@ -259,8 +240,7 @@ class WorkbookFile:
         try:
             fd, name = tempfile.mkstemp(dir=folder, prefix=f".{self.target.stem}.", suffix=".sheets-connector.tmp")
         except PermissionError:
-            raise SourceError(f"This tool cannot create files in the folder {folder}, which it needs to save "
-                              f"{self.path.name} safely. Make the folder writable and run again.") from None
+            raise SourceError(said("xlsx.folder_read_only_short", folder=str(folder), name=self.path.name)) from None
         os.close(fd)
         return Path(name)
 
@@ -299,8 +279,7 @@ class WorkbookFile:
             os.unlink(tmp)
             fsync_dir(folder)
             return candidate
-        raise SourceError(f"Could not find a free name for the results copy next to {self.path}; "
-                          "tidy up the old copies and run again.")
+        raise SourceError(said("xlsx.no_copy_name", path=str(self.path)))
 
 
 def open_book(path: Path) -> CalamineWorkbook:

@@ -332,8 +332,7 @@ class XlsxTable:
         try:
             return open_book(self._file.target)
         except python_calamine.PasswordError:
-            raise SourceError(f"{self.path.name} is protected with a password, so this tool cannot open it. "
-                              "Remove the password or save an unprotected copy.") from None
+            raise SourceError(said("xlsx.password_short", name=self.path.name)) from None
         except (python_calamine.CalamineError, OSError, ValueError) as e:
             # check() found a complete zip with a workbook in it: not damaged, just not readable here
             raise SourceError(self._file.unreadable(str(e))) from None
@@ -355,12 +354,12 @@ class XlsxTable:
         try:
             return wb.get_sheet_by_name(name)
         except python_calamine.CalamineError as e:
-            raise SourceError(self._file.unreadable(f"sheet '{name}': {e}")) from None
+            raise SourceError(self._file.unreadable(msg("xlsx.in_sheet", sheet=name, detail=str(e)))) from None
 
     def _resolve_sheet(self, wanted: str | None, names: Sequence[str], worksheets: Sequence[str]) -> str:
         if wanted is None:
             if not worksheets:
-                raise SourceError(f"{self.path.name} has no worksheets with cells (only chart sheets).")
+                raise SourceError(said("xlsx.chart_only", name=self.path.name))
             return worksheets[0]
         if wanted in names:
             return wanted
@@ -385,7 +384,7 @@ class XlsxTable:
             top, lead = sheet.start or (0, 0)
             merged = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or []]
         except python_calamine.CalamineError as e:
-            raise SourceError(self._file.unreadable(f"sheet '{sheet.name}': {e}")) from None
+            raise SourceError(self._file.unreadable(msg("xlsx.in_sheet", sheet=sheet.name, detail=str(e)))) from None
         return data, top, lead, merged
 
     def _load_tab(self, wb: CalamineWorkbook, tab: str) -> tuple[Shape | None, list[list[Any]], int]:
@@ -594,10 +593,7 @@ class XlsxTable:
                 report = SaveReport(path=str(self.path), notes=notes)
         except OSError as e:
             _remove_quietly(tmp)
-            raise SourceError(
-                f"Could not save {self.path.name}: {e.strerror or e}. Your file was not changed; "
-                "free some disk space or check the folder, and run again."
-            ) from e
+            raise SourceError(said("xlsx.save_failed", name=self.path.name, why=e.strerror or str(e))) from e
         except BaseException:
             _remove_quietly(tmp)
             raise
