@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from util import write_workbook
 
 from sheets_connector.cli import main
+from sheets_connector.messages.catalog import Msg
 
 LRM = "\u200e"
 HEADER = ["שם", "אימייל", "נייד"]
@@ -89,3 +90,46 @@ def test_a_damaged_or_mistaken_workbook_is_said_in_hebrew_and_english_unchanged(
         "Error: contacts.xlsx is a text (CSV) file, not an Excel workbook - even though its name ends in .xlsx. Open it "
         "in Excel or LibreOffice and use File > Save As > Excel Workbook (.xlsx), then point the settings at the new "
         "file.\n")
+
+
+def test_the_state_store_s_errors_are_said_in_hebrew_and_english_unchanged(tmp_path, sandbox):
+    import sqlite3
+
+    write_workbook(tmp_path / "contacts.xlsx", [["דנה", "d@example.com", "0541234567"]], header=HEADER)
+    he, en = _mapping(tmp_path, sandbox.base_url, "he"), _mapping(tmp_path, sandbox.base_url, "en", "en.yaml")
+    assert _run("sync", "--config", he).exit_code == 0
+    store = tmp_path / "state" / "state.db"
+    with sqlite3.connect(store) as db:  # as a newer sheets-connector leaves it
+        db.execute("UPDATE meta SET value='999' WHERE key='schema'")
+    r = _run("sync", "--config", he)
+    assert r.exit_code == 1 and r.stderr == (
+        f"שגיאה: מאגר המצב של המחבר {LRM}{store}{LRM} נכתב על ידי גרסה חדשה יותר של sheets-connector (פורמט 999); "
+        f"עדכנו את sheets-connector, או כוונו את {LRM}state_dir{LRM} / {LRM}state_url{LRM} של המיפוי למקום אחר.\n"
+        "דבר לא נשלח ל-inwise וחוברת העבודה לא השתנתה.\n"), r.stderr
+    assert _run("sync", "--config", en).stderr == (
+        f"Error: The connector's state store {store} was written by a newer version of sheets-connector (format 999); "
+        "update sheets-connector, or point the mapping's state_dir / state_url elsewhere.\nNothing was sent to inwise "
+        "and the workbook was not changed.\n")
+
+
+def test_a_full_or_busy_store_says_why_and_what_to_do_in_hebrew(tmp_path):
+    import sqlite3
+
+    from sheets_connector.messages.catalog import error_words, render
+    from sheets_connector.state.db import Db
+
+    db = Db(tmp_path / "state.db")
+    try:
+        full = db.error(Msg("store.cannot_write"), sqlite3.OperationalError("database or disk is full"))
+        busy = db.error(Msg("store.cannot_write"), sqlite3.OperationalError("database is locked"))
+    finally:
+        db.close()
+    where = tmp_path / "state.db"
+    assert str(full) == (f"The connector's state store {where} could not be written: the disk is full. Free some disk "
+                         "space or make the folder writable (or choose another folder with state_dir in the mapping), "
+                         "then run again.")
+    assert render(error_words(full).message, "he") == (
+        f"מאגר המצב של המחבר {LRM}{where}{LRM} לא נכתב: הדיסק מלא. פנו מקום בדיסק או אפשרו כתיבה בתיקייה (או בחרו "
+        f"תיקייה אחרת עם {LRM}state_dir{LRM} במיפוי), והריצו שוב.")
+    assert render(error_words(busy).message, "he").startswith(
+        f"מאגר המצב של המחבר {LRM}{where}{LRM} לא נכתב: תוכנה אחרת החזיקה אותו תפוס זמן רב מדי. סנכרון אחר")

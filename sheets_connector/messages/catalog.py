@@ -169,11 +169,12 @@ def _catalogs() -> dict[str, dict[str, str]]:
     from .run import RUN
     from .runs import RUNS
     from .service import SERVICE
+    from .store import STORE
     from .transport import TRANSPORT
     from .workbook import WORKBOOK
 
     return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang], **INIT[lang], **SERVICE[lang],
-                   **ERRORS[lang], **TRANSPORT[lang], **WORKBOOK[lang]}
+                   **ERRORS[lang], **TRANSPORT[lang], **WORKBOOK[lang], **STORE[lang]}
             for lang in ROWS}
 
 

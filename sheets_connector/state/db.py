@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StateError
+from ..messages.catalog import Msg, msg, said
 from .schema import migrate
 
 BUSY_TIMEOUT_S = 30.0
@@ -39,7 +40,7 @@ def _mb(n: int) -> str:
     return f"{-(-max(n, 0) // (1024 * 1024))} MB"
 
 
-BUSY = "another program kept it busy for too long"
+BUSY = said("store.busy")
 
 
 def describe_error(e: BaseException) -> str:
@@ -47,11 +48,11 @@ def describe_error(e: BaseException) -> str:
     text = str(e) or type(e).__name__
     low = text.lower()
     if "full" in low or "no space" in low or "file too large" in low:
-        return "the disk is full"
+        return said("store.full")
     if "readonly" in low or "read-only" in low or "permission" in low or "unable to open" in low:
-        return "the folder or file cannot be written"
+        return said("store.read_only")
     if "disk i/o" in low:
-        return "a write failed (disk full or a disk error)"
+        return said("store.io")
     if "locked" in low or "busy" in low:
         return BUSY
     return text
@@ -76,7 +77,7 @@ class Db:
             self.conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None,
                                         check_same_thread=False)
         except (OSError, sqlite3.Error) as e:
-            raise self.error("cannot be opened", e) from None
+            raise self.error(msg("store.cannot_open"), e) from None
         try:
             self._enter_wal()
             self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -88,7 +89,7 @@ class Db:
             if isinstance(e, StateError) and "newer version" in str(e):
                 raise
             cause = e.__cause__ if isinstance(e, StateError) and e.__cause__ else e
-            raise self.error("cannot be opened", cause) from None
+            raise self.error(msg("store.cannot_open"), cause) from None
 
     def _enter_wal(self) -> None:
         # Switching a new file to WAL needs it alone, and SQLite answers "locked" at once (its busy
@@ -106,15 +107,13 @@ class Db:
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
 
-    def error(self, what: str, e: BaseException) -> StateError:
-        said = describe_error(e)
-        if said == BUSY:  # not a disk problem: another process holds it
-            advice = ("Another sync (or a program reading the file) is holding it: wait for it to finish, or stop "
-                      "a sheets-connector process that is stuck or paused, then run again.")
+    def error(self, what: Msg, e: BaseException) -> StateError:
+        happened = describe_error(e)
+        if happened == BUSY:  # not a disk problem: another process holds it
+            advice = msg("store.advice_busy")
         else:
-            advice = ("Free some disk space or make the folder writable (or choose another folder with state_dir "
-                      "in the mapping), then run again.")
-        return StateError(f"The connector's state store {self.path} {what}: {said}. {advice}")
+            advice = msg("store.advice_room")
+        return StateError(said("store.error", path=str(self.path), what=what, said=happened, advice=advice))
 
     @contextmanager
     def write(self, *, durable: bool = False) -> Iterator[sqlite3.Cursor]:
@@ -132,7 +131,7 @@ class Db:
                 if self.conn.in_transaction:
                     self.conn.rollback()
                 if isinstance(e, sqlite3.Error):
-                    raise self.error("could not be written", e) from e
+                    raise self.error(msg("store.cannot_write"), e) from e
                 raise
             finally:
                 cur.close()
@@ -176,11 +175,9 @@ class Db:
                 return
             free_disk = shutil.disk_usage(self.path.parent).free
             if free_disk < grow + MIN_FREE_DISK:
-                raise StateError(
-                    f"The connector's state store {self.path} needs {wanted} free on its disk to keep what inwise "
-                    f"answers ({_mb(grow)} for itself, {_mb(MIN_FREE_DISK)} to spare), and the disk has only "
-                    f"{_mb(free_disk)} free. Nothing was lost. Free at least {_mb(grow + MIN_FREE_DISK - free_disk)} "
-                    "(or choose another folder with state_dir in the mapping), then run again.")
+                raise StateError(said("store.no_room", path=str(self.path), wanted=wanted, grow=_mb(grow),
+                                      spare=_mb(MIN_FREE_DISK), free=_mb(free_disk),
+                                      more=_mb(grow + MIN_FREE_DISK - free_disk)))
             with self.write() as cur:
                 cur.execute("INSERT INTO reserve(b) VALUES (zeroblob(?))", (grow,))
             with self.write() as cur:
@@ -191,10 +188,8 @@ class Db:
             if isinstance(e, StateError) and e.__cause__ is None:
                 raise  # the disk's free space, said above
             cause = e.__cause__ if isinstance(e, StateError) and e.__cause__ else e
-            raise StateError(
-                f"The connector's state store {self.path} could not grow by {_mb(grow)}: {describe_error(cause)}. "
-                f"Nothing was lost. Make {wanted} free on its disk (or choose another folder with state_dir in "
-                "the mapping), then run again.") from None
+            raise StateError(said("store.cannot_grow", path=str(self.path), grow=_mb(grow), said=describe_error(cause),
+                                  wanted=wanted)) from None
 
     def close(self) -> None:
         with self._lock:

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import StateError, StoreUnreachable
+from ..messages.catalog import Msg, msg, said
 from .schema import migrate
 
 CONNECT_TIMEOUT_S = 5
@@ -60,11 +61,11 @@ def describe(e: BaseException) -> str:
     text = (str(e) or type(e).__name__).strip().splitlines()[0]
     low = text.lower()
     if "timeout" in low or "connection" in low or "terminat" in low or "server closed" in low or "shutdown" in low:
-        return f"the database server cannot be reached ({text})"
+        return said("store.pg_unreachable", text=text)
     if "password" in low or "authentication" in low or "role" in low:
-        return f"the database refused the user ({text})"
+        return said("store.pg_refused", text=text)
     if "does not exist" in low and "database" in low:
-        return f"the database does not exist ({text})"
+        return said("store.pg_missing", text=text)
     return text
 
 
@@ -131,7 +132,7 @@ class PgDb:
         try:  # one plain connection first: a wrong URL is said at once, in the server's words
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
         except psycopg.Error as e:
-            raise self.error("cannot be opened", e) from None
+            raise self.error(msg("store.cannot_open"), e) from None
         self.pool = self._new_pool()
         try:
             self.pool.open(wait=True, timeout=POOL_TIMEOUT_S)
@@ -139,7 +140,7 @@ class PgDb:
                 migrate(cur, self.engine, self.where)
         except self._errors as e:
             self.pool.close()
-            raise self.error("cannot be opened", e) from None
+            raise self.error(msg("store.cannot_open"), e) from None
         except StateError:
             self.pool.close()
             raise
@@ -175,12 +176,9 @@ class PgDb:
     def _ok(self) -> None:
         self._down = False
 
-    def error(self, what: str, e: BaseException) -> StateError:
+    def error(self, what: Msg, e: BaseException) -> StateError:
         kind = StoreUnreachable if isinstance(e, self._lost_server) else StateError
-        return kind(
-            f"The connector's shared state store {self.where} {what}: {describe(e)}. "
-            "Nothing more was sent or written. Check that the database is up and reachable from this machine, "
-            "then run again.")
+        return kind(said("store.shared_error", path=self.where, what=what, said=describe(e)))
 
     @contextmanager
     def write(self, *, durable: bool = False) -> Iterator[PgCursor]:
@@ -191,7 +189,7 @@ class PgDb:
             self._ok()
         except self._errors as e:
             self._failed(e)
-            raise self.error("could not be written", e) from e
+            raise self.error(msg("store.cannot_write"), e) from e
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
         try:
@@ -201,7 +199,7 @@ class PgDb:
             return rows
         except self._errors as e:
             self._failed(e)
-            raise self.error("could not be read", e) from e
+            raise self.error(msg("store.cannot_read"), e) from e
 
     def one(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
         rows = self.query(sql, args)

@@ -37,6 +37,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from ..errors import LockLost, StateError
+from ..messages.catalog import Place, msg, said
 from .db import process_host
 from .model import Holder, LockHeld, QueuedRun, RunRecord
 from .process import process_alive, this_process
@@ -92,12 +93,9 @@ def lease_from_env(default: float) -> float:
 
 
 def lost_message(label: str, holder: Holder | None) -> str:
-    who = (f"run #{holder.run_id} (process {holder.process.split(':')[0]} on {holder.host})"
-           if holder is not None and holder.run_id is not None else "another run")
-    return (f"This run lost its lock on {label}: {who} took it over after this one gave no sign of life for longer "
-            "than its lease (the computer slept, or the process was paused or cut off from the state store). "
-            "This run stopped without writing anything more; rows it already sent keep inwise's answers in the "
-            "state store, and the next run writes them into the sheet without sending them again.")
+    who = (msg("store.lost_to_run", run=holder.run_id, process=holder.process.split(":")[0], host=holder.host)
+           if holder is not None and holder.run_id is not None else msg("store.lost_to_other"))
+    return said("store.lost_lock", label=Place(label), who=who)
 
 
 class RunTables:

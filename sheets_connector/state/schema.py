@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ..errors import StateError
+from ..messages.catalog import said
 
 MIGRATION_LOCK = 0x5C_0E_57A7E  # PostgreSQL advisory lock key held while migrating
 
@@ -153,9 +154,7 @@ def migrate(cur: Cursor, engine: str, where: str) -> int:
     row = cur.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
     before = int(row[0]) if row is not None else 0
     if before > SCHEMA_VERSION:
-        raise StateError(
-            f"The connector's state store {where} was written by a newer version of sheets-connector "
-            f"(format {before}); update sheets-connector, or point the mapping's state_dir / state_url elsewhere.")
+        raise StateError(said("store.newer", path=where, format=before))
     for version, sqlite_ddl, postgres_ddl in MIGRATIONS:
         if version <= before:
             continue

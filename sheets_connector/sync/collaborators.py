@@ -17,9 +17,10 @@ from ..cancel import CancelToken
 from ..config import Config
 from ..errors import ConfigError, StateError
 from ..inwise import InwiseClient
+from ..messages.catalog import error_words, said
 from ..state import StateStore, account_id, open_store
 from ..tables.base import Table
-from .session import NOTHING_DONE, RunSession, run_session
+from .session import RunSession, run_session
 from .summary import Progress
 
 Clock = Callable[[], datetime]
@@ -116,7 +117,7 @@ class Run:
             try:
                 self.store = open_store(self.config.state_dir_path(), mapping_url=self.config.state_url_resolved())
             except StateError as e:
-                raise StateError(f"{e}\n{NOTHING_DONE}") from None
+                raise StateError(said("store.nothing_done", error=error_words(e))) from None
             self._own_store = True
         return self.store
 

@@ -24,7 +24,7 @@ from ..config import Config
 from ..errors import InwiseError, StateError
 from ..gcpolicy import settle
 from ..inwise import InwiseClient
-from ..messages.catalog import msg, said
+from ..messages.catalog import error_words, msg, said
 from ..normalize import clean_text, header_key
 from ..state import FeedAnswer, LockHeld, StateStore
 from ..tables.base import Table
@@ -164,7 +164,7 @@ def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress
         summary.warnings.append(said("run.stopped_before_feed"))
         return result
     except StateError as e:  # the store cannot be reached: the feed is not read (it stays in inwise)
-        summary.error = summary.error or said("run.store_feed_not_read", error=str(e))
+        summary.error = summary.error or said("run.store_feed_not_read", error=error_words(e))
         return result
     try:
         _take_leftovers(target, summary)
@@ -174,7 +174,7 @@ def pull(client: InwiseClient, target: FeedTarget, cancel: CancelToken, progress
         if result.drained and newest is not None and not client.feed_answers_maybe_lost:  # (a lost answer says so itself)
             _read_elsewhere(target, newest, sent, summary)
     except StateError as e:
-        summary.error = said("run.store_feed_partial", error=str(e))
+        summary.error = said("run.store_feed_partial", error=error_words(e))
     finally:
         with suppress(StateError):
             store.unlock(f"feed:{target.account}", token)

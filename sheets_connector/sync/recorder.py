@@ -29,7 +29,7 @@ from collections.abc import Mapping
 
 from ..cancel import CancelToken
 from ..errors import LockLost, StateError, StoreUnreachable
-from ..messages.catalog import said
+from ..messages.catalog import error_words, said
 from ..results import RowOutcome
 from .changes import outcome_dict
 from .session import RunSession
@@ -152,6 +152,6 @@ class AnswerRecorder:
         elif isinstance(e, LockLost):
             self.cancel.cancel("this run lost its lock")
         else:
-            self.summary.error = said("run.store_failed", error=str(e))
+            self.summary.error = said("run.store_failed", error=error_words(e))
         with self._cond:  # after the cancel: the window it frees must not let a request out
             self._queue = []

@@ -120,7 +120,7 @@ def run_session(config: Config, store: StateStore, account: str, *, command: str
         try:
             store.ensure_room(PREFLIGHT_ROOM)
         except StateError as e:
-            raise StateError(f"{e}\n{NOTHING_DONE}") from None
+            raise StateError(said("store.nothing_done", error=error_words(e))) from None
         import_journal(store, config.state_path(), ident.sheet, account)
         store.register_sheet(ident.sheet, account)
         yield RunSession(store, ident, account, run_id, clock, claimed=claim is not None)
@@ -130,10 +130,10 @@ def run_session(config: Config, store: StateStore, account: str, *, command: str
         status = "stopped" if isinstance(e, (RunStopped, KeyboardInterrupt)) else "failed"
         error = error_words(e) if isinstance(e, ConnectorError) else f"{type(e).__name__}: {e}"
         # an error with a message: runs show says it in the mapping's language
-        said = {"language": config.language, "said": said_json([error])} if isinstance(error, Said) else None
+        stored = {"language": config.language, "said": said_json([error])} if isinstance(error, Said) else None
         try:  # a run that lost its lock records nothing: the run that took over marked it
             store.finish_run(run_id, status, finished_at=clock().isoformat(timespec="seconds"),
-                             duration_s=time.monotonic() - t0, error=error, summary=said)
+                             duration_s=time.monotonic() - t0, error=error, summary=stored)
         except (StateError, LockLost):
             log.debug("could not record the run's end", exc_info=True)
         raise
