@@ -263,3 +263,38 @@ inwise:
     [mail] = inbox.messages
     assert mail["Subject"] == "sheets-connector: contacts.xlsx, sheet 'Contacts' stopped: inwise unavailable"
     assert f"(run #{result['run_id']}, started from the schedule at " in _body(mail)
+
+
+def test_a_hebrew_mappings_alerts_are_in_hebrew(tmp_path, sandbox, smtp, hook):
+    """The same scheduled run as above with ``language: he``: the email and the chat message say
+    it in Hebrew (the sheet's and the tab's names as typed, dates with the month's name)."""
+    lrm = "\u200e"
+    port, inbox = smtp
+    url, received = hook
+    write_workbook(tmp_path / "contacts.xlsx", ROWS)
+    cfg = make_config(tmp_path, sandbox.base_url, extra=_alerts(port, url) + "language: he\n")
+    clock = Clock()
+    sandbox.set_faults(error_rate=1.0)
+    s = sync(cfg, Collaborators(environ=ENV, clock=clock), trigger="schedule")
+    assert s.outage and len(inbox.messages) == 1
+    mail = inbox.messages[0]
+    place = f"{lrm}contacts.xlsx{lrm}, לשונית '{lrm}Contacts{lrm}'"
+    assert mail["Subject"] == f"sheets-connector: {place} נעצר: inwise לא זמינה"
+    lines = _body(mail).split("\n")
+    assert lines[0] == f"הסנכרון של {place} נעצר: inwise לא זמינה (הרצה #{s.run_id}, שהופעלה מהתזמון ב-6 בדצמ׳ 2026 07:00)."
+    assert lines[2].startswith("מה קרה: inwise לא זמינה: 3 שורות ברצף לא קיבלו תשובה גם אחרי כל הניסיונות החוזרים")
+    assert lines[2].endswith("הסנכרון הבא ישלח אותן.") and "הריצו את הסנכרון שוב מאוחר יותר" not in lines[2]
+    assert lines[3].startswith("שורות: 0 סונכרנו (0 נוצרו, 0 עודכנו)")
+    assert lines[4] == ("מה לעשות: אין מה לתקן אצלכם: ההרצה הבאה תשלח את השורות שלא נשלחו. אם זה נמשך, בדקו את מצב "
+                        "השירות של inwise או פנו לתמיכה של inwise.")
+    assert lines[5] == f"פרטים: {lrm}sheets-connector runs show {s.run_id}{lrm}"
+    assert received[0]["text"] == f"*{mail['Subject']}*\n{_body(mail)}"
+    assert not any(w in _body(mail) for w in ("What happened", "Rows:", "What to do", "started from"))
+
+    sandbox.set_faults(error_rate=0.0)
+    clock.now += dt.timedelta(minutes=15)
+    assert sync(cfg, Collaborators(environ=ENV, clock=clock), trigger="schedule").outage is None
+    again = inbox.messages[1]
+    assert again["Subject"] == f"sheets-connector: {place} עובד שוב"
+    assert _body(again).split("\n")[1] == "לפניה הרצה אחת הסתיימה כך: נעצר: inwise לא זמינה (מאז 6 בדצמ׳ 2026 07:00)."
+    assert _body(again).endswith("אין צורך לעשות דבר נוסף.")

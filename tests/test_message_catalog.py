@@ -22,7 +22,8 @@ from sheets_connector.tables.base import RowRef, SourceRow
 EN, HE = catalog("en"), catalog("he")
 LRM, RLM = "\u200e", "\u200f"
 # texts that are the same in both languages (only values, or a name that is not translated)
-NEUTRAL = {"plain", "cols.pair", "init.how", "init.suggestion", "err.located", "err.bullet", "err.field_label", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage"}
+NEUTRAL = {"plain", "cols.pair", "init.how", "init.suggestion", "err.located", "err.bullet", "err.field_label", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage",
+           "alert.kind", "alert.subject"}
 SOURCE = Path(__file__).resolve().parents[1] / "sheets_connector"
 
 
@@ -55,6 +56,9 @@ def test_every_message_the_code_builds_is_in_the_catalog():
                 "init.role_": ("city", "address", "zip", "country", "gender", "company", "job_title", "id_number",
                                "landline"),
                 "runs.status_": ("ok", "failed", "stopped", "crashed", "running"),
+                "alert.trigger_": ("schedule", "menu", "cli"), "alert.label_": ("conflict", "invalid", "missing", "error"),
+                "alert.title_": ("failed", "unavailable", "stopped", "attention"),
+                "alert.todo_": ("failed", "unavailable", "stopped", "attention"),
                 "runs.": ("created", "updated", "unchanged", "conflict", "invalid", "missing", "duplicate",
                           "error_rows", "held", "no_consent")}
     for prefix, members in families.items():

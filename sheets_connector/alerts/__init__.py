@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ..errors import ConnectorError, RunStopped, StateError
+from ..messages.catalog import Joined, Msg, Said, error_words, msg, render, said
 from .deliver import deliver, webhook_body
 from .events import Alert, RunEnd, Status, decide
 from .settings import AlertSettings, EmailAlert, WebhookAlert
@@ -40,29 +41,39 @@ class Meta(Protocol):
 
 def end_of(*, sheet: str, label: str, command: str, trigger: str, run_id: int | None, at: datetime,
            summary: object | None = None, error: BaseException | None = None, attention_rows: int = 0,
-           not_sent_details: frozenset[object] = frozenset()) -> RunEnd:
-    """The run's end from its summary (it completed) or the error that ended it."""
-    end = RunEnd(sheet, label, command, trigger, run_id, at, "ok")
+           not_sent_details: frozenset[object] = frozenset(), language: str = "en") -> RunEnd:
+    """The run's end from its summary (it completed) or the error that ended it; its alert is
+    said in ``language`` (the mapping's)."""
+    end = RunEnd(sheet, label, command, trigger, run_id, at, "ok", language=language)
     if error is not None:
         end.status = "stopped" if isinstance(error, (RunStopped, KeyboardInterrupt)) else "failed"
-        end.what = (str(error) if isinstance(error, ConnectorError)
-                    else f"an unexpected error ({type(error).__name__}); the details are in the log of the computer "
-                         "or service that ran it")
+        end.what = (error_words(error) if isinstance(error, ConnectorError)
+                    else said("alert.unexpected", name=type(error).__name__))
         return end
     counts = dict(getattr(summary, "counts", {}) or {})
     end.counts = counts
     end.not_sent = sum(1 for o in getattr(summary, "outcomes", []) if o.reason in not_sent_details)
     outage, failure = getattr(summary, "outage", None), getattr(summary, "error", None)
     if outage:
-        end.status, end.what = "unavailable", outage
+        end.status, end.what = "unavailable", _without_advice(outage)
     elif failure:
         end.status, end.what = "failed", failure
     elif getattr(summary, "interrupted", False):
-        end.status, end.what = "stopped", "stopped before every row was sent: " + " ".join(
-            w for w in getattr(summary, "warnings", []) if w.startswith("Stopped"))[:400]
+        stopped = tuple(w for w in getattr(summary, "warnings", []) if w.startswith("Stopped"))
+        words = " ".join(stopped)
+        end.status = "stopped"
+        end.what = (said("alert.stopped_what", said=Joined(" ", stopped)) if len(words) <= 400
+                    else "stopped before every row was sent: " + words[:400])
     elif attention_rows and end.attention >= attention_rows:
         end.status = "attention"
     return end
+
+
+def _without_advice(outage: str) -> str:
+    """The outage in the run's words without its advice: the alert says what to do on a line of its own."""
+    if isinstance(outage, Said) and outage.message.id == "run.outage":
+        return Said(Msg("alert.outage", tuple(kv for kv in outage.message.args if kv[0] != "advice")))
+    return outage.removesuffix(" " + render(msg("run.outage_advice"), "en"))
 
 
 def notify(settings: AlertSettings | None, end: RunEnd, store: Meta | None,

@@ -19,24 +19,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from ..messages import format_time
+from ..messages.catalog import Joined, Msg, Place, in_language, msg, render
+
 Status = Literal["ok", "attention", "unavailable", "stopped", "failed"]
 Event = Literal["problem", "reminder", "recovered"]
 
-TRIGGER_WORDS = {"schedule": "the schedule", "menu": "the sheet's menu", "cli": "the command line"}
 ATTENTION = ("conflict", "invalid", "missing", "error")  # outcomes a person has to look at
-LABELS = {"conflict": "conflicts", "invalid": "invalid values", "missing": "no email or mobile",
-          "error": "inwise errors"}
-WHAT_TO_DO: dict[str, str] = {
-    "failed": "Read what happened above: it says what to fix. Then run the sync again (a scheduled run does so "
-              "by itself).",
-    "unavailable": "Nothing to fix on your side: the next run sends the rows that were not sent. If it lasts, "
-                   "check inwise's status or ask inwise support.",
-    "stopped": "Run the sync again to finish it; nothing was lost.",
-    "attention": "Open the sheet and look at the rows marked ✗ in the results column (each says what is wrong and "
-                 "what to do), fix them and sync again.",
-}
-TITLES = {"failed": "failed", "unavailable": "stopped: inwise unavailable", "stopped": "was stopped",
-          "attention": "left rows needing attention"}
+TRIGGERS = ("schedule", "menu", "cli")
+COMMANDS = {"sync": "alert.cmd_sync", "pull-new": "alert.cmd_pull_new"}
 
 
 @dataclass
@@ -50,9 +41,10 @@ class RunEnd:
     run_id: int | None
     at: datetime
     status: Status
-    what: str = ""  # what happened, in the run's own words
+    what: str = ""  # what happened, in the run's own words (a ``Said``: said in ``language``)
     counts: dict[str, int] = field(default_factory=dict)
     not_sent: int = 0
+    language: str = "en"  # the mapping's: the alert's words
 
     @property
     def attention(self) -> int:
@@ -76,77 +68,103 @@ class Alert:
                 "subject": self.subject, "text": self.text}
 
 
-def _when(at: datetime | str) -> str:
+def _say(end: RunEnd, key: str, /, **values: Any) -> str:
+    return render(msg(key, **values), end.language)
+
+
+def _when(at: datetime | str, language: str) -> str:
     when = datetime.fromisoformat(at) if isinstance(at, str) else at
-    return when.strftime("%d/%m/%Y %H:%M")
+    # English keeps the form it always had; Hebrew the month's name (read one way only)
+    return format_time(when, language) if language == "he" else when.strftime("%d/%m/%Y %H:%M")
 
 
 def _run(end: RunEnd) -> str:
-    number = f"run #{end.run_id}" if end.run_id is not None else "a run"
-    return f"{number}, started from {TRIGGER_WORDS.get(end.trigger, end.trigger)} at {_when(end.at)}"
+    trigger = msg(f"alert.trigger_{end.trigger}") if end.trigger in TRIGGERS else end.trigger
+    when = _when(end.at, end.language)
+    if end.run_id is None:
+        return _say(end, "alert.a_run", trigger=trigger, when=when)
+    return _say(end, "alert.run", run=end.run_id, trigger=trigger, when=when)
+
+
+def _command(end: RunEnd) -> Msg | str:
+    return msg(COMMANDS[end.command]) if end.command in COMMANDS else end.command
+
+
+def _title(status: str) -> Msg:
+    return msg(f"alert.title_{status}")
 
 
 def rows_line(end: RunEnd) -> str:
     c = end.counts
     if not c:
-        return "Rows: the run ended before it counted them (rows inwise answered are kept; the next run writes them)."
+        return _say(end, "alert.rows_uncounted")
     sent = c.get("created", 0) + c.get("updated", 0)
-    parts = [f"{sent} synced ({c.get('created', 0)} created, {c.get('updated', 0)} updated)"]
+    parts: list[Msg] = [msg("alert.synced", n=sent, created=c.get("created", 0), updated=c.get("updated", 0))]
     if end.attention:
-        kinds = ", ".join(f"{LABELS[k]}: {c[k] - (end.not_sent if k == 'error' else 0)}" for k in ATTENTION
-                          if c.get(k, 0) - (end.not_sent if k == "error" else 0) > 0)
-        parts.append(f"{end.attention} need attention ({kinds})")
+        kinds = tuple(msg("alert.kind", label=msg(f"alert.label_{k}"), n=c[k] - (end.not_sent if k == "error" else 0))
+                      for k in ATTENTION if c.get(k, 0) - (end.not_sent if k == "error" else 0) > 0)
+        parts.append(msg("alert.attention", n=end.attention, kinds=Joined(", ", kinds)))
     if end.not_sent:
-        parts.append(f"{end.not_sent} not sent")
+        parts.append(msg("alert.not_sent", n=end.not_sent))
     if c.get("duplicate"):
-        parts.append(f"{c['duplicate']} duplicates")
+        parts.append(msg("alert.duplicates", n=c["duplicate"]))
     if c.get("unchanged"):
-        parts.append(f"{c['unchanged']} unchanged")
-    return "Rows: " + ", ".join(parts) + "."
+        parts.append(msg("alert.unchanged", n=c["unchanged"]))
+    return _say(end, "alert.rows", parts=Joined(", ", tuple(parts)))
 
 
 def _details(end: RunEnd) -> str:
-    return (f"Details: sheets-connector runs show {end.run_id}" if end.run_id is not None
-            else "Details: sheets-connector runs")
+    return _say(end, "alert.details", run=end.run_id) if end.run_id is not None else _say(end, "alert.details_all")
+
+
+def _what(end: RunEnd, *, attention: bool) -> str:
+    """``What happened: ...``: the run's words in the language (other words as they are), or the
+    rows needing attention."""
+    what: str | Msg = in_language(end.what, end.language) if end.what else ""
+    if not end.what and attention:
+        what = msg("alert.what_attention", n=end.attention)
+    return _say(end, "alert.what", what=what)
 
 
 def problem(end: RunEnd) -> Alert:
-    title = TITLES[end.status]
-    what = end.what or (f"{end.attention} rows need attention." if end.status == "attention" else "")
+    title = _title(end.status)
     text = "\n".join([
-        f"The {end.command} of {end.label} {title} ({_run(end)}).",
+        _say(end, "alert.problem", command=_command(end), label=Place(end.label), title=title, run=_run(end)),
         "",
-        f"What happened: {what}",
+        _what(end, attention=end.status == "attention"),
         rows_line(end),
-        f"What to do: {WHAT_TO_DO[end.status]}",
+        _say(end, "alert.todo", todo=msg(f"alert.todo_{end.status}")),
         _details(end),
     ])
-    return Alert("problem", end.status, f"sheets-connector: {end.label} {title}", text, end)
+    return Alert("problem", end.status, _say(end, "alert.subject", label=Place(end.label), title=title), text, end)
 
 
 def reminder(end: RunEnd, state: dict[str, Any]) -> Alert:
-    title = TITLES[end.status]
+    title = _title(end.status)
+    lang = end.language
     text = "\n".join([
-        f"The {end.command} of {end.label} still {title}: {state['runs']} runs in a row since {_when(state['since'])}; "
-        f"{state['quiet']} of them were not told one by one (the last alert was at {_when(state['sent_at'])}).",
-        f"Latest: {_run(end)}.",
+        _say(end, "alert.still", command=_command(end), label=Place(end.label), title=title, runs=state["runs"],
+             since=_when(state["since"], lang), quiet=state["quiet"], sent_at=_when(state["sent_at"], lang)),
+        _say(end, "alert.latest", run=_run(end)),
         "",
-        f"What happened: {end.what or f'{end.attention} rows need attention.'}",
+        _what(end, attention=True),
         rows_line(end),
-        f"What to do: {WHAT_TO_DO[end.status]}",
+        _say(end, "alert.todo", todo=msg(f"alert.todo_{end.status}")),
         _details(end),
     ])
-    return Alert("reminder", end.status, f"sheets-connector: {end.label} still {title}", text, end)
+    return Alert("reminder", end.status, _say(end, "alert.subject_still", label=Place(end.label), title=title), text,
+                 end)
 
 
 def recovered(end: RunEnd, state: dict[str, Any]) -> Alert:
     text = "\n".join([
-        f"The {end.command} of {end.label} works again: {_run(end)} completed.",
-        f"Before it, {state['runs']} run(s) in a row {TITLES[state['status']]} (since {_when(state['since'])}).",
+        _say(end, "alert.works_again", command=_command(end), label=Place(end.label), run=_run(end)),
+        _say(end, "alert.before", runs=state["runs"], title=_title(state["status"]),
+             since=_when(state["since"], end.language)),
         rows_line(end),
-        "Nothing more to do.",
+        _say(end, "alert.nothing_more"),
     ])
-    return Alert("recovered", "ok", f"sheets-connector: {end.label} works again", text, end)
+    return Alert("recovered", "ok", _say(end, "alert.subject_again", label=Place(end.label)), text, end)
 
 
 def decide(previous: str | None, end: RunEnd, repeat_hours: float) -> tuple[Alert | None, str | None]:

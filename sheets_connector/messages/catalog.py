@@ -161,6 +161,7 @@ def said_from_json(text: str, stored: Any, language: str | None) -> str:
 
 
 def _catalogs() -> dict[str, dict[str, str]]:
+    from .alerts import ALERTS
     from .checks import CHECK
     from .dates import DATES
     from .errors import ERRORS
@@ -174,7 +175,7 @@ def _catalogs() -> dict[str, dict[str, str]]:
     from .workbook import WORKBOOK
 
     return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang], **INIT[lang], **SERVICE[lang],
-                   **ERRORS[lang], **TRANSPORT[lang], **WORKBOOK[lang], **STORE[lang]}
+                   **ERRORS[lang], **TRANSPORT[lang], **WORKBOOK[lang], **STORE[lang], **ALERTS[lang]}
             for lang in ROWS}
 
 

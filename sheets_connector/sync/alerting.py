@@ -8,7 +8,6 @@ import logging
 from .. import alerts
 from ..errors import SheetBusy
 from ..messages.catalog import said
-from .breaker import OUTAGE_ADVICE
 from .collaborators import Run
 from .send import NOT_SENT_DETAILS
 from .session import RunSession
@@ -27,8 +26,7 @@ def run_ended(run: Run, command: str, session: RunSession | None, *, summary: Ru
         end = alerts.end_of(sheet=ident.sheet, label=ident.label, command=command, trigger=run.trigger,
                             run_id=session.run_id if session is not None else (summary.run_id if summary else None),
                             at=run.clock(), summary=summary, error=error, attention_rows=settings.attention_rows,
-                            not_sent_details=NOT_SENT_DETAILS)
-        end.what = end.what.removesuffix(" " + OUTAGE_ADVICE)  # the alert says what to do on a line of its own
+                            not_sent_details=NOT_SENT_DETAILS, language=run.config.language)
         failures = alerts.notify(settings, end, run.store, run.environ)
     except Exception:  # noqa: BLE001 - an alert must never fail the run
         log.warning("alerts: the alert about this run could not be made", exc_info=True)
