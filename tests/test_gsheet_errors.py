@@ -165,3 +165,89 @@ def test_sync_on_a_project_without_the_api_stops_before_sending(emu, tmp_path, s
     assert r.exit_code == 1
     assert f"Open {ENABLE} and click Enable" in r.stderr and "Traceback" not in r.stderr
     assert sandbox.stats()["total"] == 0
+
+
+# -- the same errors in a Hebrew mapping's language ---------------------------------------------
+LRM = "\u200e"
+
+
+def _hebrew(e: BaseException) -> str:
+    from sheets_connector.messages.catalog import error_words, in_language
+
+    return in_language(error_words(e), "he")
+
+
+def test_googles_access_and_sharing_errors_in_hebrew(emu, tmp_path):
+    key = emu.create_spreadsheet({"Contacts": ROWS}, shared_with={BOT: "reader"})
+    t = _table(emu, tmp_path, key, "service account")
+    emu.fail_next(1, error="service_disabled")
+    with pytest.raises(SourceError) as err:
+        t.read()
+    he = _hebrew(err.value)
+    assert he == (f"ה-API של Google Sheets לא מופעל בפרויקט ה-Google Cloud {LRM}123456789012{LRM}, שבו נוצר חשבון "
+                  f"השירות, ולכן Google מסרבת לכל בקשה של חשבון השירות {LRM}{BOT}{LRM}. פתחו את {LRM}{ENABLE}{LRM} "
+                  "ולחצו Enable (מי שמורשה לנהל את הפרויקט יכול לעשות זאת: העבירו לו את הקישור), חכו כמה דקות, "
+                  "והריצו שוב. דבר לא נשלח לגיליון."), he
+    emu.fail_next(1, error="unsupported_document")
+    with pytest.raises(SourceError) as err:
+        t.read()
+    assert _hebrew(err.value).startswith("זה קובץ Excel (.xlsx) ששמור ב-Google Drive, לא גיליון Google (")
+    data = t.read()
+    with pytest.raises(SourceError) as err:
+        t.set_columns({"Sync result": {RowRef(r.number): "ok" for r in data.rows}})
+    he = _hebrew(err.value)
+    assert he.endswith(f"משותף עם {LRM}{BOT}{LRM} לצפייה בלבד, ולכן לא ניתן היה לכתוב בו את התוצאות. ב-Google Sheets "
+                       f"לחצו שיתוף והגדירו את {LRM}{BOT}{LRM} כעורך, והריצו שוב."), he
+    assert str(err.value).endswith(f"is shared with {BOT} for viewing only, so the results could not be written into "
+                                   f"it. In Google Sheets click Share, make {BOT} an Editor, and run again.")
+    assert he.startswith(f"{LRM}Google Sheet{LRM} "), he  # the sheet's title as typed, the words around it Hebrew
+
+
+def test_a_deleted_tab_a_revoked_key_and_an_expired_login_in_hebrew(emu, tmp_path):
+    key = emu.create_spreadsheet({"Contacts": ROWS, "Other": [["x"]]}, shared_with=[BOT])
+    t = _table(emu, tmp_path, key, "service account")
+    t.read()
+
+    def delete_tab() -> None:
+        from gsheets_util import gspread_client
+
+        gspread_client(emu).open_by_key(key).del_worksheet_by_id(0)
+
+    emu.share(key, emu.account)
+    emu.on_request("sheets.spreadsheets.get", delete_tab)
+    with pytest.raises(SourceError) as err:
+        t.set_columns({"Sync result": {RowRef(2): "ok"}})
+    assert ": הלשונית נעלמה (נמחקה או ששמה שונה) בזמן שהמחבר היה בקריאה חוזרת של השורות לפני כתיבת התוצאות. דבר נוסף " \
+           f"לא נכתב. אם שמה שונה, כתבו את השם החדש ב-{LRM}source.worksheet{LRM} במיפוי" in _hebrew(err.value)
+
+    revoked = tmp_path / "revoked"
+    revoked.mkdir()
+    key2 = emu.create_spreadsheet({"Contacts": ROWS}, shared_with=[BOT])
+    with pytest.raises(SourceError) as err:
+        _table(emu, revoked, key2, "service account", registered=False).read()
+    assert _hebrew(err.value).startswith(f"Google סירבה לחבר את חשבון השירות {LRM}{BOT}{LRM} ({LRM}invalid_grant{LRM}): "
+                                         "המפתח שלו נמחק או הושבת ב-Google Cloud")
+
+    expired = tmp_path / "expired"
+    expired.mkdir()
+    key3 = emu.create_spreadsheet({"Contacts": ROWS}, shared_with=[STAFF])
+    with pytest.raises(SourceError) as err:
+        _table(emu, expired, key3, "oauth", known=False).read()
+    he = _hebrew(err.value)
+    assert he.startswith("תוקף ההתחברות שלכם ל-Google (חשבון ה-Google שלכם) פג או שהיא בוטלה, ולכן Google סירבה לה "
+                         f"({LRM}invalid_grant{LRM}). ההתחברות השמורה נמחקה ("), he
+    assert "הריצו שוב והתחברו בדפדפן שייפתח." in he and "'Testing'" in he and "Your Google login" not in he
+
+
+def test_a_hebrew_sync_on_a_project_without_the_api_says_it_in_hebrew(emu, tmp_path, sandbox):
+    key = emu.create_spreadsheet({"Contacts": ROWS}, shared_with=[BOT])
+    auth = _service_account(emu, tmp_path)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(sheet_mapping(emu, key, sandbox.base_url, source_extra=f"  {auth}\n") + "language: he\n",
+                       encoding="utf-8")
+    emu.fail_next(1, error="service_disabled")
+    r = CliRunner().invoke(main, ["sync", "--config", str(mapping)],
+                           env={"INWISE_API_KEY": "test-key", "GOOGLE_APPLICATION_CREDENTIALS": None},
+                           catch_exceptions=False)
+    assert r.exit_code == 1 and r.stderr.startswith("שגיאה: ה-API של Google Sheets לא מופעל בפרויקט"), r.stderr
+    assert sandbox.stats()["total"] == 0

@@ -40,6 +40,8 @@ from urllib3.util.retry import Retry
 
 from .. import metrics
 from ..errors import ConfigError, SourceError
+from ..messages import google as words
+from ..messages.catalog import msg, said
 from ..retry import RetryPolicy, build_retry
 from .errors import explain_api_error, explain_refresh_error
 
@@ -132,13 +134,10 @@ class SheetsConnection:
             raise self._refused(e) from None
         except (TransportError, requests.ConnectionError, requests.Timeout) as e:
             where = self.api_url or SHEETS_API
-            detail = "it did not answer in time" if isinstance(e, requests.Timeout) else "no connection"
-            raise SourceError(
-                f"Cannot reach Google Sheets ({where}) while {doing}: {detail}. Check the internet connection "
-                "and run again."
-            ) from None
+            detail = msg("gs.too_slow") if isinstance(e, requests.Timeout) else msg("gs.no_connection")
+            raise SourceError(said("gs.unreachable", where=where, doing=words.doing(doing), detail=detail)) from None
         except GoogleAuthError as e:
-            raise SourceError(f"Signing in to Google failed while {doing}: {type(e).__name__}. Check the credentials file.") from None
+            raise SourceError(said("gs.sign_in_failed", doing=words.doing(doing), name=type(e).__name__)) from None
 
     def explain(self, e: APIError, doing: str, sheet: str) -> SourceError:
         return SourceError(explain_api_error(e, doing, sheet, account=self.account, account_email=self.account_email,

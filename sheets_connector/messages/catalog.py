@@ -165,6 +165,7 @@ def _catalogs() -> dict[str, dict[str, str]]:
     from .checks import CHECK
     from .dates import DATES
     from .errors import ERRORS
+    from .google import GOOGLE
     from .init import INIT
     from .rows import ROWS
     from .run import RUN
@@ -175,7 +176,7 @@ def _catalogs() -> dict[str, dict[str, str]]:
     from .workbook import WORKBOOK
 
     return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang], **INIT[lang], **SERVICE[lang],
-                   **ERRORS[lang], **TRANSPORT[lang], **WORKBOOK[lang], **STORE[lang], **ALERTS[lang]}
+                   **ERRORS[lang], **TRANSPORT[lang], **WORKBOOK[lang], **STORE[lang], **ALERTS[lang], **GOOGLE[lang]}
             for lang in ROWS}
 
 

@@ -43,6 +43,7 @@ from urllib3.util.retry import Retry
 
 from ..errors import ConfigError, SourceError
 from ..gsheets.client import SheetsConnection, spreadsheet_key
+from ..gsheets.errors import tab_disappeared, view_only
 from ..messages.catalog import Place, said
 from ..normalize import date_pattern, header_key
 from . import gsheet_write
@@ -179,10 +180,7 @@ class GoogleSheetTable:
             except APIError as e:
                 if e.response.status_code != 403:
                     raise
-                fix = (f"In Google Sheets click Share, make {conn.account_email} an Editor" if conn.account_email
-                       else "Ask the owner to make you an Editor of it")
-                raise SourceError(f"{self.location} is shared with {conn.account_email or 'you'} for viewing only, so "
-                                  f"the results could not be written into it. {fix}, and run again.") from None
+                raise SourceError(view_only(self.location, conn.account_email)) from None
 
     def _connection(self) -> SheetsConnection:
         if self._conn is None:
@@ -244,8 +242,7 @@ class GoogleSheetTable:
             if sheet.get("properties", {}).get("title") == title:
                 self._formulas = formula_columns(sheet)  # for where the results columns go
                 return sheet["properties"], grid_rows(sheet)
-        raise SourceError(f"The tab '{title}' of {self.location} disappeared while the connector was using it "
-                          "(renamed or deleted?). Check the tab name and run again.")
+        raise SourceError(tab_disappeared(title, self.location))
 
     # ---- checks
     def check_writable(self) -> None:
@@ -365,8 +362,7 @@ class GoogleSheetTable:
             "includeGridData": "true", "ranges": absolute_range_name(title), "fields": SNAPSHOT_FIELDS})
         snap = parse_snapshot(answer, title)
         if snap is None:
-            raise SourceError(f"The tab '{title}' of {self.location} disappeared while the connector was using it "
-                              "(renamed or deleted?). Check the tab name and run again.")
+            raise SourceError(tab_disappeared(title, self.location))
         return snap
 
     def _tag(self, requests: list[dict[str, Any]]) -> None:
