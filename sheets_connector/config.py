@@ -29,7 +29,9 @@ from . import messages
 from .alerts.settings import AlertSettings
 from .errors import ConfigError
 from .inwise.wire import API_ADDRESS
-from .messages.catalog import said
+from .messages.catalog import Joined, Msg, said
+from .messages.catalog import msg as _msg
+from .messages.language import language_in_text
 from .normalize import NEWER_RANGES, calling_code_for, date_pattern, header_key, region_for
 from .paths import resolve_user_path
 from .perrow import ConsentColumn, DoNotSyncColumn, GroupsColumn, column_spec
@@ -614,37 +616,35 @@ def _model_in(ann: Any) -> Any:
     return None
 
 
-def _friendly(err: dict[str, Any]) -> str:
+def _friendly(err: dict[str, Any]) -> Msg | str:
     t = err["type"]
     msg = err["msg"]
     inp = err.get("input")
     if t == "missing":
-        return "is required but missing"
+        return _msg("map.missing")
     if t == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        return f"must be {expected} (got {inp!r})"
+        return _msg("map.one_of", expected=expected, got=repr(inp))
     if t in ("int_parsing", "int_type", "int_from_float"):
-        return f"must be a whole number (got {inp!r})"
+        return _msg("map.whole", got=repr(inp))
     if t in ("bool_parsing", "bool_type"):
-        return f"must be true or false (got {inp!r})"
+        return _msg("map.yes_no", got=repr(inp))
     if t in ("float_parsing", "float_type"):
-        return f"must be a number (got {inp!r})"
+        return _msg("map.number", got=repr(inp))
     if t == "string_type":
         if isinstance(inp, (int, float)) and not isinstance(inp, bool):
-            return (f"{inp} is read as a number, but a name is needed here: write it in quotes, like '{inp}' "
-                    "(a tab or a column is chosen by its name, as shown in the sheet, not by its position)")
+            return _msg("map.number_not_name", value=str(inp))
         if isinstance(inp, bool):
-            return (f"yes/no/true/false is read as a yes-or-no answer, but a name is needed here: write it in "
-                    f"quotes, like '{'yes' if inp else 'no'}'")
-        return f"must be text (got {inp!r})"
+            return _msg("map.bool_not_name", word="yes" if inp else "no")
+        return _msg("map.text", got=repr(inp))
     if t in ("dict_type", "model_type", "model_attributes_type"):
-        return f"must be a mapping of keys to values (got {inp!r})"
+        return _msg("map.keys", got=repr(inp))
     if t == "list_type":
-        return f"must be a list (got {inp!r})"
+        return _msg("map.list", got=repr(inp))
     if t == "union_tag_invalid":
-        return f"type must be one of: {', '.join(SOURCE_TYPES)} (got {err.get('ctx', {}).get('tag')!r})"
+        return _msg("map.type_one_of", types=", ".join(SOURCE_TYPES), got=repr(err.get("ctx", {}).get("tag")))
     if t == "union_tag_not_found":
-        return f"needs a 'type' (one of: {', '.join(SOURCE_TYPES)})"
+        return _msg("map.needs_type", types=", ".join(SOURCE_TYPES))
     if msg.startswith("Value error, "):
         return msg[len("Value error, "):]
     return msg[:1].lower() + msg[1:]
@@ -679,52 +679,59 @@ def load_config(path: str | os.PathLike) -> Config:
 
 def parse_config(text: str, *, where: str = "<mapping>", base_dir: Path | None = None, file: Path | None = None) -> Config:
     try:
+        return _parse_config(text, where=where, base_dir=base_dir, file=file)
+    except ConfigError as e:
+        e.language = e.language or language_in_text(text)  # its language is not known yet: the file's text tells
+        raise
+
+
+def _parse_config(text: str, *, where: str, base_dir: Path | None, file: Path | None) -> Config:
+    try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        at_line = f", line {mark.line + 1}" if mark is not None else ""
+        at_line = _msg("map.at_line", line=mark.line + 1) if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e)
         if "escape" in problem:  # "C:\Users\..." in double quotes: YAML reads \U as an escape
-            raise ConfigError(
-                f"{where}{at_line}: a backslash inside double quotes ({problem}). For a Windows path, use single "
-                "quotes or none: path: 'C:\\Users\\dana\\Contacts.xlsx'."
-            ) from None
-        raise ConfigError(
-            f"{where}{at_line}: this is not valid YAML ({problem}). Check the indentation and the colons on that line."
-        ) from None
+            raise ConfigError(said("map.backslash", where=where, at_line=at_line, problem=problem)) from None
+        raise ConfigError(said("map.not_yaml", where=where, at_line=at_line, problem=problem)) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: the mapping must be a set of keys (source:, columns:, ...); `sheets-connector init YOUR-WORKBOOK.xlsx` writes one.")
+        raise ConfigError(said("map.not_keys", where=where))
     lines = _line_map(node) if node is not None else {}
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        problems: list[Msg] = []
         for err in exc.errors():
             loc = _clean_loc(tuple(err["loc"]))
             if not loc and SCHEDULE_NEEDS_ZONE in str(err["msg"]):
                 loc = ("schedule",)  # a whole-model check: point at the line that needs the zone
-            key = ".".join(str(x) for x in loc) or "(top level)"
+            key: str | Msg = ".".join(str(x) for x in loc) or _msg("map.top_level")
             line = None
             for n in range(len(loc), -1, -1):
                 line = lines.get(tuple(str(x) for x in loc[:n]))
                 if line is not None:
                     break
-            text_ = _friendly(dict(err))
+            text_: Any = _friendly(dict(err))
             if err["type"] == "extra_forbidden":
                 allowed = _fields_of(Config, loc[:-1])
                 hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-                text_ = f"unknown key {str(loc[-1])!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+                text_ = _msg("map.unknown_key", key=repr(str(loc[-1])))
+                parts: list[Msg] = [text_]
+                if hint:
+                    parts.append(_msg("map.did_you_mean", hint=repr(hint[0])))
                 if allowed:
-                    text_ += f" (allowed here: {', '.join(allowed)})"
-            at = f"{where}, line {line}" if line else where
-            problems.append(f"{at}: {key}: {text_}")
+                    parts.append(_msg("map.allowed", allowed=", ".join(allowed)))
+                text_ = Joined("", tuple(parts))
+            at = _msg("map.where_line", where=where, line=line) if line else where
+            problems.append(_msg("map.problem", at=at, key=key, text=text_))
         # one message per distinct problem, in file order
-        seen: list[str] = []
+        seen: list[Msg] = []
         for p_ in problems:
             if p_ not in seen:
                 seen.append(p_)
-        raise ConfigError("The mapping has a problem:\n  " + "\n  ".join(seen)) from None
+        raise ConfigError(said("map.problems", problems=Joined("\n  ", tuple(seen)))) from None
     cfg._base_dir = base_dir or Path.cwd()
     cfg._file = file
     cfg._where = where

@@ -23,7 +23,7 @@ EN, HE = catalog("en"), catalog("he")
 LRM, RLM = "\u200e", "\u200f"
 # texts that are the same in both languages (only values, or a name that is not translated)
 NEUTRAL = {"plain", "cols.pair", "init.how", "init.suggestion", "err.located", "err.bullet", "err.field_label", "email.library", "check.col_inwise", "check.tab", "runs.count", "runs.running_stage",
-           "alert.kind", "alert.subject", "gs.reason"}
+           "alert.kind", "alert.subject", "gs.reason", "map.problem"}
 SOURCE = Path(__file__).resolve().parents[1] / "sheets_connector"
 
 

@@ -22,7 +22,7 @@ def _mapping(tmp, url: str, language: str | None, name: str = "m.yaml") -> str:
     p = tmp / name
     lang = f"language: {language}\n" if language else ""
     p.write_text("source: {type: xlsx, path: contacts.xlsx}\ncolumns: {email: אימייל, mobile: נייד, fields: {1: שם}}\n"
-                 f"inwise: {{base_url: {url}, mobile: {{default_country: IL}}}}\n{lang}state_dir: {tmp / 'state'}\n",
+                 f"inwise: {{base_url: {url}, mobile: {{default_country: IL}}, retry: {{backoff_factor: 0.01}}}}\n{lang}state_dir: {tmp / 'state'}\n",
                  encoding="utf-8")
     return str(p)
 
@@ -133,3 +133,33 @@ def test_a_full_or_busy_store_says_why_and_what_to_do_in_hebrew(tmp_path):
         f"תיקייה אחרת עם {LRM}state_dir{LRM} במיפוי), והריצו שוב.")
     assert render(error_words(busy).message, "he").startswith(
         f"מאגר המצב של המחבר {LRM}{where}{LRM} לא נכתב: תוכנה אחרת החזיקה אותו תפוס זמן רב מדי. סנכרון אחר")
+
+
+def test_mistakes_in_the_mapping_file_are_said_in_the_language_it_asks_for(tmp_path, sandbox):
+    """Raised before the mapping is loaded: its ``language:`` line (found even in YAML that does
+    not parse), else Hebrew column names, tell the language; otherwise English as always."""
+    write_workbook(tmp_path / "contacts.xlsx", [["דנה", "d@example.com", "0541234567"]], header=HEADER)
+
+    def stderr(text: str) -> str:
+        p = tmp_path / "m.yaml"
+        p.write_text(text, encoding="utf-8")
+        r = _run("check", "--config", str(p))
+        assert r.exit_code == 2, r.stderr
+        return r.stderr.replace(str(p), "m.yaml")
+
+    good = "source: {type: xlsx, path: contacts.xlsx}\ncolumns: {email: אימייל}\n"
+    assert stderr(good + "colums: {mobile: נייד}\nlanguage: he\n") == (
+        f"שגיאה: יש בעיה במיפוי:\n  {LRM}m.yaml{LRM}, שורה 3: {LRM}colums{LRM}: מפתח לא מוכר {LRM}'colums'{LRM}; "
+        f"האם התכוונתם ל-{LRM}'columns'{LRM}? (מותר כאן: {LRM}source, columns, inwise, results, new_contacts, groups, "
+        f"date_format, language, state_dir, state_url, state_retention_days, service, schedule, timezone, alerts{LRM})\n")
+    broken = "language: he\nsource: {type: xlsx, path: contacts.xlsx\ncolumns: {email: אימייל}\n"
+    assert stderr(broken).startswith(f"שגיאה: {LRM}m.yaml{LRM}, שורה 3: זה לא YAML תקין ("), stderr(broken)
+    # no language line, Hebrew column names: the file was written for a Hebrew sheet
+    assert stderr(good + "inwise: {mode: upsrt}\n") == (f"שגיאה: יש בעיה במיפוי:\n  {LRM}m.yaml{LRM}, שורה 3: {LRM}"
+                                                        f"inwise.mode{LRM}: צריך להיות {LRM}'upsert' or 'batch'{LRM} "
+                                                        f"(כתוב {LRM}'upsrt'{LRM})\n")
+    # an English mapping (or one that says nothing): the words it always printed
+    english = "source: {type: xlsx, path: contacts.xlsx}\ncolumns: {email: Email}\ncolums: {mobile: Mobile}\n"
+    assert stderr(english).startswith("Error: The mapping has a problem:\n  m.yaml, line 3: colums: unknown key "
+                                      "'colums'; did you mean 'columns'? (allowed here: source, columns, inwise")
+    assert stderr(good + "colums: {}\nlanguage: en\n").startswith("Error: The mapping has a problem:\n  m.yaml, line 3")

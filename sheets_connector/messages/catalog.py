@@ -167,6 +167,7 @@ def _catalogs() -> dict[str, dict[str, str]]:
     from .errors import ERRORS
     from .google import GOOGLE
     from .init import INIT
+    from .mapping import MAPPING
     from .rows import ROWS
     from .run import RUN
     from .runs import RUNS
@@ -176,7 +177,7 @@ def _catalogs() -> dict[str, dict[str, str]]:
     from .workbook import WORKBOOK
 
     return {lang: {**ROWS[lang], **CHECK[lang], **RUNS[lang], **RUN[lang], **DATES[lang], **INIT[lang], **SERVICE[lang],
-                   **ERRORS[lang], **TRANSPORT[lang], **WORKBOOK[lang], **STORE[lang], **ALERTS[lang], **GOOGLE[lang]}
+                   **ERRORS[lang], **TRANSPORT[lang], **WORKBOOK[lang], **STORE[lang], **ALERTS[lang], **GOOGLE[lang], **MAPPING[lang]}
             for lang in ROWS}
 
 
