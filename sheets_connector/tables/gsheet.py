@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gspread.exceptions import APIError
-from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
+from gspread.urls import SPREADSHEET_URL, SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 from urllib3.util.retry import Retry
 
@@ -47,7 +47,7 @@ from ..messages.catalog import Place, said
 from ..normalize import date_pattern, header_key
 from . import gsheet_write
 from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
-from .gsheet_cells import GRID_FIELDS, formula_columns, grid_rows, header_text, to_raw
+from .gsheet_cells import GRID_FIELDS, decode, grid_rows, header_text, to_raw
 from .gsheet_pins import SNAPSHOT_FIELDS, Snapshot, parse_snapshot
 from .result_columns import ColumnPlan, choose_columns
 
@@ -237,13 +237,12 @@ class GoogleSheetTable:
 
     def _grid(self, title: str, doing: str) -> tuple[dict[str, Any], list[list[CellValue]]]:
         """(tab properties, typed rows) in one spreadsheets.get."""
-        http = self._connection().http
-        answer = self._call(doing, http.fetch_sheet_metadata, self.key, params={
-            "includeGridData": "true", "ranges": absolute_range_name(title), "fields": GRID_FIELDS})
+        answer = self._get_cells(doing, {"includeGridData": "true", "ranges": absolute_range_name(title),
+                                          "fields": GRID_FIELDS})
         for sheet in answer.get("sheets", []):
             if sheet.get("properties", {}).get("title") == title:
-                self._formulas = formula_columns(sheet)  # for where the results columns go
-                return sheet["properties"], grid_rows(sheet)
+                rows, self._formulas = grid_rows(sheet)  # formulas: for where the results columns go
+                return sheet["properties"], rows
         raise SourceError(f"The tab '{title}' of {self.location} disappeared while the connector was using it "
                           "(renamed or deleted?). Check the tab name and run again.")
 
@@ -359,10 +358,15 @@ class GoogleSheetTable:
             self._notes.append(note)
         return targets
 
-    def _snapshot(self, title: str, doing: str) -> Snapshot:
+    def _get_cells(self, doing: str, params: dict[str, Any]) -> Any:
+        """One spreadsheets.get with grid data, its cells decoded straight to values (``gsheet_cells.decode``)."""
         http = self._connection().http
-        answer = self._call(doing, http.fetch_sheet_metadata, self.key, params={
-            "includeGridData": "true", "ranges": absolute_range_name(title), "fields": SNAPSHOT_FIELDS})
+        answer = self._call(doing, http.request, "get", SPREADSHEET_URL % self.key, params=params)
+        return decode(answer.content)
+
+    def _snapshot(self, title: str, doing: str) -> Snapshot:
+        answer = self._get_cells(doing, {"includeGridData": "true", "ranges": absolute_range_name(title),
+                                         "fields": SNAPSHOT_FIELDS})
         snap = parse_snapshot(answer, title)
         if snap is None:
             raise SourceError(f"The tab '{title}' of {self.location} disappeared while the connector was using it "

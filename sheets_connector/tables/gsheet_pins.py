@@ -27,7 +27,7 @@ from typing import Any
 
 from ..normalize import header_key
 from .base import CellValue
-from .gsheet_cells import formula_columns, grid_rows, header_text
+from .gsheet_cells import grid_rows, header_text
 
 TAG_COLUMN = "sheets-connector.column"
 TAG_HEADER = "sheets-connector.header-row"
@@ -154,19 +154,24 @@ def parse_snapshot(answer: dict[str, Any], title: str) -> Snapshot | None:
     for sheet in answer.get("sheets", []):
         if sheet.get("properties", {}).get("title") != title:
             continue
-        snap = Snapshot(sheet["properties"], grid_rows(sheet), formulas=formula_columns(sheet))
+        rows, formulas = grid_rows(sheet)
+        snap = Snapshot(sheet["properties"], rows, formulas=formulas)
         for m in sheet.get("merges", []) or []:
             snap.merges.append((int(m.get("startRowIndex", 0)), int(m.get("endRowIndex", 0)),
                                 int(m.get("startColumnIndex", 0)), int(m.get("endColumnIndex", 0))))
         for data in sheet.get("data", []) or []:
             top, left = int(data.get("startRow", 0)), int(data.get("startColumn", 0))
             for i, dim in enumerate(data.get("rowMetadata", []) or []):
+                if not dim:
+                    continue
                 if dim.get("hiddenByUser") or dim.get("hiddenByFilter"):
                     snap.hidden_rows.add(top + i)
                 for m in dim.get("developerMetadata", []) or []:
                     if m.get("metadataKey") == TAG_HEADER:
                         snap.header_tags.append((top + i, int(m["metadataId"])))
             for i, dim in enumerate(data.get("columnMetadata", []) or []):
+                if not dim:
+                    continue
                 if dim.get("hiddenByUser"):
                     snap.hidden_cols.add(left + i)
                 for m in dim.get("developerMetadata", []) or []:

@@ -29,7 +29,7 @@ from typing import Any
 
 from ..messages.catalog import msg, said
 from ..normalize import header_key
-from .base import CellValue, RowIdentifier, RowRef, SourceRow, Unplaced
+from .base import CellValue, RowIdentifier, RowKey, RowRef, SourceRow, Unplaced
 from .gsheet_cells import header_text
 from .gsheet_pins import Resolved, Snapshot, column_write, tag_requests
 from .placement import CurrentRow, place
@@ -77,6 +77,7 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
     read_prints = {n: _print(v, blank_results) for n, v in sheet.read_values.items()}
     refs = [ref for cells in columns.values() for ref in cells]
     written: dict[str, dict[int, Any]] = {t: {} for t in titles}  # title -> {row index: value this run wrote}
+    keys: dict[tuple[CellValue, ...], RowKey | None] = {}  # row (results blanked) -> identify's answer, every round
     first: _Seen | None = None
     trusted: frozenset[int] = frozenset()  # tags seen on their right row / column in this run
     refused = 0  # writes Google refused as not fitting the grid
@@ -91,7 +92,7 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
             sheet.tag(tag_requests(snap, resolved, h))
             continue
         trusted = trusted | set(resolved.tag_ids.values()) | {resolved.header_tag or -1}
-        seen = _Seen.of(sheet, snap, h, resolved, identify, blank_results)
+        seen = _Seen.of(sheet, snap, h, resolved, identify, blank_results, keys)
         if first is None:
             first = seen
         placed, out.unplaced = _place(refs, seen.current, read_prints, identify)
@@ -99,7 +100,7 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
         diffs = {}
         for title in titles:
             col = resolved.columns[title]
-            diffs[title] = _differences(seen, first, col, title, h, columns[title], placed, written[title])
+            diffs[title] = _differences(snap, seen, first, col, title, h, columns[title], placed, written[title])
             if diffs[title]:
                 data.append(column_write(resolved.tag_ids[title], diffs[title]))
         if not data:
@@ -118,36 +119,57 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
     return out
 
 
-def _print(values: Sequence[CellValue], blank: Sequence[int]) -> int:
-    """A row's fingerprint without the result columns (this run changes those)."""
+def _without(values: Sequence[CellValue], blank: Sequence[int]) -> tuple[CellValue, ...]:
+    """A row without the result columns (this run changes those)."""
     if not blank:
-        return hash(tuple(values))
+        return tuple(values)
     as_list = list(values)
     for i in blank:
         if i < len(as_list):
             as_list[i] = None
-    return hash(tuple(as_list))
+    return tuple(as_list)
+
+
+def _print(values: Sequence[CellValue], blank: Sequence[int]) -> int:
+    """A row's fingerprint without the result columns."""
+    return hash(_without(values, blank))
+
+
+_UNKNOWN = RowKey("email", "")  # never a real key: a row identify has not seen yet
 
 
 @dataclass
 class _Seen:
-    """A snapshot's rows below the header: who is where, and what the result columns held."""
+    """A snapshot's rows below the header: who is where, and what the result columns held
+    (kept without the snapshot itself, which the next round's replaces)."""
 
-    snap: Snapshot
     header_row: int
     current: list[CurrentRow]
     columns: dict[str, int]
+    cells: dict[str, list[CellValue]]  # title -> its column's cells, by row index
 
     @classmethod
     def of(cls, sheet: Sheet, snap: Snapshot, h: int, resolved: Resolved, identify: RowIdentifier | None,
-           blank: Sequence[int]) -> _Seen:
+           blank: Sequence[int], keys: dict[tuple[CellValue, ...], RowKey | None]) -> _Seen:
+        """``keys`` remembers identify's answer per row content across rounds: the mapping's
+        rule is run once per row, not once per row and round (a row's key does not depend on
+        the result columns, which change between rounds)."""
         align = sheet.align(snap.header(h))
         current = []
         for number, values in enumerate(snap.rows[h + 1:], start=h + 2):
-            aligned = align(values)
-            key = identify(SourceRow(number, aligned)) if identify else None
-            current.append(CurrentRow(number, key, _print(aligned, blank)))
-        return cls(snap, h, current, dict(resolved.columns))
+            row = _without(align(values), blank)
+            key = None
+            if identify is not None:
+                key = keys.get(row, _UNKNOWN)
+                if key is _UNKNOWN:
+                    key = keys[row] = identify(SourceRow(number, row))
+            current.append(CurrentRow(number, key, hash(row)))
+        cells = {t: [snap.cell(r, c) for r in range(len(snap.rows))] for t, c in resolved.columns.items()}
+        return cls(h, current, dict(resolved.columns), cells)
+
+    def cell(self, title: str, row: int) -> CellValue:
+        column = self.cells.get(title, [])
+        return column[row] if row < len(column) else None
 
 
 def _place(refs: list[RowRef], current: list[CurrentRow], prints: Mapping[int, int],
@@ -159,10 +181,9 @@ def _place(refs: list[RowRef], current: list[CurrentRow], prints: Mapping[int, i
     return {plain[p]: n for p, n in by_number.items()}, [Unplaced(plain[u.ref], u.reason) for u in lost]
 
 
-def _differences(seen: _Seen, first: _Seen, col: int, title: str, h: int, cells: Mapping[RowRef, Any],
-                 placed: Mapping[RowRef, int], written: Mapping[int, Any]) -> dict[int, Any]:
+def _differences(snap: Snapshot, seen: _Seen, first: _Seen, col: int, title: str, h: int,
+                 cells: Mapping[RowRef, Any], placed: Mapping[RowRef, int], written: Mapping[int, Any]) -> dict[int, Any]:
     """{row index: value} to write in one result column so it shows what it should."""
-    snap = seen.snap
     want: dict[int, Any] = {h: str(title).strip()}
     for ref, value in cells.items():
         if ref in placed:
@@ -183,15 +204,14 @@ def _differences(seen: _Seen, first: _Seen, col: int, title: str, h: int, cells:
 
 def _before(seen: _Seen, first: _Seen, title: str) -> dict[int, CellValue]:
     """{row index now: what that row's cell of this column held before this run wrote}."""
-    col = first.columns.get(title)
-    if col is None:
+    if title not in first.columns:
         return {}
     refs = [RowRef(r.number, r.key) for r in first.current]
     prints = {r.number: r.fingerprint for r in first.current}
     placed, _ = place(refs, seen.current, prints)
-    out: dict[int, CellValue] = {now - 1: first.snap.cell(ref.number - 1, col) for ref, now in placed.items()}
+    out: dict[int, CellValue] = {now - 1: first.cell(title, ref.number - 1) for ref, now in placed.items()}
     for r in range(min(seen.header_row, first.header_row)):  # rows above the header that were there
-        out.setdefault(r, first.snap.cell(r, col))
+        out.setdefault(r, first.cell(title, r))
     return out
 
 
