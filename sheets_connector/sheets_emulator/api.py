@@ -223,7 +223,7 @@ def _get(book: Spreadsheet, _rng: str | None, query: Query, _body: Any, account:
         rng = _parse(book, text)
         by_sheet.setdefault(id(book.sheet(rng.sheet)), []).append(rng)
 
-    sheets = []
+    sheets: list[dict[str, Any]] = []
     for index, sheet in enumerate(book.sheets):
         if by_sheet and id(sheet) not in by_sheet:
             continue  # with ranges, only the tabs they name are returned
@@ -258,9 +258,9 @@ def _get(book: Spreadsheet, _rng: str | None, query: Query, _body: Any, account:
     rest_mask = None if data_mask is None else {k: v for k, v in data_mask.items() if k != "rowData"}
     for i, data in grids.items():
         out = []
-        for grid in data:
-            rows = grid.pop("rowData", None)
-            part = prune(grid, rest_mask) if rest_mask is not None else grid
+        for grid_data in data:
+            rows = grid_data.pop("rowData", None)
+            part = prune(grid_data, rest_mask) if rest_mask is not None else grid_data
             if rows is not None and row_selected:
                 part["rowData"] = rows if values_selected else [{} for _ in rows]
             out.append(part)

@@ -116,7 +116,11 @@ def grid_rows(sheet: Mapping[str, Any]) -> tuple[list[list[CellValue]], dict[int
             rows.append([])
         for i, row in enumerate(data.get("rowData", []) or []):
             cells = row.get("values", []) or []
-            values: list[CellValue] = [None] * left
+            if top + i == len(rows):
+                rows.append([])
+            values = rows[top + i]  # several ranges (a partial snapshot) fill one row
+            if len(values) < left + len(cells):
+                values.extend([None] * (left + len(cells) - len(values)))
             for j, c in enumerate(cells):
                 if isinstance(c, dict):
                     c = _compact(c) if c else None
@@ -124,11 +128,8 @@ def grid_rows(sheet: Mapping[str, Any]) -> tuple[list[list[CellValue]], dict[int
                     if formulas.get(left + j + 1, top + i + 2) > top + i + 1:
                         formulas[left + j + 1] = top + i + 1
                     c = c.value
-                values.append(c)
-            if top + i < len(rows):
-                rows[top + i] = values
-            else:
-                rows.append(values)
+                if c is not None:
+                    values[left + j] = c
     return rows, formulas
 
 

@@ -31,6 +31,7 @@ from ..messages.catalog import msg, said
 from ..normalize import header_key
 from .base import CellValue, RowIdentifier, RowKey, RowRef, SourceRow, Unplaced
 from .gsheet_cells import header_text
+from .gsheet_focus import Focus
 from .gsheet_pins import Resolved, Snapshot, column_write, tag_requests
 from .placement import CurrentRow, place
 
@@ -43,7 +44,7 @@ Aligner = Callable[[Sequence[CellValue]], tuple[CellValue, ...]]
 class Sheet:
     """What the rounds need from the table (``gsheet.GoogleSheetTable`` provides it)."""
 
-    snapshot: Callable[[str], Snapshot]  # doing -> a fresh snapshot
+    snapshot: Callable[[str, Focus | None], Snapshot]  # (doing, what to read; None: all) -> a fresh snapshot
     tag: Callable[[list[dict[str, Any]]], None]  # spreadsheets.batchUpdate
     write: Callable[[list[dict[str, Any]], bool], bool]  # values.batchUpdateByDataFilter (data, may refuse) -> written
     header_row: Callable[[Snapshot, frozenset[int]], int]  # 0-based header row in a snapshot (trusted tags)
@@ -51,6 +52,13 @@ class Sheet:
     choose: Callable[[Snapshot, int, list[str], list[str]], dict[str, int]]  # (snap, header row, header, titles) -> columns
     read_values: Mapping[int, tuple[CellValue, ...]]  # row number -> values as read (aligned)
     read_header: Sequence[str]
+    expected: int = 0  # 0-based row where the header was read
+    grid: tuple[int, int] = (0, 0)  # the tab's rows and columns when read
+    # the read header's columns a row's key comes from: with them, the read-backs read those
+    # columns whole and the others only where a check needs them (gsheet_focus); without, all
+    key_columns: Sequence[int] = ()
+    predicted: Sequence[int] = ()  # columns the results were in when read (pinned, or by header)
+    locate: Callable[[list[str]], list[int | None]] = lambda now: []  # header now -> where each read column is
 
 
 @dataclass
@@ -77,7 +85,8 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
     read_prints = {n: _print(v, blank_results) for n, v in sheet.read_values.items()}
     refs = [ref for cells in columns.values() for ref in cells]
     written: dict[str, dict[int, Any]] = {t: {} for t in titles}  # title -> {row index: value this run wrote}
-    keys: dict[tuple[CellValue, ...], RowKey | None] = {}  # row (results blanked) -> identify's answer, every round
+    keys = _Keys(identify, sheet.key_columns if identify is not None else (), len(sheet.read_header))
+    focus = _first_focus(sheet, keys, blank_results) if keys.narrow else None
     first: _Seen | None = None
     trusted: frozenset[int] = frozenset()  # tags seen on their right row / column in this run
     refused = 0  # writes Google refused as not fitting the grid
@@ -85,14 +94,30 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
     for _ in range(MAX_ROUNDS):
         out.rounds += 1
         snap = sheet.snapshot("re-reading the rows before writing the results" if first is None
-                              else "checking that the results landed on their rows")
+                              else "checking that the results landed on their rows", focus)
         h = sheet.header_row(snap, trusted)
+        wider = _missing(sheet, snap, h, titles)
+        if wider is not None:
+            focus = wider  # rows or columns moved out of what was read: read again what the checks need
+            continue
         resolved = snap.resolve(h, titles, sheet.choose, trusted)
+        if snap.focus is not None and not all(snap.covers_col(c) for c in resolved.columns.values()
+                                              if c < snap.column_count):  # a new column past the grid holds nothing
+            focus = snap.focus.widened(columns=resolved.columns.values())
+            continue
         if not resolved.settled():
             sheet.tag(tag_requests(snap, resolved, h))
+            if snap.focus is not None:  # the tags widen the grid for a new column
+                focus = snap.focus.widened(columns=resolved.columns.values(), width=max(
+                    snap.column_count, max(resolved.columns.values(), default=-1) + 1))
             continue
         trusted = trusted | set(resolved.tag_ids.values()) | {resolved.header_tag or -1}
-        seen = _Seen.of(sheet, snap, h, resolved, identify, blank_results, keys)
+        seen = _Seen.of(sheet, snap, h, resolved, keys, blank_results)
+        if seen.unread:
+            focus = snap.focus.widened(rows=seen.unread) if snap.focus is not None else None
+            continue  # rows without a key not read whole: they are placed by all their cells
+        if snap.focus is not None:
+            focus = snap.focus.widened(rows=[r.number - 1 for r in seen.current if r.key is None])
         if first is None:
             first = seen
         placed, out.unplaced = _place(refs, seen.current, read_prints, identify)
@@ -138,6 +163,71 @@ def _print(values: Sequence[CellValue], blank: Sequence[int]) -> int:
 _UNKNOWN = RowKey("email", "")  # never a real key: a row identify has not seen yet
 
 
+class _Keys:
+    """identify's answer per row, remembered across rounds: the mapping's rule runs once per
+    row content, not once per row and round.  With ``columns`` (where the key comes from: a
+    RowKey is the normalised email, else the normalised mobile) a row is known by those cells
+    alone, so a read-back need not read the other columns of rows that have a key."""
+
+    def __init__(self, identify: RowIdentifier | None, columns: Sequence[int], width: int) -> None:
+        self.identify = identify
+        self.columns = tuple(columns)
+        self.width = width
+        self.memo: dict[tuple[CellValue, ...], RowKey | None] = {}
+
+    @property
+    def narrow(self) -> bool:
+        return bool(self.columns)
+
+    def __call__(self, number: int, row: tuple[CellValue, ...]) -> RowKey | None:
+        if self.identify is None:
+            return None
+        cells = tuple(row[i] if i < len(row) else None for i in self.columns) if self.columns else row
+        key = self.memo.get(cells, _UNKNOWN)
+        if key is _UNKNOWN:
+            values = row
+            if self.columns:
+                sparse: list[CellValue] = [None] * self.width
+                for i, v in zip(self.columns, cells):
+                    sparse[i] = v
+                values = tuple(sparse)
+            key = self.memo[cells] = self.identify(SourceRow(number, values))
+        return key
+
+
+def _first_focus(sheet: Sheet, keys: _Keys, blank: Sequence[int]) -> Focus:
+    """What the first read-back reads, from the read: the key columns and the result columns
+    where they were, the rows that had no key, the rows below the last one read, the columns
+    right of the header."""
+    keyless = [n - 1 for n, values in sheet.read_values.items() if keys(n, _without(values, blank)) is None]
+    rows, cols = sheet.grid
+    return Focus.around(sheet.expected, rows, cols, columns=[*sheet.key_columns, *sheet.predicted], rows=keyless,
+                        tail=max(sheet.read_values, default=sheet.expected + 1), right=len(sheet.read_header))
+
+
+def _missing(sheet: Sheet, snap: Snapshot, h: int, titles: Sequence[str]) -> Focus | None:
+    """A wider focus if the checks of this round need cells the snapshot did not read whole:
+    a pinned row or column, the key columns where they are now, a column named as a result,
+    the columns right of the header (where a new result column goes); None if it has them all."""
+    focus = snap.focus
+    if focus is None:
+        return None
+    rows = [r for r, _ in snap.header_tags if not snap.covers_row(r)]
+    cols = [c for tags in snap.column_tags.values() for c, _ in tags if not snap.covers_col(c)]
+    header = snap.header(h)
+    now = sheet.locate(header)
+    cols += [now[i] for i in sheet.key_columns if i < len(now) and now[i] is not None]  # type: ignore[misc]
+    names = {header_key(t) for t in titles}
+    cols += [i for i, name in enumerate(header) if header_key(name) in names]
+    last = max((i for i, name in enumerate(header) if name.strip()), default=-1)
+    right = last + 1 if not all(snap.covers_col(c) for c in range(last + 1, snap.column_count)) else None
+    cols = [c for c in cols if not snap.covers_col(c)]
+    if not rows and not cols and right is None and snap.column_count <= focus.width:
+        return None
+    return focus.widened(columns=cols, rows=rows, right=right, width=max(focus.width, snap.column_count),
+                         height=snap.row_count)
+
+
 @dataclass
 class _Seen:
     """A snapshot's rows below the header: who is where, and what the result columns held
@@ -147,25 +237,25 @@ class _Seen:
     current: list[CurrentRow]
     columns: dict[str, int]
     cells: dict[str, list[CellValue]]  # title -> its column's cells, by row index
+    unread: list[int] = field(default_factory=list)  # rows without a key that were not read whole
 
     @classmethod
-    def of(cls, sheet: Sheet, snap: Snapshot, h: int, resolved: Resolved, identify: RowIdentifier | None,
-           blank: Sequence[int], keys: dict[tuple[CellValue, ...], RowKey | None]) -> _Seen:
-        """``keys`` remembers identify's answer per row content across rounds: the mapping's
-        rule is run once per row, not once per row and round (a row's key does not depend on
-        the result columns, which change between rounds)."""
+    def of(cls, sheet: Sheet, snap: Snapshot, h: int, resolved: Resolved, keys: _Keys, blank: Sequence[int]) -> _Seen:
+        """Every row's key (``keys``: the mapping's rule, remembered) and, for a row without
+        one, its fingerprint: all its cells but the results, which this run changes."""
         align = sheet.align(snap.header(h))
         current = []
+        unread = []
         for number, values in enumerate(snap.rows[h + 1:], start=h + 2):
             row = _without(align(values), blank)
-            key = None
-            if identify is not None:
-                key = keys.get(row, _UNKNOWN)
-                if key is _UNKNOWN:
-                    key = keys[row] = identify(SourceRow(number, row))
-            current.append(CurrentRow(number, key, hash(row)))
+            key = keys(number, row)
+            if key is None and not snap.covers_row(number - 1):
+                unread.append(number - 1)
+            current.append(CurrentRow(number, key, hash(row) if key is None or not keys.narrow else 0))
+        if snap.focus is not None:  # rows below the last one seen, above the tail: empty only if read
+            unread += [r for r in range(max(h + 1, len(snap.rows)), snap.focus.tail) if not snap.covers_row(r)]
         cells = {t: [snap.cell(r, c) for r in range(len(snap.rows))] for t, c in resolved.columns.items()}
-        return cls(h, current, dict(resolved.columns), cells)
+        return cls(h, current, dict(resolved.columns), cells, unread)
 
     def cell(self, title: str, row: int) -> CellValue:
         column = self.cells.get(title, [])
