@@ -307,8 +307,8 @@ def _grid_data(book: Spreadsheet, sheet: Sheet, rng: A1Range, cell_json: Callabl
         data["rowData"] = rows[:last_row]
     if dims:  # one DimensionProperties per row and column of the range, as Google sends
         filtered = staff.rows_hidden_by_filter(book, sheet)
-        data["rowMetadata"] = [staff.dimension_json(sheet, "ROWS", r, r in filtered) for r in range(r0, r1)]
-        data["columnMetadata"] = [staff.dimension_json(sheet, "COLUMNS", c) for c in range(c0, c1)]
+        data["rowMetadata"] = staff.dimensions_json(sheet, "ROWS", r0, r1, filtered)
+        data["columnMetadata"] = staff.dimensions_json(sheet, "COLUMNS", c0, c1)
     return data
 
 
@@ -331,17 +331,18 @@ def cell_writer(locale: Locale, mask: FieldTree | None) -> Callable[[Cell], dict
     uef, uef_sub = part("userEnteredFormat")
     ef, ef_sub = part("effectiveFormat")
     formula_only = uev_sub is not None and set(uev_sub) == {"formulaValue"}
+    type_only = ef_sub == {"numberFormat": {"type": None}}
 
     def build(c: Cell) -> dict[str, Any]:
         out: dict[str, Any] = {}
         value, formula = c.value, c.formula
         if value is not None or formula is not None:
             if uev:
-                if formula is not None:
-                    v: dict[str, Any] = {"formulaValue": formula}
+                if formula_only:  # the usual mask: which cells hold a formula
+                    out["userEnteredValue"] = {"formulaValue": formula} if formula is not None else {}
                 else:
-                    v = {} if formula_only else extended_value(value)
-                out["userEnteredValue"] = v if uev_sub is None else prune(v, uev_sub)
+                    v: dict[str, Any] = {"formulaValue": formula} if formula is not None else extended_value(value)
+                    out["userEnteredValue"] = v if uev_sub is None else prune(v, uev_sub)
             if ev and value is not None:
                 v = extended_value(value)
                 out["effectiveValue"] = v if ev_sub is None else prune(v, ev_sub)
@@ -354,8 +355,11 @@ def cell_writer(locale: Locale, mask: FieldTree | None) -> Callable[[Cell], dict
                 v = {"numberFormat": c.fmt.to_json()}
                 out["userEnteredFormat"] = v if uef_sub is None else prune(v, uef_sub)
             if ef:
-                v = {"numberFormat": c.fmt.to_json()}
-                out["effectiveFormat"] = v if ef_sub is None else prune(v, ef_sub)
+                if type_only:  # the usual mask: DATE, TIME... (what a number means)
+                    out["effectiveFormat"] = {"numberFormat": {"type": c.fmt.type}}
+                else:
+                    v = {"numberFormat": c.fmt.to_json()}
+                    out["effectiveFormat"] = v if ef_sub is None else prune(v, ef_sub)
         return out
 
     return build
