@@ -385,7 +385,9 @@ class GoogleSheetTable:
                 if e.response.status_code != 400 or not may_refuse:
                     raise
                 return None
-        return decode(answer.content)
+        text = answer.content.decode("utf-8")
+        del answer  # a 100,000-row answer is tens of MB: its bytes go before its text is parsed
+        return decode(text)
 
     def _snapshot(self, title: str, doing: str, focus: Focus | None = None) -> Snapshot:
         """The tab's cells and pins at one moment: the ranges of ``focus`` (see ``gsheet_focus``),

@@ -91,8 +91,14 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
     trusted: frozenset[int] = frozenset()  # tags seen on their right row / column in this run
     refused = 0  # writes Google refused as not fitting the grid
     out = Outcome()
+    snap: Snapshot | None = None
+    seen: _Seen | None = None
+    placed: Mapping[RowRef, int] | None = None
+    data: list[dict[str, Any]] | None = None
+    diffs: dict[str, dict[int, Any]] | None = None
     for _ in range(MAX_ROUNDS):
         out.rounds += 1
+        snap = seen = placed = data = diffs = None  # the last round's go before the next read: they are big
         snap = sheet.snapshot("re-reading the rows before writing the results" if first is None
                               else "checking that the results landed on their rows", focus)
         h = sheet.header_row(snap, trusted)
