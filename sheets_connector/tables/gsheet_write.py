@@ -82,8 +82,10 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
     titles = list(columns)
     skip = {header_key(t) for t in titles}
     blank_results = [i for i, h in enumerate(sheet.read_header) if header_key(h) in skip]
-    read_prints = {n: _print(v, blank_results) for n, v in sheet.read_values.items()}
     refs = [ref for cells in columns.values() for ref in cells]
+    # only a result without a key (every result, without identify) is placed by its row's content
+    read_prints = {r.number: _print(sheet.read_values[r.number], blank_results) for r in refs
+                   if (r.key is None or identify is None) and r.number in sheet.read_values}
     written: dict[str, dict[int, Any]] = {t: {} for t in titles}  # title -> {row index: value this run wrote}
     keys = _Keys(identify, sheet.key_columns if identify is not None else (), len(sheet.read_header))
     focus = _first_focus(sheet, keys, blank_results) if keys.narrow else None
