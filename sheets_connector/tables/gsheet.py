@@ -12,6 +12,8 @@ open                spreadsheets.get (tabs, sizes, protections)                 
                     spreadsheets.batchUpdate (pin the columns and header row,     first time only
                     widen the grid) + spreadsheets.get (see the pins landed)
                     one more write + read back per round of repairs               rows moved meanwhile
+                    one more re-read when rows/columns a check needs moved out    rows moved meanwhile
+                    of what the re-read asked for (``gsheet_focus``)
 ``read_tab``        spreadsheets.get with grid data of the new-contacts tab       if the tab exists
 ``append_rows``     values:append RAW, INSERT_ROWS                                once
                     (+ spreadsheets.batchUpdate addSheet, header in the append)   first time only
@@ -20,6 +22,11 @@ open                spreadsheets.get (tabs, sizes, protections)                 
 Values and number formats come in the same request (``effectiveValue`` +
 ``effectiveFormat.numberFormat``, see ``gsheet_cells.py``): the values API cannot tell a date
 from a number, and a second request for formats could see the rows in another order.
+
+The read brings the whole tab; the write's re-reads bring only what their checks use - the
+key columns and the result columns whole, the rows around the header, rows without a key -
+in one spreadsheets.get with several ranges (``gsheet_focus.py``).  Answers are decoded
+straight to values, never kept as one dict per cell (``gsheet_cells.decode``).
 
 Writes are immediate, not buffered until ``save()``: ``set_columns`` re-reads the rows and
 writes right after, then reads back and repairs (``gsheet_write.py``); the result columns are

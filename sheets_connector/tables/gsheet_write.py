@@ -16,6 +16,10 @@ and pins of one moment) followed by at most one write:
    write entirely or not at all; one refused because rows deleted meanwhile left its last row
    outside the grid is simply computed again from the next re-read.
 
+A re-read asks only for the cells its checks use (``gsheet_focus``: the key columns and the
+result columns whole, rows without a key whole); one that finds rows or columns it needs
+moved out of what it asked for is not used, and the round reads again with a wider focus.
+
 A quiet sheet costs one read, one write and one read back.  Only cells of the pinned result
 columns are ever written, and only where this run wrote or the contact's result belongs: a cell
 staff typed is never overwritten.  If the sheet keeps changing for ``MAX_ROUNDS`` rounds, what
