@@ -565,3 +565,17 @@ def test_focus_ranges_read_the_header_key_and_result_columns_and_the_rows_withou
     assert "'Contacts'!A100002:L" not in (full.ranges("Contacts") or []) and not full.covers_row(100_001)
     scattered = Focus.around(0, 100_001, 12, rows=range(100, 1000, 2), tail=100_001)
     assert scattered.ranges("Contacts") is None  # too many ranges: the whole tab
+
+
+def test_rows_deleted_from_a_grid_sized_to_its_data_are_handled(emu):
+    """The grid holds just the rows: staff delete some, so a range asked for as the focus of a
+    re-read is outside the grid now - Google refuses it, the whole tab is read instead."""
+    rows = contacts(25)
+    key = emu.create_spreadsheet({"Contacts": rows}, rows=len(rows), cols=len(HEADER))
+    t = table(emu, key)
+    data = t.read()
+    emu.delete_rows(key, "Contacts", 3, 12)  # c1 .. c12
+    unplaced = t.set_columns({"Sync result": refs_of(data)}, identify)
+    assert sorted(u.ref.number for u in unplaced) == list(range(3, 15))
+    got = results(emu, key)
+    assert got == {f"c{i}@example.com": f"result for c{i}@example.com" for i in [0, *range(13, 25)]}
