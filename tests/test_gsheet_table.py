@@ -579,3 +579,16 @@ def test_rows_deleted_from_a_grid_sized_to_its_data_are_handled(emu):
     assert sorted(u.ref.number for u in unplaced) == list(range(3, 15))
     got = results(emu, key)
     assert got == {f"c{i}@example.com": f"result for c{i}@example.com" for i in [0, *range(13, 25)]}
+
+
+def test_a_key_column_missing_from_the_header_makes_the_re_reads_read_every_column(emu):
+    """The key may come from a column the table cannot name: rows are then known by all their
+    cells, never by the one key column it found (two rows without an email are two contacts)."""
+    rows = [HEADER] + [[None, 541000000 + i, f"Name {i}"] for i in range(30)]
+    key = emu.create_spreadsheet({"Contacts": rows})
+    t = table(emu, key, key_headers=["Email", "Telephone"])
+    data = t.read()
+    emu.sort_rows(key, "Contacts", 2, descending=True)
+    assert t.set_columns({"Sync result": refs_of(data)}, identify) == []
+    after = emu.values(key, "Contacts")
+    assert all(r[3] == f"result for {r[2]}" for r in after[1:])

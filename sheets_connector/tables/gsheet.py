@@ -362,7 +362,7 @@ class GoogleSheetTable:
             read_header=read_header,
             expected=expected,
             grid=self._read_grid,
-            key_columns=[i for i, h in enumerate(read_header) if header_key(h) in keys] if keys and read_header else [],
+            key_columns=_key_columns(read_header, keys),
             predicted=self._read_tagged + [i for i, h in enumerate(read_header) if header_key(h) in titles],
             locate=lambda now: _positions(read_header or now, now),
         )
@@ -572,6 +572,14 @@ class GoogleSheetTable:
 def _mapped_headers(config: Any) -> list[str]:
     cols = config.columns
     return [h for h in [cols.email, cols.mobile, cols.external_id] + [c.column for c in cols.field_columns().values()] if h]
+
+
+def _key_columns(read_header: Sequence[str], keys: set[str]) -> list[int]:
+    """The columns of the header as read that a row's key comes from (every column under a key
+    header, as the mapping finds them: by name); none unless every key header is there - then
+    the write's re-reads read every column, as the key may come from anywhere."""
+    found = [i for i, h in enumerate(read_header) if header_key(h) in keys]
+    return found if keys and {header_key(read_header[i]) for i in found} == keys else []
 
 
 def _fit(values: Sequence[CellValue], width: int) -> tuple[CellValue, ...]:
