@@ -532,7 +532,8 @@ def s8_big_sheet(ctx: Ctx) -> Result:
     res.notes.append("requests per Sheets API method: " + ", ".join(
         f"{k.removeprefix('sheets.spreadsheets.')} ×{v}" for k, v in sorted(counts.items())))
     res.notes.append("the emulator answers from this (the benchmark's) process on 127.0.0.1; at Google each "
-                     "request adds its network latency and the grid read of 1 M cells takes seconds more")
+                     "request adds its network latency and the grid read of 1 M cells takes seconds more; the "
+                     "write's read-backs ask only for the key and result columns (sheets_connector/tables/gsheet_focus.py)")
     res.raw = {"summary": summary, "requests": counts}
     return res
 

@@ -25,6 +25,16 @@ def emu():
         yield running
 
 
+KEY_HEADERS: list[str] = []
+
+
+@pytest.fixture(autouse=True, params=["whole tab", "focused"])
+def _read_backs(request, monkeypatch):
+    """Every test twice: the write's read-backs read the whole tab (a table that does not know
+    the key's columns), or only what their checks use (``gsheet_focus``, as the sync's table)."""
+    monkeypatch.setattr(__import__(__name__), "KEY_HEADERS", [] if request.param == "whole tab" else HEADER[:2])
+
+
 def identify(row: SourceRow) -> RowKey | None:
     """The test's stand-in for the mapping's rule: email, else mobile digits (header as read)."""
     email, mobile = row.values[0], row.values[1]
@@ -36,6 +46,7 @@ def identify(row: SourceRow) -> RowKey | None:
 
 
 def table(emu: SheetsEmulator, key: str, worksheet: str | None = "Contacts", retries: int = 2, **kw) -> GoogleSheetTable:
+    kw.setdefault("key_headers", KEY_HEADERS)
     return GoogleSheetTable(lambda: emulator_connection(emu, retries), key, worksheet, **kw)
 
 
@@ -501,3 +512,83 @@ def test_the_example_credentials_file_is_fake_and_refused_clearly(emu, tmp_path:
     key = emu.create_spreadsheet({"Contacts": contacts(1)})
     with pytest.raises(ConfigError, match="private key in .*credentials.example.json .* cannot be read"):
         _mapping(tmp_path, emu, key, str(example)).open_table().read()
+
+
+# ---------------------------------------------------------------------------------------------
+# focused read-backs (gsheet_focus): what a check needs is always read, wherever it moved
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("where", ["in the middle", "at the bottom"])
+def test_a_keyless_row_typed_again_anywhere_is_seen_and_neither_twin_gets_the_result(emu, where):
+    # 60 rows: far more than the rows around the header that a read-back reads whole
+    rows = [HEADER] + [[f"c{i}@example.com", 541000000 + i, f"Name {i}"] for i in range(60)]
+    rows.insert(30, [None, None, "Only a name"])
+    key = emu.create_spreadsheet({"Contacts": rows})
+    t = table(emu, key)
+    data = t.read()
+    at = 50 if where == "in the middle" else len(rows) + 1
+    emu.insert_rows(key, "Contacts", at, [[None, None, "Only a name"]])  # no email, no mobile: placed by content
+    emu.reset_stats()
+    unplaced = t.set_columns({"Sync result": refs_of(data)}, identify)
+    assert [u.ref.number for u in unplaced] == [31]
+    # seen before the write (not written, then repaired): one write
+    assert emu.request_counts()["sheets.spreadsheets.values.batchUpdateByDataFilter"] == 1
+    assert "identical rows" in unplaced[0].reason
+    after = emu.values(key, "Contacts")
+    assert [r[3] if len(r) > 3 else "" for r in after[1:] if r[2] == "Only a name"] == ["", ""]
+    assert all(r[3] == f"result for {r[0]}" for r in after[1:] if r[0])
+
+
+def test_a_keyless_row_moved_by_a_sort_keeps_its_result(emu):
+    rows = [HEADER] + [[f"c{i}@example.com", 541000000 + i, f"Name {i}"] for i in range(60)]
+    rows.insert(40, [None, None, "Only a name"])
+    key = emu.create_spreadsheet({"Contacts": rows})
+    t = table(emu, key)
+    data = t.read()
+    emu.sort_rows(key, "Contacts", 2, descending=True)  # by name: the keyless row goes to the top
+    assert t.set_columns({"Sync result": refs_of(data)}, identify) == []
+    after = emu.values(key, "Contacts")
+    assert after[1][2] == "Only a name" and after[1][3] == "result for Only a name"
+    assert all(r[3] == f"result for {r[0]}" for r in after[2:])
+
+
+def test_focus_ranges_read_the_header_key_and_result_columns_and_the_rows_without_a_key():
+    from sheets_connector.tables.gsheet_focus import Focus
+
+    # 100,000 rows read (rows 2 to 100,001), 9 blank rows below them in the grid
+    f = Focus.around(0, 100_010, 12, columns=[3, 4, 10, 11], rows=[57, 58, 59, 4000], tail=100_001, right=10)
+    assert f.ranges("Contacts") == ["'Contacts'!1:21", "'Contacts'!58:60", "'Contacts'!4001:4001",
+                                    "'Contacts'!A100002:L", "'Contacts'!D:E", "'Contacts'!K:L"]
+    assert f.covers_row(10) and f.covers_row(58) and not f.covers_row(100) and f.covers_row(100_001)
+    assert f.covers_row(200_000)  # the tail is open-ended: rows added meanwhile are read
+    assert f.covers_col(3) and f.covers_col(11) and not f.covers_col(0)
+    full = Focus.around(0, 100_001, 12, columns=[3, 4], tail=100_001, right=10)  # no row below the last read
+    assert "'Contacts'!A100002:L" not in (full.ranges("Contacts") or []) and not full.covers_row(100_001)
+    scattered = Focus.around(0, 100_001, 12, rows=range(100, 1000, 2), tail=100_001)
+    assert scattered.ranges("Contacts") is None  # too many ranges: the whole tab
+
+
+def test_rows_deleted_from_a_grid_sized_to_its_data_are_handled(emu):
+    """The grid holds just the rows: staff delete some, so a range asked for as the focus of a
+    re-read is outside the grid now - Google refuses it, the whole tab is read instead."""
+    rows = contacts(25)
+    key = emu.create_spreadsheet({"Contacts": rows}, rows=len(rows), cols=len(HEADER))
+    t = table(emu, key)
+    data = t.read()
+    emu.delete_rows(key, "Contacts", 3, 12)  # c1 .. c12
+    unplaced = t.set_columns({"Sync result": refs_of(data)}, identify)
+    assert sorted(u.ref.number for u in unplaced) == list(range(3, 15))
+    got = results(emu, key)
+    assert got == {f"c{i}@example.com": f"result for c{i}@example.com" for i in [0, *range(13, 25)]}
+
+
+def test_a_key_column_missing_from_the_header_makes_the_re_reads_read_every_column(emu):
+    """The key may come from a column the table cannot name: rows are then known by all their
+    cells, never by the one key column it found (two rows without an email are two contacts)."""
+    rows = [HEADER] + [[None, 541000000 + i, f"Name {i}"] for i in range(30)]
+    key = emu.create_spreadsheet({"Contacts": rows})
+    t = table(emu, key, key_headers=["Email", "Telephone"])
+    data = t.read()
+    emu.sort_rows(key, "Contacts", 2, descending=True)
+    assert t.set_columns({"Sync result": refs_of(data)}, identify) == []
+    after = emu.values(key, "Contacts")
+    assert all(r[3] == f"result for {r[2]}" for r in after[1:])

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from . import staff, structure
 from .a1 import A1Error, A1Range, column_letters, format_range, parse_range, quote_title
 from .book import ApiError, Sheet, Spreadsheet, exceeds
-from .cells import Cell, cell_data, formatted, raw_cell, unformatted, user_entered_cell
+from .cells import Cell, Locale, cell_data, extended_value, formatted, raw_cell, unformatted, user_entered_cell
 from .structure import protected_json
 
 PREFIX = "/v4/spreadsheets"
@@ -215,14 +215,15 @@ def _get(book: Spreadsheet, _rng: str | None, query: Query, _body: Any, account:
     wants_data, _ = _subtree(mask, "sheets", "data")
     grid = wants_data if mask is not None else _flag(query, "includeGridData")
     _, values_mask = _subtree(mask, "sheets", "data", "rowData", "values")
-    wanted_cells = set(values_mask) if values_mask is not None else None
+    cell_json = cell_writer(book.locale, values_mask)
+    grids: dict[int, list[dict[str, Any]]] = {}  # index in sheets -> its GridData, built already masked
 
     by_sheet: dict[int, list[A1Range]] = {}
     for text in query.get("ranges", []):
         rng = _parse(book, text)
         by_sheet.setdefault(id(book.sheet(rng.sheet)), []).append(rng)
 
-    sheets = []
+    sheets: list[dict[str, Any]] = []
     for index, sheet in enumerate(book.sheets):
         if by_sheet and id(sheet) not in by_sheet:
             continue  # with ranges, only the tabs they name are returned
@@ -233,7 +234,7 @@ def _get(book: Spreadsheet, _rng: str | None, query: Query, _body: Any, account:
         if grid:
             ranges = by_sheet.get(id(sheet)) or [A1Range(sheet.title)]
             dims = mask is None or any(_subtree(mask, "sheets", "data", d)[0] for d in ("rowMetadata", "columnMetadata"))
-            entry["data"] = [_grid_data(book, sheet, r, wanted_cells, dims) for r in ranges]
+            grids[len(sheets)] = [_grid_data(book, sheet, r, cell_json, dims) for r in ranges]
         sheets.append(entry)
     answer: dict[str, Any] = {
         "spreadsheetId": book.key,
@@ -244,7 +245,27 @@ def _get(book: Spreadsheet, _rng: str | None, query: Query, _body: Any, account:
     }
     if book.meta:
         answer["developerMetadata"] = [m.to_json() for m in book.meta]
-    return prune(answer, mask) if mask is not None else answer
+    if mask is None:
+        for i, data in grids.items():
+            sheets[i]["data"] = data
+        return answer
+    # the cells were built with the mask already (a million cells pruned one by one take seconds);
+    # the rest of the answer is pruned here, the grid data's other parts (row metadata...) apart
+    pruned = prune(answer, mask)
+    _, data_mask = _subtree(mask, "sheets", "data")
+    row_selected, row_mask = _subtree(data_mask, "rowData")
+    values_selected, _ = _subtree(row_mask, "values")
+    rest_mask = None if data_mask is None else {k: v for k, v in data_mask.items() if k != "rowData"}
+    for i, data in grids.items():
+        out = []
+        for grid_data in data:
+            rows = grid_data.pop("rowData", None)
+            part = prune(grid_data, rest_mask) if rest_mask is not None else grid_data
+            if rows is not None and row_selected:
+                part["rowData"] = rows if values_selected else [{} for _ in rows]
+            out.append(part)
+        pruned["sheets"][i]["data"] = out
+    return pruned
 
 
 def _sheet_extras(sheet: Sheet, entry: dict[str, Any]) -> None:
@@ -264,15 +285,14 @@ def _sheet_extras(sheet: Sheet, entry: dict[str, Any]) -> None:
         entry["developerMetadata"] = own
 
 
-def _grid_data(book: Spreadsheet, sheet: Sheet, rng: A1Range, wanted: set[str] | None,
+def _grid_data(book: Spreadsheet, sheet: Sheet, rng: A1Range, cell_json: Callable[[Cell], dict[str, Any]],
                dims: bool = False) -> dict[str, Any]:
     _, r0, c0, r1, c1 = book.resolve(rng)
-    locale = book.locale
     rows: list[dict[str, Any]] = []
     last_row = 0
     for r in range(r0, min(r1, len(sheet.rows))):
         source = sheet.rows[r]
-        cells = [cell_data(c, locale, wanted) if c is not None else {} for c in source[c0:min(c1, len(source))]]
+        cells = [cell_json(c) if c is not None else {} for c in source[c0:min(c1, len(source))]]
         while cells and not cells[-1]:
             cells.pop()
         rows.append({"values": cells} if cells else {})
@@ -287,9 +307,62 @@ def _grid_data(book: Spreadsheet, sheet: Sheet, rng: A1Range, wanted: set[str] |
         data["rowData"] = rows[:last_row]
     if dims:  # one DimensionProperties per row and column of the range, as Google sends
         filtered = staff.rows_hidden_by_filter(book, sheet)
-        data["rowMetadata"] = [staff.dimension_json(sheet, "ROWS", r, r in filtered) for r in range(r0, r1)]
-        data["columnMetadata"] = [staff.dimension_json(sheet, "COLUMNS", c) for c in range(c0, c1)]
+        data["rowMetadata"] = staff.dimensions_json(sheet, "ROWS", r0, r1, filtered)
+        data["columnMetadata"] = staff.dimensions_json(sheet, "COLUMNS", c0, c1)
     return data
+
+
+def cell_writer(locale: Locale, mask: FieldTree | None) -> Callable[[Cell], dict[str, Any]]:
+    """Cell -> its CellData JSON as ``prune(cell_data(...), mask)`` gives it, built field by
+    field so a million-cell answer is not built whole and then pruned."""
+    if mask is None or "*" in mask:
+        return lambda c: cell_data(c, locale, None)
+
+    def part(name: str) -> tuple[bool, FieldTree | None]:
+        if name not in mask:
+            return False, None
+        sub = mask[name]
+        return True, (None if sub is None or "*" in sub else sub)
+
+    uev, uev_sub = part("userEnteredValue")
+    ev, ev_sub = part("effectiveValue")
+    fv, _ = part("formattedValue")
+    note, _ = part("note")
+    uef, uef_sub = part("userEnteredFormat")
+    ef, ef_sub = part("effectiveFormat")
+    formula_only = uev_sub is not None and set(uev_sub) == {"formulaValue"}
+    type_only = ef_sub == {"numberFormat": {"type": None}}
+
+    def build(c: Cell) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        value, formula = c.value, c.formula
+        if value is not None or formula is not None:
+            if uev:
+                if formula_only:  # the usual mask: which cells hold a formula
+                    out["userEnteredValue"] = {"formulaValue": formula} if formula is not None else {}
+                else:
+                    v: dict[str, Any] = {"formulaValue": formula} if formula is not None else extended_value(value)
+                    out["userEnteredValue"] = v if uev_sub is None else prune(v, uev_sub)
+            if ev and value is not None:
+                v = extended_value(value)
+                out["effectiveValue"] = v if ev_sub is None else prune(v, ev_sub)
+            if fv:
+                out["formattedValue"] = formatted(c, locale)
+        if note and c.note:
+            out["note"] = c.note
+        if c.fmt is not None:
+            if uef:
+                v = {"numberFormat": c.fmt.to_json()}
+                out["userEnteredFormat"] = v if uef_sub is None else prune(v, uef_sub)
+            if ef:
+                if type_only:  # the usual mask: DATE, TIME... (what a number means)
+                    out["effectiveFormat"] = {"numberFormat": {"type": c.fmt.type}}
+                else:
+                    v = {"numberFormat": c.fmt.to_json()}
+                    out["effectiveFormat"] = v if ef_sub is None else prune(v, ef_sub)
+        return out
+
+    return build
 
 
 # --------------------------------------------------------------------------------------------

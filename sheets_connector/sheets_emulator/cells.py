@@ -442,6 +442,11 @@ def _eval_node(node: ast.AST, cells: CellReader | None) -> float:
 # Grid data (spreadsheets.get with includeGridData)
 # --------------------------------------------------------------------------------------------
 def extended_value(value: Value) -> dict[str, Any]:
+    kind = type(value)
+    if kind is str:  # most cells: answered first (a million-cell grid asks a million times)
+        return {"stringValue": value}
+    if kind is float:
+        return {"numberValue": json_number(value)}
     if isinstance(value, ErrorValue):
         return {"errorValue": {"type": value.type, "message": value.message}}
     if isinstance(value, bool):

@@ -243,16 +243,27 @@ def _update_dimension_properties(book: Spreadsheet, args: dict[str, Any], _accou
     return {}
 
 
-def dimension_json(sheet: Sheet, dim: str, index: int, hidden_by_filter: bool = False) -> dict[str, Any]:
-    """A DimensionProperties object (rowMetadata / columnMetadata of grid data)."""
-    out: dict[str, Any] = {"pixelSize": 21 if dim == "ROWS" else 100}
-    if index in (sheet.hidden_rows if dim == "ROWS" else sheet.hidden_cols):
-        out["hiddenByUser"] = True
-    if hidden_by_filter:
-        out["hiddenByFilter"] = True
-    metas = [m.to_json() for m in sheet.meta if m.dimension == dim and m.start <= index < m.end]
-    if metas:
-        out["developerMetadata"] = metas
+def dimensions_json(sheet: Sheet, dim: str, start: int, end: int, hidden_by_filter: set[int] | frozenset[int] = frozenset()
+                    ) -> list[dict[str, Any]]:
+    """DimensionProperties (rowMetadata / columnMetadata of grid data) of every index in
+    [start, end), the metadata looked up once (a column range of a 100,000-row tab has 100,000 rows)."""
+    metas: dict[int, list[dict[str, Any]]] = {}
+    for m in sheet.meta:
+        if m.dimension == dim:
+            for i in range(max(m.start, start), min(m.end, end)):
+                metas.setdefault(i, []).append(m.to_json())
+    hidden = sheet.hidden_rows if dim == "ROWS" else sheet.hidden_cols
+    size = 21 if dim == "ROWS" else 100
+    out = []
+    for i in range(start, end):
+        d: dict[str, Any] = {"pixelSize": size}
+        if i in hidden:
+            d["hiddenByUser"] = True
+        if i in hidden_by_filter:
+            d["hiddenByFilter"] = True
+        if i in metas:
+            d["developerMetadata"] = metas[i]
+        out.append(d)
     return out
 
 

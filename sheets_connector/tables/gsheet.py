@@ -12,6 +12,8 @@ open                spreadsheets.get (tabs, sizes, protections)                 
                     spreadsheets.batchUpdate (pin the columns and header row,     first time only
                     widen the grid) + spreadsheets.get (see the pins landed)
                     one more write + read back per round of repairs               rows moved meanwhile
+                    one more re-read when rows/columns a check needs moved out    rows moved meanwhile
+                    of what the re-read asked for (``gsheet_focus``)
 ``read_tab``        spreadsheets.get with grid data of the new-contacts tab       if the tab exists
 ``append_rows``     values:append RAW, INSERT_ROWS                                once
                     (+ spreadsheets.batchUpdate addSheet, header in the append)   first time only
@@ -20,6 +22,11 @@ open                spreadsheets.get (tabs, sizes, protections)                 
 Values and number formats come in the same request (``effectiveValue`` +
 ``effectiveFormat.numberFormat``, see ``gsheet_cells.py``): the values API cannot tell a date
 from a number, and a second request for formats could see the rows in another order.
+
+The read brings the whole tab; the write's re-reads bring only what their checks use - the
+key columns and the result columns whole, the rows around the header, rows without a key -
+in one spreadsheets.get with several ranges (``gsheet_focus.py``).  Answers are decoded
+straight to values, never kept as one dict per cell (``gsheet_cells.decode``).
 
 Writes are immediate, not buffered until ``save()``: ``set_columns`` re-reads the rows and
 writes right after, then reads back and repairs (``gsheet_write.py``); the result columns are
@@ -37,7 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gspread.exceptions import APIError
-from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
+from gspread.urls import SPREADSHEET_URL, SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 from urllib3.util.retry import Retry
 
@@ -48,7 +55,8 @@ from ..messages.catalog import Place, said
 from ..normalize import date_pattern, header_key
 from . import gsheet_write
 from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
-from .gsheet_cells import GRID_FIELDS, formula_columns, grid_rows, header_text, to_raw
+from .gsheet_cells import GRID_FIELDS, decode, grid_rows, header_text, to_raw
+from .gsheet_focus import Focus
 from .gsheet_pins import SNAPSHOT_FIELDS, Snapshot, parse_snapshot
 from .result_columns import ColumnPlan, choose_columns
 
@@ -88,7 +96,7 @@ class GoogleSheetTable:
 
     def __init__(self, connect: Callable[[], SheetsConnection], spreadsheet: str, worksheet: str | None = None,
                  header_row: int = 1, *, date_format: str = "%d/%m/%Y", datetime_format: str = "%d/%m/%Y %H:%M",
-                 expect_headers: Sequence[str] = ()) -> None:
+                 expect_headers: Sequence[str] = (), key_headers: Sequence[str] = ()) -> None:
         if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
             raise ConfigError(f"The header row must be a row number (1 or more), not {header_row!r}.")
         self.key = spreadsheet_key(spreadsheet)
@@ -96,6 +104,9 @@ class GoogleSheetTable:
         self.header_row = header_row
         self._connect = connect
         self._expect = [h for h in expect_headers if h]  # the mapping's columns: how the header row is recognised
+        # the columns a row's key (RowKey: email, else mobile) comes from: the write's read-backs
+        # read those whole and the other columns only where a check needs them (gsheet_focus)
+        self._key_headers = [h for h in key_headers if h]
         self._date_format = date_format
         self._datetime_format = datetime_format
         self._conn: SheetsConnection | None = None
@@ -106,6 +117,8 @@ class GoogleSheetTable:
         self._read_values: dict[int, tuple[CellValue, ...]] = {}
         self._tabs: dict[str, _Tab] = {}
         self._read_occupied: tuple[dict[int, int], int] | None = None  # for plan_result_columns
+        self._read_tagged: list[int] = []  # columns pinned as result columns when read
+        self._read_grid = (0, 0)  # the tab's rows and columns when read
         self._formulas: dict[int, int] = {}  # column -> first row with a formula, of the last grid read
         self._notes: list[str] = []  # for the run summary (SaveReport.notes)
 
@@ -121,7 +134,8 @@ class GoogleSheetTable:
                    source.header_row,
                    date_format=date_pattern(config.date_format),
                    datetime_format=date_pattern(config.time_format()),
-                   expect_headers=_mapped_headers(config))
+                   expect_headers=_mapped_headers(config),
+                   key_headers=[h for h in (config.columns.email, config.columns.mobile) if h])
 
     # ---- where and who
     @property
@@ -235,13 +249,12 @@ class GoogleSheetTable:
 
     def _grid(self, title: str, doing: str) -> tuple[dict[str, Any], list[list[CellValue]]]:
         """(tab properties, typed rows) in one spreadsheets.get."""
-        http = self._connection().http
-        answer = self._call(doing, http.fetch_sheet_metadata, self.key, params={
-            "includeGridData": "true", "ranges": absolute_range_name(title), "fields": GRID_FIELDS})
+        answer = self._get_cells(doing, {"includeGridData": "true", "ranges": absolute_range_name(title),
+                                          "fields": GRID_FIELDS})
         for sheet in answer.get("sheets", []):
             if sheet.get("properties", {}).get("title") == title:
-                self._formulas = formula_columns(sheet)  # for where the results columns go
-                return sheet["properties"], grid_rows(sheet)
+                rows, self._formulas = grid_rows(sheet)  # formulas: for where the results columns go
+                return sheet["properties"], rows
         raise SourceError(tab_disappeared(title, self.location))
 
     # ---- checks
@@ -289,6 +302,8 @@ class GoogleSheetTable:
         self._read_header_index = h
         self._read_values = {r.number: r.values for r in out}
         self._read_occupied = (_occupied(rows[h:], h + 1, snap.formulas), out[-1].number if out else h + 1)
+        self._read_tagged = sorted({c for tags in snap.column_tags.values() for c, _ in tags})
+        self._read_grid = (snap.row_count, snap.column_count)
         return TableData(header=header, header_row=h + 1, rows=out, location=self.location,
                          locale=self.locale or None)
 
@@ -331,8 +346,10 @@ class GoogleSheetTable:
         expected = self._read_header_index if self._read_header is not None else self.header_row - 1
         raw = {t: {ref: to_raw(v, self._date_format, self._datetime_format) for ref, v in cells.items()}
                for t, cells in columns.items()}
+        keys = {header_key(h) for h in self._key_headers}
+        titles = {header_key(t) for t in columns}
         sheet = gsheet_write.Sheet(
-            snapshot=lambda doing: self._snapshot(title, doing),
+            snapshot=lambda doing, focus: self._snapshot(title, doing, focus),
             tag=self._tag,
             write=self._write_by_filter,
             header_row=lambda snap, trusted: snap.header_row(expected, read_header or None, skip, trusted),
@@ -340,6 +357,11 @@ class GoogleSheetTable:
             choose=self._choose_columns,
             read_values=self._read_values,
             read_header=read_header,
+            expected=expected,
+            grid=self._read_grid,
+            key_columns=_key_columns(read_header, keys),
+            predicted=self._read_tagged + [i for i, h in enumerate(read_header) if header_key(h) in titles],
+            locate=lambda now: _positions(read_header or now, now),
         )
         outcome = gsheet_write.write_results(sheet, raw, identify)
         self._notes.extend(n for n in outcome.notes if n not in self._notes)
@@ -356,11 +378,35 @@ class GoogleSheetTable:
             self._notes.append(note)
         return targets
 
-    def _snapshot(self, title: str, doing: str) -> Snapshot:
-        http = self._connection().http
-        answer = self._call(doing, http.fetch_sheet_metadata, self.key, params={
-            "includeGridData": "true", "ranges": absolute_range_name(title), "fields": SNAPSHOT_FIELDS})
-        snap = parse_snapshot(answer, title)
+    def _get_cells(self, doing: str, params: dict[str, Any], may_refuse: bool = False) -> Any:
+        """One spreadsheets.get with grid data, its cells decoded straight to values
+        (``gsheet_cells.decode``); None if Google refused the ranges (400) and ``may_refuse``."""
+        conn = self._connection()
+        with conn.guard(doing, self.location):
+            try:
+                answer = conn.http.request("get", SPREADSHEET_URL % self.key, params=params)
+            except APIError as e:
+                if e.response.status_code != 400 or not may_refuse:
+                    raise
+                return None
+        text = answer.content.decode("utf-8")
+        del answer  # a 100,000-row answer is tens of MB: its bytes go before its text is parsed
+        return decode(text)
+
+    def _snapshot(self, title: str, doing: str, focus: Focus | None = None) -> Snapshot:
+        """The tab's cells and pins at one moment: the ranges of ``focus`` (see ``gsheet_focus``),
+        else the whole tab.  Ranges the grid no longer holds (rows or columns deleted since the
+        focus was made) are refused by Google: then the whole tab is read."""
+        ranges = focus.ranges(title) if focus is not None else None
+        answer = None
+        if ranges:
+            answer = self._get_cells(doing, {"includeGridData": "true", "ranges": ranges, "fields": SNAPSHOT_FIELDS},
+                                     may_refuse=True)
+        if answer is None:
+            focus = None
+            answer = self._get_cells(doing, {"includeGridData": "true", "ranges": absolute_range_name(title),
+                                             "fields": SNAPSHOT_FIELDS})
+        snap = parse_snapshot(answer, title, focus)
         if snap is None:
             raise SourceError(tab_disappeared(title, self.location))
         return snap
@@ -524,6 +570,14 @@ def _mapped_headers(config: Any) -> list[str]:
     return [h for h in [cols.email, cols.mobile, cols.external_id] + [c.column for c in cols.field_columns().values()] if h]
 
 
+def _key_columns(read_header: Sequence[str], keys: set[str]) -> list[int]:
+    """The columns of the header as read that a row's key comes from (every column under a key
+    header, as the mapping finds them: by name); none unless every key header is there - then
+    the write's re-reads read every column, as the key may come from anywhere."""
+    found = [i for i, h in enumerate(read_header) if header_key(h) in keys]
+    return found if keys and {header_key(read_header[i]) for i in found} == keys else []
+
+
 def _fit(values: Sequence[CellValue], width: int) -> tuple[CellValue, ...]:
     return tuple(values[:width]) + (None,) * (width - len(values))
 
@@ -536,6 +590,14 @@ def _a1(title: str, row: int, col: int) -> str:
 def _aligner(read_header: list[str], now_header: list[str]) -> Callable[[Sequence[CellValue]], tuple[CellValue, ...]]:
     """Rows as they are now -> values in the column order of the header as read (a column
     moved by staff is followed by its header; one that is gone reads as blank)."""
+    source = _positions(read_header, now_header)
+    if source == list(range(len(read_header))):
+        return lambda values: _fit(values, len(read_header))
+    return lambda values: tuple(values[i] if i is not None and i < len(values) else None for i in source)
+
+
+def _positions(read_header: list[str], now_header: list[str]) -> list[int | None]:
+    """Where each column of the header as read is now (None: gone)."""
     positions: dict[str, list[int]] = {}
     for i, h in enumerate(now_header):
         positions.setdefault(header_key(h), []).append(i)
@@ -547,9 +609,7 @@ def _aligner(read_header: list[str], now_header: list[str]) -> Callable[[Sequenc
         taken[k] = n + 1
         options = positions.get(k, [])
         source.append(options[n] if n < len(options) else None)
-    if source == list(range(len(read_header))):
-        return lambda values: _fit(values, len(read_header))
-    return lambda values: tuple(values[i] if i is not None and i < len(values) else None for i in source)
+    return source
 
 
 def _occupied(from_header: Sequence[Sequence[CellValue]], header_row: int,

@@ -19,6 +19,7 @@ show as a bare serial).
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 from collections.abc import Mapping
 from decimal import Decimal
@@ -79,33 +80,57 @@ def cell_value(cell: Mapping[str, Any]) -> CellValue:
     return number
 
 
-def grid_rows(sheet: Mapping[str, Any]) -> list[list[CellValue]]:
-    """All rows of a tab from a spreadsheets.get answer (row 0 is the sheet's row 1)."""
+class Formula:
+    """A cell holding a formula, as ``decode`` leaves it in a row: its value (None if it shows
+    nothing) - ``grid_rows`` notes where formulas are and keeps the value."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: CellValue) -> None:
+        self.value = value
+
+
+def _compact(d: dict[str, Any]) -> Any:
+    # json.loads calls this on every object, innermost first: a CellData becomes its value at
+    # once, so a million-cell answer never holds a million dicts (nor their memory) together
+    if "effectiveValue" in d or "userEnteredValue" in d or "effectiveFormat" in d:
+        value = cell_value(d)
+        return Formula(value) if (d.get("userEnteredValue") or {}).get("formulaValue") else value
+    return d
+
+
+def decode(content: bytes | str) -> Any:
+    """A spreadsheets.get answer with its cells as values (or ``Formula``) rather than CellData."""
+    return json.loads(content, object_hook=_compact)
+
+
+def grid_rows(sheet: Mapping[str, Any]) -> tuple[list[list[CellValue]], dict[int, int]]:
+    """(all rows of a tab, row 0 the sheet's row 1; {column: first row} (1-based) of the cells
+    holding a formula - a formula showing "" has no value, yet it is something staff wrote) from
+    a spreadsheets.get answer, decoded by ``decode`` or plain."""
     rows: list[list[CellValue]] = []
+    formulas: dict[int, int] = {}
     for data in sheet.get("data", []) or []:
         top, left = int(data.get("startRow", 0)), int(data.get("startColumn", 0))
         while len(rows) < top:
             rows.append([])
         for i, row in enumerate(data.get("rowData", []) or []):
-            values = [None] * left + [cell_value(c) for c in row.get("values", []) or []]
-            if top + i < len(rows):
-                rows[top + i] = values
-            else:
-                rows.append(values)
-    return rows
-
-
-def formula_columns(sheet: Mapping[str, Any]) -> dict[int, int]:
-    """{column: first row} (1-based) of the cells holding a formula, from the same answer as
-    ``grid_rows`` (a formula showing "" has no value there, yet it is something staff wrote)."""
-    found: dict[int, int] = {}
-    for data in sheet.get("data", []) or []:
-        top, left = int(data.get("startRow", 0)), int(data.get("startColumn", 0))
-        for i, row in enumerate(data.get("rowData", []) or []):
-            for j, cell in enumerate(row.get("values", []) or []):
-                if (cell.get("userEnteredValue") or {}).get("formulaValue") and left + j + 1 not in found:
-                    found[left + j + 1] = top + i + 1
-    return found
+            cells = row.get("values", []) or []
+            if top + i == len(rows):
+                rows.append([])
+            values = rows[top + i]  # several ranges (a partial snapshot) fill one row
+            if len(values) < left + len(cells):
+                values.extend([None] * (left + len(cells) - len(values)))
+            for j, c in enumerate(cells):
+                if isinstance(c, dict):
+                    c = _compact(c) if c else None
+                if isinstance(c, Formula):
+                    if formulas.get(left + j + 1, top + i + 2) > top + i + 1:
+                        formulas[left + j + 1] = top + i + 1
+                    c = c.value
+                if c is not None:
+                    values[left + j] = c
+    return rows, formulas
 
 
 def header_text(value: CellValue) -> str:

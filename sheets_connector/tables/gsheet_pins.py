@@ -27,11 +27,11 @@ from typing import Any
 
 from ..normalize import header_key
 from .base import CellValue
-from .gsheet_cells import formula_columns, grid_rows, header_text
+from .gsheet_cells import grid_rows, header_text
+from .gsheet_focus import HEADER_SEARCH, Focus
 
 TAG_COLUMN = "sheets-connector.column"
 TAG_HEADER = "sheets-connector.header-row"
-HEADER_SEARCH = 20  # rows below (and above) the expected header row searched for a moved header
 _META = "developerMetadata(metadataId,metadataKey,metadataValue)"
 
 # One spreadsheets.get: the tab's size, merges, every cell's value and number format, and per
@@ -56,6 +56,15 @@ class Snapshot:
     hidden_rows: set[int] = field(default_factory=set)  # by staff or by a filter
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # row0, row1, col0, col1 (ends excluded)
     formulas: dict[int, int] = field(default_factory=dict)  # column (1-based) -> first row with a formula
+    focus: Focus | None = None  # what was read whole (None: the whole tab, see gsheet_focus)
+
+    def covers_row(self, row: int) -> bool:
+        """The row was read whole (all its cells are in ``rows``)."""
+        return self.focus is None or self.focus.covers_row(row)
+
+    def covers_col(self, col: int) -> bool:
+        """The column was read whole."""
+        return self.focus is None or self.focus.covers_col(col)
 
     @property
     def sheet_id(self) -> int:
@@ -64,6 +73,10 @@ class Snapshot:
     @property
     def column_count(self) -> int:
         return int(self.props.get("gridProperties", {}).get("columnCount", 0))
+
+    @property
+    def row_count(self) -> int:
+        return int(self.props.get("gridProperties", {}).get("rowCount", 0))
 
     def cell(self, row: int, col: int) -> CellValue:
         r = self.rows[row] if row < len(self.rows) else []
@@ -149,24 +162,30 @@ class Resolved:
         return not self.untagged and not self.stale and self.header_tag is not None
 
 
-def parse_snapshot(answer: dict[str, Any], title: str) -> Snapshot | None:
-    """The tab ``title`` of a spreadsheets.get answer asked with SNAPSHOT_FIELDS."""
+def parse_snapshot(answer: dict[str, Any], title: str, focus: Focus | None = None) -> Snapshot | None:
+    """The tab ``title`` of a spreadsheets.get answer asked with SNAPSHOT_FIELDS (for the
+    ranges of ``focus``, if given)."""
     for sheet in answer.get("sheets", []):
         if sheet.get("properties", {}).get("title") != title:
             continue
-        snap = Snapshot(sheet["properties"], grid_rows(sheet), formulas=formula_columns(sheet))
+        rows, formulas = grid_rows(sheet)
+        snap = Snapshot(sheet["properties"], rows, formulas=formulas, focus=focus)
         for m in sheet.get("merges", []) or []:
             snap.merges.append((int(m.get("startRowIndex", 0)), int(m.get("endRowIndex", 0)),
                                 int(m.get("startColumnIndex", 0)), int(m.get("endColumnIndex", 0))))
         for data in sheet.get("data", []) or []:
             top, left = int(data.get("startRow", 0)), int(data.get("startColumn", 0))
             for i, dim in enumerate(data.get("rowMetadata", []) or []):
+                if not dim:
+                    continue
                 if dim.get("hiddenByUser") or dim.get("hiddenByFilter"):
                     snap.hidden_rows.add(top + i)
                 for m in dim.get("developerMetadata", []) or []:
                     if m.get("metadataKey") == TAG_HEADER:
                         snap.header_tags.append((top + i, int(m["metadataId"])))
             for i, dim in enumerate(data.get("columnMetadata", []) or []):
+                if not dim:
+                    continue
                 if dim.get("hiddenByUser"):
                     snap.hidden_cols.add(left + i)
                 for m in dim.get("developerMetadata", []) or []:

@@ -16,6 +16,10 @@ and pins of one moment) followed by at most one write:
    write entirely or not at all; one refused because rows deleted meanwhile left its last row
    outside the grid is simply computed again from the next re-read.
 
+A re-read asks only for the cells its checks use (``gsheet_focus``: the key columns and the
+result columns whole, rows without a key whole); one that finds rows or columns it needs
+moved out of what it asked for is not used, and the round reads again with a wider focus.
+
 A quiet sheet costs one read, one write and one read back.  Only cells of the pinned result
 columns are ever written, and only where this run wrote or the contact's result belongs: a cell
 staff typed is never overwritten.  If the sheet keeps changing for ``MAX_ROUNDS`` rounds, what
@@ -29,8 +33,9 @@ from typing import Any
 
 from ..messages.catalog import msg, said
 from ..normalize import header_key
-from .base import CellValue, RowIdentifier, RowRef, SourceRow, Unplaced
+from .base import CellValue, RowIdentifier, RowKey, RowRef, SourceRow, Unplaced
 from .gsheet_cells import header_text
+from .gsheet_focus import Focus
 from .gsheet_pins import Resolved, Snapshot, column_write, tag_requests
 from .placement import CurrentRow, place
 
@@ -43,7 +48,7 @@ Aligner = Callable[[Sequence[CellValue]], tuple[CellValue, ...]]
 class Sheet:
     """What the rounds need from the table (``gsheet.GoogleSheetTable`` provides it)."""
 
-    snapshot: Callable[[str], Snapshot]  # doing -> a fresh snapshot
+    snapshot: Callable[[str, Focus | None], Snapshot]  # (doing, what to read; None: all) -> a fresh snapshot
     tag: Callable[[list[dict[str, Any]]], None]  # spreadsheets.batchUpdate
     write: Callable[[list[dict[str, Any]], bool], bool]  # values.batchUpdateByDataFilter (data, may refuse) -> written
     header_row: Callable[[Snapshot, frozenset[int]], int]  # 0-based header row in a snapshot (trusted tags)
@@ -51,6 +56,13 @@ class Sheet:
     choose: Callable[[Snapshot, int, list[str], list[str]], dict[str, int]]  # (snap, header row, header, titles) -> columns
     read_values: Mapping[int, tuple[CellValue, ...]]  # row number -> values as read (aligned)
     read_header: Sequence[str]
+    expected: int = 0  # 0-based row where the header was read
+    grid: tuple[int, int] = (0, 0)  # the tab's rows and columns when read
+    # the read header's columns a row's key comes from: with them, the read-backs read those
+    # columns whole and the others only where a check needs them (gsheet_focus); without, all
+    key_columns: Sequence[int] = ()
+    predicted: Sequence[int] = ()  # columns the results were in when read (pinned, or by header)
+    locate: Callable[[list[str]], list[int | None]] = lambda now: []  # header now -> where each read column is
 
 
 @dataclass
@@ -74,24 +86,50 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
     titles = list(columns)
     skip = {header_key(t) for t in titles}
     blank_results = [i for i, h in enumerate(sheet.read_header) if header_key(h) in skip]
-    read_prints = {n: _print(v, blank_results) for n, v in sheet.read_values.items()}
     refs = [ref for cells in columns.values() for ref in cells]
+    # only a result without a key (every result, without identify) is placed by its row's content
+    read_prints = {r.number: _print(sheet.read_values[r.number], blank_results) for r in refs
+                   if (r.key is None or identify is None) and r.number in sheet.read_values}
     written: dict[str, dict[int, Any]] = {t: {} for t in titles}  # title -> {row index: value this run wrote}
+    keys = _Keys(identify, sheet.key_columns if identify is not None else (), len(sheet.read_header))
+    focus = _first_focus(sheet, keys, blank_results) if keys.narrow else None
     first: _Seen | None = None
     trusted: frozenset[int] = frozenset()  # tags seen on their right row / column in this run
     refused = 0  # writes Google refused as not fitting the grid
     out = Outcome()
+    snap: Snapshot | None = None
+    seen: _Seen | None = None
+    placed: Mapping[RowRef, int] | None = None
+    data: list[dict[str, Any]] | None = None
+    diffs: dict[str, dict[int, Any]] | None = None
     for _ in range(MAX_ROUNDS):
         out.rounds += 1
+        snap = seen = placed = data = diffs = None  # the last round's go before the next read: they are big
         snap = sheet.snapshot("re-reading the rows before writing the results" if first is None
-                              else "checking that the results landed on their rows")
+                              else "checking that the results landed on their rows", focus)
         h = sheet.header_row(snap, trusted)
+        wider = _missing(sheet, snap, h, titles)
+        if wider is not None:
+            focus = wider  # rows or columns moved out of what was read: read again what the checks need
+            continue
         resolved = snap.resolve(h, titles, sheet.choose, trusted)
+        if snap.focus is not None and not all(snap.covers_col(c) for c in resolved.columns.values()
+                                              if c < snap.column_count):  # a new column past the grid holds nothing
+            focus = snap.focus.widened(columns=resolved.columns.values())
+            continue
         if not resolved.settled():
             sheet.tag(tag_requests(snap, resolved, h))
+            if snap.focus is not None:  # the tags widen the grid for a new column
+                focus = snap.focus.widened(columns=resolved.columns.values(), width=max(
+                    snap.column_count, max(resolved.columns.values(), default=-1) + 1))
             continue
         trusted = trusted | set(resolved.tag_ids.values()) | {resolved.header_tag or -1}
-        seen = _Seen.of(sheet, snap, h, resolved, identify, blank_results)
+        seen = _Seen.of(sheet, snap, h, resolved, keys, blank_results)
+        if seen.unread:
+            focus = snap.focus.widened(rows=seen.unread) if snap.focus is not None else None
+            continue  # rows without a key not read whole: they are placed by all their cells
+        if snap.focus is not None:
+            focus = snap.focus.widened(rows=[r.number - 1 for r in seen.current if r.key is None])
         if first is None:
             first = seen
         placed, out.unplaced = _place(refs, seen.current, read_prints, identify)
@@ -99,7 +137,7 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
         diffs = {}
         for title in titles:
             col = resolved.columns[title]
-            diffs[title] = _differences(seen, first, col, title, h, columns[title], placed, written[title])
+            diffs[title] = _differences(snap, seen, first, col, title, h, columns[title], placed, written[title])
             if diffs[title]:
                 data.append(column_write(resolved.tag_ids[title], diffs[title]))
         if not data:
@@ -118,36 +156,122 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
     return out
 
 
-def _print(values: Sequence[CellValue], blank: Sequence[int]) -> int:
-    """A row's fingerprint without the result columns (this run changes those)."""
+def _without(values: Sequence[CellValue], blank: Sequence[int]) -> tuple[CellValue, ...]:
+    """A row without the result columns (this run changes those)."""
     if not blank:
-        return hash(tuple(values))
+        return tuple(values)
     as_list = list(values)
     for i in blank:
         if i < len(as_list):
             as_list[i] = None
-    return hash(tuple(as_list))
+    return tuple(as_list)
+
+
+def _print(values: Sequence[CellValue], blank: Sequence[int]) -> int:
+    """A row's fingerprint without the result columns."""
+    return hash(_without(values, blank))
+
+
+_UNKNOWN = RowKey("email", "")  # never a real key: a row identify has not seen yet
+
+
+class _Keys:
+    """identify's answer per row, remembered across rounds: the mapping's rule runs once per
+    row content, not once per row and round.  With ``columns`` (where the key comes from: a
+    RowKey is the normalised email, else the normalised mobile) a row is known by those cells
+    alone, so a read-back need not read the other columns of rows that have a key."""
+
+    def __init__(self, identify: RowIdentifier | None, columns: Sequence[int], width: int) -> None:
+        self.identify = identify
+        self.columns = tuple(columns)
+        self.width = width
+        self.memo: dict[tuple[CellValue, ...], RowKey | None] = {}
+
+    @property
+    def narrow(self) -> bool:
+        return bool(self.columns)
+
+    def __call__(self, number: int, row: tuple[CellValue, ...]) -> RowKey | None:
+        if self.identify is None:
+            return None
+        cells = tuple(row[i] if i < len(row) else None for i in self.columns) if self.columns else row
+        key = self.memo.get(cells, _UNKNOWN)
+        if key is _UNKNOWN:
+            values = row
+            if self.columns:
+                sparse: list[CellValue] = [None] * self.width
+                for i, v in zip(self.columns, cells):
+                    sparse[i] = v
+                values = tuple(sparse)
+            key = self.memo[cells] = self.identify(SourceRow(number, values))
+        return key
+
+
+def _first_focus(sheet: Sheet, keys: _Keys, blank: Sequence[int]) -> Focus:
+    """What the first read-back reads, from the read: the key columns and the result columns
+    where they were, the rows that had no key, the rows below the last one read, the columns
+    right of the header."""
+    keyless = [n - 1 for n, values in sheet.read_values.items() if keys(n, _without(values, blank)) is None]
+    rows, cols = sheet.grid
+    return Focus.around(sheet.expected, rows, cols, columns=[*sheet.key_columns, *sheet.predicted], rows=keyless,
+                        tail=max(sheet.read_values, default=sheet.expected + 1), right=len(sheet.read_header))
+
+
+def _missing(sheet: Sheet, snap: Snapshot, h: int, titles: Sequence[str]) -> Focus | None:
+    """A wider focus if the checks of this round need cells the snapshot did not read whole:
+    a pinned row or column, the key columns where they are now, a column named as a result,
+    the columns right of the header (where a new result column goes); None if it has them all."""
+    focus = snap.focus
+    if focus is None:
+        return None
+    rows = [r for r, _ in snap.header_tags if not snap.covers_row(r)]
+    cols = [c for tags in snap.column_tags.values() for c, _ in tags if not snap.covers_col(c)]
+    header = snap.header(h)
+    now = sheet.locate(header)
+    cols += [now[i] for i in sheet.key_columns if i < len(now) and now[i] is not None]  # type: ignore[misc]
+    names = {header_key(t) for t in titles}
+    cols += [i for i, name in enumerate(header) if header_key(name) in names]
+    last = max((i for i, name in enumerate(header) if name.strip()), default=-1)
+    right = last + 1 if not all(snap.covers_col(c) for c in range(last + 1, snap.column_count)) else None
+    cols = [c for c in cols if not snap.covers_col(c)]
+    if not rows and not cols and right is None and snap.column_count <= focus.width:
+        return None
+    return focus.widened(columns=cols, rows=rows, right=right, width=max(focus.width, snap.column_count),
+                         height=snap.row_count)
 
 
 @dataclass
 class _Seen:
-    """A snapshot's rows below the header: who is where, and what the result columns held."""
+    """A snapshot's rows below the header: who is where, and what the result columns held
+    (kept without the snapshot itself, which the next round's replaces)."""
 
-    snap: Snapshot
     header_row: int
     current: list[CurrentRow]
     columns: dict[str, int]
+    cells: dict[str, list[CellValue]]  # title -> its column's cells, by row index
+    unread: list[int] = field(default_factory=list)  # rows without a key that were not read whole
 
     @classmethod
-    def of(cls, sheet: Sheet, snap: Snapshot, h: int, resolved: Resolved, identify: RowIdentifier | None,
-           blank: Sequence[int]) -> _Seen:
+    def of(cls, sheet: Sheet, snap: Snapshot, h: int, resolved: Resolved, keys: _Keys, blank: Sequence[int]) -> _Seen:
+        """Every row's key (``keys``: the mapping's rule, remembered) and, for a row without
+        one, its fingerprint: all its cells but the results, which this run changes."""
         align = sheet.align(snap.header(h))
         current = []
+        unread = []
         for number, values in enumerate(snap.rows[h + 1:], start=h + 2):
-            aligned = align(values)
-            key = identify(SourceRow(number, aligned)) if identify else None
-            current.append(CurrentRow(number, key, _print(aligned, blank)))
-        return cls(snap, h, current, dict(resolved.columns))
+            row = _without(align(values), blank)
+            key = keys(number, row)
+            if key is None and not snap.covers_row(number - 1):
+                unread.append(number - 1)
+            current.append(CurrentRow(number, key, hash(row) if key is None or not keys.narrow else 0))
+        if snap.focus is not None:  # rows below the last one seen, above the tail: empty only if read
+            unread += [r for r in range(max(h + 1, len(snap.rows)), snap.focus.tail) if not snap.covers_row(r)]
+        cells = {t: [snap.cell(r, c) for r in range(len(snap.rows))] for t, c in resolved.columns.items()}
+        return cls(h, current, dict(resolved.columns), cells, unread)
+
+    def cell(self, title: str, row: int) -> CellValue:
+        column = self.cells.get(title, [])
+        return column[row] if row < len(column) else None
 
 
 def _place(refs: list[RowRef], current: list[CurrentRow], prints: Mapping[int, int],
@@ -159,10 +283,9 @@ def _place(refs: list[RowRef], current: list[CurrentRow], prints: Mapping[int, i
     return {plain[p]: n for p, n in by_number.items()}, [Unplaced(plain[u.ref], u.reason) for u in lost]
 
 
-def _differences(seen: _Seen, first: _Seen, col: int, title: str, h: int, cells: Mapping[RowRef, Any],
-                 placed: Mapping[RowRef, int], written: Mapping[int, Any]) -> dict[int, Any]:
+def _differences(snap: Snapshot, seen: _Seen, first: _Seen, col: int, title: str, h: int,
+                 cells: Mapping[RowRef, Any], placed: Mapping[RowRef, int], written: Mapping[int, Any]) -> dict[int, Any]:
     """{row index: value} to write in one result column so it shows what it should."""
-    snap = seen.snap
     want: dict[int, Any] = {h: str(title).strip()}
     for ref, value in cells.items():
         if ref in placed:
@@ -183,15 +306,14 @@ def _differences(seen: _Seen, first: _Seen, col: int, title: str, h: int, cells:
 
 def _before(seen: _Seen, first: _Seen, title: str) -> dict[int, CellValue]:
     """{row index now: what that row's cell of this column held before this run wrote}."""
-    col = first.columns.get(title)
-    if col is None:
+    if title not in first.columns:
         return {}
     refs = [RowRef(r.number, r.key) for r in first.current]
     prints = {r.number: r.fingerprint for r in first.current}
     placed, _ = place(refs, seen.current, prints)
-    out: dict[int, CellValue] = {now - 1: first.snap.cell(ref.number - 1, col) for ref, now in placed.items()}
+    out: dict[int, CellValue] = {now - 1: first.cell(title, ref.number - 1) for ref, now in placed.items()}
     for r in range(min(seen.header_row, first.header_row)):  # rows above the header that were there
-        out.setdefault(r, first.snap.cell(r, col))
+        out.setdefault(r, first.cell(title, r))
     return out
 
 
