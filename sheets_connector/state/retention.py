@@ -2,7 +2,7 @@
 
 Pruned once a run has saved, when older than the mapping's ``state_retention_days`` (default 30):
 
-- a feed answer whose every contact was delivered to every sheet that receives it (and that
+- a feed answer (its raw bytes too) whose every contact was delivered to every sheet that receives it (and that
   was read whole: an answer kept ``unreadable``, ``partial`` or not yet read stays, for a newer
   version to read again), with its contacts' ids and their deliveries;
 - the details of a run (its summary: warnings, every problem row), keeping the run's line in
@@ -69,6 +69,7 @@ def prune(store: Any, now: datetime, days: int = DEFAULT_DAYS) -> Pruned:
             done.deliveries += max(cur.rowcount, 0)
             cur.execute(f"DELETE FROM feed_contacts WHERE answer_id IN ({marks})", tuple(chunk))
             done.feed_contacts += max(cur.rowcount, 0)
+            cur.execute(f"DELETE FROM feed_raw WHERE answer_id IN ({marks})", tuple(chunk))
             cur.execute(f"DELETE FROM feed_answers WHERE id IN ({marks})", tuple(chunk))
             done.feed_answers += max(cur.rowcount, 0)
         cur.execute(

@@ -133,10 +133,40 @@ SQLITE_V3 = POSTGRES_V3 = """
 DROP INDEX IF EXISTS rows_pending;
 """
 
+# Version 4: a feed answer's raw bytes in their own table, feed_raw, written once.  In
+# feed_answers they were written twice: the row is committed (fsynced) before it is read, then
+# its state, contact count and problems are set - a row whose size changes, which SQLite writes
+# again whole, blob included (840 KB of WAL per 417 KB answer).  PostgreSQL keeps such a blob
+# out of line (TOAST) anyway; both engines keep one schema.  SQLite cannot drop a column before
+# 3.35, so feed_answers is rebuilt without it, its AUTOINCREMENT counter carried over (an answer
+# id is never given twice: sheets.from_answer counts on it even after the newest were pruned).
+SQLITE_V4 = """
+CREATE TABLE feed_raw(answer_id INTEGER PRIMARY KEY, raw BLOB NOT NULL);
+INSERT INTO feed_raw(answer_id, raw) SELECT id, raw FROM feed_answers;
+CREATE TABLE feed_answers_v4(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, run_id INTEGER,
+  received_at TEXT NOT NULL, origin TEXT NOT NULL,
+  state TEXT NOT NULL, contacts INTEGER NOT NULL DEFAULT 0, problems TEXT NOT NULL DEFAULT '[]',
+  commit_ms REAL);
+INSERT INTO sqlite_sequence(name, seq) SELECT 'feed_answers_v4', seq FROM sqlite_sequence WHERE name='feed_answers';
+INSERT INTO feed_answers_v4(id, account, run_id, received_at, origin, state, contacts, problems, commit_ms)
+  SELECT id, account, run_id, received_at, origin, state, contacts, problems, commit_ms FROM feed_answers;
+DROP TABLE feed_answers;
+ALTER TABLE feed_answers_v4 RENAME TO feed_answers;
+CREATE INDEX feed_answers_state ON feed_answers(account, state);
+"""
+
+POSTGRES_V4 = """
+CREATE TABLE IF NOT EXISTS feed_raw(answer_id BIGINT PRIMARY KEY, raw BYTEA NOT NULL);
+INSERT INTO feed_raw(answer_id, raw) SELECT id, raw FROM feed_answers;
+ALTER TABLE feed_answers DROP COLUMN raw;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, SQLITE_V1, POSTGRES_V1),
     (2, SQLITE_V2, POSTGRES_V2),
     (3, SQLITE_V3, POSTGRES_V3),
+    (4, SQLITE_V4, POSTGRES_V4),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -4,7 +4,8 @@ history and the locks (with fencing: every write a run makes here first proves i
 its locks, ``_write``).
 
 The feed belongs to an inwise *account*: every answer of ``GET /contacts`` is committed raw
-(fsynced) before it is read, then its contact ids are indexed.  Delivery belongs to each *sheet*:
+(fsynced) before it is read, then its contact ids are indexed.  Its bytes (``feed_raw``) are
+written once; reading it updates only its small ``feed_answers`` row.  Delivery belongs to each *sheet*:
 a sheet receives every contact of its account's feed kept since the sheet was registered (its
 first run) and not yet delivered to it; ``commit_saved`` marks them delivered once the sheet
 holding them was saved.
@@ -121,8 +122,11 @@ class SqlStore(RunTables):
         when the answer's last byte arrived) measures the loss window, kept as ``commit_ms``."""
         with self.db.write(durable=True) as cur:
             answer_id = int(cur.execute(
-                "INSERT INTO feed_answers(account, run_id, received_at, origin, raw, state) VALUES(?, ?, ?, ?, ?, ?) "
-                "RETURNING id", (account, run_id, utc_now(), origin, raw, "received")).fetchone()[0])
+                "INSERT INTO feed_answers(account, run_id, received_at, origin, state) VALUES(?, ?, ?, ?, ?) "
+                "RETURNING id", (account, run_id, utc_now(), origin, "received")).fetchone()[0])
+            # the bytes in a table of their own, written once: reading the answer then updates
+            # only its small feed_answers row (see schema.py, version 4)
+            cur.execute("INSERT INTO feed_raw(answer_id, raw) VALUES(?, ?)", (answer_id, raw))
             cur.execute("DELETE FROM feed_inflight WHERE account=?", (account,))
         commit_ms = None if received is None else round((time.perf_counter() - received) * 1000, 2)
         return self._index_answer(answer_id, account, raw, commit_ms)
@@ -157,11 +161,14 @@ class SqlStore(RunTables):
         """Read again the answers kept but not (fully) read: those a crash left unread, and those
         an older version could not understand.  Returns the ones that now give more contacts."""
         rows = self.db.query(
-            "SELECT id, raw, contacts FROM feed_answers WHERE account=? AND state IN ('received', 'partial', 'unreadable') "
+            "SELECT id, contacts FROM feed_answers WHERE account=? AND state IN ('received', 'partial', 'unreadable') "
             "ORDER BY id", (account,))
         better = []
-        for answer_id, raw, before in rows:
-            answer = self._index_answer(int(answer_id), account, bytes(raw), None)
+        for answer_id, before in rows:  # one answer's bytes in memory at a time
+            raw = self.feed_answer_raw(int(answer_id))
+            if raw is None:
+                continue
+            answer = self._index_answer(int(answer_id), account, raw, None)
             if answer.contacts > int(before):
                 better.append(answer)
         return better
@@ -180,7 +187,7 @@ class SqlStore(RunTables):
                 for r in self.db.query(sql + " ORDER BY id", tuple(args))]
 
     def feed_answer_raw(self, answer_id: int) -> bytes | None:
-        row = self.db.one("SELECT raw FROM feed_answers WHERE id=?", (answer_id,))
+        row = self.db.one("SELECT raw FROM feed_raw WHERE answer_id=?", (answer_id,))
         return None if row is None else bytes(row[0])
 
     def newest_feed_contact(self, account: str) -> int | None:

@@ -18,8 +18,10 @@ from .runs import CRASHED
 from .store import SqlStore
 
 BATCH = 500
+RAW_BATCH = 8  # feed answers' bytes (~0.4 MB each) a few at a time: memory stays flat
 TABLES: list[tuple[str, str, str]] = [  # (table, columns, order)
-    ("feed_answers", "id, account, run_id, received_at, origin, raw, state, contacts, problems, commit_ms", "id"),
+    ("feed_answers", "id, account, run_id, received_at, origin, state, contacts, problems, commit_ms", "id"),
+    ("feed_raw", "answer_id, raw", "answer_id"),
     ("feed_contacts", "account, contact_id, answer_id, pos", "account, contact_id"),
     ("feed_inflight", "account, run_id, started_at", "account"),
     ("sheets", "sheet, account, from_answer, registered_at", "sheet, account"),
@@ -35,9 +37,9 @@ COPIED_META_SKIP = ("schema",)
 
 
 def _chunks(store: SqlStore, table: str, columns: str, order: str) -> Iterator[list[Any]]:
-    offset = 0
+    offset, batch = 0, RAW_BATCH if table == "feed_raw" else BATCH
     while True:
-        rows = store.db.query(f"SELECT {columns} FROM {table} ORDER BY {order} LIMIT ? OFFSET ?", (BATCH, offset))
+        rows = store.db.query(f"SELECT {columns} FROM {table} ORDER BY {order} LIMIT ? OFFSET ?", (batch, offset))
         if not rows:
             return
         yield rows
