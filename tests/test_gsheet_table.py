@@ -592,3 +592,29 @@ def test_a_key_column_missing_from_the_header_makes_the_re_reads_read_every_colu
     assert t.set_columns({"Sync result": refs_of(data)}, identify) == []
     after = emu.values(key, "Contacts")
     assert all(r[3] == f"result for {r[2]}" for r in after[1:])
+
+
+def test_keys_known_from_the_read_are_not_worked_out_again_but_rows_changed_since_are(emu):
+    """``keys`` (the mapping's key of each row as read): identify runs only on rows whose key
+    cells differ from what was read - a row inserted, an email staff retyped - and the results
+    land as they do without ``keys``."""
+    key = emu.create_spreadsheet({"Contacts": contacts(6)})
+    t = table(emu, key)
+    data = t.read()
+    known = {r.number: identify(r) for r in data.rows}
+    known[99] = RowKey("email", "not-a-row-of-this-read@example.com")  # a row number the read never had: ignored
+    emu.insert_rows(key, "Contacts", 3, [["new@example.com", 7, "New"]])  # c1.. move down one
+    emu.set_cells(key, "Contacts", 6, [["retyped@example.com"]])  # was c3's email (row 5, now 6)
+    asked: list[tuple[object, ...]] = []
+
+    def counting(row: SourceRow) -> RowKey | None:
+        asked.append(row.values[:2])
+        return identify(row)
+
+    refs = refs_of(data)
+    unplaced = t.set_columns({"Sync result": refs}, counting, keys=known)
+    assert [u.ref.key for u in unplaced] == [RowKey("email", "c3@example.com")]  # its row holds another contact now
+    assert {v[0] for v in asked if any(x is not None for x in v)} == {"new@example.com", "retyped@example.com"}
+    got = results(emu, key)
+    assert got == {**{f"c{i}@example.com": f"result for c{i}@example.com" for i in (0, 1, 2, 4, 5)},
+                   "new@example.com": "", "retyped@example.com": ""}

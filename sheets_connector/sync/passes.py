@@ -244,7 +244,9 @@ def _write(ctx: RunContext, columns: writeback.ResultColumns) -> None:
     if not writeback.has_cells(columns):
         return
     summary = ctx.summary
-    unplaced = ctx.table.set_columns(columns, ctx.plan.mapper.identify)
+    # the mapping's key of every row as read: the table need not identify those rows again
+    keys = {m.number: m.key for m in ctx.plan.mapped}
+    unplaced = ctx.table.set_columns(columns, ctx.plan.mapper.identify, keys=keys)
     if unplaced:
         shown = tuple(msg("run.unplaced_row", row=u.ref.number, reason=u.reason) for u in unplaced[:5])
         more = msg("run.unplaced_more", n=len(unplaced) - 5) if len(unplaced) > 5 else ""

@@ -9,7 +9,8 @@ neither).  How a source places a result is its own business:
 
 - .xlsx places by row number: nothing can move a file's rows while the connector holds it.
 - Google Sheets re-reads the rows just before writing, computes each row's key with the
-  ``identify`` function the sync passes in, and writes each result on the row that now holds
+  ``identify`` function the sync passes in (or takes it from ``keys``, the mapping's keys of the
+  rows as read, for a row that still holds what was read), and writes each result on the row that now holds
   that key (staff may insert, delete or sort rows during a run).  A key that vanished gets
   nothing; a result is never written on another contact's row.
 
@@ -105,9 +106,14 @@ class Table(Protocol):
         """Header and all rows below it.  Raises ConfigError/SourceError with a clear message."""
 
     def set_columns(
-        self, columns: Mapping[str, Mapping[RowRef, CellValue]], identify: RowIdentifier | None = None
+        self, columns: Mapping[str, Mapping[RowRef, CellValue]], identify: RowIdentifier | None = None,
+        *, keys: Mapping[int, RowKey | None] | None = None,
     ) -> list[Unplaced]:
         """Write values into named columns: {header: {row ref: value}}.
+
+        ``keys``: what ``identify`` gives the rows of the last ``read()`` (row number -> key), as
+        the sync already knows it from the mapping: a table that re-reads rows need not work it
+        out again for a row that still holds what was read.
 
         A header that is not in the header row (matched ignoring case and surrounding spaces)
         is added in the first column right of the last non-blank header cell that holds

@@ -54,7 +54,7 @@ from ..gsheets.errors import tab_disappeared, view_only
 from ..messages.catalog import Place, said
 from ..normalize import date_pattern, header_key
 from . import gsheet_write
-from .base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, TableData, Unplaced
+from .base import CellValue, RowIdentifier, RowKey, RowRef, SaveReport, SourceRow, TableData, Unplaced
 from .gsheet_cells import GRID_FIELDS, decode, grid_rows, header_text, to_raw
 from .gsheet_focus import Focus
 from .gsheet_pins import SNAPSHOT_FIELDS, Snapshot, parse_snapshot
@@ -328,12 +328,15 @@ class GoogleSheetTable:
 
     # ---- writing
     def set_columns(self, columns: Mapping[str, Mapping[RowRef, CellValue]],
-                    identify: RowIdentifier | None = None) -> list[Unplaced]:
+                    identify: RowIdentifier | None = None, *,
+                    keys: Mapping[int, RowKey | None] | None = None) -> list[Unplaced]:
         """Write results on the rows that hold their contacts now, in the pinned result columns,
         then read back and repair what rows moved meanwhile (see ``gsheet_write.py``).
 
         ``identify`` gets rows whose values are aligned with the header ``read()`` returned,
         even if columns were moved since.  Without it every row is found by its content.
+        ``keys`` (row number of the last ``read()`` -> its key, as ``identify`` gives it): a row
+        read again with the key cells it was read with is not identified again.
         """
         for title in columns:
             if not str(title).strip():
@@ -346,7 +349,7 @@ class GoogleSheetTable:
         expected = self._read_header_index if self._read_header is not None else self.header_row - 1
         raw = {t: {ref: to_raw(v, self._date_format, self._datetime_format) for ref, v in cells.items()}
                for t, cells in columns.items()}
-        keys = {header_key(h) for h in self._key_headers}
+        key_headers = {header_key(h) for h in self._key_headers}
         titles = {header_key(t) for t in columns}
         sheet = gsheet_write.Sheet(
             snapshot=lambda doing, focus: self._snapshot(title, doing, focus),
@@ -359,11 +362,11 @@ class GoogleSheetTable:
             read_header=read_header,
             expected=expected,
             grid=self._read_grid,
-            key_columns=_key_columns(read_header, keys),
+            key_columns=_key_columns(read_header, key_headers),
             predicted=self._read_tagged + [i for i, h in enumerate(read_header) if header_key(h) in titles],
             locate=lambda now: _positions(read_header or now, now),
         )
-        outcome = gsheet_write.write_results(sheet, raw, identify)
+        outcome = gsheet_write.write_results(sheet, raw, identify, keys)
         self._notes.extend(n for n in outcome.notes if n not in self._notes)
         if outcome.repaired:
             self._notes.append(said("cols.gsheet_rows_moved", n=outcome.repaired))

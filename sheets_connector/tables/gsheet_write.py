@@ -81,8 +81,11 @@ def _same(actual: CellValue, wanted: Any) -> bool:
     return bool(actual == wanted)
 
 
-def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], identify: RowIdentifier | None) -> Outcome:
-    """Put every value of ``columns`` ({title: {ref: raw value}}) on its contact's row."""
+def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], identify: RowIdentifier | None,
+                  known: Mapping[int, RowKey | None] | None = None) -> Outcome:
+    """Put every value of ``columns`` ({title: {ref: raw value}}) on its contact's row.
+    ``known``: identify's answer for rows as read (``sheet.read_values``' row numbers), if the
+    caller has it: those rows are not identified again."""
     titles = list(columns)
     skip = {header_key(t) for t in titles}
     blank_results = [i for i, h in enumerate(sheet.read_header) if header_key(h) in skip]
@@ -92,6 +95,7 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
                    if (r.key is None or identify is None) and r.number in sheet.read_values}
     written: dict[str, dict[int, Any]] = {t: {} for t in titles}  # title -> {row index: value this run wrote}
     keys = _Keys(identify, sheet.key_columns if identify is not None else (), len(sheet.read_header))
+    keys.learn(sheet.read_values, known or {}, blank_results)
     focus = _first_focus(sheet, keys, blank_results) if keys.narrow else None
     first: _Seen | None = None
     trusted: frozenset[int] = frozenset()  # tags seen on their right row / column in this run
@@ -191,10 +195,27 @@ class _Keys:
     def narrow(self) -> bool:
         return bool(self.columns)
 
+    def _cells(self, row: tuple[CellValue, ...]) -> tuple[CellValue, ...]:
+        return tuple(row[i] if i < len(row) else None for i in self.columns) if self.columns else row
+
+    def learn(self, read: Mapping[int, tuple[CellValue, ...]], known: Mapping[int, RowKey | None],
+              blank: Sequence[int]) -> None:
+        """Remember the keys the caller already has for rows as read (``known``: row number ->
+        identify's answer for that row's values in ``read``), so identify does not run again on
+        those cells.  Only a row number of ``read`` is taken: its cells are what the key was
+        worked out from."""
+        if self.identify is None or not known:
+            return
+        memo = self.memo
+        for number, key in known.items():
+            values = read.get(number)
+            if values is not None:
+                memo[self._cells(_without(values, blank))] = key
+
     def __call__(self, number: int, row: tuple[CellValue, ...]) -> RowKey | None:
         if self.identify is None:
             return None
-        cells = tuple(row[i] if i < len(row) else None for i in self.columns) if self.columns else row
+        cells = self._cells(row)
         key = self.memo.get(cells, _UNKNOWN)
         if key is _UNKNOWN:
             values = row

@@ -56,7 +56,7 @@ from python_calamine import CalamineSheet, CalamineWorkbook, SheetTypeEnum, Shee
 from ...errors import ConfigError, SourceError, WorksheetNotFound
 from ...messages.catalog import msg, said
 from ...normalize import header_key
-from ..base import CellValue, RowIdentifier, RowRef, SaveReport, SourceRow, Table, TableData, Unplaced
+from ..base import CellValue, RowIdentifier, RowKey, RowRef, SaveReport, SourceRow, Table, TableData, Unplaced
 from ..result_columns import ColumnPlan, Obstacle
 from .cells import (
     MAX_COLUMN,
@@ -410,12 +410,13 @@ class XlsxTable:
     # ---- buffered writes
 
     def set_columns(
-        self, columns: Mapping[str, Mapping[RowRef, CellValue]], identify: RowIdentifier | None = None
+        self, columns: Mapping[str, Mapping[RowRef, CellValue]], identify: RowIdentifier | None = None,
+        *, keys: Mapping[int, RowKey | None] | None = None,
     ) -> list[Unplaced]:
         """Buffer values for named columns: {header: {row ref: value}} (see ``base.Table``).
 
         Placed by ``ref.number``: nothing can move a file's rows while the connector holds it,
-        so ``identify`` is not needed.  A result whose cell is inside merged cells (other than
+        so ``identify`` and ``keys`` are not needed.  A result whose cell is inside merged cells (other than
         their first cell, the one that shows) is not written and comes back as ``Unplaced``;
         so do the results of a column that would go past XFD.  A new column inside hidden
         columns is shown; results in a column the user hid are written, with a note.
