@@ -139,6 +139,18 @@ def test_null_leaves_a_cell_untouched(book):
     assert emu.values(key, "Contacts")[1][3] == "=not a formula" and emu.values(key, "Contacts")[2][3] == "new"
 
 
+def test_raw_write_keeps_number_formats_and_counts_only_rows_and_columns_written(book):
+    emu, key, ws = book
+    answer = ws.spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": [
+        {"range": "B2:D5", "values": [[972542222222, None, ""], [None, None, None], [None, "x", None], [True]]}]})
+    done = answer["responses"][0]
+    assert (done["updatedRows"], done["updatedColumns"], done["updatedCells"]) == (3, 3, 4)  # row 3 only nulls
+    assert emu.cell(key, "Contacts", "B2").fmt == SCI and emu.cell(key, "Contacts", "B2").value == 972542222222
+    assert emu.cell(key, "Contacts", "D2") is None  # "" clears: the cell had no format to keep
+    assert emu.cell(key, "Contacts", "B5").value is True
+    assert emu.values(key, "Contacts")[2][:2] == ["noa@example.co.il", 541111111]  # nulls left it alone
+
+
 def test_append_goes_after_the_table_and_grows_the_grid(emu):
     key = emu.create_spreadsheet({"S": [["id", "email"], [1, "a@x.com"]]}, rows=2, cols=2)
     ws = gspread_client(emu).open_by_key(key).sheet1
