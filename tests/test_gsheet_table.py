@@ -618,3 +618,18 @@ def test_keys_known_from_the_read_are_not_worked_out_again_but_rows_changed_sinc
     got = results(emu, key)
     assert got == {**{f"c{i}@example.com": f"result for c{i}@example.com" for i in (0, 1, 2, 4, 5)},
                    "new@example.com": "", "retyped@example.com": ""}
+
+
+@pytest.mark.parametrize("piece", [3, 1 << 20])
+def test_text_of_every_script_reads_exactly_whatever_piece_the_answer_is_cut_in(emu, monkeypatch, piece):
+    """The answer is parsed as ASCII with JSON escapes (half the memory of its text): Hebrew, an
+    emoji, "✓", a line separator, backslashes and quotes read exactly, also when a character's
+    bytes are split between two pieces."""
+    from sheets_connector.tables import gsheet_cells
+
+    monkeypatch.setattr(gsheet_cells, "_PIECE", piece)
+    texts = ["ישראל ישראלי", "😀 smile 𝄞", "✓ created · #12", "a\u2028b é", "back\\x41 \\u00e9 \\\\ \"quoted\"", "plain"]
+    key = emu.create_spreadsheet({"Contacts": [HEADER] + [[f"r{i}@example.com", 541000000 + i, t] for i, t in enumerate(texts)]})
+    data = table(emu, key).read()
+    assert [r.values[2] for r in data.rows] == texts
+    assert gsheet_cells.decode("".join(gsheet_cells.ascii_pieces(b'["plain", 1]'))) == ["plain", 1]
