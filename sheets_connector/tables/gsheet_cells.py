@@ -114,9 +114,9 @@ def _json_escapes(err: UnicodeError) -> tuple[str, int]:
         n = ord(ch)
         if n > 0xFFFF:
             n -= 0x10000
-            out.append("\\u%04x\\u%04x" % (0xD800 | (n >> 10), 0xDC00 | (n & 0x3FF)))
+            out.append(f"\\u{0xD800 | (n >> 10):04x}\\u{0xDC00 | (n & 0x3FF):04x}")
         else:
-            out.append("\\u%04x" % n)
+            out.append(f"\\u{n:04x}")
     return "".join(out), err.end
 
 
