@@ -431,13 +431,13 @@ def test_another_run_holding_the_sheet_in_hebrew_and_english():
     from sheets_connector.state.model import Holder
     from sheets_connector.sync.session import busy_message
 
-    holder = Holder(name="w", run_id=4, process="1234:abc", host="pc1", label="c", since="2026-12-07T08:00:00",
+    holder = Holder(name="w", run_id=4, process="1234:abc", host="pc1", label="c", since="2019-03-04T08:00:00",
                     heartbeat=0.0)
     m = busy_message("c.xlsx, sheet 'אנשי קשר'", holder, "sync")
-    assert m == ("Another sync of c.xlsx, sheet 'אנשי קשר' is running (run #4, started 2026-12-07 08:00:00, process "
+    assert m == ("Another sync of c.xlsx, sheet 'אנשי קשר' is running (run #4, started 2019-03-04 08:00:00, process "
                  "1234 on pc1). Only one run at a time may write a workbook. Wait for it to finish (see: "
                  "sheets-connector runs), or run again with --wait to start as soon as it ends.")
     assert in_language(m, "he").replace(LRM, "") == (
-        "הרצה אחרת (sync) של c.xlsx, לשונית 'אנשי קשר' פועלת עכשיו (הרצה #4, התחילה ב-2026-12-07 08:00:00, תהליך 1234 "
+        "הרצה אחרת (sync) של c.xlsx, לשונית 'אנשי קשר' פועלת עכשיו (הרצה #4, התחילה ב-2019-03-04 08:00:00, תהליך 1234 "
         "במחשב pc1). רק הרצה אחת בכל פעם יכולה לכתוב לחוברת העבודה. חכו שהיא תסתיים (ראו: sheets-connector runs), "
         "או הריצו שוב עם --wait כדי להתחיל ברגע שהיא תסתיים.")
