@@ -29,7 +29,7 @@ from . import messages
 from .alerts.settings import AlertSettings
 from .errors import ConfigError
 from .inwise.wire import API_ADDRESS
-from .messages.catalog import Joined, Msg, said
+from .messages.catalog import Joined, Msg, Said, said
 from .messages.catalog import msg as _msg
 from .messages.language import language_in_text
 from .normalize import NEWER_RANGES, calling_code_for, date_pattern, header_key, region_for
@@ -159,13 +159,13 @@ class Columns(_Strict):
     def _check_numbers(cls, v: dict[int, Any]) -> dict[int, Any]:
         bad = [n for n in v if n < 1]
         if bad:
-            raise ValueError(f"personal field numbers start at 1 (got {bad[0]})")
+            raise ValueError(said("cfg.field_number", got=str(bad[0])))
         return v
 
     @model_validator(mode="after")
     def _need_key(self) -> Columns:
         if not self.email and not self.mobile:
-            raise ValueError("map at least one of 'email' or 'mobile': inwise identifies contacts by them")
+            raise ValueError(said("cfg.need_key"))
         return self
 
     def field_columns(self) -> dict[int, FieldColumn]:
@@ -202,7 +202,7 @@ class MobileOptions(_Strict):
         for item in v:
             text = str(item).replace(" ", "").replace("-", "")
             if not (text.startswith("+") and text[1:].isdigit() and len(text) >= 3):
-                raise ValueError(f"{item!r} is not a number range: write + and its first digits, like '+9725'")
+                raise ValueError(said("cfg.range", item=repr(item)))
             out.append(text)
         return out
 
@@ -240,16 +240,14 @@ class InwiseSettings(_Strict):
     @classmethod
     def _check_url(cls, v: str) -> str:
         if not (v.startswith("https://") or v.startswith("http://")):
-            raise ValueError(f"must start with https:// (got {v!r})")
+            raise ValueError(said("cfg.url", got=repr(v)))
         return v.rstrip("/")
 
     @field_validator("api_key_env")
     @classmethod
     def _check_env_name(cls, v: str) -> str:
         if not v.replace("_", "").isalnum():
-            raise ValueError(
-                "must be the NAME of an environment variable (like INWISE_API_KEY), not the key itself"
-            )
+            raise ValueError(said("cfg.env_name"))
         return v
 
     def retry_policy(self) -> RetryPolicy:
@@ -318,11 +316,9 @@ class NewContactsSettings(_Strict):
             if a in NEW_CONTACT_ATTRIBUTES or (a.startswith("field") and a[5:].isdigit()):
                 continue
             hint = difflib.get_close_matches(a, NEW_CONTACT_ATTRIBUTES, n=1)
-            raise ValueError(
-                f"unknown contact attribute {attr!r}"
-                + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                + f"; use one of {', '.join(NEW_CONTACT_ATTRIBUTES)} or field<N>"
-            )
+            raise ValueError(said("cfg.attribute", attr=repr(attr),
+                                  hint=_msg("cfg.attribute_hint", hint=repr(hint[0])) if hint else "",
+                                  allowed=", ".join(NEW_CONTACT_ATTRIBUTES)))
         return v
 
 
@@ -340,7 +336,7 @@ class ServiceSection(_Strict):
     @model_validator(mode="after")
     def _one_secret_source(self) -> ServiceSection:
         if bool(self.secret_env) == bool(self.secret_file):
-            raise ValueError("give exactly one of service.secret_env or service.secret_file")
+            raise ValueError(said("cfg.one_secret"))
         return self
 
 
@@ -349,7 +345,7 @@ def check_cron(v: str | None) -> str | None:
     from croniter import croniter  # only mappings with a schedule pay for the import
 
     if v is not None and not croniter.is_valid(v):
-        raise ValueError(f"{v!r} is not a cron expression (five fields: minute hour day month weekday)")
+        raise ValueError(said("cfg.cron", value=repr(v)))
     return v
 
 
@@ -361,11 +357,11 @@ def check_zone(v: str | None) -> str | None:
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r} (use a name like Asia/Jerusalem or Europe/London)") from None
+            raise ValueError(said("cfg.zone", value=repr(v))) from None
     return v
 
 
-SCHEDULE_NEEDS_ZONE = "schedule needs a timezone (e.g. timezone: Asia/Jerusalem) so the hours mean your hours"
+SCHEDULE_NEEDS_ZONE = said("cfg.schedule_zone")
 
 
 class Config(_Strict):
@@ -465,12 +461,12 @@ class Config(_Strict):
         seen: dict[str, str] = {}
         for name, gid in v.items():
             if gid < 1:
-                raise ValueError(f"group {name!r}: an inwise group ID is a positive number (got {gid})")
+                raise ValueError(said("cfg.group_id", name=repr(name), got=str(gid)))
             key = header_key(name)
             if not key:
-                raise ValueError("a group name is empty")
+                raise ValueError(said("cfg.group_empty"))
             if key in seen:
-                raise ValueError(f"groups {seen[key]!r} and {name!r} are the same name (case and spaces are ignored)")
+                raise ValueError(said("cfg.group_twice", first=repr(seen[key]), second=repr(name)))
             seen[key] = name
         return v
 
@@ -479,13 +475,9 @@ class Config(_Strict):
         cols = self.columns
         if self.inwise.mode == "batch":
             if isinstance(cols.groups, GroupsColumn) and cols.groups.mode != "add":
-                raise ValueError(
-                    f"columns.groups.mode: {cols.groups.mode} needs mode: upsert - batchInsert can add contacts to a "
-                    "group but not remove them from one; use mode: add, or inwise.mode: upsert")
+                raise ValueError(said("cfg.groups_mode", mode=str(cols.groups.mode)))
             if isinstance(cols.consent, ConsentColumn) and cols.consent.without_consent != "skip":
-                raise ValueError(
-                    "columns.consent.without_consent needs mode: upsert - batchInsert documents no confirmation "
-                    "status, so a row without consent could arrive as confirmed; use skip, or inwise.mode: upsert")
+                raise ValueError(said("cfg.consent_mode"))
         return self
 
     @model_validator(mode="after")
@@ -504,14 +496,9 @@ class Config(_Strict):
             ("synced_at_column", self.results.synced_at_column),
         ):
             if h and header_key(h) in inputs:
-                raise ValueError(
-                    f"results.{key} {h!r} is also one of your input columns; the connector writes into it, "
-                    "so it would overwrite what you typed. Choose another header."
-                )
+                raise ValueError(said("cfg.result_clash", setting=f"results.{key}", header=repr(h)))
         if self.inwise.mode == "batch" and self.columns.external_id:
-            raise ValueError(
-                "batch mode cannot send external_id (batchInsert has no such column); use mode: upsert or drop columns.external_id"
-            )
+            raise ValueError(said("cfg.batch_external_id"))
         return self
 
     # -- resolved paths ---------------------------------------------------------------------
@@ -623,8 +610,10 @@ def _friendly(err: dict[str, Any]) -> Msg | str:
     if t == "missing":
         return _msg("map.missing")
     if t == "literal_error":
-        expected = err.get("ctx", {}).get("expected", "")
-        return _msg("map.one_of", expected=expected, got=repr(inp))
+        expected = str(err.get("ctx", {}).get("expected", ""))
+        first, sep, last = expected.rpartition(" or ")  # pydantic's "'a', 'b' or 'c'", in the file's language
+        choices: Msg | str = _msg("map.or", first=first, last=last) if sep else expected
+        return _msg("map.one_of", expected=choices, got=repr(inp))
     if t in ("int_parsing", "int_type", "int_from_float"):
         return _msg("map.whole", got=repr(inp))
     if t in ("bool_parsing", "bool_type"):
@@ -645,6 +634,9 @@ def _friendly(err: dict[str, Any]) -> Msg | str:
         return _msg("map.type_one_of", types=", ".join(SOURCE_TYPES), got=repr(err.get("ctx", {}).get("tag")))
     if t == "union_tag_not_found":
         return _msg("map.needs_type", types=", ".join(SOURCE_TYPES))
+    error = err.get("ctx", {}).get("error")
+    if isinstance(error, ValueError) and len(error.args) == 1 and isinstance(error.args[0], Said):
+        return error.args[0].message  # a check of this module: said in the file's language
     if msg.startswith("Value error, "):
         return msg[len("Value error, "):]
     return msg[:1].lower() + msg[1:]

@@ -156,7 +156,7 @@ def test_mistakes_in_the_mapping_file_are_said_in_the_language_it_asks_for(tmp_p
     assert stderr(broken).startswith(f"שגיאה: {LRM}m.yaml{LRM}, שורה 3: זה לא YAML תקין ("), stderr(broken)
     # no language line, Hebrew column names: the file was written for a Hebrew sheet
     assert stderr(good + "inwise: {mode: upsrt}\n") == (f"שגיאה: יש בעיה במיפוי:\n  {LRM}m.yaml{LRM}, שורה 3: {LRM}"
-                                                        f"inwise.mode{LRM}: צריך להיות {LRM}'upsert' or 'batch'{LRM} "
+                                                        f"inwise.mode{LRM}: צריך להיות {LRM}'upsert'{LRM} או {LRM}'batch'{LRM} "
                                                         f"(כתוב {LRM}'upsrt'{LRM})\n")
     # an English mapping (or one that says nothing): the words it always printed
     english = "source: {type: xlsx, path: contacts.xlsx}\ncolumns: {email: Email}\ncolums: {mobile: Mobile}\n"

@@ -2,12 +2,20 @@
 of the wrong kind.  They are raised while the mapping is read, before its ``language`` is known
 to the run: ``messages.language.language_in_text`` finds it in the file's text (a ``language:``
 line, else Hebrew column names), and the error is said in it; a file that cannot be read at all
-is said in English.  The English texts are the ones always printed.  A validator's own sentence
-(a check written in ``config.py``) is shown as it is, inside the Hebrew frame.
+is said in English.  The English texts are the ones always printed.  The checks written in
+``config.py`` (``cfg.*``: a group ID, a schedule without a time zone, ...) raise their sentence
+as a ``catalog.Said``, so it is said in the file's language too; keys and values as typed stay
+left-to-right inside the Hebrew (``_k``).
 """
 from __future__ import annotations
 
 _LRM = "\u200e"
+
+
+def _k(text: str) -> str:
+    """A key or setting as typed (``mode: upsert``), kept left-to-right inside Hebrew words."""
+    return f"{_LRM}{text}{_LRM}"
+
 
 MAPPING: dict[str, dict[str, str]] = {
     "en": {
@@ -40,6 +48,30 @@ MAPPING: dict[str, dict[str, str]] = {
         "map.unknown_key": "unknown key {key}",
         "map.did_you_mean": "; did you mean {hint}?",
         "map.allowed": " (allowed here: {allowed})",
+        "map.or": "{first} or {last}",
+        "cfg.field_number": "personal field numbers start at 1 (got {got})",
+        "cfg.need_key": "map at least one of 'email' or 'mobile': inwise identifies contacts by them",
+        "cfg.range": "{item} is not a number range: write + and its first digits, like '+9725'",
+        "cfg.url": "must start with https:// (got {got})",
+        "cfg.env_name": "must be the NAME of an environment variable (like INWISE_API_KEY), not the key itself",
+        "cfg.attribute": "unknown contact attribute {attr}{hint}; use one of {allowed} or field<N>",
+        "cfg.attribute_hint": " (did you mean {hint}?)",
+        "cfg.one_secret": "give exactly one of service.secret_env or service.secret_file",
+        "cfg.cron": "{value} is not a cron expression (five fields: minute hour day month weekday)",
+        "cfg.zone": "unknown time zone {value} (use a name like Asia/Jerusalem or Europe/London)",
+        "cfg.schedule_zone": "schedule needs a timezone (e.g. timezone: Asia/Jerusalem) so the hours mean your hours",
+        "cfg.group_id": "group {name}: an inwise group ID is a positive number (got {got})",
+        "cfg.group_empty": "a group name is empty",
+        "cfg.group_twice": "groups {first} and {second} are the same name (case and spaces are ignored)",
+        "cfg.groups_mode": "columns.groups.mode: {mode} needs mode: upsert - batchInsert can add contacts to a group "
+                           "but not remove them from one; use mode: add, or inwise.mode: upsert",
+        "cfg.consent_mode": "columns.consent.without_consent needs mode: upsert - batchInsert documents no "
+                            "confirmation status, so a row without consent could arrive as confirmed; use skip, or "
+                            "inwise.mode: upsert",
+        "cfg.result_clash": "{setting} {header} is also one of your input columns; the connector writes into it, so "
+                            "it would overwrite what you typed. Choose another header.",
+        "cfg.batch_external_id": "batch mode cannot send external_id (batchInsert has no such column); use mode: "
+                                 "upsert or drop columns.external_id",
     },
     "he": {
         "map.backslash": "{where}{at_line}: לוכסן הפוך בתוך מירכאות כפולות ({problem}). בנתיב של Windows השתמשו "
@@ -69,5 +101,32 @@ MAPPING: dict[str, dict[str, str]] = {
         "map.unknown_key": "מפתח לא מוכר {key}",
         "map.did_you_mean": "; האם התכוונתם ל-{hint}?",
         "map.allowed": " (מותר כאן: {allowed})",
+        "map.or": "{first} או {last}",
+        "cfg.field_number": "מספרי השדות האישיים מתחילים ב-1 (כתוב {got})",
+        "cfg.need_key": f"מפו לפחות אחד מהשניים, {_k('email')} או {_k('mobile')}: inwise מזהה אנשי קשר לפיהם",
+        "cfg.range": "{item} אינו טווח מספרים: כתבו + ואחריו הספרות הראשונות, כמו " + _k("'+9725'"),
+        "cfg.url": "צריך להתחיל ב-https:// (כתוב {got})",
+        "cfg.env_name": f"צריך להיות השם של משתנה סביבה (כמו {_k('INWISE_API_KEY')}), לא המפתח עצמו",
+        "cfg.attribute": f"מאפיין איש קשר לא מוכר {{attr}}{{hint}}; השתמשו באחד מאלה: {{allowed}} או {_k('field<N>')}",
+        "cfg.attribute_hint": " (האם התכוונתם ל-{hint}?)",
+        "cfg.one_secret": f"כתבו בדיוק אחד מהשניים: {_k('service.secret_env')} או {_k('service.secret_file')}",
+        "cfg.cron": "{value} אינו ביטוי cron (חמישה שדות: דקה שעה יום חודש יום-בשבוע)",
+        "cfg.zone": f"אזור זמן לא מוכר {{value}} (כתבו שם כמו {_k('Asia/Jerusalem')} או {_k('Europe/London')})",
+        "cfg.schedule_zone": f"ל-{_k('schedule')} צריך גם {_k('timezone')} (למשל {_k('timezone: Asia/Jerusalem')}), "
+                             "כדי שהשעות יהיו השעות שלכם",
+        "cfg.group_id": "הקבוצה {name}: מזהה קבוצה ב-inwise הוא מספר חיובי (כתוב {got})",
+        "cfg.group_empty": "שם של קבוצה ריק",
+        "cfg.group_twice": "הקבוצות {first} ו-{second} הן אותו שם (אין הבדל בין אותיות גדולות לקטנות, ורווחים לא "
+                           "נחשבים)",
+        "cfg.groups_mode": f"{_k('columns.groups.mode')}: {{mode}} דורש {_k('mode: upsert')} - batchInsert יכול "
+                           "להוסיף אנשי קשר לקבוצה אבל לא להסיר אותם ממנה; כתבו "
+                           f"{_k('mode: add')}, או {_k('inwise.mode: upsert')}",
+        "cfg.consent_mode": f"{_k('columns.consent.without_consent')} דורש {_k('mode: upsert')} - batchInsert לא "
+                            "מתעד סטטוס אישור, כך ששורה בלי הסכמה עלולה להגיע כמאושרת; כתבו "
+                            f"{_k('skip')}, או {_k('inwise.mode: upsert')}",
+        "cfg.result_clash": "{setting} {header} היא גם אחת מעמודות הקלט שלכם; המחבר כותב לתוכה, כך שהוא היה דורס את "
+                            "מה שהקלדתם. בחרו כותרת אחרת.",
+        "cfg.batch_external_id": f"במצב batch אי אפשר לשלוח {_k('external_id')} (ל-batchInsert אין עמודה כזו); "
+                                 f"כתבו {_k('mode: upsert')} או הסירו את {_k('columns.external_id')}",
     },
 }
