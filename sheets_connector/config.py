@@ -656,6 +656,18 @@ def _clean_loc(loc: tuple) -> tuple:
     return tuple(out)
 
 
+def _block_errors(errors: list[Any]) -> list[Any]:
+    """A key that takes a header or a block (``groups: {column: ..., mode: ...}``), written as a
+    block with a mistake inside: the block's mistake, without "must be text" for the header form."""
+    locs = [_clean_loc(tuple(e["loc"])) for e in errors]
+
+    def has_deeper(loc: tuple) -> bool:
+        return any(len(other) > len(loc) and other[:len(loc)] == loc for other in locs)
+
+    return [e for e, loc in zip(errors, locs)
+            if not (e["type"] == "string_type" and isinstance(e.get("input"), dict) and has_deeper(loc))]
+
+
 def load_config(path: str | os.PathLike) -> Config:
     """Read and validate a mapping file. Raises ConfigError with every problem found."""
     p = Path(path)
@@ -695,7 +707,7 @@ def _parse_config(text: str, *, where: str, base_dir: Path | None, file: Path | 
         cfg = Config.model_validate(data)
     except ValidationError as exc:
         problems: list[Msg] = []
-        for err in exc.errors():
+        for err in _block_errors(exc.errors()):
             loc = _clean_loc(tuple(err["loc"]))
             if not loc and SCHEDULE_NEEDS_ZONE in str(err["msg"]):
                 loc = ("schedule",)  # a whole-model check: point at the line that needs the zone
