@@ -603,6 +603,11 @@ def _model_in(ann: Any) -> Any:
     return None
 
 
+# pydantic's bound errors: the message id and the bound's name in the error's context
+_BOUNDS = {"greater_than_equal": ("map.ge", "ge"), "less_than_equal": ("map.le", "le"),
+           "greater_than": ("map.gt", "gt"), "less_than": ("map.lt", "lt")}
+
+
 def _friendly(err: dict[str, Any]) -> Msg | str:
     t = err["type"]
     msg = err["msg"]
@@ -634,6 +639,13 @@ def _friendly(err: dict[str, Any]) -> Msg | str:
         return _msg("map.type_one_of", types=", ".join(SOURCE_TYPES), got=repr(err.get("ctx", {}).get("tag")))
     if t == "union_tag_not_found":
         return _msg("map.needs_type", types=", ".join(SOURCE_TYPES))
+    bound = _BOUNDS.get(t)
+    if bound is not None:  # batch_size: 0 and the like; pydantic's own words when they are not these
+        value = err.get("ctx", {}).get(bound[1])
+        value = int(value) if isinstance(value, float) and value.is_integer() else value  # 0.0 is said "0"
+        limit = _msg(bound[0], limit=str(value))
+        if str(limit) == msg[:1].lower() + msg[1:]:
+            return limit
     error = err.get("ctx", {}).get("error")
     if isinstance(error, ValueError) and len(error.args) == 1 and isinstance(error.args[0], Said):
         return error.args[0].message  # a check of this module: said in the file's language

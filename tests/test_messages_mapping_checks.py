@@ -57,6 +57,15 @@ CASES = {
         "inwise: {api_key_env: abc-123.xyz}\n", "שורה 3", "line 3",
         f"{L}inwise.api_key_env{L}: צריך להיות השם של משתנה סביבה (כמו {L}INWISE_API_KEY{L}), לא המפתח עצמו",
         "inwise.api_key_env: must be the NAME of an environment variable (like INWISE_API_KEY), not the key itself"),
+    "a number too small": (
+        "inwise: {batch_size: 0}\n", "שורה 3", "line 3", f"{L}inwise.batch_size{L}: צריך להיות {L}1{L} או יותר",
+        "inwise.batch_size: input should be greater than or equal to 1"),
+    "a number too large": (
+        "inwise: {timeout_seconds: 900}\n", "שורה 3", "line 3", f"{L}inwise.timeout_seconds{L}: צריך להיות {L}600{L} או פחות",
+        "inwise.timeout_seconds: input should be less than or equal to 600"),
+    "a number that must be above a bound": (
+        "inwise: {timeout_seconds: 0}\n", "שורה 3", "line 3", f"{L}inwise.timeout_seconds{L}: צריך להיות יותר מ-{L}0{L}",
+        "inwise.timeout_seconds: input should be greater than 0"),
     "one of two choices": (
         "inwise: {mode: upsrt}\n", "שורה 3", "line 3",
         f"{L}inwise.mode{L}: צריך להיות {L}'upsert'{L} או {L}'batch'{L} (כתוב {L}'upsrt'{L})",
