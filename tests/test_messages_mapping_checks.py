@@ -66,6 +66,25 @@ CASES = {
     "a number that must be above a bound": (
         "inwise: {timeout_seconds: 0}\n", "שורה 3", "line 3", f"{L}inwise.timeout_seconds{L}: צריך להיות יותר מ-{L}0{L}",
         "inwise.timeout_seconds: input should be greater than 0"),
+    "unknown country": (
+        "inwise: {mobile: {default_country: Israel}}\n", "שורה 3", "line 3",
+        f"{L}inwise.mobile.default_country{L}: מדינה לא מוכרת {L}\"Israel\"{L}: כתבו קוד מדינה בשתי אותיות, כמו "
+        f'{L}"IL", "US", "GB"{L}, או קידומת חיוג, כמו {L}"972", "+1", "44"{L}',
+        'inwise.mobile.default_country: unknown country "Israel": give a two-letter country code such as "IL", "US", '
+        '"GB" or a calling code such as "972", "+1", "44"'),
+    "a date format not understood": (
+        "date_format: dd/qq/yyyy\n", "שורה 3", "line 3",
+        f'{L}date_format{L}: תבנית התאריך {L}"dd/qq/yyyy"{L} לא מובנת (ב-{L}"q"{L}): כתבו dd, mm, yyyy או yy עם / . - '
+        f'ביניהם, למשל {L}"dd/mm/yyyy"{L}, {L}"yyyy-mm-dd"{L}, {L}"mm/dd/yyyy"{L}, {L}"dd.mm.yy"{L} או '
+        f'{L}"dd/mm/yyyy hh:mm"{L}',
+        'date_format: date format "dd/qq/yyyy" not understood (at "q"): use dd, mm, yyyy or yy with / . - between them, '
+        'for example "dd/mm/yyyy", "yyyy-mm-dd", "mm/dd/yyyy", "dd.mm.yy" or "dd/mm/yyyy hh:mm"'),
+    "a time format with no date": (
+        "results: {time_format: '%H:%M'}\n", "שורה 3", "line 3",
+        f'{L}results.time_format{L}: תבנית התאריך {L}"%H:%M"{L} לא מציגה תאריך: למשל {L}"dd/mm/yyyy"{L}, '
+        f'{L}"yyyy-mm-dd"{L}, {L}"mm/dd/yyyy"{L}, {L}"dd.mm.yy"{L} או {L}"dd/mm/yyyy hh:mm"{L}',
+        'results.time_format: date format "%H:%M" does not show a date: for example "dd/mm/yyyy", "yyyy-mm-dd", '
+        '"mm/dd/yyyy", "dd.mm.yy" or "dd/mm/yyyy hh:mm"'),
     "one of two choices": (
         "inwise: {mode: upsrt}\n", "שורה 3", "line 3",
         f"{L}inwise.mode{L}: צריך להיות {L}'upsert'{L} או {L}'batch'{L} (כתוב {L}'upsrt'{L})",

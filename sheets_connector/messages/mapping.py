@@ -17,6 +17,11 @@ def _k(text: str) -> str:
     return f"{_LRM}{text}{_LRM}"
 
 
+# as normalize.dates words them (a mapping's date_format that cannot be read)
+_DATE_EXAMPLES = 'for example "dd/mm/yyyy", "yyyy-mm-dd", "mm/dd/yyyy", "dd.mm.yy" or "dd/mm/yyyy hh:mm"'
+_DATE_EXAMPLES_HE = ("למשל " + _k('"dd/mm/yyyy"') + ", " + _k('"yyyy-mm-dd"') + ", " + _k('"mm/dd/yyyy"') + ", "
+                     + _k('"dd.mm.yy"') + " או " + _k('"dd/mm/yyyy hh:mm"'))
+
 MAPPING: dict[str, dict[str, str]] = {
     "en": {
         "map.backslash": "{where}{at_line}: a backslash inside double quotes ({problem}). For a Windows path, use single "
@@ -53,6 +58,15 @@ MAPPING: dict[str, dict[str, str]] = {
         "map.le": "input should be less than or equal to {limit}",
         "map.gt": "input should be greater than {limit}",
         "map.lt": "input should be less than {limit}",
+        "cfg.country": 'unknown country {value}: give a two-letter country code such as "IL", "US", "GB" or a '
+                       'calling code such as "972", "+1", "44"',
+        "cfg.date_empty": "empty date format: write one, " + _DATE_EXAMPLES,
+        "cfg.date_token": 'date format {value} not understood (at {at}): use dd, mm, yyyy or yy with / . - between '
+                          "them, " + _DATE_EXAMPLES,
+        "cfg.date_parts": 'date format {value} has no day, month or year in it: ' + _DATE_EXAMPLES,
+        "cfg.date_code": 'date format {value} uses "{code}", which is not a portable date code: use %d %m %Y %y %b '
+                         "%B %a %A %j %H %I %M %S %p, " + _DATE_EXAMPLES,
+        "cfg.date_no_date": 'date format {value} does not show a date: ' + _DATE_EXAMPLES,
         "cfg.field_number": "personal field numbers start at 1 (got {got})",
         "cfg.need_key": "map at least one of 'email' or 'mobile': inwise identifies contacts by them",
         "cfg.range": "{item} is not a number range: write + and its first digits, like '+9725'",
@@ -110,6 +124,15 @@ MAPPING: dict[str, dict[str, str]] = {
         "map.le": "צריך להיות {limit} או פחות",
         "map.gt": "צריך להיות יותר מ-{limit}",
         "map.lt": "צריך להיות פחות מ-{limit}",
+        "cfg.country": "מדינה לא מוכרת {value}: כתבו קוד מדינה בשתי אותיות, כמו "
+                       + _k('"IL", "US", "GB"') + ", או קידומת חיוג, כמו " + _k('"972", "+1", "44"'),
+        "cfg.date_empty": "תבנית התאריך ריקה: כתבו אחת, " + _DATE_EXAMPLES_HE,
+        "cfg.date_token": "תבנית התאריך {value} לא מובנת (ב-{at}): כתבו dd, mm, yyyy או yy עם / . - ביניהם, "
+                          + _DATE_EXAMPLES_HE,
+        "cfg.date_parts": "בתבנית התאריך {value} אין יום, חודש או שנה: " + _DATE_EXAMPLES_HE,
+        "cfg.date_code": "תבנית התאריך {value} משתמשת ב-{code}, שאינו קוד תאריך שעובד בכל מקום: כתבו "
+                         + _k("%d %m %Y %y %b %B %a %A %j %H %I %M %S %p") + ", " + _DATE_EXAMPLES_HE,
+        "cfg.date_no_date": "תבנית התאריך {value} לא מציגה תאריך: " + _DATE_EXAMPLES_HE,
         "cfg.field_number": "מספרי השדות האישיים מתחילים ב-1 (כתוב {got})",
         "cfg.need_key": f"מפו לפחות אחד מהשניים, {_k('email')} או {_k('mobile')}: inwise מזהה אנשי קשר לפיהם",
         "cfg.range": "{item} אינו טווח מספרים: כתבו + ואחריו הספרות הראשונות, כמו " + _k("'+9725'"),
