@@ -12,14 +12,9 @@ DNS); this module only cleans away first what spreadsheets do to contact data:
   long numbers as ``972541111111.0`` or ``9.72541111111E+11`` (a float, or that very text);
 - ``mailto:`` / ``tel:`` prefixes, ``Name <address>`` display forms, separators in numbers.
 
-Mobile rule (decided in ``phones``, see :func:`normalize_mobile`): a number that phonenumbers knows
-(``is_valid_number``) is accepted only if its type is MOBILE or FIXED_LINE_OR_MOBILE.  A number it
-does not know is refused ("no phone number in Austria looks like this"), with one narrow
-exception: ranges newer than the library's data, listed in :data:`NEWER_RANGES` (the Israeli
-mobile block +972 5x: inwise's own example 0541111111 and ranges such as 055-7xx, 058-9xx are
-missing from phonenumbers 9.0) and widened by the mapping's ``inwise.mobile.newer_ranges``.  Even
-there the number must be possible (reason exactly IS_POSSIBLE) overall and as a MOBILE and fit
-the country's general pattern.  Accepted numbers are returned as international digits without "+".
+Mobile rule (see ``phones``' docstring): a number phonenumbers knows must be a MOBILE (or
+FIXED_LINE_OR_MOBILE); one it does not know is refused, except in ranges newer than the library's
+data (:data:`NEWER_RANGES`, widened by the mapping's ``inwise.mobile.newer_ranges``).
 
 Repeated values are common in big lists, so email and mobile results (good or bad) are cached on
 the cleaned text; :func:`cache_info` and :func:`clear_caches` expose the caches.

@@ -5,7 +5,7 @@ A cell arrives as text or as a number a spreadsheet mangled (``541111111``, ``97
 digits (or say it is a decimal, two numbers, an extension, letters); :func:`_judge_number` reads
 it for the mapping's region, international first when it starts with the calling code.
 
-(``is_valid_number``) is accepted only if its type is MOBILE or FIXED_LINE_OR_MOBILE.  A number it
+The mobile rule: a number that phonenumbers knows (``is_valid_number``) is accepted only if its type is MOBILE or FIXED_LINE_OR_MOBILE.  A number it
 does not know is refused ("no phone number in Austria looks like this"), with one narrow
 exception: ranges newer than the library's data, listed in :data:`NEWER_RANGES` (the Israeli
 mobile block +972 5x: inwise's own example 0541111111 and ranges such as 055-7xx, 058-9xx are
