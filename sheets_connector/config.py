@@ -41,38 +41,6 @@ from .tables.base import Table
 DEFAULT_BASE_URL = API_ADDRESS
 
 
-# The words normalize's readers raise for a mapping's default_country or date format, as message
-# ids, so a Hebrew mapping reads them in Hebrew (see ``_in_words``).
-_READER_WORDS = {
-    "cfg.country": re.compile(r'unknown country "(?P<value>.*)": give a two-letter', re.S),
-    "cfg.date_empty": re.compile(r"empty date format: "),
-    "cfg.date_token": re.compile(r'date format "(?P<value>.*)" not understood \(at "(?P<at>.*)"\): ', re.S),
-    "cfg.date_parts": re.compile(r'date format "(?P<value>.*)" has no day, month or year in it: ', re.S),
-    "cfg.date_code": re.compile(r'date format "(?P<value>.*)" uses "(?P<code>%.?)", which is not ', re.S),
-    "cfg.date_no_date": re.compile(r'date format "(?P<value>.*)" does not show a date: ', re.S),
-}
-
-
-def _in_words(error: ValueError) -> ValueError:
-    """A reader's ValueError as a message in the catalog when its words are one of ``_READER_WORDS``
-    (the same English, byte for byte; any other words stay as they are)."""
-    text = str(error)
-    for key, pattern in _READER_WORDS.items():
-        m = pattern.match(text)
-        if m:
-            words = said(key, **{k: v if k == "code" else f'"{v}"' for k, v in m.groupdict().items()})
-            if words == text:
-                return ValueError(words)
-    return error
-
-
-def _read_date_format(v: str) -> None:
-    try:
-        date_pattern(v)
-    except ValueError as e:
-        raise _in_words(e) from None
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -164,7 +132,7 @@ class FieldColumn(_Strict):
     @classmethod
     def _check_date_format(cls, v: str | None) -> str | None:
         if v is not None:
-            _read_date_format(v)
+            date_pattern(v)
         return v
 
 
@@ -225,10 +193,7 @@ class MobileOptions(_Strict):
     def _check_country(cls, v: Any) -> str | None:
         if v is None or (isinstance(v, str) and v.strip().lower() in ("none", "")):
             return None
-        try:
-            return region_for(v)
-        except ValueError as e:
-            raise _in_words(e) from None
+        return region_for(v)
 
     @field_validator("newer_ranges")
     @classmethod
@@ -309,7 +274,7 @@ class ResultsSettings(_Strict):
     @classmethod
     def _check_time_format(cls, v: str | None) -> str | None:
         if v is not None:
-            _read_date_format(v)
+            date_pattern(v)
         return v
 
 
@@ -457,7 +422,7 @@ class Config(_Strict):
     @field_validator("date_format")
     @classmethod
     def _check_date_format(cls, v: str) -> str:
-        _read_date_format(v)
+        date_pattern(v)
         return v
 
     @field_validator("schedule")

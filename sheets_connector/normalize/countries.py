@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import phonenumbers
 
+from ..messages.catalog import said
 from .values import clean_text
 
 _REGION_ALIASES = {"UK": "GB"}
@@ -35,10 +36,7 @@ def region_for(country: str | int) -> str:
         region = phonenumbers.region_code_for_country_code(int(digits))
         if region in phonenumbers.SUPPORTED_REGIONS:
             return region
-    raise ValueError(
-        f'unknown country "{raw}": give a two-letter country code such as "IL", "US", "GB" '
-        f'or a calling code such as "972", "+1", "44"'
-    )
+    raise ValueError(said("cfg.country", value=f'"{raw}"'))  # a message: said in the mapping's language
 
 
 def calling_code_for(region: str) -> str:

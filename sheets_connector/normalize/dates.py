@@ -4,11 +4,14 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from ..messages.catalog import said
+
 _FRIENDLY_TOKENS = re.compile(r"yyyy|yy|mm|dd|hh|ss|[/.\-: ,]|.", re.IGNORECASE)
 _FRIENDLY_SIMPLE = {"yyyy": "%Y", "yy": "%y", "dd": "%d", "hh": "%H", "ss": "%S"}
 _STRFTIME_ALLOWED = set("aAbBdHIjmMpSyY%")
 _STRFTIME_DATE = set("aAbBdjmyY")
 _DATE_EXAMPLES = 'for example "dd/mm/yyyy", "yyyy-mm-dd", "mm/dd/yyyy", "dd.mm.yy" or "dd/mm/yyyy hh:mm"'
+# The refusals below are messages (messages/mapping.py), so a Hebrew mapping reads them in Hebrew.
 
 
 def date_pattern(fmt: str) -> str:
@@ -29,7 +32,7 @@ def date_pattern(fmt: str) -> str:
     raw = fmt
     fmt = fmt.strip() if isinstance(fmt, str) else ""
     if not fmt:
-        raise ValueError(f"empty date format: write one, {_DATE_EXAMPLES}")
+        raise ValueError(said("cfg.date_empty"))
     if "%" in fmt:
         return _checked_strftime(fmt)
     tokens = _FRIENDLY_TOKENS.findall(fmt)
@@ -46,13 +49,10 @@ def date_pattern(fmt: str) -> str:
         elif len(token) == 1 and token in "/.-: ,":
             out.append(token)
         else:
-            raise ValueError(
-                f'date format "{raw}" not understood (at "{token}"): use dd, mm, yyyy or yy '
-                f"with / . - between them, {_DATE_EXAMPLES}"
-            )
+            raise ValueError(said("cfg.date_token", value=f'"{raw}"', at=f'"{token}"'))
     pattern = "".join(out)
     if not any(code in pattern for code in ("%d", "%m", "%Y", "%y")):
-        raise ValueError(f'date format "{raw}" has no day, month or year in it: {_DATE_EXAMPLES}')
+        raise ValueError(said("cfg.date_parts", value=f'"{raw}"'))
     return pattern
 
 
@@ -60,12 +60,9 @@ def _checked_strftime(fmt: str) -> str:
     directives = re.findall(r"%(.?)", fmt)
     bad = [d for d in directives if d not in _STRFTIME_ALLOWED]
     if bad:
-        raise ValueError(
-            f'date format "{fmt}" uses "%{bad[0]}", which is not a portable date code: '
-            f"use %d %m %Y %y %b %B %a %A %j %H %I %M %S %p, {_DATE_EXAMPLES}"
-        )
+        raise ValueError(said("cfg.date_code", value=f'"{fmt}"', code=f"%{bad[0]}"))
     if not any(d in _STRFTIME_DATE for d in directives):
-        raise ValueError(f'date format "{fmt}" does not show a date: {_DATE_EXAMPLES}')
+        raise ValueError(said("cfg.date_no_date", value=f'"{fmt}"'))
     try:
         _dt.datetime(2024, 1, 31, 13, 45, 30).strftime(fmt)
     except ValueError as exc:  # pragma: no cover - the directives above all format
