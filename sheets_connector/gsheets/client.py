@@ -40,8 +40,7 @@ from urllib3.util.retry import Retry
 
 from .. import metrics
 from ..errors import ConfigError, SourceError
-from ..messages import google as words
-from ..messages.catalog import msg, said
+from ..messages.catalog import Msg, msg, said
 from ..retry import RetryPolicy, build_retry
 from .errors import explain_api_error, explain_refresh_error
 
@@ -124,7 +123,7 @@ class SheetsConnection:
         return self.client.http_client
 
     @contextmanager
-    def guard(self, doing: str, sheet: str) -> Iterator[None]:
+    def guard(self, doing: Msg, sheet: str) -> Iterator[None]:
         """Turn any failure of the calls inside into a ConnectorError about ``doing``."""
         try:
             yield
@@ -135,11 +134,11 @@ class SheetsConnection:
         except (TransportError, requests.ConnectionError, requests.Timeout) as e:
             where = self.api_url or SHEETS_API
             detail = msg("gs.too_slow") if isinstance(e, requests.Timeout) else msg("gs.no_connection")
-            raise SourceError(said("gs.unreachable", where=where, doing=words.doing(doing), detail=detail)) from None
+            raise SourceError(said("gs.unreachable", where=where, doing=doing, detail=detail)) from None
         except GoogleAuthError as e:
-            raise SourceError(said("gs.sign_in_failed", doing=words.doing(doing), name=type(e).__name__)) from None
+            raise SourceError(said("gs.sign_in_failed", doing=doing, name=type(e).__name__)) from None
 
-    def explain(self, e: APIError, doing: str, sheet: str) -> SourceError:
+    def explain(self, e: APIError, doing: Msg, sheet: str) -> SourceError:
         return SourceError(explain_api_error(e, doing, sheet, account=self.account, account_email=self.account_email,
                                              tries=self.retries + 1, oauth=self.login_file is not None))
 

@@ -22,7 +22,7 @@ from google.auth.exceptions import RefreshError
 from gspread.exceptions import APIError
 
 from ..messages import google as words
-from ..messages.catalog import Place, msg, said
+from ..messages.catalog import Msg, Place, msg, said
 
 __all__ = ["api_not_enabled_project", "explain_api_error", "explain_refresh_error", "ENABLE_URL"]
 
@@ -61,15 +61,19 @@ def api_not_enabled_project(error: Mapping[str, Any]) -> str | None:
     return m.group(1) if m else ""
 
 
-def _verb(doing: str) -> str:
-    return "open" if "read" in doing or "open" in doing else "change"
+#: what the connector does only to read: a 403 then means it may not open the sheet (else: not edit it)
+_READING = {"gs.doing_open", "gs.doing_first_rows", "gs.doing_contacts", "gs.doing_read_tab", "gs.doing_reread"}
 
 
-def explain_api_error(e: APIError, doing: str, sheet: str, *, account: str, account_email: str | None,
+def _verb(doing: Msg) -> str:
+    return "open" if doing.id in _READING else "change"
+
+
+def explain_api_error(e: APIError, doing: Msg, sheet: str, *, account: str, account_email: str | None,
                       tries: int, oauth: bool) -> str:
     """The message for a Sheets API error ``e`` met while ``doing`` something to ``sheet``."""
     verb = _verb(doing)
-    what, who, where_ = words.doing(doing), words.account(account), Place(sheet)
+    what, who, where_ = doing, words.account(account), Place(sheet)
     code = e.response.status_code
     error: Mapping[str, Any] = e.error if isinstance(e.error, Mapping) else {}
     message = str(error.get("message", ""))

@@ -4,9 +4,9 @@ while the connector used it, a deleted service-account key, an expired or withdr
 the quota, Google down or unreachable.  Built as ``catalog.said(...)`` in ``gsheets/`` (and the
 message lines of ``tables/gsheet.py``); the English texts are the ones always printed.
 
-What the connector was doing and which account it used are given to ``gsheets`` as English
-words by the table (``"writing the results"``, ``"the service account x@y"``); :func:`doing`
-and :func:`account` turn the known ones into messages, so the table's code stays as it is.
+What the connector was doing comes as a ``gs.doing_*`` message from the table; the account it
+used is given as English words (``"the service account x@y"``), which :func:`account` turns into
+a message.
 """
 from __future__ import annotations
 
@@ -179,21 +179,7 @@ GOOGLE: dict[str, dict[str, str]] = {
     },
 }
 
-_DOING = {GOOGLE["en"][k]: k for k in GOOGLE["en"] if k.startswith("gs.doing_") and "{" not in GOOGLE["en"][k]}
-_DOING_TAB = [(re.compile("^" + re.escape(GOOGLE["en"][k]).replace(re.escape("{tab}"), "(?P<tab>.*)") + "$", re.S), k)
-              for k in GOOGLE["en"] if k.startswith("gs.doing_") and "{tab}" in GOOGLE["en"][k]]
 _ACCOUNT = re.compile(r"^(?:the service account (?P<sa>\S+)|the emulator's account (?P<emu>\S+))$")
-
-
-def doing(text: str) -> Msg | str:
-    """What the connector was doing, as a message when it is one of the table's known words."""
-    if text in _DOING:
-        return msg(_DOING[text])
-    for pattern, key in _DOING_TAB:
-        m = pattern.match(text)
-        if m:
-            return msg(key, tab=m["tab"])
-    return text
 
 
 def account(text: str) -> Msg | str:

@@ -51,7 +51,7 @@ from urllib3.util.retry import Retry
 from ..errors import ConfigError, SourceError
 from ..gsheets.client import SheetsConnection, spreadsheet_key
 from ..gsheets.errors import tab_disappeared, view_only
-from ..messages.catalog import Place, said
+from ..messages.catalog import Msg, Place, msg, said
 from ..normalize import date_pattern, header_key
 from . import gsheet_write
 from .base import CellValue, RowIdentifier, RowKey, RowRef, SaveReport, SourceRow, TableData, Unplaced
@@ -160,7 +160,7 @@ class GoogleSheetTable:
         """The first ``n`` rows of the contacts tab as they are, whatever the header row (for
         ``init``, which looks for the header below a title).  One request."""
         sheet = self._contacts_sheet()
-        return self._grid(sheet["title"], "reading the first rows")[1][:n]
+        return self._grid(sheet["title"], msg("gs.doing_first_rows"))[1][:n]
 
     def summary(self) -> SheetSummary:
         """Account, spreadsheet title and tabs (one request); raises the clear errors if the
@@ -187,7 +187,7 @@ class GoogleSheetTable:
         if not title:
             return
         conn = self._connection()
-        with conn.guard("checking that it may edit the sheet", self.location):
+        with conn.guard(msg("gs.doing_check_edit"), self.location):
             try:
                 conn.http.batch_update(self.key, {"requests": [{
                     "updateSpreadsheetProperties": {"properties": {"title": title}, "fields": "title"}}]})
@@ -201,7 +201,7 @@ class GoogleSheetTable:
             self._conn = self._connect()
         return self._conn
 
-    def _call(self, doing: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def _call(self, doing: Msg, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         conn = self._connection()
         with conn.guard(doing, self.location):
             return fn(*args, **kwargs)
@@ -210,7 +210,7 @@ class GoogleSheetTable:
     def _metadata(self) -> dict[str, Any]:
         if self._meta is None:
             http = self._connection().http
-            self._meta = self._call("opening the spreadsheet", http.fetch_sheet_metadata, self.key,
+            self._meta = self._call(msg("gs.doing_open"), http.fetch_sheet_metadata, self.key,
                                     params={"fields": META_FIELDS})
         return self._meta
 
@@ -247,7 +247,7 @@ class GoogleSheetTable:
         self._sheet = found
         return found
 
-    def _grid(self, title: str, doing: str) -> tuple[dict[str, Any], list[list[CellValue]]]:
+    def _grid(self, title: str, doing: Msg) -> tuple[dict[str, Any], list[list[CellValue]]]:
         """(tab properties, typed rows) in one spreadsheets.get."""
         answer = self._get_cells(doing, {"includeGridData": "true", "ranges": absolute_range_name(title),
                                           "fields": GRID_FIELDS})
@@ -281,7 +281,7 @@ class GoogleSheetTable:
         it down), else the mapping's ``header_row``, else - when that row lacks the mapped
         columns - the nearest row that has them."""
         sheet = self._contacts_sheet()
-        snap = self._snapshot(sheet["title"], "reading the contacts")
+        snap = self._snapshot(sheet["title"], msg("gs.doing_contacts"))
         rows = snap.rows
         h = snap.header_row(self.header_row - 1, self._expect or None, set())
         header = [header_text(v) for v in rows[h]] if h < len(rows) else []
@@ -312,7 +312,7 @@ class GoogleSheetTable:
         props = self._find_tab(tab)
         if props is None:
             return None
-        _, rows = self._grid(props["title"], f"reading the tab '{props['title']}'")
+        _, rows = self._grid(props["title"], msg("gs.doing_read_tab", tab=props["title"]))
         top = next((i for i, r in enumerate(rows) if any(v is not None for v in r)), None)
         if top is None:
             self._tabs[header_key(tab)] = _Tab(props["title"], [], 1, 0)
@@ -381,7 +381,7 @@ class GoogleSheetTable:
             self._notes.append(note)
         return targets
 
-    def _get_cells(self, doing: str, params: dict[str, Any], may_refuse: bool = False) -> Any:
+    def _get_cells(self, doing: Msg, params: dict[str, Any], may_refuse: bool = False) -> Any:
         """One spreadsheets.get with grid data, its cells decoded straight to values
         (``gsheet_cells.decode``); None if Google refused the ranges (400) and ``may_refuse``."""
         conn = self._connection()
@@ -398,7 +398,7 @@ class GoogleSheetTable:
         del pieces
         return decode(text)
 
-    def _snapshot(self, title: str, doing: str, focus: Focus | None = None) -> Snapshot:
+    def _snapshot(self, title: str, doing: Msg, focus: Focus | None = None) -> Snapshot:
         """The tab's cells and pins at one moment: the ranges of ``focus`` (see ``gsheet_focus``),
         else the whole tab.  Ranges the grid no longer holds (rows or columns deleted since the
         focus was made) are refused by Google: then the whole tab is read."""
@@ -424,7 +424,7 @@ class GoogleSheetTable:
                 columns = r["updateSheetProperties"]["properties"]["gridProperties"]["columnCount"]
                 self._check_limits(sheet["title"], columns=columns)
         http = self._connection().http
-        self._call("marking the result columns", http.batch_update, self.key, {"requests": requests})
+        self._call(msg("gs.doing_marking"), http.batch_update, self.key, {"requests": requests})
 
     def _write_by_filter(self, data: list[dict[str, Any]], may_refuse: bool) -> bool:
         """One values.batchUpdateByDataFilter: each column's cells land in its pinned column.
@@ -433,7 +433,7 @@ class GoogleSheetTable:
         rows deleted since the re-read can leave the last row written outside the grid; the
         next round re-reads and writes what fits now."""
         conn = self._connection()
-        with conn.guard("writing the results", self.location):
+        with conn.guard(msg("gs.doing_writing"), self.location):
             try:
                 conn.http.request("post", f"{SPREADSHEETS_API_V4_BASE_URL}/{self.key}/values:batchUpdateByDataFilter",
                                   json={"valueInputOption": "RAW", "data": data})
@@ -516,13 +516,13 @@ class GoogleSheetTable:
         # just below the anchor meanwhile are pushed down, never overwritten.
         self._check_limits(title, extra_cells=len(body) * max((len(r) for r in body), default=0))
         http = self._connection().http
-        self._call(f"adding rows to the tab '{title}'", http.values_append, self.key, _a1(title, at_row, 0),
+        self._call(msg("gs.doing_add_rows", tab=title), http.values_append, self.key, _a1(title, at_row, 0),
                    {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}, {"values": body})
 
     def _add_tab(self, title: str, rows: int, cols: int) -> dict[str, Any]:
         self._check_limits(title, extra_cells=rows * cols, columns=cols)
         http = self._connection().http
-        answer = self._call(f"creating the tab '{title}'", http.batch_update, self.key, {"requests": [{"addSheet": {
+        answer = self._call(msg("gs.doing_create_tab", tab=title), http.batch_update, self.key, {"requests": [{"addSheet": {
             "properties": {"title": title, "gridProperties": {"rowCount": rows, "columnCount": cols, "frozenRowCount": 1}}}}]})
         props: dict[str, Any] = answer["replies"][0]["addSheet"]["properties"]
         self._metadata().setdefault("sheets", []).append({"properties": props})
@@ -533,7 +533,7 @@ class GoogleSheetTable:
         if needed > int(props.get("gridProperties", {}).get("columnCount", 0)):
             self._resize(props, columns=needed)
         http = self._connection().http
-        self._call(f"adding columns to the tab '{props['title']}'", http.values_batch_update, self.key, {
+        self._call(msg("gs.doing_add_columns", tab=props["title"]), http.values_batch_update, self.key, {
             "valueInputOption": "RAW",
             "data": [{"range": _a1(props["title"], known.header_row, start), "values": [missing]}]})
         known.header = known.header[:start] + [""] * (start - len(known.header)) + missing
@@ -541,7 +541,7 @@ class GoogleSheetTable:
     def _resize(self, props: dict[str, Any], *, columns: int) -> None:
         self._check_limits(props["title"], columns=columns)
         http = self._connection().http
-        self._call(f"widening the tab '{props['title']}'", http.batch_update, self.key, {"requests": [{
+        self._call(msg("gs.doing_widen", tab=props["title"]), http.batch_update, self.key, {"requests": [{
             "updateSheetProperties": {"properties": {"sheetId": props["sheetId"], "gridProperties": {"columnCount": columns}},
                                       "fields": "gridProperties.columnCount"}}]})
         props.setdefault("gridProperties", {})["columnCount"] = columns

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..messages.catalog import msg, said
+from ..messages.catalog import Msg, msg, said
 from ..normalize import header_key
 from .base import CellValue, RowIdentifier, RowKey, RowRef, SourceRow, Unplaced
 from .gsheet_cells import header_text
@@ -48,7 +48,7 @@ Aligner = Callable[[Sequence[CellValue]], tuple[CellValue, ...]]
 class Sheet:
     """What the rounds need from the table (``gsheet.GoogleSheetTable`` provides it)."""
 
-    snapshot: Callable[[str, Focus | None], Snapshot]  # (doing, what to read; None: all) -> a fresh snapshot
+    snapshot: Callable[[Msg, Focus | None], Snapshot]  # (doing, what to read; None: all) -> a fresh snapshot
     tag: Callable[[list[dict[str, Any]]], None]  # spreadsheets.batchUpdate
     write: Callable[[list[dict[str, Any]], bool], bool]  # values.batchUpdateByDataFilter (data, may refuse) -> written
     header_row: Callable[[Snapshot, frozenset[int]], int]  # 0-based header row in a snapshot (trusted tags)
@@ -109,8 +109,7 @@ def write_results(sheet: Sheet, columns: Mapping[str, Mapping[RowRef, Any]], ide
     for _ in range(MAX_ROUNDS):
         out.rounds += 1
         snap = seen = placed = data = diffs = None  # the last round's go before the next read: they are big
-        snap = sheet.snapshot("re-reading the rows before writing the results" if first is None
-                              else "checking that the results landed on their rows", focus)
+        snap = sheet.snapshot(msg("gs.doing_reread") if first is None else msg("gs.doing_landed"), focus)
         h = sheet.header_row(snap, trusted)
         wider = _missing(sheet, snap, h, titles)
         if wider is not None:
