@@ -112,7 +112,7 @@ class SheetsConnection:
     """A ready gspread client and who it acts as (for messages and ``check``)."""
 
     client: gspread.Client
-    account: str  # how to name the account in messages
+    account: str  # how to name the account in messages (a Said: in the reader's language)
     account_email: str | None  # the address to share a sheet with (service accounts)
     retries: int
     api_url: str | None = None
@@ -289,7 +289,7 @@ def connect_source(source: Any, config: Any, environ: Mapping[str, str] | None =
         client_file = config.resolve_path(source.credentials) if source.credentials else None
         token_file = Path(config.state_path()) / OAUTH_TOKEN_FILE
         creds = oauth_credentials(client_file, token_file, config.locate("source", "credentials"))
-        return connect(creds, account="your Google account", api_url=source.api_url, retry=retry, login_file=token_file)
+        return connect(creds, account=said("gs.account_you"), api_url=source.api_url, retry=retry, login_file=token_file)
     if source.credentials:
         path, where = config.resolve_path(source.credentials), config.locate("source", "credentials")
     elif env.get("GOOGLE_APPLICATION_CREDENTIALS"):
@@ -299,7 +299,7 @@ def connect_source(source: Any, config: Any, environ: Mapping[str, str] | None =
 
         from ..sheets_emulator import EMULATOR_ACCOUNT, EMULATOR_TOKEN
 
-        return connect(TokenCredentials(token=EMULATOR_TOKEN), account=f"the emulator's account {EMULATOR_ACCOUNT}",
+        return connect(TokenCredentials(token=EMULATOR_TOKEN), account=said("gs.account_emulator", email=EMULATOR_ACCOUNT),
                        account_email=EMULATOR_ACCOUNT, api_url=source.api_url, retry=retry)
     else:
         raise ConfigError(
@@ -308,4 +308,4 @@ def connect_source(source: Any, config: Any, environ: Mapping[str, str] | None =
             "'Google Sheets setup', to create one."
         )
     creds, email = service_account_credentials(path, where)
-    return connect(creds, account=f"the service account {email}", account_email=email, api_url=source.api_url, retry=retry)
+    return connect(creds, account=said("gs.account_sa", email=email), account_email=email, api_url=source.api_url, retry=retry)

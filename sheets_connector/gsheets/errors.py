@@ -21,7 +21,6 @@ from typing import Any
 from google.auth.exceptions import RefreshError
 from gspread.exceptions import APIError
 
-from ..messages import google as words
 from ..messages.catalog import Msg, Place, msg, said
 
 __all__ = ["api_not_enabled_project", "explain_api_error", "explain_refresh_error", "ENABLE_URL"]
@@ -73,7 +72,7 @@ def explain_api_error(e: APIError, doing: Msg, sheet: str, *, account: str, acco
                       tries: int, oauth: bool) -> str:
     """The message for a Sheets API error ``e`` met while ``doing`` something to ``sheet``."""
     verb = _verb(doing)
-    what, who, where_ = doing, words.account(account), Place(sheet)
+    what, who, where_ = doing, account, Place(sheet)
     code = e.response.status_code
     error: Mapping[str, Any] = e.error if isinstance(e.error, Mapping) else {}
     message = str(error.get("message", ""))
@@ -130,5 +129,5 @@ def explain_refresh_error(e: RefreshError, account: str, *, oauth: bool, login_r
     why = msg("gs.reason", reason=reason) if reason else ""
     if oauth:
         again = msg("gs.login_removed", path=login_removed) if login_removed else msg("gs.login_delete")
-        return said("gs.login_expired", account=words.account(account), said=why, again=again, hint=TESTING_HINT)
-    return said("gs.key_refused", account=words.account(account), said=why)
+        return said("gs.login_expired", account=account, said=why, again=again, hint=TESTING_HINT)
+    return said("gs.key_refused", account=account, said=why)

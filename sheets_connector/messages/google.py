@@ -4,15 +4,10 @@ while the connector used it, a deleted service-account key, an expired or withdr
 the quota, Google down or unreachable.  Built as ``catalog.said(...)`` in ``gsheets/`` (and the
 message lines of ``tables/gsheet.py``); the English texts are the ones always printed.
 
-What the connector was doing comes as a ``gs.doing_*`` message from the table; the account it
-used is given as English words (``"the service account x@y"``), which :func:`account` turns into
-a message.
+What the connector was doing comes as a ``gs.doing_*`` message from the table, the account it
+acts as as a ``gs.account_*`` one (built where the credentials are read).
 """
 from __future__ import annotations
-
-import re
-
-from .catalog import Msg, msg
 
 _LRM = "\u200e"
 _SETUP = f"{_LRM}README{_LRM}, '{_LRM}Google Sheets setup{_LRM}'"
@@ -178,15 +173,3 @@ GOOGLE: dict[str, dict[str, str]] = {
         "gs.account_emulator": "החשבון של האמולטור {email}",
     },
 }
-
-_ACCOUNT = re.compile(r"^(?:the service account (?P<sa>\S+)|the emulator's account (?P<emu>\S+))$")
-
-
-def account(text: str) -> Msg | str:
-    """The account in words ("the service account x@y", "your Google account") as a message."""
-    if text == GOOGLE["en"]["gs.account_you"]:
-        return msg("gs.account_you")
-    m = _ACCOUNT.match(text)
-    if m:
-        return msg("gs.account_sa", email=m["sa"]) if m["sa"] else msg("gs.account_emulator", email=m["emu"])
-    return text
